@@ -1,0 +1,5 @@
+"""Allow `python -m calmirror`."""
+
+from calmirror.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the `calmirror` CLI; each module registers one with `register(subparsers)`."""

@@ -1,0 +1,1 @@
+"""The sync engine: filters, planner, executor, calendar caches and the reconcile loop."""

@@ -1,0 +1,1 @@
+"""Google client layer: the only code that imports googleapiclient."""

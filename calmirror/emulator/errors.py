@@ -1,0 +1,103 @@
+"""ApiError: an emulator failure rendered as Google's documented error envelope (ERR)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    """One Google API error; `body()` is the JSON envelope Google's backend answers (ERR)."""
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        message: str,
+        *,
+        domain: str = "global",
+        location: str | None = None,
+        location_type: str | None = None,
+    ) -> None:
+        super().__init__(f"{status} {reason}: {message}")
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.domain = domain
+        self.location = location
+        self.location_type = location_type
+
+    def body(self) -> dict[str, Any]:
+        """Return `{"error": {"errors": [...], "code": ..., "message": ...}}` (no `status` key, ERR)."""
+        item: dict[str, Any] = {"domain": self.domain, "reason": self.reason, "message": self.message}
+        if self.location_type is not None:
+            item["locationType"] = self.location_type
+        if self.location is not None:
+            item["location"] = self.location
+        return {"error": {"errors": [item], "code": self.status, "message": self.message}}
+
+
+def bad_request(message: str, *, reason: str = "invalid", location: str | None = None) -> ApiError:
+    """400 for a malformed request; parameters carry `locationType: parameter` (ERR)."""
+    location_type = "parameter" if location is not None else None
+    return ApiError(400, reason, message, location=location, location_type=location_type)
+
+
+def required(field: str) -> ApiError:
+    """400 `required` for a missing mandatory field (ERR)."""
+    return ApiError(400, "required", "Missing end time." if field == "end" else f"Required: {field}")
+
+
+def not_found() -> ApiError:
+    """404 notFound for an unknown calendar or event (ERR)."""
+    return ApiError(404, "notFound", "Not Found")
+
+
+def deleted() -> ApiError:
+    """410 deleted for deleting an already deleted event (ERR)."""
+    return ApiError(410, "deleted", "Resource has been deleted")
+
+
+def duplicate() -> ApiError:
+    """409 duplicate for an id already used in the calendar, tombstones included (ERR)."""
+    return ApiError(409, "duplicate", "The requested identifier already exists.")
+
+
+def invalid_id() -> ApiError:
+    """400 invalid for a client id that is not base32hex of length 5..1024 (DISC Event.id)."""
+    return ApiError(400, "invalid", "Invalid resource id value.")
+
+
+def condition_not_met() -> ApiError:
+    """412 conditionNotMet for a stale If-Match etag (VER, ERR)."""
+    return ApiError(
+        412, "conditionNotMet", "Precondition Failed", location="If-Match", location_type="header"
+    )
+
+
+def time_range_empty() -> ApiError:
+    """400 timeRangeEmpty for timeMin >= timeMax (ERR)."""
+    return ApiError(
+        400,
+        "timeRangeEmpty",
+        "The specified time range is empty.",
+        domain="calendar",
+        location="timeMax",
+        location_type="parameter",
+    )
+
+
+def full_sync_required() -> ApiError:
+    """410 fullSyncRequired for an unknown, garbled, expired or invalidated sync token (SYNC, ERR)."""
+    return ApiError(
+        410,
+        "fullSyncRequired",
+        "Sync token is no longer valid, a full sync is required.",
+        domain="calendar",
+        location="syncToken",
+        location_type="parameter",
+    )
+
+
+def forbidden(message: str = "Forbidden") -> ApiError:
+    """403 forbidden for a calendar the account may not write or read (ERR)."""
+    return ApiError(403, "forbidden", message)

@@ -1,0 +1,174 @@
+"""The emulator's synchronous in-memory state: calendars, versioned events, change counter, subscribers."""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from calmirror.emulator.errors import forbidden, not_found
+
+Event = dict[str, Any]
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    """Return the wall clock in UTC."""
+    return datetime.now(UTC)
+
+
+def format_updated(moment: datetime) -> str:
+    """Render `updated`: UTC with milliseconds, e.g. `2026-01-02T03:04:05.678Z` (DISC)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def format_created(moment: datetime) -> str:
+    """Render `created`: UTC, milliseconds always zero (research section 1)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+@dataclass
+class Calendar:
+    """One calendar; the primary calendar of an account has the account's email as its id."""
+
+    id: str
+    owner: str
+    summary: str
+    primary: bool
+    time_zone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Version:
+    """One committed state of an event; `seq` is the store-wide change counter at commit."""
+
+    seq: int
+    event: Event
+
+
+@dataclass
+class _CalendarEvents:
+    """The append-only version history of every event of one calendar."""
+
+    history: dict[str, list[Version]] = field(default_factory=dict)
+    sync_epoch: int = 0
+
+
+class Store:
+    """Calendars and events with tombstones, etags and a monotonically increasing change counter."""
+
+    def __init__(self, *, clock: Clock = _utcnow, sync_token_ttl_seconds: float | None = None) -> None:
+        self.clock = clock
+        self.sync_token_ttl_seconds = sync_token_ttl_seconds
+        self.secret = secrets.token_hex(4)  # binds tokens to this emulator instance (SYNC: opaque)
+        self.cache: dict[Any, Any] = {}  # recurrence expansions keyed by event version
+        self._calendars: dict[str, Calendar] = {}
+        self._events: dict[str, _CalendarEvents] = {}
+        self._seq = 0
+        self._subscribers: list[Callable[[str], None]] = []
+
+    # --- calendars -------------------------------------------------------------------------------
+
+    def add_account(self, email: str, *, time_zone: str = "UTC") -> None:
+        """Create the account's primary calendar (its id is the email)."""
+        if email not in self._calendars:
+            self._calendars[email] = Calendar(email, email, email, primary=True, time_zone=time_zone)
+            self._events[email] = _CalendarEvents()
+
+    def create_calendar(self, owner: str, summary: str, calendar_id: str | None = None) -> str:
+        """Create an extra calendar owned by `owner` and return its id."""
+        if owner not in self._calendars:
+            raise not_found()
+        cid = calendar_id or f"c_{secrets.token_hex(16)}@group.calendar.google.com"
+        if cid in self._calendars:
+            raise ValueError(f"calendar {cid} exists")
+        self._calendars[cid] = Calendar(cid, owner, summary, primary=False)
+        self._events[cid] = _CalendarEvents()
+        return cid
+
+    @property
+    def accounts(self) -> list[str]:
+        """Return the emails of all accounts."""
+        return [c.id for c in self._calendars.values() if c.primary]
+
+    def find_calendar(self, calendar_id: str) -> Calendar | None:
+        """Return the calendar or None."""
+        return self._calendars.get(calendar_id)
+
+    def calendars_of(self, account: str) -> list[Calendar]:
+        """Return the calendars an account owns, primary first."""
+        owned = [c for c in self._calendars.values() if c.owner == account]
+        return sorted(owned, key=lambda c: not c.primary)
+
+    def resolve(self, account: str, calendar_id: str) -> Calendar:
+        """Resolve `primary` and check access: 404 unknown, 403 another account's calendar."""
+        cid = account if calendar_id == "primary" else calendar_id
+        cal = self._calendars.get(cid)
+        if cal is None:
+            raise not_found()
+        if cal.owner != account:
+            raise forbidden()
+        return cal
+
+    # --- events ----------------------------------------------------------------------------------
+
+    @property
+    def seq(self) -> int:
+        """Return the current value of the change counter."""
+        return self._seq
+
+    def get(self, calendar_id: str, event_id: str) -> Event | None:
+        """Return a copy of the current stored event (tombstones included) or None."""
+        versions = self._events[calendar_id].history.get(event_id)
+        return copy.deepcopy(versions[-1].event) if versions else None
+
+    def raw_events(self, calendar_id: str) -> list[Event]:
+        """Inspection for tests: every stored event of a calendar, tombstones and exceptions included."""
+        return [copy.deepcopy(v[-1].event) for v in self._events[calendar_id].history.values()]
+
+    def snapshot(self, calendar_id: str, at_seq: int) -> list[Version]:
+        """Return each event's latest version committed at or before `at_seq` (page-token snapshots)."""
+        found = []
+        for versions in self._events[calendar_id].history.values():
+            i = bisect.bisect_right([v.seq for v in versions], at_seq)
+            if i:
+                found.append(versions[i - 1])
+        return found
+
+    def commit(self, calendar_id: str, event: Event, *, notify: bool = True) -> Event:
+        """Store a new version: fresh etag and `updated`, next change number; return a copy."""
+        self._seq += 1
+        now = self.clock()
+        stored = copy.deepcopy(event)
+        stored["etag"] = f'"{int(now.timestamp() * 1000)}{self._seq:06d}"'
+        stored["updated"] = format_updated(now)
+        stored.setdefault("created", format_created(now))
+        self._events[calendar_id].history.setdefault(stored["id"], []).append(Version(self._seq, stored))
+        if notify:
+            self.notify(calendar_id)
+        return copy.deepcopy(stored)
+
+    # --- subscriptions and sync-token epochs -----------------------------------------------------
+
+    def subscribe(self, callback: Callable[[str], None]) -> None:
+        """Register `callback(calendar_id)`, run synchronously after every committed change."""
+        self._subscribers.append(callback)
+
+    def notify(self, calendar_id: str) -> None:
+        """Run every subscriber for a changed calendar."""
+        for callback in list(self._subscribers):
+            callback(calendar_id)
+
+    def invalidate_sync_tokens(self, calendar_id: str | None = None) -> None:
+        """Make every outstanding sync token (of one calendar, or all) answer 410 (SYNC)."""
+        for cid, events in self._events.items():
+            if calendar_id is None or cid == calendar_id:
+                events.sync_epoch += 1
+
+    def sync_epoch(self, calendar_id: str) -> int:
+        """Return the calendar's sync-token generation; tokens of older generations are invalid."""
+        return self._events[calendar_id].sync_epoch

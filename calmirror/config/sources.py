@@ -1,0 +1,87 @@
+"""Collect raw variables from the environment, $CREDENTIALS_DIRECTORY and a .env file, in that precedence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, DotEnvSettingsSource
+
+from calmirror.config.names import is_known
+
+_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MAX_CREDENTIAL_BYTES = 64 * 1024  # a secret is a short string; refuse to slurp anything larger
+
+
+class _NoFields(BaseSettings):
+    """An empty settings class: DotEnvSettingsSource needs one to read a .env file."""
+
+
+@dataclass(frozen=True)
+class RawEnvironment:
+    """The merged raw variables, where each came from, and problems met while reading."""
+
+    values: dict[str, str]
+    origins: dict[str, str]
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _clean(values: Mapping[str, str | None]) -> dict[str, str]:
+    """Strip surrounding whitespace and drop empty values: an empty variable counts as unset."""
+    cleaned = {name: (value or "").strip() for name, value in values.items()}
+    return {name: value for name, value in cleaned.items() if value}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Read a .env file (KEY=VALUE lines, quotes and `export` allowed); a missing file is empty."""
+    if not path.is_file():
+        return {}
+    source = DotEnvSettingsSource(_NoFields, env_file=path, case_sensitive=True)
+    return _clean(source.env_vars)
+
+
+def read_credentials(directory: Path, problems: list[str]) -> dict[str, str]:
+    """Read one value per file named like the variable, e.g. GOOGLE_ACCOUNT_1_REFRESH_TOKEN."""
+    if not directory.is_dir():
+        problems.append(f"CREDENTIALS_DIRECTORY={directory}: not a readable directory")
+        return {}
+    values: dict[str, str | None] = {}
+    for path in sorted(directory.iterdir()):
+        if not _VARIABLE_NAME.match(path.name) or not path.is_file():
+            continue  # systemd may hold other credentials there; only variable-named files are ours
+        try:
+            if path.stat().st_size > _MAX_CREDENTIAL_BYTES:
+                problems.append(f"{path.name}: credential file {path} is larger than 64 KiB")
+                continue
+            values[path.name] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(f"{path.name}: cannot read credential file {path} ({type(error).__name__})")
+    return _clean(values)
+
+
+def collect(
+    environ: Mapping[str, str], env_file: Path | None, credentials_directory: Path | None
+) -> RawEnvironment:
+    """Merge the sources: process environment > credential files > .env file."""
+    problems: list[str] = []
+    credentials = read_credentials(credentials_directory, problems) if credentials_directory else {}
+    layers = [
+        ("the environment", _clean(environ)),
+        ("$CREDENTIALS_DIRECTORY", credentials),
+        (str(env_file), read_env_file(env_file) if env_file is not None else {}),
+    ]
+    values: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    warnings: list[str] = []
+    for origin, layer in layers:
+        for name, value in layer.items():
+            if name not in values:
+                values[name], origins[name] = value, origin
+            elif values[name] != value and is_known(name):
+                warnings.append(
+                    f"{name}: set differently in {origins[name]} and {origin}; {origins[name]} wins"
+                )
+    return RawEnvironment(values, origins, problems, warnings)

@@ -1,0 +1,206 @@
+"""The engine's domain values: intervals, windows, parsed events, blocks and plans.
+
+Decisions recorded here (DESIGN 3.2-3.4):
+
+- `Interval(start, end, all_day)` is frozen and ordered. Timed intervals hold UTC-aware instants;
+  all-day intervals hold the UTC midnights of their date range (end exclusive), and because `all_day`
+  is part of the value an all-day interval never equals a timed one at the same instants.
+- Timed intervals may have zero length (Google allows `start == end`); all-day ones span >= 1 day.
+- `Window(start, end)` is a UTC range. Only blocks strictly inside it may be deleted; an all-day
+  interval is judged by the instants its dates can mean in any zone from UTC-12 to UTC+14, so
+  deletions near the edges stay conservative.
+- `SourceEvent` is any event as listed from a calendar (a flow's source or the target before the
+  planner picks out its blocks); `TargetBlock` is one of calmirror's own live blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+
+Action = Literal["created", "deleted", "existed", "skipped", "error"]
+
+# The widest UTC offsets in use: an all-day date means different instants in every zone.
+_EARLIEST_ZONE = timedelta(hours=14)
+_LATEST_ZONE = timedelta(hours=12)
+
+
+def _require_utc(name: str, value: datetime) -> None:
+    """Raise ValueError unless `value` is an aware datetime in UTC."""
+    if value.tzinfo is None or value.utcoffset() != timedelta(0):
+        raise ValueError(f"{name} must be an aware UTC datetime, got {value!r}")
+
+
+def utc_midnight(day: date) -> datetime:
+    """Return the UTC midnight at the start of `day`."""
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+@dataclass(frozen=True, order=True)
+class Interval:
+    """A span of time: UTC instants when timed, UTC midnights of a date range when all-day."""
+
+    start: datetime
+    end: datetime
+    all_day: bool = False
+
+    def __post_init__(self) -> None:
+        _require_utc("start", self.start)
+        _require_utc("end", self.end)
+        if self.end < self.start:
+            raise ValueError(f"interval ends before it starts: {self.start} > {self.end}")
+        if self.all_day and (self.end == self.start or not _is_midnight(self.start, self.end)):
+            raise ValueError("an all-day interval spans whole UTC days")
+
+    @classmethod
+    def timed(cls, start: datetime, end: datetime) -> Interval:
+        """Build a timed interval from aware datetimes in any zone, normalised to UTC."""
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("timed intervals need aware datetimes")
+        return cls(start.astimezone(UTC), end.astimezone(UTC), all_day=False)
+
+    @classmethod
+    def days(cls, first: date, end: date) -> Interval:
+        """Build an all-day interval from its first date and its exclusive end date."""
+        return cls(utc_midnight(first), utc_midnight(end), all_day=True)
+
+    @property
+    def start_date(self) -> date:
+        """Return the first date of an all-day interval."""
+        return self.start.date()
+
+    @property
+    def end_date(self) -> date:
+        """Return the exclusive end date of an all-day interval."""
+        return self.end.date()
+
+    @property
+    def duration(self) -> timedelta:
+        """Return the interval's length."""
+        return self.end - self.start
+
+    def widest_span(self) -> tuple[datetime, datetime]:
+        """Return every instant this interval can mean: its dates in any zone when all-day."""
+        if self.all_day:
+            return self.start - _EARLIEST_ZONE, self.end + _LATEST_ZONE
+        return self.start, self.end
+
+
+def _is_midnight(*values: datetime) -> bool:
+    """Tell whether every value is exactly a UTC midnight."""
+    return all(value.timetz().replace(tzinfo=None) == time(0) for value in values)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The UTC range one reconcile looks at; nothing outside it is ever deleted."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        _require_utc("start", self.start)
+        _require_utc("end", self.end)
+        if self.end <= self.start:
+            raise ValueError("a window must end after it starts")
+
+    def holds(self, interval: Interval) -> bool:
+        """Tell whether the interval lies strictly inside the window (safe to delete within it)."""
+        first, last = interval.widest_span()
+        # Strict on both sides: Google's listing excludes an event ending exactly at timeMin.
+        return self.start < first and last < self.end
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """One attendee entry of an event, as far as the filters need it."""
+
+    email: str  # lowercased
+    is_self: bool = False  # the entry for the calendar this copy of the event lives in
+    resource: bool = False
+    response_status: str = "needsAction"
+    organizer: bool = False
+
+    @property
+    def declined(self) -> bool:
+        """Tell whether this attendee declined."""
+        return self.response_status == "declined"
+
+
+@dataclass(frozen=True)
+class SourceEvent:
+    """An event as listed from a calendar; `interval` is None for tombstones and unusable times."""
+
+    id: str
+    status: str = "confirmed"
+    summary: str = ""
+    interval: Interval | None = None
+    transparency: str = "opaque"
+    event_type: str = "default"
+    attendees: tuple[Attendee, ...] | None = None  # None: the event has no attendees list
+    marked: bool = False  # carries calmirror's ownership mark
+    time_problem: str | None = None  # why a live event has no interval
+
+    @property
+    def cancelled(self) -> bool:
+        """Tell whether the event is a cancelled event (a deleted one or a tombstone)."""
+        return self.status == "cancelled"
+
+
+@dataclass(frozen=True, order=True)
+class TargetBlock:
+    """One of calmirror's live blocks in a target calendar."""
+
+    interval: Interval
+    id: str
+
+
+@dataclass(frozen=True, order=True)
+class BlockSpec:
+    """A block the plan wants written: its deterministic id, interval and title."""
+
+    interval: Interval
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class EventProcessingResult:
+    """What one pass decided for one source event of a flow, or for one deleted block.
+
+    A deleted block has no source event: it appears with action `deleted`, `event_id` set to the block
+    id, `flow_name` naming every flow into the target and `block_id` set. `block_id` and `interval`
+    let the executor downgrade a `created`/`deleted` result to `error` when the write fails.
+    """
+
+    flow_name: str
+    event_id: str
+    event_title: str
+    sync_type: str
+    success: bool
+    action: Action
+    error: str | None = None
+    reason: str | None = None
+    block_id: str | None = None
+    interval: Interval | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The writes one reconcile of a target needs, and a result per source event."""
+
+    creates: tuple[BlockSpec, ...] = ()
+    restores: tuple[BlockSpec, ...] = ()
+    deletes: tuple[TargetBlock, ...] = ()
+    results: tuple[EventProcessingResult, ...] = ()
+
+    @property
+    def writes(self) -> int:
+        """Return how many writes carrying out the plan takes."""
+        return len(self.creates) + len(self.restores) + len(self.deletes)
+
+    @property
+    def empty(self) -> bool:
+        """Tell whether the plan changes nothing."""
+        return self.writes == 0

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
-from calmirror.commands._unavailable import not_yet_available
+from calmirror.config import Settings, load_settings
+from calmirror.config.models import DEFAULT_API_ROOT, DEFAULT_TOKEN_URI
+from calmirror.errors import ConfigError
+from calmirror.logs import redact
+
+_MIN_REDACTED_LENGTH = 6
+WEBHOOK_PATH = "/api/v1/webhooks/google-calendar"  # fixed by DESIGN 3.6
 
 
 def register(subparsers: Any) -> None:  # argparse's subparsers action has no public type
@@ -13,4 +21,72 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "check-config", help="Validate the configuration and print a summary."
     )
-    parser.set_defaults(handler=not_yet_available)
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="read variables from this file (default: .env in the working directory, when present)",
+    )
+    parser.set_defaults(handler=check_config)
+
+
+def _offsets(start: int, end: int) -> str:
+    """Return the offsets as `-5/+10 min`."""
+    return f"-{start}/+{end} min"
+
+
+def summary(settings: Settings) -> list[str]:
+    """Return the one-screen description of a valid configuration, without any secret."""
+    lines = [f"accounts ({len(settings.accounts)}):"]
+    for account in settings.accounts.values():
+        client = "shared" if account.shared_client else "own"
+        lines.append(
+            f"  {account.id}: {account.email}  client {client} (id {account.client_id}, secret set)"
+            "  refresh token set"
+        )
+    lines.append(f"flows ({len(settings.flows)}):")
+    for flow in settings.flows:
+        lines.append(
+            f"  {flow.id}: {flow.name!r}  {flow.source} -> {flow.target}  offsets "
+            f"{_offsets(flow.start_offset, flow.end_offset)}  min participants {flow.min_participants}"
+            f"  title {flow.block_title!r}"
+        )
+    if settings.webhook_base_url:
+        lines.append(f"webhooks: on, {settings.webhook_base_url}{WEBHOOK_PATH}")
+    else:
+        lines.append("webhooks: off (WEBHOOK_BASE_URL not set; polling only)")
+    back, forward = settings.daily_reconcile_days_back, settings.daily_reconcile_days_forward
+    lines += [
+        f"polling: every {settings.sync_interval_minutes} min",
+        f"daily reconcile: {settings.daily_reconcile_time:%H:%M} UTC, {back} days back, "
+        f"{forward} days forward",
+        f"listen: {settings.listen_host}:{settings.listen_port}",
+        f"log level: {settings.log_level}",
+    ]
+    if settings.google_api_root_url != DEFAULT_API_ROOT:
+        lines.append(f"google api root: {settings.google_api_root_url} (not Google's)")
+    if settings.google_token_uri != DEFAULT_TOKEN_URI:
+        lines.append(f"google token uri: {settings.google_token_uri} (not Google's)")
+    return lines
+
+
+def check_config(args: argparse.Namespace) -> int:
+    """Validate the configuration; print a summary and exit 0, or print every problem and exit 2."""
+    env_file: Path = args.env_file or Path(".env")
+    try:
+        if args.env_file is not None and not env_file.is_file():
+            raise ConfigError([f"--env-file {env_file}: no such file"])
+        settings = load_settings(env_file=env_file)
+    except ConfigError as error:
+        print(f"calmirror: {len(error.problems)} configuration problem(s):", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    # Nothing secret is summarised; this only guards against a token pasted into, say, a flow name.
+    # Very short secrets are left out so that a weak key like "test" does not mask ordinary words.
+    secrets = [secret for secret in settings.secrets() if len(secret) >= _MIN_REDACTED_LENGTH]
+    print(redact("configuration OK\n" + "\n".join(summary(settings)), secrets))
+    for warning in settings.warnings:  # already redacted by load_settings
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0

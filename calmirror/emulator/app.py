@@ -1,0 +1,230 @@
+"""The emulator's HTTP side: an aiohttp server for the Calendar API, OAuth, batch, push and control."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from aiohttp import web
+from multidict import MultiDict
+
+from calmirror.emulator import api
+from calmirror.emulator.dispatch import Call, Dispatcher, Outcome, ResponseHook
+from calmirror.emulator.faults import CALL_KINDS, Faults
+from calmirror.emulator.oauth import AccountCredentials, OAuthError, OAuthServer, parse_basic
+from calmirror.emulator.requestlog import RequestLog
+from calmirror.emulator.routing import Router
+from calmirror.emulator.store import Store
+
+API_PREFIX = "/calendar/v3/"
+TOKEN_PATH = "/token"  # noqa: S105 - a URL path, not a secret
+AUTH_PATH = "/o/oauth2/auth"
+
+
+@dataclass(frozen=True)
+class EmulatorState:
+    """In-process inspection for tests: the store, the request log and the fault rules."""
+
+    store: Store
+    requests: RequestLog
+    faults: Faults
+
+
+class Emulator:
+    """A running emulator: its URLs, fake account credentials, state, faults and request log."""
+
+    def __init__(
+        self,
+        *,
+        accounts: Sequence[str],
+        allow_http_webhooks: bool = True,
+        latency_ms: int = 0,
+        token_ttl_seconds: int = 3600,
+        seed: int = 0,
+    ) -> None:
+        self.rng = random.Random(seed)  # one seeded RNG so fault probabilities are reproducible
+        self.store = Store()
+        self.oauth = OAuthServer(token_ttl_seconds=token_ttl_seconds)
+        self.faults = Faults(self.rng)
+        self.requests = RequestLog()
+        self.latency_ms = latency_ms
+        self.allow_http_webhooks = allow_http_webhooks
+        for email in accounts:
+            self.store.add_account(email)
+            self.oauth.add_account(email)
+        self.accounts: dict[str, AccountCredentials] = dict(self.oauth.credentials)
+        self.router = Router(api.ROUTES)
+        self.dispatcher = Dispatcher(self.store, self.router, self.oauth, self.faults, self.requests)
+        self.state = EmulatorState(self.store, self.requests, self.faults)
+        self.api_root = ""
+        self.token_uri = ""
+        self.auth_uri = ""
+        self._runner: web.AppRunner | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self, host: str, port: int) -> None:
+        """Bind the server (port 0 picks a free loopback port) and fill in the URLs."""
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post(TOKEN_PATH, self._token)
+        app.router.add_get(AUTH_PATH, self._authorize)
+        app.router.add_route("*", API_PREFIX + "{tail:.*}", self._api)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound = self._runner.addresses[0][1]
+        self.api_root = f"http://{host}:{bound}/"
+        self.token_uri = self.api_root + "token"
+        self.auth_uri = self.api_root + AUTH_PATH.lstrip("/")
+
+    async def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # --- in-process control (mirrors /_emulator/, docs/architecture.md) --------------------------
+
+    def add_response_hook(self, hook: ResponseHook) -> None:
+        """Call `hook(method_id, status, body)` with every API response body (fidelity checks)."""
+        self.dispatcher.hooks.append(hook)
+
+    def create_calendar(self, owner: str, summary: str, calendar_id: str | None = None) -> str:
+        """Create an extra calendar owned by an account and return its id."""
+        return self.store.create_calendar(owner, summary, calendar_id)
+
+    def invalidate_sync_tokens(self, calendar_id: str | None = None) -> None:
+        """Make outstanding sync tokens (of one calendar or all) answer 410 on next use."""
+        self.store.invalidate_sync_tokens(calendar_id)
+
+    def revoke(self, email: str) -> None:
+        """Revoke the account's grants: refreshing answers invalid_grant, access tokens stop working."""
+        self.oauth.revoke(email)
+
+    def reset_requests(self) -> None:
+        """Clear the request log and the quota counters."""
+        self.requests.reset()
+
+    # --- HTTP handlers -----------------------------------------------------------------------------
+
+    async def _latency(self) -> None:
+        """Apply the global latency option to every response."""
+        if self.latency_ms:
+            await asyncio.sleep(self.latency_ms / 1000)
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        """Serve one `/calendar/v3/...` request through the dispatcher."""
+        self.requests.record_http(request.method, request.path)
+        await self._latency()
+        call = await http_call(request, API_PREFIX)
+        return render(request, await self.dispatcher.call(call))
+
+    async def _token(self, request: web.Request) -> web.StreamResponse:
+        """The token endpoint: refresh_token and authorization_code grants (research 6)."""
+        self.requests.record_http(request.method, request.path)
+        await self._latency()
+        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        basic = parse_basic(request.headers.get("Authorization"))
+        account = self.oauth.account_for_client(basic[0] if basic else form.get("client_id", ""))
+        outcome = await self._token_faults(account)
+        if outcome is None:
+            try:
+                outcome = Outcome(200, self.oauth.token(form, basic))
+            except OAuthError as error:
+                outcome = Outcome(error.status, error.body())
+        self.requests.record_call("oauth2.token", account, outcome.status, in_batch=False)
+        return render(request, outcome, no_store=True)
+
+    async def _token_faults(self, account: str | None) -> Outcome | None:
+        """Apply fault rules for `oauth2.token`; status faults answer an OAuth-style error body."""
+        for rule in self.faults.fire("oauth2.token", account, CALL_KINDS):
+            if rule.kind == "latency":
+                await asyncio.sleep(rule.seconds)
+            elif rule.kind == "status":
+                error = rule.reason or ("internal_failure" if rule.status >= 500 else "invalid_request")
+                return Outcome(
+                    rule.status, {"error": error, "error_description": "Backend Error"}, rule.headers()
+                )
+            else:
+                if rule.kind == "timeout":
+                    await asyncio.sleep(rule.seconds)
+                return Outcome(0, None, drop=True)
+        return None
+
+    async def _authorize(self, request: web.Request) -> web.StreamResponse:
+        """Auto-approve an authorization request and redirect to the loopback redirect_uri with a code."""
+        self.requests.record_http(request.method, request.path)
+        params = dict(request.query)
+        try:
+            code = self.oauth.authorize(params, list(self.accounts))
+        except OAuthError as error:
+            return web.Response(status=400, text=f"Error {error.status}: {error.error} - {error.description}")
+        answer = {"code": code, "scope": params.get("scope", "")}
+        if "state" in params:
+            answer["state"] = params["state"]
+        redirect = params.get("redirect_uri", "")
+        separator = "&" if "?" in redirect else "?"
+        raise web.HTTPFound(f"{redirect}{separator}{urlencode(answer)}")
+
+
+async def http_call(request: web.Request, prefix: str) -> Call:
+    """Turn an HTTP request into a Call, honouring X-HTTP-Method-Override with a form body (research 7.5)."""
+    body = await request.read()
+    method = request.method
+    query: MultiDict[str] = MultiDict(parse_qsl(request.rel_url.raw_query_string, keep_blank_values=True))
+    override = request.headers.get("X-HTTP-Method-Override")
+    if override and method == "POST":
+        method = override.upper()
+        if request.content_type == "application/x-www-form-urlencoded":
+            query.extend(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+            body = b""
+    path = request.rel_url.raw_path[len(prefix) :]
+    return Call(method, path, query, request.headers, body)
+
+
+def render(request: web.Request, outcome: Outcome, *, no_store: bool = False) -> web.StreamResponse:
+    """Build the aiohttp response for an outcome, or drop the connection without answering."""
+    if outcome.drop:
+        drop_connection(request)
+    headers = dict(outcome.headers)
+    if no_store:
+        headers["Cache-Control"] = "no-cache, no-store, max-age=0, must-revalidate"
+    if outcome.body is None:
+        return web.Response(status=outcome.status, headers=headers)
+    text = json.dumps(outcome.body, indent=2)
+    return web.Response(status=outcome.status, text=text, content_type="application/json", headers=headers)
+
+
+def drop_connection(request: web.Request) -> Any:
+    """Close the connection without writing an answer (faults `drop`, `timeout`, `lost_response`)."""
+    if request.transport is not None:
+        request.transport.abort()
+    raise asyncio.CancelledError
+
+
+async def start_emulator(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    accounts: Sequence[str] = ("alice@example.com",),
+    allow_http_webhooks: bool = True,
+    latency_ms: int = 0,
+    token_ttl_seconds: int = 3600,
+    seed: int = 0,
+) -> Emulator:
+    """Start an emulator in this event loop and return it once it accepts connections."""
+    emulator = Emulator(
+        accounts=accounts,
+        allow_http_webhooks=allow_http_webhooks,
+        latency_ms=latency_ms,
+        token_ttl_seconds=token_ttl_seconds,
+        seed=seed,
+    )
+    await emulator.start(host, port)
+    return emulator

@@ -1,0 +1,166 @@
+"""Execute one API call (a plain request or a batch part): route, auth, faults, handler, log (ERR)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from multidict import MultiDict, MultiMapping
+
+from calmirror.emulator.api import ApiRequest, ApiResponse
+from calmirror.emulator.errors import ApiError
+from calmirror.emulator.faults import CALL_KINDS, Faults
+from calmirror.emulator.oauth import OAuthServer
+from calmirror.emulator.requestlog import RequestLog
+from calmirror.emulator.routing import Match, Router, unknown_param_body, unknown_params
+from calmirror.emulator.store import Store
+
+ResponseHook = Callable[[str, int, Any], None]
+
+_AUTH_HELP = (
+    "Expected OAuth 2 access token, login cookie or other valid authentication credential. "
+    "See https://developers.google.com/identity/sign-in/web/devconsole-project."
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API call as received: path relative to `/calendar/v3/`, raw query, headers and body bytes."""
+
+    http_method: str
+    path: str
+    query: MultiMapping[str]
+    headers: Mapping[str, str]
+    body: bytes
+    in_batch: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to a call, or a connection action: `drop` (also after timeout/lost_response)."""
+
+    status: int
+    body: dict[str, Any] | None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    drop: bool = False
+
+
+def unauthenticated(missing: bool) -> Outcome:
+    """Google's 401 for a missing or an invalid/expired Bearer token (ERR)."""
+    if missing:
+        summary, item_message, reason = (
+            "Request is missing required authentication credential.",
+            "Login Required.",
+            "required",
+        )
+    else:
+        summary, item_message, reason = (
+            "Request had invalid authentication credentials.",
+            "Invalid Credentials",
+            "authError",
+        )
+    item = {
+        "message": item_message,
+        "domain": "global",
+        "reason": reason,
+        "location": "Authorization",
+        "locationType": "header",
+    }
+    body = {
+        "error": {
+            "code": 401,
+            "message": f"{summary} {_AUTH_HELP}",
+            "errors": [item],
+            "status": "UNAUTHENTICATED",
+        }
+    }
+    return Outcome(401, body, {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
+
+
+def _not_found() -> Outcome:
+    """404 for a path no method serves."""
+    return Outcome(404, ApiError(404, "notFound", "Not Found").body())
+
+
+@dataclass
+class Dispatcher:
+    """Runs calls against the store through routing, Bearer auth, fault rules and the request log."""
+
+    store: Store
+    router: Router
+    oauth: OAuthServer
+    faults: Faults
+    log: RequestLog
+    hooks: list[ResponseHook] = field(default_factory=list)
+
+    async def call(self, call: Call) -> Outcome:
+        """Answer one call; every routed call is recorded with its method id, account and status."""
+        match = self.router.match(call.http_method, call.path)
+        if match is None:
+            return _not_found()
+        method_id = match.route.method_id
+        account = self._account(call.headers)
+        if not isinstance(account, str):
+            self.log.record_call(method_id, None, account.status, in_batch=call.in_batch)
+            return account
+        rules = self.faults.fire(method_id, account, CALL_KINDS)
+        lost = False
+        for rule in rules:
+            if rule.kind == "latency":
+                await asyncio.sleep(rule.seconds)
+            elif rule.kind == "status":
+                outcome = Outcome(rule.status, rule.error_body(), rule.headers())
+                self.log.record_call(method_id, account, rule.status, in_batch=call.in_batch)
+                return outcome
+            elif rule.kind == "timeout":
+                await asyncio.sleep(rule.seconds)
+                self.log.record_call(method_id, account, 0, in_batch=call.in_batch)
+                return Outcome(0, None, drop=True)
+            elif rule.kind == "drop":
+                self.log.record_call(method_id, account, 0, in_batch=call.in_batch)
+                return Outcome(0, None, drop=True)
+            else:  # lost_response: the change happens, the answer never arrives
+                lost = True
+        outcome = self._execute(call, match, account)
+        self.log.record_call(method_id, account, outcome.status, in_batch=call.in_batch)
+        for hook in self.hooks:
+            hook(method_id, outcome.status, outcome.body)
+        return Outcome(0, None, drop=True) if lost else outcome
+
+    def _account(self, headers: Mapping[str, str]) -> str | Outcome:
+        """Return the account of the Bearer token, or the 401 outcome."""
+        header = headers.get("Authorization", "")
+        if not header:
+            return unauthenticated(missing=True)
+        scheme, _, token = header.partition(" ")
+        account = self.oauth.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+        return account if account is not None else unauthenticated(missing=False)
+
+    def _execute(self, call: Call, match: Match, account: str) -> Outcome:
+        """Validate standard parameters and the body, then run the route's handler."""
+        method_id = match.route.method_id
+        unknown = unknown_params(method_id, call.query.keys())
+        if unknown:
+            return Outcome(400, unknown_param_body(unknown[0]))
+        if call.query.get("alt", "json") != "json":
+            return Outcome(400, ApiError(400, "invalid", "Invalid value for alt.").body())
+        try:
+            body = json.loads(call.body) if call.body.strip() else None
+        except (ValueError, UnicodeDecodeError):
+            return Outcome(400, ApiError(400, "parseError", "Parse Error").body())
+        request = ApiRequest(
+            account=account,
+            method_id=method_id,
+            path_params=match.path_params,
+            query=MultiDict(call.query),
+            body=body,
+            headers=call.headers,
+        )
+        try:
+            response: ApiResponse = match.route.handler(self.store, request)
+        except ApiError as error:
+            return Outcome(error.status, error.body())
+        return Outcome(response.status, response.body, response.headers)

@@ -1,0 +1,111 @@
+"""The emulator's HTTP front: routing of Google's paths, standard parameters, Bearer auth (research 5, 7)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+from googleapiclient.errors import HttpError
+
+from calmirror.emulator import Emulator
+from tests.emulator_helpers import calendar_service
+
+ALICE = "alice@example.com"
+
+
+async def _token(emulator: Emulator, email: str) -> str:
+    """Fetch an access token with the account's refresh token."""
+    creds = emulator.accounts[email]
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": creds.client_id,
+        "client_secret": creds.client_secret,
+        "refresh_token": creds.refresh_token,
+    }
+    async with aiohttp.ClientSession() as http, http.post(emulator.token_uri, data=form) as resp:
+        assert resp.status == 200
+        token: str = (await resp.json())["access_token"]
+        return token
+
+
+async def test_calendar_list_through_the_real_client(emulator: Emulator) -> None:
+    """The python client's `calendarList.list` (GET users/me/calendarList?alt=json) reaches the emulator."""
+    svc = calendar_service(emulator, ALICE)
+    answer = await asyncio.to_thread(svc.calendarList().list().execute)
+    assert [entry["id"] for entry in answer["items"]] == [ALICE]
+    assert emulator.requests.stats()["calls"]["calendar.calendarList.list"] == 1
+
+
+async def test_missing_authorization_is_login_required(emulator: Emulator) -> None:
+    """Without an Authorization header Google answers 401 reason `required`, "Login Required." (ERR)."""
+    url = emulator.api_root + "calendar/v3/users/me/calendarList"
+    async with aiohttp.ClientSession() as http, http.get(url) as resp:
+        body = await resp.json()
+    assert resp.status == 401
+    assert body["error"]["errors"][0]["reason"] == "required"
+    assert body["error"]["errors"][0]["message"] == "Login Required."
+    assert body["error"]["status"] == "UNAUTHENTICATED"
+
+
+async def test_invalid_token_is_auth_error(emulator: Emulator) -> None:
+    """An unknown Bearer token answers 401 authError "Invalid Credentials" at header Authorization (ERR)."""
+    headers = {"Authorization": "Bearer ya29.not-a-token"}
+    url = emulator.api_root + "calendar/v3/users/me/calendarList"
+    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as resp:
+        body = await resp.json()
+    assert resp.status == 401
+    item = body["error"]["errors"][0]
+    assert (item["reason"], item["message"], item["location"]) == (
+        "authError",
+        "Invalid Credentials",
+        "Authorization",
+    )
+
+
+async def test_unknown_query_parameter_is_400(emulator: Emulator) -> None:
+    """A query parameter the method does not declare is rejected with 400 INVALID_ARGUMENT (DISC)."""
+    headers = {"Authorization": f"Bearer {await _token(emulator, ALICE)}"}
+    url = emulator.api_root + "calendar/v3/users/me/calendarList?alt=json&colour=red"
+    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as resp:
+        body = await resp.json()
+    assert resp.status == 400
+    assert "colour" in body["error"]["message"]
+
+
+async def test_standard_parameters_are_accepted(emulator: Emulator) -> None:
+    """`alt=json`, `prettyPrint`, `quotaUser` and `fields` are standard parameters of every method (DISC)."""
+    headers = {"Authorization": f"Bearer {await _token(emulator, ALICE)}"}
+    url = (
+        emulator.api_root
+        + "calendar/v3/users/me/calendarList?alt=json&prettyPrint=false&quotaUser=q&fields=items"
+    )
+    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as resp:
+        assert resp.status == 200
+
+
+async def test_percent_encoded_calendar_id_is_decoded(emulator: Emulator) -> None:
+    """Path parameters arrive percent-encoded (`alice%40example.com`) and are decoded (research 7.2)."""
+    svc = calendar_service(emulator, ALICE)
+    entry = await asyncio.to_thread(svc.calendarList().get(calendarId=ALICE).execute)
+    assert entry["id"] == ALICE
+    assert "%40" in emulator.requests.http[-1].path or "@" in emulator.requests.http[-1].path
+
+
+async def test_long_get_becomes_post_with_method_override(emulator: Emulator) -> None:
+    """GET URIs over 2048 chars become POST + X-HTTP-Method-Override: GET, form body (research 7.5)."""
+    svc = calendar_service(emulator, ALICE)
+    answer = await asyncio.to_thread(svc.calendarList().list(quotaUser="q" * 2100).execute)
+    assert answer["kind"] == "calendar#calendarList"
+    assert emulator.requests.http[-1].http_method == "POST"
+    assert emulator.requests.calls_of("calendar.calendarList.list")[-1].status == 200
+
+
+async def test_unknown_path_is_404(emulator: Emulator) -> None:
+    """A path no Calendar method serves answers 404 through the real client."""
+    svc = calendar_service(emulator, ALICE)
+    request = svc.calendarList().list()
+    request.uri = request.uri.replace("users/me/calendarList", "users/me/nothing")
+    with pytest.raises(HttpError) as caught:
+        await asyncio.to_thread(request.execute)
+    assert caught.value.status_code == 404

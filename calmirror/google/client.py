@@ -1,0 +1,326 @@
+"""CalendarClient: one account's async Google Calendar API, every blocking call on its own threads."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+import google_auth_httplib2
+import httplib2
+
+from calmirror.config import Account
+from calmirror.errors import AuthNeededError, GoneError, GoogleError, SyncTokenExpiredError
+from calmirror.google.batch import BATCH_LIMIT, PartResult, run_batch
+from calmirror.google.credentials import credentials_for
+from calmirror.google.discovery import build_service, calendar_document
+from calmirror.google.errors import translate
+from calmirror.google.quota import QuotaLimiter, units_for
+from calmirror.google.retry import RetryPolicy
+from calmirror.google.writes import Write, WriteOutcome, method_id
+
+T = TypeVar("T")
+
+Request = Callable[[Any], Any]  # service -> googleapiclient HttpRequest
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Every event of a listing, all pages concatenated, and the sync token for the next delta."""
+
+    events: tuple[dict[str, Any], ...]
+    next_sync_token: str | None
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A push-notification channel watching one calendar's events."""
+
+    id: str
+    resource_id: str
+    calendar_id: str
+    expiration: datetime
+
+
+class CalendarClient:
+    """One account's Google Calendar client: retried, quota-limited, translated, never blocking the loop."""
+
+    def __init__(
+        self,
+        account: Account,
+        *,
+        api_root: str,
+        token_uri: str,
+        retry: RetryPolicy | None = None,
+        limiter: QuotaLimiter | None = None,
+        timeout: float = 30.0,
+        max_threads: int = 4,
+    ) -> None:
+        self.account_id = account.id
+        self.email = account.email
+        self.needs_reauth: str | None = None
+        self._api_root = api_root
+        self._credentials = credentials_for(account, token_uri)
+        self._retry = retry or RetryPolicy()
+        self._limiter = limiter or QuotaLimiter()
+        self._timeout = timeout
+        self._executor = ThreadPoolExecutor(max_threads, thread_name_prefix=f"google-{account.id}")
+        self._local = threading.local()  # httplib2.Http is not thread-safe: one per worker thread
+        self._https: list[httplib2.Http] = []
+
+    async def list_calendars(self) -> list[dict[str, Any]]:
+        """Return the account's calendar list entries."""
+
+        def page(page_token: str | None, service: Any) -> Any:
+            return service.calendarList().list(maxResults=250, pageToken=page_token)
+
+        listing = await self._list_pages("calendar.calendarList.list", page)
+        return list(listing.events)
+
+    async def list_events(
+        self,
+        calendar_id: str,
+        *,
+        time_min: datetime | None = None,
+        time_max: datetime | None = None,
+        single_events: bool = True,
+        show_deleted: bool = False,
+        private_property: tuple[str, str] | None = None,
+        page_size: int = 2500,
+    ) -> Listing:
+        """List a calendar's events in a window, following every page."""
+        params = {
+            "calendarId": calendar_id,
+            "timeMin": _rfc3339(time_min),
+            "timeMax": _rfc3339(time_max),
+            "singleEvents": single_events,
+            "showDeleted": show_deleted,
+            "privateExtendedProperty": "=".join(private_property) if private_property else None,
+            "maxResults": page_size,
+        }
+
+        def page(page_token: str | None, service: Any) -> Any:
+            return service.events().list(**params, pageToken=page_token)
+
+        return await self._list_pages("calendar.events.list", page)
+
+    async def list_changes(self, calendar_id: str, sync_token: str, *, single_events: bool = True) -> Listing:
+        """List what changed since `sync_token`; SyncTokenExpiredError when Google wants a full list."""
+
+        def page(page_token: str | None, service: Any) -> Any:
+            return service.events().list(
+                calendarId=calendar_id,
+                syncToken=sync_token,
+                singleEvents=single_events,
+                maxResults=2500,
+                pageToken=page_token,
+            )
+
+        try:
+            return await self._list_pages("calendar.events.list", page)
+        except GoneError as exc:
+            # Any 410 on a sync-token listing means the same thing: list the window again.
+            raise SyncTokenExpiredError(
+                str(exc), status=exc.status, reason=exc.reason, account_id=self.account_id
+            ) from None
+
+    async def get_event(self, calendar_id: str, event_id: str) -> dict[str, Any]:
+        """Return one event (cancelled ones included)."""
+        return await self._call(
+            "calendar.events.get", lambda s: s.events().get(calendarId=calendar_id, eventId=event_id)
+        )
+
+    async def insert_event(self, calendar_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create an event with the client-chosen id in body["id"]; DuplicateError when it exists."""
+        return await self._call(
+            "calendar.events.insert",
+            lambda s: s.events().insert(calendarId=calendar_id, body=body, sendUpdates="none"),
+        )
+
+    async def update_event(self, calendar_id: str, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Replace an event with body."""
+        return await self._call(
+            "calendar.events.update",
+            lambda s: s.events().update(
+                calendarId=calendar_id, eventId=event_id, body=body, sendUpdates="none"
+            ),
+        )
+
+    async def delete_event(self, calendar_id: str, event_id: str) -> None:
+        """Delete an event; GoneError when it was already deleted."""
+        await self._call(
+            "calendar.events.delete",
+            lambda s: s.events().delete(calendarId=calendar_id, eventId=event_id, sendUpdates="none"),
+        )
+
+    async def watch_events(
+        self, calendar_id: str, *, channel_id: str, address: str, token: str, ttl_seconds: int
+    ) -> Channel:
+        """Open a push channel on a calendar's events."""
+        body = {
+            "id": channel_id,
+            "type": "web_hook",
+            "address": address,
+            "token": token,
+            "params": {"ttl": str(ttl_seconds)},
+        }
+        answer = await self._call(
+            "calendar.events.watch", lambda s: s.events().watch(calendarId=calendar_id, body=body)
+        )
+        expiration = answer.get("expiration")
+        return Channel(
+            id=answer.get("id", channel_id),
+            resource_id=answer["resourceId"],
+            calendar_id=calendar_id,
+            expiration=datetime.fromtimestamp(int(expiration) / 1000, UTC)
+            if expiration
+            else datetime.now(UTC) + timedelta(seconds=ttl_seconds),
+        )
+
+    async def stop_channel(self, channel_id: str, resource_id: str) -> None:
+        """Stop a push channel."""
+        body = {"id": channel_id, "resourceId": resource_id}
+        await self._call("calendar.channels.stop", lambda s: s.channels().stop(body=body))
+
+    async def free_busy(
+        self, calendar_ids: Sequence[str], time_min: datetime, time_max: datetime
+    ) -> dict[str, list[tuple[datetime, datetime]]]:
+        """Return the busy intervals of each calendar in a window."""
+        body = {
+            "timeMin": _rfc3339(time_min),
+            "timeMax": _rfc3339(time_max),
+            "items": [{"id": calendar_id} for calendar_id in calendar_ids],
+        }
+        answer = await self._call("calendar.freebusy.query", lambda s: s.freebusy().query(body=body))
+        return {
+            calendar_id: [
+                (_parse_instant(b["start"]), _parse_instant(b["end"])) for b in entry.get("busy", [])
+            ]
+            for calendar_id, entry in answer.get("calendars", {}).items()
+        }
+
+    async def apply_writes(self, writes: Sequence[Write]) -> list[WriteOutcome]:
+        """Send writes in batches of at most 50, one outcome per write in order; transient failures resent."""
+        outcomes: list[WriteOutcome] = [WriteOutcome(w, None, None) for w in writes]
+        pending = list(range(len(writes)))
+
+        async def send_pending() -> None:
+            nonlocal pending
+            for start in range(0, len(pending), BATCH_LIMIT):
+                chunk = pending[start : start + BATCH_LIMIT]
+                results = await self._send_batch([writes[i] for i in chunk])
+                for i, (event, error) in zip(chunk, results, strict=True):
+                    outcomes[i] = WriteOutcome(writes[i], event, error)
+            retryable = [(i, e) for i in pending if (e := outcomes[i].error) is not None and e.retryable]
+            pending = [i for i, _ in retryable]
+            if retryable:
+                # Raising the part error with the longest Retry-After makes the policy wait for it.
+                raise max((e for _, e in retryable), key=lambda e: e.retry_after or 0.0)
+
+        try:
+            await self._retry.call(send_pending)
+        except GoogleError as exc:
+            if not exc.retryable:
+                raise
+        return outcomes
+
+    async def aclose(self) -> None:
+        """Stop the worker threads and close their connections."""
+        await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
+        for http in self._https:
+            http.close()
+
+    async def _send_batch(
+        self, writes: list[Write]
+    ) -> list[tuple[dict[str, Any] | None, GoogleError | None]]:
+        """Send one batch; a failure of the whole batch becomes every part's error."""
+        units = sum(units_for(method_id(w)) for w in writes)
+        try:
+            raw: list[PartResult] = await self._attempt("batch", partial(run_batch, writes=writes), units)
+        except GoogleError as error:
+            return [(None, error)] * len(writes)
+        return [
+            (event, self._translate(exc, method_id(write)) if exc is not None else None)
+            for write, (event, exc) in zip(writes, raw, strict=True)
+        ]
+
+    async def _list_pages(self, method: str, page: Callable[[str | None, Any], Any]) -> Listing:
+        """Follow nextPageToken, each page its own retried call; return items and the final sync token."""
+        items: list[dict[str, Any]] = []
+        page_token: str | None = None
+        while True:
+            answer = await self._call(method, partial(page, page_token))
+            items.extend(answer.get("items", []))
+            page_token = answer.get("nextPageToken")
+            if not page_token:
+                return Listing(tuple(items), answer.get("nextSyncToken"))
+
+    async def _call(self, method: str, request: Request) -> dict[str, Any]:
+        """Execute one API request under the retry policy; return its JSON object ({} for none)."""
+        answer = await self._retry.call(
+            partial(self._attempt, method, lambda s: request(s).execute(), units_for(method))
+        )
+        return answer if isinstance(answer, dict) else {}
+
+    async def _attempt(self, method: str, work: Callable[[Any], T], units: int) -> T:
+        """Make one attempt: spend quota, run `work(service)` on a worker thread, translate any failure."""
+        if self.needs_reauth is not None:
+            raise AuthNeededError(
+                f"{method}: account needs re-authorisation ({self.needs_reauth})",
+                reason=self.needs_reauth,
+                account_id=self.account_id,
+            )
+        await self._limiter.acquire(units)
+        loop = asyncio.get_running_loop()
+        try:
+            # The socket timeout bounds each read; the overall deadline also covers a token refresh.
+            return await asyncio.wait_for(
+                loop.run_in_executor(self._executor, self._on_thread, work), timeout=self._timeout * 2
+            )
+        except Exception as exc:
+            error = self._translate(exc, method)
+            if error is None:
+                raise
+            raise error from None  # the original text may carry URLs; the translation carries no secret
+
+    def _translate(self, exc: BaseException, method: str) -> GoogleError | None:
+        """Translate a failure and remember a rejected refresh token: only this account stops."""
+        error = translate(exc, method, self.account_id)
+        if isinstance(error, AuthNeededError) and error.status is None and error.reason:
+            self.needs_reauth = error.reason
+        return error
+
+    def _on_thread(self, work: Callable[[Any], T]) -> T:
+        """Worker-thread side: refresh the token if due (under the lock), then do the blocking work."""
+        service, request = self._thread_service()
+        self._credentials.ensure_valid(request)
+        return work(service)
+
+    def _thread_service(self) -> tuple[Any, google_auth_httplib2.Request]:
+        """Return this worker thread's service and token-refresh request, building them on first use."""
+        if not hasattr(self._local, "service"):
+            http = httplib2.Http(timeout=self._timeout)
+            self._https.append(http)
+            authorized = google_auth_httplib2.AuthorizedHttp(self._credentials, http=http)
+            self._local.service = build_service(calendar_document(self._api_root), authorized)
+            self._local.request = google_auth_httplib2.Request(http)
+        return self._local.service, self._local.request
+
+
+def _rfc3339(instant: datetime | None) -> str | None:
+    """Format an aware datetime as Google's RFC 3339 UTC instant."""
+    if instant is None:
+        return None
+    if instant.tzinfo is None:
+        raise ValueError("Google instants need an aware datetime")
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _parse_instant(text: str) -> datetime:
+    """Parse Google's RFC 3339 instant into an aware UTC datetime."""
+    return datetime.fromisoformat(text).astimezone(UTC)

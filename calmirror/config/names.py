@@ -101,6 +101,15 @@ def is_secret(name: str) -> bool:
     return name in SECRET_GLOBALS
 
 
+def _closest(word: str, candidates: tuple[str, ...]) -> str | None:
+    """Return the candidate `word` most likely misspells (or abbreviates), or None."""
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    containing = [candidate for candidate in candidates if word in candidate or candidate in word]
+    return containing[0] if len(containing) == 1 else None
+
+
 def typo_warning(name: str) -> str | None:
     """Return a warning when `name` looks like a misspelt calmirror variable, else None."""
     if name in GLOBAL_NAMES or not name.startswith(_WATCHED_PREFIXES):
@@ -110,9 +119,9 @@ def typo_warning(name: str) -> str | None:
         return None  # a known field; a bad N is reported as a problem instead
     if numbered is not None and numbered.valid_number:
         stem = f"{numbered.prefix}{numbered.number}_"
-        candidates = [stem + field for field in numbered.known_fields]
+        close = _closest(numbered.field, numbered.known_fields)
+        close = stem + close if close else None
     else:
-        candidates = list(GLOBAL_NAMES)
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]}?)" if close else ""
+        close = _closest(name, GLOBAL_NAMES)
+    hint = f" (did you mean {close}?)" if close else ""
     return f"{name}: not a calmirror variable, ignored{hint}"

@@ -1,0 +1,72 @@
+"""Suspicious but runnable settings: warnings that name the variable, never its value."""
+
+from __future__ import annotations
+
+import pytest
+
+from calmirror.config import load_settings
+
+
+def _warnings(env: dict[str, str]) -> tuple[str, ...]:
+    """Return the warnings of a valid environment."""
+    return load_settings(env, env_file=None, credentials_directory=None).warnings
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "SYNC_FLOW_1_SOURCE_CALENDAR",
+            "SYNC_FLOW_1_SOURCE_CALENDAR: not a calmirror variable, ignored "
+            "(did you mean SYNC_FLOW_1_SOURCE_CALENDAR_ID?)",
+        ),
+        (
+            "GOOGLE_ACCOUNT_1_TOKEN",
+            "GOOGLE_ACCOUNT_1_TOKEN: not a calmirror variable, ignored "
+            "(did you mean GOOGLE_ACCOUNT_1_REFRESH_TOKEN?)",
+        ),
+        (
+            "SYNC_INTERVAL_MINUTE",
+            "SYNC_INTERVAL_MINUTE: not a calmirror variable, ignored (did you mean SYNC_INTERVAL_MINUTES?)",
+        ),
+        ("WEBHOOK_URL", "WEBHOOK_URL: not a calmirror variable, ignored (did you mean WEBHOOK_BASE_URL?)"),
+        ("SYNC_FLOW_1_ZZZ", "SYNC_FLOW_1_ZZZ: not a calmirror variable, ignored"),
+    ],
+)
+def test_typo_in_a_known_prefix_warns_with_the_closest_name(
+    good_env: dict[str, str], name: str, expected: str
+) -> None:
+    """An unknown variable under one of calmirror's prefixes is a warning suggesting the closest name."""
+    good_env[name] = "1//value-that-must-not-show"
+    warnings = _warnings(good_env)
+    assert warnings == (expected,)
+
+
+def test_foreign_variables_are_not_warned_about(good_env: dict[str, str]) -> None:
+    """Variables other tools own (GOOGLE_APPLICATION_CREDENTIALS, PATH, LOG_FORMAT) raise no warning."""
+    good_env |= {"GOOGLE_APPLICATION_CREDENTIALS": "/x.json", "PATH": "/bin", "LOG_FORMAT": "json"}
+    assert _warnings(good_env) == ()
+
+
+def test_http_webhook_and_weak_key_warn(good_env: dict[str, str]) -> None:
+    """An http webhook address and a short key are warnings (Google needs https; keys should be random)."""
+    good_env |= {"WEBHOOK_BASE_URL": "http://calmirror.example.com", "WEBHOOK_API_KEY": "short"}
+    assert _warnings(good_env) == (
+        "WEBHOOK_API_KEY: shorter than 16 characters; use a random key",
+        "WEBHOOK_BASE_URL=http://calmirror.example.com: Google only delivers to https:// addresses "
+        "(the emulator accepts http)",
+    )
+
+
+def test_webhook_key_without_url_warns(good_env: dict[str, str]) -> None:
+    """A webhook key without WEBHOOK_BASE_URL is unused, and says so without showing the key."""
+    del good_env["WEBHOOK_BASE_URL"]
+    assert _warnings(good_env) == (
+        "WEBHOOK_API_KEY: set but unused: WEBHOOK_BASE_URL is not set, so calmirror only polls",
+    )
+
+
+def test_account_without_flow_warns(good_env: dict[str, str]) -> None:
+    """A configured account that no flow uses is a warning naming it."""
+    good_env |= {"GOOGLE_ACCOUNT_3_EMAIL": "carol@example.com", "GOOGLE_ACCOUNT_3_REFRESH_TOKEN": "1//c"}
+    assert _warnings(good_env) == ("GOOGLE_ACCOUNT_3_*: account 3 is used by no flow",)

@@ -1,0 +1,179 @@
+"""Per-calendar window cache: a full listing kept current with sync-token deltas (DESIGN 3.5)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from calmirror.engine.events import parse_interval
+from calmirror.engine.model import Window
+from calmirror.errors import GoogleError, SyncTokenExpiredError
+
+if TYPE_CHECKING:
+    from calmirror.google.client import CalendarClient
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+FORWARD_MARGIN = timedelta(days=1)
+MAX_TOMBSTONES = 10_000
+
+
+def event_span(item: Event) -> tuple[datetime, datetime] | None:
+    """Return the widest UTC span a listed event can mean (all-day dates in any zone), or None."""
+    try:
+        return parse_interval(item.get("start"), item.get("end")).widest_span()
+    except ValueError:
+        return None
+
+
+def is_recurring(item: Event) -> bool:
+    """Tell whether a listed item belongs to a recurring series."""
+    return bool(item.get("recurringEventId") or item.get("recurrence"))
+
+
+class CalendarCache:
+    """The events of one calendar (as seen by one account) over a window, plus remembered tombstones."""
+
+    def __init__(
+        self,
+        client: CalendarClient,
+        calendar_id: str,
+        *,
+        margin: timedelta = FORWARD_MARGIN,
+        max_tombstones: int = MAX_TOMBSTONES,
+    ) -> None:
+        self.client = client
+        self.calendar_id = calendar_id
+        self.margin = margin
+        self.window: Window | None = None
+        self.complete = False  # the last read succeeded; False until the first one does
+        self.error: GoogleError | None = None
+        self.full_lists = 0
+        self.deltas = 0
+        self._events: dict[str, Event] = {}
+        self._tombstones: OrderedDict[str, None] = OrderedDict()
+        self._max_tombstones = max_tombstones
+        self._sync_token: str | None = None
+        self.lock = asyncio.Lock()  # one read or write-back at a time
+
+    @property
+    def loaded(self) -> bool:
+        """Tell whether the cache holds a complete listing it can extend with deltas."""
+        return self.complete and self.window is not None and self._sync_token is not None
+
+    def covers(self, window: Window) -> bool:
+        """Tell whether the cache's window contains `window`."""
+        return self.window is not None and self.window.start <= window.start and window.end <= self.window.end
+
+    def invalidate(self) -> None:
+        """Forget everything, so the next refresh lists the window again."""
+        self._events.clear()
+        self._sync_token = None
+        self.complete = False
+
+    async def relist(self, window: Window) -> None:
+        """List the window (extended forward by the margin) from scratch; records failure, never raises."""
+        wanted = Window(window.start, window.end + self.margin)
+        try:
+            listing = await self.client.list_events(
+                self.calendar_id, time_min=wanted.start, time_max=wanted.end, show_deleted=True
+            )
+        except GoogleError as exc:
+            self._fail(exc)
+            return
+        self.full_lists += 1
+        self._events.clear()
+        self.window = wanted
+        for item in listing.events:
+            self._apply(item)
+        self._sync_token = listing.next_sync_token
+        self.complete = True
+        self.error = None
+
+    async def refresh(self, window: Window) -> None:
+        """Bring the cache up to date for `window`: a delta when possible, else a full listing."""
+        if not (self.loaded and self.covers(window)):
+            await self.relist(window)
+            return
+        assert self._sync_token is not None
+        try:
+            delta = await self.client.list_changes(self.calendar_id, self._sync_token)
+        except SyncTokenExpiredError:
+            log.info("sync token of %s expired; listing again", self.calendar_id)
+            self.invalidate()
+            await self.relist(window)
+            return
+        except GoogleError as exc:
+            self._fail(exc)
+            return
+        self.deltas += 1
+        if any(is_recurring(item) for item in delta.events):
+            # Google's instance set for a changed series is not reliable in a delta.
+            await self.relist(window)
+            return
+        for item in delta.events:
+            self._apply(item)
+        self._sync_token = delta.next_sync_token
+
+    def _fail(self, exc: GoogleError) -> None:
+        """Record a failed read: the cache is incomplete until a later read succeeds."""
+        log.warning("listing %s failed: %s", self.calendar_id, exc)
+        self.invalidate()
+        self.error = exc
+
+    def _apply(self, item: Event) -> None:
+        """Fold one listed item into the cache, dropping live items outside the cache window."""
+        event_id = item.get("id")
+        if not isinstance(event_id, str):
+            return
+        if item.get("status") == "cancelled":
+            self._events.pop(event_id, None)
+            self.remember_tombstone(event_id)
+            return
+        self._tombstones.pop(event_id, None)
+        if self._inside(item):
+            self._events[event_id] = item
+        else:
+            self._events.pop(event_id, None)
+
+    def _inside(self, item: Event) -> bool:
+        """Tell whether a live item overlaps the cache window, by Google's strict overlap rule."""
+        span = event_span(item)
+        if span is None or self.window is None:
+            return span is None  # keep events with unusable times: the planner reports them
+        start, end = span
+        return end > self.window.start and start < self.window.end
+
+    def remember_tombstone(self, event_id: str) -> None:
+        """Remember a deleted event's id (bounded, oldest forgotten first)."""
+        self._tombstones[event_id] = None
+        self._tombstones.move_to_end(event_id)
+        while len(self._tombstones) > self._max_tombstones:
+            self._tombstones.popitem(last=False)
+
+    def write_back(self, written: Iterable[Event], deleted: Iterable[str]) -> None:
+        """Record our own writes, so planning from the cache need not wait for the next delta."""
+        for item in written:
+            self._apply(item)
+        for event_id in deleted:
+            self._events.pop(event_id, None)
+            self.remember_tombstone(event_id)
+
+    def events(self, window: Window) -> list[Event]:
+        """Return the cached live events that overlap `window` (strict overlap, as Google lists)."""
+        result = []
+        for item in self._events.values():
+            span = event_span(item)
+            if span is None or (span[1] > window.start and span[0] < window.end):
+                result.append(item)
+        return result
+
+    @property
+    def tombstones(self) -> frozenset[str]:
+        """Return the remembered ids of deleted events."""
+        return frozenset(self._tombstones)

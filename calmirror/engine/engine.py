@@ -1,0 +1,297 @@
+"""SyncEngine: calendar caches, serialised per-target reconciles, coalesced triggers and stats."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from calmirror.config import CalendarRef, Flow, Settings
+from calmirror.engine.cache import FORWARD_MARGIN, CalendarCache
+from calmirror.engine.coalesce import Coalescer
+from calmirror.engine.events import parse_events
+from calmirror.engine.executor import ExecutionReport, apply_plan
+from calmirror.engine.model import EventProcessingResult, Plan, SourceEvent, Window
+from calmirror.engine.outcomes import FlowOutcome, SyncSummary, TargetOutcome, flow_outcomes
+from calmirror.engine.planner import plan_target
+from calmirror.engine.purge import PurgeOutcome, purge_target
+from calmirror.engine.stats import EngineStats, SyncEngineStats
+from calmirror.errors import CalmirrorError, GoogleError
+
+if TYPE_CHECKING:
+    from calmirror.google.client import CalendarClient
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    """Return the wall clock in UTC."""
+    return datetime.now(UTC)
+
+
+class _TargetState:
+    """The lock serialising reconciles of one target and the coalescer of its incremental runs."""
+
+    def __init__(self, work: Callable[[], Awaitable[TargetOutcome]]) -> None:
+        self.lock = asyncio.Lock()
+        self.incremental = Coalescer(work)
+
+
+class SyncEngine:
+    """Keeps every target calendar's blocks equal to the desired set of its flows."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clients: Mapping[int, CalendarClient],
+        *,
+        clock: Clock = _utcnow,
+        cache_margin: timedelta = FORWARD_MARGIN,
+    ) -> None:
+        self.settings = settings
+        self.clients = clients
+        self.clock = clock
+        self.cache_margin = cache_margin
+        self.reconciles: Counter[CalendarRef] = Counter()  # runs per target, for tests and metrics
+        self._caches: dict[CalendarRef, CalendarCache] = {}
+        self._targets: dict[CalendarRef, _TargetState] = {}
+        self._refreshers: dict[CalendarRef, Coalescer[None]] = {}
+        self._stats = EngineStats(accounts=len(settings.accounts), flows=len(settings.flows))
+        self._sync_type: dict[CalendarRef, str] = {}
+
+    # --- public API ------------------------------------------------------------------------------
+
+    def default_window(self) -> Window:
+        """Return the daily reconcile's window around now (whole minutes, so it moves smoothly)."""
+        now = self.clock().replace(second=0, microsecond=0)
+        return Window(
+            now - timedelta(days=self.settings.daily_reconcile_days_back),
+            now + timedelta(days=self.settings.daily_reconcile_days_forward),
+        )
+
+    async def reconcile_all(
+        self,
+        window: Window | None = None,
+        *,
+        flows: Collection[str] | None = None,
+        dry_run: bool = False,
+        sync_type: str = "manual",
+    ) -> SyncSummary:
+        """List every calendar involved from scratch, then plan and apply every affected target."""
+        window = window or self.default_window()
+        targets = self._targets_of(flows)
+        calendars = {ref for target in targets for ref in self._calendars_of(target)}
+        await asyncio.gather(*(self._relist(ref, window) for ref in calendars))
+
+        async def one(target: CalendarRef) -> TargetOutcome:
+            async with self._target(target).lock:
+                return await self._reconcile(
+                    target, window, dry_run=dry_run, sync_type=sync_type, listed=True
+                )
+
+        outcomes = await asyncio.gather(*(one(target) for target in targets))
+        return self._summarise(outcomes, dry_run=dry_run)
+
+    async def calendar_changed(
+        self, account_id: int, calendar_id: str, *, trigger: str = "webhook"
+    ) -> SyncSummary:
+        """Fetch one calendar's changes and reconcile, from the caches, the targets it feeds."""
+        ref = CalendarRef(account_id=account_id, calendar_id=calendar_id)
+        targets = self._fed_by(ref)
+        if not targets:
+            return self._summarise((), dry_run=False)
+        await self._refresher(ref)()
+        for target in targets:
+            self._sync_type[target] = trigger
+        outcomes = await asyncio.gather(*(self._target(target).incremental() for target in targets))
+        return self._summarise(outcomes, dry_run=False)
+
+    async def purge(
+        self, *, flows: Collection[str] | None = None, dry_run: bool = False
+    ) -> list[PurgeOutcome]:
+        """Remove every block calmirror owns from the affected targets, in any time range."""
+        outcomes = []
+        for target in self._targets_of(flows):
+            async with self._target(target).lock:
+                outcome = await purge_target(self.clients[target.account_id], target, dry_run=dry_run)
+                if not dry_run:
+                    self._cache(target).write_back((), outcome.deleted)
+            outcomes.append(outcome)
+        return outcomes
+
+    def stats(self) -> SyncEngineStats:
+        """Return the seed's SyncEngineStats."""
+        return self._stats.snapshot()
+
+    def results(self) -> list[EventProcessingResult]:
+        """Return the last results, oldest first (bounded)."""
+        return list(self._stats.ledger)
+
+    def flow_status(self) -> dict[str, FlowOutcome]:
+        """Return the last outcome of every flow that has run."""
+        return dict(self._stats.flow_status)
+
+    def cache(self, account_id: int, calendar_id: str) -> CalendarCache:
+        """Return the cache of one calendar as seen by one account (created empty on first use)."""
+        return self._cache(CalendarRef(account_id=account_id, calendar_id=calendar_id))
+
+    # --- structure -------------------------------------------------------------------------------
+
+    def _targets_of(self, names: Collection[str] | None) -> list[CalendarRef]:
+        """Return the targets of the named flows (every target when None); unknown names raise."""
+        if names is None:
+            return list(self.settings.targets())
+        known = {flow.name: flow for flow in self.settings.flows}
+        unknown = sorted(set(names) - set(known))
+        if unknown:
+            raise CalmirrorError(f"no such flow: {', '.join(unknown)}")
+        return list(dict.fromkeys(known[name].target for name in names))
+
+    def _calendars_of(self, target: CalendarRef) -> list[CalendarRef]:
+        """Return the target and the sources of every flow into it."""
+        return [target, *(flow.source for flow in self.settings.flows_into(target))]
+
+    def _fed_by(self, ref: CalendarRef) -> list[CalendarRef]:
+        """Return the targets whose reconcile depends on this calendar."""
+        targets = [flow.target for flow in self.settings.flows_from(ref)]
+        if ref in self.settings.targets():
+            targets.append(ref)
+        return list(dict.fromkeys(targets))
+
+    def _cache(self, ref: CalendarRef) -> CalendarCache:
+        """Return (creating on first use) the cache of one calendar."""
+        if ref not in self._caches:
+            client = self.clients[ref.account_id]
+            self._caches[ref] = CalendarCache(client, ref.calendar_id, margin=self.cache_margin)
+        return self._caches[ref]
+
+    def _target(self, target: CalendarRef) -> _TargetState:
+        """Return (creating on first use) the serialisation state of one target."""
+        if target not in self._targets:
+
+            async def work() -> TargetOutcome:
+                async with self._targets[target].lock:
+                    sync_type = self._sync_type.get(target, "webhook")
+                    return await self._reconcile(target, self.default_window(), sync_type=sync_type)
+
+            self._targets[target] = _TargetState(work)
+        return self._targets[target]
+
+    def _refresher(self, ref: CalendarRef) -> Coalescer[None]:
+        """Return the coalesced delta fetch of one calendar."""
+        if ref not in self._refreshers:
+
+            async def refresh() -> None:
+                cache = self._cache(ref)
+                async with cache.lock:
+                    await cache.refresh(self.default_window())
+
+            self._refreshers[ref] = Coalescer(refresh)
+        return self._refreshers[ref]
+
+    async def _relist(self, ref: CalendarRef, window: Window) -> None:
+        """List one calendar's window from scratch."""
+        cache = self._cache(ref)
+        async with cache.lock:
+            await cache.relist(window)
+
+    async def _ensure(self, ref: CalendarRef, window: Window) -> None:
+        """List a calendar only when its cache cannot serve the window (never loaded, failed, too small)."""
+        cache = self._cache(ref)
+        async with cache.lock:
+            if not (cache.loaded and cache.covers(window)):
+                await cache.relist(window)
+
+    # --- one reconcile ---------------------------------------------------------------------------
+
+    async def _reconcile(
+        self,
+        target: CalendarRef,
+        window: Window,
+        *,
+        sync_type: str,
+        dry_run: bool = False,
+        listed: bool = False,
+    ) -> TargetOutcome:
+        """Plan one target from the caches and carry the plan out; the caller holds the target's lock."""
+        self.reconciles[target] += 1
+        flows = self.settings.flows_into(target)
+        if not listed:  # a full pass listed everything just before; retrying its failures doubles cost
+            for ref in dict.fromkeys(self._calendars_of(target)):
+                await self._ensure(ref, window)
+        sources, failed = self._sources(flows, window)
+        target_cache = self._cache(target)
+        async with target_cache.lock:
+            if not target_cache.complete:
+                why = f"listing the target failed: {target_cache.error}"
+                return TargetOutcome(target, ok=False, message=why, failed_sources=failed)
+            plan = plan_target(
+                target,
+                flows,
+                sources,
+                parse_events(target_cache.events(window)),
+                window,
+                target_identities=self._identities(target),
+                tombstones=target_cache.tombstones,
+                sync_type=sync_type,
+            )
+            report = await self._apply(target, target_cache, plan, dry_run=dry_run)
+        message = "; ".join(why for _, why in report.failed) or None
+        return TargetOutcome(target, report.ok, message, plan, report, failed)
+
+    def _sources(
+        self, flows: Iterable[Flow], window: Window
+    ) -> tuple[dict[int, tuple[SourceEvent, ...] | None], dict[int, str]]:
+        """Return each flow's cached source events (None when its read failed) and the failures."""
+        sources: dict[int, tuple[SourceEvent, ...] | None] = {}
+        failed: dict[int, str] = {}
+        for flow in flows:
+            cache = self._cache(flow.source)
+            if cache.complete:
+                sources[flow.id] = parse_events(cache.events(window))
+            else:
+                sources[flow.id] = None
+                failed[flow.id] = f"listing the source failed: {cache.error}"
+        return sources, failed
+
+    def _identities(self, target: CalendarRef) -> frozenset[str]:
+        """Return the addresses under which the target calendar can appear as an attendee."""
+        email = self.settings.accounts[target.account_id].email
+        return frozenset({email.lower(), target.calendar_id.lower()})
+
+    async def _apply(
+        self, target: CalendarRef, cache: CalendarCache, plan: Plan, *, dry_run: bool
+    ) -> ExecutionReport:
+        """Carry out a plan and fold our own writes into the target's cache."""
+        try:
+            report = await apply_plan(
+                self.clients[target.account_id], target.calendar_id, plan, dry_run=dry_run
+            )
+        except GoogleError as exc:  # e.g. the account's token was revoked mid-way
+            cache.invalidate()
+            failed = (*((spec.id, str(exc)) for spec in plan.creates + plan.restores),)
+            failed += tuple((block.id, str(exc)) for block in plan.deletes)
+            return ExecutionReport(results=plan.results, failed=failed)
+        except BaseException:
+            cache.invalidate()  # interrupted mid-way: we no longer know what the calendar holds
+            raise
+        if not dry_run:
+            cache.write_back(report.written, report.deleted)
+        return report
+
+    def _summarise(self, outcomes: Iterable[TargetOutcome], *, dry_run: bool) -> SyncSummary:
+        """Turn target outcomes into per-flow outcomes, recording them unless this was a dry run."""
+        outcomes = tuple(outcomes)
+        now = self.clock()
+        flows = flow_outcomes(self.settings, outcomes, now)
+        if not dry_run:
+            for outcome in outcomes:
+                self._stats.record(outcome.results, now)
+                if not outcome.ok or outcome.failed_sources:
+                    self._stats.record_failure(now)
+            self._stats.flow_status.update(flows)
+        return SyncSummary(flows=flows, targets=outcomes)

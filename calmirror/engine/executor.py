@@ -1,0 +1,180 @@
+"""Carry out a Plan through CalendarClient.apply_writes: deletes first, then creates and restores."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from calmirror.engine.cache import event_span
+from calmirror.engine.ids import block_body, is_marked
+from calmirror.engine.model import BlockSpec, EventProcessingResult, Plan
+from calmirror.errors import DuplicateError, GoneError, GoogleError, NotFoundError
+from calmirror.google.writes import Delete, Insert, Update, Write, WriteOutcome
+
+if TYPE_CHECKING:
+    from calmirror.google.client import CalendarClient
+
+Event = dict[str, Any]
+
+
+def restore_body(spec: BlockSpec) -> Event:
+    """Return the body that turns a tombstone (or a drifted block of ours) back into this block."""
+    return {**block_body(spec), "status": "confirmed"}
+
+
+@dataclass(frozen=True)
+class ExecutionReport:
+    """What carrying out one plan did: block ids per outcome, the events written, adjusted results."""
+
+    results: tuple[EventProcessingResult, ...] = ()
+    created: tuple[str, ...] = ()
+    restored: tuple[str, ...] = ()
+    existed: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    failed: tuple[tuple[str, str], ...] = ()  # (block id, why)
+    written: tuple[Event, ...] = ()  # live blocks as Google returned them, for the target's cache
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether every write of the plan succeeded."""
+        return not self.failed
+
+
+@dataclass
+class _Tally:
+    """The outcomes collected while executing one plan."""
+
+    created: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+    existed: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    written: list[Event] = field(default_factory=list)
+
+    def report(self, results: Sequence[EventProcessingResult]) -> ExecutionReport:
+        """Freeze the tally, downgrading results whose write failed and marking those that existed."""
+        existed = set(self.existed)
+        adjusted = []
+        for planned in results:
+            result = planned
+            if planned.block_id in self.failed and planned.action in ("created", "deleted"):
+                error = self.failed[planned.block_id]
+                result = dataclasses.replace(planned, action="error", success=False, error=error)
+            elif planned.block_id in existed and planned.action == "created":
+                result = dataclasses.replace(planned, action="existed")
+            adjusted.append(result)
+        return ExecutionReport(
+            results=tuple(adjusted),
+            created=tuple(self.created),
+            restored=tuple(self.restored),
+            existed=tuple(self.existed),
+            deleted=tuple(self.deleted),
+            failed=tuple(self.failed.items()),
+            written=tuple(self.written),
+        )
+
+
+async def apply_plan(
+    client: CalendarClient, calendar_id: str, plan: Plan, *, dry_run: bool = False
+) -> ExecutionReport:
+    """Carry out `plan` in one calendar; a failed write is reported, and the next pass finishes the job."""
+    if dry_run:
+        return ExecutionReport(
+            results=plan.results,
+            created=tuple(spec.id for spec in plan.creates),
+            restored=tuple(spec.id for spec in plan.restores),
+            deleted=tuple(block.id for block in plan.deletes),
+            dry_run=True,
+        )
+    tally = _Tally()
+    # Deletes first: a block moved back onto an interval whose block is being removed reuses its id.
+    await _delete(client, calendar_id, [block.id for block in plan.deletes], tally)
+    await _write_blocks(client, calendar_id, plan.creates, plan.restores, tally)
+    return tally.report(plan.results)
+
+
+async def _delete(client: CalendarClient, calendar_id: str, event_ids: list[str], tally: _Tally) -> None:
+    """Delete blocks; an answer saying the event is already gone counts as done."""
+    outcomes = await client.apply_writes([Delete(calendar_id, event_id) for event_id in event_ids])
+    for event_id, outcome in zip(event_ids, outcomes, strict=True):
+        if outcome.error is None or isinstance(outcome.error, GoneError | NotFoundError):
+            tally.deleted.append(event_id)
+        else:
+            tally.failed[event_id] = _describe(outcome.error)
+
+
+async def _write_blocks(
+    client: CalendarClient,
+    calendar_id: str,
+    creates: Sequence[BlockSpec],
+    restores: Sequence[BlockSpec],
+    tally: _Tally,
+) -> None:
+    """Insert new blocks and restore tombstones; resolve 409s and vanished tombstones in a second round."""
+    first: list[tuple[BlockSpec, Write]] = [(s, Insert(calendar_id, block_body(s))) for s in creates]
+    first += [(s, Update(calendar_id, s.id, restore_body(s))) for s in restores]
+    outcomes = await client.apply_writes([write for _, write in first])
+    conflicts: list[BlockSpec] = []
+    second: list[tuple[BlockSpec, Write]] = []
+    for (spec, _), outcome in zip(first, outcomes, strict=True):
+        if isinstance(outcome.write, Insert) and isinstance(outcome.error, DuplicateError):
+            conflicts.append(spec)
+        elif isinstance(outcome.write, Update) and isinstance(outcome.error, NotFoundError | GoneError):
+            second.append((spec, Insert(calendar_id, block_body(spec))))  # the tombstone was purged
+        else:
+            _settle(spec, outcome, tally)
+    second += await _resolve_conflicts(client, calendar_id, conflicts, tally)
+    outcomes = await client.apply_writes([write for _, write in second])
+    for (spec, _), outcome in zip(second, outcomes, strict=True):
+        _settle(spec, outcome, tally)
+
+
+def _settle(spec: BlockSpec, outcome: WriteOutcome, tally: _Tally) -> None:
+    """Record the final outcome of one create or restore."""
+    if outcome.error is not None:
+        tally.failed[spec.id] = _describe(outcome.error)
+        return
+    if outcome.event is not None:
+        tally.written.append(outcome.event)
+    (tally.created if isinstance(outcome.write, Insert) else tally.restored).append(spec.id)
+
+
+async def _resolve_conflicts(
+    client: CalendarClient, calendar_id: str, specs: Sequence[BlockSpec], tally: _Tally
+) -> list[tuple[BlockSpec, Write]]:
+    """Look at each event whose id a create found taken; return the restores it needs."""
+    found = await asyncio.gather(
+        *(client.get_event(calendar_id, spec.id) for spec in specs), return_exceptions=True
+    )
+    restores: list[tuple[BlockSpec, Write]] = []
+    for spec, event in zip(specs, found, strict=True):
+        if isinstance(event, GoogleError):
+            tally.failed[spec.id] = _describe(event)
+        elif isinstance(event, BaseException):
+            raise event
+        elif event.get("status") == "cancelled":
+            # Google keeps a deleted event's id: reviving the tombstone is the only way to reuse it.
+            restores.append((spec, Update(calendar_id, spec.id, restore_body(spec))))
+        elif not is_marked(event):
+            tally.failed[spec.id] = "an event calmirror does not own already has this block's id"
+        elif _same_times(event, spec):
+            tally.existed.append(spec.id)
+            tally.written.append(event)
+        else:
+            restores.append((spec, Update(calendar_id, spec.id, restore_body(spec))))  # ours, edited
+    return restores
+
+
+def _same_times(event: Event, spec: BlockSpec) -> bool:
+    """Tell whether a live block already has the spec's start and end."""
+    return event_span(event) == event_span(block_body(spec))
+
+
+def _describe(error: GoogleError) -> str:
+    """Return a short message for a failed write (Google's messages carry no secrets)."""
+    status = f"{error.status} " if error.status else ""
+    return f"{status}{type(error).__name__}: {error}"

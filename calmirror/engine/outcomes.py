@@ -1,0 +1,88 @@
+"""What a pass did: per-target outcomes, the per-flow summary built from them, and their counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from calmirror.config import CalendarRef, Settings
+from calmirror.engine.executor import ExecutionReport
+from calmirror.engine.model import EventProcessingResult, Plan
+
+COLUMNS = ("created", "restored", "deleted", "existed", "skipped", "error")
+
+
+@dataclass(frozen=True)
+class TargetOutcome:
+    """One reconcile of one target calendar: the plan, what carrying it out did, or why it failed."""
+
+    target: CalendarRef
+    ok: bool
+    message: str | None = None
+    plan: Plan | None = None
+    report: ExecutionReport | None = None
+    failed_sources: dict[int, str] = field(default_factory=dict)  # flow id -> why its read failed
+
+    @property
+    def results(self) -> tuple[EventProcessingResult, ...]:
+        """Return the per-event results, adjusted by the executor."""
+        return self.report.results if self.report else ()
+
+
+@dataclass(frozen=True)
+class FlowOutcome:
+    """What the last pass did for one flow: counts per table column, and whether it succeeded."""
+
+    flow_name: str
+    ok: bool
+    message: str | None
+    at: datetime
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, column: str) -> int:
+        """Return the count of one column (see COLUMNS)."""
+        return self.counts.get(column, 0)
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    """What one pass did, per flow and per target."""
+
+    flows: dict[str, FlowOutcome]
+    targets: tuple[TargetOutcome, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether every flow of the pass succeeded."""
+        return all(outcome.ok for outcome in self.flows.values())
+
+
+def flow_outcomes(
+    settings: Settings, outcomes: Iterable[TargetOutcome], at: datetime
+) -> dict[str, FlowOutcome]:
+    """Return the outcome of every flow into the reconciled targets."""
+    flows: dict[str, FlowOutcome] = {}
+    for outcome in outcomes:
+        for flow in settings.flows_into(outcome.target):
+            counts = count_columns(outcome.results, flow.name)
+            problems = [outcome.failed_sources[flow.id]] if flow.id in outcome.failed_sources else []
+            if outcome.report is None:  # the pass never got to planning: no result says why
+                problems.append(outcome.message or "reconcile failed")
+            counts["error"] = counts.get("error", 0) + len(problems)
+            if outcome.report is not None and not outcome.ok and outcome.message:
+                problems.append(outcome.message)
+            ok = counts["error"] == 0
+            flows[flow.name] = FlowOutcome(flow.name, ok, "; ".join(problems) or None, at, counts)
+    return flows
+
+
+def count_columns(results: Iterable[EventProcessingResult], flow_name: str) -> dict[str, int]:
+    """Count one flow's results per table column (a deleted block names every flow into its target)."""
+    counts: Counter[str] = Counter()
+    for result in results:
+        if flow_name in result.flow_name.split(", "):
+            restored = result.action == "created" and result.reason == "restored"
+            counts["restored" if restored else result.action] += 1
+    return dict(counts)

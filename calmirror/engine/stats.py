@@ -1,0 +1,71 @@
+"""The engine's counters (the seed's SyncEngineStats), the bounded results ledger and per-flow status."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from calmirror.engine.model import EventProcessingResult
+from calmirror.engine.outcomes import FlowOutcome
+
+LEDGER_SIZE = 1000
+
+
+class SyncEngineStats(BaseModel):
+    """The seed's statistics, served by /api/v1/calendar/stats."""
+
+    events_processed: int
+    busy_blocks_created: int
+    busy_blocks_deleted: int
+    errors: int
+    accounts: int
+    sync_flows: int
+    last_updated: str
+
+
+class EngineStats:
+    """Mutable counters plus the ledger of the last results; owned by one SyncEngine."""
+
+    def __init__(self, *, accounts: int, flows: int, ledger_size: int = LEDGER_SIZE) -> None:
+        self.accounts = accounts
+        self.flows = flows
+        self.events_processed = 0
+        self.created = 0
+        self.deleted = 0
+        self.errors = 0
+        self.last_updated: datetime | None = None
+        self.ledger: deque[EventProcessingResult] = deque(maxlen=ledger_size)
+        self.flow_status: dict[str, FlowOutcome] = {}
+
+    def record(self, results: Iterable[EventProcessingResult], at: datetime) -> None:
+        """Count one pass's results (dry runs are not recorded) and append them to the ledger."""
+        for result in results:
+            self.ledger.append(result)
+            self.events_processed += 1
+            if result.action == "created":
+                self.created += 1
+            elif result.action == "deleted":
+                self.deleted += 1
+            elif result.action == "error":
+                self.errors += 1
+        self.last_updated = at
+
+    def record_failure(self, at: datetime) -> None:
+        """Count a failure that produced no per-event result (a failed read or reconcile)."""
+        self.errors += 1
+        self.last_updated = at
+
+    def snapshot(self) -> SyncEngineStats:
+        """Return the seed's SyncEngineStats."""
+        return SyncEngineStats(
+            events_processed=self.events_processed,
+            busy_blocks_created=self.created,
+            busy_blocks_deleted=self.deleted,
+            errors=self.errors,
+            accounts=self.accounts,
+            sync_flows=self.flows,
+            last_updated=self.last_updated.isoformat() if self.last_updated else "",
+        )

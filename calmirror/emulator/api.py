@@ -3,45 +3,14 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from multidict import MultiMapping
-
-from calmirror.emulator.errors import bad_request, not_found
+from calmirror.emulator import ev_writes, freebusy, listing
+from calmirror.emulator.errors import not_found
+from calmirror.emulator.ev_request import ApiRequest, ApiResponse, Route, int_param
 from calmirror.emulator.store import Calendar, Store
 
-
-@dataclass(frozen=True)
-class ApiRequest:
-    """One authenticated API call as the HTTP layer hands it over."""
-
-    account: str
-    method_id: str
-    path_params: Mapping[str, str]
-    query: MultiMapping[str]
-    body: Any
-    headers: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class ApiResponse:
-    """What a handler answers; the HTTP layer renders `body` as JSON (None: empty body)."""
-
-    status: int
-    body: dict[str, Any] | None
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Route:
-    """One discovery method: HTTP method, path template relative to /calendar/v3/, handler."""
-
-    http_method: str
-    path: str
-    method_id: str
-    handler: Callable[[Store, ApiRequest], ApiResponse]
+__all__ = ["ROUTES", "ApiRequest", "ApiResponse", "Route"]
 
 
 def calendar_list_entry(cal: Calendar) -> dict[str, Any]:
@@ -65,23 +34,6 @@ def calendar_list_entry(cal: Calendar) -> dict[str, Any]:
     return entry
 
 
-def int_param(req: ApiRequest, name: str, default: int, *, low: int, high: int) -> int:
-    """Parse an integer query parameter, capping it at `high` as Google does for maxResults (DISC)."""
-    raw = req.query.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(
-            f"Invalid value '{raw}'. Values must match the following regular expression: '-?\\d+'",
-            location=name,
-        ) from None
-    if value < low:
-        raise bad_request(f"Invalid value '{raw}'.", location=name)
-    return min(value, high)
-
-
 def calendar_list_list(store: Store, req: ApiRequest) -> ApiResponse:
     """calendarList.list: the account's calendars, maxResults default 100, max 250 (DISC)."""
     size = int_param(req, "maxResults", 100, low=1, high=250)
@@ -103,7 +55,18 @@ def calendar_list_get(store: Store, req: ApiRequest) -> ApiResponse:
     return ApiResponse(200, calendar_list_entry(cal))
 
 
+_EVENTS = "calendars/{calendarId}/events"
+_EVENT = _EVENTS + "/{eventId}"
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "users/me/calendarList", "calendar.calendarList.list", calendar_list_list),
     Route("GET", "users/me/calendarList/{calendarId}", "calendar.calendarList.get", calendar_list_get),
+    Route("GET", _EVENTS, "calendar.events.list", listing.list_events),
+    Route("POST", _EVENTS, "calendar.events.insert", ev_writes.insert_event),
+    Route("GET", _EVENT, "calendar.events.get", ev_writes.get_event),
+    Route("PUT", _EVENT, "calendar.events.update", ev_writes.update_event),
+    Route("PATCH", _EVENT, "calendar.events.patch", ev_writes.patch_event),
+    Route("DELETE", _EVENT, "calendar.events.delete", ev_writes.delete_event),
+    Route("GET", _EVENT + "/instances", "calendar.events.instances", listing.list_instances),
+    Route("POST", "freeBusy", "calendar.freebusy.query", freebusy.query),
 )

@@ -1,0 +1,110 @@
+"""Events as clients see them: rendering, minimal tombstones, and recurring series as instances (RECUR)."""
+
+from __future__ import annotations
+
+import base64
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from calmirror.emulator.ev_times import render_edt, span
+from calmirror.emulator.recurrence import Occurrence, expand
+from calmirror.emulator.store import Event
+
+HORIZON = timedelta(days=730)  # expansion bound when a query has no timeMax (emulator choice)
+FIRST = datetime(1970, 1, 1, tzinfo=UTC)
+HEAD = ("etag", "id", "status", "htmlLink", "created", "updated", "summary")  # Google's key order
+
+
+def is_recurring(event: Event) -> bool:
+    """True for the parent of a recurring series."""
+    return bool(event.get("recurrence")) and "recurringEventId" not in event
+
+
+def render(event: Event, tz_name: str) -> Event:
+    """Render a stored event for a response: kind first, times in the response zone (DISC Event)."""
+    head = {k: event[k] for k in HEAD if k in event}
+    out: Event = {"kind": "calendar#event", **head, **copy.deepcopy(event)}
+    for field in ("start", "end", "originalStartTime"):
+        if field in out:
+            out[field] = render_edt(out[field], tz_name)
+    out.setdefault("htmlLink", "https://www.google.com/calendar/event?eid=" + _eid(event["id"]))
+    return out
+
+
+def _eid(event_id: str) -> str:
+    """Return the opaque `eid` of an htmlLink."""
+    return base64.urlsafe_b64encode(event_id.encode()).decode().rstrip("=")
+
+
+def minimal(event: Event, tz_name: str) -> Event:
+    """A cancelled event as list/sync return it: only kind, etag, id, status (+ instance keys) (DISC)."""
+    out: Event = {"kind": "calendar#event", "etag": event["etag"], "id": event["id"], "status": "cancelled"}
+    if "recurringEventId" in event:
+        out["recurringEventId"] = event["recurringEventId"]
+        out["originalStartTime"] = render_edt(event["originalStartTime"], tz_name)
+    return out
+
+
+def _edt(moment: Any, tz_name: str | None) -> dict[str, Any]:
+    """Build a stored EventDateTime for a generated instance."""
+    if isinstance(moment, datetime):
+        return {"dateTime": moment.isoformat()} | ({"timeZone": tz_name} if tz_name else {})
+    return {"date": moment.isoformat()}
+
+
+def generated(parent: Event, occ: Occurrence) -> Event:
+    """Build the stored form of a non-exception instance of a series (RECUR)."""
+    inst = {k: copy.deepcopy(v) for k, v in parent.items() if k != "recurrence"}
+    tz_name = parent["start"].get("timeZone")
+    inst["id"] = occ.instance_id
+    inst["recurringEventId"] = parent["id"]
+    inst["originalStartTime"] = _edt(occ.start, tz_name)
+    inst["start"] = _edt(occ.start, tz_name)
+    inst["end"] = _edt(occ.end, parent["end"].get("timeZone"))
+    return inst
+
+
+def overlaps(event: Event, tz_name: str, lo: datetime, hi: datetime) -> bool:
+    """Strict overlap: end > lo and start < hi (research section 1)."""
+    start, end = span(event, tz_name)
+    return end > lo and start < hi
+
+
+def series_items(
+    parent: Event,
+    exceptions: list[Event],
+    tz_name: str,
+    window: tuple[datetime, datetime],
+    cache: dict[Any, Any],
+) -> list[Event]:
+    """Return a series' instances in [lo, hi): generated ones plus exceptions, cancelled ones included."""
+    lo, hi = window
+    overridden = {e["id"] for e in exceptions}
+    items = [
+        generated(parent, occ)
+        for occ in expand(parent, tz_name, lo, hi, cache)
+        if occ.instance_id not in overridden
+    ]
+    items += [copy.deepcopy(e) for e in exceptions if overlaps(e, tz_name, lo, hi)]
+    if parent["status"] == "cancelled":
+        for item in items:
+            item["status"] = "cancelled"
+    return items
+
+
+def find_instance(parent: Event | None, event_id: str, tz_name: str, cache: dict[Any, Any]) -> Event | None:
+    """Return the generated instance an instance id names, if the series has that occurrence (RECUR)."""
+    stamp = event_id.rpartition("_")[2]
+    if parent is None or not is_recurring(parent) or len(stamp) not in (8, 16):
+        return None
+    try:
+        fmt = "%Y%m%d" if len(stamp) == 8 else "%Y%m%dT%H%M%SZ"
+        moment = datetime.strptime(stamp, fmt).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    window = (moment - timedelta(days=2), moment + timedelta(days=2))
+    for occ in expand(parent, tz_name, *window, cache):
+        if occ.instance_id == event_id:
+            return generated(parent, occ)
+    return None

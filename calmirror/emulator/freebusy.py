@@ -1,0 +1,70 @@
+"""freebusy.query: merged busy periods of opaque, live events and instances (DISC FreeBusyResponse)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from calmirror.emulator.errors import bad_request
+from calmirror.emulator.ev_request import ApiRequest, ApiResponse
+from calmirror.emulator.ev_series import is_recurring, series_items
+from calmirror.emulator.ev_times import check_range, parse_param, span, utc_text
+from calmirror.emulator.store import Calendar, Event, Store
+
+MAX_CALENDARS = 50  # calendarExpansionMax maximum (DISC FreeBusyRequest)
+
+
+def _busy(store: Store, cal: Calendar, lo: datetime, hi: datetime) -> list[dict[str, str]]:
+    """Return the calendar's busy periods in [lo, hi), overlapping periods merged."""
+    events = store.raw_events(cal.id)
+    parents = {e["id"]: e for e in events if is_recurring(e)}
+    items: list[Event] = [
+        e for e in events if e["id"] not in parents and e.get("recurringEventId") not in parents
+    ]
+    for pid, parent in parents.items():
+        exceptions = [e for e in events if e.get("recurringEventId") == pid]
+        items += series_items(parent, exceptions, cal.time_zone, (lo, hi), store.cache)
+    periods = sorted(
+        (max(s, lo), min(e, hi))
+        for s, e in (span(item, cal.time_zone) for item in items if _blocks(item))
+        if e > lo and s < hi
+    )
+    merged: list[list[datetime]] = []
+    for start, end in periods:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [{"start": utc_text(s), "end": utc_text(e)} for s, e in merged]
+
+
+def _blocks(event: Event) -> bool:
+    """Busy time comes only from opaque, non-cancelled events (research section 4)."""
+    return bool(event["status"] != "cancelled" and event.get("transparency", "opaque") == "opaque")
+
+
+def query(store: Store, req: ApiRequest) -> ApiResponse:
+    """freebusy.query; calendars the account cannot see answer `errors: notFound` with HTTP 200."""
+    body = req.body if isinstance(req.body, dict) else {}
+    lo, hi = parse_param(body.get("timeMin"), "timeMin"), parse_param(body.get("timeMax"), "timeMax")
+    if lo is None or hi is None:
+        raise bad_request("Missing timeMin or timeMax.", reason="required")
+    check_range(lo, hi)
+    items = body.get("items") or []
+    if len(items) > MAX_CALENDARS:
+        raise bad_request("Too many calendars requested.", reason="tooManyCalendarsRequested")
+    calendars: dict[str, Any] = {}
+    for item in items:
+        cid = str(item.get("id", "")) if isinstance(item, dict) else ""
+        cal = store.find_calendar(req.account if cid == "primary" else cid)
+        if cal is None or cal.owner != req.account:
+            calendars[cid] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
+        else:
+            calendars[cid] = {"busy": _busy(store, cal, lo, hi)}
+    answer = {
+        "kind": "calendar#freeBusy",
+        "timeMin": utc_text(lo),
+        "timeMax": utc_text(hi),
+        "calendars": calendars,
+    }
+    return ApiResponse(200, answer)

@@ -1,0 +1,143 @@
+"""Expansion of RRULE/RDATE/EXDATE recurrences into instances, DST-correct in start.timeZone (RECUR)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from dateutil.rrule import rrulestr
+
+from calmirror.emulator.errors import bad_request
+from calmirror.emulator.ev_times import Moment, moment_of, zone
+
+MAX_INSTANCES = 2500  # per series and query; keeps every store call fast
+_UNTIL = re.compile(r"UNTIL=([0-9TZ]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One generated instance: Google's instance id and its original start/end."""
+
+    instance_id: str
+    start: Moment  # aware datetime in the series' zone, or a date for all-day series
+    end: Moment
+
+
+def instance_id(parent_id: str, start: Moment) -> str:
+    """Return `<parent>_<YYYYMMDDTHHMMSSZ>` (timed, UTC) or `<parent>_<YYYYMMDD>` (all-day) (RECUR)."""
+    if isinstance(start, datetime):
+        return f"{parent_id}_{start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    return f"{parent_id}_{start:%Y%m%d}"
+
+
+def series_zone(parent: dict[str, Any], calendar_tz: str) -> str:
+    """Return the zone a series expands in: its start.timeZone, else the calendar's (DISC)."""
+    tz: str = parent["start"].get("timeZone") or calendar_tz
+    return tz
+
+
+def _fix_until(line: str, all_day: bool, tz_name: str) -> str:
+    """Rewrite UNTIL so dateutil accepts it: UTC for timed series, floating for all-day ones (RFC 5545)."""
+
+    def repl(match: re.Match[str]) -> str:
+        value = match.group(1).upper()
+        if all_day:
+            return f"UNTIL={value.rstrip('Z')}"
+        if value.endswith("Z"):
+            return f"UNTIL={value}"
+        local = datetime.strptime(value[:8] + "+0000", "%Y%m%d%z").replace(tzinfo=None) + timedelta(
+            days=1, seconds=-1
+        )
+        if len(value) > 8:
+            local = datetime.strptime(value + "+0000", "%Y%m%dT%H%M%S%z").replace(tzinfo=None)
+        aware = local.replace(tzinfo=zone(tz_name)).astimezone(UTC)
+        return f"UNTIL={aware:%Y%m%dT%H%M%SZ}"
+
+    return _UNTIL.sub(repl, line)
+
+
+def _dates(line: str, dtstart: datetime, all_day: bool, tz_name: str) -> list[datetime]:
+    """Parse the values of an RDATE/EXDATE line into datetimes comparable with the series' starts."""
+    head, _, values = line.partition(":")
+    params = dict(p.split("=", 1) for p in head.split(";")[1:] if "=" in p)
+    tz = zone(params.get("TZID", tz_name))
+    found = []
+    for raw in filter(None, (v.strip().upper() for v in values.split(","))):
+        try:
+            if len(raw) == 8:
+                day = datetime.strptime(raw + "+0000", "%Y%m%d%z").replace(tzinfo=None)
+                moment = day if all_day else datetime.combine(day.date(), dtstart.timetz())
+            elif raw.endswith("Z"):
+                moment = datetime.strptime(raw[:-1] + "+0000", "%Y%m%dT%H%M%S%z")
+                moment = moment.replace(tzinfo=None) if all_day else moment.astimezone(tz)
+            else:
+                moment = datetime.strptime(raw + "+0000", "%Y%m%dT%H%M%S%z").replace(tzinfo=None)
+                moment = moment if all_day else moment.replace(tzinfo=tz)
+        except ValueError:
+            raise bad_request(f"Invalid recurrence rule: {line}") from None
+        found.append(moment)
+    return found
+
+
+def _starts(parent: dict[str, Any], tz_name: str, lo: datetime, hi: datetime) -> list[datetime]:
+    """Return the series' start datetimes (aware, or naive for all-day) with lo <= start <= hi."""
+    first = moment_of(parent["start"])
+    all_day = not isinstance(first, datetime)
+    if isinstance(first, datetime):
+        dtstart = first.astimezone(zone(tz_name))
+    else:
+        dtstart = datetime.combine(first, time())
+    starts: set[datetime] = set()
+    excluded: set[datetime] = set()
+    for line in parent.get("recurrence") or ():
+        name = line.split(":", 1)[0].split(";", 1)[0].upper()
+        if name == "RRULE":
+            try:
+                rule = rrulestr(_fix_until(line, all_day, tz_name), dtstart=dtstart)
+            except (ValueError, TypeError):
+                raise bad_request(f"Invalid recurrence rule: {line}") from None
+            starts.update(rule.between(lo, hi, inc=True)[:MAX_INSTANCES])
+        elif name == "RDATE":
+            starts.update(d for d in _dates(line, dtstart, all_day, tz_name) if lo <= d <= hi)
+        elif name == "EXDATE":
+            excluded.update(_dates(line, dtstart, all_day, tz_name))
+    # aware datetimes compare by instant, so an EXDATE in UTC removes the local occurrence
+    return sorted(s for s in starts if s not in excluded)[:MAX_INSTANCES]
+
+
+def expand(
+    parent: dict[str, Any], calendar_tz: str, lo: datetime, hi: datetime, cache: dict[Any, Any]
+) -> tuple[Occurrence, ...]:
+    """Return the occurrences overlapping [lo, hi) (UTC), cached per event version and window."""
+    key = ("expand", parent["id"], parent.get("etag"), calendar_tz, lo, hi)
+    if key not in cache:
+        cache[key] = _expand(parent, calendar_tz, lo, hi)
+    found: tuple[Occurrence, ...] = cache[key]
+    return found
+
+
+def _expand(parent: dict[str, Any], calendar_tz: str, lo: datetime, hi: datetime) -> tuple[Occurrence, ...]:
+    """Compute the occurrences overlapping [lo, hi)."""
+    tz_name = series_zone(parent, calendar_tz)
+    first, last = moment_of(parent["start"]), moment_of(parent["end"])
+    if isinstance(first, datetime) and isinstance(last, datetime):
+        duration = last - first
+        found = _starts(parent, tz_name, lo - duration, hi)
+        return tuple(
+            Occurrence(instance_id(parent["id"], s), s, (s.astimezone(UTC) + duration).astimezone(s.tzinfo))
+            for s in found
+            if s.astimezone(UTC) + duration > lo and s < hi
+        )
+    days = last - first
+    local = zone(calendar_tz)
+    lo_local = lo.astimezone(local).replace(tzinfo=None) - days
+    hi_local = hi.astimezone(local).replace(tzinfo=None)
+    occurrences = []
+    for s in _starts(parent, tz_name, lo_local.replace(hour=0, minute=0, second=0), hi_local):
+        day: date = s.date()
+        end_local = datetime.combine(day + days, time())
+        if end_local > lo_local + days and s < hi_local:
+            occurrences.append(Occurrence(instance_id(parent["id"], day), day, day + days))
+    return tuple(occurrences)

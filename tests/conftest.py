@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from calmirror.emulator import Emulator, start_emulator
+from tests.emulator_helpers import WebhookReceiver
 
 ACCOUNTS = ("alice@example.com", "bob@example.com", "carol@example.com")
 
@@ -19,3 +20,13 @@ async def emulator() -> AsyncIterator[Emulator]:
         yield emu
     finally:
         await emu.stop()
+
+
+@pytest.fixture
+async def webhook() -> AsyncIterator[WebhookReceiver]:
+    """A loopback webhook receiver that answers 200, stopped after the test."""
+    receiver = await WebhookReceiver().start()
+    try:
+        yield receiver
+    finally:
+        await receiver.stop()

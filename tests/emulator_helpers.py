@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from functools import cache
@@ -9,6 +10,7 @@ from typing import Any
 
 import google_auth_httplib2
 import httplib2
+from aiohttp import web
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
 from googleapiclient.discovery_cache import get_static_doc
@@ -45,3 +47,46 @@ def calendar_service(emulator: Emulator, email: str, *, timeout: float = 10.0) -
         credentials(emulator, email), http=httplib2.Http(timeout=timeout)
     )
     return build_from_document(doc, http=http)
+
+
+class WebhookReceiver:
+    """A loopback HTTP server that records push notifications and answers scripted statuses."""
+
+    def __init__(self, statuses: list[int] | None = None) -> None:
+        self.statuses = list(statuses or [])
+        self.received: list[dict[str, str]] = []
+        self.bodies: list[bytes] = []
+        self.arrived = asyncio.Event()
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> WebhookReceiver:
+        """Listen on a free loopback port."""
+        app = web.Application()
+        app.router.add_post("/hook", self._hook)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/hook"
+        return self
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        """Record one notification and answer the next scripted status (200 by default)."""
+        self.received.append(dict(request.headers))
+        self.bodies.append(await request.read())
+        self.arrived.set()
+        return web.Response(status=self.statuses.pop(0) if self.statuses else 200)
+
+    async def wait_for(self, count: int, seconds: float = 5.0) -> list[dict[str, str]]:
+        """Wait until at least `count` notifications arrived and return them all."""
+        async with asyncio.timeout(seconds):
+            while len(self.received) < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+        return self.received
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()

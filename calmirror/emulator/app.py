@@ -14,9 +14,19 @@ from aiohttp import web
 from multidict import MultiDict
 
 from calmirror.emulator import api
-from calmirror.emulator.dispatch import Call, Dispatcher, Outcome, ResponseHook
-from calmirror.emulator.faults import CALL_KINDS, Faults
+from calmirror.emulator.batch import (
+    MAX_PARTS,
+    BatchFormatError,
+    bad_part,
+    parse_batch,
+    render_batch,
+    too_many_parts,
+)
+from calmirror.emulator.control import Control
+from calmirror.emulator.dispatch import Call, Dispatcher, Outcome, ResponseHook, run_faults
+from calmirror.emulator.faults import FaultRule, Faults
 from calmirror.emulator.oauth import AccountCredentials, OAuthError, OAuthServer, parse_basic
+from calmirror.emulator.push import PushHub
 from calmirror.emulator.requestlog import RequestLog
 from calmirror.emulator.routing import Router
 from calmirror.emulator.store import Store
@@ -24,15 +34,17 @@ from calmirror.emulator.store import Store
 API_PREFIX = "/calendar/v3/"
 TOKEN_PATH = "/token"  # noqa: S105 - a URL path, not a secret
 AUTH_PATH = "/o/oauth2/auth"
+BATCH_PATH = "/batch/calendar/v3"  # DISC batchPath
 
 
 @dataclass(frozen=True)
 class EmulatorState:
-    """In-process inspection for tests: the store, the request log and the fault rules."""
+    """In-process inspection for tests: the store, the request log, the fault rules and the channels."""
 
     store: Store
     requests: RequestLog
     faults: Faults
+    push: PushHub
 
 
 class Emulator:
@@ -58,9 +70,11 @@ class Emulator:
             self.store.add_account(email)
             self.oauth.add_account(email)
         self.accounts: dict[str, AccountCredentials] = dict(self.oauth.credentials)
-        self.router = Router(api.ROUTES)
+        self.push = PushHub(self.faults, self.rng, allow_http_webhooks)
+        self.store.subscribe(self.push.calendar_changed)
+        self.router = Router((*api.ROUTES, *self.push.routes()))
         self.dispatcher = Dispatcher(self.store, self.router, self.oauth, self.faults, self.requests)
-        self.state = EmulatorState(self.store, self.requests, self.faults)
+        self.state = EmulatorState(self.store, self.requests, self.faults, self.push)
         self.api_root = ""
         self.token_uri = ""
         self.auth_uri = ""
@@ -73,7 +87,9 @@ class Emulator:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post(TOKEN_PATH, self._token)
         app.router.add_get(AUTH_PATH, self._authorize)
+        app.router.add_post(BATCH_PATH, self._batch)
         app.router.add_route("*", API_PREFIX + "{tail:.*}", self._api)
+        app.router.add_routes(Control(self).routes())
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -82,9 +98,11 @@ class Emulator:
         self.api_root = f"http://{host}:{bound}/"
         self.token_uri = self.api_root + "token"
         self.auth_uri = self.api_root + AUTH_PATH.lstrip("/")
+        self.push.api_root = self.api_root
 
     async def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Stop serving, cancel pending notifications and release the port."""
+        await self.push.aclose()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -125,6 +143,31 @@ class Emulator:
         call = await http_call(request, API_PREFIX)
         return render(request, await self.dispatcher.call(call))
 
+    async def _batch(self, request: web.Request) -> web.StreamResponse:
+        """Run every part of a batch through the dispatcher; the envelope is one HTTP request (BATCH)."""
+        self.requests.record_http(request.method, request.path)
+        await self._latency()
+        account = self.dispatcher.account_of(request.headers)
+        early, lost = await run_faults(self.faults, "batch", account, lambda rule: rule.error_body())
+        if early is not None:
+            return render(request, early)
+        try:
+            content_type = request.headers.get("Content-Type", "")
+            parts = parse_batch(content_type, await request.read(), request.headers, API_PREFIX)
+        except (BatchFormatError, UnicodeDecodeError):
+            return render(request, bad_part())
+        if len(parts) > MAX_PARTS:
+            return render(request, too_many_parts())
+        answers = []
+        for part in parts:
+            outcome = await self.dispatcher.call(part.call) if part.call is not None else bad_part()
+            lost = lost or outcome.drop  # a part's connection fault cuts the one shared connection
+            answers.append((part.content_id, outcome))
+        if lost:
+            drop_connection(request)
+        content_type, body = render_batch(answers, dumps)
+        return web.Response(status=200, body=body, headers={"Content-Type": content_type})
+
     async def _token(self, request: web.Request) -> web.StreamResponse:
         """The token endpoint: refresh_token and authorization_code grants (research 6)."""
         self.requests.record_http(request.method, request.path)
@@ -132,30 +175,20 @@ class Emulator:
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
         basic = parse_basic(request.headers.get("Authorization"))
         account = self.oauth.account_for_client(basic[0] if basic else form.get("client_id", ""))
-        outcome = await self._token_faults(account)
+        outcome, lost = await run_faults(self.faults, "oauth2.token", account, self._token_error)
         if outcome is None:
             try:
-                outcome = Outcome(200, self.oauth.token(form, basic))
+                outcome = Outcome(200, self.oauth.token(form, basic), drop=lost)
             except OAuthError as error:
-                outcome = Outcome(error.status, error.body())
+                outcome = Outcome(error.status, error.body(), drop=lost)
         self.requests.record_call("oauth2.token", account, outcome.status, in_batch=False)
         return render(request, outcome, no_store=True)
 
-    async def _token_faults(self, account: str | None) -> Outcome | None:
-        """Apply fault rules for `oauth2.token`; status faults answer an OAuth-style error body."""
-        for rule in self.faults.fire("oauth2.token", account, CALL_KINDS):
-            if rule.kind == "latency":
-                await asyncio.sleep(rule.seconds)
-            elif rule.kind == "status":
-                error = rule.reason or ("internal_failure" if rule.status >= 500 else "invalid_request")
-                return Outcome(
-                    rule.status, {"error": error, "error_description": "Backend Error"}, rule.headers()
-                )
-            else:
-                if rule.kind == "timeout":
-                    await asyncio.sleep(rule.seconds)
-                return Outcome(0, None, drop=True)
-        return None
+    @staticmethod
+    def _token_error(rule: FaultRule) -> dict[str, Any]:
+        """Status faults on the token endpoint answer an OAuth-style error body (research 6)."""
+        error = rule.reason or ("internal_failure" if rule.status >= 500 else "invalid_request")
+        return {"error": error, "error_description": "Backend Error"}
 
     async def _authorize(self, request: web.Request) -> web.StreamResponse:
         """Auto-approve an authorization request and redirect to the loopback redirect_uri with a code."""
@@ -197,8 +230,13 @@ def render(request: web.Request, outcome: Outcome, *, no_store: bool = False) ->
         headers["Cache-Control"] = "no-cache, no-store, max-age=0, must-revalidate"
     if outcome.body is None:
         return web.Response(status=outcome.status, headers=headers)
-    text = json.dumps(outcome.body, indent=2)
+    text = dumps(outcome.body)
     return web.Response(status=outcome.status, text=text, content_type="application/json", headers=headers)
+
+
+def dumps(body: Any) -> str:
+    """Serialise a JSON body the way Google does by default (prettyPrint=true)."""
+    return json.dumps(body, indent=2)
 
 
 def drop_connection(request: web.Request) -> Any:

@@ -12,7 +12,7 @@ from multidict import MultiDict, MultiMapping
 
 from calmirror.emulator.api import ApiRequest, ApiResponse
 from calmirror.emulator.errors import ApiError
-from calmirror.emulator.faults import CALL_KINDS, Faults
+from calmirror.emulator.faults import CALL_KINDS, FaultRule, Faults
 from calmirror.emulator.oauth import OAuthServer
 from calmirror.emulator.requestlog import RequestLog
 from calmirror.emulator.routing import Match, Router, unknown_param_body, unknown_params
@@ -85,6 +85,28 @@ def _not_found() -> Outcome:
     return Outcome(404, ApiError(404, "notFound", "Not Found").body())
 
 
+async def run_faults(
+    faults: Faults, method_id: str, account: str | None, error_body: Callable[[FaultRule], dict[str, Any]]
+) -> tuple[Outcome | None, bool]:
+    """Apply the call fault rules that fire: sleep for latency, answer a status, or drop (ERR faults).
+
+    Returns the outcome that replaces the answer (None to go on) and whether the answer is to be lost.
+    """
+    lost = False
+    for rule in faults.fire(method_id, account, CALL_KINDS):
+        if rule.kind == "latency":
+            await asyncio.sleep(rule.seconds)
+        elif rule.kind == "status":
+            return Outcome(rule.status, error_body(rule), rule.headers()), False
+        elif rule.kind in ("timeout", "drop"):
+            if rule.kind == "timeout":
+                await asyncio.sleep(rule.seconds)
+            return Outcome(0, None, drop=True), False
+        else:  # lost_response: the change happens, the answer never arrives
+            lost = True
+    return None, lost
+
+
 @dataclass
 class Dispatcher:
     """Runs calls against the store through routing, Bearer auth, fault rules and the request log."""
@@ -106,29 +128,20 @@ class Dispatcher:
         if not isinstance(account, str):
             self.log.record_call(method_id, None, account.status, in_batch=call.in_batch)
             return account
-        rules = self.faults.fire(method_id, account, CALL_KINDS)
-        lost = False
-        for rule in rules:
-            if rule.kind == "latency":
-                await asyncio.sleep(rule.seconds)
-            elif rule.kind == "status":
-                outcome = Outcome(rule.status, rule.error_body(), rule.headers())
-                self.log.record_call(method_id, account, rule.status, in_batch=call.in_batch)
-                return outcome
-            elif rule.kind == "timeout":
-                await asyncio.sleep(rule.seconds)
-                self.log.record_call(method_id, account, 0, in_batch=call.in_batch)
-                return Outcome(0, None, drop=True)
-            elif rule.kind == "drop":
-                self.log.record_call(method_id, account, 0, in_batch=call.in_batch)
-                return Outcome(0, None, drop=True)
-            else:  # lost_response: the change happens, the answer never arrives
-                lost = True
+        early, lost = await run_faults(self.faults, method_id, account, lambda rule: rule.error_body())
+        if early is not None:
+            self.log.record_call(method_id, account, early.status, in_batch=call.in_batch)
+            return early
         outcome = self._execute(call, match, account)
         self.log.record_call(method_id, account, outcome.status, in_batch=call.in_batch)
         for hook in self.hooks:
             hook(method_id, outcome.status, outcome.body)
         return Outcome(0, None, drop=True) if lost else outcome
+
+    def account_of(self, headers: Mapping[str, str]) -> str | None:
+        """Return the account of a valid Bearer token in the headers, or None."""
+        account = self._account(headers)
+        return account if isinstance(account, str) else None
 
     def _account(self, headers: Mapping[str, str]) -> str | Outcome:
         """Return the account of the Bearer token, or the 401 outcome."""

@@ -1,0 +1,125 @@
+"""The test control API under `/_emulator/` (a prefix Google does not use), per docs/architecture.md."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from calmirror.emulator.errors import ApiError
+from calmirror.emulator.faults import FaultRuleError
+
+if TYPE_CHECKING:
+    from calmirror.emulator.app import Emulator
+
+PREFIX = "/_emulator"
+
+
+class Control:
+    """aiohttp handlers that mirror the Emulator's in-process control methods."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    def routes(self) -> list[web.RouteDef]:
+        """The control routes."""
+        return [
+            web.post(f"{PREFIX}/faults", self.add_faults),
+            web.delete(f"{PREFIX}/faults", self.clear_faults),
+            web.get(f"{PREFIX}/faults", self.list_faults),
+            web.get(f"{PREFIX}/requests", self.requests),
+            web.delete(f"{PREFIX}/requests", self.reset_requests),
+            web.post(f"{PREFIX}/calendars", self.create_calendar),
+            web.get(f"{PREFIX}/calendars/{{calendar_id}}/events", self.events),
+            web.post(f"{PREFIX}/sync-tokens/invalidate", self.invalidate),
+            web.post(f"{PREFIX}/accounts/{{email}}/revoke", self.revoke),
+            web.get(f"{PREFIX}/channels", self.channels),
+        ]
+
+    async def add_faults(self, request: web.Request) -> web.Response:
+        """Add fault rules: `{"rules": [rule, ...]}`."""
+        data = await _json(request)
+        rules = data.get("rules")
+        if not isinstance(rules, list):
+            raise web.HTTPBadRequest(text='expected {"rules": [...]}')
+        try:
+            for rule in rules:
+                self.emulator.faults.add(rule)
+        except (FaultRuleError, TypeError, ValueError) as error:
+            raise web.HTTPBadRequest(text=str(error)) from error
+        return web.json_response({"rules": self.emulator.faults.to_json()})
+
+    async def clear_faults(self, request: web.Request) -> web.Response:
+        """Remove every fault rule."""
+        self.emulator.faults.clear()
+        return web.Response(status=204)
+
+    async def list_faults(self, request: web.Request) -> web.Response:
+        """Return the rules and how often each fired."""
+        return web.json_response({"rules": self.emulator.faults.to_json()})
+
+    async def requests(self, request: web.Request) -> web.Response:
+        """Return the request log and `stats()`."""
+        return web.json_response(self.emulator.requests.to_json())
+
+    async def reset_requests(self, request: web.Request) -> web.Response:
+        """Clear the request log and the quota counters."""
+        self.emulator.reset_requests()
+        return web.Response(status=204)
+
+    async def create_calendar(self, request: web.Request) -> web.Response:
+        """Create an extra calendar: `{"owner", "summary", "id"?}` -> `{"id"}`."""
+        data = await _json(request)
+        try:
+            calendar_id = self.emulator.create_calendar(
+                str(data["owner"]), str(data["summary"]), data.get("id")
+            )
+        except KeyError as error:
+            raise web.HTTPBadRequest(text=f"missing {error}") from error
+        except (ApiError, ValueError) as error:
+            raise web.HTTPBadRequest(text=str(error)) from error
+        return web.json_response({"id": calendar_id})
+
+    async def events(self, request: web.Request) -> web.Response:
+        """Dump every stored event of a calendar, tombstones included."""
+        calendar_id = request.match_info["calendar_id"]
+        if self.emulator.store.find_calendar(calendar_id) is None:
+            raise web.HTTPNotFound(text=f"no calendar {calendar_id}")
+        return web.json_response({"items": self.emulator.store.raw_events(calendar_id)})
+
+    async def invalidate(self, request: web.Request) -> web.Response:
+        """Make outstanding sync tokens answer 410: `{"calendar_id"?}`."""
+        data = await _json(request)
+        self.emulator.invalidate_sync_tokens(data.get("calendar_id"))
+        return web.Response(status=204)
+
+    async def revoke(self, request: web.Request) -> web.Response:
+        """Revoke an account's refresh tokens."""
+        try:
+            self.emulator.revoke(request.match_info["email"])
+        except KeyError as error:
+            raise web.HTTPNotFound(text="unknown account") from error
+        return web.Response(status=204)
+
+    async def channels(self, request: web.Request) -> web.Response:
+        """List live channels and the deliveries made so far."""
+        hub = self.emulator.push
+        return web.json_response(
+            {
+                "channels": [vars(c) for c in hub.channels.values()],
+                "deliveries": [vars(d) for d in hub.deliveries],
+            }
+        )
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    """Parse a JSON object body (empty body -> {})."""
+    text = await request.text()
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except ValueError as error:
+        raise web.HTTPBadRequest(text="body is not JSON") from error
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(text="body must be a JSON object")
+    return data

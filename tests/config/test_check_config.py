@@ -1,0 +1,140 @@
+"""`calmirror check-config`: a secret-free summary and exit 0, or every problem on stderr and exit 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from calmirror.cli import main
+
+CONFIG_PREFIXES = ("GOOGLE_", "SYNC_", "WEBHOOK_", "DAILY_", "LISTEN_", "LOG_LEVEL", "CREDENTIALS_DIRECTORY")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """An os.environ without calmirror variables, run from an empty directory (so no stray .env)."""
+    for name in list(os.environ):
+        if name.startswith(CONFIG_PREFIXES):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+def test_valid_configuration_prints_the_summary(
+    clean_env: pytest.MonkeyPatch,
+    good_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    assert_no_secret: Callable[..., None],
+) -> None:
+    """A valid configuration exits 0 with accounts, flows, webhook, schedule and listen address."""
+    for name, value in good_env.items():
+        clean_env.setenv(name, value)
+    assert main(["check-config"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "configuration OK",
+        "accounts (2):",
+        "  1: alice@example.com  client shared (id shared.apps.googleusercontent.com, secret set)"
+        "  refresh token set",
+        "  2: bob@example.com  client own (id own.apps.googleusercontent.com, secret set)  refresh token set",
+        "flows (2):",
+        "  1: 'Work to personal'  1:alice@example.com -> 2:bob@example.com  offsets -5/+10 min"
+        "  min participants 2  title 'Busy'",
+        "  2: 'Personal to work'  2:bob@example.com -> 1:alice@example.com  offsets -0/+0 min"
+        "  min participants 2  title 'Busy'",
+        "webhooks: on, https://calmirror.example.com/api/v1/webhooks/google-calendar",
+        "polling: every 60 min",
+        "daily reconcile: 06:00 UTC, 2 days back, 14 days forward",
+        "listen: 127.0.0.1:8000",
+        "log level: INFO",
+    ]
+    assert err == ""
+    assert_no_secret(out, err)
+
+
+def test_env_file_option_and_non_default_google(
+    clean_env: pytest.MonkeyPatch,
+    good_env: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--env-file is read; a non-Google API root and token URI are shown; warnings go to stderr."""
+    del good_env["WEBHOOK_BASE_URL"]
+    good_env |= {"GOOGLE_API_ROOT_URL": "http://127.0.0.1:9000/", "SYNC_FLOW_1_SOURCE_CALENDAR": "typo"}
+    env_file = tmp_path / "calmirror.env"
+    env_file.write_text("".join(f"{name}={value}\n" for name, value in good_env.items()))
+    assert main(["check-config", "--env-file", str(env_file)]) == 0
+    out, err = capsys.readouterr()
+    assert "webhooks: off (WEBHOOK_BASE_URL not set; polling only)" in out
+    assert "google api root: http://127.0.0.1:9000/ (not Google's)" in out
+    assert "google token uri" not in out
+    assert err.splitlines() == [
+        "warning: SYNC_FLOW_1_SOURCE_CALENDAR: not a calmirror variable, ignored "
+        "(did you mean SYNC_FLOW_1_SOURCE_CALENDAR_ID?)",
+        "warning: WEBHOOK_API_KEY: set but unused: WEBHOOK_BASE_URL is not set, so calmirror only polls",
+    ]
+
+
+def test_missing_env_file_option_is_a_problem(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An --env-file that does not exist exits 2 and says so."""
+    assert main(["check-config", "--env-file", "absent.env"]) == 2
+    assert "--env-file absent.env: no such file" in capsys.readouterr().err
+
+
+def test_invalid_configuration_lists_every_problem(
+    clean_env: pytest.MonkeyPatch,
+    good_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    assert_no_secret: Callable[..., None],
+) -> None:
+    """An invalid configuration exits 2, prints each problem to stderr and nothing to stdout."""
+    good_env |= {"SYNC_FLOW_2_TARGET_ACCOUNT_ID": "7", "LISTEN_PORT": "eighty"}
+    del good_env["GOOGLE_ACCOUNT_2_CLIENT_SECRET"]
+    for name, value in good_env.items():
+        clean_env.setenv(name, value)
+    assert main(["check-config"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        "calmirror: 3 configuration problem(s):",
+        "  GOOGLE_ACCOUNT_2_CLIENT_SECRET: missing; GOOGLE_ACCOUNT_2_CLIENT_ID is set, and an account's own "
+        "OAuth client needs both",
+        "  SYNC_FLOW_2_TARGET_ACCOUNT_ID=7: no GOOGLE_ACCOUNT_7_* is configured",
+        "  LISTEN_PORT=eighty: must be a whole number"
+        if False
+        else "  LISTEN_PORT=eighty: not a whole number",
+    ]
+    assert_no_secret(out, err)
+
+
+@pytest.mark.parametrize("valid", [True, False], ids=["valid", "invalid"])
+def test_real_process_exit_status_and_no_secret(
+    good_env: dict[str, str], tmp_path: Path, valid: bool, assert_no_secret: Callable[..., None]
+) -> None:
+    """`python -m calmirror check-config` as a real process exits 0 or 2 and prints no secret."""
+    if not valid:
+        good_env["SYNC_FLOW_1_TARGET_ACCOUNT_ID"] = "7"
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    token = good_env.pop("GOOGLE_ACCOUNT_2_REFRESH_TOKEN")
+    (credentials / "GOOGLE_ACCOUNT_2_REFRESH_TOKEN").write_text(token + "\n")
+    env = {"PATH": os.environ.get("PATH", ""), "CREDENTIALS_DIRECTORY": str(credentials), **good_env}
+    done = subprocess.run(
+        [sys.executable, "-m", "calmirror", "check-config"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == (0 if valid else 2), done.stderr
+    assert ("configuration OK" in done.stdout) is valid
+    assert_no_secret(done.stdout, done.stderr)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +43,7 @@ def block_id(target_calendar_id: str, interval: Interval, *, salt: int = 0) -> s
     return base64.b32hexencode(digest).decode("ascii").lower()[:_ID_LENGTH]
 
 
-def is_marked(resource: dict[str, Any]) -> bool:
+def is_marked(resource: Mapping[str, Any]) -> bool:
     """Tell whether a Google event resource carries calmirror's ownership mark."""
     private = (resource.get("extendedProperties") or {}).get("private") or {}
     return bool(private.get(MARK_KEY) == MARK_VALUE)

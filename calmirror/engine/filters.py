@@ -1,0 +1,97 @@
+"""Which source events qualify for a block (DESIGN 3.1 plus the attendee rule).
+
+Each filter is a small predicate returning the reason it skips an event, or None when it lets the
+event through; `skip_reason` applies them in order and returns the first reason. Decisions:
+
+- Participants are the non-resource attendees. An event without an attendees list (or whose list
+  holds only rooms) counts one participant, the calendar owner, so it never qualifies at the default
+  threshold of 2 and always does at threshold 1.
+- The attendee rule skips an event when the target is already an attendee that has not declined:
+  the meeting already occupies the target, and a block would double it. The `self` entry is the
+  source calendar's own copy, not the target, so it never triggers the rule.
+- `focusTime` and `outOfOffice` events count like any other busy event; only `workingLocation` and
+  `birthday` are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from calmirror.config import Flow
+from calmirror.engine.model import SourceEvent
+
+Filter = Callable[[SourceEvent, Flow, frozenset[str]], str | None]
+
+SKIPPED_EVENT_TYPES = frozenset({"workingLocation", "birthday"})
+
+
+def confirmed(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
+    """Skip cancelled and tentative events: only confirmed meetings make the owner busy."""
+    return None if event.status == "confirmed" else f"status is {event.status}"
+
+
+def not_a_block(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
+    """Skip calmirror's own blocks, so flows A->B and B->A never mirror each other's blocks."""
+    return "is a calmirror block" if event.marked else None
+
+
+def busy_event_type(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
+    """Skip working-location and birthday entries, which are annotations rather than meetings."""
+    return f"event type {event.event_type}" if event.event_type in SKIPPED_EVENT_TYPES else None
+
+
+def opaque(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
+    """Skip events shown as free: they do not make the owner busy."""
+    return "shown as free" if event.transparency == "transparent" else None
+
+
+def not_declined(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
+    """Skip events the calendar's owner declined."""
+    declined = any(attendee.is_self and attendee.declined for attendee in event.attendees or ())
+    return "declined by the calendar owner" if declined else None
+
+
+def participants(event: SourceEvent) -> int:
+    """Count the people in an event: non-resource attendees, at least the owner."""
+    people = sum(1 for attendee in event.attendees or () if not attendee.resource)
+    return max(1, people)
+
+
+def enough_participants(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
+    """Skip events with fewer people than the flow asks for (solo entries are not meetings)."""
+    count = participants(event)
+    if count < flow.min_participants:
+        return f"{count} participant(s), fewer than {flow.min_participants}"
+    return None
+
+
+def target_not_invited(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
+    """Skip events the target already attends: the meeting itself already occupies the target."""
+    invited = any(
+        attendee.email in target_identities
+        and not attendee.is_self
+        and not attendee.resource
+        and not attendee.declined
+        for attendee in event.attendees or ()
+    )
+    return "target calendar is already an attendee" if invited else None
+
+
+FILTERS: tuple[Filter, ...] = (
+    confirmed,
+    not_a_block,
+    busy_event_type,
+    opaque,
+    not_declined,
+    enough_participants,
+    target_not_invited,
+)
+
+
+def skip_reason(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
+    """Return why the event gets no block from this flow, or None when it qualifies."""
+    for check in FILTERS:
+        reason = check(event, flow, target_identities)
+        if reason is not None:
+            return reason
+    return None

@@ -1,0 +1,287 @@
+"""The pure reconcile planner: listed events in, the writes a target calendar needs out (DESIGN 3.2-3.4).
+
+Decisions recorded here:
+
+- Wanted interval: timed events `[start - start_offset, end + end_offset]` in UTC; all-day events
+  their own date range. The desired set is the union over every flow into the target.
+- Blocks are the marked, non-cancelled events of the target; unmarked events are invisible (a user's
+  own "Busy" event at a desired interval still gets our block beside it, since we cannot own theirs).
+  Cancelled events listed from the target join `tombstones`.
+- Several blocks at one desired interval: the one with the deterministic id stays (else the smallest
+  id), the rest are deleted. A block whose interval is still desired stays, whoever asked for it.
+- Coverage: a desired timed interval wholly inside the union of the other desired timed intervals that
+  keep or get a block needs no block of its own ("covered"). Missing intervals are decided longest
+  first, then by start and end, so the plan is a function of the inputs alone and a second plan after
+  applying this one is empty. All-day intervals never cover and are never covered. Blocks kept only
+  because they may not be deleted never count as cover.
+- Deletions only of blocks strictly inside the window (all-day dates read in every zone, see
+  `Window.holds`), and none at all when a flow's read failed, is missing from `sources`, or lists a
+  live event whose times cannot be read (its block cannot be told from an orphan).
+- A create whose deterministic id is a tombstone, or a block this plan deletes, becomes a restore
+  (the executor deletes first). When the id is held by another live event (a block someone dragged to
+  another time that stays), the next salted id is used instead, so the plan still converges.
+- Results: one per flow and listed source event; a deleted block gets a result of its own (see
+  `EventProcessingResult`). Everything is sorted, so input order never changes the plan.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from calmirror.config import CalendarRef, Flow
+from calmirror.engine.events import as_block
+from calmirror.engine.filters import skip_reason
+from calmirror.engine.ids import block_id
+from calmirror.engine.model import (
+    BlockSpec,
+    EventProcessingResult,
+    Interval,
+    Plan,
+    SourceEvent,
+    TargetBlock,
+    Window,
+)
+
+
+def wanted_interval(interval: Interval, flow: Flow) -> Interval:
+    """Return the block interval a flow wants for an event's interval."""
+    if interval.all_day:
+        return interval
+    return Interval(
+        interval.start - timedelta(minutes=flow.start_offset),
+        interval.end + timedelta(minutes=flow.end_offset),
+    )
+
+
+class Cover:
+    """The union of timed intervals as sorted disjoint runs, answering "is this span inside it?"."""
+
+    def __init__(self, intervals: Iterable[Interval] = ()) -> None:
+        self._starts: list[datetime] = []
+        self._ends: list[datetime] = []
+        for interval in sorted(intervals):
+            self.add(interval)
+
+    def covers(self, interval: Interval) -> bool:
+        """Tell whether the interval lies wholly inside the union."""
+        index = bisect_right(self._starts, interval.start) - 1
+        return index >= 0 and self._ends[index] >= interval.end
+
+    def add(self, interval: Interval) -> None:
+        """Add the interval, merging the runs it overlaps or touches (back-to-back busy time is busy)."""
+        low = bisect_left(self._ends, interval.start)
+        high = bisect_right(self._starts, interval.end)
+        start, end = interval.start, interval.end
+        if low < high:
+            start, end = min(start, self._starts[low]), max(end, self._ends[high - 1])
+        self._starts[low:high] = [start]
+        self._ends[low:high] = [end]
+
+
+@dataclass
+class _Demand:
+    """What the target's flows ask for: desired intervals with titles, and each event's verdict."""
+
+    titles: dict[Interval, str] = field(default_factory=dict)
+    wanting: list[tuple[Flow, SourceEvent, Interval]] = field(default_factory=list)
+    results: list[EventProcessingResult] = field(default_factory=list)
+    may_delete: bool = True
+
+
+def _collect_demand(
+    flows: Sequence[Flow],
+    sources: Mapping[int, Sequence[SourceEvent] | None],
+    target_identities: frozenset[str],
+    sync_type: str,
+) -> _Demand:
+    """Filter every flow's source events and gather the intervals they want."""
+    demand = _Demand()
+    for flow in flows:  # sorted by id: the first flow wanting an interval names its block
+        events = sources.get(flow.id)
+        if events is None:
+            demand.may_delete = False
+            continue
+        for event in events:
+            reason = skip_reason(event, flow, target_identities)
+            if reason is None and event.interval is None:
+                demand.may_delete = False
+            if reason is not None or event.interval is None:
+                demand.results.append(_verdict(flow, event, sync_type, reason))
+                continue
+            wanted = wanted_interval(event.interval, flow)
+            demand.titles.setdefault(wanted, flow.block_title)
+            demand.wanting.append((flow, event, wanted))
+    return demand
+
+
+def _verdict(flow: Flow, event: SourceEvent, sync_type: str, reason: str | None) -> EventProcessingResult:
+    """Return the result of an event that gets no block: skipped by a filter, or unusable times."""
+    return EventProcessingResult(
+        flow_name=flow.name,
+        event_id=event.id,
+        event_title=event.summary,
+        sync_type=sync_type,
+        success=reason is not None,
+        action="skipped" if reason is not None else "error",
+        error=None if reason is not None else f"unusable start/end: {event.time_problem}",
+        reason=reason,
+    )
+
+
+@dataclass
+class _Target:
+    """The target calendar as the planner sees it: blocks by interval, tombstones, ids in use."""
+
+    blocks: dict[Interval, list[TargetBlock]] = field(default_factory=lambda: defaultdict(list))
+    tombstones: set[str] = field(default_factory=set)
+    live_ids: set[str] = field(default_factory=set)
+
+
+def _read_target(target_events: Iterable[SourceEvent | TargetBlock], tombstones: frozenset[str]) -> _Target:
+    """Pick calmirror's blocks, the tombstones and the ids in use out of the target's listing."""
+    seen = _Target(tombstones=set(tombstones))
+    for item in target_events:
+        block: TargetBlock | None = item if isinstance(item, TargetBlock) else None
+        if isinstance(item, SourceEvent):
+            if item.cancelled:
+                seen.tombstones.add(item.id)
+                continue
+            block = as_block(item)  # None when not ours: never matched, kept, deleted or returned
+        seen.live_ids.add(item.id)
+        if block is not None:
+            seen.blocks[block.interval].append(block)
+    seen.tombstones -= seen.live_ids
+    return seen
+
+
+def _match_blocks(
+    target: CalendarRef, seen: _Target, demand: _Demand, window: Window
+) -> tuple[dict[Interval, str], list[tuple[TargetBlock, str]]]:
+    """Keep one block per desired interval; return the kept ids and the deletable rest with reasons."""
+    kept: dict[Interval, str] = {}
+    deletes: list[tuple[TargetBlock, str]] = []
+    for interval, group in seen.blocks.items():
+        own_id = block_id(target.calendar_id, interval)
+        group.sort(key=lambda block: (block.id != own_id, block.id))
+        if interval in demand.titles:
+            kept[interval] = group[0].id
+            doomed, reason = group[1:], "duplicate block"
+        else:
+            doomed, reason = group, "no longer desired"
+        if demand.may_delete and window.holds(interval):
+            deletes.extend((block, reason) for block in doomed)
+        # Otherwise they stay untouched, and never count as cover (only desired blocks do).
+    return kept, deletes
+
+
+def _missing_order(interval: Interval) -> tuple[bool, timedelta, Interval]:
+    """Sort key for missing intervals: timed before all-day, longest first, then by start and end."""
+    return (interval.all_day, -interval.duration, interval)
+
+
+def _choose_missing(
+    target: CalendarRef, seen: _Target, demand: _Demand, kept: Mapping[Interval, str], deleted: set[str]
+) -> dict[Interval, tuple[BlockSpec, bool]]:
+    """Return a spec for every desired interval that has no block and is not covered, with restore flag."""
+    cover = Cover(interval for interval in kept if not interval.all_day)
+    staying = seen.live_ids - deleted
+    chosen: dict[Interval, tuple[BlockSpec, bool]] = {}
+    for interval in sorted(demand.titles.keys() - kept.keys(), key=_missing_order):
+        if not interval.all_day:
+            if cover.covers(interval):
+                continue
+            cover.add(interval)
+        salt = 0
+        while (spec_id := block_id(target.calendar_id, interval, salt=salt)) in staying:
+            salt += 1
+        spec = BlockSpec(interval=interval, id=spec_id, title=demand.titles[interval])
+        chosen[interval] = (spec, spec_id in seen.tombstones or spec_id in deleted)
+    return chosen
+
+
+def _event_result(
+    flow: Flow,
+    event: SourceEvent,
+    wanted: Interval,
+    *,
+    sync_type: str,
+    kept: Mapping[Interval, str],
+    chosen: Mapping[Interval, tuple[BlockSpec, bool]],
+) -> EventProcessingResult:
+    """Return the result of a qualifying event: its block exists, is written now, or it is covered."""
+    if wanted in kept:
+        action, reason, block = "existed", "block exists", kept[wanted]
+    elif wanted in chosen:
+        spec, restore = chosen[wanted]
+        action, reason, block = "created", "restored" if restore else "created", spec.id
+    else:
+        action, reason, block = "existed", "covered", None
+    return EventProcessingResult(
+        flow_name=flow.name,
+        event_id=event.id,
+        event_title=event.summary,
+        sync_type=sync_type,
+        success=True,
+        action="existed" if action == "existed" else "created",
+        reason=reason,
+        block_id=block,
+        interval=wanted,
+    )
+
+
+def _deleted_result(
+    block: TargetBlock, reason: str, flow_names: str, sync_type: str
+) -> EventProcessingResult:
+    """Return the result of deleting a block, which no source event stands behind."""
+    return EventProcessingResult(
+        flow_name=flow_names,
+        event_id=block.id,
+        event_title="",
+        sync_type=sync_type,
+        success=True,
+        action="deleted",
+        reason=reason,
+        block_id=block.id,
+        interval=block.interval,
+    )
+
+
+def plan_target(
+    target: CalendarRef,
+    flows: Sequence[Flow],
+    sources: Mapping[int, Sequence[SourceEvent] | None],
+    target_events: Sequence[SourceEvent | TargetBlock],
+    window: Window,
+    *,
+    target_identities: frozenset[str],
+    tombstones: frozenset[str] = frozenset(),
+    sync_type: str = "polling",
+) -> Plan:
+    """Plan the creates, restores and deletes that make the target's blocks match its flows' sources."""
+    if any(flow.target != target for flow in flows):
+        raise ValueError(f"every flow given to plan_target must target {target}")
+    ordered = sorted(flows, key=lambda flow: flow.id)
+    demand = _collect_demand(ordered, sources, target_identities, sync_type)
+    seen = _read_target(target_events, tombstones)
+    kept, deletes = _match_blocks(target, seen, demand, window)
+    chosen = _choose_missing(target, seen, demand, kept, {block.id for block, _ in deletes})
+
+    flow_names = ", ".join(flow.name for flow in ordered)
+    results = demand.results
+    results.extend(
+        _event_result(*want, sync_type=sync_type, kept=kept, chosen=chosen) for want in demand.wanting
+    )
+    results.extend(_deleted_result(block, reason, flow_names, sync_type) for block, reason in deletes)
+    rank = {flow.name: index for index, flow in enumerate(ordered)}
+    results.sort(key=lambda result: (rank.get(result.flow_name, len(rank)), result.event_id, repr(result)))
+    specs = sorted(chosen.values())
+    return Plan(
+        creates=tuple(spec for spec, restore in specs if not restore),
+        restores=tuple(spec for spec, restore in specs if restore),
+        deletes=tuple(sorted(block for block, _ in deletes)),
+        results=tuple(results),
+    )

@@ -1,0 +1,98 @@
+"""Which source events qualify for a block (DESIGN 3.1 and the attendee rule)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from calmirror.config import CalendarRef, Flow
+from calmirror.engine.filters import participants, skip_reason
+from calmirror.engine.model import Attendee, Interval, SourceEvent
+
+FLOW = Flow(
+    id=1,
+    name="work to home",
+    source=CalendarRef(account_id=1, calendar_id="alice@work.example"),
+    target=CalendarRef(account_id=2, calendar_id="alice@home.example"),
+    start_offset=0,
+    end_offset=0,
+)
+TARGET = frozenset({"alice@home.example"})
+OWNER = Attendee("alice@work.example", is_self=True, response_status="accepted")
+GUEST = Attendee("bob@example.com")
+ROOM = Attendee("room@resource.calendar.google.com", resource=True)
+
+
+def meeting(**changes: object) -> SourceEvent:
+    """Return a qualifying two-person meeting, changed as given."""
+    values: dict[str, object] = {
+        "id": "m1",
+        "interval": Interval(datetime(2026, 11, 23, 9, tzinfo=UTC), datetime(2026, 11, 23, 10, tzinfo=UTC)),
+        "attendees": (OWNER, GUEST),
+    }
+    return SourceEvent(**{**values, **changes})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({}, None),
+        ({"status": "cancelled"}, "status is cancelled"),
+        ({"status": "tentative"}, "status is tentative"),
+        ({"transparency": "transparent"}, "shown as free"),
+        ({"transparency": "opaque"}, None),
+        ({"attendees": None}, "1 participant(s), fewer than 2"),
+        ({"attendees": (OWNER,)}, "1 participant(s), fewer than 2"),
+        ({"attendees": (OWNER, ROOM)}, "1 participant(s), fewer than 2"),
+        ({"attendees": (OWNER, ROOM, GUEST)}, None),
+        ({"attendees": (GUEST, Attendee("carol@example.com"))}, None),
+        (
+            {"attendees": (Attendee(OWNER.email, is_self=True, response_status="declined"), GUEST)},
+            "declined by the calendar owner",
+        ),
+        ({"attendees": (OWNER, Attendee(GUEST.email, response_status="declined"))}, None),
+        ({"marked": True}, "is a calmirror block"),
+        ({"event_type": "workingLocation"}, "event type workingLocation"),
+        ({"event_type": "birthday"}, "event type birthday"),
+        ({"event_type": "focusTime"}, None),
+        ({"event_type": "outOfOffice"}, None),
+        (
+            {"attendees": (OWNER, GUEST, Attendee("alice@home.example"))},
+            "target calendar is already an attendee",
+        ),
+        ({"attendees": (OWNER, GUEST, Attendee("alice@home.example", response_status="declined"))}, None),
+        (
+            {"attendees": (OWNER, GUEST, Attendee("alice@home.example", response_status="tentative"))},
+            "target calendar is already an attendee",
+        ),
+    ],
+)
+def test_each_rule_skips_with_its_reason(changes: dict[str, object], reason: str | None) -> None:
+    """An event qualifies only when every rule holds; the first failing rule names the reason."""
+    assert skip_reason(meeting(**changes), FLOW, TARGET) == reason
+
+
+def test_self_attendee_never_counts_as_the_target() -> None:
+    """The source calendar's own copy (self) is not the target even when the emails match."""
+    event = meeting(attendees=(Attendee("alice@home.example", is_self=True), GUEST))
+    assert skip_reason(event, FLOW, TARGET) is None
+
+
+def test_threshold_one_lets_solo_events_through() -> None:
+    """With min_participants=1 an event without attendees (the owner alone) qualifies."""
+    solo = FLOW.model_copy(update={"min_participants": 1})
+    assert skip_reason(meeting(attendees=None), solo, TARGET) is None
+
+
+def test_threshold_three_needs_three_people() -> None:
+    """A flow asking for 3 participants skips two-person meetings."""
+    bigger = FLOW.model_copy(update={"min_participants": 3})
+    assert skip_reason(meeting(), bigger, TARGET) == "2 participant(s), fewer than 3"
+
+
+@pytest.mark.parametrize(
+    ("attendees", "count"),
+    [(None, 1), ((), 1), ((ROOM,), 1), ((OWNER, ROOM), 1), ((OWNER, GUEST, ROOM), 2)],
+)
+def test_participants_count_people_not_rooms(attendees: tuple[Attendee, ...] | None, count: int) -> None:
+    """Participants are non-resource attendees, and at least the owner."""
+    assert participants(meeting(attendees=attendees)) == count

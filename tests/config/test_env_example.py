@@ -1,0 +1,32 @@
+"""The shipped .env.example is a valid configuration that documents every variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from calmirror.config import load_settings
+from calmirror.config.names import ACCOUNT_FIELDS, FLOW_FIELDS, GLOBAL_NAMES
+
+EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
+
+
+def test_env_example_is_valid_without_warnings() -> None:
+    """Loading .env.example alone gives two accounts and two flows, with no problem and no warning."""
+    settings = load_settings({}, env_file=EXAMPLE, credentials_directory=None)
+    assert sorted(settings.accounts) == [1, 2]
+    assert [flow.name for flow in settings.flows] == [
+        "Work meetings to personal",
+        "Personal appointments to work",
+    ]
+    assert settings.warnings == ()
+
+
+def test_env_example_mentions_every_variable() -> None:
+    """Every global variable and every account and flow field appears in .env.example."""
+    text = EXAMPLE.read_text()
+    names = [
+        *GLOBAL_NAMES,
+        *(f"GOOGLE_ACCOUNT_2_{f}" for f in ACCOUNT_FIELDS),
+        *(f"SYNC_FLOW_1_{f}" for f in FLOW_FIELDS),
+    ]
+    assert [name for name in names if name not in text] == []

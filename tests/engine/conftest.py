@@ -1,0 +1,155 @@
+"""Fixtures for engine tests: an emulator, configured accounts and flows, real clients and a SyncEngine."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from calmirror.config import Account, CalendarRef, Flow, Settings
+from calmirror.emulator import Emulator
+from calmirror.engine.engine import SyncEngine
+from calmirror.engine.ids import is_marked
+from calmirror.google.client import CalendarClient
+from calmirror.google.quota import QuotaLimiter
+from calmirror.google.retry import RetryPolicy
+
+EMAILS = {1: "alice@example.com", 2: "bob@example.com", 3: "carol@example.com"}
+NO_WAIT = RetryPolicy(wait=False)
+ROOMY = ((1.0, 1_000_000), (60.0, 1_000_000))
+OUTSIDER = "partner@elsewhere.test"  # an attendee who is not an emulator account (no copies made)
+
+FlowSpec = tuple[str, int, int, int, int]  # name, source account, target account, start/end offset
+
+
+def base_time() -> datetime:
+    """Return a whole hour one day ahead, inside every default window."""
+    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+
+
+def rfc(moment: datetime) -> str:
+    """Render an instant as the emulator renders it (UTC, whole seconds, `+00:00`)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def account_of(emulator: Emulator, account_id: int) -> Account:
+    """Return the config Account of an emulator account."""
+    creds = emulator.accounts[EMAILS[account_id]]
+    return Account(
+        id=account_id,
+        email=EMAILS[account_id],
+        client_id=creds.client_id,
+        client_secret=SecretStr(creds.client_secret),
+        refresh_token=SecretStr(creds.refresh_token),
+    )
+
+
+def make_settings(emulator: Emulator, flows: Sequence[FlowSpec]) -> Settings:
+    """Return Settings with the three emulator accounts and the given flows between primary calendars."""
+    return Settings(
+        accounts={n: account_of(emulator, n) for n in EMAILS},
+        flows=tuple(
+            Flow(
+                id=i,
+                name=name,
+                source=CalendarRef(account_id=src, calendar_id=EMAILS[src]),
+                target=CalendarRef(account_id=dst, calendar_id=EMAILS[dst]),
+                start_offset=before,
+                end_offset=after,
+            )
+            for i, (name, src, dst, before, after) in enumerate(flows, start=1)
+        ),
+        google_api_root_url=emulator.api_root,
+        google_token_uri=emulator.token_uri,
+    )
+
+
+def new_client(emulator: Emulator, account_id: int, **options: Any) -> CalendarClient:
+    """Return a real CalendarClient of one emulator account (no waits, roomy quota)."""
+    options.setdefault("retry", NO_WAIT)
+    options.setdefault("limiter", QuotaLimiter(ROOMY))
+    options.setdefault("timeout", 5.0)
+    return CalendarClient(
+        account_of(emulator, account_id), api_root=emulator.api_root, token_uri=emulator.token_uri, **options
+    )
+
+
+@dataclass
+class World:
+    """An emulator with configured flows, the engine's clients, and a human's client per account."""
+
+    emulator: Emulator
+    settings: Settings
+    engine: SyncEngine
+    clients: dict[int, CalendarClient]
+    users: dict[int, CalendarClient]
+    ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    async def meeting(
+        self, account_id: int, at: datetime, minutes: int = 60, *, people: int = 2, **fields: Any
+    ) -> dict[str, Any]:
+        """Insert an event into an account's primary calendar as its owner would (outsider attendees)."""
+        attendees = [{"email": EMAILS[account_id], "responseStatus": "accepted"}]
+        attendees += [{"email": f"guest{i}@elsewhere.test"} for i in range(1, people)]
+        body = {
+            "summary": f"meeting {next(self.ids)}",
+            "start": {"dateTime": rfc(at)},
+            "end": {"dateTime": rfc(at + timedelta(minutes=minutes))},
+            "attendees": attendees,
+            **fields,
+        }
+        return await self.users[account_id].insert_event(EMAILS[account_id], body)
+
+    async def edit(self, account_id: int, event: dict[str, Any], **changes: Any) -> dict[str, Any]:
+        """Replace an event with changed fields, as its owner would."""
+        body = {k: v for k, v in event.items() if k not in ("etag", "updated", "created")} | changes
+        return await self.users[account_id].update_event(EMAILS[account_id], event["id"], body)
+
+    def live(self, account_id: int) -> list[dict[str, Any]]:
+        """Return the live events stored in an account's primary calendar."""
+        events = self.emulator.store.raw_events(EMAILS[account_id])
+        return [e for e in events if e.get("status") != "cancelled"]
+
+    def blocks(self, account_id: int) -> list[dict[str, Any]]:
+        """Return calmirror's live blocks in an account's primary calendar."""
+        return [e for e in self.live(account_id) if is_marked(e)]
+
+    def spans(self, account_id: int) -> list[tuple[str, str]]:
+        """Return the (start, end) of every live block in an account's primary calendar, sorted."""
+        return sorted((b["start"]["dateTime"], b["end"]["dateTime"]) for b in self.blocks(account_id))
+
+    def calls(self) -> dict[str, int]:
+        """Return the API calls the emulator executed since the last reset, per method id."""
+        calls: dict[str, int] = self.emulator.requests.stats()["calls"]
+        return calls
+
+    def writes(self) -> int:
+        """Return how many write calls the emulator executed since the last reset."""
+        verbs = ("insert", "update", "patch", "delete")
+        return sum(n for method, n in self.calls().items() if method.rsplit(".", 1)[-1] in verbs)
+
+
+MakeWorld = Callable[..., World]
+
+
+@pytest.fixture
+async def make_world(emulator: Emulator) -> AsyncIterator[MakeWorld]:
+    """A factory of Worlds over the test's emulator; every client is closed afterwards."""
+    opened: list[CalendarClient] = []
+
+    def make(flows: Sequence[FlowSpec] = (("work", 1, 2, 10, 5),), **engine_options: Any) -> World:
+        settings = make_settings(emulator, flows)
+        clients = {n: new_client(emulator, n) for n in EMAILS}
+        users = {n: new_client(emulator, n) for n in EMAILS}
+        opened.extend([*clients.values(), *users.values()])
+        engine = SyncEngine(settings, clients, **engine_options)
+        return World(emulator, settings, engine, clients, users)
+
+    yield make
+    for client in opened:
+        await client.aclose()

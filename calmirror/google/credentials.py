@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.oauth2.credentials import Credentials
 
 from calmirror.config import Account
+
+# google-auth refreshes 3 min 45 s before expiry; a token living shorter than twice that would be
+# refreshed before every request (and again inside the same request), so the margin shrinks for it.
+REFRESH_MARGIN = timedelta(minutes=3, seconds=45)
 
 
 class SharedCredentials(Credentials):
@@ -16,14 +21,25 @@ class SharedCredentials(Credentials):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
         self._refresh_lock = threading.RLock()
+        self._lifetime = REFRESH_MARGIN * 2
+
+    @property
+    def expired(self) -> bool:
+        """Whether the token is within its refresh margin of expiry (never, without an expiry)."""
+        expiry: datetime | None = self.expiry
+        if expiry is None:
+            return False
+        return _utcnow() >= expiry - min(REFRESH_MARGIN, self._lifetime / 2)
 
     def refresh(self, request: Any) -> None:
         """Refresh the access token, one thread at a time."""
         with self._refresh_lock:
             super().refresh(request)  # type: ignore[no-untyped-call]
+            if self.expiry is not None:
+                self._lifetime = self.expiry - _utcnow()
 
     def before_request(self, request: Any, method: str, url: str, headers: dict[str, str]) -> None:
-        """Refresh when invalid (once, however many threads notice), then let google-auth apply the token."""
+        """Refresh when due (once, however many threads notice), then let google-auth apply the token."""
         self.ensure_valid(request)
         super().before_request(request, method, url, headers)  # type: ignore[no-untyped-call]
 
@@ -32,6 +48,11 @@ class SharedCredentials(Credentials):
         with self._refresh_lock:
             if not self.valid:
                 self.refresh(request)
+
+
+def _utcnow() -> datetime:
+    """Return naive UTC now, the form google-auth keeps `expiry` in."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def credentials_for(account: Account, token_uri: str) -> SharedCredentials:

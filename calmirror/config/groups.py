@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import SecretStr
 
 from calmirror.config.models import Account, CalendarRef, Flow
 from calmirror.config.names import ACCOUNT_PREFIX, FLOW_PREFIX, parse_numbered
 from calmirror.config.reader import Reader
 
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 MAX_OFFSET_MINUTES = 24 * 60  # a longer margin around a meeting is surely a unit mistake (hours?)
 
 
@@ -61,7 +64,7 @@ def build_accounts(reader: Reader, numbers: set[int]) -> dict[int, Account]:
     for n in sorted(numbers):
         email_var = f"{ACCOUNT_PREFIX}{n}_EMAIL"
         email = reader.text(email_var, required=True, what="the account's Google address")
-        if email is not None and (email.count("@") != 1 or any(c.isspace() for c in email)):
+        if email is not None and not _EMAIL.match(email):
             reader.problem(email_var, "not an email address")
             email = None
         token = reader.text(
@@ -75,7 +78,7 @@ def build_accounts(reader: Reader, numbers: set[int]) -> dict[int, Account]:
         client_id, client_secret, shared_client = client
         accounts[n] = Account(
             id=n,
-            email=email,
+            email=email.lower(),  # Google answers with lower-case calendar ids
             client_id=client_id,
             client_secret=SecretStr(client_secret),
             refresh_token=SecretStr(token),

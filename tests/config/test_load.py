@@ -107,6 +107,10 @@ def test_every_optional_variable_is_read(good_env: dict[str, str]) -> None:
         ({"SYNC_INTERVAL_MINUTES": ""}, lambda s: s.sync_interval_minutes == 60),
         ({"DAILY_RECONCILE_TIME": "7:05"}, lambda s: s.daily_reconcile_time == time(7, 5)),
         ({"SYNC_FLOW_1_END_OFFSET": "+15"}, lambda s: s.flows[0].end_offset == 15),
+        (
+            {"GOOGLE_ACCOUNT_1_EMAIL": "Alice@Example.com", "SYNC_FLOW_1_SOURCE_CALENDAR_ID": "primary"},
+            lambda s: s.flows[0].source.calendar_id == "alice@example.com",
+        ),
     ],
     ids=[
         "primary-is-the-email",
@@ -116,6 +120,7 @@ def test_every_optional_variable_is_read(good_env: dict[str, str]) -> None:
         "empty-is-unset",
         "one-digit-hour",
         "plus",
+        "email-lower-case",
     ],
 )
 def test_good_variants(good_env: dict[str, str], changes: dict[str, str], check: object) -> None:

@@ -33,6 +33,7 @@ BAD: list[tuple[str, dict[str, str | None], set[str]]] = [
     ("missing refresh token", {"GOOGLE_ACCOUNT_1_REFRESH_TOKEN": None}, {"GOOGLE_ACCOUNT_1_REFRESH_TOKEN"}),
     ("missing email", {"GOOGLE_ACCOUNT_2_EMAIL": None}, {"GOOGLE_ACCOUNT_2_EMAIL"}),
     ("malformed email", {"GOOGLE_ACCOUNT_2_EMAIL": "bob"}, {"GOOGLE_ACCOUNT_2_EMAIL"}),
+    ("email without domain", {"GOOGLE_ACCOUNT_1_EMAIL": "alice@"}, {"GOOGLE_ACCOUNT_1_EMAIL"}),
     (
         "no client at all",
         {"GOOGLE_CLIENT_ID": None, "GOOGLE_CLIENT_SECRET": None},

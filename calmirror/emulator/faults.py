@@ -81,7 +81,9 @@ class FaultRule:
         """Whether the rule covers this method and account and may still fire."""
         if self.times is not None and self.fired >= self.times:
             return False
-        if "*" not in self.methods and method_id not in self.methods:
+        # "*" means every Calendar method; the token endpoint and the batch envelope are named explicitly.
+        wildcard = "*" in self.methods and method_id.startswith("calendar.")
+        if not wildcard and method_id not in self.methods:
             return False
         return self.accounts is None or account in self.accounts
 

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import aiohttp
+import pytest
 from googleapiclient.errors import HttpError
 
 from calmirror.emulator import Emulator
@@ -55,7 +56,7 @@ async def test_batch_parts_execute_separately(emulator: Emulator) -> None:
 
 
 async def test_batch_envelope_is_one_http_request(emulator: Emulator) -> None:
-    """ "n requests batched together count toward your usage limit as n requests" but travel as one (BATCH)."""
+    """A batch of n calls counts as n requests toward usage limits yet travels as one (BATCH)."""
     svc = calendar_service(emulator, ALICE)
     await asyncio.to_thread(svc.calendarList().list().execute)  # fetch the access token first
     emulator.reset_requests()
@@ -88,12 +89,9 @@ async def test_envelope_fault_fails_the_whole_batch(emulator: Emulator) -> None:
     emulator.faults.add({"kind": "status", "methods": ["batch"], "status": 500, "times": 1})
     svc = calendar_service(emulator, ALICE)
     requests = [svc.events().insert(calendarId=ALICE, body=_event(1))]
-    try:
+    with pytest.raises(HttpError) as caught:
         await asyncio.to_thread(_run_batch, svc, requests)
-    except HttpError as error:
-        assert error.status_code == 500
-    else:
-        raise AssertionError("the batch should have failed")
+    assert caught.value.status_code == 500
     assert emulator.requests.calls_of("calendar.events.insert") == []
 
 

@@ -18,10 +18,10 @@ ALICE = "alice@example.com"
 
 async def _call(emulator: Emulator, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     """Send one control request and return (status, JSON answer or None)."""
-    async with aiohttp.ClientSession() as http:
-        async with http.request(method, emulator.api_root + "_emulator/" + path, json=body) as resp:
-            data = await resp.json() if resp.content_type == "application/json" else None
-            return resp.status, data
+    url = emulator.api_root + "_emulator/" + path
+    async with aiohttp.ClientSession() as http, http.request(method, url, json=body) as resp:
+        data = await resp.json() if resp.content_type == "application/json" else None
+        return resp.status, data
 
 
 async def test_faults_over_http(emulator: Emulator) -> None:

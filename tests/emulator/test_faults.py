@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -82,10 +83,8 @@ async def _outcomes(seed: int) -> list[int]:
         emulator.faults.add({"kind": "status", "status": 503, "probability": 0.5})
         svc = calendar_service(emulator, ALICE)
         for _ in range(20):
-            try:
+            with contextlib.suppress(HttpError):
                 await asyncio.to_thread(svc.calendarList().list().execute)
-            except HttpError:
-                pass
         return [c.status for c in emulator.requests.calls_of("calendar.calendarList.list")]
     finally:
         await emulator.stop()
@@ -110,7 +109,6 @@ async def test_drop_closes_the_connection(emulator: Emulator) -> None:
 async def test_timeout_holds_then_drops(emulator: Emulator) -> None:
     """`timeout` holds the request for `seconds`, then drops it."""
     emulator.faults.add({"kind": "timeout", "seconds": 0.3})
-    svc = calendar_service(emulator, ALICE)
     started = time.monotonic()
     async with aiohttp.ClientSession() as http:
         with pytest.raises(aiohttp.ServerDisconnectedError):

@@ -61,7 +61,7 @@ async def test_unknown_refresh_token_is_invalid_grant(emulator: Emulator) -> Non
         client_secret=account.client_secret,
         token_uri=emulator.token_uri,
     )
-    with pytest.raises(RefreshError, match="invalid_grant: Token has been expired or revoked."):
+    with pytest.raises(RefreshError, match=r"invalid_grant: Token has been expired or revoked\."):
         await asyncio.to_thread(_refresh, creds)
 
 

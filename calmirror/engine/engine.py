@@ -59,7 +59,8 @@ class SyncEngine:
         self.reconciles: Counter[CalendarRef] = Counter()  # runs per target, for tests and metrics
         self._caches: dict[CalendarRef, CalendarCache] = {}
         self._targets: dict[CalendarRef, _TargetState] = {}
-        self._refreshers: dict[CalendarRef, Coalescer[None]] = {}
+        self._changes: Counter[CalendarRef] = Counter()  # triggers seen per calendar
+        self._fetched: Counter[CalendarRef] = Counter()  # triggers a completed read has covered
         self._stats = EngineStats(accounts=len(settings.accounts), flows=len(settings.flows))
         self._sync_type: dict[CalendarRef, str] = {}
 
@@ -89,9 +90,7 @@ class SyncEngine:
 
         async def one(target: CalendarRef) -> TargetOutcome:
             async with self._target(target).lock:
-                return await self._reconcile(
-                    target, window, dry_run=dry_run, sync_type=sync_type, listed=True
-                )
+                return await self._reconcile(target, window, dry_run=dry_run, sync_type=sync_type)
 
         outcomes = await asyncio.gather(*(one(target) for target in targets))
         return self._summarise(outcomes, dry_run=dry_run)
@@ -104,7 +103,8 @@ class SyncEngine:
         targets = self._fed_by(ref)
         if not targets:
             return self._summarise((), dry_run=False)
-        await self._refresher(ref)()
+        # No await before every request is registered: a burst of triggers coalesces into one more run.
+        self._changes[ref] += 1
         for target in targets:
             self._sync_type[target] = trigger
         outcomes = await asyncio.gather(*(self._target(target).incremental() for target in targets))
@@ -175,36 +175,31 @@ class SyncEngine:
 
             async def work() -> TargetOutcome:
                 async with self._targets[target].lock:
+                    window = self.default_window()
+                    for ref in dict.fromkeys(self._calendars_of(target)):
+                        await self._catch_up(ref, window)
                     sync_type = self._sync_type.get(target, "webhook")
-                    return await self._reconcile(target, self.default_window(), sync_type=sync_type)
+                    return await self._reconcile(target, window, sync_type=sync_type)
 
             self._targets[target] = _TargetState(work)
         return self._targets[target]
 
-    def _refresher(self, ref: CalendarRef) -> Coalescer[None]:
-        """Return the coalesced delta fetch of one calendar."""
-        if ref not in self._refreshers:
-
-            async def refresh() -> None:
-                cache = self._cache(ref)
-                async with cache.lock:
-                    await cache.refresh(self.default_window())
-
-            self._refreshers[ref] = Coalescer(refresh)
-        return self._refreshers[ref]
-
     async def _relist(self, ref: CalendarRef, window: Window) -> None:
-        """List one calendar's window from scratch."""
+        """List one calendar's window from scratch (covering every trigger seen so far)."""
         cache = self._cache(ref)
         async with cache.lock:
+            self._fetched[ref] = self._changes[ref]
             await cache.relist(window)
 
-    async def _ensure(self, ref: CalendarRef, window: Window) -> None:
-        """List a calendar only when its cache cannot serve the window (never loaded, failed, too small)."""
+    async def _catch_up(self, ref: CalendarRef, window: Window) -> None:
+        """Read a calendar only if a trigger arrived since its last read, or its cache cannot serve."""
         cache = self._cache(ref)
         async with cache.lock:
-            if not (cache.loaded and cache.covers(window)):
-                await cache.relist(window)
+            seen = self._changes[ref]
+            if cache.loaded and cache.covers(window) and self._fetched[ref] >= seen:
+                return
+            self._fetched[ref] = seen  # set before reading: a trigger arriving meanwhile needs another
+            await cache.refresh(window)
 
     # --- one reconcile ---------------------------------------------------------------------------
 
@@ -215,14 +210,10 @@ class SyncEngine:
         *,
         sync_type: str,
         dry_run: bool = False,
-        listed: bool = False,
     ) -> TargetOutcome:
         """Plan one target from the caches and carry the plan out; the caller holds the target's lock."""
         self.reconciles[target] += 1
         flows = self.settings.flows_into(target)
-        if not listed:  # a full pass listed everything just before; retrying its failures doubles cost
-            for ref in dict.fromkeys(self._calendars_of(target)):
-                await self._ensure(ref, window)
         sources, failed = self._sources(flows, window)
         target_cache = self._cache(target)
         async with target_cache.lock:

@@ -1,0 +1,165 @@
+"""The seed's scenarios end to end: real client, emulator, both the incremental and the full path."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from calmirror.engine.outcomes import SyncSummary
+from tests.engine.conftest import EMAILS, MakeWorld, World, base_time, rfc
+
+PATHS = ("incremental", "full")
+
+
+async def sync(world: World, path: str, *changed: int) -> SyncSummary:
+    """Run one pass: calendar_changed for each changed account's primary calendar, or a full reconcile."""
+    if path == "full":
+        return await world.engine.reconcile_all()
+    summary = None
+    for account_id in changed:
+        summary = await world.engine.calendar_changed(account_id, EMAILS[account_id])
+    assert summary is not None
+    return summary
+
+
+def offset_span(start_minutes: int, end_minutes: int) -> list[tuple[str, str]]:
+    """Return the block span of a one-hour meeting at the base time with these offsets."""
+    start = base_time()
+    return [(rfc(start - timedelta(minutes=start_minutes)), rfc(start + timedelta(minutes=60 + end_minutes)))]
+
+
+async def quiet(world: World, path: str, *changed: int) -> None:
+    """Assert that another pass right away writes nothing."""
+    world.emulator.reset_requests()
+    await sync(world, path, *changed)
+    assert world.writes() == 0
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_meeting_becomes_a_block_with_offsets(make_world: MakeWorld, path: str) -> None:
+    """A confirmed two-person meeting becomes one private, silent block widened by the flow's offsets."""
+    world = make_world()
+    await world.meeting(1, base_time())
+
+    summary = await sync(world, path, 1)
+
+    assert summary.ok
+    assert world.spans(2) == offset_span(10, 5)
+    [block] = world.blocks(2)
+    assert block["summary"] == "Busy"
+    assert block["visibility"] == "private"
+    assert block["reminders"] == {"useDefault": False}
+    assert "attendees" not in block
+    assert summary.flows["work"].count("created") == 1
+    await quiet(world, path, 1)
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_cancelled_meeting_loses_its_block(make_world: MakeWorld, path: str) -> None:
+    """Deleting the source meeting removes its block."""
+    world = make_world()
+    event = await world.meeting(1, base_time())
+    await sync(world, path, 1)
+    await world.users[1].delete_event(EMAILS[1], event["id"])
+
+    summary = await sync(world, path, 1)
+
+    assert world.blocks(2) == []
+    assert summary.flows["work"].count("deleted") == 1
+    await quiet(world, path, 1)
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_free_removes_and_busy_restores(make_world: MakeWorld, path: str) -> None:
+    """Busy -> free removes the block; free -> busy brings it back (restoring the tombstone)."""
+    world = make_world()
+    event = await world.meeting(1, base_time())
+    await sync(world, path, 1)
+    event = await world.edit(1, event, transparency="transparent")
+    await sync(world, path, 1)
+    assert world.blocks(2) == []
+
+    await world.edit(1, event, transparency="opaque")
+    summary = await sync(world, path, 1)
+
+    assert world.spans(2) == offset_span(10, 5)
+    assert summary.flows["work"].count("restored") == 1
+    await quiet(world, path, 1)
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_declined_meeting_loses_its_block(make_world: MakeWorld, path: str) -> None:
+    """The owner declining the meeting removes its block."""
+    world = make_world()
+    event = await world.meeting(1, base_time())
+    await sync(world, path, 1)
+    declined = [
+        {**a, "responseStatus": "declined"} if a["email"] == EMAILS[1] else a for a in event["attendees"]
+    ]
+
+    await world.edit(1, event, attendees=declined)
+    await sync(world, path, 1)
+
+    assert world.blocks(2) == []
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_one_participant_makes_no_block(make_world: MakeWorld, path: str) -> None:
+    """A solo entry is not a meeting: no block."""
+    world = make_world()
+    await world.meeting(1, base_time(), people=1)
+
+    summary = await sync(world, path, 1)
+
+    assert world.blocks(2) == []
+    assert summary.flows["work"].count("skipped") == 1
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_two_way_flows_do_not_ping_pong(make_world: MakeWorld, path: str) -> None:
+    """With flows A->B and B->A, each meeting gets one block on the other side and blocks are not mirrored."""
+    world = make_world((("ab", 1, 2, 0, 0), ("ba", 2, 1, 0, 0)))
+    await world.meeting(1, base_time())
+    await world.meeting(2, base_time() + timedelta(hours=3))
+
+    for _ in range(3):
+        await sync(world, path, 1, 2)
+
+    assert len(world.blocks(1)) == 1
+    assert len(world.blocks(2)) == 1
+    assert len(world.live(1)) == 2
+    assert len(world.live(2)) == 2
+    await quiet(world, path, 1, 2)
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_target_account_invited_gets_no_block(make_world: MakeWorld, path: str) -> None:
+    """A meeting the target account itself attends needs no block: its own copy already makes it busy."""
+    world = make_world()
+    attendees = [{"email": EMAILS[1], "responseStatus": "accepted"}, {"email": EMAILS[2]}]
+    await world.meeting(1, base_time(), attendees=attendees)
+    copy_before = world.live(2)
+    assert len(copy_before) == 1  # the emulator delivered bob's own copy
+
+    await sync(world, path, 1)
+
+    assert world.blocks(2) == []
+    assert world.live(2) == copy_before
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_moved_meeting_moves_its_block(make_world: MakeWorld, path: str) -> None:
+    """Rescheduling the meeting replaces the block at the old time by one at the new time."""
+    world = make_world()
+    event = await world.meeting(1, base_time())
+    await sync(world, path, 1)
+    later = base_time() + timedelta(hours=5)
+
+    await world.edit(
+        1, event, start={"dateTime": rfc(later)}, end={"dateTime": rfc(later + timedelta(hours=1))}
+    )
+    await sync(world, path, 1)
+
+    assert world.spans(2) == [(rfc(later - timedelta(minutes=10)), rfc(later + timedelta(minutes=65)))]
+    await quiet(world, path, 1)

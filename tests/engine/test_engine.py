@@ -1,0 +1,174 @@
+"""SyncEngine behaviour: incremental cost, coalescing, serialisation, broken accounts, stats and purge."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from calmirror.config import CalendarRef
+from calmirror.engine.model import Window
+from tests.engine.conftest import EMAILS, MakeWorld, base_time, rfc
+
+BOB = CalendarRef(account_id=2, calendar_id=EMAILS[2])
+
+
+async def test_one_changed_event_costs_one_read_plus_its_writes(make_world: MakeWorld) -> None:
+    """After warm-up, moving one meeting costs one list request and one batch carrying its two writes."""
+    world = make_world()
+    event = await world.meeting(1, base_time())
+    await world.engine.calendar_changed(1, EMAILS[1])
+    later = base_time() + timedelta(hours=2)
+    await world.edit(
+        1, event, start={"dateTime": rfc(later)}, end={"dateTime": rfc(later + timedelta(hours=1))}
+    )
+    world.emulator.reset_requests()
+
+    await world.engine.calendar_changed(1, EMAILS[1])
+
+    stats = world.emulator.requests.stats()
+    assert stats["calls"] == {
+        "calendar.events.list": 1,
+        "calendar.events.delete": 1,
+        "calendar.events.insert": 1,
+    }
+    assert stats["http_requests"] == 3  # the list, then deletes and creates as one batch each
+
+
+async def test_unchanged_calendar_trigger_costs_one_read_and_no_write(make_world: MakeWorld) -> None:
+    """A trigger with nothing new costs exactly the one delta read."""
+    world = make_world()
+    await world.meeting(1, base_time())
+    await world.engine.calendar_changed(1, EMAILS[1])
+    world.emulator.reset_requests()
+
+    await world.engine.calendar_changed(1, EMAILS[1])
+
+    assert world.calls() == {"calendar.events.list": 1}
+
+
+async def test_concurrent_triggers_coalesce(make_world: MakeWorld) -> None:
+    """Ten simultaneous triggers for one calendar cause at most two reconciles and two reads of it."""
+    world = make_world()
+    await world.meeting(1, base_time())
+    await world.engine.calendar_changed(1, EMAILS[1])
+    await world.meeting(1, base_time() + timedelta(hours=3))
+    before = world.engine.reconciles[BOB]
+    world.emulator.reset_requests()
+
+    await asyncio.gather(*(world.engine.calendar_changed(1, EMAILS[1]) for _ in range(10)))
+
+    assert world.engine.reconciles[BOB] - before <= 2
+    assert world.calls()["calendar.events.list"] <= 2
+    assert len(world.blocks(2)) == 2
+
+
+async def test_reconciles_of_one_target_never_overlap(make_world: MakeWorld) -> None:
+    """Triggers and full reconciles racing for one target run its applies strictly one at a time."""
+    world = make_world((("work", 1, 2, 10, 5), ("home", 3, 2, 0, 0)))
+    for hour in range(4):
+        await world.meeting(1, base_time() + timedelta(hours=hour * 2))
+        await world.meeting(3, base_time() + timedelta(hours=hour * 2 + 1))
+    engine = world.engine
+    running = 0
+    peak = 0
+    original = engine._apply
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        try:
+            await asyncio.sleep(0.01)  # widen the window in which an overlap would show
+            return await original(*args, **kwargs)
+        finally:
+            running -= 1
+
+    engine._apply = counting  # type: ignore[method-assign]
+    await asyncio.gather(
+        engine.calendar_changed(1, EMAILS[1]),
+        engine.calendar_changed(3, EMAILS[3]),
+        engine.reconcile_all(),
+        engine.calendar_changed(1, EMAILS[1]),
+        engine.reconcile_all(),
+    )
+
+    assert peak == 1
+    assert len(world.blocks(2)) == 8
+
+
+async def test_broken_source_account_fails_only_its_flows_and_deletes_nothing(make_world: MakeWorld) -> None:
+    """A revoked source account fails its flows; other flows go on and its blocks in the target stay."""
+    world = make_world((("work", 1, 2, 0, 0), ("home", 3, 2, 0, 0), ("other", 1, 3, 0, 0)))
+    await world.meeting(3, base_time())
+    await world.engine.reconcile_all()
+    assert len(world.blocks(2)) == 1
+    world.emulator.revoke(EMAILS[3])
+    await world.meeting(1, base_time() + timedelta(hours=3))
+
+    summary = await world.engine.reconcile_all()
+
+    assert summary.flows["work"].ok
+    assert not summary.flows["home"].ok
+    assert not summary.flows["other"].ok  # its target belongs to the revoked account
+    assert len(world.blocks(2)) == 2  # carol's block kept, alice's added
+    assert not summary.ok
+    assert world.engine.flow_status()["home"].message
+
+
+async def test_stats_and_results_count_what_happened(make_world: MakeWorld) -> None:
+    """The seed's stats count created and deleted blocks; the ledger holds per-event results."""
+    world = make_world()
+    event = await world.meeting(1, base_time())
+    await world.meeting(1, base_time() + timedelta(hours=4), people=1)
+    await world.engine.reconcile_all()
+    await world.users[1].delete_event(EMAILS[1], event["id"])
+    await world.engine.calendar_changed(1, EMAILS[1])
+
+    stats = world.engine.stats()
+
+    assert stats.busy_blocks_created == 1
+    assert stats.busy_blocks_deleted == 1
+    assert stats.errors == 0
+    assert stats.accounts == 3
+    assert stats.sync_flows == 1
+    assert stats.last_updated
+    actions = [(r.action, r.sync_type) for r in world.engine.results()]
+    assert ("created", "manual") in actions
+    assert ("deleted", "webhook") in actions
+    assert ("skipped", "manual") in actions
+
+
+async def test_dry_run_plans_but_writes_nothing(make_world: MakeWorld) -> None:
+    """A dry-run reconcile reports the create it would make and changes no calendar."""
+    world = make_world()
+    await world.meeting(1, base_time())
+    world.emulator.reset_requests()
+
+    summary = await world.engine.reconcile_all(dry_run=True)
+
+    assert summary.flows["work"].count("created") == 1
+    assert world.writes() == 0
+    assert world.blocks(2) == []
+    assert world.engine.stats().busy_blocks_created == 0
+
+
+async def test_purge_removes_every_block_and_nothing_else(make_world: MakeWorld) -> None:
+    """Purge deletes calmirror's blocks in any time range and leaves every other event alone."""
+    world = make_world()
+    await world.meeting(1, base_time())
+    far = base_time() + timedelta(days=40)
+    await world.meeting(1, far)
+    await world.meeting(2, base_time() + timedelta(hours=5))  # bob's own meeting
+    await world.engine.reconcile_all()
+    wide = Window(base_time() - timedelta(days=2), far + timedelta(days=2))
+    await world.engine.reconcile_all(wide)
+    assert len(world.blocks(2)) == 2
+    own = [e for e in world.live(2) if e not in world.blocks(2)]
+
+    [outcome] = await world.engine.purge()
+
+    assert outcome.ok
+    assert len(outcome.deleted) == 2
+    assert world.blocks(2) == []
+    assert world.live(2) == own

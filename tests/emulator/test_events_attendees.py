@@ -1,0 +1,72 @@
+"""Attendee copies between emulator accounts (DISC Event.attendees, Event.organizer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.emulator.test_store_support import ALICE, BOB, CAROL, Api
+
+INVITE = [{"email": ALICE}, {"email": BOB}, {"email": "room@resource.calendar.google.com", "resource": True}]
+
+
+@pytest.fixture
+def api() -> Api:
+    """alice invites bob (and a room) to one meeting."""
+    api = Api()
+    api.insert(
+        "2026-10-20T10:00:00Z",
+        "2026-10-20T11:00:00Z",
+        id="meet0000",
+        attendees=INVITE,
+        extendedProperties={"private": {"mine": "alice"}, "shared": {"all": "yes"}},
+    )
+    return api
+
+
+def selves(event: dict[str, Any]) -> dict[str, Any]:
+    """Map attendee email -> (self, responseStatus)."""
+    return {a["email"]: (a.get("self", False), a["responseStatus"]) for a in event["attendees"]}
+
+
+def test_invitee_gets_its_own_copy(api: Api) -> None:
+    """An invitee's calendar holds a copy, self on its own entry, needsAction (DISC attendees.self)."""
+    copy = api.ok("events.get", account=BOB, eventId="meet0000")
+    assert selves(copy)[BOB] == (True, "needsAction")
+    assert selves(copy)[ALICE] == (False, "accepted")  # the organizer accepted
+    assert copy["organizer"] == {"email": ALICE}
+    assert copy["extendedProperties"] == {"shared": {"all": "yes"}}  # private properties are per copy (EXT)
+    assert api.store.raw_events(CAROL) == []
+
+
+def test_organizer_update_and_delete_reach_the_copy(api: Api) -> None:
+    """Organizer changes update the copy; deleting cancels it (DISC Event.status)."""
+    api.ok("events.patch", eventId="meet0000", body={"summary": "renamed"})
+    assert api.ok("events.get", account=BOB, eventId="meet0000")["summary"] == "renamed"
+    api.ok("events.delete", eventId="meet0000")
+    assert api.ok("events.get", account=BOB, eventId="meet0000")["status"] == "cancelled"
+
+
+def test_removed_invitee_copy_is_cancelled_and_new_one_created(api: Api) -> None:
+    """Replacing the attendee list cancels removed invitees' copies and creates new ones (DISC attendees)."""
+    api.ok("events.patch", eventId="meet0000", body={"attendees": [{"email": ALICE}, {"email": CAROL}]})
+    assert api.ok("events.get", account=BOB, eventId="meet0000")["status"] == "cancelled"
+    assert selves(api.ok("events.get", account=CAROL, eventId="meet0000"))[CAROL] == (True, "needsAction")
+
+
+def test_invitee_response_reaches_the_organizer(api: Api) -> None:
+    """An invitee declining in its copy shows in the organizer's copy (DISC attendees.responseStatus)."""
+    mine = api.ok("events.get", account=BOB, eventId="meet0000")
+    for attendee in mine["attendees"]:
+        if attendee["email"] == BOB:
+            attendee["responseStatus"] = "declined"
+    api.ok("events.update", account=BOB, eventId="meet0000", body=mine)
+    assert selves(api.ok("events.get", eventId="meet0000"))[BOB] == (False, "declined")
+
+
+def test_invitee_cannot_move_the_meeting(api: Api) -> None:
+    """Only the invitee's response and per-copy fields take effect (emulator rule, DISC organizer)."""
+    moved = {"start": {"dateTime": "2026-10-21T10:00:00Z"}, "end": {"dateTime": "2026-10-21T11:00:00Z"}}
+    api.ok("events.patch", account=BOB, eventId="meet0000", body=moved)
+    assert api.ok("events.get", account=BOB, eventId="meet0000")["start"]["dateTime"].startswith("2026-10-20")

@@ -1,0 +1,194 @@
+"""The seed-literal reference: time-matched Busy blocks, one target search per source event, no batching.
+
+It follows the seed's "Busy Block Management" text (seeds/003) with the same CalendarClient calmirror
+uses: every poll or webhook re-lists the whole source range (with cancelled events, so cancellations
+are seen); for each qualifying event it searches the target around the block's time for an exact match
+or a covering block and inserts one block if neither exists; for a cancelled event it searches for the
+exact match and deletes it. Its one addition to the text is an in-memory note of the block each source
+event last wanted, without which a moved meeting's old block (or a deleted event's, whose tombstone
+carries no times) could never be found again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from calmirror.config import Flow, Settings
+from calmirror.errors import GoneError, GoogleError, NotFoundError
+from calmirror.google.client import CalendarClient
+
+
+@dataclass(frozen=True)
+class Span:
+    """A busy block's time: UTC instants, or UTC midnights of a date range when all-day."""
+
+    start: datetime
+    end: datetime
+    all_day: bool = False
+
+    def render(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Return the Google `start` and `end` of a block with this span."""
+        if self.all_day:
+            return {"date": self.start.date().isoformat()}, {"date": self.end.date().isoformat()}
+        return {"dateTime": _rfc3339(self.start)}, {"dateTime": _rfc3339(self.end)}
+
+
+def _rfc3339(moment: datetime) -> str:
+    """Render a UTC instant as Google accepts it."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _instant(when: Mapping[str, Any]) -> tuple[datetime, bool] | None:
+    """Parse a Google EventDateTime into (UTC instant, all-day), or None when absent."""
+    if when.get("dateTime"):
+        return datetime.fromisoformat(when["dateTime"]).astimezone(UTC), False
+    if when.get("date"):
+        return datetime.combine(date.fromisoformat(when["date"]), time(0), tzinfo=UTC), True
+    return None
+
+
+def event_span(event: Mapping[str, Any]) -> Span | None:
+    """Return the event's own time, or None when it carries none (a bare tombstone)."""
+    start, end = _instant(event.get("start") or {}), _instant(event.get("end") or {})
+    if start is None or end is None:
+        return None
+    return Span(start[0], end[0], start[1])
+
+
+def qualifies(flow: Flow, event: Mapping[str, Any]) -> bool:
+    """Apply the seed's filters: confirmed, opaque (busy), enough participants."""
+    attendees = [a for a in event.get("attendees") or [] if not a.get("resource")]
+    return (
+        event.get("status", "confirmed") == "confirmed"
+        and event.get("transparency", "opaque") != "transparent"
+        and len(attendees) >= flow.min_participants
+    )
+
+
+def block_span(flow: Flow, event: Mapping[str, Any]) -> Span | None:
+    """Return the busy block a qualifying event wants: its time plus the flow's offsets."""
+    own = event_span(event)
+    if own is None or not qualifies(flow, event):
+        return None
+    if own.all_day:
+        return own
+    return Span(
+        own.start - timedelta(minutes=flow.start_offset), own.end + timedelta(minutes=flow.end_offset)
+    )
+
+
+def covered(span: Span, blocks: Sequence[Span]) -> bool:
+    """Tell whether timed blocks together cover the whole span (all-day blocks never count)."""
+    reached = span.start
+    for block in sorted(b for b in blocks if not b.all_day):
+        if block.start > reached:
+            break
+        reached = max(reached, block.end)
+    return reached >= span.end
+
+
+class SeedLiteralSync:
+    """The seed's sync engine: per-event processing with time-based matching, driven by range re-lists."""
+
+    def __init__(self, settings: Settings, clients: Mapping[int, CalendarClient]) -> None:
+        self._settings = settings
+        self._clients = clients
+        # (flow id, source event id) -> the block last ensured for it (None once nothing is wanted).
+        self._wanted: dict[tuple[int, str], Span | None] = {}
+
+    async def sync_range(
+        self, time_min: datetime, time_max: datetime, *, flows: Sequence[Flow] | None = None
+    ) -> Counter[str]:
+        """Re-list every source calendar over the range and process each event; count the actions."""
+        actions: Counter[str] = Counter()
+        for flow in flows if flows is not None else self._settings.flows:
+            source = self._clients[flow.source.account_id]
+            listing = await source.list_events(
+                flow.source.calendar_id, time_min=time_min, time_max=time_max, show_deleted=True
+            )
+            for event in listing.events:
+                actions[await self.process_event(flow, event)] += 1
+        return actions
+
+    async def calendar_changed(
+        self, account_id: int, calendar_id: str, time_min: datetime, time_max: datetime
+    ) -> Counter[str]:
+        """Handle a webhook for one calendar: re-list the range of every flow it feeds."""
+        flows = [
+            f
+            for f in self._settings.flows
+            if (f.source.account_id, f.source.calendar_id) == (account_id, calendar_id)
+        ]
+        return await self.sync_range(time_min, time_max, flows=flows)
+
+    async def process_event(self, flow: Flow, event: Mapping[str, Any]) -> str:
+        """Delete the block the event no longer wants (cancelled, moved, free), then ensure its block."""
+        key = (flow.id, event["id"])
+        wanted = block_span(flow, event)
+        if key in self._wanted:
+            previous = self._wanted[key]
+        elif event.get("status") == "cancelled":
+            # First sight of a cancellation: the seed computes the block its times would have wanted.
+            previous = block_span(flow, {**event, "status": "confirmed"})
+        else:
+            previous = None
+        action = "skipped"
+        try:
+            if previous is not None and previous != wanted:
+                action = "deleted" if await self._delete_exact(flow, previous) else "skipped"
+            if wanted is not None:
+                action = await self._create(flow, wanted)
+        except GoogleError:
+            return "error"
+        self._wanted[key] = wanted
+        return action
+
+    async def _search(self, flow: Flow, span: Span) -> list[tuple[str, Span]]:
+        """List the target around the span and return its busy blocks (by title) with their times."""
+        target = self._clients[flow.target.account_id]
+        time_max = max(span.end, span.start + timedelta(seconds=1))  # Google rejects empty ranges
+        listing = await target.list_events(flow.target.calendar_id, time_min=span.start, time_max=time_max)
+        found = []
+        for event in listing.events:
+            own = event_span(event)
+            if (
+                own is not None
+                and event.get("status") != "cancelled"
+                and event.get("summary") == flow.block_title
+            ):
+                found.append((str(event["id"]), own))
+        return found
+
+    async def _create(self, flow: Flow, span: Span) -> str:
+        """Insert a block unless one matches the span exactly or blocks already cover it."""
+        blocks = [own for _, own in await self._search(flow, span)]
+        if span in blocks or (not span.all_day and covered(span, blocks)):
+            return "existed"
+        start, end = span.render()
+        body = {
+            "summary": flow.block_title,
+            "start": start,
+            "end": end,
+            "transparency": "opaque",
+            "visibility": "private",
+            "reminders": {"useDefault": False},
+        }
+        await self._clients[flow.target.account_id].insert_event(flow.target.calendar_id, body)
+        return "created"
+
+    async def _delete_exact(self, flow: Flow, span: Span) -> int:
+        """Delete every block whose time matches the span exactly; return how many went."""
+        target = self._clients[flow.target.account_id]
+        deleted = 0
+        for event_id, own in await self._search(flow, span):
+            if own == span:
+                try:
+                    await target.delete_event(flow.target.calendar_id, event_id)
+                except (NotFoundError, GoneError):
+                    continue  # someone else removed it first
+                deleted += 1
+        return deleted

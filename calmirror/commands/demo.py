@@ -1,11 +1,13 @@
-"""`calmirror demo`: Run calmirror against the embedded emulator with sample meetings."""
+"""`calmirror demo`: mirror sample meetings between two accounts on the embedded emulator."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
 from typing import Any
 
-from calmirror.commands._unavailable import not_yet_available
+from calmirror.demo import run_demo
 
 
 def register(subparsers: Any) -> None:  # argparse's subparsers action has no public type
@@ -13,4 +15,9 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "demo", help="Run calmirror against the embedded emulator with sample meetings."
     )
-    parser.set_defaults(handler=not_yet_available)
+    parser.set_defaults(handler=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """Run the demo and return its exit status."""
+    return asyncio.run(run_demo(sys.stdout))

@@ -1,16 +1,44 @@
-"""`calmirror purge`: Remove every block calmirror owns in the target calendars."""
+"""`calmirror purge`: Remove every block calmirror owns in the target calendars, and nothing else."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
 from typing import Any
 
-from calmirror.commands._unavailable import not_yet_available
+from calmirror.commands.sync import add_common_arguments, load_or_report, with_engine
+from calmirror.engine.engine import SyncEngine
+from calmirror.engine.report import purge_lines
+from calmirror.errors import CalmirrorError
 
 
 def register(subparsers: Any) -> None:  # argparse's subparsers action has no public type
     """Add the `purge` sub-command."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "purge", help="Remove every block calmirror owns in the target calendars."
+        "purge",
+        help="Remove every block calmirror owns in the target calendars.",
+        description="Remove every event carrying calmirror's ownership mark from the target calendars "
+        "(of every flow, or of --flow's target), in any time range; nothing else is touched.",
     )
-    parser.set_defaults(handler=not_yet_available)
+    add_common_arguments(parser)
+    parser.set_defaults(handler=purge)
+
+
+def purge(args: argparse.Namespace) -> int:
+    """Remove the blocks; exit 0 when every one was removed, 1 otherwise, 2 on bad configuration."""
+    settings = load_or_report(args)
+    if settings is None:
+        return 2
+    flows = None if args.flow is None else [args.flow]
+
+    async def work(engine: SyncEngine) -> int:
+        outcomes = await engine.purge(flows=flows, dry_run=args.dry_run)
+        print(purge_lines(outcomes))
+        return 0 if all(outcome.ok for outcome in outcomes) else 1
+
+    try:
+        return asyncio.run(with_engine(settings, work))
+    except CalmirrorError as error:
+        print(f"calmirror purge: {error}", file=sys.stderr)
+        return 1

@@ -66,13 +66,18 @@ class SyncEngine:
 
     # --- public API ------------------------------------------------------------------------------
 
-    def default_window(self) -> Window:
-        """Return the daily reconcile's window around now (whole minutes, so it moves smoothly)."""
+    def window(self, *, days_back: int, days_forward: int) -> Window:
+        """Return a window around now, in whole minutes so that it moves smoothly."""
         now = self.clock().replace(second=0, microsecond=0)
-        return Window(
-            now - timedelta(days=self.settings.daily_reconcile_days_back),
-            now + timedelta(days=self.settings.daily_reconcile_days_forward),
+        return Window(now - timedelta(days=days_back), now + timedelta(days=days_forward))
+
+    def default_window(self) -> Window:
+        """Return the daily reconcile's window around now."""
+        days_back, days_forward = (
+            self.settings.daily_reconcile_days_back,
+            self.settings.daily_reconcile_days_forward,
         )
+        return self.window(days_back=days_back, days_forward=days_forward)
 
     async def reconcile_all(
         self,

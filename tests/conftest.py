@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from calmirror.emulator import Emulator, start_emulator
-from tests.emulator_helpers import WebhookReceiver
+from tests.discovery_schema import response_schemas, validate
+from tests.emulator_helpers import WebhookReceiver, discovery_document
 
 ACCOUNTS = ("alice@example.com", "bob@example.com", "carol@example.com")
 
@@ -16,10 +18,13 @@ ACCOUNTS = ("alice@example.com", "bob@example.com", "carol@example.com")
 async def emulator() -> AsyncIterator[Emulator]:
     """A running emulator (alice, bob, carol @example.com; http webhooks allowed), stopped after the test."""
     emu = await start_emulator(accounts=ACCOUNTS, allow_http_webhooks=True)
+    responses: list[tuple[str, int, Any]] = []
+    emu.add_response_hook(lambda method_id, status, body: responses.append((method_id, status, body)))
     try:
         yield emu
     finally:
         await emu.stop()
+    assert_responses_match_discovery(responses)
 
 
 @pytest.fixture
@@ -30,3 +35,20 @@ async def webhook() -> AsyncIterator[WebhookReceiver]:
         yield receiver
     finally:
         await receiver.stop()
+
+
+def assert_responses_match_discovery(responses: list[tuple[str, int, Any]]) -> None:
+    """Every successful API response body validates against its method's discovery schema (DESIGN 5)."""
+    doc = discovery_document()
+    expected = response_schemas(doc)
+    problems = []
+    for method_id, status, body in responses:
+        if status >= 300:
+            continue
+        schema = expected[method_id]
+        if schema is None:
+            if body:
+                problems.append(f"{method_id}: no response body expected, got {body!r}")
+            continue
+        problems += [f"{method_id}: {p}" for p in validate(body, schema, doc["schemas"])]
+    assert not problems, "responses that break the discovery schema:\n" + "\n".join(problems[:20])

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
@@ -21,30 +21,15 @@ from calmirror.google.credentials import credentials_for
 from calmirror.google.discovery import build_service, calendar_document
 from calmirror.google.errors import translate
 from calmirror.google.quota import QuotaLimiter, units_for
+from calmirror.google.resources import Channel, Listing, busy_from, channel_from, rfc3339
 from calmirror.google.retry import RetryPolicy
 from calmirror.google.writes import Write, WriteOutcome, method_id
+
+__all__ = ["CalendarClient", "Channel", "Listing"]
 
 T = TypeVar("T")
 
 Request = Callable[[Any], Any]  # service -> googleapiclient HttpRequest
-
-
-@dataclass(frozen=True)
-class Listing:
-    """Every event of a listing, all pages concatenated, and the sync token for the next delta."""
-
-    events: tuple[dict[str, Any], ...]
-    next_sync_token: str | None
-
-
-@dataclass(frozen=True)
-class Channel:
-    """A push-notification channel watching one calendar's events."""
-
-    id: str
-    resource_id: str
-    calendar_id: str
-    expiration: datetime
 
 
 class CalendarClient:
@@ -70,6 +55,7 @@ class CalendarClient:
         self._limiter = limiter or QuotaLimiter()
         self._timeout = timeout
         self._executor = ThreadPoolExecutor(max_threads, thread_name_prefix=f"google-{account.id}")
+        self._slots = asyncio.Semaphore(max_threads)  # so the deadline times the call, not the queue
         self._local = threading.local()  # httplib2.Http is not thread-safe: one per worker thread
         self._https: list[httplib2.Http] = []
 
@@ -96,8 +82,8 @@ class CalendarClient:
         """List a calendar's events in a window, following every page."""
         params = {
             "calendarId": calendar_id,
-            "timeMin": _rfc3339(time_min),
-            "timeMax": _rfc3339(time_max),
+            "timeMin": rfc3339(time_min),
+            "timeMax": rfc3339(time_max),
             "singleEvents": single_events,
             "showDeleted": show_deleted,
             "privateExtendedProperty": "=".join(private_property) if private_property else None,
@@ -172,15 +158,7 @@ class CalendarClient:
         answer = await self._call(
             "calendar.events.watch", lambda s: s.events().watch(calendarId=calendar_id, body=body)
         )
-        expiration = answer.get("expiration")
-        return Channel(
-            id=answer.get("id", channel_id),
-            resource_id=answer["resourceId"],
-            calendar_id=calendar_id,
-            expiration=datetime.fromtimestamp(int(expiration) / 1000, UTC)
-            if expiration
-            else datetime.now(UTC) + timedelta(seconds=ttl_seconds),
-        )
+        return channel_from(answer, calendar_id, ttl_seconds)
 
     async def stop_channel(self, channel_id: str, resource_id: str) -> None:
         """Stop a push channel."""
@@ -192,17 +170,12 @@ class CalendarClient:
     ) -> dict[str, list[tuple[datetime, datetime]]]:
         """Return the busy intervals of each calendar in a window."""
         body = {
-            "timeMin": _rfc3339(time_min),
-            "timeMax": _rfc3339(time_max),
+            "timeMin": rfc3339(time_min),
+            "timeMax": rfc3339(time_max),
             "items": [{"id": calendar_id} for calendar_id in calendar_ids],
         }
         answer = await self._call("calendar.freebusy.query", lambda s: s.freebusy().query(body=body))
-        return {
-            calendar_id: [
-                (_parse_instant(b["start"]), _parse_instant(b["end"])) for b in entry.get("busy", [])
-            ]
-            for calendar_id, entry in answer.get("calendars", {}).items()
-        }
+        return busy_from(answer, self.account_id)
 
     async def apply_writes(self, writes: Sequence[Write]) -> list[WriteOutcome]:
         """Send writes in batches of at most 50, one outcome per write in order; transient failures resent."""
@@ -222,11 +195,8 @@ class CalendarClient:
                 # Raising the part error with the longest Retry-After makes the policy wait for it.
                 raise max((e for _, e in retryable), key=lambda e: e.retry_after or 0.0)
 
-        try:
+        with contextlib.suppress(GoogleError):  # retries exhausted: each outcome holds its last error
             await self._retry.call(send_pending)
-        except GoogleError as exc:
-            if not exc.retryable:
-                raise
         return outcomes
 
     async def aclose(self) -> None:
@@ -278,10 +248,11 @@ class CalendarClient:
         await self._limiter.acquire(units)
         loop = asyncio.get_running_loop()
         try:
-            # The socket timeout bounds each read; the overall deadline also covers a token refresh.
-            return await asyncio.wait_for(
-                loop.run_in_executor(self._executor, self._on_thread, work), timeout=self._timeout * 2
-            )
+            async with self._slots:
+                # The socket timeout bounds each read; the overall deadline also covers a token refresh.
+                return await asyncio.wait_for(
+                    loop.run_in_executor(self._executor, self._on_thread, work), timeout=self._timeout * 2
+                )
         except Exception as exc:
             error = self._translate(exc, method)
             if error is None:
@@ -310,17 +281,3 @@ class CalendarClient:
             self._local.service = build_service(calendar_document(self._api_root), authorized)
             self._local.request = google_auth_httplib2.Request(http)
         return self._local.service, self._local.request
-
-
-def _rfc3339(instant: datetime | None) -> str | None:
-    """Format an aware datetime as Google's RFC 3339 UTC instant."""
-    if instant is None:
-        return None
-    if instant.tzinfo is None:
-        raise ValueError("Google instants need an aware datetime")
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _parse_instant(text: str) -> datetime:
-    """Parse Google's RFC 3339 instant into an aware UTC datetime."""
-    return datetime.fromisoformat(text).astimezone(UTC)

@@ -39,3 +39,11 @@ async def test_free_busy(alice: CalendarClient) -> None:
 
     start = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
     assert busy == {ALICE: [(start, start + timedelta(seconds=30))]}
+
+
+async def test_free_busy_of_unknown_calendar_raises(alice: CalendarClient) -> None:
+    """A calendar freeBusy cannot read raises NotFoundError instead of looking free."""
+    with pytest.raises(NotFoundError):
+        await alice.free_busy(
+            ["nobody@example.com"], datetime(2026, 11, 22, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)
+        )

@@ -9,7 +9,7 @@ from typing import Any
 
 from calmirror.emulator.ev_times import render_edt, span
 from calmirror.emulator.recurrence import Occurrence, expand
-from calmirror.emulator.store import Event
+from calmirror.emulator.store import Event, Store
 
 HORIZON = timedelta(days=730)  # expansion bound when a query has no timeMax (emulator choice)
 FIRST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -76,14 +76,14 @@ def series_items(
     exceptions: list[Event],
     tz_name: str,
     window: tuple[datetime, datetime],
-    cache: dict[Any, Any],
+    store: Store,
 ) -> list[Event]:
     """Return a series' instances in [lo, hi): generated ones plus exceptions, cancelled ones included."""
     lo, hi = window
     overridden = {e["id"] for e in exceptions}
     items = [
         generated(parent, occ)
-        for occ in expand(parent, tz_name, lo, hi, cache)
+        for occ in expand(parent, tz_name, lo, hi, store)
         if occ.instance_id not in overridden
     ]
     items += [copy.deepcopy(e) for e in exceptions if overlaps(e, tz_name, lo, hi)]
@@ -93,7 +93,7 @@ def series_items(
     return items
 
 
-def find_instance(parent: Event | None, event_id: str, tz_name: str, cache: dict[Any, Any]) -> Event | None:
+def find_instance(parent: Event | None, event_id: str, tz_name: str, store: Store) -> Event | None:
     """Return the generated instance an instance id names, if the series has that occurrence (RECUR)."""
     stamp = event_id.rpartition("_")[2]
     if parent is None or not is_recurring(parent) or len(stamp) not in (8, 16):
@@ -104,7 +104,7 @@ def find_instance(parent: Event | None, event_id: str, tz_name: str, cache: dict
     except ValueError:
         return None
     window = (moment - timedelta(days=2), moment + timedelta(days=2))
-    for occ in expand(parent, tz_name, *window, cache):
+    for occ in expand(parent, tz_name, *window, store):
         if occ.instance_id == event_id:
             return generated(parent, occ)
     return None

@@ -14,6 +14,42 @@ READ_ONLY = frozenset(
     {"kind", "etag", "id", "created", "updated", "htmlLink", "iCalUID", "organizer", "creator", "sequence"}
     | {"recurringEventId", "originalStartTime"}
 )
+EVENT_FIELDS = frozenset(  # writable Event properties of the discovery document; others are ignored (DISC)
+    [
+        "anyoneCanAddSelf",
+        "attachments",
+        "attendees",
+        "attendeesOmitted",
+        "birthdayProperties",
+        "colorId",
+        "conferenceData",
+        "description",
+        "end",
+        "endTimeUnspecified",
+        "eventLabelId",
+        "eventType",
+        "extendedProperties",
+        "focusTimeProperties",
+        "gadget",
+        "guestsCanInviteOthers",
+        "guestsCanModify",
+        "guestsCanSeeOtherGuests",
+        "hangoutLink",
+        "location",
+        "locked",
+        "outOfOfficeProperties",
+        "privateCopy",
+        "recurrence",
+        "reminders",
+        "source",
+        "start",
+        "status",
+        "summary",
+        "transparency",
+        "visibility",
+        "workingLocationProperties",
+    ]
+)
 EVENT_TYPES = frozenset({"default", "birthday", "focusTime", "outOfOffice", "workingLocation", "fromGmail"})
 MAX_OVERRIDES = 5
 MAX_REMINDER_MINUTES = 40320
@@ -125,7 +161,7 @@ def normalize(body: Any, *, organizer: str, previous_type: str | None) -> dict[s
     """Return the stored form of a client body (read-only fields dropped) or raise 400."""
     if not isinstance(body, dict):
         raise bad_request("Invalid event body.")
-    event = {k: v for k, v in body.items() if k not in READ_ONLY and v is not None}
+    event = {k: v for k, v in body.items() if k in EVENT_FIELDS and v is not None}
     event_type = event.get("eventType", previous_type or "default")
     if event_type not in EVENT_TYPES:
         raise bad_request("Invalid event type.", location="eventType")

@@ -35,7 +35,7 @@ def current(store: Store, cal: Calendar, event_id: str) -> Event | None:
     if stored is not None:
         return stored
     parent = store.get(cal.id, event_id.rpartition("_")[0]) if "_" in event_id else None
-    return find_instance(parent, event_id, cal.time_zone, store.cache)
+    return find_instance(parent, event_id, cal.time_zone, store)
 
 
 def _existing(store: Store, req: ApiRequest) -> tuple[Calendar, Event]:

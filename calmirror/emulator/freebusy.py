@@ -23,7 +23,7 @@ def _busy(store: Store, cal: Calendar, lo: datetime, hi: datetime) -> list[dict[
     ]
     for pid, parent in parents.items():
         exceptions = [e for e in events if e.get("recurringEventId") == pid]
-        items += series_items(parent, exceptions, cal.time_zone, (lo, hi), store.cache)
+        items += series_items(parent, exceptions, cal.time_zone, (lo, hi), store)
     periods = sorted(
         (max(s, lo), min(e, hi))
         for s, e in (span(item, cal.time_zone) for item in items if _blocks(item))

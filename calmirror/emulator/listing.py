@@ -119,7 +119,7 @@ def _full(events: list[Event], q: Query, cal: Calendar, store: Store) -> list[Ev
     singles, parents, exceptions = _split(events)
     items = [e for e in singles if _overlap(e, cal, lo, hi)]
     for pid, parent in parents.items():
-        instances = series_items(parent, exceptions[pid], cal.time_zone, (lo, hi), store.cache)
+        instances = series_items(parent, exceptions[pid], cal.time_zone, (lo, hi), store)
         if q.single:
             items += instances
         else:
@@ -156,7 +156,7 @@ def _delta(
     items = [e for e in singles if e["id"] in changed]
     for pid, parent in parents.items():
         if pid in changed or any(e["id"] in changed for e in exceptions[pid]):
-            items += series_items(parent, exceptions[pid], cal.time_zone, window, store.cache)
+            items += series_items(parent, exceptions[pid], cal.time_zone, window, store)
     return items
 
 
@@ -219,7 +219,7 @@ def _page(
     token = req.query.get("pageToken")
     state = read_page_token(store, cal.id, fp, token) if token else PageState(store.seq, 0)
     size = int_param(req, "maxResults", 250, low=1, high=2500)
-    items = build(state.snapshot)
+    items = store.memo(("page", cal.id, fp, state.snapshot), lambda: build(state.snapshot))
     body: dict[str, Any] = {"kind": "calendar#events", "etag": f'"{state.snapshot}"', "summary": cal.summary}
     updated = max((e["updated"] for e in items), default=format_updated(store.clock()))
     body |= {"updated": updated, "timeZone": cal.time_zone, "accessRole": "owner", "defaultReminders": []}
@@ -280,11 +280,7 @@ def list_instances(store: Store, req: ApiRequest) -> ApiResponse:
         events = [v.event for v in store.snapshot(cal.id, snapshot)]
         _, parents, exceptions = _split(events)
         parent = parents.get(parent_id)
-        items = (
-            series_items(parent, exceptions[parent_id], cal.time_zone, (lo, hi), store.cache)
-            if parent
-            else []
-        )
+        items = series_items(parent, exceptions[parent_id], cal.time_zone, (lo, hi), store) if parent else []
         if original is not None:
             items = [
                 e for e in items if instant(moment_of(e["originalStartTime"]), cal.time_zone) == original

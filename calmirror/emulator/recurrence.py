@@ -11,6 +11,7 @@ from dateutil.rrule import rrulestr
 
 from calmirror.emulator.errors import bad_request
 from calmirror.emulator.ev_times import Moment, moment_of, zone
+from calmirror.emulator.store import Store
 
 MAX_INSTANCES = 2500  # per series and query; keeps every store call fast
 _UNTIL = re.compile(r"UNTIL=([0-9TZ]+)", re.IGNORECASE)
@@ -108,14 +109,11 @@ def _starts(parent: dict[str, Any], tz_name: str, lo: datetime, hi: datetime) ->
 
 
 def expand(
-    parent: dict[str, Any], calendar_tz: str, lo: datetime, hi: datetime, cache: dict[Any, Any]
+    parent: dict[str, Any], calendar_tz: str, lo: datetime, hi: datetime, store: Store
 ) -> tuple[Occurrence, ...]:
     """Return the occurrences overlapping [lo, hi) (UTC), cached per event version and window."""
     key = ("expand", parent["id"], parent.get("etag"), calendar_tz, lo, hi)
-    if key not in cache:
-        cache[key] = _expand(parent, calendar_tz, lo, hi)
-    found: tuple[Occurrence, ...] = cache[key]
-    return found
+    return store.memo(key, lambda: _expand(parent, calendar_tz, lo, hi))
 
 
 def _expand(parent: dict[str, Any], calendar_tz: str, lo: datetime, hi: datetime) -> tuple[Occurrence, ...]:

@@ -8,11 +8,13 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from calmirror.emulator.errors import forbidden, not_found
 
 Event = dict[str, Any]
+T = TypeVar("T")
+MAX_CACHE_ENTRIES = 2048
 Clock = Callable[[], datetime]
 
 
@@ -65,7 +67,7 @@ class Store:
         self.clock = clock
         self.sync_token_ttl_seconds = sync_token_ttl_seconds
         self.secret = secrets.token_hex(4)  # binds tokens to this emulator instance (SYNC: opaque)
-        self.cache: dict[Any, Any] = {}  # recurrence expansions keyed by event version
+        self.cache: dict[Any, Any] = {}  # recurrence expansions and listings, keyed by version/snapshot
         self._calendars: dict[str, Calendar] = {}
         self._events: dict[str, _CalendarEvents] = {}
         self._seq = 0
@@ -151,6 +153,15 @@ class Store:
         if notify:
             self.notify(calendar_id)
         return copy.deepcopy(stored)
+
+    def memo(self, key: Any, compute: Callable[[], T]) -> T:
+        """Return `compute()` cached under a key that names immutable inputs; the cache is bounded."""
+        if key not in self.cache:
+            if len(self.cache) >= MAX_CACHE_ENTRIES:
+                self.cache.clear()  # simple bound: recomputation is always correct
+            self.cache[key] = compute()
+        value: T = self.cache[key]
+        return value
 
     # --- subscriptions and sync-token epochs -----------------------------------------------------
 

@@ -96,8 +96,3 @@ def full_sync_required() -> ApiError:
         location="syncToken",
         location_type="parameter",
     )
-
-
-def forbidden(message: str = "Forbidden") -> ApiError:
-    """403 forbidden for a calendar the account may not write or read (ERR)."""
-    return ApiError(403, "forbidden", message)

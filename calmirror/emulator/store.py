@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from calmirror.emulator.errors import forbidden, not_found
+from calmirror.emulator.errors import not_found
 
 Event = dict[str, Any]
 T = TypeVar("T")
@@ -107,13 +107,11 @@ class Store:
         return sorted(owned, key=lambda c: not c.primary)
 
     def resolve(self, account: str, calendar_id: str) -> Calendar:
-        """Resolve `primary` and check access: 404 unknown, 403 another account's calendar."""
+        """Resolve `primary`; unknown calendars and those the account cannot see answer 404 (ERR)."""
         cid = account if calendar_id == "primary" else calendar_id
         cal = self._calendars.get(cid)
-        if cal is None:
+        if cal is None or cal.owner != account:
             raise not_found()
-        if cal.owner != account:
-            raise forbidden()
         return cal
 
     # --- events ----------------------------------------------------------------------------------

@@ -124,7 +124,8 @@ def _full(events: list[Event], q: Query, cal: Calendar, store: Store) -> list[Ev
             items += instances
         else:
             items += [parent] if instances else []
-            items += [e for e in exceptions[pid] if _overlap(e, cal, lo, hi)]
+            exception_ids = {e["id"] for e in exceptions[pid]}
+            items += [e for e in instances if e["id"] in exception_ids]  # cancelled with their series
     keep = q.show_deleted or q.updated_min is not None
     return [e for e in items if e["status"] != "cancelled" or keep or _cancelled_exception(e, parents, q)]
 

@@ -90,6 +90,7 @@ def test_deleted_series_instances(api: Api) -> None:
     """A deleted series lists nothing by default and only cancelled instances with showDeleted (DISC)."""
     api.ok("events.delete", eventId="series00")
     assert listed(api, singleEvents="true") == []
+    assert listed(api) == []  # the moved exception goes with its series
     gone = listed(api, singleEvents="true", showDeleted="true")
     assert gone
     assert all(e["status"] == "cancelled" and "recurringEventId" in e for e in gone)

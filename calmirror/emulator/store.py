@@ -15,6 +15,7 @@ from calmirror.emulator.errors import not_found
 Event = dict[str, Any]
 T = TypeVar("T")
 MAX_CACHE_ENTRIES = 2048
+MAX_VERSIONS = 32  # versions kept per event for page-token snapshots
 Clock = Callable[[], datetime]
 
 
@@ -147,7 +148,9 @@ class Store:
         stored["etag"] = f'"{int(now.timestamp() * 1000)}{self._seq:06d}"'
         stored["updated"] = format_updated(now)
         stored.setdefault("created", format_created(now))
-        self._events[calendar_id].history.setdefault(stored["id"], []).append(Version(self._seq, stored))
+        versions = self._events[calendar_id].history.setdefault(stored["id"], [])
+        versions.append(Version(self._seq, stored))
+        del versions[:-MAX_VERSIONS]  # bounded memory; only page tokens older than this many writes notice
         if notify:
             self.notify(calendar_id)
         return copy.deepcopy(stored)

@@ -230,3 +230,14 @@ def test_unknown_and_foreign_calendars(api: Api) -> None:
 def test_send_updates_is_accepted(api: Api) -> None:
     """sendUpdates=none is a valid insert parameter (DISC events.insert)."""
     assert api.call("events.insert", body=body(), query={"sendUpdates": "none"})[0] == 200
+
+
+def test_time_zone_parameter_and_if_none_match(api: Api) -> None:
+    """get renders times in the timeZone parameter; If-None-Match on the etag answers 304 (DISC, VER)."""
+    event = api.ok("events.insert", body=body(id="tone12345"))
+    shown = api.ok("events.get", eventId="tone12345", query={"timeZone": "America/New_York"})
+    assert shown["start"]["dateTime"] == "2026-10-20T04:00:00-04:00"
+    assert api.call("events.get", eventId="tone12345", headers={"If-None-Match": event["etag"]}) == (
+        304,
+        None,
+    )

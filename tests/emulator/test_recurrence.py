@@ -132,3 +132,20 @@ def test_recurring_event_requires_a_time_zone(api: Api) -> None:
         "recurrence": ["RRULE:FREQ=DAILY"],
     }
     assert api.call("events.insert", body=body)[0] == 400
+
+
+def test_instances_parameters(api: Api) -> None:
+    """events.instances honours showDeleted and originalStart (DISC events.instances)."""
+    with_deleted = api.ok("events.instances", eventId="series00", query={**WINDOW, "showDeleted": "true"})
+    assert CANCELLED in {e["id"] for e in with_deleted["items"]}
+    one = api.ok("events.instances", eventId="series00", query={"originalStart": "2026-10-23T08:00:00Z"})
+    assert [e["id"] for e in one["items"]] == [MOVED]
+    assert api.call("events.instances", eventId="nothere0")[0] == 404
+
+
+def test_cancelling_an_instance_by_patch(api: Api) -> None:
+    """Setting status cancelled on an instance id cancels just that occurrence (RECUR sample)."""
+    api.ok("events.patch", eventId="series00_20261025T090000Z", body={"status": "cancelled"})
+    found = {e["id"] for e in listed(api, singleEvents="true")}
+    assert "series00_20261025T090000Z" not in found
+    assert "series00_20261026T090000Z" in found

@@ -153,3 +153,80 @@ async def make_world(emulator: Emulator) -> AsyncIterator[MakeWorld]:
     yield make
     for client in opened:
         await client.aclose()
+
+
+# --- the convergence oracle: the desired set recomputed from the emulator's state, independently ------
+
+Span = tuple[bool, datetime, datetime]  # (all_day, start, end) in UTC
+
+
+def span_of(event: dict[str, Any]) -> Span:
+    """Return an event's span: UTC instants when timed, UTC midnights of its dates when all-day."""
+    start, end = event["start"], event["end"]
+    if "date" in start:
+        first = datetime.fromisoformat(start["date"]).replace(tzinfo=UTC)
+        return True, first, datetime.fromisoformat(end["date"]).replace(tzinfo=UTC)
+    return False, datetime.fromisoformat(start["dateTime"]), datetime.fromisoformat(end["dateTime"])
+
+
+def qualifies(event: dict[str, Any], identities: set[str], min_participants: int = 2) -> bool:
+    """Tell whether a source event should have a block (DESIGN 3.1 and the attendee rule)."""
+    attendees = event.get("attendees") or []
+    people = max(1, sum(1 for a in attendees if not a.get("resource")))
+    return (
+        event.get("status", "confirmed") == "confirmed"
+        and event.get("transparency", "opaque") != "transparent"
+        and event.get("eventType", "default") not in ("workingLocation", "birthday")
+        and not is_marked(event)
+        and not any(a.get("self") and a.get("responseStatus") == "declined" for a in attendees)
+        and people >= min_participants
+        and not any(
+            a.get("email", "").lower() in identities
+            and not a.get("self")
+            and not a.get("resource")
+            and a.get("responseStatus") != "declined"
+            for a in attendees
+        )
+    )
+
+
+def desired(emulator: Emulator, settings: Settings, target: CalendarRef) -> set[Span]:
+    """Return the desired block spans of a target calendar from its flows' live source events."""
+    identities = {settings.accounts[target.account_id].email.lower(), target.calendar_id.lower()}
+    wanted: set[Span] = set()
+    for flow in settings.flows_into(target):
+        for event in emulator.store.raw_events(flow.source.calendar_id):
+            if event.get("status") == "cancelled" or not qualifies(event, identities, flow.min_participants):
+                continue
+            all_day, start, end = span_of(event)
+            if not all_day:
+                start -= timedelta(minutes=flow.start_offset)
+                end += timedelta(minutes=flow.end_offset)
+            wanted.add((all_day, start, end))
+    return wanted
+
+
+def covered(span: Span, blocks: Sequence[Span]) -> bool:
+    """Tell whether a timed span lies inside the union of the timed blocks (touching runs merge)."""
+    runs: list[list[datetime]] = []
+    for all_day, start, end in sorted(blocks):
+        if all_day:
+            continue
+        if runs and start <= runs[-1][1]:
+            runs[-1][1] = max(runs[-1][1], end)
+        else:
+            runs.append([start, end])
+    return not span[0] and any(start <= span[1] and span[2] <= end for start, end in runs)
+
+
+def assert_converged(emulator: Emulator, settings: Settings) -> None:
+    """Assert, for every target: every block is desired, none is doubled, every desired span is blocked."""
+    for target in settings.targets():
+        wanted = desired(emulator, settings, target)
+        live = [e for e in emulator.store.raw_events(target.calendar_id) if e.get("status") != "cancelled"]
+        blocks = [span_of(e) for e in live if is_marked(e)]
+        assert len(blocks) == len(set(blocks)), f"two blocks share an interval in {target}"
+        orphans = set(blocks) - wanted
+        assert not orphans, f"blocks nobody wants in {target}: {sorted(orphans)}"
+        missing = [span for span in wanted if span not in blocks and not covered(span, blocks)]
+        assert not missing, f"desired intervals without a block in {target}: {sorted(missing)}"

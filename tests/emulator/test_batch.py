@@ -127,3 +127,16 @@ async def test_more_than_1000_parts_is_400(emulator: Emulator) -> None:
     ):
         assert resp.status == 400
     assert emulator.requests.calls == []
+
+
+async def test_a_lost_part_answer_loses_the_whole_batch_answer(emulator: Emulator) -> None:
+    """A part's `lost_response` cuts the shared connection after every part ran; a resend meets 409s."""
+    emulator.faults.add({"kind": "lost_response", "methods": ["calendar.events.insert"], "times": 1})
+    svc = calendar_service(emulator, ALICE)
+    requests = [svc.events().insert(calendarId=ALICE, body=_event(n)) for n in (1, 2)]
+    answers = await asyncio.to_thread(_run_batch, svc, requests)  # httplib2 resends the envelope once
+    assert emulator.store.get(ALICE, "batchevent0001") is not None
+    assert emulator.store.get(ALICE, "batchevent0002") is not None
+    statuses = [c.status for c in emulator.requests.calls_of("calendar.events.insert")]
+    assert statuses == [200, 200, 409, 409]
+    assert all(isinstance(error, HttpError) and error.status_code == 409 for _, error in answers.values())

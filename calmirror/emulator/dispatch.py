@@ -13,6 +13,7 @@ from multidict import MultiDict, MultiMapping
 from calmirror.emulator.api import ApiRequest, ApiResponse
 from calmirror.emulator.errors import ApiError
 from calmirror.emulator.faults import CALL_KINDS, FaultRule, Faults
+from calmirror.emulator.fields import FieldsError, apply_fields, parse_fields
 from calmirror.emulator.oauth import OAuthServer
 from calmirror.emulator.requestlog import RequestLog
 from calmirror.emulator.routing import Match, Router, unknown_param_body, unknown_params
@@ -161,6 +162,10 @@ class Dispatcher:
         if call.query.get("alt", "json") != "json":
             return Outcome(400, ApiError(400, "invalid", "Invalid value for alt.").body())
         try:
+            selection = parse_fields(call.query["fields"]) if call.query.get("fields") else None
+        except FieldsError as error:
+            return Outcome(400, ApiError(400, "invalidParameter", str(error), location="fields").body())
+        try:
             body = json.loads(call.body) if call.body.strip() else None
         except (ValueError, UnicodeDecodeError):
             return Outcome(400, ApiError(400, "parseError", "Parse Error").body())
@@ -176,4 +181,7 @@ class Dispatcher:
             response: ApiResponse = match.route.handler(self.store, request)
         except ApiError as error:
             return Outcome(error.status, error.body())
-        return Outcome(response.status, response.body, response.headers)
+        answer = response.body
+        if selection is not None and answer is not None and response.status < 300:
+            answer = apply_fields(answer, selection)  # DISC `fields`: a partial response
+        return Outcome(response.status, answer, response.headers)

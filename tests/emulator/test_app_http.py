@@ -109,3 +109,20 @@ async def test_unknown_path_is_404(emulator: Emulator) -> None:
     with pytest.raises(HttpError) as caught:
         await asyncio.to_thread(request.execute)
     assert caught.value.status_code == 404
+
+
+async def test_fields_cuts_the_response(emulator: Emulator) -> None:
+    """`fields` returns a partial response: only the selected fields, also inside lists (DISC `fields`)."""
+    svc = calendar_service(emulator, ALICE)
+    listed = await asyncio.to_thread(svc.calendarList().list(fields="kind,items(id,primary)").execute)
+    assert listed == {"kind": "calendar#calendarList", "items": [{"id": ALICE, "primary": True}]}
+    entry = await asyncio.to_thread(svc.calendarList().get(calendarId=ALICE, fields="id").execute)
+    assert entry == {"id": ALICE}
+
+
+async def test_malformed_fields_is_400(emulator: Emulator) -> None:
+    """A `fields` expression that does not parse answers 400 before anything runs."""
+    svc = calendar_service(emulator, ALICE)
+    with pytest.raises(HttpError) as caught:
+        await asyncio.to_thread(svc.calendarList().list(fields="items(id").execute)
+    assert caught.value.status_code == 400

@@ -154,7 +154,6 @@ def _read_target(target_events: Iterable[SourceEvent | TargetBlock], tombstones:
         seen.live_ids.add(item.id)
         if block is not None:
             seen.blocks[block.interval].append(block)
-    seen.tombstones -= seen.live_ids
     return seen
 
 

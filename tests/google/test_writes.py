@@ -112,3 +112,16 @@ async def test_failed_batch_envelope_is_resent(emulator: Emulator, alice: Calend
 
     assert outcomes[0].ok
     assert batch_requests(emulator) == 2
+
+
+async def test_lost_batch_answer_is_resent_and_reports_what_google_says(
+    emulator: Emulator, alice: CalendarClient
+) -> None:
+    """A batch applied but never answered is re-sent; its inserts then answer 409, stored exactly once."""
+    emulator.faults.add({"kind": "lost_response", "methods": [INSERT], "times": 1})
+
+    outcomes = await alice.apply_writes([Insert(ALICE, block("lost0001"))])
+
+    assert isinstance(outcomes[0].error, DuplicateError)
+    assert batch_requests(emulator) == 2
+    assert [e["id"] for e in (await alice.list_events(ALICE)).events] == ["lost0001"]

@@ -249,6 +249,19 @@ def _deleted_result(
     )
 
 
+def _result_order(result: EventProcessingResult) -> tuple[object, ...]:
+    """Sort key that makes the results independent of listing order."""
+    interval = () if result.interval is None else (result.interval,)
+    return (
+        result.event_id,
+        result.action,
+        result.reason or "",
+        result.block_id or "",
+        interval,
+        result.event_title,
+    )
+
+
 def plan_target(
     target: CalendarRef,
     flows: Sequence[Flow],
@@ -276,7 +289,7 @@ def plan_target(
     )
     results.extend(_deleted_result(block, reason, flow_names, sync_type) for block, reason in deletes)
     rank = {flow.name: index for index, flow in enumerate(ordered)}
-    results.sort(key=lambda result: (rank.get(result.flow_name, len(rank)), result.event_id, repr(result)))
+    results.sort(key=lambda result: (rank.get(result.flow_name, len(rank)), *_result_order(result)))
     specs = sorted(chosen.values())
     return Plan(
         creates=tuple(spec for spec, restore in specs if not restore),

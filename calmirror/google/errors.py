@@ -30,6 +30,8 @@ from calmirror.errors import (
 
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 SYNC_TOKEN_REASONS = frozenset({"fullSyncRequired", "updatedMinTooLongAgo"})
+# OAuth answers that no retry can fix: the refresh token or the OAuth client itself was rejected.
+REAUTH_CODES = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
 TRANSPORT_ERRORS = (OSError, ssl.SSLError, http.client.HTTPException, httplib2.HttpLib2Error, TransportError)
 
 
@@ -85,13 +87,15 @@ def error_class_for(status: int, reason: str | None) -> type[GoogleError]:
 
 
 def from_refresh_error(exc: RefreshError, method: str, account_id: int | None) -> GoogleError:
-    """Translate a failed token refresh: a rejected grant needs a human, the rest may pass."""
-    if exc.retryable:
-        return TransientError(f"{method}: token refresh failed transiently", account_id=account_id)
+    """Translate a failed token refresh: a rejected grant or client needs a human, the rest may pass."""
     code = oauth_error_code(exc)
-    return AuthNeededError(
-        f"{method}: token refresh rejected ({code})", status=None, reason=code, account_id=account_id
-    )
+    if code in REAUTH_CODES and not exc.retryable:
+        return AuthNeededError(
+            f"{method}: token refresh rejected ({code})", status=None, reason=code, account_id=account_id
+        )
+    # google-auth also raises non-retryable errors for a non-JSON answer (a proxy's 502 page), so
+    # anything but an explicit rejection is treated as transient rather than stopping the account.
+    return TransientError(f"{method}: token refresh failed ({code})", reason=code, account_id=account_id)
 
 
 def oauth_error_code(exc: RefreshError) -> str:

@@ -71,3 +71,14 @@ async def test_invalid_grant_stops_only_its_account(emulator: Emulator, make_cli
     assert len(emulator.requests.calls_of(TOKEN)) == token_calls  # no more refresh attempts
     assert bob.needs_reauth is None
     assert len(await bob.list_calendars()) == 1
+
+
+async def test_other_token_endpoint_failure_is_transient(emulator: Emulator, alice: CalendarClient) -> None:
+    """A token answer that is not a grant rejection is retried and does not stop the account."""
+    emulator.faults.add(
+        {"kind": "status", "methods": [TOKEN], "status": 400, "reason": "invalid_request", "times": 1}
+    )
+
+    assert len(await alice.list_calendars()) == 1
+    assert alice.needs_reauth is None
+    assert [c.status for c in emulator.requests.calls_of(TOKEN)] == [400, 200]

@@ -11,6 +11,7 @@ carries no times) could never be found again.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -101,17 +102,31 @@ class SeedLiteralSync:
         self._wanted: dict[tuple[int, str], Span | None] = {}
 
     async def sync_range(
-        self, time_min: datetime, time_max: datetime, *, flows: Sequence[Flow] | None = None
+        self,
+        time_min: datetime,
+        time_max: datetime,
+        *,
+        flows: Sequence[Flow] | None = None,
+        concurrency: int = 1,
     ) -> Counter[str]:
-        """Re-list every source calendar over the range and process each event; count the actions."""
+        """Re-list every source calendar over the range and process each event; count the actions.
+
+        Events are processed one after another, as the seed's `process_event` is called; a higher
+        `concurrency` is for filling a calendar quickly where events never share a block.
+        """
         actions: Counter[str] = Counter()
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(flow: Flow, event: Mapping[str, Any]) -> None:
+            async with gate:
+                actions[await self.process_event(flow, event)] += 1
+
         for flow in flows if flows is not None else self._settings.flows:
             source = self._clients[flow.source.account_id]
             listing = await source.list_events(
                 flow.source.calendar_id, time_min=time_min, time_max=time_max, show_deleted=True
             )
-            for event in listing.events:
-                actions[await self.process_event(flow, event)] += 1
+            await asyncio.gather(*(one(flow, event) for event in listing.events))
         return actions
 
     async def calendar_changed(

@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             "cores": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            # Other work on the machine slows the throughput figures; this says how busy it was.
+            "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         },
         "failed": failed,
         "rows": rows,

@@ -10,7 +10,7 @@ from calmirror.config import CalendarRef, Flow
 from calmirror.engine.events import parse_event
 from calmirror.engine.ids import block_id
 from calmirror.engine.model import Attendee, Interval, Plan, SourceEvent, TargetBlock, Window
-from calmirror.engine.planner import plan_target
+from calmirror.engine.planner import Cover, plan_target
 
 WORK = CalendarRef(account_id=1, calendar_id="alice@work.example")
 HOME = CalendarRef(account_id=2, calendar_id="alice@home.example")
@@ -121,6 +121,8 @@ def test_moved_event_replaces_its_block() -> None:
     result = plan({1: [meeting("m", span(14, 15))]}, [block(span(9, 10))])
     assert (deleted(result), created(result)) == ([span(9, 10)], [span(14, 15)])
     assert actions(result)[block(span(9, 10)).id] == ("deleted", "no longer desired")
+    gone = next(item for item in result.results if item.action == "deleted")
+    assert (gone.flow_name, gone.block_id, gone.interval) == ("flow 1", block(span(9, 10)).id, span(9, 10))
 
 
 def test_long_meeting_covers_a_short_one_until_it_is_cancelled() -> None:
@@ -414,3 +416,27 @@ def test_sync_type_is_carried_into_results() -> None:
         sync_type="webhook",
     )
     assert {item.sync_type for item in result.results} == {"webhook"}
+
+
+@pytest.mark.parametrize(
+    ("runs", "probe", "inside"),
+    [
+        ([span(9, 10), span(10, 11)], span(9.5, 10.5), True),  # back-to-back runs merge
+        ([span(9, 10), span(10.25, 11)], span(9.5, 10.5), False),  # a gap is not covered
+        ([span(9, 12)], span(12, 12), True),  # a zero-length probe at the edge
+        ([span(9, 12)], span(8.75, 10), False),
+        ([span(11, 12), span(9, 10), span(9.5, 11.5)], span(9, 12), True),  # merged out of order
+        ([], span(9, 9), False),
+        ([span(14, 15), span(9, 10), span(11, 12), span(9.5, 14.5)], span(9, 15), True),  # bridges three runs
+        ([span(14, 15), span(9, 10), span(11, 12)], span(10, 11), False),
+    ],
+)
+def test_cover_answers_whether_a_span_lies_inside_the_union(
+    runs: list[Interval], probe: Interval, inside: bool
+) -> None:
+    """The cover merges overlapping and touching intervals and reports containment in the union."""
+    cover = Cover()
+    for run in runs:  # added one by one in the given order, as the planner does
+        cover.add(run)
+    assert cover.covers(probe) is inside
+    assert Cover(runs).covers(probe) is inside

@@ -158,11 +158,11 @@ class CalendarCache:
 
     def write_back(self, written: Iterable[Event], deleted: Iterable[str]) -> None:
         """Record our own writes, so planning from the cache need not wait for the next delta."""
-        for item in written:
-            self._apply(item)
-        for event_id in deleted:
+        for event_id in deleted:  # deletes first, as the executor sends them: a restore may reuse the id
             self._events.pop(event_id, None)
             self.remember_tombstone(event_id)
+        for item in written:
+            self._apply(item)
 
     def events(self, window: Window) -> list[Event]:
         """Return the cached live events that overlap `window` (strict overlap, as Google lists)."""

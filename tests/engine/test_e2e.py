@@ -163,3 +163,22 @@ async def test_moved_meeting_moves_its_block(make_world: MakeWorld, path: str) -
 
     assert world.spans(2) == [(rfc(later - timedelta(minutes=10)), rfc(later + timedelta(minutes=65)))]
     await quiet(world, path, 1)
+
+
+async def test_dragged_block_is_put_back_and_later_removed_incrementally(make_world: MakeWorld) -> None:
+    """A block its owner dragged away is put back in place, and still removed when its meeting goes."""
+    world = make_world()
+    event = await world.meeting(1, base_time())
+    await world.engine.calendar_changed(1, EMAILS[1])
+    [block] = world.blocks(2)
+    later = base_time() + timedelta(hours=6)
+    moved = {k: v for k, v in block.items() if k not in ("etag", "updated", "created")}
+    moved |= {"start": {"dateTime": rfc(later)}, "end": {"dateTime": rfc(later + timedelta(hours=1))}}
+    await world.users[2].update_event(EMAILS[2], block["id"], moved)
+
+    await world.engine.calendar_changed(2, EMAILS[2])
+    assert world.spans(2) == offset_span(10, 5)
+
+    await world.users[1].delete_event(EMAILS[1], event["id"])
+    await world.engine.calendar_changed(1, EMAILS[1])
+    assert world.blocks(2) == []

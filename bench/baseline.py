@@ -23,7 +23,7 @@ from calmirror.errors import GoneError, GoogleError, NotFoundError
 from calmirror.google.client import CalendarClient
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Span:
     """A busy block's time: UTC instants, or UTC midnights of a date range when all-day."""
 

@@ -52,9 +52,14 @@ async def emulator_running(
 class Endpoint(Protocol):
     """Where an emulator answers and the credentials of its accounts (in-process or in a child)."""
 
-    api_root: str
-    token_uri: str
-    accounts: dict[str, AccountCredentials]
+    @property
+    def api_root(self) -> str: ...
+
+    @property
+    def token_uri(self) -> str: ...
+
+    @property
+    def accounts(self) -> dict[str, AccountCredentials]: ...
 
 
 def account(endpoint: Endpoint, account_id: int, email: str) -> Account:

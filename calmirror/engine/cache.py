@@ -6,11 +6,12 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from calmirror.engine.events import parse_interval
-from calmirror.engine.model import Window
+from calmirror.engine.events import parse_event
+from calmirror.engine.model import SourceEvent, Window
 from calmirror.errors import GoogleError, SyncTokenExpiredError
 
 if TYPE_CHECKING:
@@ -23,12 +24,23 @@ FORWARD_MARGIN = timedelta(days=1)
 MAX_TOMBSTONES = 10_000
 
 
-def event_span(item: Event) -> tuple[datetime, datetime] | None:
-    """Return the widest UTC span a listed event can mean (all-day dates in any zone), or None."""
-    try:
-        return parse_interval(item.get("start"), item.get("end")).widest_span()
-    except ValueError:
-        return None
+@dataclass(frozen=True)
+class _Entry:
+    """A cached live event: as Google sent it, parsed once, and the widest span it can mean."""
+
+    raw: Event
+    parsed: SourceEvent
+    span: tuple[datetime, datetime] | None
+
+    @classmethod
+    def of(cls, raw: Event) -> _Entry:
+        """Parse one listed event."""
+        parsed = parse_event(raw)
+        return cls(raw, parsed, parsed.interval.widest_span() if parsed.interval else None)
+
+    def overlaps(self, window: Window) -> bool:
+        """Tell whether the event overlaps the window (Google's strict rule); odd times always do."""
+        return self.span is None or (self.span[1] > window.start and self.span[0] < window.end)
 
 
 def is_recurring(item: Event) -> bool:
@@ -55,7 +67,7 @@ class CalendarCache:
         self.error: GoogleError | None = None
         self.full_lists = 0
         self.deltas = 0
-        self._events: dict[str, Event] = {}
+        self._events: dict[str, _Entry] = {}
         self._tombstones: OrderedDict[str, None] = OrderedDict()
         self._max_tombstones = max_tombstones
         self._sync_token: str | None = None
@@ -136,18 +148,11 @@ class CalendarCache:
             self.remember_tombstone(event_id)
             return
         self._tombstones.pop(event_id, None)
-        if self._inside(item):
-            self._events[event_id] = item
+        entry = _Entry.of(item)
+        if self.window is not None and entry.overlaps(self.window):
+            self._events[event_id] = entry
         else:
             self._events.pop(event_id, None)
-
-    def _inside(self, item: Event) -> bool:
-        """Tell whether a live item overlaps the cache window, by Google's strict overlap rule."""
-        span = event_span(item)
-        if span is None or self.window is None:
-            return span is None  # keep events with unusable times: the planner reports them
-        start, end = span
-        return end > self.window.start and start < self.window.end
 
     def remember_tombstone(self, event_id: str) -> None:
         """Remember a deleted event's id (bounded, oldest forgotten first)."""
@@ -166,12 +171,11 @@ class CalendarCache:
 
     def events(self, window: Window) -> list[Event]:
         """Return the cached live events that overlap `window` (strict overlap, as Google lists)."""
-        result = []
-        for item in self._events.values():
-            span = event_span(item)
-            if span is None or (span[1] > window.start and span[0] < window.end):
-                result.append(item)
-        return result
+        return [entry.raw for entry in self._events.values() if entry.overlaps(window)]
+
+    def source_events(self, window: Window) -> tuple[SourceEvent, ...]:
+        """Return the cached live events that overlap `window`, parsed (each was parsed once, on arrival)."""
+        return tuple(entry.parsed for entry in self._events.values() if entry.overlaps(window))
 
     @property
     def tombstones(self) -> frozenset[str]:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from calmirror.config import CalendarRef, Flow, Settings
 from calmirror.engine.cache import FORWARD_MARGIN, CalendarCache
 from calmirror.engine.coalesce import Coalescer
-from calmirror.engine.events import parse_events
 from calmirror.engine.executor import ExecutionReport, apply_plan
 from calmirror.engine.model import EventProcessingResult, Plan, SourceEvent, Window
 from calmirror.engine.outcomes import FlowOutcome, SyncSummary, TargetOutcome, flow_outcomes
@@ -229,7 +228,7 @@ class SyncEngine:
                 target,
                 flows,
                 sources,
-                parse_events(target_cache.events(window)),
+                target_cache.source_events(window),
                 window,
                 target_identities=self._identities(target),
                 tombstones=target_cache.tombstones,
@@ -248,7 +247,7 @@ class SyncEngine:
         for flow in flows:
             cache = self._cache(flow.source)
             if cache.complete:
-                sources[flow.id] = parse_events(cache.events(window))
+                sources[flow.id] = cache.source_events(window)
             else:
                 sources[flow.id] = None
                 failed[flow.id] = f"listing the source failed: {cache.error}"

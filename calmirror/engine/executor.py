@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from calmirror.engine.cache import event_span
+from calmirror.engine.events import parse_interval
 from calmirror.engine.ids import block_body, is_marked
 from calmirror.engine.model import BlockSpec, EventProcessingResult, Plan
 from calmirror.errors import DuplicateError, GoneError, GoogleError, NotFoundError
@@ -171,7 +171,10 @@ async def _resolve_conflicts(
 
 def _same_times(event: Event, spec: BlockSpec) -> bool:
     """Tell whether a live block already has the spec's start and end."""
-    return event_span(event) == event_span(block_body(spec))
+    try:
+        return parse_interval(event.get("start"), event.get("end")) == spec.interval
+    except ValueError:
+        return False
 
 
 def _describe(error: GoogleError) -> str:

@@ -91,36 +91,37 @@ async def apply_plan(
             dry_run=True,
         )
     tally = _Tally()
-    # Deletes first: a block moved back onto an interval whose block is being removed reuses its id.
-    await _delete(client, calendar_id, [block.id for block in plan.deletes], tally)
-    await _write_blocks(client, calendar_id, plan.creates, plan.restores, tally)
+    deletes = [block.id for block in plan.deletes]
+    first: list[tuple[BlockSpec, Write]] = [(s, Insert(calendar_id, block_body(s))) for s in plan.creates]
+    first += [(s, Update(calendar_id, s.id, restore_body(s))) for s in plan.restores]
+    if not set(deletes).isdisjoint(spec.id for spec, _ in first):
+        # A restore reuses the id of a block this plan deletes, and Google runs batch parts in any
+        # order: the deletes go out first, on their own.
+        await _send(client, calendar_id, deletes, [], tally)
+        deletes = []
+    await _send(client, calendar_id, deletes, first, tally)
     return tally.report(plan.results)
 
 
-async def _delete(client: CalendarClient, calendar_id: str, event_ids: list[str], tally: _Tally) -> None:
-    """Delete blocks; an answer saying the event is already gone counts as done."""
-    outcomes = await client.apply_writes([Delete(calendar_id, event_id) for event_id in event_ids])
-    for event_id, outcome in zip(event_ids, outcomes, strict=True):
+async def _send(
+    client: CalendarClient,
+    calendar_id: str,
+    deletes: list[str],
+    first: list[tuple[BlockSpec, Write]],
+    tally: _Tally,
+) -> None:
+    """Send deletes and block writes together; resolve 409s and vanished tombstones in a second round."""
+    writes = [Delete(calendar_id, event_id) for event_id in deletes] + [write for _, write in first]
+    outcomes = await client.apply_writes(writes)
+    for event_id, outcome in zip(deletes, outcomes, strict=False):
+        # An answer saying the event is already gone counts as done.
         if outcome.error is None or isinstance(outcome.error, GoneError | NotFoundError):
             tally.deleted.append(event_id)
         else:
             tally.failed[event_id] = _describe(outcome.error)
-
-
-async def _write_blocks(
-    client: CalendarClient,
-    calendar_id: str,
-    creates: Sequence[BlockSpec],
-    restores: Sequence[BlockSpec],
-    tally: _Tally,
-) -> None:
-    """Insert new blocks and restore tombstones; resolve 409s and vanished tombstones in a second round."""
-    first: list[tuple[BlockSpec, Write]] = [(s, Insert(calendar_id, block_body(s))) for s in creates]
-    first += [(s, Update(calendar_id, s.id, restore_body(s))) for s in restores]
-    outcomes = await client.apply_writes([write for _, write in first])
     conflicts: list[BlockSpec] = []
     second: list[tuple[BlockSpec, Write]] = []
-    for (spec, _), outcome in zip(first, outcomes, strict=True):
+    for (spec, _), outcome in zip(first, outcomes[len(deletes) :], strict=True):
         if isinstance(outcome.write, Insert) and isinstance(outcome.error, DuplicateError):
             conflicts.append(spec)
         elif isinstance(outcome.write, Update) and isinstance(outcome.error, NotFoundError | GoneError):
@@ -128,9 +129,10 @@ async def _write_blocks(
         else:
             _settle(spec, outcome, tally)
     second += await _resolve_conflicts(client, calendar_id, conflicts, tally)
-    outcomes = await client.apply_writes([write for _, write in second])
-    for (spec, _), outcome in zip(second, outcomes, strict=True):
-        _settle(spec, outcome, tally)
+    if second:
+        outcomes = await client.apply_writes([write for _, write in second])
+        for (spec, _), outcome in zip(second, outcomes, strict=True):
+            _settle(spec, outcome, tally)
 
 
 def _settle(spec: BlockSpec, outcome: WriteOutcome, tally: _Tally) -> None:

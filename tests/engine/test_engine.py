@@ -32,7 +32,7 @@ async def test_one_changed_event_costs_one_read_plus_its_writes(make_world: Make
         "calendar.events.delete": 1,
         "calendar.events.insert": 1,
     }
-    assert stats["http_requests"] == 3  # the list, then deletes and creates as one batch each
+    assert stats["http_requests"] == 2  # the list, then the delete and the create in one batch
 
 
 async def test_unchanged_calendar_trigger_costs_one_read_and_no_write(make_world: MakeWorld) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -18,12 +17,11 @@ from calmirror.engine.outcomes import FlowOutcome, SyncSummary, TargetOutcome, f
 from calmirror.engine.planner import plan_target
 from calmirror.engine.purge import PurgeOutcome, purge_target
 from calmirror.engine.stats import EngineStats, SyncEngineStats
-from calmirror.errors import CalmirrorError, GoogleError
+from calmirror.errors import CalmirrorError
 
 if TYPE_CHECKING:
     from calmirror.google.client import CalendarClient
 
-log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
@@ -266,11 +264,6 @@ class SyncEngine:
             report = await apply_plan(
                 self.clients[target.account_id], target.calendar_id, plan, dry_run=dry_run
             )
-        except GoogleError as exc:  # e.g. the account's token was revoked mid-way
-            cache.invalidate()
-            failed = (*((spec.id, str(exc)) for spec in plan.creates + plan.restores),)
-            failed += tuple((block.id, str(exc)) for block in plan.deletes)
-            return ExecutionReport(results=plan.results, failed=failed)
         except BaseException:
             cache.invalidate()  # interrupted mid-way: we no longer know what the calendar holds
             raise

@@ -19,7 +19,7 @@ async def test_demo_mirrors_moves_and_declines_at_the_physical_cost() -> None:
     assert status == 0
     assert len(steps) == 5
     moved, declined, idle = steps[2], steps[3], steps[4]
-    assert "cost: 3 HTTP request(s) to Google: 1 read(s), 2 write(s)" in moved
+    assert "cost: 2 HTTP request(s) to Google: 1 read(s), 2 write(s)" in moved
     assert re.search(r"you@client\.example holds 3 block\(s\):(\n .*)*\n .*10:55-12:05 UTC", moved)
     assert "you@work.example holds 1 block(s):" in declined
     assert "cost: 2 HTTP request(s) to Google: 2 read(s), 0 write(s)" in idle

@@ -65,7 +65,15 @@ class LoopThread:
         self.run(together())
 
     def close(self) -> None:
-        """Stop the loop and its thread."""
+        """Cancel what is still pending (idle server connections), then stop the loop and its thread."""
+
+        async def cancel_pending() -> None:
+            pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+        self.run(cancel_pending())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         self.loop.close()

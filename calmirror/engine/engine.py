@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from calmirror.google.client import CalendarClient
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 def _utcnow() -> datetime:
@@ -234,6 +236,14 @@ class SyncEngine:
             )
             report = await self._apply(target, target_cache, plan, dry_run=dry_run)
         message = "; ".join(why for _, why in report.failed) or None
+        if plan.writes:
+            log.info(
+                "%s %s (%s): %d created, %d restored, %d deleted, %d existed, %d failed",
+                "planned" if dry_run else "reconciled",
+                target,
+                sync_type,
+                *map(len, (report.created, report.restored, report.deleted, report.existed, report.failed)),
+            )
         return TargetOutcome(target, report.ok, message, plan, report, failed)
 
     def _sources(

@@ -73,14 +73,13 @@ class CalendarCache:
         self._sync_token: str | None = None
         self.lock = asyncio.Lock()  # one read or write-back at a time
 
-    @property
-    def loaded(self) -> bool:
-        """Tell whether the cache holds a complete listing it can extend with deltas."""
-        return self.complete and self.window is not None and self._sync_token is not None
-
     def covers(self, window: Window) -> bool:
         """Tell whether the cache's window contains `window`."""
         return self.window is not None and self.window.start <= window.start and window.end <= self.window.end
+
+    def ready(self, window: Window) -> bool:
+        """Tell whether the cache can serve `window` without a read (its last read succeeded)."""
+        return self.complete and self._sync_token is not None and self.covers(window)
 
     def invalidate(self) -> None:
         """Forget everything, so the next refresh lists the window again."""
@@ -109,19 +108,22 @@ class CalendarCache:
 
     async def refresh(self, window: Window) -> None:
         """Bring the cache up to date for `window`: a delta when possible, else a full listing."""
-        if not (self.loaded and self.covers(window)):
+        token = self._sync_token
+        if token is None or not self.covers(window):
             await self.relist(window)
             return
-        assert self._sync_token is not None
         try:
-            delta = await self.client.list_changes(self.calendar_id, self._sync_token)
+            delta = await self.client.list_changes(self.calendar_id, token)
         except SyncTokenExpiredError:
             log.info("sync token of %s expired; listing again", self.calendar_id)
             self.invalidate()
             await self.relist(window)
             return
         except GoogleError as exc:
-            self._fail(exc)
+            # The cached snapshot and its token stay valid: the next refresh retries the same delta.
+            log.warning("fetching changes of %s failed: %s", self.calendar_id, exc)
+            self.complete = False
+            self.error = exc
             return
         self.deltas += 1
         if any(is_recurring(item) for item in delta.events):
@@ -131,6 +133,8 @@ class CalendarCache:
         for item in delta.events:
             self._apply(item)
         self._sync_token = delta.next_sync_token
+        self.complete = True
+        self.error = None
 
     def _fail(self, exc: GoogleError) -> None:
         """Record a failed read: the cache is incomplete until a later read succeeds."""

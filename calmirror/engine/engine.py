@@ -200,7 +200,7 @@ class SyncEngine:
         cache = self._cache(ref)
         async with cache.lock:
             seen = self._changes[ref]
-            if cache.loaded and cache.covers(window) and self._fetched[ref] >= seen:
+            if cache.ready(window) and self._fetched[ref] >= seen:
                 return
             self._fetched[ref] = seen  # set before reading: a trigger arriving meanwhile needs another
             await cache.refresh(window)

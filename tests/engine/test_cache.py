@@ -130,7 +130,7 @@ async def test_a_window_beyond_the_cache_relists(make_world: MakeWorld) -> None:
 
 
 async def test_failed_read_marks_the_cache_incomplete(make_world: MakeWorld) -> None:
-    """A listing that fails after retries leaves the cache incomplete, so its flows delete nothing."""
+    """A delta that fails after retries leaves the cache incomplete until the same delta succeeds."""
     world = make_world()
     await world.meeting(1, base_time())
     cache = await loaded(world)
@@ -141,6 +141,9 @@ async def test_failed_read_marks_the_cache_incomplete(make_world: MakeWorld) -> 
     assert not cache.complete
     assert cache.error is not None
     world.emulator.faults.clear()
+    world.emulator.reset_requests()
     await cache.refresh(window())
     assert cache.complete
+    assert cache.full_lists == 1  # the kept sync token makes recovery one delta, not a relist
+    assert world.calls() == {"calendar.events.list": 1}
     assert len(ids(cache)) == 1

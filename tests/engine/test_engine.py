@@ -172,3 +172,28 @@ async def test_purge_removes_every_block_and_nothing_else(make_world: MakeWorld)
     assert len(outcome.deleted) == 2
     assert world.blocks(2) == []
     assert world.live(2) == own
+
+
+async def test_apply_cancelled_mid_way_is_finished_by_the_next_pass(make_world: MakeWorld) -> None:
+    """A reconcile cancelled with its batch in flight forgets the target cache; the next pass is exact."""
+    world = make_world()
+    for hour in range(3):
+        await world.meeting(1, base_time() + timedelta(hours=2 * hour))
+    await world.engine.reconcile_all(dry_run=True)  # load the caches so the trigger goes straight to writing
+    world.emulator.faults.add({"kind": "latency", "seconds": 0.2, "methods": ["batch"]})
+    task = asyncio.ensure_future(world.engine.calendar_changed(1, EMAILS[1]))
+    await asyncio.sleep(0.1)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await asyncio.sleep(0.3)  # the batch already sent lands after the cancellation
+    world.emulator.faults.clear()
+    assert task.cancelled()
+    assert not world.engine.cache(2, EMAILS[2]).complete
+    assert len(world.blocks(2)) == 3
+
+    await world.engine.calendar_changed(1, EMAILS[1])
+
+    assert len(world.blocks(2)) == 3
+    world.emulator.reset_requests()
+    await world.engine.reconcile_all()
+    assert world.writes() == 0

@@ -251,14 +251,15 @@ class Convergence(RuleBasedStateMachine):
     @rule(account=st.sampled_from(SOURCES))
     def interrupted_trigger(self, account: int) -> None:
         """A reconcile is cancelled while its writes are in flight (a crash between writes)."""
-        self.emulator.faults.add({"kind": "latency", "seconds": 0.1, "methods": WRITES})
+        # Writes travel in batches; holding each batch envelope back leaves time to interrupt.
+        self.emulator.faults.add({"kind": "latency", "seconds": 0.05, "methods": ["batch"]})
 
         async def interrupt() -> None:
             task = asyncio.ensure_future(self.engine.calendar_changed(account, EMAILS[account]))
-            await asyncio.sleep(0.03)
+            await asyncio.sleep(0.02)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            await asyncio.sleep(0.15)  # let writes already sent land before anyone looks
+            await asyncio.sleep(0.15)  # let a batch already sent land before anyone looks
 
         try:
             self.runner.run(interrupt())

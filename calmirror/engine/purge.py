@@ -34,8 +34,9 @@ class PurgeOutcome:
 async def purge_target(client: CalendarClient, target: CalendarRef, *, dry_run: bool = False) -> PurgeOutcome:
     """List the target's marked events without time bounds and delete them (or only list them)."""
     try:
+        # Blocks are single events; not expanding series keeps an unbounded listing cheap.
         listing = await client.list_events(
-            target.calendar_id, private_property=(MARK_KEY, MARK_VALUE), single_events=True
+            target.calendar_id, private_property=(MARK_KEY, MARK_VALUE), single_events=False
         )
     except GoogleError as exc:
         return PurgeOutcome(target, error=f"listing failed: {exc}", dry_run=dry_run)

@@ -182,3 +182,25 @@ async def test_dragged_block_is_put_back_and_later_removed_incrementally(make_wo
     await world.users[1].delete_event(EMAILS[1], event["id"])
     await world.engine.calendar_changed(1, EMAILS[1])
     assert world.blocks(2) == []
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_recurring_series_gets_a_block_per_instance(make_world: MakeWorld, path: str) -> None:
+    """A daily series of three meetings gets three blocks; deleting the series removes all of them."""
+    world = make_world()
+    start = base_time()
+    series = await world.meeting(
+        1,
+        start,
+        recurrence=["RRULE:FREQ=DAILY;COUNT=3"],
+        start={"dateTime": rfc(start), "timeZone": "UTC"},
+        end={"dateTime": rfc(start + timedelta(hours=1)), "timeZone": "UTC"},
+    )
+    await sync(world, path, 1)
+    assert len(world.blocks(2)) == 3
+
+    await world.users[1].delete_event(EMAILS[1], series["id"])
+    await sync(world, path, 1)
+
+    assert world.blocks(2) == []
+    await quiet(world, path, 1)

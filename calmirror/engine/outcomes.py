@@ -70,9 +70,10 @@ def flow_outcomes(
             problems = [outcome.failed_sources[flow.id]] if flow.id in outcome.failed_sources else []
             if outcome.report is None:  # the pass never got to planning: no result says why
                 problems.append(outcome.message or "reconcile failed")
-            counts["error"] = counts.get("error", 0) + len(problems)
-            if outcome.report is not None and not outcome.ok and outcome.message:
-                problems.append(outcome.message)
+            failed_events = counts.get("error", 0)
+            counts["error"] = failed_events + len(problems)
+            if failed_events:  # failed writes (their message) or events with unusable times
+                problems.append(outcome.message or f"{failed_events} event(s) could not be mirrored")
             ok = counts["error"] == 0
             flows[flow.name] = FlowOutcome(flow.name, ok, "; ".join(problems) or None, at, counts)
     return flows

@@ -197,3 +197,26 @@ async def test_apply_cancelled_mid_way_is_finished_by_the_next_pass(make_world: 
     world.emulator.reset_requests()
     await world.engine.reconcile_all()
     assert world.writes() == 0
+
+
+async def test_failed_write_fails_its_flow_only(make_world: MakeWorld) -> None:
+    """A create refused for quota makes its flow an error with Google's reason; the other flow stays ok."""
+    world = make_world((("work", 1, 2, 10, 5), ("home", 3, 2, 0, 0)))
+    await world.meeting(1, base_time())
+    await world.meeting(3, base_time() + timedelta(hours=4))
+    await world.engine.reconcile_all()
+    await world.meeting(1, base_time() + timedelta(hours=8))
+    world.emulator.faults.add(
+        {"kind": "status", "status": 403, "reason": "quotaExceeded", "methods": ["calendar.events.insert"]}
+    )
+
+    summary = await world.engine.reconcile_all()
+
+    work, home = summary.flows["work"], summary.flows["home"]
+    assert not work.ok
+    assert work.count("error") == 1
+    assert work.message is not None
+    assert "quotaExceeded" in work.message or "usage limits" in work.message
+    assert home.ok
+    assert home.message is None
+    assert world.engine.stats().errors >= 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -230,3 +230,11 @@ def assert_converged(emulator: Emulator, settings: Settings) -> None:
         assert not orphans, f"blocks nobody wants in {target}: {sorted(orphans)}"
         missing = [span for span in wanted if span not in blocks and not covered(span, blocks)]
         assert not missing, f"desired intervals without a block in {target}: {sorted(missing)}"
+
+
+def assert_untouched(emulator: Emulator, etags: Mapping[tuple[str, str], str]) -> None:
+    """Assert that every foreign event still has the etag its owner's last write gave it."""
+    for (calendar_id, event_id), etag in etags.items():
+        stored = emulator.store.get(calendar_id, event_id)
+        assert stored is not None
+        assert stored["etag"] == etag, f"foreign event {event_id} in {calendar_id} was changed"

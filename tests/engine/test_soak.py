@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 
 from calmirror.emulator.requestlog import CallRecord
-from tests.engine.conftest import EMAILS, FlowSpec, MakeWorld, World, assert_converged, base_time, rfc
+from tests.engine.conftest import (
+    EMAILS,
+    FlowSpec,
+    MakeWorld,
+    World,
+    assert_converged,
+    assert_untouched,
+    base_time,
+    rfc,
+)
 
 FLOWS: tuple[FlowSpec, ...] = (("work", 1, 2, 10, 5), ("club", 3, 2, 0, 0), ("back", 2, 1, 0, 0))
 CHANGES = 2000
@@ -117,10 +126,7 @@ async def test_soak_converges_after_faults(make_world: MakeWorld) -> None:
 
     assert summary.ok, {name: outcome.message for name, outcome in summary.flows.items()}
     assert_converged(world.emulator, world.settings)
-    for (calendar_id, event_id), etag in soak.etags.items():
-        stored = world.emulator.store.get(calendar_id, event_id)
-        assert stored is not None
-        assert stored["etag"] == etag, f"foreign event {event_id} was changed"
+    assert_untouched(world.emulator, soak.etags)
     world.emulator.reset_requests()
     await world.engine.reconcile_all()
     assert world.writes() == 0

@@ -26,6 +26,7 @@ from tests.engine.conftest import (
     EMAILS,
     FlowSpec,
     assert_converged,
+    assert_untouched,
     base_time,
     make_settings,
     new_client,
@@ -284,10 +285,7 @@ class Convergence(RuleBasedStateMachine):
         summary = self.runner.run(self.engine.reconcile_all())
         assert summary.ok, {name: outcome.message for name, outcome in summary.flows.items()}
         assert_converged(self.emulator, self.settings)
-        for (calendar_id, event_id), etag in self.etags.items():
-            stored = self.emulator.store.get(calendar_id, event_id)
-            assert stored is not None
-            assert stored["etag"] == etag, f"foreign event {event_id} in {calendar_id} was changed"
+        assert_untouched(self.emulator, self.etags)
         self.emulator.reset_requests()
         self.runner.run(self.engine.reconcile_all())
         calls = self.emulator.requests.stats()["calls"]

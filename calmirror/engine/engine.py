@@ -262,9 +262,13 @@ class SyncEngine:
         return sources, failed
 
     def _identities(self, target: CalendarRef) -> frozenset[str]:
-        """Return the addresses under which the target calendar can appear as an attendee."""
-        email = self.settings.accounts[target.account_id].email
-        return frozenset({email.lower(), target.calendar_id.lower()})
+        """Return the address under which the target calendar itself can appear as an attendee.
+
+        Only the calendar's own id counts: an invitation to the account lands in its primary calendar
+        (whose id is the account's email), so it already occupies a primary target but not a secondary
+        one, which still needs its block.
+        """
+        return frozenset({target.calendar_id.lower()})
 
     async def _apply(
         self, target: CalendarRef, cache: CalendarCache, plan: Plan, *, dry_run: bool

@@ -6,6 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from calmirror.config import CalendarRef, Flow
+from calmirror.engine.engine import SyncEngine
+from calmirror.engine.ids import is_marked
 from calmirror.engine.outcomes import SyncSummary
 from tests.engine.conftest import EMAILS, MakeWorld, World, base_time, rfc
 
@@ -204,3 +207,31 @@ async def test_recurring_series_gets_a_block_per_instance(make_world: MakeWorld,
 
     assert world.blocks(2) == []
     await quiet(world, path, 1)
+
+
+async def test_invitation_to_the_account_still_blocks_its_secondary_calendar(make_world: MakeWorld) -> None:
+    """An invitation lands in the account's primary calendar, so a secondary target still gets its block."""
+    world = make_world()
+    availability = world.emulator.create_calendar(EMAILS[2], "Availability")
+    flow = Flow(
+        id=9,
+        name="alice-to-availability",
+        source=CalendarRef(account_id=1, calendar_id=EMAILS[1]),
+        target=CalendarRef(account_id=2, calendar_id=availability),
+        start_offset=0,
+        end_offset=0,
+    )
+    settings = world.settings.model_copy(update={"flows": (flow,)})
+    engine = SyncEngine(settings, world.clients)
+    attendees = [{"email": EMAILS[1], "responseStatus": "accepted"}, {"email": EMAILS[2]}]
+    start = base_time()
+    await world.meeting(1, start, attendees=attendees)
+
+    summary = await engine.reconcile_all()
+
+    assert summary.ok
+    blocks = [e for e in world.emulator.store.raw_events(availability) if is_marked(e)]
+    assert [(b["start"]["dateTime"], b["end"]["dateTime"]) for b in blocks] == [
+        (rfc(start), rfc(start + timedelta(hours=1)))
+    ]
+    assert world.blocks(2) == []  # bob's primary holds his own copy of the meeting, and no block

@@ -14,8 +14,41 @@ from aiohttp import web
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
 from googleapiclient.discovery_cache import get_static_doc
+from pydantic import SecretStr
 
+from calmirror.config import Account
 from calmirror.emulator import Emulator
+from calmirror.google.client import CalendarClient
+from calmirror.google.quota import QuotaLimiter
+from calmirror.google.retry import RetryPolicy
+
+NO_WAIT = RetryPolicy(wait=False)
+ROOMY = ((1.0, 1_000_000), (60.0, 1_000_000))  # quota limits no test reaches unless it means to
+
+
+def account_of(emulator: Emulator, email: str, account_id: int = 1) -> Account:
+    """Return the config Account for an emulator account."""
+    creds = emulator.accounts[email]
+    return Account(
+        id=account_id,
+        email=email,
+        client_id=creds.client_id,
+        client_secret=SecretStr(creds.client_secret),
+        refresh_token=SecretStr(creds.refresh_token),
+    )
+
+
+def new_client(emulator: Emulator, email: str, account_id: int = 1, **options: Any) -> CalendarClient:
+    """Return a real CalendarClient of an emulator account: waits off, roomy quota, short timeout."""
+    options.setdefault("retry", NO_WAIT)
+    options.setdefault("limiter", QuotaLimiter(ROOMY))
+    options.setdefault("timeout", 5.0)
+    return CalendarClient(
+        account_of(emulator, email, account_id),
+        api_root=emulator.api_root,
+        token_uri=emulator.token_uri,
+        **options,
+    )
 
 
 @cache

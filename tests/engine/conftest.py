@@ -9,19 +9,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from calmirror.config import Account, CalendarRef, Flow, Settings
 from calmirror.emulator import Emulator
 from calmirror.engine.engine import SyncEngine
 from calmirror.engine.ids import is_marked
 from calmirror.google.client import CalendarClient
-from calmirror.google.quota import QuotaLimiter
-from calmirror.google.retry import RetryPolicy
+from tests.emulator_helpers import account_of as emulator_account
+from tests.emulator_helpers import new_client as emulator_client
 
 EMAILS = {1: "alice@example.com", 2: "bob@example.com", 3: "carol@example.com"}
-NO_WAIT = RetryPolicy(wait=False)
-ROOMY = ((1.0, 1_000_000), (60.0, 1_000_000))
 OUTSIDER = "partner@elsewhere.test"  # an attendee who is not an emulator account (no copies made)
 
 FlowSpec = tuple[str, int, int, int, int]  # name, source account, target account, start/end offset
@@ -39,14 +36,7 @@ def rfc(moment: datetime) -> str:
 
 def account_of(emulator: Emulator, account_id: int) -> Account:
     """Return the config Account of an emulator account."""
-    creds = emulator.accounts[EMAILS[account_id]]
-    return Account(
-        id=account_id,
-        email=EMAILS[account_id],
-        client_id=creds.client_id,
-        client_secret=SecretStr(creds.client_secret),
-        refresh_token=SecretStr(creds.refresh_token),
-    )
+    return emulator_account(emulator, EMAILS[account_id], account_id)
 
 
 def make_settings(emulator: Emulator, flows: Sequence[FlowSpec]) -> Settings:
@@ -71,12 +61,7 @@ def make_settings(emulator: Emulator, flows: Sequence[FlowSpec]) -> Settings:
 
 def new_client(emulator: Emulator, account_id: int, **options: Any) -> CalendarClient:
     """Return a real CalendarClient of one emulator account (no waits, roomy quota)."""
-    options.setdefault("retry", NO_WAIT)
-    options.setdefault("limiter", QuotaLimiter(ROOMY))
-    options.setdefault("timeout", 5.0)
-    return CalendarClient(
-        account_of(emulator, account_id), api_root=emulator.api_root, token_uri=emulator.token_uri, **options
-    )
+    return emulator_client(emulator, EMAILS[account_id], account_id, **options)
 
 
 @dataclass

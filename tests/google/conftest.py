@@ -9,8 +9,8 @@ import pytest
 
 from calmirror.emulator import Emulator
 from calmirror.google.client import CalendarClient
-from calmirror.google.quota import QuotaLimiter
-from tests.google.helpers import ALICE, NO_WAIT, ROOMY, account_of
+from tests.emulator_helpers import new_client
+from tests.google.helpers import ALICE
 
 MakeClient = Callable[..., CalendarClient]
 
@@ -21,15 +21,7 @@ async def make_client(emulator: Emulator) -> AsyncIterator[MakeClient]:
     clients: list[CalendarClient] = []
 
     def make(email: str = ALICE, account_id: int = 1, **options: Any) -> CalendarClient:
-        options.setdefault("retry", NO_WAIT)
-        options.setdefault("limiter", QuotaLimiter(ROOMY))
-        options.setdefault("timeout", 5.0)
-        client = CalendarClient(
-            account_of(emulator, email, account_id),
-            api_root=emulator.api_root,
-            token_uri=emulator.token_uri,
-            **options,
-        )
+        client = new_client(emulator, email, account_id, **options)
         clients.append(client)
         return client
 

@@ -4,28 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import SecretStr
+from tests.emulator_helpers import NO_WAIT, ROOMY, account_of
 
-from calmirror.config import Account
-from calmirror.emulator import Emulator
-from calmirror.google.retry import RetryPolicy
+__all__ = ["ALICE", "BOB", "NO_WAIT", "ROOMY", "account_of", "block", "event_ids"]
 
-NO_WAIT = RetryPolicy(wait=False)
-ROOMY = ((1.0, 1_000_000), (60.0, 1_000_000))  # quota limits no test reaches unless it means to
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
-
-
-def account_of(emulator: Emulator, email: str, account_id: int = 1) -> Account:
-    """Return the config Account for an emulator account."""
-    creds = emulator.accounts[email]
-    return Account(
-        id=account_id,
-        email=email,
-        client_id=creds.client_id,
-        client_secret=SecretStr(creds.client_secret),
-        refresh_token=SecretStr(creds.refresh_token),
-    )
 
 
 def block(event_id: str, *, day: int = 22, minute: int = 0) -> dict[str, Any]:

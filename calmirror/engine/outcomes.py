@@ -65,8 +65,10 @@ def flow_outcomes(
     """Return the outcome of every flow into the reconciled targets."""
     flows: dict[str, FlowOutcome] = {}
     for outcome in outcomes:
-        for flow in settings.flows_into(outcome.target):
-            counts = count_columns(outcome.results, flow.name)
+        into = settings.flows_into(outcome.target)
+        names = frozenset(flow.name for flow in into)
+        for flow in into:
+            counts = count_columns(outcome.results, flow.name, names)
             problems = [outcome.failed_sources[flow.id]] if flow.id in outcome.failed_sources else []
             if outcome.report is None:  # the pass never got to planning: no result says why
                 problems.append(outcome.message or "reconcile failed")
@@ -79,11 +81,17 @@ def flow_outcomes(
     return flows
 
 
-def count_columns(results: Iterable[EventProcessingResult], flow_name: str) -> dict[str, int]:
-    """Count one flow's results per table column (a deleted block names every flow into its target)."""
+def count_columns(
+    results: Iterable[EventProcessingResult], flow_name: str, target_flows: frozenset[str]
+) -> dict[str, int]:
+    """Count one flow's results per table column.
+
+    A result naming no single flow of the target (a deleted block names every flow into its target)
+    belongs to the target, so it counts for each of them.
+    """
     counts: Counter[str] = Counter()
     for result in results:
-        if flow_name in result.flow_name.split(", "):
+        if result.flow_name == flow_name or result.flow_name not in target_flows:
             restored = result.action == "created" and result.reason == "restored"
             counts["restored" if restored else result.action] += 1
     return dict(counts)

@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from multidict import MultiDict, MultiMapping
@@ -125,16 +126,19 @@ class Dispatcher:
         if match is None:
             return _not_found()
         method_id = match.route.method_id
+        record = partial(
+            self.log.record_call, method_id, in_batch=call.in_batch, query=tuple(call.query.items())
+        )
         account = self._account(call.headers)
         if not isinstance(account, str):
-            self.log.record_call(method_id, None, account.status, in_batch=call.in_batch)
+            record(None, account.status)
             return account
         early, lost = await run_faults(self.faults, method_id, account, lambda rule: rule.error_body())
         if early is not None:
-            self.log.record_call(method_id, account, early.status, in_batch=call.in_batch)
+            record(account, early.status)
             return early
         outcome = self._execute(call, match, account)
-        self.log.record_call(method_id, account, outcome.status, in_batch=call.in_batch)
+        record(account, outcome.status)
         for hook in self.hooks:
             hook(method_id, outcome.status, outcome.body)
         return Outcome(0, None, drop=True) if lost else outcome

@@ -41,6 +41,11 @@ class CallRecord:
     status: int
     in_batch: bool
     at: float
+    query: tuple[tuple[str, str], ...] = ()  # the call's query parameters, repeated keys kept
+
+    def param(self, name: str) -> str | None:
+        """Return the first value of a query parameter, or None."""
+        return next((value for key, value in self.query if key == name), None)
 
 
 @dataclass
@@ -54,9 +59,17 @@ class RequestLog:
         """Record an HTTP request as it arrives."""
         self.http.append(HttpRecord(http_method, path, time.time()))
 
-    def record_call(self, method_id: str, account: str | None, status: int, *, in_batch: bool) -> None:
-        """Record one method call and its answer status."""
-        self.calls.append(CallRecord(method_id, account, status, in_batch, time.time()))
+    def record_call(
+        self,
+        method_id: str,
+        account: str | None,
+        status: int,
+        *,
+        in_batch: bool,
+        query: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        """Record one method call, its query parameters and its answer status."""
+        self.calls.append(CallRecord(method_id, account, status, in_batch, time.time(), query))
 
     def calls_of(self, method_id: str) -> list[CallRecord]:
         """Return the calls of one method, oldest first."""

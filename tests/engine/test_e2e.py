@@ -7,12 +7,14 @@ from datetime import timedelta
 import pytest
 
 from calmirror.config import CalendarRef, Flow
+from calmirror.emulator.requestlog import CallRecord
 from calmirror.engine.engine import SyncEngine
 from calmirror.engine.ids import is_marked
 from calmirror.engine.outcomes import SyncSummary
 from tests.engine.conftest import EMAILS, MakeWorld, World, base_time, rfc
 
 PATHS = ("incremental", "full")
+WRITES = ("insert", "update", "patch", "delete")
 
 
 async def sync(world: World, path: str, *changed: int) -> SyncSummary:
@@ -235,3 +237,33 @@ async def test_invitation_to_the_account_still_blocks_its_secondary_calendar(mak
         (rfc(start), rfc(start + timedelta(hours=1)))
     ]
     assert world.blocks(2) == []  # bob's primary holds his own copy of the meeting, and no block
+
+
+async def test_every_write_notifies_nobody(make_world: MakeWorld) -> None:
+    """Creates, restores, moves and deletes all go out with sendUpdates=none, batched or not."""
+    world = make_world()
+    log = world.emulator.requests.calls
+    ours: list[CallRecord] = []
+
+    async def calmirror_pass(path: str) -> None:
+        first = len(log)
+        await sync(world, path, 1)
+        ours.extend(c for c in log[first:] if c.method_id.rsplit(".", 1)[-1] in WRITES)
+
+    meeting = await world.meeting(1, base_time())
+    await calmirror_pass("incremental")  # creates the block
+    [block] = world.blocks(2)
+    await world.users[2].delete_event(EMAILS[2], block["id"])  # someone deletes the block by hand
+    await calmirror_pass("full")  # restores it
+    later = {"dateTime": rfc(base_time() + timedelta(hours=2))}
+    meeting = await world.edit(
+        1, meeting, start=later, end={"dateTime": rfc(base_time() + timedelta(hours=3))}
+    )
+    await calmirror_pass("incremental")  # moves it: a delete and a create
+    await world.users[1].delete_event(EMAILS[1], meeting["id"])
+    await calmirror_pass("incremental")  # removes it
+
+    verbs = sorted({c.method_id for c in ours})
+    assert verbs == ["calendar.events.delete", "calendar.events.insert", "calendar.events.update"]
+    assert all(c.param("sendUpdates") == "none" for c in ours), ours
+    assert world.blocks(2) == []

@@ -8,6 +8,7 @@ import json
 from functools import cache
 from typing import Any
 
+import aiohttp
 import google_auth_httplib2
 import httplib2
 from aiohttp import web
@@ -123,3 +124,18 @@ class WebhookReceiver:
         """Stop listening."""
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+async def access_token(emulator: Emulator, email: str) -> str:
+    """Fetch an access token for an account with its refresh token, as google-auth would."""
+    creds = emulator.accounts[email]
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": creds.client_id,
+        "client_secret": creds.client_secret,
+        "refresh_token": creds.refresh_token,
+    }
+    async with aiohttp.ClientSession() as http, http.post(emulator.token_uri, data=form) as resp:
+        assert resp.status == 200
+        token: str = (await resp.json())["access_token"]
+        return token

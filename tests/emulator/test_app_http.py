@@ -9,24 +9,9 @@ import pytest
 from googleapiclient.errors import HttpError
 
 from calmirror.emulator import Emulator
-from tests.emulator_helpers import calendar_service
+from tests.emulator_helpers import access_token, calendar_service
 
 ALICE = "alice@example.com"
-
-
-async def _token(emulator: Emulator, email: str) -> str:
-    """Fetch an access token with the account's refresh token."""
-    creds = emulator.accounts[email]
-    form = {
-        "grant_type": "refresh_token",
-        "client_id": creds.client_id,
-        "client_secret": creds.client_secret,
-        "refresh_token": creds.refresh_token,
-    }
-    async with aiohttp.ClientSession() as http, http.post(emulator.token_uri, data=form) as resp:
-        assert resp.status == 200
-        token: str = (await resp.json())["access_token"]
-        return token
 
 
 async def test_calendar_list_through_the_real_client(emulator: Emulator) -> None:
@@ -65,7 +50,7 @@ async def test_invalid_token_is_auth_error(emulator: Emulator) -> None:
 
 async def test_unknown_query_parameter_is_400(emulator: Emulator) -> None:
     """A query parameter the method does not declare is rejected with 400 INVALID_ARGUMENT (DISC)."""
-    headers = {"Authorization": f"Bearer {await _token(emulator, ALICE)}"}
+    headers = {"Authorization": f"Bearer {await access_token(emulator, ALICE)}"}
     url = emulator.api_root + "calendar/v3/users/me/calendarList?alt=json&colour=red"
     async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as resp:
         body = await resp.json()
@@ -75,7 +60,7 @@ async def test_unknown_query_parameter_is_400(emulator: Emulator) -> None:
 
 async def test_standard_parameters_are_accepted(emulator: Emulator) -> None:
     """`alt=json`, `prettyPrint`, `quotaUser` and `fields` are standard parameters of every method (DISC)."""
-    headers = {"Authorization": f"Bearer {await _token(emulator, ALICE)}"}
+    headers = {"Authorization": f"Bearer {await access_token(emulator, ALICE)}"}
     url = (
         emulator.api_root
         + "calendar/v3/users/me/calendarList?alt=json&prettyPrint=false&quotaUser=q&fields=items"

@@ -12,7 +12,7 @@ import pytest
 from googleapiclient.errors import HttpError
 
 from calmirror.emulator import Emulator, start_emulator
-from tests.emulator_helpers import calendar_service
+from tests.emulator_helpers import access_token, calendar_service
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -122,15 +122,7 @@ async def test_timeout_holds_then_drops(emulator: Emulator) -> None:
 
 async def _auth(emulator: Emulator) -> dict[str, str]:
     """Headers with a fresh access token for alice."""
-    creds = emulator.accounts[ALICE]
-    form = {
-        "grant_type": "refresh_token",
-        "client_id": creds.client_id,
-        "client_secret": creds.client_secret,
-        "refresh_token": creds.refresh_token,
-    }
-    async with aiohttp.ClientSession() as http, http.post(emulator.token_uri, data=form) as resp:
-        return {"Authorization": f"Bearer {(await resp.json())['access_token']}"}
+    return {"Authorization": f"Bearer {await access_token(emulator, ALICE)}"}
 
 
 async def test_lost_response_applies_the_change(emulator: Emulator) -> None:

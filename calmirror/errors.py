@@ -10,9 +10,10 @@ class CalmirrorError(Exception):
 class ConfigError(CalmirrorError):
     """Raised when the environment does not describe a runnable configuration; lists every problem."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], warnings: tuple[str, ...] = ()) -> None:
         super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
         self.problems = problems
+        self.warnings = warnings  # e.g. a probable typo that explains a "missing" problem
 
 
 class GoogleError(CalmirrorError):

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from calmirror.commands._config import report_config_error
 from calmirror.config import Settings, load_settings
 from calmirror.config.models import DEFAULT_API_ROOT, DEFAULT_TOKEN_URI
 from calmirror.errors import ConfigError
@@ -79,9 +80,7 @@ def check_config(args: argparse.Namespace) -> int:
             raise ConfigError([f"--env-file {env_file}: no such file"])
         settings = load_settings(env_file=env_file)
     except ConfigError as error:
-        print(f"calmirror: {len(error.problems)} configuration problem(s):", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+        report_config_error(error)
         return 2
     # Nothing secret is summarised; this only guards against a token pasted into, say, a flow name.
     # Very short secrets are left out so that a weak key like "test" does not mask ordinary words.

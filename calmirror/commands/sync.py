@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from calmirror.commands._config import report_config_error
 from calmirror.config import Settings, load_settings
 from calmirror.engine.engine import SyncEngine
 from calmirror.engine.report import sync_table
@@ -57,9 +58,7 @@ def load_or_report(args: argparse.Namespace) -> Settings | None:
         if args.flow is not None and args.flow not in {flow.name for flow in settings.flows}:
             raise ConfigError([f"--flow {args.flow}: no flow has this name"])
     except ConfigError as error:
-        print(f"calmirror: {len(error.problems)} configuration problem(s):", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+        report_config_error(error)
         return None
     setup_logging(settings.log_level, settings.secrets())
     return settings

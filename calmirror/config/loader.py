@@ -109,7 +109,7 @@ def load_settings(
     secrets = [
         value for name, value in raw.values.items() if is_secret(name) and len(value) >= _MIN_REDACTED_LENGTH
     ]
-    if reader.problems:
-        raise ConfigError(_redact(reader.problems, secrets))
     warnings = _redact(raw.warnings + typos + reader.warnings, secrets)
+    if reader.problems:
+        raise ConfigError(_redact(reader.problems, secrets), tuple(warnings))
     return Settings(accounts=accounts, flows=tuple(flows), warnings=tuple(warnings), **fields)

@@ -136,3 +136,22 @@ def test_real_process_exit_status_and_no_secret(
     assert done.returncode == (0 if valid else 2), done.stderr
     assert ("configuration OK" in done.stdout) is valid
     assert_no_secret(done.stdout, done.stderr)
+
+
+def test_a_typo_is_shown_beside_the_problem_it_causes(
+    clean_env: pytest.MonkeyPatch,
+    good_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A misspelt variable leaves its real one missing: the failure names both, the hint included."""
+    for name, value in good_env.items():
+        if name != "SYNC_FLOW_1_SOURCE_CALENDAR_ID":
+            clean_env.setenv(name, value)
+    clean_env.setenv("SYNC_FLOW_1_SOURCE_CALENDAR", "alice@example.com")
+
+    assert main(["check-config"]) == 2
+
+    err = capsys.readouterr().err
+    assert "SYNC_FLOW_1_SOURCE_CALENDAR_ID: missing" in err
+    assert "warning: SYNC_FLOW_1_SOURCE_CALENDAR: " in err
+    assert "did you mean SYNC_FLOW_1_SOURCE_CALENDAR_ID?" in err

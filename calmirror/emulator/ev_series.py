@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,19 @@ HEAD = ("etag", "id", "status", "htmlLink", "created", "updated", "summary")  # 
 def is_recurring(event: Event) -> bool:
     """True for the parent of a recurring series."""
     return bool(event.get("recurrence")) and "recurringEventId" not in event
+
+
+def split_series(events: list[Event]) -> tuple[list[Event], dict[str, Event], dict[str, list[Event]]]:
+    """Split events into singles, series parents and each parent's exceptions (orphans are singles)."""
+    parents = {e["id"]: e for e in events if is_recurring(e)}
+    exceptions: dict[str, list[Event]] = defaultdict(list)
+    singles = []
+    for e in events:
+        if e.get("recurringEventId") in parents:
+            exceptions[e["recurringEventId"]].append(e)
+        elif e["id"] not in parents:
+            singles.append(e)
+    return singles, parents, exceptions
 
 
 def render(event: Event, tz_name: str) -> Event:

@@ -7,7 +7,7 @@ from typing import Any
 
 from calmirror.emulator.errors import bad_request
 from calmirror.emulator.ev_request import ApiRequest, ApiResponse
-from calmirror.emulator.ev_series import is_recurring, series_items
+from calmirror.emulator.ev_series import series_items, split_series
 from calmirror.emulator.ev_times import check_range, parse_param, span, utc_text
 from calmirror.emulator.store import Calendar, Event, Store
 
@@ -16,14 +16,9 @@ MAX_CALENDARS = 50  # calendarExpansionMax maximum (DISC FreeBusyRequest)
 
 def _busy(store: Store, cal: Calendar, lo: datetime, hi: datetime) -> list[dict[str, str]]:
     """Return the calendar's busy periods in [lo, hi), overlapping periods merged."""
-    events = store.raw_events(cal.id)
-    parents = {e["id"]: e for e in events if is_recurring(e)}
-    items: list[Event] = [
-        e for e in events if e["id"] not in parents and e.get("recurringEventId") not in parents
-    ]
+    items, parents, exceptions = split_series(store.raw_events(cal.id))
     for pid, parent in parents.items():
-        exceptions = [e for e in events if e.get("recurringEventId") == pid]
-        items += series_items(parent, exceptions, cal.time_zone, (lo, hi), store)
+        items += series_items(parent, exceptions[pid], cal.time_zone, (lo, hi), store)
     periods = sorted(
         (max(s, lo), min(e, hi))
         for s, e in (span(item, cal.time_zone) for item in items if _blocks(item))

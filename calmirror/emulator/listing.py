@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,8 +9,16 @@ from typing import Any
 
 from calmirror.emulator.errors import bad_request, not_found
 from calmirror.emulator.ev_request import ApiRequest, ApiResponse, int_param
-from calmirror.emulator.ev_series import FIRST, HORIZON, is_recurring, minimal, render, series_items
-from calmirror.emulator.ev_times import check_range, instant, moment_of, parse_param, span
+from calmirror.emulator.ev_series import (
+    FIRST,
+    HORIZON,
+    minimal,
+    overlaps,
+    render,
+    series_items,
+    split_series,
+)
+from calmirror.emulator.ev_times import check_range, instant, moment_of, parse_param
 from calmirror.emulator.ev_tokens import (
     PageState,
     SyncState,
@@ -95,19 +102,6 @@ def parse_query(req: ApiRequest) -> Query:
     )
 
 
-def _split(events: list[Event]) -> tuple[list[Event], dict[str, Event], dict[str, list[Event]]]:
-    """Split events into singles, series parents and each parent's exceptions (orphans are singles)."""
-    parents = {e["id"]: e for e in events if is_recurring(e)}
-    exceptions: dict[str, list[Event]] = defaultdict(list)
-    singles = []
-    for e in events:
-        if e.get("recurringEventId") in parents:
-            exceptions[e["recurringEventId"]].append(e)
-        elif e["id"] not in parents:
-            singles.append(e)
-    return singles, parents, exceptions
-
-
 def _bounds(lo: datetime | None, hi: datetime | None, store: Store) -> tuple[datetime, datetime]:
     """Return the expansion window; without timeMax series expand up to now + HORIZON."""
     return lo or FIRST, hi or store.clock() + HORIZON
@@ -116,8 +110,8 @@ def _bounds(lo: datetime | None, hi: datetime | None, store: Store) -> tuple[dat
 def _full(events: list[Event], q: Query, cal: Calendar, store: Store) -> list[Event]:
     """Items of a full listing, before filters: singleEvents and showDeleted matrix (DISC showDeleted)."""
     lo, hi = _bounds(q.time_min, q.time_max, store)
-    singles, parents, exceptions = _split(events)
-    items = [e for e in singles if _overlap(e, cal, lo, hi)]
+    singles, parents, exceptions = split_series(events)
+    items = [e for e in singles if overlaps(e, cal.time_zone, lo, hi)]
     for pid, parent in parents.items():
         instances = series_items(parent, exceptions[pid], cal.time_zone, (lo, hi), store)
         if q.single:
@@ -136,12 +130,6 @@ def _cancelled_exception(event: Event, parents: dict[str, Event], q: Query) -> b
     return not q.single and parent is not None and parent["status"] != "cancelled"
 
 
-def _overlap(event: Event, cal: Calendar, lo: datetime, hi: datetime) -> bool:
-    """Strict overlap: end > timeMin and start < timeMax (research section 1)."""
-    start, end = span(event, cal.time_zone)
-    return end > lo and start < hi
-
-
 def _delta(
     events: list[Event], changed: set[str], q: Query, cal: Calendar, *, state: SyncState, store: Store
 ) -> list[Event]:
@@ -153,7 +141,7 @@ def _delta(
     if not q.single:
         return [e for e in events if e["id"] in changed]
     window = _bounds(parse_param(state.window[0], "timeMin"), parse_param(state.window[1], "timeMax"), store)
-    singles, parents, exceptions = _split(events)
+    singles, parents, exceptions = split_series(events)
     items = [e for e in singles if e["id"] in changed]
     for pid, parent in parents.items():
         if pid in changed or any(e["id"] in changed for e in exceptions[pid]):
@@ -279,7 +267,7 @@ def list_instances(store: Store, req: ApiRequest) -> ApiResponse:
 
     def build(snapshot: int) -> list[Event]:
         events = [v.event for v in store.snapshot(cal.id, snapshot)]
-        _, parents, exceptions = _split(events)
+        _, parents, exceptions = split_series(events)
         parent = parents.get(parent_id)
         items = series_items(parent, exceptions[parent_id], cal.time_zone, (lo, hi), store) if parent else []
         if original is not None:

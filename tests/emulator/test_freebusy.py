@@ -39,6 +39,27 @@ def test_recurring_events_are_expanded() -> None:
     assert busy == [{"start": "2026-10-20T08:00:00Z", "end": "2026-10-20T09:00:00Z"}]
 
 
+def test_exceptions_of_a_series_replace_their_instances() -> None:
+    """A moved instance is busy at its new time, a cancelled one is free (research 4, RECUR exceptions)."""
+    api = Api()
+    body = {
+        "id": "series00",
+        "start": {"dateTime": "2026-10-19T10:00:00+02:00", "timeZone": "Europe/Berlin"},
+        "end": {"dateTime": "2026-10-19T11:00:00+02:00", "timeZone": "Europe/Berlin"},
+        "recurrence": ["RRULE:FREQ=DAILY;COUNT=3"],
+    }
+    api.ok("events.insert", body=body)
+    moved = {"start": {"dateTime": "2026-10-20T14:00:00Z"}, "end": {"dateTime": "2026-10-20T15:00:00Z"}}
+    api.ok("events.patch", eventId="series00_20261020T080000Z", body=moved)
+    api.ok("events.delete", eventId="series00_20261021T080000Z")
+    days = {"timeMin": "2026-10-19T00:00:00Z", "timeMax": "2026-10-22T00:00:00Z"}
+    answer = api.ok("freebusy.query", body={**days, "items": [{"id": "primary"}]})
+    assert answer["calendars"]["primary"]["busy"] == [
+        {"start": "2026-10-19T08:00:00Z", "end": "2026-10-19T09:00:00Z"},
+        {"start": "2026-10-20T14:00:00Z", "end": "2026-10-20T15:00:00Z"},
+    ]
+
+
 def test_unknown_calendar_is_an_item_error_with_200() -> None:
     """An unknown or invisible calendar answers HTTP 200 with errors notFound for that item (research 4)."""
     api = Api()

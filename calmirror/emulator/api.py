@@ -6,7 +6,6 @@ import zlib
 from typing import Any
 
 from calmirror.emulator import ev_writes, freebusy, listing
-from calmirror.emulator.errors import not_found
 from calmirror.emulator.ev_request import ApiRequest, ApiResponse, Route, int_param
 from calmirror.emulator.store import Calendar, Store
 
@@ -48,11 +47,7 @@ def calendar_list_list(store: Store, req: ApiRequest) -> ApiResponse:
 
 def calendar_list_get(store: Store, req: ApiRequest) -> ApiResponse:
     """calendarList.get: one of the account's own calendars, 404 otherwise."""
-    cid = req.path_params["calendarId"]
-    cal = store.find_calendar(req.account if cid == "primary" else cid)
-    if cal is None or cal.owner != req.account:
-        raise not_found()
-    return ApiResponse(200, calendar_list_entry(cal))
+    return ApiResponse(200, calendar_list_entry(store.resolve(req.account, req.path_params["calendarId"])))
 
 
 _EVENTS = "calendars/{calendarId}/events"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from calmirror.emulator.errors import bad_request
+from calmirror.emulator.errors import ApiError, bad_request
 from calmirror.emulator.ev_request import ApiRequest, ApiResponse
 from calmirror.emulator.ev_series import series_items, split_series
 from calmirror.emulator.ev_times import check_range, parse_param, span, utc_text
@@ -51,9 +51,10 @@ def query(store: Store, req: ApiRequest) -> ApiResponse:
     calendars: dict[str, Any] = {}
     for item in items:
         cid = str(item.get("id", "")) if isinstance(item, dict) else ""
-        cal = store.find_calendar(req.account if cid == "primary" else cid)
-        if cal is None or cal.owner != req.account:
-            calendars[cid] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
+        try:
+            cal = store.resolve(req.account, cid)
+        except ApiError as error:  # unknown or not the account's: an item error inside HTTP 200
+            calendars[cid] = {"errors": [{"domain": "global", "reason": error.reason}], "busy": []}
         else:
             calendars[cid] = {"busy": _busy(store, cal, lo, hi)}
     answer = {

@@ -168,3 +168,12 @@ def test_calendar_list_marks_only_the_primary(api: Api) -> None:
         (extra, None, "owner"),
     ]
     assert api.call("events.list", account="bob@example.com", calendarId=extra)[0] == 404
+
+
+def test_calendar_list_get_resolves_primary_and_hides_other_accounts(api: Api) -> None:
+    """calendarList.get answers the account's own calendars (`primary` included), 404 for others (ERR)."""
+    extra = api.store.create_calendar("alice@example.com", "Work")
+    assert api.ok("calendarList.get", calendarId="primary")["id"] == "alice@example.com"
+    assert api.ok("calendarList.get", calendarId=extra)["summary"] == "Work"
+    assert api.call("calendarList.get", account="bob@example.com", calendarId=extra)[0] == 404
+    assert api.call("calendarList.get", calendarId="ghost@example.com")[0] == 404

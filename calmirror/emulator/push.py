@@ -20,8 +20,7 @@ from calmirror.emulator.faults import PUSH_KINDS, Faults
 from calmirror.emulator.store import Store
 
 DEFAULT_TTL_SECONDS = 604800  # WATCHREF: "Default is 604800 seconds"
-RETRY_STATUSES = frozenset({500, 502, 503, 504})  # PUSH: retried with exponential backoff
-OK_STATUSES = frozenset({200, 201, 202, 204, 102})  # PUSH: success
+RETRY_STATUSES = frozenset({500, 502, 503, 504})  # PUSH: retried with exponential backoff; others final
 USER_AGENT = "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)"
 
 
@@ -127,8 +126,7 @@ class PushHub:
 
     def _emit(self, channel: Channel, state: str) -> None:
         """Number a message (1 for sync, then increasing with gaps) and deliver it in the background."""
-        if time.time() * 1000 >= channel.expiration_ms:
-            self.channels.pop(channel.id, None)  # PUSH: an expired channel sends nothing more
+        if not self._live(channel):
             return
         # PUSH: "1 for the sync message", later numbers increase but are not consecutive.
         channel.number = 1 if state == "sync" else channel.number + self.rng.randint(2, 40)
@@ -162,11 +160,20 @@ class PushHub:
         if channel.token is not None:
             headers["X-Goog-Channel-Token"] = channel.token
         for attempt in range(self.max_attempts):
+            if attempt:
+                await asyncio.sleep(self.retry_base_seconds * 2 ** (attempt - 1))
+            if not self._live(channel):  # stopped or expired while held back or retried
+                return
             status = await self._post(channel.address, headers)
             self.deliveries.append(Delivery(channel.id, number, state, status))
-            if status in OK_STATUSES or (status and status not in RETRY_STATUSES):
+            if status and status not in RETRY_STATUSES:  # success, or a failure that is not retried
                 return
-            await asyncio.sleep(self.retry_base_seconds * 2**attempt)
+
+    def _live(self, channel: Channel) -> bool:
+        """Whether the channel may still send; an expired one is forgotten (PUSH: nothing after it)."""
+        if time.time() * 1000 >= channel.expiration_ms:
+            self.channels.pop(channel.id, None)
+        return self.channels.get(channel.id) is channel
 
     async def _post(self, address: str, headers: dict[str, str]) -> int:
         """POST once and return the status, or 0 when the connection failed."""

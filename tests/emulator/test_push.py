@@ -188,3 +188,45 @@ async def test_delivery_does_not_block_the_api(emulator: Emulator, webhook: Webh
     await watch(emulator, webhook.url)
     assert time.monotonic() - started < 1.0
     assert webhook.received == []
+
+
+async def test_a_held_message_is_not_sent_after_channels_stop(
+    emulator: Emulator, webhook: WebhookReceiver
+) -> None:
+    """A message still held back when the channel stops is never sent: nothing after channels.stop (PUSH)."""
+    channel = await watch(emulator, webhook.url)
+    await webhook.wait_for(1)
+    emulator.faults.add({"kind": "push_delay", "seconds": 0.2, "times": 1})
+    change(emulator)
+    svc = calendar_service(emulator, ALICE)
+    stop = svc.channels().stop(body={"id": channel["id"], "resourceId": channel["resourceId"]})
+    await asyncio.to_thread(stop.execute)
+    await emulator.push.drain()
+    assert [h["X-Goog-Resource-State"] for h in webhook.received] == ["sync"]
+
+
+async def test_retries_end_when_the_channel_stops(emulator: Emulator) -> None:
+    """A message being retried is given up once its channel is stopped (PUSH: nothing after channels.stop)."""
+    emulator.push.retry_base_seconds = 0.2
+    receiver = await WebhookReceiver([503, 503, 503, 503]).start()
+    try:
+        channel = await watch(emulator, receiver.url)
+        await receiver.wait_for(1)
+        emulator.push.channels.pop(channel["id"])
+        await emulator.push.drain()
+    finally:
+        await receiver.stop()
+    assert [d.status for d in emulator.push.deliveries] == [503]
+
+
+async def test_stopping_the_emulator_cancels_held_messages(webhook: WebhookReceiver) -> None:
+    """Background deliveries are held by the hub and cancelled on stop: none arrives afterwards."""
+    emulator = await start_emulator(accounts=[ALICE])
+    emulator.faults.add({"kind": "push_delay", "seconds": 0.3})
+    await watch(emulator, webhook.url)
+    started = time.monotonic()
+    await emulator.stop()
+    assert time.monotonic() - started < 0.3
+    await asyncio.sleep(0.5)
+    assert webhook.received == []
+    assert emulator.push.deliveries == []

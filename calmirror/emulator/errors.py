@@ -42,11 +42,6 @@ def bad_request(message: str, *, reason: str = "invalid", location: str | None =
     return ApiError(400, reason, message, location=location, location_type=location_type)
 
 
-def required(field: str) -> ApiError:
-    """400 `required` for a missing mandatory field (ERR)."""
-    return ApiError(400, "required", "Missing end time." if field == "end" else f"Required: {field}")
-
-
 def not_found() -> ApiError:
     """404 notFound for an unknown calendar or event (ERR)."""
     return ApiError(404, "notFound", "Not Found")

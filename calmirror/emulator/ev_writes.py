@@ -17,11 +17,6 @@ from calmirror.emulator.store import Calendar, Event, Store
 CARRIED = ("id", "iCalUID", "created", "organizer", "creator", "recurringEventId", "originalStartTime")
 
 
-def _response(status: int, body: dict[str, Any] | None) -> ApiResponse:
-    """Build an ApiResponse without extra headers."""
-    return ApiResponse(status, body)
-
-
 def response_zone(req: ApiRequest, cal: Calendar) -> str:
     """Return the zone responses render in: the timeZone parameter, else the calendar's (DISC)."""
     name = req.query.get("timeZone") or cal.time_zone
@@ -54,8 +49,8 @@ def get_event(store: Store, req: ApiRequest) -> ApiResponse:
     """events.get: cancelled events are returned too; If-None-Match on the current etag -> 304 (VER)."""
     cal, event = _existing(store, req)
     if req.headers.get("If-None-Match") == event["etag"]:
-        return _response(304, None)
-    return _response(200, render(event, response_zone(req, cal)))
+        return ApiResponse(304, None)
+    return ApiResponse(200, render(event, response_zone(req, cal)))
 
 
 def insert_event(store: Store, req: ApiRequest) -> ApiResponse:
@@ -75,7 +70,7 @@ def insert_event(store: Store, req: ApiRequest) -> ApiResponse:
     mark_self(event, cal.id, cal.owner)
     stored = store.commit(cal.id, event)
     propagate(store, stored, None)
-    return _response(200, render(stored, response_zone(req, cal)))
+    return ApiResponse(200, render(stored, response_zone(req, cal)))
 
 
 def _sequence(before: Event, after: Event) -> int:
@@ -99,7 +94,7 @@ def _replace(
     mark_self(event, cal.id, cal.owner)
     stored = store.commit(cal.id, event)
     propagate(store, stored, before)
-    return _response(200, render(stored, response_zone(req, cal)))
+    return ApiResponse(200, render(stored, response_zone(req, cal)))
 
 
 def _attendee_write(
@@ -121,7 +116,7 @@ def _attendee_write(
     stored = store.commit(cal.id, event)
     if status:
         reflect_response(store, cal.id, stored["id"], status)
-    return _response(200, render(stored, response_zone(req, cal)))
+    return ApiResponse(200, render(stored, response_zone(req, cal)))
 
 
 def update_event(store: Store, req: ApiRequest) -> ApiResponse:
@@ -165,4 +160,4 @@ def delete_event(store: Store, req: ApiRequest) -> ApiResponse:
         reflect_response(store, cal.id, stored["id"], "declined")  # an invitee removing it declines
     else:
         propagate(store, stored, before)
-    return _response(204, None)
+    return ApiResponse(204, None)

@@ -73,15 +73,12 @@ class Router:
         """Return the matching route, or None (also for a path served under another HTTP method)."""
         segments = raw_path.strip("/").split("/")
         for route in self.routes:
+            if route.http_method != http_method:
+                continue
             params = _match_template(route.path.split("/"), segments)
-            if params is not None and route.http_method == http_method:
+            if params is not None:
                 return Match(route, params)
         return None
-
-    def path_exists(self, raw_path: str) -> bool:
-        """Whether any route serves this path, whatever the HTTP method."""
-        segments = raw_path.strip("/").split("/")
-        return any(_match_template(r.path.split("/"), segments) is not None for r in self.routes)
 
 
 def _match_template(template: list[str], segments: list[str]) -> dict[str, str] | None:

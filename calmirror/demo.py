@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TextIO
@@ -10,8 +10,8 @@ from typing import Any, TextIO
 from calmirror.config import Account, Settings, load_settings
 from calmirror.emulator import Emulator, start_emulator
 from calmirror.engine.engine import SyncEngine
-from calmirror.engine.ids import MARK_KEY, MARK_VALUE
-from calmirror.engine.model import Window
+from calmirror.engine.events import parse_events
+from calmirror.engine.model import Interval, Window
 from calmirror.engine.report import sync_table
 from calmirror.google.client import CalendarClient
 
@@ -141,10 +141,14 @@ class Demo:
             listing = await self.people[email].list_events(
                 email, time_min=self.window.start, time_max=self.window.end
             )
-            blocks = [e for e in listing.events if _is_block(e)]
+            blocks = sorted(
+                (event.interval, event.summary)
+                for event in parse_events(listing.events)
+                if event.marked and event.interval is not None
+            )
             self.say(f"  {email} holds {len(blocks)} block(s):")
-            for event in sorted(blocks, key=lambda e: str(e["start"])):
-                self.say(f"    {_when(event)}  {event['summary']}  (private, no reminders)")
+            for interval, summary in blocks:
+                self.say(f"    {_when(interval)}  {summary}  (private, no reminders)")
 
     @property
     def window(self) -> Window:
@@ -242,20 +246,11 @@ def _account(emulator: Emulator, email: str) -> Account:
     )
 
 
-def _is_block(event: Mapping[str, Any]) -> bool:
-    """Tell whether an event is one of calmirror's blocks."""
-    private = event.get("extendedProperties", {}).get("private", {})
-    return bool(private.get(MARK_KEY) == MARK_VALUE)
-
-
-def _when(event: Mapping[str, Any]) -> str:
-    """Return a short human description of an event's time."""
-    start, end = event["start"], event["end"]
-    if "date" in start:
-        return f"{start['date']} (all day)       "
-    begin = datetime.fromisoformat(start["dateTime"]).astimezone(UTC)
-    finish = datetime.fromisoformat(end["dateTime"]).astimezone(UTC)
-    return f"{begin:%Y-%m-%d %H:%M}-{finish:%H:%M} UTC"
+def _when(interval: Interval) -> str:
+    """Return a short human description of a block's time."""
+    if interval.all_day:
+        return f"{interval.start_date} (all day)       "
+    return f"{interval.start:%Y-%m-%d %H:%M}-{interval.end:%H:%M} UTC"
 
 
 async def run_demo(out: TextIO) -> int:

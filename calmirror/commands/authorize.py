@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 
 from google_auth_oauthlib.flow import InstalledAppFlow
 
+from calmirror.config.models import DEFAULT_TOKEN_URI
+
 SCOPE = "https://www.googleapis.com/auth/calendar"
 GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
-GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, not a secret
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -34,7 +35,7 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     )
     parser.add_argument(
         "--token-uri",
-        default=os.environ.get("GOOGLE_TOKEN_URI", GOOGLE_TOKEN_URI),
+        default=os.environ.get("GOOGLE_TOKEN_URI", DEFAULT_TOKEN_URI),
         help="or GOOGLE_TOKEN_URI",
     )
     parser.add_argument(

@@ -7,6 +7,7 @@ import asyncio
 import aiohttp
 import pytest
 from googleapiclient.errors import HttpError
+from yarl import URL
 
 from calmirror.emulator import Emulator
 from tests.emulator_helpers import access_token, calendar_service
@@ -74,7 +75,11 @@ async def test_percent_encoded_calendar_id_is_decoded(emulator: Emulator) -> Non
     svc = calendar_service(emulator, ALICE)
     entry = await asyncio.to_thread(svc.calendarList().get(calendarId=ALICE).execute)
     assert entry["id"] == ALICE
-    assert "%40" in emulator.requests.http[-1].path or "@" in emulator.requests.http[-1].path
+    headers = {"Authorization": f"Bearer {await access_token(emulator, ALICE)}"}
+    url = URL(emulator.api_root + "calendar/v3/users/me/calendarList/alice%40example.com", encoded=True)
+    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as resp:
+        assert resp.status == 200
+        assert (await resp.json())["id"] == ALICE
 
 
 async def test_long_get_becomes_post_with_method_override(emulator: Emulator) -> None:

@@ -158,7 +158,8 @@ def test_reminder_rules(api: Api) -> None:
         == "cannotUseDefaultRemindersAndSpecifyOverride"
     )
     six = {"useDefault": False, "overrides": [{"method": "popup", "minutes": i} for i in range(6)]}
-    assert api.call("events.insert", body=body(reminders=six))[0] == 400
+    status, error = api.call("events.insert", body=body(reminders=six))
+    assert (status, reason(error)) == (400, "eventRemindersCountExceedsLimit")
     big = {"useDefault": False, "overrides": [{"method": "email", "minutes": 99999}]}
     event = api.ok("events.insert", body=body(reminders=big))
     assert event["reminders"]["overrides"] == [{"method": "email", "minutes": 40320}]

@@ -14,50 +14,21 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from bench.common import rfc3339
 from calmirror.config import Flow, Settings
+from calmirror.engine.events import parse_event
+from calmirror.engine.model import Interval
+from calmirror.engine.planner import Cover, wanted_interval
 from calmirror.errors import GoneError, GoogleError, NotFoundError
 from calmirror.google.client import CalendarClient
 
 
-@dataclass(frozen=True, order=True)
-class Span:
-    """A busy block's time: UTC instants, or UTC midnights of a date range when all-day."""
-
-    start: datetime
-    end: datetime
-    all_day: bool = False
-
-    def render(self) -> tuple[dict[str, str], dict[str, str]]:
-        """Return the Google `start` and `end` of a block with this span."""
-        if self.all_day:
-            return {"date": self.start.date().isoformat()}, {"date": self.end.date().isoformat()}
-        return {"dateTime": _rfc3339(self.start)}, {"dateTime": _rfc3339(self.end)}
-
-
-def _rfc3339(moment: datetime) -> str:
-    """Render a UTC instant as Google accepts it."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _instant(when: Mapping[str, Any]) -> tuple[datetime, bool] | None:
-    """Parse a Google EventDateTime into (UTC instant, all-day), or None when absent."""
-    if when.get("dateTime"):
-        return datetime.fromisoformat(when["dateTime"]).astimezone(UTC), False
-    if when.get("date"):
-        return datetime.combine(date.fromisoformat(when["date"]), time(0), tzinfo=UTC), True
-    return None
-
-
-def event_span(event: Mapping[str, Any]) -> Span | None:
+def event_interval(event: Mapping[str, Any]) -> Interval | None:
     """Return the event's own time, or None when it carries none (a bare tombstone)."""
-    start, end = _instant(event.get("start") or {}), _instant(event.get("end") or {})
-    if start is None or end is None:
-        return None
-    return Span(start[0], end[0], start[1])
+    return parse_event(event).interval
 
 
 def qualifies(flow: Flow, event: Mapping[str, Any]) -> bool:
@@ -70,26 +41,24 @@ def qualifies(flow: Flow, event: Mapping[str, Any]) -> bool:
     )
 
 
-def block_span(flow: Flow, event: Mapping[str, Any]) -> Span | None:
+def block_interval(flow: Flow, event: Mapping[str, Any]) -> Interval | None:
     """Return the busy block a qualifying event wants: its time plus the flow's offsets."""
-    own = event_span(event)
+    own = event_interval(event)
     if own is None or not qualifies(flow, event):
         return None
-    if own.all_day:
-        return own
-    return Span(
-        own.start - timedelta(minutes=flow.start_offset), own.end + timedelta(minutes=flow.end_offset)
-    )
+    return wanted_interval(own, flow)
 
 
-def covered(span: Span, blocks: Sequence[Span]) -> bool:
-    """Tell whether timed blocks together cover the whole span (all-day blocks never count)."""
-    reached = span.start
-    for block in sorted(b for b in blocks if not b.all_day):
-        if block.start > reached:
-            break
-        reached = max(reached, block.end)
-    return reached >= span.end
+def covered(interval: Interval, blocks: Sequence[Interval]) -> bool:
+    """Tell whether timed blocks together cover the whole interval (all-day blocks never count)."""
+    return Cover(b for b in blocks if not b.all_day).covers(interval)
+
+
+def render(interval: Interval) -> tuple[dict[str, str], dict[str, str]]:
+    """Return the Google `start` and `end` of a block over this interval."""
+    if interval.all_day:
+        return {"date": interval.start_date.isoformat()}, {"date": interval.end_date.isoformat()}
+    return {"dateTime": rfc3339(interval.start)}, {"dateTime": rfc3339(interval.end)}
 
 
 class SeedLiteralSync:
@@ -99,7 +68,7 @@ class SeedLiteralSync:
         self._settings = settings
         self._clients = clients
         # (flow id, source event id) -> the block last ensured for it (None once nothing is wanted).
-        self._wanted: dict[tuple[int, str], Span | None] = {}
+        self._wanted: dict[tuple[int, str], Interval | None] = {}
 
     async def sync_range(
         self,
@@ -143,12 +112,12 @@ class SeedLiteralSync:
     async def process_event(self, flow: Flow, event: Mapping[str, Any]) -> str:
         """Delete the block the event no longer wants (cancelled, moved, free), then ensure its block."""
         key = (flow.id, event["id"])
-        wanted = block_span(flow, event)
+        wanted = block_interval(flow, event)
         if key in self._wanted:
             previous = self._wanted[key]
         elif event.get("status") == "cancelled":
             # First sight of a cancellation: the seed computes the block its times would have wanted.
-            previous = block_span(flow, {**event, "status": "confirmed"})
+            previous = block_interval(flow, {**event, "status": "confirmed"})
         else:
             previous = None
         action = "skipped"
@@ -162,14 +131,14 @@ class SeedLiteralSync:
         self._wanted[key] = wanted
         return action
 
-    async def _search(self, flow: Flow, span: Span) -> list[tuple[str, Span]]:
+    async def _search(self, flow: Flow, span: Interval) -> list[tuple[str, Interval]]:
         """List the target around the span and return its busy blocks (by title) with their times."""
         target = self._clients[flow.target.account_id]
         time_max = max(span.end, span.start + timedelta(seconds=1))  # Google rejects empty ranges
         listing = await target.list_events(flow.target.calendar_id, time_min=span.start, time_max=time_max)
         found = []
         for event in listing.events:
-            own = event_span(event)
+            own = event_interval(event)
             if (
                 own is not None
                 and event.get("status") != "cancelled"
@@ -178,12 +147,12 @@ class SeedLiteralSync:
                 found.append((str(event["id"]), own))
         return found
 
-    async def _create(self, flow: Flow, span: Span) -> str:
+    async def _create(self, flow: Flow, span: Interval) -> str:
         """Insert a block unless one matches the span exactly or blocks already cover it."""
         blocks = [own for _, own in await self._search(flow, span)]
         if span in blocks or (not span.all_day and covered(span, blocks)):
             return "existed"
-        start, end = span.render()
+        start, end = render(span)
         body = {
             "summary": flow.block_title,
             "start": start,
@@ -195,7 +164,7 @@ class SeedLiteralSync:
         await self._clients[flow.target.account_id].insert_event(flow.target.calendar_id, body)
         return "created"
 
-    async def _delete_exact(self, flow: Flow, span: Span) -> int:
+    async def _delete_exact(self, flow: Flow, span: Interval) -> int:
         """Delete every block whose time matches the span exactly; return how many went."""
         target = self._clients[flow.target.account_id]
         deleted = 0

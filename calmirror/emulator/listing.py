@@ -181,9 +181,9 @@ def _sort_key(q: Query, cal: Calendar) -> Callable[[Event], Any]:
     return lambda e: e["id"]
 
 
-def _out(event: Event, q: Query, tz_name: str) -> Event:
+def _out(event: Event, show_deleted: bool, tz_name: str) -> Event:
     """Render an item; cancelled ones are minimal unless showDeleted asks for details (DISC status)."""
-    if event["status"] == "cancelled" and ("recurringEventId" in event or not q.show_deleted):
+    if event["status"] == "cancelled" and ("recurringEventId" in event or not show_deleted):
         return minimal(event, tz_name)
     return render(event, tz_name)
 
@@ -246,7 +246,7 @@ def list_events(store: Store, req: ApiRequest) -> ApiResponse:
     if last and not any(name in req.query for name in NO_SYNC_TOKEN):
         window = state.window if state else (req.query.get("timeMin"), req.query.get("timeMax"))
         body["nextSyncToken"] = make_sync_token(store, cal.id, sync_fp, SyncState(snapshot, window))
-    body["items"] = [_out(e, q, tz_name) for e in items]
+    body["items"] = [_out(e, q.show_deleted, tz_name) for e in items]
     return ApiResponse(200, body)
 
 
@@ -278,6 +278,6 @@ def list_instances(store: Store, req: ApiRequest) -> ApiResponse:
         return sorted(items, key=lambda e: (instant(moment_of(e["start"]), cal.time_zone), e["id"]))
 
     items, _, _, body = _page(store, req, cal, build)
-    q_show = Query(True, show_deleted, None, None, None, None, None, None, (), (), ())
-    body["items"] = [_out(e, q_show, response_zone(req, cal)) for e in items]
+    tz_name = response_zone(req, cal)
+    body["items"] = [_out(e, show_deleted, tz_name) for e in items]
     return ApiResponse(200, body)

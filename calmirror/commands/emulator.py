@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import signal
+from dataclasses import asdict
 from typing import Any
 
 from calmirror.emulator import start_emulator
@@ -56,14 +57,7 @@ async def _serve(args: argparse.Namespace) -> int:
         line = {
             "api_root": emulator.api_root,
             "token_uri": emulator.token_uri,
-            "accounts": {
-                email: {
-                    "client_id": creds.client_id,
-                    "client_secret": creds.client_secret,
-                    "refresh_token": creds.refresh_token,
-                }
-                for email, creds in emulator.accounts.items()
-            },
+            "accounts": {email: asdict(creds) for email, creds in emulator.accounts.items()},
         }
         print(json.dumps(line), flush=True)
         await stop.wait()

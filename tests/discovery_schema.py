@@ -54,15 +54,20 @@ def _object(value: Any, schema: dict[str, Any], schemas: dict[str, Any], path: s
     return errors
 
 
-def response_schemas(doc: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
-    """Map every method id of the document to its response schema (None: no body)."""
-    found: dict[str, dict[str, Any] | None] = {}
+def discovery_methods(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Map every method id of the document (nested resources included) to its method description."""
+    found: dict[str, dict[str, Any]] = {}
 
     def walk(resources: dict[str, Any]) -> None:
         for resource in resources.values():
             for method in resource.get("methods", {}).values():
-                found[method["id"]] = method.get("response")
+                found[method["id"]] = method
             walk(resource.get("resources", {}))
 
     walk(doc["resources"])
     return found
+
+
+def response_schemas(doc: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
+    """Map every method id of the document to its response schema (None: no body)."""
+    return {method_id: method.get("response") for method_id, method in discovery_methods(doc).items()}

@@ -7,22 +7,13 @@ from typing import Any
 from calmirror.emulator import Emulator
 from calmirror.emulator.app import BATCH_PATH
 from calmirror.emulator.routing import QUERY_PARAMS, STANDARD_PARAMS
-from tests.discovery_schema import response_schemas, validate
+from tests.discovery_schema import discovery_methods, response_schemas, validate
 from tests.emulator_helpers import discovery_document
 
 
 def _methods() -> dict[str, dict[str, Any]]:
     """Every method of the discovery document by id."""
-    found: dict[str, dict[str, Any]] = {}
-
-    def walk(resources: dict[str, Any]) -> None:
-        for resource in resources.values():
-            for method in resource.get("methods", {}).values():
-                found[method["id"]] = method
-            walk(resource.get("resources", {}))
-
-    walk(discovery_document()["resources"])
-    return found
+    return discovery_methods(discovery_document())
 
 
 def _query_params(method: dict[str, Any]) -> set[str]:

@@ -20,11 +20,6 @@ if TYPE_CHECKING:
 Event = dict[str, Any]
 
 
-def restore_body(spec: BlockSpec) -> Event:
-    """Return the body that turns a tombstone (or a drifted block of ours) back into this block."""
-    return {**block_body(spec), "status": "confirmed"}
-
-
 @dataclass(frozen=True)
 class ExecutionReport:
     """What carrying out one plan did: block ids per outcome, the events written, adjusted results."""
@@ -93,7 +88,7 @@ async def apply_plan(
     tally = _Tally()
     deletes = [block.id for block in plan.deletes]
     first: list[tuple[BlockSpec, Write]] = [(s, Insert(calendar_id, block_body(s))) for s in plan.creates]
-    first += [(s, Update(calendar_id, s.id, restore_body(s))) for s in plan.restores]
+    first += [(s, Update(calendar_id, s.id, block_body(s))) for s in plan.restores]
     if not set(deletes).isdisjoint(spec.id for spec, _ in first):
         # A restore reuses the id of a block this plan deletes, and Google runs batch parts in any
         # order: the deletes go out first, on their own.
@@ -160,14 +155,14 @@ async def _resolve_conflicts(
             raise event
         elif event.get("status") == "cancelled":
             # Google keeps a deleted event's id: reviving the tombstone is the only way to reuse it.
-            restores.append((spec, Update(calendar_id, spec.id, restore_body(spec))))
+            restores.append((spec, Update(calendar_id, spec.id, block_body(spec))))
         elif not is_marked(event):
             tally.failed[spec.id] = "an event calmirror does not own already has this block's id"
         elif _same_times(event, spec):
             tally.existed.append(spec.id)
             tally.written.append(event)
         else:
-            restores.append((spec, Update(calendar_id, spec.id, restore_body(spec))))  # ours, edited
+            restores.append((spec, Update(calendar_id, spec.id, block_body(spec))))  # ours, edited
     return restores
 
 

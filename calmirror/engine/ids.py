@@ -58,7 +58,11 @@ def _when(interval: Interval, instant: datetime) -> dict[str, str]:
 
 
 def block_body(spec: BlockSpec) -> dict[str, Any]:
-    """Return the full Google event body of a block: silent, private, opaque and marked."""
+    """Return the full Google event body of a block: silent, private, opaque and marked.
+
+    The same body creates a block and, sent as an update, revives its tombstone (`status: confirmed`)
+    or puts back a block someone edited.
+    """
     return {
         "id": spec.id,
         "summary": spec.title,

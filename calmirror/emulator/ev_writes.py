@@ -73,6 +73,12 @@ def insert_event(store: Store, req: ApiRequest) -> ApiResponse:
     return ApiResponse(200, render(stored, response_zone(req, cal)))
 
 
+def _invitee_copy(store: Store, cal: Calendar, event: Event) -> bool:
+    """Whether this calendar holds an invitee's copy of another emulator calendar's event."""
+    organizer = event.get("organizer", {}).get("email", cal.id)
+    return organizer != cal.id and store.find_calendar(organizer) is not None
+
+
 def _sequence(before: Event, after: Event) -> int:
     """Increase `sequence` when the time or recurrence changes, as Google does (RFC 5545 SEQUENCE)."""
     changed = any(before.get(k) != after.get(k) for k in ("start", "end", "recurrence"))
@@ -83,9 +89,9 @@ def _replace(
     store: Store, req: ApiRequest, cal: Calendar, before: Event, body: dict[str, Any]
 ) -> ApiResponse:
     """Store `body` as the full new state of `before` (update, and patch after merging)."""
-    organizer = before.get("organizer", {}).get("email", cal.id)
-    if organizer != cal.id and store.find_calendar(organizer) is not None:
+    if _invitee_copy(store, cal, before):
         return _attendee_write(store, req, cal, before, body)
+    organizer = before.get("organizer", {}).get("email", cal.id)
     event = normalize(body, organizer=organizer, previous_type=before.get("eventType", "default"))
     if before["status"] == "cancelled" and "status" not in body:
         event["status"] = "cancelled"  # only an explicit status revives a tombstone (research section 2)
@@ -154,9 +160,8 @@ def delete_event(store: Store, req: ApiRequest) -> ApiResponse:
         raise deleted()
     event = copy.deepcopy(before)
     event["status"] = "cancelled"
-    organizer = before.get("organizer", {}).get("email", cal.id)
     stored = store.commit(cal.id, event)
-    if organizer != cal.id and store.find_calendar(organizer) is not None:
+    if _invitee_copy(store, cal, before):
         reflect_response(store, cal.id, stored["id"], "declined")  # an invitee removing it declines
     else:
         propagate(store, stored, before)

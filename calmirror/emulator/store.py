@@ -135,7 +135,10 @@ class Store:
         """Return each event's latest version committed at or before `at_seq` (page-token snapshots)."""
         found = []
         for versions in self._events[calendar_id].history.values():
-            i = bisect.bisect_right([v.seq for v in versions], at_seq)
+            if versions[-1].seq <= at_seq:  # the usual case: nothing changed since the snapshot
+                found.append(versions[-1])
+                continue
+            i = bisect.bisect_right(versions, at_seq, key=lambda v: v.seq)
             if i:
                 found.append(versions[i - 1])
         return found

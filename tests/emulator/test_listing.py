@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.emulator.test_store_support import Api, reason
+from tests.emulator.test_store_support import ALICE, Api, reason
 
 
 @pytest.fixture
@@ -177,3 +177,15 @@ def test_calendar_list_get_resolves_primary_and_hides_other_accounts(api: Api) -
     assert api.ok("calendarList.get", calendarId=extra)["summary"] == "Work"
     assert api.call("calendarList.get", account="bob@example.com", calendarId=extra)[0] == 404
     assert api.call("calendarList.get", calendarId="ghost@example.com")[0] == 404
+
+
+def test_store_snapshot_sees_each_event_as_of_a_change_number(api: Api) -> None:
+    """Page tokens rely on Store.snapshot: later writes are invisible to an older snapshot (SYNC paging)."""
+    api.insert("2026-10-20T10:00:00Z", "2026-10-20T11:00:00Z", id="snap0000", summary="before")
+    at = api.store.seq
+    api.ok("events.patch", eventId="snap0000", body={"summary": "after"})
+    api.insert("2026-10-21T10:00:00Z", "2026-10-21T11:00:00Z", id="snap1111")
+    assert [v.event["summary"] for v in api.store.snapshot(ALICE, at)] == ["before"]
+    assert api.store.snapshot(ALICE, 0) == []
+    latest = {v.event["id"]: v.event["summary"] for v in api.store.snapshot(ALICE, api.store.seq)}
+    assert latest == {"snap0000": "after", "snap1111": "meeting"}

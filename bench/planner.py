@@ -8,11 +8,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.common import row
 from calmirror.config import CalendarRef, Flow
 from calmirror.engine.events import parse_event
 from calmirror.engine.ids import block_id
 from calmirror.engine.model import Interval, Plan, SourceEvent, TargetBlock, Window
-from calmirror.engine.planner import plan_target
+from calmirror.engine.planner import plan_target, wanted_interval
 
 BENCH = "planner"
 EVENTS = 10_000
@@ -61,10 +62,7 @@ def _inputs() -> tuple[list[dict[str, Any]], dict[int, list[SourceEvent]], list[
         if index % 2 == 0:  # half sit at an interval some event wants (or wanted)
             flow, event = FLOWS[index % 4 // 2], events[index]
             assert event.interval is not None
-            interval = Interval(
-                event.interval.start - timedelta(minutes=flow.start_offset),
-                event.interval.end + timedelta(minutes=flow.end_offset),
-            )
+            interval = wanted_interval(event.interval, flow)
         else:  # the rest are stale
             start = START + timedelta(minutes=15 * rng.randrange(4 * 24 * 58))
             interval = Interval(start, start + timedelta(hours=1))
@@ -95,27 +93,11 @@ def run() -> list[dict[str, Any]]:
     seconds = _best_of(3, lambda: _plan(sources, blocks))
     parse_seconds = _best_of(3, lambda: [parse_event(resource) for resource in resources])
     case = f"{EVENTS} events vs {BLOCKS} blocks"
+    parsed = f"{EVENTS} events"
     return [
-        _row(case, "plan time (best of 3)", seconds, "s"),
-        _row(case, "planning rate", EVENTS / seconds, "events/s"),
-        _row(case, "writes planned", plan.writes, "writes"),
-        _row(f"{EVENTS} events", "parse time (best of 3)", parse_seconds, "s"),
-        _row(f"{EVENTS} events", "parsing rate", EVENTS / parse_seconds, "events/s"),
+        row(BENCH, case, "plan time (best of 3)", seconds, "s", system="calmirror"),
+        row(BENCH, case, "planning rate", EVENTS / seconds, "events/s", system="calmirror"),
+        row(BENCH, case, "writes planned", plan.writes, "writes", system="calmirror"),
+        row(BENCH, parsed, "parse time (best of 3)", parse_seconds, "s", system="calmirror"),
+        row(BENCH, parsed, "parsing rate", EVENTS / parse_seconds, "events/s", system="calmirror"),
     ]
-
-
-def _row(case: str, metric: str, value: float, unit: str) -> dict[str, Any]:
-    """Return one result row."""
-    return {
-        "bench": BENCH,
-        "case": case,
-        "metric": metric,
-        "value": value,
-        "unit": unit,
-        "system": "calmirror",
-    }
-
-
-if __name__ == "__main__":
-    for result in run():
-        print(result)

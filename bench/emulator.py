@@ -21,9 +21,12 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import google_auth_httplib2
+import httplib2
 
 from bench import common
 from calmirror.emulator import AccountCredentials, start_emulator
+from calmirror.google.credentials import credentials_for
 
 BENCH = "emulator"
 SINGLES = 4800  # one-off meetings, one every 15 minutes
@@ -117,19 +120,11 @@ def calendar_bodies(first: datetime) -> list[dict[str, Any]]:
     return bodies
 
 
-async def access_token(session: aiohttp.ClientSession, child: ChildEmulator) -> str:
-    """Obtain an access token for alice the way google-auth does (refresh_token grant)."""
-    creds = child.accounts[common.ALICE]
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": creds.refresh_token,
-        "client_id": creds.client_id,
-        "client_secret": creds.client_secret,
-    }
-    async with session.post(child.token_uri, data=form) as answer:
-        answer.raise_for_status()
-        token: str = (await answer.json())["access_token"]
-        return token
+def access_token(child: ChildEmulator) -> str:
+    """Obtain an access token for alice through calmirror's own google-auth credentials."""
+    creds = credentials_for(common.account(child, 1, common.ALICE), child.token_uri)
+    creds.refresh(google_auth_httplib2.Request(httplib2.Http()))
+    return str(creds.token)
 
 
 async def measure(
@@ -196,7 +191,7 @@ async def scenario(child: ChildEmulator, quick: bool) -> list[dict[str, Any]]:
     await alice.aclose()
 
     async with aiohttp.ClientSession() as session:
-        headers = {"Authorization": f"Bearer {await access_token(session, child)}"}
+        headers = {"Authorization": f"Bearer {access_token(child)}"}
         events_url = f"{child.api_root}calendar/v3/calendars/{quote(common.ALICE)}/events"
 
         async def raw(url: str, params: dict[str, str] | None = None) -> None:

@@ -150,10 +150,9 @@ class Schedule:
         return self.first + i * self.spacing
 
 
-def schedule(now: datetime | None = None) -> Schedule:
-    """Return the bench schedule: hourly 30-minute meetings starting at the next whole hour."""
-    now = now or datetime.now(UTC)
-    first = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
+def schedule() -> Schedule:
+    """Return the bench schedule: hourly 30-minute meetings starting two whole hours from now."""
+    first = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
     return Schedule(first, timedelta(hours=1), 30)
 
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bench import common
@@ -116,17 +116,16 @@ async def prepared(system: str, meetings: int, latency_ms: int) -> AsyncIterator
         settings = common.settings(
             emulator, [alice, bob], [common.flow(alice, bob)], days_forward=DAYS_FORWARD
         )
-        now = datetime.now(UTC)
-        minute = now.replace(second=0, microsecond=0)  # the daily window, as the engine computes it
-        window = Window(minute - timedelta(days=2), minute + timedelta(days=DAYS_FORWARD))
-        plan = common.schedule(now)
+        engine = SyncEngine(settings, clients)
+        window = engine.default_window()  # the daily reconcile's window, which both systems cover
+        plan = common.schedule()
         bodies = [
             common.meeting(common.meeting_id(i), plan.start(i), plan.minutes, common.ALICE)
             for i in range(meetings)
         ]
         await common.seed(clients[SOURCE], common.ALICE, bodies)
         if system == "calmirror":
-            driver = calmirror_driver(SyncEngine(settings, clients))
+            driver = calmirror_driver(engine)
         else:
             driver = baseline_driver(SeedLiteralSync(settings, clients), window)
         try:

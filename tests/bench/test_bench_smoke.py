@@ -19,4 +19,9 @@ async def test_sync_costs_rows_have_the_contract_shape_and_known_counts() -> Non
     assert value["baseline", "full reconcile, 3 meetings, empty target", "http_requests"] == 1 + 1 + 3 + 3
     assert value["baseline", "full reconcile, 3 meetings, empty target", "token_requests"] == 1
     assert value["calmirror", "full reconcile again, no changes", "writes"] == 0
+    # calmirror's targets (docs/benchmarks.md): one request per calendar on an idle poll, and one
+    # read plus the one write a new meeting needs.
+    assert value["calmirror", "idle poll", "requests_per_calendar"] == 1
+    assert value["calmirror", "new meeting (webhook)", "reads"] == 1
+    assert value["calmirror", "new meeting (webhook)", "writes"] == 1
     assert "idle poll" in table(rows)

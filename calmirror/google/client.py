@@ -16,14 +16,14 @@ import httplib2
 
 from calmirror.config import Account
 from calmirror.errors import AuthNeededError, GoneError, GoogleError, SyncTokenExpiredError
-from calmirror.google.batch import BATCH_LIMIT, PartResult, run_batch
+from calmirror.google.batch import BATCH_LIMIT, PartResult, request_for, run_batch
 from calmirror.google.credentials import credentials_for
 from calmirror.google.discovery import build_service, calendar_document
 from calmirror.google.errors import translate
 from calmirror.google.quota import QuotaLimiter, units_for
 from calmirror.google.resources import Channel, Listing, busy_from, channel_from, rfc3339
 from calmirror.google.retry import RetryPolicy
-from calmirror.google.writes import Write, WriteOutcome, method_id
+from calmirror.google.writes import Delete, Insert, Update, Write, WriteOutcome, method_id
 
 __all__ = ["CalendarClient", "Channel", "Listing"]
 
@@ -123,26 +123,15 @@ class CalendarClient:
 
     async def insert_event(self, calendar_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create an event with the client-chosen id in body["id"]; DuplicateError when it exists."""
-        return await self._call(
-            "calendar.events.insert",
-            lambda s: s.events().insert(calendarId=calendar_id, body=body, sendUpdates="none"),
-        )
+        return await self._write(Insert(calendar_id, body))
 
     async def update_event(self, calendar_id: str, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Replace an event with body."""
-        return await self._call(
-            "calendar.events.update",
-            lambda s: s.events().update(
-                calendarId=calendar_id, eventId=event_id, body=body, sendUpdates="none"
-            ),
-        )
+        return await self._write(Update(calendar_id, event_id, body))
 
     async def delete_event(self, calendar_id: str, event_id: str) -> None:
         """Delete an event; GoneError when it was already deleted."""
-        await self._call(
-            "calendar.events.delete",
-            lambda s: s.events().delete(calendarId=calendar_id, eventId=event_id, sendUpdates="none"),
-        )
+        await self._write(Delete(calendar_id, event_id))
 
     async def watch_events(
         self, calendar_id: str, *, channel_id: str, address: str, token: str, ttl_seconds: int
@@ -218,6 +207,10 @@ class CalendarClient:
             (event, self._translate(exc, method_id(write)) if exc is not None else None)
             for write, (event, exc) in zip(writes, raw, strict=True)
         ]
+
+    async def _write(self, write: Write) -> dict[str, Any]:
+        """Send one write on its own, built exactly as a batch part is (sendUpdates=none)."""
+        return await self._call(method_id(write), partial(request_for, write=write))
 
     async def _list_pages(self, method: str, page: Callable[[str | None, Any], Any]) -> Listing:
         """Follow nextPageToken, each page its own retried call; return items and the final sync token."""

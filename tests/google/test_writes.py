@@ -11,6 +11,8 @@ from calmirror.google.writes import Delete, Insert, Update, Write
 from tests.google.helpers import ALICE, block, event_ids
 
 INSERT = "calendar.events.insert"
+UPDATE = "calendar.events.update"
+DELETE = "calendar.events.delete"
 
 
 def batch_requests(emulator: Emulator) -> int:
@@ -19,7 +21,7 @@ def batch_requests(emulator: Emulator) -> int:
 
 
 async def test_insert_update_delete(emulator: Emulator, alice: CalendarClient) -> None:
-    """An event inserted with its own id can be updated and deleted, leaving a cancelled tombstone."""
+    """An event inserted with its own id is updated and deleted (notifying nobody), leaving a tombstone."""
     created = await alice.insert_event(ALICE, block("life0001"))
     updated = await alice.update_event(ALICE, "life0001", block("life0001") | {"summary": "Busy (moved)"})
     await alice.delete_event(ALICE, "life0001")
@@ -27,6 +29,8 @@ async def test_insert_update_delete(emulator: Emulator, alice: CalendarClient) -
     assert created["id"] == "life0001"
     assert updated["summary"] == "Busy (moved)"
     assert (await alice.get_event(ALICE, "life0001"))["status"] == "cancelled"
+    writes = [c for c in emulator.requests.calls if c.method_id in (INSERT, UPDATE, DELETE)]
+    assert [c.param("sendUpdates") for c in writes] == ["none"] * 3
 
 
 async def test_insert_of_existing_id_is_duplicate(emulator: Emulator, alice: CalendarClient) -> None:
@@ -92,7 +96,7 @@ async def test_persistent_part_failure_is_reported_after_three_attempts(
     emulator: Emulator, alice: CalendarClient
 ) -> None:
     """A part that keeps failing is sent three times and reported with its error; its batch-mates succeed."""
-    emulator.faults.add({"kind": "status", "methods": ["calendar.events.delete"], "status": 500})
+    emulator.faults.add({"kind": "status", "methods": [DELETE], "status": 500})
     await alice.insert_event(ALICE, block("kept0001"))
     writes: list[Write] = [Insert(ALICE, block("good0001")), Delete(ALICE, "kept0001")]
 

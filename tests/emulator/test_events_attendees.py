@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.test_store_support import ALICE, BOB, CAROL, Api
+from tests.emulator.store_api import ALICE, BOB, CAROL, Api
 
 INVITE = [{"email": ALICE}, {"email": BOB}, {"email": "room@resource.calendar.google.com", "resource": True}]
 

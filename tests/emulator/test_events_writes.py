@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.test_store_support import ALICE, Api, reason
+from tests.emulator.store_api import ALICE, Api, reason
 
 START, END = "2026-10-20T10:00:00+02:00", "2026-10-20T11:00:00+02:00"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.emulator.test_store_support import BOB, Api, reason
+from tests.emulator.store_api import BOB, Api, reason
 
 RANGE = {"timeMin": "2026-10-20T00:00:00Z", "timeMax": "2026-10-21T00:00:00Z"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.emulator.test_store_support import ALICE, Api, reason
+from tests.emulator.store_api import ALICE, Api, reason
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.test_store_support import Api
+from tests.emulator.store_api import Api
 
 BERLIN = "Europe/Berlin"
 WINDOW = {"timeMin": "2026-10-20T00:00:00Z", "timeMax": "2026-11-01T00:00:00Z"}

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.emulator.test_store_support import ALICE, BOB, Api, reason
+from tests.emulator.store_api import ALICE, BOB, Api, reason
 
 WINDOW = {"timeMin": "2026-10-01T00:00:00Z", "timeMax": "2026-11-01T00:00:00Z"}
 FULL_SYNC_BODY = {

@@ -63,9 +63,6 @@ class RetryPolicy:
         return self.wait_seconds(state.attempt_number, error)
 
 
-NO_WAIT = RetryPolicy(wait=False)
-
-
 def _log_retry(state: RetryCallState) -> None:
     """Log one line per retry; the message of a translated error carries no secret."""
     error = state.outcome.exception() if state.outcome is not None else None

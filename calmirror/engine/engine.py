@@ -58,8 +58,7 @@ class SyncEngine:
         self.reconciles: Counter[CalendarRef] = Counter()  # runs per target, for tests and metrics
         self._caches: dict[CalendarRef, CalendarCache] = {}
         self._targets: dict[CalendarRef, _TargetState] = {}
-        self._changes: Counter[CalendarRef] = Counter()  # triggers seen per calendar
-        self._fetched: Counter[CalendarRef] = Counter()  # triggers a completed read has covered
+        self._stale: set[CalendarRef] = set()  # calendars with a trigger since their last read began
         self._stats = EngineStats(accounts=len(settings.accounts), flows=len(settings.flows))
         self._sync_type: dict[CalendarRef, str] = {}
 
@@ -108,7 +107,7 @@ class SyncEngine:
         if not targets:
             return self._summarise((), dry_run=False)
         # No await before every request is registered: a burst of triggers coalesces into one more run.
-        self._changes[ref] += 1
+        self._stale.add(ref)
         for target in targets:
             self._sync_type[target] = trigger
         outcomes = await asyncio.gather(*(self._target(target).incremental() for target in targets))
@@ -192,17 +191,16 @@ class SyncEngine:
         """List one calendar's window from scratch (covering every trigger seen so far)."""
         cache = self._cache(ref)
         async with cache.lock:
-            self._fetched[ref] = self._changes[ref]
+            self._stale.discard(ref)
             await cache.relist(window)
 
     async def _catch_up(self, ref: CalendarRef, window: Window) -> None:
         """Read a calendar only if a trigger arrived since its last read, or its cache cannot serve."""
         cache = self._cache(ref)
         async with cache.lock:
-            seen = self._changes[ref]
-            if cache.ready(window) and self._fetched[ref] >= seen:
+            if cache.ready(window) and ref not in self._stale:
                 return
-            self._fetched[ref] = seen  # set before reading: a trigger arriving meanwhile needs another
+            self._stale.discard(ref)  # before reading: a trigger arriving meanwhile needs another read
             await cache.refresh(window)
 
     # --- one reconcile ---------------------------------------------------------------------------

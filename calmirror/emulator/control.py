@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from calmirror.emulator.errors import ApiError
-from calmirror.emulator.faults import FaultRuleError
+from calmirror.emulator.faults import FaultRule, FaultRuleError
 
 if TYPE_CHECKING:
     from calmirror.emulator.app import Emulator
@@ -43,11 +43,14 @@ class Control:
         rules = data.get("rules")
         if not isinstance(rules, list):
             raise web.HTTPBadRequest(text='expected {"rules": [...]}')
+        if not all(isinstance(rule, dict) for rule in rules):
+            raise web.HTTPBadRequest(text="every rule must be a JSON object")
         try:
-            for rule in rules:
-                self.emulator.faults.add(rule)
+            parsed = [FaultRule.parse(rule) for rule in rules]  # all or nothing
         except (FaultRuleError, TypeError, ValueError) as error:
             raise web.HTTPBadRequest(text=str(error)) from error
+        for rule in parsed:
+            self.emulator.faults.add(rule)
         return web.json_response({"rules": self.emulator.faults.to_json()})
 
     async def clear_faults(self, request: web.Request) -> web.Response:

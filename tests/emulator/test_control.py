@@ -39,10 +39,10 @@ async def test_faults_over_http(emulator: Emulator) -> None:
 
 async def test_bad_fault_rule_is_400(emulator: Emulator) -> None:
     """A rule of an unknown kind, or with an unknown key, is refused and not added (docs/emulator.md)."""
-    for rule in ({"kind": "explode"}, {"kind": "status", "statuss": 503}):
-        status, _ = await _call(emulator, "POST", "faults", {"rules": [rule]})
+    for rule in ({"kind": "explode"}, {"kind": "status", "statuss": 503}, "drop"):
+        status, _ = await _call(emulator, "POST", "faults", {"rules": [{"kind": "drop"}, rule]})
         assert status == 400, rule
-    assert emulator.faults.rules == []
+    assert emulator.faults.rules == []  # a refused request adds none of its rules
 
 
 async def test_requests_and_reset(emulator: Emulator) -> None:

@@ -9,6 +9,9 @@ import sys
 from collections.abc import Iterable
 
 MASK = "***"
+# In text shown to a person rather than logged (configuration problems, the check-config summary), a
+# secret shorter than this is not masked: a weak key like "test" would mask ordinary words.
+MIN_MASKED_LENGTH = 6
 # Shapes of credentials that must never reach a log even when nobody registered their value.
 _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"ya29\.[0-9A-Za-z_.\-]+"), "ya29." + MASK),  # Google access tokens

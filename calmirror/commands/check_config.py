@@ -11,9 +11,8 @@ from calmirror.commands._config import report_config_error
 from calmirror.config import Settings, load_settings
 from calmirror.config.models import DEFAULT_API_ROOT, DEFAULT_TOKEN_URI
 from calmirror.errors import ConfigError
-from calmirror.logs import redact
+from calmirror.logs import MIN_MASKED_LENGTH, redact
 
-_MIN_REDACTED_LENGTH = 6
 WEBHOOK_PATH = "/api/v1/webhooks/google-calendar"  # fixed by DESIGN 3.6
 
 
@@ -83,8 +82,7 @@ def check_config(args: argparse.Namespace) -> int:
         report_config_error(error)
         return 2
     # Nothing secret is summarised; this only guards against a token pasted into, say, a flow name.
-    # Very short secrets are left out so that a weak key like "test" does not mask ordinary words.
-    secrets = [secret for secret in settings.secrets() if len(secret) >= _MIN_REDACTED_LENGTH]
+    secrets = [secret for secret in settings.secrets() if len(secret) >= MIN_MASKED_LENGTH]
     print(redact("configuration OK\n" + "\n".join(summary(settings)), secrets))
     for warning in settings.warnings:  # already redacted by load_settings
         print(f"warning: {warning}", file=sys.stderr)

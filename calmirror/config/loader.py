@@ -17,10 +17,10 @@ from calmirror.config.names import is_secret, typo_warning
 from calmirror.config.reader import Reader
 from calmirror.config.sources import collect
 from calmirror.errors import ConfigError
+from calmirror.logs import MIN_MASKED_LENGTH, redact
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _MIN_WEBHOOK_KEY_LENGTH = 16
-_MIN_REDACTED_LENGTH = 6  # shorter "secrets" would mask ordinary words in messages
 
 
 class _From(enum.Enum):
@@ -80,13 +80,6 @@ def _globals(reader: Reader) -> dict[str, Any]:
     }
 
 
-def _redact(messages: list[str], secrets: list[str]) -> list[str]:
-    """Mask any secret value that slipped into a message, e.g. a token pasted into the wrong variable."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        messages = [message.replace(secret, "***") for message in messages]
-    return messages
-
-
 def load_settings(
     environ: Mapping[str, str] | None = None,
     *,
@@ -106,10 +99,9 @@ def load_settings(
     flows = build_flows(reader, flow_numbers, accounts, account_numbers)
     fields = _globals(reader)
     typos = [warning for name in sorted(raw.values) if (warning := typo_warning(name))]
-    secrets = [
-        value for name, value in raw.values.items() if is_secret(name) and len(value) >= _MIN_REDACTED_LENGTH
-    ]
-    warnings = _redact(raw.warnings + typos + reader.warnings, secrets)
+    # Mask any secret value that slipped into a message, e.g. a token pasted into the wrong variable.
+    secrets = [v for name, v in raw.values.items() if is_secret(name) and len(v) >= MIN_MASKED_LENGTH]
+    warnings = tuple(redact(warning, secrets) for warning in raw.warnings + typos + reader.warnings)
     if reader.problems:
-        raise ConfigError(_redact(reader.problems, secrets), tuple(warnings))
-    return Settings(accounts=accounts, flows=tuple(flows), warnings=tuple(warnings), **fields)
+        raise ConfigError([redact(problem, secrets) for problem in reader.problems], warnings)
+    return Settings(accounts=accounts, flows=tuple(flows), warnings=warnings, **fields)

@@ -171,6 +171,12 @@ def test_secret_pasted_into_another_variable_is_masked(good_env: dict[str, str])
     assert problems == ["SYNC_FLOW_1_START_OFFSET=***: not a whole number"]
 
 
+def test_unregistered_credential_shape_is_masked(good_env: dict[str, str]) -> None:
+    """An access token nobody configured as a secret is masked by its shape, as in log lines."""
+    good_env["SYNC_FLOW_1_START_OFFSET"] = "ya29.a0AfH6SMBx-pasted"
+    assert _problems(good_env) == ["SYNC_FLOW_1_START_OFFSET=ya29.***: not a whole number"]
+
+
 def test_config_error_text_lists_every_problem(good_env: dict[str, str]) -> None:
     """The ConfigError's own text (what a traceback would show) lists each problem and no secret."""
     good_env.pop("GOOGLE_CLIENT_SECRET")

@@ -195,7 +195,7 @@ class Emulator:
         self.requests.record_http(request.method, request.path)
         params = dict(request.query)
         try:
-            code = self.oauth.authorize(params, list(self.accounts))
+            code = self.oauth.authorize(params)
         except OAuthError as error:
             return web.Response(status=400, text=f"Error {error.status}: {error.error} - {error.description}")
         answer = {"code": code, "scope": params.get("scope", "")}

@@ -125,7 +125,7 @@ class OAuthServer:
         client = self._clients.get(client_id)
         return client[1] if client else None
 
-    def authorize(self, params: Mapping[str, str], accounts: list[str]) -> str:
+    def authorize(self, params: Mapping[str, str]) -> str:
         """Auto-approve an authorization request and return the code (installed-app loopback flow)."""
         client_id = params.get("client_id", "")
         if client_id not in self._clients:
@@ -136,9 +136,7 @@ class OAuthServer:
         if method not in ("", "S256", "plain"):
             raise OAuthError(400, "invalid_request", "Invalid code_challenge_method.")
         hint = params.get("login_hint", "")
-        email = (
-            hint if hint in accounts else (self._clients[client_id][1] if len(accounts) > 1 else accounts[0])
-        )
+        email = hint if hint in self.credentials else self._clients[client_id][1]  # else the client's account
         code = f"4/0A{secrets.token_urlsafe(32)}"
         self._codes[code] = _Code(
             email=email,

@@ -162,3 +162,20 @@ async def test_access_token_works_against_the_api(emulator: Emulator) -> None:
     assert entry["id"] == ALICE
     with pytest.raises(HttpError):
         await asyncio.to_thread(svc.calendarList().get(calendarId="bob@example.com").execute)
+
+
+async def test_authorization_without_login_hint_grants_the_clients_account(emulator: Emulator) -> None:
+    """Without a known login_hint, consent is auto-approved for the client's account (docs/emulator.md)."""
+    verifier = secrets.token_urlsafe(48)
+    query = await _authorize(emulator, pkce_challenge(verifier), login_hint="stranger@example.com")
+    account = emulator.accounts[ALICE]
+    answer = await _post_token(
+        emulator,
+        grant_type="authorization_code",
+        code=query["code"][0],
+        redirect_uri="http://localhost:8765/",
+        client_id=account.client_id,
+        client_secret=account.client_secret,
+        code_verifier=verifier,
+    )
+    assert emulator.oauth.authenticate(answer["access_token"]) == ALICE

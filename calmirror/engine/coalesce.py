@@ -23,7 +23,6 @@ class Coalescer(Generic[T]):
         self._requested = 0
         self._completed = 0
         self._last: asyncio.Future[T] | None = None
-        self.runs = 0  # how many times `work` ran, for tests and stats
 
     async def __call__(self) -> T:
         """Request a run and return the result of the first run that started after this request."""
@@ -38,8 +37,6 @@ class Coalescer(Generic[T]):
                 outcome.set_result(await self._work())
             except Exception as exc:
                 outcome.set_exception(exc)
-            finally:
-                self.runs += 1
             self._completed = covers
             self._last = outcome
             return outcome.result()

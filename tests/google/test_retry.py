@@ -43,18 +43,25 @@ def attempts(emulator: Emulator, method: str = LIST) -> int:
     return len(emulator.requests.calls_of(method))
 
 
+async def persistent_failure(
+    emulator: Emulator, client: CalendarClient, status: int, reason: str | None, error: type[GoogleError]
+) -> GoogleError:
+    """Make every calendar-list call fail with `status`/`reason`; return what the client raises."""
+    emulator.faults.add({"kind": "status", "methods": [LIST], "status": status, "reason": reason})
+    with pytest.raises(error) as caught:
+        await client.list_calendars()
+    assert (caught.value.status, type(caught.value)) == (status, error)
+    return caught.value
+
+
 @pytest.mark.parametrize(("status", "reason", "error"), TRANSIENT)
 async def test_transient_failure_is_tried_three_times(
     emulator: Emulator, alice: CalendarClient, status: int, reason: str | None, error: type[GoogleError]
 ) -> None:
     """A failure that persists is attempted three times, then raised as its translated error."""
-    emulator.faults.add({"kind": "status", "methods": [LIST], "status": status, "reason": reason})
-
-    with pytest.raises(error) as caught:
-        await alice.list_calendars()
+    await persistent_failure(emulator, alice, status, reason, error)
 
     assert attempts(emulator) == 3
-    assert caught.value.status == status
 
 
 @pytest.mark.parametrize(("status", "reason", "error"), TRANSIENT)
@@ -75,13 +82,9 @@ async def test_permanent_failure_is_tried_once(
     emulator: Emulator, alice: CalendarClient, status: int, reason: str | None, error: type[GoogleError]
 ) -> None:
     """A client error is raised after a single attempt, translated by status and reason."""
-    emulator.faults.add({"kind": "status", "methods": [LIST], "status": status, "reason": reason})
-
-    with pytest.raises(error) as caught:
-        await alice.list_calendars()
+    await persistent_failure(emulator, alice, status, reason, error)
 
     assert attempts(emulator) == 1
-    assert (caught.value.status, type(caught.value)) == (status, error)
 
 
 async def test_dropped_connection_is_retried(emulator: Emulator, alice: CalendarClient) -> None:
@@ -104,13 +107,10 @@ async def test_timeout_is_retried(emulator: Emulator, make_client: MakeClient) -
 
 async def test_error_message_carries_no_secret(emulator: Emulator, alice: CalendarClient) -> None:
     """A translated error names the method, status and reason, and no token or client secret."""
-    emulator.faults.add({"kind": "status", "methods": [LIST], "status": 400})
     creds = emulator.accounts["alice@example.com"]
 
-    with pytest.raises(InvalidRequestError) as caught:
-        await alice.list_calendars()
+    text = str(await persistent_failure(emulator, alice, 400, None, InvalidRequestError))
 
-    text = str(caught.value)
     assert text.startswith(f"{LIST}: HTTP 400 badRequest")
     assert creds.refresh_token not in text
     assert creds.client_secret not in text

@@ -1,12 +1,8 @@
-"""Helpers for the client-layer tests: config accounts for emulator accounts and small event bodies."""
+"""Helpers for the client-layer tests: the emulator's account addresses and small event bodies."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from tests.emulator_helpers import NO_WAIT, ROOMY, account_of
-
-__all__ = ["ALICE", "BOB", "NO_WAIT", "ROOMY", "account_of", "block", "event_ids"]
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"

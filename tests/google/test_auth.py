@@ -10,8 +10,9 @@ from calmirror.emulator import Emulator, start_emulator
 from calmirror.errors import AuthNeededError
 from calmirror.google.client import CalendarClient
 from calmirror.google.writes import Insert
+from tests.emulator_helpers import new_client
 from tests.google.conftest import MakeClient
-from tests.google.helpers import ALICE, BOB, NO_WAIT, account_of, block
+from tests.google.helpers import ALICE, BOB, block
 
 TOKEN = "oauth2.token"
 
@@ -19,9 +20,7 @@ TOKEN = "oauth2.token"
 async def test_short_lived_tokens_are_refreshed() -> None:
     """With one-second tokens the client refreshes once per expired token and keeps working."""
     emulator = await start_emulator(accounts=(ALICE,), token_ttl_seconds=1)
-    client = CalendarClient(
-        account_of(emulator, ALICE), api_root=emulator.api_root, token_uri=emulator.token_uri, retry=NO_WAIT
-    )
+    client = new_client(emulator, ALICE)
     try:
         for _ in range(3):
             await client.list_calendars()

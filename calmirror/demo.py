@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from calmirror.config import Account, Settings, load_settings
 from calmirror.emulator import Emulator, start_emulator
-from calmirror.engine.engine import SyncEngine
+from calmirror.engine.engine import SyncEngine, open_clients
 from calmirror.engine.events import parse_events
 from calmirror.engine.model import Interval, Window
 from calmirror.engine.report import sync_table
@@ -88,10 +88,7 @@ class Demo:
             )
             for email in ACCOUNTS
         }
-        self.clients = {
-            account.id: CalendarClient(account, api_root=emulator.api_root, token_uri=emulator.token_uri)
-            for account in settings.accounts.values()
-        }
+        self.clients = open_clients(settings)
         self.engine = SyncEngine(settings, self.clients)
         self.tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
         self.ids: dict[str, str] = {}

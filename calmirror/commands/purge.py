@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
 from typing import Any
 
-from calmirror.commands.sync import add_common_arguments, load_or_report, with_engine
+from calmirror.commands.sync import add_common_arguments, flow_names, run_with_engine
 from calmirror.engine.engine import SyncEngine
 from calmirror.engine.report import purge_lines
-from calmirror.errors import CalmirrorError
 
 
 def register(subparsers: Any) -> None:  # argparse's subparsers action has no public type
@@ -27,18 +24,10 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
 
 def purge(args: argparse.Namespace) -> int:
     """Remove the blocks; exit 0 when every one was removed, 1 otherwise, 2 on bad configuration."""
-    settings = load_or_report(args)
-    if settings is None:
-        return 2
-    flows = None if args.flow is None else [args.flow]
 
     async def work(engine: SyncEngine) -> int:
-        outcomes = await engine.purge(flows=flows, dry_run=args.dry_run)
+        outcomes = await engine.purge(flows=flow_names(args), dry_run=args.dry_run)
         print(purge_lines(outcomes))
         return 0 if all(outcome.ok for outcome in outcomes) else 1
 
-    try:
-        return asyncio.run(with_engine(settings, work))
-    except CalmirrorError as error:
-        print(f"calmirror purge: {error}", file=sys.stderr)
-        return 1
+    return run_with_engine(args, "purge", work)

@@ -7,17 +7,14 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from calmirror.commands._config import report_config_error
 from calmirror.config import Settings, load_settings
-from calmirror.engine.engine import SyncEngine
+from calmirror.engine.engine import SyncEngine, open_clients
 from calmirror.engine.report import sync_table
 from calmirror.errors import CalmirrorError, ConfigError
-from calmirror.google.client import CalendarClient
 from calmirror.logs import setup_logging
-
-T = TypeVar("T")
 
 
 def register(subparsers: Any) -> None:  # argparse's subparsers action has no public type
@@ -64,37 +61,49 @@ def load_or_report(args: argparse.Namespace) -> Settings | None:
     return settings
 
 
-async def with_engine(settings: Settings, work: Callable[[SyncEngine], Awaitable[T]]) -> T:
-    """Build one client per account and an engine, run `work`, and close the clients."""
-    clients = {
-        account.id: CalendarClient(
-            account, api_root=settings.google_api_root_url, token_uri=settings.google_token_uri
-        )
-        for account in settings.accounts.values()
-    }
+def run_with_engine(
+    args: argparse.Namespace, command: str, work: Callable[[SyncEngine], Awaitable[int]]
+) -> int:
+    """Load the settings, run `work` on an engine with one client per account, and close the clients.
+
+    Returns `work`'s exit status, 2 when the configuration is unusable, 1 when the engine refuses (an
+    unknown flow).
+    """
+    settings = load_or_report(args)
+    if settings is None:
+        return 2
+
+    async def run() -> int:
+        clients = open_clients(settings)
+        try:
+            return await work(SyncEngine(settings, clients))
+        finally:
+            await asyncio.gather(*(client.aclose() for client in clients.values()))
+
     try:
-        return await work(SyncEngine(settings, clients))
-    finally:
-        await asyncio.gather(*(client.aclose() for client in clients.values()))
+        return asyncio.run(run())
+    except CalmirrorError as error:
+        print(f"calmirror {command}: {error}", file=sys.stderr)
+        return 1
+
+
+def flow_names(args: argparse.Namespace) -> list[str] | None:
+    """Return the flows --flow names (None: every flow)."""
+    return None if args.flow is None else [args.flow]
 
 
 def sync(args: argparse.Namespace) -> int:
     """Run one full reconcile; exit 0 when every flow succeeded, 1 otherwise, 2 on bad configuration."""
-    settings = load_or_report(args)
-    if settings is None:
-        return 2
-    flows = None if args.flow is None else [args.flow]
 
     async def work(engine: SyncEngine) -> int:
+        settings = engine.settings
         back = settings.daily_reconcile_days_back if args.days_back is None else args.days_back
         forward = settings.daily_reconcile_days_forward if args.days_forward is None else args.days_forward
         window = engine.window(days_back=back, days_forward=forward)
-        summary = await engine.reconcile_all(window, flows=flows, dry_run=args.dry_run, sync_type="manual")
+        summary = await engine.reconcile_all(
+            window, flows=flow_names(args), dry_run=args.dry_run, sync_type="manual"
+        )
         print(sync_table(summary, dry_run=args.dry_run))
         return 0 if summary.ok else 1
 
-    try:
-        return asyncio.run(with_engine(settings, work))
-    except CalmirrorError as error:
-        print(f"calmirror sync: {error}", file=sys.stderr)
-        return 1
+    return run_with_engine(args, "sync", work)

@@ -7,7 +7,6 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from calmirror.config import CalendarRef, Flow, Settings
 from calmirror.engine.cache import FORWARD_MARGIN, CalendarCache
@@ -19,9 +18,7 @@ from calmirror.engine.planner import plan_target
 from calmirror.engine.purge import PurgeOutcome, purge_target
 from calmirror.engine.stats import EngineStats, SyncEngineStats
 from calmirror.errors import CalmirrorError
-
-if TYPE_CHECKING:
-    from calmirror.google.client import CalendarClient
+from calmirror.google.client import CalendarClient
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
@@ -30,6 +27,16 @@ log = logging.getLogger(__name__)
 def _utcnow() -> datetime:
     """Return the wall clock in UTC."""
     return datetime.now(UTC)
+
+
+def open_clients(settings: Settings) -> dict[int, CalendarClient]:
+    """Return one CalendarClient per configured account, at the configured Google endpoints."""
+    return {
+        account.id: CalendarClient(
+            account, api_root=settings.google_api_root_url, token_uri=settings.google_token_uri
+        )
+        for account in settings.accounts.values()
+    }
 
 
 class _TargetState:

@@ -1,10 +1,19 @@
-"""How the sub-commands report a configuration they cannot use."""
+"""How the sub-commands load their configuration, and report one they cannot use."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
+from calmirror.config import Settings, load_settings
 from calmirror.errors import ConfigError
+
+
+def load_config(env_file: Path | None) -> Settings:
+    """Load the settings with an `--env-file` PATH (which must exist) or the optional ./.env file."""
+    if env_file is not None and not env_file.is_file():
+        raise ConfigError([f"--env-file {env_file}: no such file"])
+    return load_settings(env_file=env_file or Path(".env"))
 
 
 def report_config_error(error: ConfigError) -> None:

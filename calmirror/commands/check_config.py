@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from calmirror.commands._config import report_config_error
-from calmirror.config import Settings, load_settings
+from calmirror.commands._config import load_config, report_config_error
+from calmirror.config import Settings
 from calmirror.config.models import DEFAULT_API_ROOT, DEFAULT_TOKEN_URI
 from calmirror.errors import ConfigError
 from calmirror.logs import MIN_MASKED_LENGTH, redact
@@ -73,11 +73,8 @@ def summary(settings: Settings) -> list[str]:
 
 def check_config(args: argparse.Namespace) -> int:
     """Validate the configuration; print a summary and exit 0, or print every problem and exit 2."""
-    env_file: Path = args.env_file or Path(".env")
     try:
-        if args.env_file is not None and not env_file.is_file():
-            raise ConfigError([f"--env-file {env_file}: no such file"])
-        settings = load_settings(env_file=env_file)
+        settings = load_config(args.env_file)
     except ConfigError as error:
         report_config_error(error)
         return 2

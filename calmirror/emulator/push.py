@@ -63,6 +63,7 @@ class PushHub:
     deliveries: list[Delivery] = field(default_factory=list)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _session: aiohttp.ClientSession | None = None
+    _closed: bool = False
 
     def routes(self) -> tuple[Route, ...]:
         """The API routes this hub serves (DISC calendar.events.watch, calendar.channels.stop)."""
@@ -126,7 +127,7 @@ class PushHub:
 
     def _emit(self, channel: Channel, state: str) -> None:
         """Number a message (1 for sync, then increasing with gaps) and deliver it in the background."""
-        if not self._live(channel):
+        if self._closed or not self._live(channel):  # a stopped emulator sends nothing more
             return
         # PUSH: "1 for the sync message", later numbers increase but are not consecutive.
         channel.number = 1 if state == "sync" else channel.number + self.rng.randint(2, 40)
@@ -186,7 +187,8 @@ class PushHub:
             return 0
 
     async def aclose(self) -> None:
-        """Cancel pending deliveries and close the HTTP session."""
+        """Cancel pending deliveries, close the HTTP session, and queue nothing from now on."""
+        self._closed = True
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -21,10 +21,9 @@ class _NoFields(BaseSettings):
 
 @dataclass(frozen=True)
 class RawEnvironment:
-    """The merged raw variables, where each came from, and problems met while reading."""
+    """The merged raw variables, and the problems and warnings met while reading them."""
 
     values: dict[str, str]
-    origins: dict[str, str]
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -84,4 +83,4 @@ def collect(
                 warnings.append(
                     f"{name}: set differently in {origins[name]} and {origin}; {origins[name]} wins"
                 )
-    return RawEnvironment(values, origins, problems, warnings)
+    return RawEnvironment(values, problems, warnings)

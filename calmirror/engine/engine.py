@@ -186,8 +186,8 @@ class SyncEngine:
             async def work() -> TargetOutcome:
                 async with self._targets[target].lock:
                     window = self.default_window()
-                    for ref in dict.fromkeys(self._calendars_of(target)):
-                        await self._catch_up(ref, window)
+                    calendars = set(self._calendars_of(target))
+                    await asyncio.gather(*(self._catch_up(ref, window) for ref in calendars))
                     sync_type = self._sync_type.get(target, "webhook")
                     return await self._reconcile(target, window, sync_type=sync_type)
 

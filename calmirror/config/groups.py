@@ -164,8 +164,8 @@ def build_flows(
         reader.problems.append(f"{FLOW_PREFIX}<N>_*: no sync flow is configured (see .env.example)")
     flows = [flow for n in sorted(numbers) if (flow := _flow(reader, n, account_numbers, accounts))]
     _check_across(reader, flows)
-    used = {ref.account_id for flow in flows for ref in (flow.source, flow.target)}
-    for n in sorted(set(accounts) - used):
-        if len(flows) == len(numbers):  # only when every flow parsed, or the warning may be wrong
+    if len(flows) == len(numbers):  # only when every flow parsed, or the warning may be wrong
+        used = {ref.account_id for flow in flows for ref in (flow.source, flow.target)}
+        for n in sorted(set(accounts) - used):
             reader.warnings.append(f"{ACCOUNT_PREFIX}{n}_*: account {n} is used by no flow")
     return flows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from calmirror.config import load_settings
+from calmirror.errors import ConfigError
 
 
 def _warnings(env: dict[str, str]) -> tuple[str, ...]:
@@ -70,3 +71,21 @@ def test_account_without_flow_warns(good_env: dict[str, str]) -> None:
     """A configured account that no flow uses is a warning naming it."""
     good_env |= {"GOOGLE_ACCOUNT_3_EMAIL": "carol@example.com", "GOOGLE_ACCOUNT_3_REFRESH_TOKEN": "1//c"}
     assert _warnings(good_env) == ("GOOGLE_ACCOUNT_3_*: account 3 is used by no flow",)
+
+
+def test_account_of_a_broken_flow_is_not_called_unused(good_env: dict[str, str]) -> None:
+    """An account only a refused flow uses gets no unused-account warning: the flow's problem says it all."""
+    good_env |= {
+        "GOOGLE_ACCOUNT_3_EMAIL": "carol@example.com",
+        "GOOGLE_ACCOUNT_3_REFRESH_TOKEN": "1//c",
+        "SYNC_FLOW_3_NAME": "Carol to Alice",
+        "SYNC_FLOW_3_SOURCE_ACCOUNT_ID": "3",
+        "SYNC_FLOW_3_SOURCE_CALENDAR_ID": "primary",
+        "SYNC_FLOW_3_TARGET_ACCOUNT_ID": "1",
+        "SYNC_FLOW_3_TARGET_CALENDAR_ID": "primary",
+        "SYNC_FLOW_3_START_OFFSET": "soon",
+    }
+    with pytest.raises(ConfigError) as caught:
+        load_settings(good_env, env_file=None, credentials_directory=None)
+    assert caught.value.problems == ["SYNC_FLOW_3_START_OFFSET=soon: not a whole number"]
+    assert caught.value.warnings == ()

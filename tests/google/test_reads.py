@@ -62,6 +62,22 @@ async def test_expired_sync_token_raises(emulator: Emulator, alice: CalendarClie
     assert emulator.requests.stats()["calls"] == {"calendar.events.list": 1}
 
 
+async def test_any_410_on_a_sync_token_listing_means_relist(
+    emulator: Emulator, alice: CalendarClient
+) -> None:
+    """A 410 without the fullSyncRequired reason (some answers lack it) is SyncTokenExpiredError too."""
+    full = await alice.list_events(ALICE)
+    assert full.next_sync_token is not None
+    emulator.faults.add(
+        {"kind": "status", "methods": ["calendar.events.list"], "status": 410, "reason": "deleted"}
+    )
+
+    with pytest.raises(SyncTokenExpiredError) as caught:
+        await alice.list_changes(ALICE, full.next_sync_token)
+
+    assert (caught.value.status, caught.value.reason) == (410, "deleted")
+
+
 async def test_get_event_and_missing_event(alice: CalendarClient) -> None:
     """get_event returns the stored event; an unknown id raises NotFoundError."""
     await alice.insert_event(ALICE, block("here0001"))

@@ -26,9 +26,8 @@ MAX_TOMBSTONES = 10_000
 
 @dataclass(frozen=True)
 class _Entry:
-    """A cached live event: as Google sent it, parsed once, and the widest span it can mean."""
+    """A cached live event: parsed once, on arrival, and the widest span it can mean."""
 
-    raw: Event
     parsed: SourceEvent
     span: tuple[datetime, datetime] | None
 
@@ -36,7 +35,7 @@ class _Entry:
     def of(cls, raw: Event) -> _Entry:
         """Parse one listed event."""
         parsed = parse_event(raw)
-        return cls(raw, parsed, parsed.interval.widest_span() if parsed.interval else None)
+        return cls(parsed, parsed.interval.widest_span() if parsed.interval else None)
 
     def overlaps(self, window: Window) -> bool:
         """Tell whether the event overlaps the window (Google's strict rule); odd times always do."""
@@ -173,12 +172,8 @@ class CalendarCache:
         for item in written:
             self._apply(item)
 
-    def events(self, window: Window) -> list[Event]:
-        """Return the cached live events that overlap `window` (strict overlap, as Google lists)."""
-        return [entry.raw for entry in self._events.values() if entry.overlaps(window)]
-
     def source_events(self, window: Window) -> tuple[SourceEvent, ...]:
-        """Return the cached live events that overlap `window`, parsed (each was parsed once, on arrival)."""
+        """Return the cached live events that overlap `window` (strict overlap, as Google lists)."""
         return tuple(entry.parsed for entry in self._events.values() if entry.overlaps(window))
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from calmirror.engine.cache import CalendarCache
-from calmirror.engine.model import Window
+from calmirror.engine.model import Interval, Window
 from tests.engine.conftest import EMAILS, MakeWorld, World, base_time, rfc
 
 ALICE = EMAILS[1]
@@ -27,7 +27,7 @@ async def loaded(world: World) -> CalendarCache:
 
 def ids(cache: CalendarCache) -> set[str]:
     """Return the ids of the cached live events in the window."""
-    return {event["id"] for event in cache.events(window())}
+    return {event.id for event in cache.source_events(window())}
 
 
 async def test_delta_applies_a_change_with_one_read(make_world: MakeWorld) -> None:
@@ -44,8 +44,8 @@ async def test_delta_applies_a_change_with_one_read(make_world: MakeWorld) -> No
     await cache.refresh(window())
 
     assert world.calls() == {"calendar.events.list": 1}
-    [cached] = cache.events(window())
-    assert cached["start"]["dateTime"] == rfc(later)
+    [cached] = cache.source_events(window())
+    assert cached.interval == Interval.timed(later, later + timedelta(hours=1))
     assert cache.full_lists == 1
     assert cache.deltas == 1
 
@@ -113,7 +113,7 @@ async def test_delta_items_outside_the_window_are_dropped(make_world: MakeWorld)
     await cache.refresh(window())
 
     assert cache.deltas == 1
-    assert cache.events(Window(base_time() - timedelta(days=400), far + timedelta(days=400))) == []
+    assert cache.source_events(Window(base_time() - timedelta(days=400), far + timedelta(days=400))) == ()
 
 
 async def test_a_window_beyond_the_cache_relists(make_world: MakeWorld) -> None:

@@ -18,9 +18,12 @@ from calmirror.errors import (
 )
 from calmirror.google.client import CalendarClient
 from calmirror.google.retry import RetryPolicy
+from calmirror.google.writes import Insert
 from tests.google.conftest import MakeClient
+from tests.google.helpers import ALICE, block
 
 LIST = "calendar.calendarList.list"
+INSERT = "calendar.events.insert"
 
 TRANSIENT = [
     pytest.param(500, None, TransientError, id="500"),
@@ -128,6 +131,18 @@ async def test_retry_after_is_the_wait(emulator: Emulator, make_client: MakeClie
     first, second = emulator.requests.calls_of(LIST)
     assert second.at - first.at >= 0.95
     assert time.monotonic() - started >= 0.95
+
+
+async def test_retry_after_of_a_batch_part_is_the_wait(emulator: Emulator, make_client: MakeClient) -> None:
+    """A batch part answered 503 with Retry-After is re-sent in a new batch after that many seconds."""
+    client = make_client(retry=RetryPolicy(initial=0.0, jitter=0.0))
+    emulator.faults.add({"kind": "status", "methods": [INSERT], "status": 503, "retry_after": 1, "times": 1})
+
+    outcomes = await client.apply_writes([Insert(ALICE, block("pause001"))])
+
+    assert outcomes[0].ok
+    first, second = emulator.requests.calls_of(INSERT)
+    assert second.at - first.at >= 0.95
 
 
 def test_policy_waits() -> None:

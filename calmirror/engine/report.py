@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from calmirror.engine.outcomes import SyncSummary
+from calmirror.engine.outcomes import COLUMNS, SyncSummary
 from calmirror.engine.purge import PurgeOutcome
 
-SYNC_HEADER = ("flow", "created", "restored", "deleted", "existed", "skipped", "errors", "status")
+SYNC_HEADER = ("flow", *COLUMNS[:-1], "errors", "status")  # the count columns, "error" as "errors"
 
 
 def table(rows: Sequence[Sequence[str]]) -> str:
@@ -24,10 +24,7 @@ def sync_table(summary: SyncSummary, *, dry_run: bool) -> str:
     problems = []
     for name, outcome in summary.flows.items():
         status = ("ok" if outcome.ok else "error") + (" (dry run)" if dry_run else "")
-        counts = [
-            str(outcome.count(column)) for column in ("created", "restored", "deleted", "existed", "skipped")
-        ]
-        rows.append((name, *counts, str(outcome.count("error")), status))
+        rows.append((name, *(str(outcome.count(column)) for column in COLUMNS), status))
         if outcome.message:
             problems.append(f"{name}: {outcome.message}")
     return "\n".join([table(rows), *problems])

@@ -148,3 +148,20 @@ async def test_purge_removes_only_blocks(make_world: MakeWorld, tmp_path: Path) 
     assert world.blocks(2) == []
     assert world.live(2) == others
     assert len(world.live(1)) == 2
+
+
+async def test_purge_of_a_broken_account_fails_its_target_only(make_world: MakeWorld, tmp_path: Path) -> None:
+    """A revoked target account makes purge exit 1 naming that target; the other target is still purged."""
+    world = make_world((("work", 1, 2, 0, 0), ("back", 2, 1, 0, 0)))
+    await world.meeting(1, base_time())
+    await world.meeting(2, base_time() + timedelta(hours=3))
+    await world.engine.reconcile_all()
+    assert (len(world.blocks(1)), len(world.blocks(2))) == (1, 1)
+    world.emulator.revoke(EMAILS[1])
+
+    code, out, _err = await calmirror(environment(world), tmp_path, "purge")
+
+    assert code == 1
+    assert f"failed 1:{EMAILS[1]}: listing failed" in out
+    assert world.blocks(2) == []
+    assert len(world.blocks(1)) == 1

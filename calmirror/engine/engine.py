@@ -298,7 +298,7 @@ class SyncEngine:
         if not dry_run:
             for outcome in outcomes:
                 self._stats.record(outcome.results, now)
-                if not outcome.ok or outcome.failed_sources:
+                if outcome.report is None or outcome.failed_sources:  # a failed write has its result
                     self._stats.record_failure(now)
             self._stats.flow_status.update(flows)
         return SyncSummary(flows=flows, targets=outcomes)

@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from calmirror.commands._config import report_config_error
-from calmirror.config import Settings, load_settings
+from calmirror.commands._config import load_config, report_config_error
+from calmirror.config import Settings
 from calmirror.engine.engine import SyncEngine, open_clients
 from calmirror.engine.report import sync_table
 from calmirror.errors import CalmirrorError, ConfigError
@@ -47,11 +47,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_or_report(args: argparse.Namespace) -> Settings | None:
     """Load the settings, or print every configuration problem to stderr and return None."""
-    env_file: Path = args.env_file or Path(".env")
     try:
-        if args.env_file is not None and not env_file.is_file():
-            raise ConfigError([f"--env-file {env_file}: no such file"])
-        settings = load_settings(env_file=env_file)
+        settings = load_config(args.env_file)
         if args.flow is not None and args.flow not in {flow.name for flow in settings.flows}:
             raise ConfigError([f"--flow {args.flow}: no flow has this name"])
     except ConfigError as error:

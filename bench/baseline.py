@@ -1,6 +1,6 @@
-"""The seed-literal reference: time-matched Busy blocks, one target search per source event, no batching.
+"""The per-event reference: time-matched Busy blocks, one target search per source event, no batching.
 
-It follows the seed's "Busy Block Management" text (seeds/003) with the same CalendarClient calmirror
+It follows the original specification's "Busy Block Management" text with the same CalendarClient calmirror
 uses: every poll or webhook re-lists the whole source range (with cancelled events, so cancellations
 are seen); for each qualifying event it searches the target around the block's time for an exact match
 or a covering block and inserts one block if neither exists; for a cancelled event it searches for the
@@ -32,7 +32,7 @@ def event_interval(event: Mapping[str, Any]) -> Interval | None:
 
 
 def qualifies(flow: Flow, event: Mapping[str, Any]) -> bool:
-    """Apply the seed's filters: confirmed, opaque (busy), enough participants."""
+    """Apply the specification's filters: confirmed, opaque (busy), enough participants."""
     attendees = [a for a in event.get("attendees") or [] if not a.get("resource")]
     return (
         event.get("status", "confirmed") == "confirmed"
@@ -62,7 +62,7 @@ def render(interval: Interval) -> tuple[dict[str, str], dict[str, str]]:
 
 
 class SeedLiteralSync:
-    """The seed's sync engine: per-event processing with time-based matching, driven by range re-lists."""
+    """The specification's engine: per-event processing with time-based matching, driven by range re-lists."""
 
     def __init__(self, settings: Settings, clients: Mapping[int, CalendarClient]) -> None:
         self._settings = settings
@@ -80,7 +80,7 @@ class SeedLiteralSync:
     ) -> Counter[str]:
         """Re-list every source calendar over the range and process each event; count the actions.
 
-        Events are processed one after another, as the seed's `process_event` is called; a higher
+        Events are processed one after another, as the specification's `process_event` is called; a higher
         `concurrency` is for filling a calendar quickly where events never share a block.
         """
         actions: Counter[str] = Counter()
@@ -116,7 +116,7 @@ class SeedLiteralSync:
         if key in self._wanted:
             previous = self._wanted[key]
         elif event.get("status") == "cancelled":
-            # First sight of a cancellation: the seed computes the block its times would have wanted.
+            # First sight of a cancellation: the specification computes the block its times would have wanted.
             previous = block_interval(flow, {**event, "status": "confirmed"})
         else:
             previous = None

@@ -1,4 +1,4 @@
-"""What a sync costs in Google requests and quota: calmirror and the seed-literal baseline side by side.
+"""What a sync costs in Google requests and quota: calmirror and the per-event baseline side by side.
 
 Both systems run the same scenario against their own emulator with 50 ms injected latency, through
 the same real CalendarClient, and every figure is read from the emulator's request log.
@@ -69,7 +69,7 @@ def calmirror_driver(engine: SyncEngine) -> Driver:
 
 
 def baseline_driver(sync: SeedLiteralSync, window: Window) -> Driver:
-    """Drive the seed-literal baseline: every trigger re-lists the source range."""
+    """Drive the per-event baseline: every trigger re-lists the source range."""
     return Driver(
         system="baseline",
         full_reconcile=lambda: sync.sync_range(window.start, window.end),

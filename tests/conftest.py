@@ -38,7 +38,7 @@ async def webhook() -> AsyncIterator[WebhookReceiver]:
 
 
 def assert_responses_match_discovery(responses: list[tuple[str, int, Any]]) -> None:
-    """Every successful API response body validates against its method's discovery schema (DESIGN 5)."""
+    """Every successful API response body validates against its method's discovery schema (design.md §8)."""
     doc = discovery_document()
     expected = response_schemas(doc)
     problems = []

@@ -13,7 +13,7 @@ from calmirror.config.models import DEFAULT_API_ROOT, DEFAULT_TOKEN_URI
 from calmirror.errors import ConfigError
 from calmirror.logs import MIN_MASKED_LENGTH, redact
 
-WEBHOOK_PATH = "/api/v1/webhooks/google-calendar"  # fixed by DESIGN 3.6
+WEBHOOK_PATH = "/api/v1/webhooks/google-calendar"  # fixed by docs/design.md §6.1
 
 
 def register(subparsers: Any) -> None:  # argparse's subparsers action has no public type

@@ -1,4 +1,4 @@
-"""`calmirror emulator`: Run the Google Calendar emulator alone (DESIGN 6)."""
+"""`calmirror emulator`: Run the Google Calendar emulator alone (docs/emulator.md)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ async def _serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        # Printing these is the point: they are the emulator's own fake credentials (DESIGN 6).
+        # Printing these is the point: they are the emulator's own fake credentials (docs/emulator.md).
         line = {
             "api_root": emulator.api_root,
             "token_uri": emulator.token_uri,

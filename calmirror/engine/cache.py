@@ -1,4 +1,4 @@
-"""Per-calendar window cache: a full listing kept current with sync-token deltas (DESIGN 3.5)."""
+"""Per-calendar window cache: a full listing kept current with sync-token deltas (docs/design.md §5)."""
 
 from __future__ import annotations
 

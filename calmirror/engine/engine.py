@@ -134,7 +134,7 @@ class SyncEngine:
         return outcomes
 
     def stats(self) -> SyncEngineStats:
-        """Return the seed's SyncEngineStats."""
+        """Return the SyncEngineStats counters."""
         return self._stats.snapshot()
 
     def results(self) -> list[EventProcessingResult]:

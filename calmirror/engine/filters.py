@@ -1,4 +1,4 @@
-"""Which source events qualify for a block (DESIGN 3.1 plus the attendee rule).
+"""Which source events qualify for a block (docs/design.md §2).
 
 Each filter is a small predicate returning the reason it skips an event, or None when it lets the
 event through; `skip_reason` applies them in order and returns the first reason. Decisions:

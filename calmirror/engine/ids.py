@@ -1,7 +1,7 @@
 """Deterministic block ids, the ownership mark and the body every block is written with.
 
 A block's id is a function of (target calendar, interval) alone, so two passes that want the same
-block write the same id and the second insert answers 409 instead of duplicating (DESIGN 3.3). The
+block write the same id and the second insert answers 409 instead of duplicating (docs/design.md §3.5). The
 encoding is versioned and frozen: changing it would orphan every block already written.
 """
 

@@ -1,6 +1,6 @@
 """The engine's domain values: intervals, windows, parsed events, blocks and plans.
 
-Decisions recorded here (DESIGN 3.2-3.4):
+Decisions recorded here (docs/design.md §3-§4):
 
 - `Interval(start, end, all_day)` is frozen and ordered. Timed intervals hold UTC-aware instants;
   all-day intervals hold the UTC midnights of their date range (end exclusive), and because `all_day`

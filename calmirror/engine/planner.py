@@ -1,4 +1,4 @@
-"""The pure reconcile planner: listed events in, the writes a target calendar needs out (DESIGN 3.2-3.4).
+"""The pure reconcile planner: listed events in, the writes a target calendar needs out (design.md §3-§4).
 
 Decisions recorded here:
 

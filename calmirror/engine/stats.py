@@ -1,4 +1,4 @@
-"""The engine's counters (the seed's SyncEngineStats), the bounded results ledger and per-flow status."""
+"""The engine's counters (SyncEngineStats), the bounded results ledger and per-flow status."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ LEDGER_SIZE = 1000
 
 
 class SyncEngineStats(BaseModel):
-    """The seed's statistics, served by /api/v1/calendar/stats."""
+    """The engine's statistics, served by /api/v1/calendar/stats."""
 
     events_processed: int
     busy_blocks_created: int
@@ -59,7 +59,7 @@ class EngineStats:
         self.last_updated = at
 
     def snapshot(self) -> SyncEngineStats:
-        """Return the seed's SyncEngineStats."""
+        """Return the SyncEngineStats counters."""
         return SyncEngineStats(
             events_processed=self.events_processed,
             busy_blocks_created=self.created,

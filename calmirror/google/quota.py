@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from types import MappingProxyType
 
-# Quota units per method (seed 001); every method not listed costs 1.
+# Quota units per method (docs/design.md §7.3); every method not listed costs 1.
 UNITS = MappingProxyType(
     {
         "calendar.events.insert": 3,
@@ -18,7 +18,7 @@ UNITS = MappingProxyType(
     }
 )
 
-# Google's per-user limits (seed 001): 100 units per second and 1500 units per minute.
+# calmirror's per-account budget (docs/design.md §7.3): 100 units per second and 1500 units per minute.
 DEFAULT_LIMITS: tuple[tuple[float, int], ...] = ((1.0, 100), (60.0, 1500))
 
 

@@ -1,4 +1,4 @@
-"""The one retry policy (DESIGN 4): transient failures only, exponential backoff with jitter, Retry-After."""
+"""The one retry policy: transient failures only, exponential backoff with jitter, Retry-After."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ async def test_sync_costs_rows_have_the_contract_shape_and_known_counts() -> Non
     assert all(KEYS <= row.keys() <= KEYS | {"system"} for row in rows)
     assert all(isinstance(row["value"], int | float) for row in rows)
     value = {(r["system"], r["case"], r["metric"]): r["value"] for r in rows}
-    # The seed-literal baseline: token + source list + per meeting one target search and one insert.
+    # The per-event baseline: token + source list + per meeting one target search and one insert.
     assert value["baseline", "full reconcile, 3 meetings, empty target", "http_requests"] == 1 + 1 + 3 + 3
     assert value["baseline", "full reconcile, 3 meetings, empty target", "token_requests"] == 1
     assert value["calmirror", "full reconcile again, no changes", "writes"] == 0

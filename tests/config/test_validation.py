@@ -130,7 +130,7 @@ def test_bad_environment_names_exactly_the_wrong_variables(
 
 
 def test_unknown_account_message_matches_the_design(good_env: dict[str, str]) -> None:
-    """A flow naming an unconfigured account gets the exact message DESIGN section 2 shows."""
+    """A flow naming an unconfigured account gets the exact message docs/design.md §1.4 shows."""
     good_env["SYNC_FLOW_2_TARGET_ACCOUNT_ID"] = "7"
     assert _problems(good_env) == ["SYNC_FLOW_2_TARGET_ACCOUNT_ID=7: no GOOGLE_ACCOUNT_7_* is configured"]
 

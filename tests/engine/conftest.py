@@ -155,7 +155,7 @@ def span_of(event: dict[str, Any]) -> Span:
 
 
 def qualifies(event: dict[str, Any], identities: set[str], min_participants: int = 2) -> bool:
-    """Tell whether a source event should have a block (DESIGN 3.1 and the attendee rule)."""
+    """Tell whether a source event should have a block (docs/design.md §2)."""
     attendees = event.get("attendees") or []
     people = max(1, sum(1 for a in attendees if not a.get("resource")))
     return (

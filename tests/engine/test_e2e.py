@@ -1,4 +1,4 @@
-"""The seed's scenarios end to end: real client, emulator, both the incremental and the full path."""
+"""The user-visible scenarios end to end: real client, emulator, both the incremental and the full path."""
 
 from __future__ import annotations
 

@@ -118,7 +118,7 @@ async def test_broken_source_account_fails_only_its_flows_and_deletes_nothing(ma
 
 
 async def test_stats_and_results_count_what_happened(make_world: MakeWorld) -> None:
-    """The seed's stats count created and deleted blocks; the ledger holds per-event results."""
+    """The engine's stats count created and deleted blocks; the ledger holds per-event results."""
     world = make_world()
     event = await world.meeting(1, base_time())
     await world.meeting(1, base_time() + timedelta(hours=4), people=1)

@@ -1,4 +1,4 @@
-"""Which source events qualify for a block (DESIGN 3.1 and the attendee rule)."""
+"""Which source events qualify for a block (docs/design.md §2)."""
 
 from datetime import UTC, datetime
 

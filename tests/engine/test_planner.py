@@ -1,4 +1,4 @@
-"""The reconcile planner, rule by rule (DESIGN 3.2-3.4)."""
+"""The reconcile planner, rule by rule (docs/design.md §3-§4)."""
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta

@@ -1,4 +1,4 @@
-"""Properties of the planner over random sources and random existing blocks (DESIGN 3.4)."""
+"""Properties of the planner over random sources and random existing blocks (docs/design.md §4)."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -157,7 +157,7 @@ def apply(plan_: Plan, events: Sequence[SourceEvent | TargetBlock]) -> list[Sour
 
 
 def desired(case: Case) -> set[Interval]:
-    """Compute the desired set straight from DESIGN 3.2."""
+    """Compute the desired set straight from docs/design.md §3.2."""
     return {
         wanted_interval(event.interval, flow)
         for flow in case.flows

@@ -14,7 +14,7 @@ from tests.google.helpers import ALICE, block, event_ids
 
 
 def test_units_and_defaults() -> None:
-    """Units follow seed 001 (writes 3, delete 2, the rest 1); limits default to 100/s and 1500/min."""
+    """Units (docs/design.md §7.3): writes 3, delete 2, the rest 1; limits default to 100/s and 1500/min."""
     calls = ["calendar.events." + m for m in ("insert", "update", "patch", "delete", "list", "get", "watch")]
     assert [units_for(m) for m in calls] == [3, 3, 3, 2, 1, 1, 1]
     assert DEFAULT_LIMITS == ((1.0, 100), (60.0, 1500))

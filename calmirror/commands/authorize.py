@@ -1,4 +1,4 @@
-"""`calmirror authorize`: Obtain a refresh token for an account through the browser (research 6)."""
+"""`calmirror authorize`: Obtain a refresh token for an account through the browser (OAuth guide)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     token_url = urlsplit(args.token_uri)
     if token_url.scheme == "http" and token_url.hostname in LOOPBACK:
-        # requests-oauthlib refuses plain http; allowed only for a loopback emulator (research 6).
+        # requests-oauthlib refuses plain http; allowed only for a loopback emulator (OAuth guide).
         os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
     config = {
         "installed": {

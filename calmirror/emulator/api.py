@@ -1,4 +1,4 @@
-"""Request/response values and the route table the HTTP layer serves (Google's paths, DISC)."""
+"""Request/response values and the route table the HTTP layer serves (Google's paths, discovery doc)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ __all__ = ["ROUTES", "ApiRequest", "ApiResponse", "Route"]
 
 
 def calendar_list_entry(cal: Calendar) -> dict[str, Any]:
-    """Render a CalendarListEntry; `primary` only present when true (research section 4)."""
+    """Render a CalendarListEntry; `primary` only present when true (calendarList)."""
     entry: dict[str, Any] = {
         "kind": "calendar#calendarListEntry",
         "etag": f'"{zlib.crc32(cal.id.encode())}"',
@@ -34,7 +34,7 @@ def calendar_list_entry(cal: Calendar) -> dict[str, Any]:
 
 
 def calendar_list_list(store: Store, req: ApiRequest) -> ApiResponse:
-    """calendarList.list: the account's calendars, maxResults default 100, max 250 (DISC)."""
+    """calendarList.list: the account's calendars, maxResults default 100, max 250 (discovery doc)."""
     size = int_param(req, "maxResults", 100, low=1, high=250)
     entries = [calendar_list_entry(c) for c in store.calendars_of(req.account)]
     start = int(req.query.get("pageToken") or 0) if (req.query.get("pageToken") or "0").isdigit() else 0

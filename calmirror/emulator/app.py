@@ -34,7 +34,7 @@ from calmirror.emulator.store import Store
 API_PREFIX = "/calendar/v3/"
 TOKEN_PATH = "/token"  # noqa: S105 - a URL path, not a secret
 AUTH_PATH = "/o/oauth2/auth"
-BATCH_PATH = "/batch/calendar/v3"  # DISC batchPath
+BATCH_PATH = "/batch/calendar/v3"  # discovery doc batchPath
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ class Emulator:
         return render(request, await self.dispatcher.call(call))
 
     async def _batch(self, request: web.Request) -> web.StreamResponse:
-        """Run every part of a batch through the dispatcher; the envelope is one HTTP request (BATCH)."""
+        """Run every part of a batch through the dispatcher; the envelope is one HTTP request."""
         self.requests.record_http(request.method, request.path)
         await self._latency()
         account = self.dispatcher.account_of(request.headers)
@@ -169,7 +169,7 @@ class Emulator:
         return web.Response(status=200, body=body, headers={"Content-Type": content_type})
 
     async def _token(self, request: web.Request) -> web.StreamResponse:
-        """The token endpoint: refresh_token and authorization_code grants (research 6)."""
+        """The token endpoint: refresh_token and authorization_code grants (OAuth guide)."""
         self.requests.record_http(request.method, request.path)
         await self._latency()
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
@@ -186,7 +186,7 @@ class Emulator:
 
     @staticmethod
     def _token_error(rule: FaultRule) -> dict[str, Any]:
-        """Status faults on the token endpoint answer an OAuth-style error body (research 6)."""
+        """Status faults on the token endpoint answer an OAuth-style error body (OAuth guide)."""
         error = rule.reason or ("internal_failure" if rule.status >= 500 else "invalid_request")
         return {"error": error, "error_description": "Backend Error"}
 
@@ -207,7 +207,7 @@ class Emulator:
 
 
 async def http_call(request: web.Request, prefix: str) -> Call:
-    """Turn an HTTP request into a Call, honouring X-HTTP-Method-Override with a form body (research 7.5)."""
+    """Turn an HTTP request into a Call, honouring X-HTTP-Method-Override with a form body (python client)."""
     body = await request.read()
     method = request.method
     query: MultiDict[str] = MultiDict(parse_qsl(request.rel_url.raw_query_string, keep_blank_values=True))

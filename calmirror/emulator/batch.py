@@ -1,4 +1,4 @@
-"""The batch endpoint's wire format: multipart/mixed of application/http parts (BATCH, research 7.6)."""
+"""The batch endpoint's wire format: multipart/mixed of application/http parts (batch guide)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from multidict import CIMultiDict, MultiDict
 from calmirror.emulator.dispatch import Call, Outcome
 from calmirror.emulator.errors import ApiError
 
-MAX_PARTS = 1000  # current BATCH doc: "You're limited to 1000 calls in a single batch request"
+MAX_PARTS = 1000  # current batch guide: "You're limited to 1000 calls in a single batch request"
 _BLANK_LINE = re.compile(r"\r?\n\r?\n")
 
 
@@ -35,7 +35,7 @@ class Part:
 
 
 def parse_batch(content_type: str, body: bytes, outer: Mapping[str, str], prefix: str) -> list[Part]:
-    """Split a batch body into calls; outer headers except Content-* apply to every part (BATCH)."""
+    """Split a batch body into calls; outer headers except Content-* apply to every part (batch guide)."""
     if not content_type.lower().startswith("multipart/mixed"):
         raise BatchFormatError("batch requests must be multipart/mixed")
     text = f"Content-Type: {content_type}\r\n\r\n" + body.decode("utf-8")
@@ -78,7 +78,7 @@ def _parse_request(payload: str, inherited: Mapping[str, str], prefix: str) -> C
 
 
 def response_content_id(content_id: str | None) -> str | None:
-    """`<uuid + N>` becomes `<response-uuid + N>`, which the python client maps back (research 7.6)."""
+    """`<uuid + N>` becomes `<response-uuid + N>`, which the python client maps back."""
     if content_id is None:
         return None
     inner = content_id.strip()
@@ -120,6 +120,6 @@ def bad_part() -> Outcome:
 
 
 def too_many_parts() -> Outcome:
-    """400 for a batch of more than 1000 calls (BATCH)."""
+    """400 for a batch of more than 1000 calls (batch guide)."""
     message = f"A batch request cannot contain more than {MAX_PARTS} requests."
     return Outcome(400, ApiError(400, "invalid", message).body())

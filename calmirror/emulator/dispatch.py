@@ -1,4 +1,4 @@
-"""Execute one API call (a plain request or a batch part): route, auth, faults, handler, log (ERR)."""
+"""Execute one API call (a plain request or a batch part): route, auth, faults, handler, log."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class Outcome:
 
 
 def unauthenticated(missing: bool) -> Outcome:
-    """Google's 401 for a missing or an invalid/expired Bearer token (ERR)."""
+    """Google's 401 for a missing or an invalid/expired Bearer token (errors guide)."""
     if missing:
         summary, item_message, reason = (
             "Request is missing required authentication credential.",
@@ -90,7 +90,7 @@ def _not_found() -> Outcome:
 async def run_faults(
     faults: Faults, method_id: str, account: str | None, error_body: Callable[[FaultRule], dict[str, Any]]
 ) -> tuple[Outcome | None, bool]:
-    """Apply the call fault rules that fire: sleep for latency, answer a status, or drop (ERR faults).
+    """Apply the call fault rules that fire: sleep for latency, answer a status, or drop.
 
     Returns the outcome that replaces the answer (None to go on) and whether the answer is to be lost.
     """
@@ -187,5 +187,5 @@ class Dispatcher:
             return Outcome(error.status, error.body())
         answer = response.body
         if selection is not None and answer is not None and response.status < 300:
-            answer = apply_fields(answer, selection)  # DISC `fields`: a partial response
+            answer = apply_fields(answer, selection)  # discovery doc `fields`: a partial response
         return Outcome(response.status, answer, response.headers)

@@ -1,4 +1,4 @@
-"""ApiError: an emulator failure rendered as Google's documented error envelope (ERR)."""
+"""ApiError: an emulator failure rendered as Google's documented error envelope (errors guide)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 
 class ApiError(Exception):
-    """One Google API error; `body()` is the JSON envelope Google's backend answers (ERR)."""
+    """One Google API error; `body()` is the JSON envelope Google's backend answers (errors guide)."""
 
     def __init__(
         self,
@@ -27,7 +27,7 @@ class ApiError(Exception):
         self.location_type = location_type
 
     def body(self) -> dict[str, Any]:
-        """Return `{"error": {"errors": [...], "code": ..., "message": ...}}` (no `status` key, ERR)."""
+        """Return `{"error": {"errors": [...], "code": ..., "message": ...}}` (no `status` key)."""
         item: dict[str, Any] = {"domain": self.domain, "reason": self.reason, "message": self.message}
         if self.location_type is not None:
             item["locationType"] = self.location_type
@@ -37,40 +37,40 @@ class ApiError(Exception):
 
 
 def bad_request(message: str, *, reason: str = "invalid", location: str | None = None) -> ApiError:
-    """400 for a malformed request; parameters carry `locationType: parameter` (ERR)."""
+    """400 for a malformed request; parameters carry `locationType: parameter` (errors guide)."""
     location_type = "parameter" if location is not None else None
     return ApiError(400, reason, message, location=location, location_type=location_type)
 
 
 def not_found() -> ApiError:
-    """404 notFound for an unknown calendar or event (ERR)."""
+    """404 notFound for an unknown calendar or event (errors guide)."""
     return ApiError(404, "notFound", "Not Found")
 
 
 def deleted() -> ApiError:
-    """410 deleted for deleting an already deleted event (ERR)."""
+    """410 deleted for deleting an already deleted event (errors guide)."""
     return ApiError(410, "deleted", "Resource has been deleted")
 
 
 def duplicate() -> ApiError:
-    """409 duplicate for an id already used in the calendar, tombstones included (ERR)."""
+    """409 duplicate for an id already used in the calendar, tombstones included (errors guide)."""
     return ApiError(409, "duplicate", "The requested identifier already exists.")
 
 
 def invalid_id() -> ApiError:
-    """400 invalid for a client id that is not base32hex of length 5..1024 (DISC Event.id)."""
+    """400 invalid for a client id that is not base32hex of length 5..1024 (discovery doc Event.id)."""
     return ApiError(400, "invalid", "Invalid resource id value.")
 
 
 def condition_not_met() -> ApiError:
-    """412 conditionNotMet for a stale If-Match etag (VER, ERR)."""
+    """412 conditionNotMet for a stale If-Match etag (versions guide, errors guide)."""
     return ApiError(
         412, "conditionNotMet", "Precondition Failed", location="If-Match", location_type="header"
     )
 
 
 def time_range_empty() -> ApiError:
-    """400 timeRangeEmpty for timeMin >= timeMax (ERR)."""
+    """400 timeRangeEmpty for timeMin >= timeMax (errors guide)."""
     return ApiError(
         400,
         "timeRangeEmpty",
@@ -82,7 +82,7 @@ def time_range_empty() -> ApiError:
 
 
 def full_sync_required() -> ApiError:
-    """410 fullSyncRequired for an unknown, garbled, expired or invalidated sync token (SYNC, ERR)."""
+    """410 fullSyncRequired for an unknown, garbled, expired or invalidated sync token (sync guide)."""
     return ApiError(
         410,
         "fullSyncRequired",

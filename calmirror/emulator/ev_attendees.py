@@ -1,4 +1,4 @@
-"""Attendee copies: each invited emulator account gets its own copy of the event (DISC Event.attendees)."""
+"""Attendee copies: each invited emulator account gets its own copy of the event."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import copy
 
 from calmirror.emulator.store import Event, Store
 
-PER_COPY = ("reminders",)  # fields each calendar keeps for itself; private properties too (EXT)
+PER_COPY = ("reminders",)  # fields each calendar keeps for itself; private properties too (properties guide)
 
 
 def mark_self(event: Event, calendar_id: str, owner: str) -> None:
-    """Set `self` on the entries that represent this calendar's copy, remove it elsewhere (DISC)."""
+    """Set `self` on the entries that represent this calendar's copy, remove it elsewhere (discovery doc)."""
     for person, email in ((event.get("organizer"), calendar_id), (event.get("creator"), owner)):
         if isinstance(person, dict):
             if person.get("email") == email:
@@ -86,7 +86,7 @@ def propagate(
 
 
 def reflect_response(store: Store, attendee: str, event_id: str, status: str) -> None:
-    """Show an attendee's responseStatus in the organizer's copy and the other copies (DISC)."""
+    """Show an attendee's responseStatus in the organizer's copy and the other copies (discovery doc)."""
     organizer_copy = store.get(attendee, event_id)
     organizer = (organizer_copy or {}).get("organizer", {}).get("email")
     original = store.get(organizer, event_id) if organizer and store.find_calendar(organizer) else None

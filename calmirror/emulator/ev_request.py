@@ -46,7 +46,7 @@ class Route:
 
 
 def int_param(req: ApiRequest, name: str, default: int, *, low: int, high: int) -> int:
-    """Parse an integer query parameter, capping it at `high` as Google does for maxResults (DISC)."""
+    """Parse an integer query parameter, capping it at `high` as Google does for maxResults."""
     raw = req.query.get(name)
     if raw is None:
         return default

@@ -1,4 +1,4 @@
-"""Events as clients see them: rendering, minimal tombstones, and recurring series as instances (RECUR)."""
+"""Events as clients see them: rendering, minimal tombstones, and recurring series as instances."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def split_series(events: list[Event]) -> tuple[list[Event], dict[str, Event], di
 
 
 def render(event: Event, tz_name: str) -> Event:
-    """Render a stored event for a response: kind first, times in the response zone (DISC Event)."""
+    """Render a stored event for a response: kind first, times in the response zone (discovery doc Event)."""
     head = {k: event[k] for k in HEAD if k in event}
     out: Event = {"kind": "calendar#event", **head, **copy.deepcopy(event)}
     for field in ("start", "end", "originalStartTime"):
@@ -52,7 +52,7 @@ def _eid(event_id: str) -> str:
 
 
 def minimal(event: Event, tz_name: str) -> Event:
-    """A cancelled event as list/sync return it: only kind, etag, id, status (+ instance keys) (DISC)."""
+    """A cancelled event as list/sync return it: only kind, etag, id, status (+ instance keys)."""
     out: Event = {"kind": "calendar#event", "etag": event["etag"], "id": event["id"], "status": "cancelled"}
     if "recurringEventId" in event:
         out["recurringEventId"] = event["recurringEventId"]
@@ -68,7 +68,7 @@ def _edt(moment: Any, tz_name: str | None) -> dict[str, Any]:
 
 
 def generated(parent: Event, occ: Occurrence) -> Event:
-    """Build the stored form of a non-exception instance of a series (RECUR)."""
+    """Build the stored form of a non-exception instance of a series (recurrence guide)."""
     inst = {k: copy.deepcopy(v) for k, v in parent.items() if k != "recurrence"}
     tz_name = parent["start"].get("timeZone")
     inst["id"] = occ.instance_id
@@ -80,7 +80,7 @@ def generated(parent: Event, occ: Occurrence) -> Event:
 
 
 def overlaps(event: Event, tz_name: str, lo: datetime, hi: datetime) -> bool:
-    """Strict overlap: end > lo and start < hi (research section 1)."""
+    """Strict overlap: end > lo and start < hi (events.list)."""
     start, end = span(event, tz_name)
     return end > lo and start < hi
 
@@ -108,7 +108,7 @@ def series_items(
 
 
 def find_instance(parent: Event | None, event_id: str, tz_name: str, store: Store) -> Event | None:
-    """Return the generated instance an instance id names, if the series has that occurrence (RECUR)."""
+    """Return the generated instance an instance id names, if the series has that occurrence."""
     stamp = event_id.rpartition("_")[2]
     if parent is None or not is_recurring(parent) or len(stamp) not in (8, 16):
         return None

@@ -1,4 +1,4 @@
-"""RFC3339 parameters and EventDateTime values: parsing, validation, rendering (DISC EventDateTime)."""
+"""RFC3339 parameters and EventDateTime values: parsing, validation, rendering."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _parse_datetime(text: str) -> datetime | None:
 
 
 def parse_param(value: str | None, name: str) -> datetime | None:
-    """Parse timeMin/timeMax/updatedMin: RFC3339 with a mandatory offset, else 400 (research section 1)."""
+    """Parse timeMin/timeMax/updatedMin: RFC3339 with a mandatory offset, else 400 (events.list)."""
     if value is None:
         return None
     parsed = _parse_datetime(value)
@@ -43,7 +43,7 @@ def parse_param(value: str | None, name: str) -> datetime | None:
 
 
 def check_range(time_min: datetime | None, time_max: datetime | None) -> None:
-    """Raise 400 timeRangeEmpty when timeMin >= timeMax (ERR)."""
+    """Raise 400 timeRangeEmpty when timeMin >= timeMax (errors guide)."""
     if time_min is not None and time_max is not None and time_min >= time_max:
         raise time_range_empty()
 
@@ -67,7 +67,7 @@ def normalize_edt(edt: Any, field: str) -> dict[str, Any]:
     if moment is None:
         raise bad_request(f"Invalid {field} time.")
     if moment.tzinfo is None:
-        # "A time zone offset is required unless a time zone is explicitly specified in timeZone" (DISC).
+        # "A time zone offset is required unless a time zone is explicitly specified in timeZone".
         if tz_name is None:
             raise ApiError(400, "required", "Missing time zone definition for start time.")
         moment = moment.replace(tzinfo=zone(tz_name))
@@ -95,7 +95,7 @@ def span(event: dict[str, Any], tz_name: str) -> tuple[datetime, datetime]:
 
 
 def render_edt(edt: dict[str, Any], tz_name: str) -> dict[str, Any]:
-    """Render a stored EventDateTime in the response zone, whole seconds (research section 1)."""
+    """Render a stored EventDateTime in the response zone, whole seconds (events.list)."""
     if "dateTime" not in edt:
         return dict(edt)
     moment = datetime.fromisoformat(edt["dateTime"]).astimezone(zone(tz_name))

@@ -1,4 +1,4 @@
-"""Opaque page and sync tokens: urlsafe base64 JSON bound to emulator, calendar and query (SYNC)."""
+"""Opaque page and sync tokens: urlsafe base64 JSON bound to emulator, calendar and query (sync guide)."""
 
 from __future__ import annotations
 
@@ -51,14 +51,14 @@ def _decode(token: str) -> dict[str, Any] | None:
 
 
 def make_sync_token(store: Store, calendar_id: str, fp: str, state: SyncState) -> str:
-    """Issue a sync token for the calendar at `state.seq` (SYNC nextSyncToken)."""
+    """Issue a sync token for the calendar at `state.seq` (sync guide nextSyncToken)."""
     payload = {"k": store.secret, "c": calendar_id, "f": fp, "s": state.seq, "w": list(state.window)}
     payload |= {"e": store.sync_epoch(calendar_id), "t": store.clock().timestamp()}
     return _encode(payload)
 
 
 def read_sync_token(store: Store, calendar_id: str, fp: str, token: str) -> SyncState:
-    """Validate a sync token; unknown, garbled, expired or invalidated -> 410 fullSyncRequired (SYNC)."""
+    """Validate a sync token; unknown, garbled, expired or invalidated -> 410 fullSyncRequired."""
     p = _decode(token)
     try:
         valid = (
@@ -80,7 +80,7 @@ def read_sync_token(store: Store, calendar_id: str, fp: str, token: str) -> Sync
 
 
 def make_page_token(store: Store, calendar_id: str, fp: str, state: PageState) -> str:
-    """Issue a page token encoding the listing's snapshot, so changes during paging are not lost (SYNC)."""
+    """Issue a page token encoding the listing's snapshot, so changes during paging are not lost."""
     return _encode({"k": store.secret, "c": calendar_id, "f": fp, "s": state.snapshot, "o": state.offset})
 
 

@@ -1,4 +1,4 @@
-"""Validation and normalisation of event bodies for insert/update/patch (DISC Event, research section 2)."""
+"""Validation and normalisation of event bodies for insert/update/patch."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Any
 from calmirror.emulator.errors import ApiError, bad_request, invalid_id, time_range_empty
 from calmirror.emulator.ev_times import moment_of, normalize_edt
 
-ID_PATTERN = re.compile(r"^[a-v0-9]{5,1024}$")  # base32hex, lowercase (DISC Event.id)
+ID_PATTERN = re.compile(r"^[a-v0-9]{5,1024}$")  # base32hex, lowercase (discovery doc Event.id)
 READ_ONLY = frozenset(
     {"kind", "etag", "id", "created", "updated", "htmlLink", "iCalUID", "organizer", "creator", "sequence"}
     | {"recurringEventId", "originalStartTime"}
 )
-EVENT_FIELDS = frozenset(  # writable Event properties of the discovery document; others are ignored (DISC)
+EVENT_FIELDS = frozenset(  # writable Event properties of the discovery document; others are ignored
     [
         "anyoneCanAddSelf",
         "attachments",
@@ -59,14 +59,14 @@ ATTENDEE_FIELDS = ("email", "displayName", "optional", "resource", "responseStat
 
 
 def check_id(event_id: Any) -> str:
-    """Return a valid client-supplied id or raise 400 invalid (DISC Event.id)."""
+    """Return a valid client-supplied id or raise 400 invalid (discovery doc Event.id)."""
     if not isinstance(event_id, str) or not ID_PATTERN.match(event_id):
         raise invalid_id()
     return event_id
 
 
 def _enum(body: dict[str, Any], field: str, allowed: tuple[str, ...], default: str) -> None:
-    """Validate an enum field and drop it when it holds the default (omitted in responses, research 2)."""
+    """Validate an enum field and drop it when it holds the default (omitted in responses)."""
     value = body.get(field, default)
     if value not in allowed:
         raise bad_request(f"Invalid value for: {field}", location=field)
@@ -75,7 +75,7 @@ def _enum(body: dict[str, Any], field: str, allowed: tuple[str, ...], default: s
 
 
 def _times(body: dict[str, Any]) -> None:
-    """Normalise start/end: both present, same kind, end not before start (ERR timeRangeEmpty)."""
+    """Normalise start/end: both present, same kind, end not before start (errors guide timeRangeEmpty)."""
     body["start"] = normalize_edt(body.get("start"), "start")
     body["end"] = normalize_edt(body.get("end"), "end")
     start, end = moment_of(body["start"]), moment_of(body["end"])
@@ -90,12 +90,12 @@ def _times(body: dict[str, Any]) -> None:
         ):
             raise bad_request("Invalid recurrence rule.", location="recurrence")
         if not all_day and "timeZone" not in body["start"]:
-            # "For recurring events this field is required" (DISC EventDateTime.timeZone).
+            # "For recurring events this field is required" (discovery doc EventDateTime.timeZone).
             raise ApiError(400, "required", "Missing time zone definition for start time.")
 
 
 def _reminders(body: dict[str, Any]) -> None:
-    """Validate reminders: not both default and overrides, at most 5, minutes clamped (research 2)."""
+    """Validate reminders: not both default and overrides, at most 5, minutes clamped (events reference)."""
     reminders = body.get("reminders") or {"useDefault": True}
     if not isinstance(reminders, dict):
         raise bad_request("Invalid reminders.", location="reminders")
@@ -118,7 +118,7 @@ def _reminders(body: dict[str, Any]) -> None:
 
 
 def _properties(body: dict[str, Any]) -> None:
-    """Drop keys over 44 chars and truncate values over 1024 chars silently (EXT)."""
+    """Drop keys over 44 chars and truncate values over 1024 chars silently (properties guide)."""
     props = body.get("extendedProperties")
     if props is None:
         return
@@ -137,7 +137,7 @@ def _properties(body: dict[str, Any]) -> None:
 
 
 def _attendees(body: dict[str, Any], organizer: str) -> None:
-    """Normalise attendees: email required, responseStatus defaulted, organizer flagged (DISC)."""
+    """Normalise attendees: email required, responseStatus defaulted, organizer flagged (discovery doc)."""
     attendees = body.get("attendees")
     if attendees is None:
         return
@@ -168,7 +168,7 @@ def normalize(body: Any, *, organizer: str, previous_type: str | None) -> dict[s
     if previous_type is None and event_type == "fromGmail":
         raise bad_request("Event type cannot be created using this API.", location="eventType")
     if previous_type is not None and event_type != previous_type:
-        raise bad_request("Event type cannot be changed.", location="eventType")  # immutable (TYPES)
+        raise bad_request("Event type cannot be changed.", location="eventType")  # immutable
     event["eventType"] = event_type
     _times(event)
     event.setdefault("status", "confirmed")

@@ -1,4 +1,4 @@
-"""events.get/insert/update/patch/delete with Google's status codes and error bodies (research section 2)."""
+"""events.get/insert/update/patch/delete with Google's status codes and error bodies (events reference)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ CARRIED = ("id", "iCalUID", "created", "organizer", "creator", "recurringEventId
 
 
 def response_zone(req: ApiRequest, cal: Calendar) -> str:
-    """Return the zone responses render in: the timeZone parameter, else the calendar's (DISC)."""
+    """Return the zone responses render in: the timeZone parameter, else the calendar's (discovery doc)."""
     name = req.query.get("timeZone") or cal.time_zone
     zone(name)
     return name
@@ -34,7 +34,7 @@ def current(store: Store, cal: Calendar, event_id: str) -> Event | None:
 
 
 def _existing(store: Store, req: ApiRequest) -> tuple[Calendar, Event]:
-    """Resolve calendar and event, 404 when unknown, 412 when If-Match names another etag (VER)."""
+    """Resolve calendar and event, 404 when unknown, 412 when If-Match names another etag (versions guide)."""
     cal = store.resolve(req.account, req.path_params["calendarId"])
     event = current(store, cal, req.path_params["eventId"])
     if event is None:
@@ -46,7 +46,7 @@ def _existing(store: Store, req: ApiRequest) -> tuple[Calendar, Event]:
 
 
 def get_event(store: Store, req: ApiRequest) -> ApiResponse:
-    """events.get: cancelled events are returned too; If-None-Match on the current etag -> 304 (VER)."""
+    """events.get: cancelled events are returned too; If-None-Match on the current etag -> 304."""
     cal, event = _existing(store, req)
     if req.headers.get("If-None-Match") == event["etag"]:
         return ApiResponse(304, None)
@@ -54,7 +54,7 @@ def get_event(store: Store, req: ApiRequest) -> ApiResponse:
 
 
 def insert_event(store: Store, req: ApiRequest) -> ApiResponse:
-    """events.insert: client ids validated, 409 on any existing id including tombstones (ERR)."""
+    """events.insert: client ids validated, 409 on any existing id including tombstones (errors guide)."""
     cal = store.resolve(req.account, req.path_params["calendarId"])
     body = req.body if isinstance(req.body, dict) else {}
     if body.get("id") is not None:
@@ -94,7 +94,7 @@ def _replace(
     organizer = before.get("organizer", {}).get("email", cal.id)
     event = normalize(body, organizer=organizer, previous_type=before.get("eventType", "default"))
     if before["status"] == "cancelled" and "status" not in body:
-        event["status"] = "cancelled"  # only an explicit status revives a tombstone (research section 2)
+        event["status"] = "cancelled"  # only an explicit status revives a tombstone (events reference)
     event |= {k: before[k] for k in CARRIED if k in before}
     event["sequence"] = _sequence(before, event)
     mark_self(event, cal.id, cal.owner)
@@ -126,13 +126,13 @@ def _attendee_write(
 
 
 def update_event(store: Store, req: ApiRequest) -> ApiResponse:
-    """events.update (PUT): full replace; `status: confirmed` on a tombstone restores it (research 2)."""
+    """events.update (PUT): full replace; `status: confirmed` on a tombstone restores it."""
     cal, before = _existing(store, req)
     return _replace(store, req, cal, before, req.body if isinstance(req.body, dict) else {})
 
 
 def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """Patch semantics: nested objects merge, arrays replace, null deletes a key (PATCHREF, EXT)."""
+    """Patch semantics: nested objects merge, arrays replace, null deletes a key (events.patch)."""
     out = copy.deepcopy(base)
     for key, value in patch.items():
         if value is None:
@@ -145,7 +145,7 @@ def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 
 def patch_event(store: Store, req: ApiRequest) -> ApiResponse:
-    """events.patch: merge the body into the current state, then validate it like an update (PATCHREF)."""
+    """events.patch: merge the body into the current state, then validate it like an update (events.patch)."""
     cal, before = _existing(store, req)
     if not isinstance(req.body, dict):
         raise ApiError(400, "invalid", "Invalid event body.")
@@ -154,7 +154,7 @@ def patch_event(store: Store, req: ApiRequest) -> ApiResponse:
 
 
 def delete_event(store: Store, req: ApiRequest) -> ApiResponse:
-    """events.delete: 204, tombstone kept with its data; 410 deleted when already deleted (ERR)."""
+    """events.delete: 204, tombstone kept with its data; 410 deleted when already deleted (errors guide)."""
     cal, before = _existing(store, req)
     if before["status"] == "cancelled":
         raise deleted()

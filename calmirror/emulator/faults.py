@@ -1,4 +1,4 @@
-"""Injectable faults: rules matched by method id and account, with Google's documented error bodies (ERR)."""
+"""Injectable faults: rules matched by method id and account, with Google's documented error bodies."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 CALL_KINDS = frozenset({"status", "timeout", "drop", "lost_response", "latency"})
 PUSH_KINDS = frozenset({"push_drop", "push_duplicate", "push_delay", "push_reorder"})
 
-# status -> (domain, default reason, message) as Google documents them (ERR).
+# status -> (domain, default reason, message) as Google documents them (errors guide).
 _DEFAULT_REASON = {
     400: "badRequest",
     401: "authError",
@@ -88,7 +88,7 @@ class FaultRule:
         return self.accounts is None or account in self.accounts
 
     def error_body(self) -> dict[str, Any]:
-        """Google's error envelope for this status/reason (ERR; 5xx answer backendError)."""
+        """Google's error envelope for this status/reason (errors guide; 5xx answer backendError)."""
         reason = self.error_reason()
         domain, message = _REASONS.get(reason, ("global", reason))
         item = {"domain": domain, "reason": reason, "message": message}

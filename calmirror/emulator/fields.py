@@ -1,4 +1,4 @@
-"""The `fields` standard parameter: partial responses as Google's front end cuts them (DISC `fields`)."""
+"""The `fields` standard parameter: partial responses as Google's front end cuts them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""freebusy.query: merged busy periods of opaque, live events and instances (DISC FreeBusyResponse)."""
+"""freebusy.query: merged busy periods of opaque, live events and instances."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from calmirror.emulator.ev_series import series_items, split_series
 from calmirror.emulator.ev_times import check_range, parse_param, span, utc_text
 from calmirror.emulator.store import Calendar, Event, Store
 
-MAX_CALENDARS = 50  # calendarExpansionMax maximum (DISC FreeBusyRequest)
+MAX_CALENDARS = 50  # calendarExpansionMax maximum (discovery doc FreeBusyRequest)
 
 
 def _busy(store: Store, cal: Calendar, lo: datetime, hi: datetime) -> list[dict[str, str]]:
@@ -34,7 +34,7 @@ def _busy(store: Store, cal: Calendar, lo: datetime, hi: datetime) -> list[dict[
 
 
 def _blocks(event: Event) -> bool:
-    """Busy time comes only from opaque, non-cancelled events (research section 4)."""
+    """Busy time comes only from opaque, non-cancelled events (freebusy.query)."""
     return bool(event["status"] != "cancelled" and event.get("transparency", "opaque") == "opaque")
 
 

@@ -1,4 +1,4 @@
-"""events.list and events.instances: window, expansion, filters, order, paging, sync tokens (SYNC, DISC)."""
+"""events.list and events.instances: window, expansion, filters, order, paging, sync tokens (sync guide)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from calmirror.emulator.ev_writes import response_zone
 from calmirror.emulator.store import Calendar, Event, Store, format_updated
 
 NO_SYNC_TOKEN = ("orderBy", "q", "iCalUID", "privateExtendedProperty", "sharedExtendedProperty", "updatedMin")
-SYNC_FORBIDDEN = (*NO_SYNC_TOKEN, "timeMin", "timeMax")  # not allowed together with syncToken (DISC)
+SYNC_FORBIDDEN = (*NO_SYNC_TOKEN, "timeMin", "timeMax")  # not allowed together with syncToken (discovery doc)
 NOT_IN_PAGE_FINGERPRINT = ("pageToken", "maxResults", "alt", "fields", "prettyPrint", "quotaUser", "key")
 
 
@@ -75,7 +75,7 @@ def _properties(req: ApiRequest, name: str) -> tuple[tuple[str, str], ...]:
 
 
 def parse_query(req: ApiRequest) -> Query:
-    """Parse and validate the listing parameters (DISC events.list)."""
+    """Parse and validate the listing parameters (discovery doc events.list)."""
     time_min, time_max = (
         parse_param(req.query.get("timeMin"), "timeMin"),
         parse_param(req.query.get("timeMax"), "timeMax"),
@@ -108,7 +108,7 @@ def _bounds(lo: datetime | None, hi: datetime | None, store: Store) -> tuple[dat
 
 
 def _full(events: list[Event], q: Query, cal: Calendar, store: Store) -> list[Event]:
-    """Items of a full listing, before filters: singleEvents and showDeleted matrix (DISC showDeleted)."""
+    """Items of a full listing, before filters: singleEvents and showDeleted matrix."""
     lo, hi = _bounds(q.time_min, q.time_max, store)
     singles, parents, exceptions = split_series(events)
     items = [e for e in singles if overlaps(e, cal.time_zone, lo, hi)]
@@ -133,7 +133,7 @@ def _cancelled_exception(event: Event, parents: dict[str, Event], q: Query) -> b
 def _delta(
     events: list[Event], changed: set[str], q: Query, cal: Calendar, *, state: SyncState, store: Store
 ) -> list[Event]:
-    """Items of an incremental sync: every change since the token, deletions included (SYNC).
+    """Items of an incremental sync: every change since the token, deletions included (sync guide).
 
     With singleEvents a changed series yields all its instances in the token's original window; calmirror
     relists a recurring series on any change, so the exact instance set cannot change its result.
@@ -150,10 +150,10 @@ def _delta(
 
 
 def _matches(event: Event, q: Query) -> bool:
-    """Apply the property, text, iCalUID, eventTypes and updatedMin filters (DISC events.list)."""
+    """Apply the property, text, iCalUID, eventTypes and updatedMin filters (discovery doc events.list)."""
     props = event.get("extendedProperties", {})
     for scope, wanted in (("private", q.private), ("shared", q.shared)):
-        if any(props.get(scope, {}).get(k) != v for k, v in wanted):  # repeats must all match (DISC)
+        if any(props.get(scope, {}).get(k) != v for k, v in wanted):  # repeats must all match (discovery doc)
             return False
     if q.ical_uid is not None and event.get("iCalUID") != q.ical_uid:
         return False
@@ -173,7 +173,7 @@ def _haystack(event: Event) -> str:
 
 
 def _sort_key(q: Query, cal: Calendar) -> Callable[[Event], Any]:
-    """Return the order: startTime, updated, or a stable id order otherwise (DISC orderBy)."""
+    """Return the order: startTime, updated, or a stable id order otherwise (discovery doc orderBy)."""
     if q.order_by == "startTime":
         return lambda e: (instant(moment_of(e["start"]), cal.time_zone), e["id"])
     if q.order_by == "updated":
@@ -182,7 +182,7 @@ def _sort_key(q: Query, cal: Calendar) -> Callable[[Event], Any]:
 
 
 def _out(event: Event, show_deleted: bool, tz_name: str) -> Event:
-    """Render an item; cancelled ones are minimal unless showDeleted asks for details (DISC status)."""
+    """Render an item; cancelled ones are minimal unless showDeleted asks for details."""
     if event["status"] == "cancelled" and ("recurringEventId" in event or not show_deleted):
         return minimal(event, tz_name)
     return render(event, tz_name)
@@ -219,7 +219,7 @@ def _page(
 
 
 def list_events(store: Store, req: ApiRequest) -> ApiResponse:
-    """events.list (DISC, SYNC)."""
+    """events.list (discovery doc, sync guide)."""
     cal = store.resolve(req.account, req.path_params["calendarId"])
     tz_name = response_zone(req, cal)
     sync_token = req.query.get("syncToken")
@@ -251,7 +251,7 @@ def list_events(store: Store, req: ApiRequest) -> ApiResponse:
 
 
 def list_instances(store: Store, req: ApiRequest) -> ApiResponse:
-    """events.instances: a series' instances; timeMin is inclusive here (DISC events.instances)."""
+    """events.instances: a series' instances; timeMin is inclusive here (discovery doc events.instances)."""
     cal = store.resolve(req.account, req.path_params["calendarId"])
     parent_id = req.path_params["eventId"]
     if store.get(cal.id, parent_id) is None:

@@ -1,4 +1,4 @@
-"""Google's OAuth 2.0 token and authorization endpoints for the emulator's fake accounts (research 6)."""
+"""Google's OAuth 2.0 token and authorization endpoints for the emulator's fake accounts (OAuth guide)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class _AccessToken:
 
 
 class OAuthError(Exception):
-    """A token-endpoint error: `{"error": ..., "error_description": ...}` with an HTTP status (research 6)."""
+    """A token-endpoint error: `{"error": ..., "error_description": ...}` with an HTTP status."""
 
     def __init__(self, status: int, error: str, description: str) -> None:
         super().__init__(f"{error}: {description}")
@@ -72,7 +72,7 @@ class OAuthError(Exception):
 
 
 def _invalid_grant(description: str = "Token has been expired or revoked.") -> OAuthError:
-    """The canonical answer for an unknown, revoked or expired grant (research 6)."""
+    """The canonical answer for an unknown, revoked or expired grant (OAuth guide)."""
     return OAuthError(400, "invalid_grant", description)
 
 

@@ -1,4 +1,4 @@
-"""Push notifications: events.watch channels, channels.stop, and webhook delivery (PUSH, WATCHREF)."""
+"""Push notifications: events.watch channels, channels.stop, and webhook delivery (push guide)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from calmirror.emulator.errors import ApiError, bad_request
 from calmirror.emulator.faults import PUSH_KINDS, Faults
 from calmirror.emulator.store import Store
 
-DEFAULT_TTL_SECONDS = 604800  # WATCHREF: "Default is 604800 seconds"
-RETRY_STATUSES = frozenset({500, 502, 503, 504})  # PUSH: retried with exponential backoff; others final
+DEFAULT_TTL_SECONDS = 604800  # events.watch: "Default is 604800 seconds"
+RETRY_STATUSES = frozenset({500, 502, 503, 504})  # push guide: retried with exponential backoff; others final
 USER_AGENT = "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)"
 
 
@@ -66,14 +66,14 @@ class PushHub:
     _closed: bool = False
 
     def routes(self) -> tuple[Route, ...]:
-        """The API routes this hub serves (DISC calendar.events.watch, calendar.channels.stop)."""
+        """The API routes this hub serves (discovery doc calendar.events.watch, calendar.channels.stop)."""
         return (
             Route("POST", "calendars/{calendarId}/events/watch", "calendar.events.watch", self.watch),
             Route("POST", "channels/stop", "calendar.channels.stop", self.stop_channel),
         )
 
     def watch(self, store: Store, req: ApiRequest) -> ApiResponse:
-        """Open a channel and send its `sync` message (PUSH, WATCHREF)."""
+        """Open a channel and send its `sync` message (push guide, events.watch)."""
         calendar = store.resolve(req.account, req.path_params["calendarId"])
         body = req.body if isinstance(req.body, dict) else {}
         channel_id, address = body.get("id"), body.get("address")
@@ -111,7 +111,7 @@ class PushHub:
         return ApiResponse(200, answer)
 
     def stop_channel(self, store: Store, req: ApiRequest) -> ApiResponse:
-        """Stop a channel of this account: 204, or 404 for an unknown channel (PUSH)."""
+        """Stop a channel of this account: 204, or 404 for an unknown channel (push guide)."""
         body = req.body if isinstance(req.body, dict) else {}
         channel = self.channels.get(str(body.get("id")))
         if channel is None or channel.account != req.account or channel.resource_id != body.get("resourceId"):
@@ -120,7 +120,7 @@ class PushHub:
         return ApiResponse(204, None)
 
     def calendar_changed(self, calendar_id: str) -> None:
-        """Store subscriber: queue an `exists` message on every live channel of the calendar (PUSH)."""
+        """Store subscriber: queue an `exists` message on every live channel of the calendar (push guide)."""
         for channel in list(self.channels.values()):
             if channel.calendar_id == calendar_id:
                 self._emit(channel, "exists")
@@ -129,7 +129,7 @@ class PushHub:
         """Number a message (1 for sync, then increasing with gaps) and deliver it in the background."""
         if self._closed or not self._live(channel):  # a stopped emulator sends nothing more
             return
-        # PUSH: "1 for the sync message", later numbers increase but are not consecutive.
+        # push guide: "1 for the sync message", later numbers increase but are not consecutive.
         channel.number = 1 if state == "sync" else channel.number + self.rng.randint(2, 40)
         rules = self.faults.fire("calendar.events.watch", channel.account, PUSH_KINDS)
         kinds = {rule.kind: rule for rule in rules}
@@ -171,7 +171,7 @@ class PushHub:
                 return
 
     def _live(self, channel: Channel) -> bool:
-        """Whether the channel may still send; an expired one is forgotten (PUSH: nothing after it)."""
+        """Whether the channel may still send; an expired one is forgotten (push guide: nothing after it)."""
         if time.time() * 1000 >= channel.expiration_ms:
             self.channels.pop(channel.id, None)
         return self.channels.get(channel.id) is channel
@@ -202,13 +202,13 @@ class PushHub:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _resource_id(self, calendar_id: str) -> str:
-        """An opaque id, stable per calendar (PUSH: "version-stable")."""
+        """An opaque id, stable per calendar (push guide: "version-stable")."""
         digest = hashlib.sha256(calendar_id.encode()).digest()[:20]
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def _expiration_ms(body: dict[str, Any]) -> int:
-    """The more restrictive of the requested expiration and now + `params.ttl` (PUSH, WATCHREF)."""
+    """The more restrictive of the requested expiration and now + `params.ttl` (push guide, events.watch)."""
     params = body.get("params") or {}
     try:
         ttl = int(params.get("ttl", DEFAULT_TTL_SECONDS))

@@ -1,4 +1,4 @@
-"""Expansion of RRULE/RDATE/EXDATE recurrences into instances, DST-correct in start.timeZone (RECUR)."""
+"""Expansion of RRULE/RDATE/EXDATE recurrences into instances, DST-correct in start.timeZone."""
 
 from __future__ import annotations
 
@@ -27,14 +27,14 @@ class Occurrence:
 
 
 def instance_id(parent_id: str, start: Moment) -> str:
-    """Return `<parent>_<YYYYMMDDTHHMMSSZ>` (timed, UTC) or `<parent>_<YYYYMMDD>` (all-day) (RECUR)."""
+    """Return `<parent>_<YYYYMMDDTHHMMSSZ>` (timed, UTC) or `<parent>_<YYYYMMDD>` (all-day)."""
     if isinstance(start, datetime):
         return f"{parent_id}_{start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
     return f"{parent_id}_{start:%Y%m%d}"
 
 
 def series_zone(parent: dict[str, Any], calendar_tz: str) -> str:
-    """Return the zone a series expands in: its start.timeZone, else the calendar's (DISC)."""
+    """Return the zone a series expands in: its start.timeZone, else the calendar's (discovery doc)."""
     tz: str = parent["start"].get("timeZone") or calendar_tz
     return tz
 

@@ -1,4 +1,4 @@
-"""The emulator's request log and per-account quota accounting (QUOTA, seed 001 unit costs)."""
+"""The emulator's request log and per-account quota accounting (quota guide; units of design.md §7.3)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# Quota units per call (seed 001; PATCHREF: a patch costs three units).
+# Quota units per call (docs/design.md §7.3; events.patch: a patch costs three units).
 _UNITS = {
     "insert": 3,
     "update": 3,

@@ -1,4 +1,4 @@
-"""Match `/calendar/v3/...` paths against Google's path templates and check query parameters (DISC)."""
+"""Match `/calendar/v3/...` paths against Google's path templates and check query parameters."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from calmirror.emulator.api import Route
 
-# The standard parameters every method takes (DISC top-level `parameters`).
+# The standard parameters every method takes (discovery doc top-level `parameters`).
 STANDARD_PARAMS = frozenset({"alt", "fields", "key", "oauth_token", "prettyPrint", "quotaUser", "userIp"})
 
 # Query parameters per method, as the discovery document (rev 20261030) lists them; the fidelity

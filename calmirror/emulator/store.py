@@ -25,12 +25,12 @@ def _utcnow() -> datetime:
 
 
 def format_updated(moment: datetime) -> str:
-    """Render `updated`: UTC with milliseconds, e.g. `2026-01-02T03:04:05.678Z` (DISC)."""
+    """Render `updated`: UTC with milliseconds, e.g. `2026-01-02T03:04:05.678Z` (discovery doc)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def format_created(moment: datetime) -> str:
-    """Render `created`: UTC, milliseconds always zero (research section 1)."""
+    """Render `created`: UTC, milliseconds always zero (events.list)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
@@ -67,7 +67,7 @@ class Store:
     def __init__(self, *, clock: Clock = _utcnow, sync_token_ttl_seconds: float | None = None) -> None:
         self.clock = clock
         self.sync_token_ttl_seconds = sync_token_ttl_seconds
-        self.secret = secrets.token_hex(4)  # binds tokens to this emulator instance (SYNC: opaque)
+        self.secret = secrets.token_hex(4)  # binds tokens to this emulator instance (sync guide: opaque)
         self.cache: dict[Any, Any] = {}  # recurrence expansions and listings, keyed by version/snapshot
         self._calendars: dict[str, Calendar] = {}
         self._events: dict[str, _CalendarEvents] = {}
@@ -108,7 +108,7 @@ class Store:
         return sorted(owned, key=lambda c: not c.primary)
 
     def resolve(self, account: str, calendar_id: str) -> Calendar:
-        """Resolve `primary`; unknown calendars and those the account cannot see answer 404 (ERR)."""
+        """Resolve `primary`; unknown calendars and those the account cannot see answer 404 (errors guide)."""
         cid = account if calendar_id == "primary" else calendar_id
         cal = self._calendars.get(cid)
         if cal is None or cal.owner != account:
@@ -179,7 +179,7 @@ class Store:
             callback(calendar_id)
 
     def invalidate_sync_tokens(self, calendar_id: str | None = None) -> None:
-        """Make every outstanding sync token (of one calendar, or all) answer 410 (SYNC)."""
+        """Make every outstanding sync token (of one calendar, or all) answer 410 (sync guide)."""
         for cid, events in self._events.items():
             if calendar_id is None or cid == calendar_id:
                 events.sync_epoch += 1

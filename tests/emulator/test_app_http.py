@@ -1,4 +1,4 @@
-"""The emulator's HTTP front: routing of Google's paths, standard parameters, Bearer auth (research 5, 7)."""
+"""The emulator's HTTP front: routing of Google's paths, standard parameters, Bearer auth."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ async def test_calendar_list_through_the_real_client(emulator: Emulator) -> None
 
 
 async def test_missing_authorization_is_login_required(emulator: Emulator) -> None:
-    """Without an Authorization header Google answers 401 reason `required`, "Login Required." (ERR)."""
+    """Without an Authorization header Google answers 401 reason `required`, "Login Required."."""
     url = emulator.api_root + "calendar/v3/users/me/calendarList"
     async with aiohttp.ClientSession() as http, http.get(url) as resp:
         body = await resp.json()
@@ -35,7 +35,7 @@ async def test_missing_authorization_is_login_required(emulator: Emulator) -> No
 
 
 async def test_invalid_token_is_auth_error(emulator: Emulator) -> None:
-    """An unknown Bearer token answers 401 authError "Invalid Credentials" at header Authorization (ERR)."""
+    """An unknown Bearer token answers 401 authError "Invalid Credentials" at header Authorization."""
     headers = {"Authorization": "Bearer ya29.not-a-token"}
     url = emulator.api_root + "calendar/v3/users/me/calendarList"
     async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as resp:
@@ -50,7 +50,7 @@ async def test_invalid_token_is_auth_error(emulator: Emulator) -> None:
 
 
 async def test_unknown_query_parameter_is_400(emulator: Emulator) -> None:
-    """A query parameter the method does not declare is rejected with 400 INVALID_ARGUMENT (DISC)."""
+    """A query parameter the method does not declare is rejected with 400 INVALID_ARGUMENT (discovery doc)."""
     headers = {"Authorization": f"Bearer {await access_token(emulator, ALICE)}"}
     url = emulator.api_root + "calendar/v3/users/me/calendarList?alt=json&colour=red"
     async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as resp:
@@ -60,7 +60,7 @@ async def test_unknown_query_parameter_is_400(emulator: Emulator) -> None:
 
 
 async def test_standard_parameters_are_accepted(emulator: Emulator) -> None:
-    """`alt=json`, `prettyPrint`, `quotaUser` and `fields` are standard parameters of every method (DISC)."""
+    """`alt=json`, `prettyPrint`, `quotaUser` and `fields` are standard parameters of every method."""
     headers = {"Authorization": f"Bearer {await access_token(emulator, ALICE)}"}
     url = (
         emulator.api_root
@@ -71,7 +71,7 @@ async def test_standard_parameters_are_accepted(emulator: Emulator) -> None:
 
 
 async def test_percent_encoded_calendar_id_is_decoded(emulator: Emulator) -> None:
-    """Path parameters arrive percent-encoded (`alice%40example.com`) and are decoded (research 7.2)."""
+    """Path parameters arrive percent-encoded (`alice%40example.com`) and are decoded (python client)."""
     svc = calendar_service(emulator, ALICE)
     entry = await asyncio.to_thread(svc.calendarList().get(calendarId=ALICE).execute)
     assert entry["id"] == ALICE
@@ -83,7 +83,7 @@ async def test_percent_encoded_calendar_id_is_decoded(emulator: Emulator) -> Non
 
 
 async def test_long_get_becomes_post_with_method_override(emulator: Emulator) -> None:
-    """GET URIs over 2048 chars become POST + X-HTTP-Method-Override: GET, form body (research 7.5)."""
+    """GET URIs over 2048 chars become POST + X-HTTP-Method-Override: GET, form body (python client)."""
     svc = calendar_service(emulator, ALICE)
     answer = await asyncio.to_thread(svc.calendarList().list(quotaUser="q" * 2100).execute)
     assert answer["kind"] == "calendar#calendarList"
@@ -102,7 +102,7 @@ async def test_unknown_path_is_404(emulator: Emulator) -> None:
 
 
 async def test_fields_cuts_the_response(emulator: Emulator) -> None:
-    """`fields` returns a partial response: only the selected fields, also inside lists (DISC `fields`)."""
+    """`fields` returns a partial response: only the selected fields, also inside lists."""
     svc = calendar_service(emulator, ALICE)
     listed = await asyncio.to_thread(svc.calendarList().list(fields="kind,items(id,primary)").execute)
     assert listed == {"kind": "calendar#calendarList", "items": [{"id": ALICE, "primary": True}]}

@@ -1,4 +1,4 @@
-"""`calmirror authorize` end to end against the emulator: loopback flow with PKCE (research 6)."""
+"""`calmirror authorize` end to end against the emulator: loopback flow with PKCE (OAuth guide)."""
 
 from __future__ import annotations
 

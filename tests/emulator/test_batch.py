@@ -1,4 +1,4 @@
-"""The batch endpoint as google-api-python-client speaks it (BATCH, research 7.6)."""
+"""The batch endpoint as google-api-python-client speaks it (batch guide, python client)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def _run_batch(svc: Any, requests: list[Any]) -> dict[str, tuple[Any, Exception 
 
 
 async def test_batch_parts_execute_separately(emulator: Emulator) -> None:
-    """Each part is its own call with its own answer, mapped back by Content-ID (BATCH)."""
+    """Each part is its own call with its own answer, mapped back by Content-ID (batch guide)."""
     svc = calendar_service(emulator, ALICE)
     requests = [svc.events().insert(calendarId=ALICE, body=_event(n)) for n in range(3)]
     requests.append(svc.events().get(calendarId=ALICE, eventId="doesnotexist0"))
@@ -56,7 +56,7 @@ async def test_batch_parts_execute_separately(emulator: Emulator) -> None:
 
 
 async def test_batch_envelope_is_one_http_request(emulator: Emulator) -> None:
-    """A batch of n calls counts as n requests toward usage limits yet travels as one (BATCH)."""
+    """A batch of n calls counts as n requests toward usage limits yet travels as one (batch guide)."""
     svc = calendar_service(emulator, ALICE)
     await asyncio.to_thread(svc.calendarList().list().execute)  # fetch the access token first
     emulator.reset_requests()
@@ -96,7 +96,7 @@ async def test_envelope_fault_fails_the_whole_batch(emulator: Emulator) -> None:
 
 
 async def test_per_part_authorization(emulator: Emulator) -> None:
-    """Each part is authenticated on its own: a part with a bad token answers 401 alone (BATCH)."""
+    """Each part is authenticated on its own: a part with a bad token answers 401 alone (batch guide)."""
     boundary = "b1"
     parts = [
         f"--{boundary}\nContent-Type: application/http\nContent-ID: <x + {n}>\n\n"
@@ -113,11 +113,11 @@ async def test_per_part_authorization(emulator: Emulator) -> None:
     assert resp.status == 200
     assert text.count("HTTP/1.1 401 Unauthorized") == 2
     assert "Content-ID: <response-x + 1>" in text
-    assert "\r\n\r\n{" in text  # CRLFCRLF before each part's body (research 7.6)
+    assert "\r\n\r\n{" in text  # CRLFCRLF before each part's body (python client)
 
 
 async def test_more_than_1000_parts_is_400(emulator: Emulator) -> None:
-    """The batch endpoint accepts at most 1000 calls (BATCH, current doc)."""
+    """The batch endpoint accepts at most 1000 calls (batch guide, current doc)."""
     part = "--b\nContent-Type: application/http\n\nGET /calendar/v3/users/me/calendarList HTTP/1.1\n\n"
     body = part * 1001 + "--b--\n"
     headers = {"Content-Type": "multipart/mixed; boundary=b"}

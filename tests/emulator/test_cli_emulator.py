@@ -1,4 +1,4 @@
-"""`calmirror emulator` as a subprocess: one JSON line once ready, serves until SIGTERM (DESIGN 6)."""
+"""`calmirror emulator` as a subprocess: one JSON line once ready, serves until SIGTERM (docs/emulator.md)."""
 
 from __future__ import annotations
 

@@ -76,7 +76,7 @@ async def test_create_calendar_and_dump_events(emulator: Emulator) -> None:
 
 
 async def test_invalidate_sync_tokens(emulator: Emulator) -> None:
-    """After POST /_emulator/sync-tokens/invalidate the next use of a sync token answers 410 (SYNC)."""
+    """After POST /_emulator/sync-tokens/invalidate the next use of a sync token answers 410 (sync guide)."""
     svc = calendar_service(emulator, ALICE)
     listing = await asyncio.to_thread(svc.events().list(calendarId=ALICE).execute)
     assert (await _call(emulator, "POST", "sync-tokens/invalidate", {"calendar_id": ALICE}))[0] == 204

@@ -1,4 +1,4 @@
-"""Attendee copies between emulator accounts (DISC Event.attendees, Event.organizer)."""
+"""Attendee copies between emulator accounts (discovery doc Event.attendees, Event.organizer)."""
 
 from __future__ import annotations
 
@@ -31,17 +31,17 @@ def selves(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_invitee_gets_its_own_copy(api: Api) -> None:
-    """An invitee's calendar holds a copy, self on its own entry, needsAction (DISC attendees.self)."""
+    """An invitee's calendar holds a copy, self on its own entry, needsAction."""
     copy = api.ok("events.get", account=BOB, eventId="meet0000")
     assert selves(copy)[BOB] == (True, "needsAction")
     assert selves(copy)[ALICE] == (False, "accepted")  # the organizer accepted
     assert copy["organizer"] == {"email": ALICE}
-    assert copy["extendedProperties"] == {"shared": {"all": "yes"}}  # private properties are per copy (EXT)
+    assert copy["extendedProperties"] == {"shared": {"all": "yes"}}  # private properties are per copy
     assert api.store.raw_events(CAROL) == []
 
 
 def test_organizer_update_and_delete_reach_the_copy(api: Api) -> None:
-    """Organizer changes update the copy; deleting cancels it (DISC Event.status)."""
+    """Organizer changes update the copy; deleting cancels it (discovery doc Event.status)."""
     api.ok("events.patch", eventId="meet0000", body={"summary": "renamed"})
     assert api.ok("events.get", account=BOB, eventId="meet0000")["summary"] == "renamed"
     api.ok("events.delete", eventId="meet0000")
@@ -49,14 +49,14 @@ def test_organizer_update_and_delete_reach_the_copy(api: Api) -> None:
 
 
 def test_removed_invitee_copy_is_cancelled_and_new_one_created(api: Api) -> None:
-    """Replacing the attendee list cancels removed invitees' copies and creates new ones (DISC attendees)."""
+    """Replacing the attendee list cancels removed invitees' copies and creates new ones."""
     api.ok("events.patch", eventId="meet0000", body={"attendees": [{"email": ALICE}, {"email": CAROL}]})
     assert api.ok("events.get", account=BOB, eventId="meet0000")["status"] == "cancelled"
     assert selves(api.ok("events.get", account=CAROL, eventId="meet0000"))[CAROL] == (True, "needsAction")
 
 
 def test_invitee_response_reaches_the_organizer(api: Api) -> None:
-    """An invitee declining in its copy shows in the organizer's copy (DISC attendees.responseStatus)."""
+    """An invitee declining in its copy shows in the organizer's copy."""
     mine = api.ok("events.get", account=BOB, eventId="meet0000")
     for attendee in mine["attendees"]:
         if attendee["email"] == BOB:
@@ -66,7 +66,7 @@ def test_invitee_response_reaches_the_organizer(api: Api) -> None:
 
 
 def test_invitee_cannot_move_the_meeting(api: Api) -> None:
-    """Only the invitee's response and per-copy fields take effect (emulator rule, DISC organizer)."""
+    """Only the invitee's response and per-copy fields take effect (emulator rule)."""
     moved = {"start": {"dateTime": "2026-10-21T10:00:00Z"}, "end": {"dateTime": "2026-10-21T11:00:00Z"}}
     api.ok("events.patch", account=BOB, eventId="meet0000", body=moved)
     assert api.ok("events.get", account=BOB, eventId="meet0000")["start"]["dateTime"].startswith("2026-10-20")

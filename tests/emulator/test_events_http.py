@@ -1,4 +1,4 @@
-"""Event semantics through the real google-api-python-client against the running emulator (research 7)."""
+"""Event semantics through the real google-api-python-client against the running emulator (python client)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def timed(start: str, end: str, **fields: Any) -> dict[str, Any]:
 
 
 async def test_paging_and_strict_overlap(emulator: Emulator) -> None:
-    """Pages of maxResults follow nextPageToken; touching events are outside the window (DISC events.list)."""
+    """Pages of maxResults follow nextPageToken; touching events are outside the window."""
     svc = calendar_service(emulator, ALICE)
     for hour in range(8, 14):
         await run(
@@ -59,7 +59,7 @@ async def test_paging_and_strict_overlap(emulator: Emulator) -> None:
 
 
 async def test_recurrence_across_berlin_dst_with_moved_and_cancelled_instance(emulator: Emulator) -> None:
-    """Daily 10:00 Berlin keeps its wall time over DST end; moved and cancelled instances apply (RECUR)."""
+    """Daily 10:00 Berlin keeps its wall time over DST end; moved and cancelled instances apply."""
     svc = calendar_service(emulator, ALICE)
     body = {
         "id": "standup0",
@@ -96,7 +96,7 @@ async def test_recurrence_across_berlin_dst_with_moved_and_cancelled_instance(em
 
 
 async def test_sync_delta_with_tombstone_and_410(emulator: Emulator) -> None:
-    """Deltas carry minimal tombstones; corrupted or invalidated tokens answer 410 (SYNC, ERR)."""
+    """Deltas carry minimal tombstones; corrupted or invalidated tokens answer 410 (sync guide)."""
     svc = calendar_service(emulator, ALICE)
     event = await run(
         svc.events().insert(calendarId="primary", body=timed("2026-10-20T10:00:00Z", "2026-10-20T11:00:00Z"))
@@ -124,7 +124,7 @@ async def test_sync_delta_with_tombstone_and_410(emulator: Emulator) -> None:
 
 
 async def test_conflicts_restore_and_conditional_writes(emulator: Emulator) -> None:
-    """409 on a tombstone id, restore by update, 410 second delete, 412 stale If-Match (ERR, VER)."""
+    """409 on a tombstone id, restore by update, 410 second delete, 412 stale If-Match (errors guide)."""
     svc = calendar_service(emulator, ALICE)
     body = timed("2026-10-20T10:00:00Z", "2026-10-20T11:00:00Z", id="block0001")
     first = await run(svc.events().insert(calendarId="primary", body=body))
@@ -148,7 +148,7 @@ async def test_conflicts_restore_and_conditional_writes(emulator: Emulator) -> N
 
 
 async def test_attendee_copies_between_two_accounts(emulator: Emulator) -> None:
-    """bob gets a copy of alice's invitation; his decline shows in alice's copy (DISC attendees)."""
+    """bob gets a copy of alice's invitation; his decline shows in alice's copy (discovery doc attendees)."""
     alice, bob = calendar_service(emulator, ALICE), calendar_service(emulator, BOB)
     body = timed("2026-10-20T10:00:00Z", "2026-10-20T11:00:00Z", attendees=[{"email": ALICE}, {"email": BOB}])
     event = await run(alice.events().insert(calendarId="primary", body=body, sendUpdates="none"))
@@ -166,7 +166,7 @@ async def test_attendee_copies_between_two_accounts(emulator: Emulator) -> None:
 
 
 async def test_freebusy(emulator: Emulator) -> None:
-    """freeBusy returns busy periods and a notFound item error with HTTP 200 (research 4)."""
+    """freeBusy returns busy periods and a notFound item error with HTTP 200 (freebusy.query)."""
     svc = calendar_service(emulator, ALICE)
     await run(
         svc.events().insert(calendarId="primary", body=timed("2026-10-20T10:00:00Z", "2026-10-20T11:00:00Z"))

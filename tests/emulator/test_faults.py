@@ -1,4 +1,4 @@
-"""Injected faults answer the way Google fails (ERR, QUOTA), seen through the real client."""
+"""Injected faults answer the way Google fails (errors guide, quota guide), seen through the real client."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ async def _error(emulator: Emulator, email: str = ALICE) -> HttpError:
 async def test_status_faults_answer_google_bodies(
     emulator: Emulator, status: int, reason: str, domain: str, message: str
 ) -> None:
-    """Status faults carry the documented envelope for their status and reason, plus Retry-After (ERR)."""
+    """Status faults carry the documented envelope for their status and reason, plus Retry-After."""
     emulator.faults.add({"kind": "status", "status": status, "reason": reason, "retry_after": 2})
     error = await _error(emulator)
     assert error.status_code == status
@@ -59,7 +59,7 @@ async def test_status_faults_answer_google_bodies(
 
 
 async def test_times_limits_a_rule_and_the_client_retries(emulator: Emulator) -> None:
-    """A rule with `times: 2` fails twice; the client's own retries (>= 500) then succeed (research 7.7)."""
+    """A rule with `times: 2` fails twice; the client's own retries (>= 500) then succeed (python client)."""
     emulator.faults.add(
         {"kind": "status", "status": 503, "times": 2, "methods": ["calendar.calendarList.list"]}
     )
@@ -126,7 +126,7 @@ async def _auth(emulator: Emulator) -> dict[str, str]:
 
 
 async def test_lost_response_applies_the_change(emulator: Emulator) -> None:
-    """`lost_response` applies the write, then drops the connection: httplib2 resends and meets 409 (ERR)."""
+    """`lost_response` applies the write, then drops the connection: httplib2 resends and meets 409."""
     emulator.faults.add({"kind": "lost_response", "methods": ["calendar.events.insert"], "times": 1})
     svc = calendar_service(emulator, ALICE)
     with pytest.raises(HttpError) as caught:

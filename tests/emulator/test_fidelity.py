@@ -1,4 +1,4 @@
-"""Everything the emulator serves exists in the bundled discovery document (DESIGN 5, DISC)."""
+"""Everything the emulator serves exists in the bundled discovery document (design.md §8)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _query_params(method: dict[str, Any]) -> set[str]:
 
 
 async def test_every_route_is_a_discovery_method(emulator: Emulator) -> None:
-    """Each served route has the id, HTTP method and path template of a discovery method (DISC)."""
+    """Each served route has the id, HTTP method and path template of a discovery method (discovery doc)."""
     methods = _methods()
     for route in emulator.router.routes:
         method = methods[route.method_id]
@@ -30,14 +30,14 @@ async def test_every_route_is_a_discovery_method(emulator: Emulator) -> None:
 
 
 async def test_every_served_route_declares_its_query_parameters(emulator: Emulator) -> None:
-    """The parameters accepted per served method are exactly the discovery ones (DISC)."""
+    """The parameters accepted per served method are exactly the discovery ones (discovery doc)."""
     methods = _methods()
     for route in emulator.router.routes:
         assert QUERY_PARAMS[route.method_id] == _query_params(methods[route.method_id]), route.method_id
 
 
 def test_parameter_table_matches_discovery() -> None:
-    """Every entry of the emulator's parameter table, and the standard parameters, exist in DISC."""
+    """Each entry of the emulator's parameter table, and every standard parameter, is in the discovery doc."""
     methods = _methods()
     for method_id, params in QUERY_PARAMS.items():
         assert params == _query_params(methods[method_id]), method_id
@@ -45,7 +45,7 @@ def test_parameter_table_matches_discovery() -> None:
 
 
 def test_batch_path_is_the_discovery_batch_path() -> None:
-    """The batch endpoint is served at the document's batchPath (DISC)."""
+    """The batch endpoint is served at the document's batchPath (discovery doc)."""
     assert BATCH_PATH.lstrip("/") == discovery_document()["batchPath"]
 
 
@@ -70,7 +70,7 @@ def test_validator_rejects_what_google_would_not_send() -> None:
 
 
 def test_channel_expiration_is_a_string_in_the_schema() -> None:
-    """DISC types Channel.expiration as an int64 string; the emulator sends it as a string."""
+    """The discovery doc types Channel.expiration as an int64 string; the emulator sends it as a string."""
     doc = discovery_document()
     assert validate({"expiration": "1426325213000"}, {"$ref": "Channel"}, doc["schemas"]) == []
     assert validate({"expiration": 1426325213000}, {"$ref": "Channel"}, doc["schemas"]) != []

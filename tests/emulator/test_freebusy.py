@@ -1,4 +1,4 @@
-"""freebusy.query through the route handler (research section 4, DISC FreeBusyResponse)."""
+"""freebusy.query through the route handler (freebusy.query, discovery doc FreeBusyResponse)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ RANGE = {"timeMin": "2026-10-20T00:00:00Z", "timeMax": "2026-10-21T00:00:00Z"}
 
 
 def test_busy_periods_merge_and_skip_free_or_cancelled() -> None:
-    """Busy comes from opaque, live events, clipped and merged; transparent ones are free (research 4)."""
+    """Busy comes from opaque, live events, clipped and merged; transparent ones are free (freebusy.query)."""
     api = Api()
     api.insert("2026-10-19T23:00:00Z", "2026-10-20T01:00:00Z")
     api.insert("2026-10-20T09:00:00Z", "2026-10-20T10:00:00Z")
@@ -25,7 +25,7 @@ def test_busy_periods_merge_and_skip_free_or_cancelled() -> None:
 
 
 def test_recurring_events_are_expanded() -> None:
-    """Busy periods include the instances of recurring events (research 4: expanded recurrences)."""
+    """Busy periods include the instances of recurring events (freebusy.query: expanded recurrences)."""
     api = Api()
     body = {
         "start": {"dateTime": "2026-10-19T10:00:00+02:00", "timeZone": "Europe/Berlin"},
@@ -40,7 +40,7 @@ def test_recurring_events_are_expanded() -> None:
 
 
 def test_exceptions_of_a_series_replace_their_instances() -> None:
-    """A moved instance is busy at its new time, a cancelled one is free (research 4, RECUR exceptions)."""
+    """A moved instance is busy at its new time, a cancelled one is free."""
     api = Api()
     body = {
         "id": "series00",
@@ -61,7 +61,7 @@ def test_exceptions_of_a_series_replace_their_instances() -> None:
 
 
 def test_unknown_calendar_is_an_item_error_with_200() -> None:
-    """An unknown or invisible calendar answers HTTP 200 with errors notFound for that item (research 4)."""
+    """An unknown or invisible calendar answers HTTP 200 with errors notFound for that item."""
     api = Api()
     answer = api.ok("freebusy.query", body={**RANGE, "items": [{"id": "ghost@example.com"}, {"id": BOB}]})
     for cid in ("ghost@example.com", BOB):
@@ -72,7 +72,7 @@ def test_unknown_calendar_is_an_item_error_with_200() -> None:
 
 
 def test_empty_range_is_400() -> None:
-    """timeMax <= timeMin answers 400 timeRangeEmpty (research 4, ERR)."""
+    """timeMax <= timeMin answers 400 timeRangeEmpty (freebusy.query, errors guide)."""
     status, body = Api().call(
         "freebusy.query", body={"timeMin": RANGE["timeMax"], "timeMax": RANGE["timeMin"]}
     )

@@ -1,4 +1,4 @@
-"""events.list: window, paging, filters, ordering and when nextSyncToken is given (research section 1)."""
+"""events.list: window, paging, filters, ordering and when nextSyncToken is given (events.list)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def ids(items: list[dict[str, object]]) -> set[object]:
 
 
 def test_overlap_is_strict_on_both_ends(api: Api) -> None:
-    """end > timeMin and start < timeMax: touching events are excluded (DISC timeMin/timeMax)."""
+    """end > timeMin and start < timeMax: touching events are excluded (discovery doc timeMin/timeMax)."""
     api.insert("2026-10-20T09:00:00Z", "2026-10-20T10:00:00Z", id="before00")
     api.insert("2026-10-20T11:00:00Z", "2026-10-20T12:00:00Z", id="after000")
     api.insert("2026-10-20T09:30:00Z", "2026-10-20T10:00:01Z", id="inside00")
@@ -28,12 +28,12 @@ def test_overlap_is_strict_on_both_ends(api: Api) -> None:
 
 
 def test_time_params_need_an_offset(api: Api) -> None:
-    """timeMin/timeMax without an offset answer 400 (DISC: offset mandatory; SO 17133777)."""
+    """timeMin/timeMax without an offset answer 400 (discovery doc: offset mandatory; SO 17133777)."""
     assert api.call("events.list", query={"timeMin": "2026-10-20T10:00:00"})[0] == 400
 
 
 def test_empty_range_is_time_range_empty(api: Api) -> None:
-    """timeMin >= timeMax answers 400 timeRangeEmpty at location timeMax (ERR)."""
+    """timeMin >= timeMax answers 400 timeRangeEmpty at location timeMax (errors guide)."""
     status, body = api.call(
         "events.list", query={"timeMin": "2026-10-20T10:00:00Z", "timeMax": "2026-10-20T10:00:00Z"}
     )
@@ -45,14 +45,14 @@ def test_empty_range_is_time_range_empty(api: Api) -> None:
 
 
 def test_all_day_events_use_exclusive_end_dates(api: Api) -> None:
-    """An all-day event on D covers [D, D+1) (DISC Event.end exclusive)."""
+    """An all-day event on D covers [D, D+1) (discovery doc Event.end exclusive)."""
     api.insert("2026-10-20", "2026-10-21", id="fullda00")
     assert ids(api.items(timeMin="2026-10-21T00:00:00Z")) == set()
     assert ids(api.items(timeMin="2026-10-20T23:59:59Z")) == {"fullda00"}
 
 
 def test_paging_is_a_consistent_snapshot(api: Api) -> None:
-    """Changes during paging are not lost or duplicated; the page token encodes a snapshot (SYNC)."""
+    """Changes during paging are not lost or duplicated; the page token encodes a snapshot (sync guide)."""
     for i in range(5):
         api.insert(f"2026-10-2{i}T10:00:00Z", f"2026-10-2{i}T11:00:00Z", id=f"page{i}000")
     first = api.ok("events.list", query={"maxResults": "2"})
@@ -67,7 +67,7 @@ def test_paging_is_a_consistent_snapshot(api: Api) -> None:
 
 
 def test_page_token_of_another_query_is_rejected(api: Api) -> None:
-    """A page token belongs to its query; a different query or a garbled token is a 400 (DISC pageToken)."""
+    """A page token belongs to its query; a different query or a garbled token is a 400."""
     for i in range(3):
         api.insert(f"2026-10-2{i}T10:00:00Z", f"2026-10-2{i}T11:00:00Z")
     token = api.ok("events.list", query={"maxResults": "1"})["nextPageToken"]
@@ -76,7 +76,7 @@ def test_page_token_of_another_query_is_rejected(api: Api) -> None:
 
 
 def test_max_results_default_and_cap(api: Api) -> None:
-    """maxResults defaults to 250 and is capped at 2500 (DISC maxResults)."""
+    """maxResults defaults to 250 and is capped at 2500 (discovery doc maxResults)."""
     for _i in range(251):
         api.store.commit("alice@example.com", {**api.insert("2026-10-20T10:00:00Z", "2026-10-20T11:00:00Z")})
     assert len(api.ok("events.list")["items"]) == 250
@@ -84,7 +84,7 @@ def test_max_results_default_and_cap(api: Api) -> None:
 
 
 def test_order_by_start_time_requires_single_events(api: Api) -> None:
-    """orderBy=startTime without singleEvents answers 400; with it, items come in start order (DISC)."""
+    """orderBy=startTime without singleEvents answers 400; with it, items come in start order."""
     assert reason(api.call("events.list", query={"orderBy": "startTime"})[1]) == "invalid"
     api.insert("2026-10-22T10:00:00Z", "2026-10-22T11:00:00Z", id="bbbbb000")
     api.insert("2026-10-21T10:00:00Z", "2026-10-21T11:00:00Z", id="ccccc000")
@@ -94,7 +94,7 @@ def test_order_by_start_time_requires_single_events(api: Api) -> None:
 
 
 def test_forbidden_filters_suppress_next_sync_token(api: Api) -> None:
-    """A full sync with orderBy/q/iCalUID/property filters/updatedMin gets no nextSyncToken (SYNC)."""
+    """A full sync with orderBy/q/iCalUID/property filters/updatedMin gets no nextSyncToken (sync guide)."""
     assert "nextSyncToken" in api.ok("events.list", query={"timeMin": "2026-01-01T00:00:00Z"})
     for extra in (
         {"q": "x"},
@@ -107,7 +107,7 @@ def test_forbidden_filters_suppress_next_sync_token(api: Api) -> None:
 
 
 def test_extended_property_filters_must_all_match(api: Api) -> None:
-    """Repeated privateExtendedProperty constraints must all match (DISC privateExtendedProperty)."""
+    """Repeated privateExtendedProperty constraints must all match (discovery doc privateExtendedProperty)."""
     api.insert(
         "2026-10-20T10:00:00Z",
         "2026-10-20T11:00:00Z",
@@ -130,7 +130,7 @@ def test_extended_property_filters_must_all_match(api: Api) -> None:
 
 
 def test_text_search(api: Api) -> None:
-    """q matches summary, description, location and attendee emails (DISC q)."""
+    """q matches summary, description, location and attendee emails (discovery doc q)."""
     api.insert("2026-10-20T10:00:00Z", "2026-10-20T11:00:00Z", id="qqqqq000", summary="Quarterly Review")
     api.insert(
         "2026-10-20T10:00:00Z", "2026-10-20T11:00:00Z", id="rrrrr000", attendees=[{"email": "zed@x.io"}]
@@ -140,7 +140,7 @@ def test_text_search(api: Api) -> None:
 
 
 def test_deleted_events_only_with_show_deleted(api: Api) -> None:
-    """Cancelled events are listed only with showDeleted (with details), never by default (DISC status)."""
+    """Cancelled events are listed only with showDeleted (with details), never by default."""
     api.insert("2026-10-20T10:00:00Z", "2026-10-20T11:00:00Z", id="ddddd000")
     api.ok("events.delete", eventId="ddddd000")
     assert api.items() == []
@@ -150,7 +150,7 @@ def test_deleted_events_only_with_show_deleted(api: Api) -> None:
 
 
 def test_updated_min_includes_deletions(api: Api) -> None:
-    """updatedMin filters by modification time and always includes deletions since then (DISC updatedMin)."""
+    """updatedMin filters by modification time and always includes deletions since then."""
     api.insert("2026-10-20T10:00:00Z", "2026-10-20T11:00:00Z", id="old00000")
     since = api.clock.now.isoformat()
     api.insert("2026-10-20T10:00:00Z", "2026-10-20T11:00:00Z", id="nev00000")
@@ -160,7 +160,7 @@ def test_updated_min_includes_deletions(api: Api) -> None:
 
 
 def test_calendar_list_marks_only_the_primary(api: Api) -> None:
-    """calendarList entries carry accessRole owner and primary only on the primary calendar (DISC)."""
+    """calendarList entries carry accessRole owner and primary only on the primary calendar."""
     extra = api.store.create_calendar("alice@example.com", "Work")
     items = api.ok("calendarList.list")["items"]
     assert [(e["id"], e.get("primary"), e["accessRole"]) for e in items] == [
@@ -171,7 +171,7 @@ def test_calendar_list_marks_only_the_primary(api: Api) -> None:
 
 
 def test_calendar_list_get_resolves_primary_and_hides_other_accounts(api: Api) -> None:
-    """calendarList.get answers the account's own calendars (`primary` included), 404 for others (ERR)."""
+    """calendarList.get answers the account's own calendars (`primary` included), 404 for others."""
     extra = api.store.create_calendar("alice@example.com", "Work")
     assert api.ok("calendarList.get", calendarId="primary")["id"] == "alice@example.com"
     assert api.ok("calendarList.get", calendarId=extra)["summary"] == "Work"
@@ -180,7 +180,7 @@ def test_calendar_list_get_resolves_primary_and_hides_other_accounts(api: Api) -
 
 
 def test_store_snapshot_sees_each_event_as_of_a_change_number(api: Api) -> None:
-    """Page tokens rely on Store.snapshot: later writes are invisible to an older snapshot (SYNC paging)."""
+    """Page tokens rely on Store.snapshot: later writes are invisible to an older snapshot."""
     api.insert("2026-10-20T10:00:00Z", "2026-10-20T11:00:00Z", id="snap0000", summary="before")
     at = api.store.seq
     api.ok("events.patch", eventId="snap0000", body={"summary": "after"})

@@ -1,4 +1,4 @@
-"""The token and authorization endpoints as google-auth and Google document them (research 6)."""
+"""The token and authorization endpoints as google-auth and Google document them (OAuth guide)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _refresh(creds: Credentials) -> None:
 
 
 async def test_refresh_token_grant(emulator: Emulator) -> None:
-    """A refresh grant answers access_token, expires_in, scope and token_type Bearer (research 6)."""
+    """A refresh grant answers access_token, expires_in, scope and token_type Bearer (OAuth guide)."""
     creds = credentials(emulator, ALICE)
     await asyncio.to_thread(_refresh, creds)
     assert creds.token is not None
@@ -38,7 +38,7 @@ async def test_refresh_token_grant(emulator: Emulator) -> None:
 
 
 async def test_wrong_client_secret_is_invalid_client(emulator: Emulator) -> None:
-    """A wrong client secret answers 401 invalid_client (research 6)."""
+    """A wrong client secret answers 401 invalid_client (OAuth guide)."""
     account = emulator.accounts[ALICE]
     creds = Credentials(
         token=None,
@@ -52,7 +52,7 @@ async def test_wrong_client_secret_is_invalid_client(emulator: Emulator) -> None
 
 
 async def test_unknown_refresh_token_is_invalid_grant(emulator: Emulator) -> None:
-    """An unknown refresh token answers invalid_grant "Token has been expired or revoked." (research 6)."""
+    """An unknown refresh token answers invalid_grant "Token has been expired or revoked." (OAuth guide)."""
     account = emulator.accounts[ALICE]
     creds = Credentials(
         token=None,
@@ -76,7 +76,7 @@ async def test_revoke_ends_access_and_refresh(emulator: Emulator) -> None:
 
 
 async def test_expired_access_token_is_refreshed_by_the_client(emulator: Emulator) -> None:
-    """An expired access token answers 401; AuthorizedHttp refreshes and retries (research 6)."""
+    """An expired access token answers 401; AuthorizedHttp refreshes and retries (OAuth guide)."""
     svc = calendar_service(emulator, ALICE)
     await asyncio.to_thread(svc.calendarList().list().execute)
     real_clock = emulator.oauth.clock

@@ -1,4 +1,4 @@
-"""Watch channels and webhook delivery as Google documents them (PUSH, WATCHREF)."""
+"""Watch channels and webhook delivery as Google documents them (push guide, events.watch)."""
 
 from __future__ import annotations
 
@@ -41,11 +41,11 @@ async def test_watch_answers_a_channel(emulator: Emulator, webhook: WebhookRecei
     assert channel["resourceId"]
     assert channel["resourceUri"].endswith(f"/calendars/{ALICE}/events")
     assert isinstance(channel["expiration"], str)
-    assert abs(int(channel["expiration"]) - (before + 604800_000)) < 5000  # WATCHREF default ttl
+    assert abs(int(channel["expiration"]) - (before + 604800_000)) < 5000  # events.watch default ttl
 
 
 async def test_sync_message_then_exists_messages(emulator: Emulator, webhook: WebhookReceiver) -> None:
-    """A `sync` message numbered 1 comes first, then `exists` per change, numbers rising with gaps (PUSH)."""
+    """A `sync` message numbered 1 comes first, then `exists` per change, numbers rising with gaps."""
     channel = await watch(emulator, webhook.url, token="tok")
     await webhook.wait_for(1)
     change(emulator)
@@ -69,7 +69,7 @@ async def test_sync_message_then_exists_messages(emulator: Emulator, webhook: We
 
 
 async def test_changes_elsewhere_do_not_notify(emulator: Emulator, webhook: WebhookReceiver) -> None:
-    """Events channels are per calendar: a change to another calendar sends nothing (PUSH)."""
+    """Events channels are per calendar: a change to another calendar sends nothing (push guide)."""
     await watch(emulator, webhook.url)
     await webhook.wait_for(1)
     change(emulator, BOB)
@@ -79,7 +79,7 @@ async def test_changes_elsewhere_do_not_notify(emulator: Emulator, webhook: Webh
 
 
 async def test_http_address_rejected_unless_allowed(webhook: WebhookReceiver) -> None:
-    """Real Google requires HTTPS: 400 push.webhookUrlNotHttps (PUSH, practitioner reports)."""
+    """Real Google requires HTTPS: 400 push.webhookUrlNotHttps (push guide, practitioner reports)."""
     emulator = await start_emulator(accounts=[ALICE], allow_http_webhooks=False)
     try:
         with pytest.raises(HttpError) as caught:
@@ -91,7 +91,7 @@ async def test_http_address_rejected_unless_allowed(webhook: WebhookReceiver) ->
 
 
 async def test_channel_id_must_be_unique(emulator: Emulator, webhook: WebhookReceiver) -> None:
-    """Reusing a live channel id answers 400 channelIdNotUnique (practitioner reports, PUSH)."""
+    """Reusing a live channel id answers 400 channelIdNotUnique (practitioner reports, push guide)."""
     channel = await watch(emulator, webhook.url)
     with pytest.raises(HttpError) as caught:
         await watch(emulator, webhook.url, id=channel["id"])
@@ -99,14 +99,14 @@ async def test_channel_id_must_be_unique(emulator: Emulator, webhook: WebhookRec
 
 
 async def test_channel_type_must_be_web_hook(emulator: Emulator, webhook: WebhookReceiver) -> None:
-    """Only `web_hook` (or `webhook`) channels exist for Calendar (DISC Channel.type)."""
+    """Only `web_hook` (or `webhook`) channels exist for Calendar (discovery doc Channel.type)."""
     with pytest.raises(HttpError) as caught:
         await watch(emulator, webhook.url, type="email")
     assert caught.value.status_code == 400
 
 
 async def test_stop_ends_notifications(emulator: Emulator, webhook: WebhookReceiver) -> None:
-    """channels.stop answers 204 and the channel sends nothing more; a second stop is 404 (PUSH)."""
+    """channels.stop answers 204 and the channel sends nothing more; a second stop is 404 (push guide)."""
     channel = await watch(emulator, webhook.url)
     await webhook.wait_for(1)
     svc = calendar_service(emulator, ALICE)
@@ -122,7 +122,7 @@ async def test_stop_ends_notifications(emulator: Emulator, webhook: WebhookRecei
 
 
 async def test_only_the_owner_may_stop(emulator: Emulator, webhook: WebhookReceiver) -> None:
-    """Only the user who created a channel may stop it; others get 404 (PUSH)."""
+    """Only the user who created a channel may stop it; others get 404 (push guide)."""
     channel = await watch(emulator, webhook.url)
     svc = calendar_service(emulator, BOB)
     stop = svc.channels().stop(body={"id": channel["id"], "resourceId": channel["resourceId"]})
@@ -135,7 +135,7 @@ async def test_only_the_owner_may_stop(emulator: Emulator, webhook: WebhookRecei
 async def test_watch_on_someone_elses_calendar_is_refused(
     emulator: Emulator, webhook: WebhookReceiver
 ) -> None:
-    """Watching a calendar the account cannot read is refused like any other access (ERR)."""
+    """Watching a calendar the account cannot read is refused like any other access (errors guide)."""
     svc = calendar_service(emulator, BOB)
     body = {"id": "c1", "type": "web_hook", "address": webhook.url}
     with pytest.raises(HttpError) as caught:
@@ -144,7 +144,7 @@ async def test_watch_on_someone_elses_calendar_is_refused(
 
 
 async def test_server_errors_are_retried(emulator: Emulator) -> None:
-    """500/502/503/504 answers are retried with exponential backoff until success (PUSH)."""
+    """500/502/503/504 answers are retried with exponential backoff until success (push guide)."""
     emulator.push.retry_base_seconds = 0.01
     receiver = await WebhookReceiver([503, 500, 200]).start()
     try:
@@ -157,7 +157,7 @@ async def test_server_errors_are_retried(emulator: Emulator) -> None:
 
 
 async def test_other_failures_are_not_retried(emulator: Emulator) -> None:
-    """ "Every other return status code is considered to be a message failure" — no retry (PUSH)."""
+    """ "Every other return status code is considered to be a message failure" — no retry (push guide)."""
     emulator.push.retry_base_seconds = 0.01
     receiver = await WebhookReceiver([404]).start()
     try:
@@ -170,7 +170,7 @@ async def test_other_failures_are_not_retried(emulator: Emulator) -> None:
 
 
 async def test_channel_expires_after_ttl(emulator: Emulator, webhook: WebhookReceiver) -> None:
-    """`params.ttl` sets the expiration; after it the channel sends nothing (WATCHREF)."""
+    """`params.ttl` sets the expiration; after it the channel sends nothing (events.watch)."""
     channel = await watch(emulator, webhook.url, params={"ttl": "1"})
     assert int(channel["expiration"]) - time.time() * 1000 < 1500
     await webhook.wait_for(1)
@@ -182,7 +182,7 @@ async def test_channel_expires_after_ttl(emulator: Emulator, webhook: WebhookRec
 
 
 async def test_delivery_does_not_block_the_api(emulator: Emulator, webhook: WebhookReceiver) -> None:
-    """Notifications go out in the background: a slow receiver does not delay API answers (PUSH)."""
+    """Notifications go out in the background: a slow receiver does not delay API answers (push guide)."""
     emulator.faults.add({"kind": "push_delay", "seconds": 2.0})
     started = time.monotonic()
     await watch(emulator, webhook.url)
@@ -193,7 +193,7 @@ async def test_delivery_does_not_block_the_api(emulator: Emulator, webhook: Webh
 async def test_a_held_message_is_not_sent_after_channels_stop(
     emulator: Emulator, webhook: WebhookReceiver
 ) -> None:
-    """A message still held back when the channel stops is never sent: nothing after channels.stop (PUSH)."""
+    """A message still held back when the channel stops is never sent: nothing after channels.stop."""
     channel = await watch(emulator, webhook.url)
     await webhook.wait_for(1)
     emulator.faults.add({"kind": "push_delay", "seconds": 0.2, "times": 1})
@@ -206,7 +206,7 @@ async def test_a_held_message_is_not_sent_after_channels_stop(
 
 
 async def test_retries_end_when_the_channel_stops(emulator: Emulator) -> None:
-    """A message being retried is given up once its channel is stopped (PUSH: nothing after channels.stop)."""
+    """A message being retried is given up once its channel is stopped (nothing after channels.stop)."""
     emulator.push.retry_base_seconds = 0.2
     receiver = await WebhookReceiver([503, 503, 503, 503]).start()
     try:

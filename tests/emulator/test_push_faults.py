@@ -1,4 +1,4 @@
-"""Push fault kinds: dropped, duplicated, delayed and reordered notifications (PUSH: not 100% reliable)."""
+"""Push fault kinds: dropped, duplicated, delayed and reordered notifications (not 100% reliable)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tests.emulator_helpers import WebhookReceiver
 
 
 async def test_push_drop_loses_a_message(emulator: Emulator, webhook: WebhookReceiver) -> None:
-    """ "Expect a small percentage of messages to get dropped" — push_drop loses exactly `times` (PUSH)."""
+    """ "Expect a small percentage of messages to get dropped" — push_drop loses exactly `times`."""
     emulator.faults.add({"kind": "push_drop", "times": 1})
     await watch(emulator, webhook.url)
     change(emulator)

@@ -1,4 +1,4 @@
-"""Recurring events: DST-correct expansion, instance ids, exceptions, showDeleted matrix (RECUR, DISC)."""
+"""Recurring events: DST-correct expansion, instance ids, exceptions, showDeleted matrix."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def listed(api: Api, **query: str) -> list[dict[str, Any]]:
 
 
 def test_instances_follow_wall_clock_across_dst(api: Api) -> None:
-    """Instances keep 10:00 Berlin: 08:00Z before, 09:00Z after the DST change; UTC-stamp ids (RECUR)."""
+    """Instances keep 10:00 Berlin: 08:00Z before, 09:00Z after the DST change; UTC-stamp ids."""
     found = {e["id"]: e for e in listed(api, singleEvents="true", orderBy="startTime")}
     assert list(found) == [
         "series00_20261022T080000Z",
@@ -59,7 +59,7 @@ def test_instances_follow_wall_clock_across_dst(api: Api) -> None:
 
 
 def test_moved_instance_overrides_its_occurrence(api: Api) -> None:
-    """A modified instance keeps its id and originalStartTime but has its own times (RECUR)."""
+    """A modified instance keeps its id and originalStartTime but has its own times (recurrence guide)."""
     found = {e["id"]: e for e in listed(api, singleEvents="true")}
     moved = found[MOVED]
     assert moved["start"]["dateTime"] == "2026-10-23T13:00:00+00:00"
@@ -70,7 +70,7 @@ def test_moved_instance_overrides_its_occurrence(api: Api) -> None:
 
 
 def test_show_deleted_matrix(api: Api) -> None:
-    """showDeleted x singleEvents decides whether the cancelled instance appears (DISC showDeleted)."""
+    """showDeleted x singleEvents decides whether the cancelled instance appears."""
     expanded = {e["id"]: e for e in listed(api, singleEvents="true", showDeleted="true")}
     assert expanded[CANCELLED] == {
         "kind": "calendar#event",
@@ -87,7 +87,7 @@ def test_show_deleted_matrix(api: Api) -> None:
 
 
 def test_deleted_series_instances(api: Api) -> None:
-    """A deleted series lists nothing by default and only cancelled instances with showDeleted (DISC)."""
+    """A deleted series lists nothing by default and only cancelled instances with showDeleted."""
     api.ok("events.delete", eventId="series00")
     assert listed(api, singleEvents="true") == []
     assert listed(api) == []  # the moved exception goes with its series
@@ -97,7 +97,7 @@ def test_deleted_series_instances(api: Api) -> None:
 
 
 def test_get_and_instances_endpoint(api: Api) -> None:
-    """get accepts an instance id; events.instances lists a series' instances (DISC events.instances)."""
+    """get accepts an instance id; events.instances lists a series' instances."""
     one = api.ok("events.get", eventId="series00_20261024T080000Z")
     assert one["recurringEventId"] == "series00"
     assert one["start"]["dateTime"] == "2026-10-24T08:00:00+00:00"
@@ -108,7 +108,7 @@ def test_get_and_instances_endpoint(api: Api) -> None:
 
 
 def test_all_day_series_ids_exdate_and_rdate(api: Api) -> None:
-    """All-day instance ids are <id>_<YYYYMMDD>; EXDATE removes, RDATE adds occurrences (RECUR)."""
+    """All-day instance ids are <id>_<YYYYMMDD>; EXDATE removes, RDATE adds occurrences (recurrence guide)."""
     body = {
         "id": "allda000",
         "start": {"date": "2026-10-20"},
@@ -125,7 +125,7 @@ def test_all_day_series_ids_exdate_and_rdate(api: Api) -> None:
 
 
 def test_recurring_event_requires_a_time_zone(api: Api) -> None:
-    """A timed recurring event without start.timeZone answers 400 (DISC EventDateTime.timeZone)."""
+    """A timed recurring event without start.timeZone answers 400 (discovery doc EventDateTime.timeZone)."""
     body = {
         "start": {"dateTime": "2026-10-20T10:00:00Z"},
         "end": {"dateTime": "2026-10-20T11:00:00Z"},
@@ -135,7 +135,7 @@ def test_recurring_event_requires_a_time_zone(api: Api) -> None:
 
 
 def test_instances_parameters(api: Api) -> None:
-    """events.instances honours showDeleted and originalStart (DISC events.instances)."""
+    """events.instances honours showDeleted and originalStart (discovery doc events.instances)."""
     with_deleted = api.ok("events.instances", eventId="series00", query={**WINDOW, "showDeleted": "true"})
     assert CANCELLED in {e["id"] for e in with_deleted["items"]}
     one = api.ok("events.instances", eventId="series00", query={"originalStart": "2026-10-23T08:00:00Z"})
@@ -144,7 +144,7 @@ def test_instances_parameters(api: Api) -> None:
 
 
 def test_cancelling_an_instance_by_patch(api: Api) -> None:
-    """Setting status cancelled on an instance id cancels just that occurrence (RECUR sample)."""
+    """Setting status cancelled on an instance id cancels just that occurrence (recurrence guide sample)."""
     api.ok("events.patch", eventId="series00_20261025T090000Z", body={"status": "cancelled"})
     found = {e["id"] for e in listed(api, singleEvents="true")}
     assert "series00_20261025T090000Z" not in found

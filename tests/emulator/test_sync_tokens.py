@@ -1,4 +1,4 @@
-"""Incremental sync: deltas, minimal tombstones, forbidden parameters and 410 (SYNC, ERR)."""
+"""Incremental sync: deltas, minimal tombstones, forbidden parameters and 410 (sync guide, errors guide)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def full_sync(api: Api, **query: str) -> str:
 
 
 def test_delta_has_changes_and_minimal_tombstones(api: Api) -> None:
-    """A delta holds every change since the token; deletions are minimal tombstones (SYNC, DISC status)."""
+    """A delta holds every change since the token; deletions are minimal tombstones."""
     api.insert("2026-10-20T10:00:00Z", "2026-10-20T11:00:00Z", id="keep0000")
     api.insert("2026-10-21T10:00:00Z", "2026-10-21T11:00:00Z", id="drop0000")
     token = full_sync(api)
@@ -57,7 +57,7 @@ def test_delta_has_changes_and_minimal_tombstones(api: Api) -> None:
 
 
 def test_delta_pages_are_consistent(api: Api) -> None:
-    """A paged delta repeats the same syncToken with pageToken; the token comes on the last page (SYNC)."""
+    """A paged delta repeats the same syncToken with pageToken; the token comes on the last page."""
     token = full_sync(api)
     for i in range(5):
         api.insert(f"2026-10-2{i}T10:00:00Z", f"2026-10-2{i}T11:00:00Z")
@@ -86,27 +86,27 @@ def test_delta_pages_are_consistent(api: Api) -> None:
     ],
 )
 def test_forbidden_parameters_with_sync_token_are_400(api: Api, extra: dict[str, str]) -> None:
-    """Parameters forbidden with syncToken (and showDeleted=false) answer 400 (DISC syncToken, SYNC)."""
+    """Parameters forbidden with syncToken (and showDeleted=false) answer 400."""
     token = full_sync(api)
     assert api.call("events.list", query={"syncToken": token, **extra})[0] == 400
 
 
 def test_garbled_and_unknown_tokens_are_410(api: Api) -> None:
-    """Unknown or corrupted tokens answer 410 with the documented fullSyncRequired body (SO 27921157, ERR)."""
+    """Unknown or corrupted tokens answer 410 with the documented fullSyncRequired body (errors guide)."""
     token = full_sync(api)
     for bad in ("1" + token, "garbage", token[:-4], "eyJ4IjoxfQ=="):
         assert api.call("events.list", query={"syncToken": bad}) == (410, FULL_SYNC_BODY)
 
 
 def test_token_of_another_calendar_or_query_is_410(api: Api) -> None:
-    """Tokens are bound to their calendar and query shape (singleEvents) (SYNC: same query)."""
+    """Tokens are bound to their calendar and query shape (singleEvents) (sync guide: same query)."""
     token = full_sync(api)
     assert api.call("events.list", account=BOB, query={"syncToken": token})[0] == 410
     assert api.call("events.list", query={"syncToken": token, "singleEvents": "true"})[0] == 410
 
 
 def test_invalidated_and_expired_tokens_are_410(api: Api) -> None:
-    """Server-invalidated and expired tokens answer 410 fullSyncRequired (SYNC)."""
+    """Server-invalidated and expired tokens answer 410 fullSyncRequired (sync guide)."""
     token = full_sync(api)
     api.store.invalidate_sync_tokens(ALICE)
     assert reason(api.call("events.list", query={"syncToken": token})[1]) == "fullSyncRequired"
@@ -119,7 +119,7 @@ def test_invalidated_and_expired_tokens_are_410(api: Api) -> None:
 
 
 def test_recurring_change_yields_instances_in_the_token_window(api: Api) -> None:
-    """With singleEvents a changed series yields its instances in the token's window (SYNC, RECUR)."""
+    """With singleEvents a changed series yields its instances in the token's window (sync guide)."""
     token = full_sync(api, singleEvents="true")
     body = {
         "id": "serie000",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from calmirror.commands.sync import add_common_arguments, flow_names, run_with_engine
+from calmirror.commands._engine import add_common_arguments, flow_names, run_with_engine
+from calmirror.commands._tables import purge_lines
 from calmirror.engine.engine import SyncEngine
-from calmirror.engine.report import purge_lines
 
 
 def register(subparsers: Any) -> None:  # argparse's subparsers action has no public type

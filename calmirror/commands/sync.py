@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
-from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
-from calmirror.commands._config import load_config, report_config_error
-from calmirror.config import Settings
-from calmirror.engine.engine import SyncEngine, open_clients
-from calmirror.engine.report import sync_table
-from calmirror.errors import CalmirrorError, ConfigError
-from calmirror.logs import setup_logging
+from calmirror.commands._engine import add_common_arguments, flow_names, run_with_engine
+from calmirror.commands._tables import sync_table
+from calmirror.engine.engine import SyncEngine
 
 
 def register(subparsers: Any) -> None:  # argparse's subparsers action has no public type
@@ -34,59 +27,6 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     )
     add_common_arguments(parser)
     parser.set_defaults(handler=sync)
-
-
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add --flow, --dry-run and --env-file."""
-    parser.add_argument("--flow", metavar="NAME", default=None, help="only the target calendar of this flow")
-    parser.add_argument("--dry-run", action="store_true", help="print what would be done, write nothing")
-    parser.add_argument(
-        "--env-file", type=Path, default=None, metavar="PATH", help="read variables from this file"
-    )
-
-
-def load_or_report(args: argparse.Namespace) -> Settings | None:
-    """Load the settings, or print every configuration problem to stderr and return None."""
-    try:
-        settings = load_config(args.env_file)
-        if args.flow is not None and args.flow not in {flow.name for flow in settings.flows}:
-            raise ConfigError([f"--flow {args.flow}: no flow has this name"])
-    except ConfigError as error:
-        report_config_error(error)
-        return None
-    setup_logging(settings.log_level, settings.secrets())
-    return settings
-
-
-def run_with_engine(
-    args: argparse.Namespace, command: str, work: Callable[[SyncEngine], Awaitable[int]]
-) -> int:
-    """Load the settings, run `work` on an engine with one client per account, and close the clients.
-
-    Returns `work`'s exit status, 2 when the configuration is unusable, 1 when the engine refuses (an
-    unknown flow).
-    """
-    settings = load_or_report(args)
-    if settings is None:
-        return 2
-
-    async def run() -> int:
-        clients = open_clients(settings)
-        try:
-            return await work(SyncEngine(settings, clients))
-        finally:
-            await asyncio.gather(*(client.aclose() for client in clients.values()))
-
-    try:
-        return asyncio.run(run())
-    except CalmirrorError as error:
-        print(f"calmirror {command}: {error}", file=sys.stderr)
-        return 1
-
-
-def flow_names(args: argparse.Namespace) -> list[str] | None:
-    """Return the flows --flow names (None: every flow)."""
-    return None if args.flow is None else [args.flow]
 
 
 def sync(args: argparse.Namespace) -> int:

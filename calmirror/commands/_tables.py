@@ -1,4 +1,4 @@
-"""Plain-text tables for `calmirror sync` and `calmirror purge`."""
+"""The plain-text tables the commands print: what a sync pass and a purge did."""
 
 from __future__ import annotations
 

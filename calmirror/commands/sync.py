@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from calmirror.commands._engine import add_common_arguments, flow_names, run_with_engine
 from calmirror.commands._tables import sync_table
+from calmirror.config.models import (
+    DAYS_BACK_RANGE,
+    DAYS_FORWARD_RANGE,
+    DEFAULT_DAYS_BACK,
+    DEFAULT_DAYS_FORWARD,
+)
 from calmirror.engine.engine import SyncEngine
 
 
@@ -20,13 +27,36 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
         "so nothing another flow wants is removed. Exit 0 only if every flow succeeded.",
     )
     parser.add_argument(
-        "--days-back", type=int, default=None, metavar="N", help="window start, days before now"
+        "--days-back",
+        type=days(*DAYS_BACK_RANGE),
+        default=None,
+        metavar="N",
+        help=f"window start, days before now (default: DAILY_RECONCILE_DAYS_BACK, {DEFAULT_DAYS_BACK})",
     )
     parser.add_argument(
-        "--days-forward", type=int, default=None, metavar="M", help="window end, days after now"
+        "--days-forward",
+        type=days(*DAYS_FORWARD_RANGE),
+        default=None,
+        metavar="M",
+        help=f"window end, days after now (default: DAILY_RECONCILE_DAYS_FORWARD, {DEFAULT_DAYS_FORWARD})",
     )
     add_common_arguments(parser)
     parser.set_defaults(handler=sync)
+
+
+def days(minimum: int, maximum: int) -> Callable[[str], int]:
+    """Return an argparse type accepting a whole number of days within [minimum, maximum]."""
+
+    def parse(raw: str) -> int:
+        try:
+            number = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number of days") from None
+        if not minimum <= number <= maximum:
+            raise argparse.ArgumentTypeError(f"{number} is not between {minimum} and {maximum} days")
+        return number
+
+    return parse
 
 
 def sync(args: argparse.Namespace) -> int:

@@ -12,7 +12,15 @@ from typing import Any, Final
 from pydantic import SecretStr
 
 from calmirror.config.groups import build_accounts, build_flows, group_numbers
-from calmirror.config.models import DEFAULT_API_ROOT, DEFAULT_TOKEN_URI, Settings
+from calmirror.config.models import (
+    DAYS_BACK_RANGE,
+    DAYS_FORWARD_RANGE,
+    DEFAULT_API_ROOT,
+    DEFAULT_DAYS_BACK,
+    DEFAULT_DAYS_FORWARD,
+    DEFAULT_TOKEN_URI,
+    Settings,
+)
 from calmirror.config.names import is_secret, typo_warning
 from calmirror.config.reader import Reader
 from calmirror.config.sources import collect
@@ -68,8 +76,12 @@ def _globals(reader: Reader) -> dict[str, Any]:
     return {
         "sync_interval_minutes": reader.integer("SYNC_INTERVAL_MINUTES", 60, 1, 24 * 60),
         "daily_reconcile_time": reader.time_of_day("DAILY_RECONCILE_TIME", time(6, 0)),
-        "daily_reconcile_days_back": reader.integer("DAILY_RECONCILE_DAYS_BACK", 2, 0, 365),
-        "daily_reconcile_days_forward": reader.integer("DAILY_RECONCILE_DAYS_FORWARD", 14, 1, 365),
+        "daily_reconcile_days_back": reader.integer(
+            "DAILY_RECONCILE_DAYS_BACK", DEFAULT_DAYS_BACK, *DAYS_BACK_RANGE
+        ),
+        "daily_reconcile_days_forward": reader.integer(
+            "DAILY_RECONCILE_DAYS_FORWARD", DEFAULT_DAYS_FORWARD, *DAYS_FORWARD_RANGE
+        ),
         "log_level": _log_level(reader),
         "listen_host": reader.text("LISTEN_HOST") or "127.0.0.1",
         "listen_port": reader.integer("LISTEN_PORT", 8000, 0, 65535),

@@ -5,8 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
+from aiohttp import web
 
 from tests.engine.conftest import EMAILS, MakeWorld, World, base_time
 
@@ -165,3 +170,68 @@ async def test_purge_of_a_broken_account_fails_its_target_only(make_world: MakeW
     assert f"failed 1:{EMAILS[1]}: listing failed" in out
     assert world.blocks(2) == []
     assert len(world.blocks(1)) == 1
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (("--days-back", "0", "--days-forward", "0"), "argument --days-forward: 0 is not between 1 and 365"),
+        (("--days-back", "-1"), "argument --days-back: -1 is not between 0 and 365"),
+        (("--days-forward", "366"), "argument --days-forward: 366 is not between 1 and 365"),
+        (("--days-back", "two"), "argument --days-back: 'two' is not a whole number"),
+    ],
+)
+async def test_window_flags_out_of_bounds_are_usage_errors(
+    make_world: MakeWorld, tmp_path: Path, flags: tuple[str, ...], named: str
+) -> None:
+    """A window flag outside DAILY_RECONCILE_DAYS_*'s bounds exits 2 naming the flag; nothing is read."""
+    world = make_world(FLOWS)
+    world.emulator.reset_requests()
+
+    code, out, err = await calmirror(environment(world), tmp_path, "sync", *flags)
+
+    assert code == 2
+    assert named in err
+    assert "Traceback" not in out + err
+    assert world.emulator.requests.stats()["http_requests"] == 0
+
+
+@asynccontextmanager
+async def garbage_api() -> AsyncIterator[str]:
+    """Serve a Calendar API root on loopback that answers every request 200 with items that are not events."""
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.json_response({"kind": "calendar#events", "items": [42]})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+async def test_unexpected_failure_is_one_line_and_a_traceback_only_at_debug(
+    make_world: MakeWorld, tmp_path: Path, level: str
+) -> None:
+    """A malformed API answer is unexpected: one line on stderr, exit 1, the redacted traceback at DEBUG."""
+    world = make_world(FLOWS)
+    await world.meeting(1, base_time())
+    env = environment(world) | {"LOG_LEVEL": level}
+
+    async with garbage_api() as root:
+        code, out, err = await calmirror(env | {"GOOGLE_API_ROOT_URL": root}, tmp_path, "sync")
+
+    assert code == 1
+    [line] = err.splitlines()
+    assert line.startswith("calmirror sync: unexpected error: ")
+    assert ("Traceback" in out) == (level == "DEBUG")
+    assert "Traceback" not in err
+    for name in ("GOOGLE_ACCOUNT_1_REFRESH_TOKEN", "GOOGLE_ACCOUNT_1_CLIENT_SECRET"):
+        assert env[name] not in out + err

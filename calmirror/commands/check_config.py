@@ -62,7 +62,7 @@ def summary(settings: Settings) -> list[str]:
         f"daily reconcile: {settings.daily_reconcile_time:%H:%M} UTC, {back} days back, "
         f"{forward} days forward",
         f"listen: {settings.listen_host}:{settings.listen_port}",
-        f"log level: {settings.log_level}",
+        f"log level: {settings.log_level}, format {settings.log_format}",
     ]
     if settings.google_api_root_url != DEFAULT_API_ROOT:
         lines.append(f"google api root: {settings.google_api_root_url} (not Google's)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import time
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
@@ -62,6 +63,7 @@ class Settings(BaseModel, frozen=True):
     webhook_base_url: str | None = None
     webhook_api_key: SecretStr | None = None
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     listen_host: str = "127.0.0.1"
     listen_port: int = 8000
     google_api_root_url: str = DEFAULT_API_ROOT

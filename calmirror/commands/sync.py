@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from calmirror.commands._engine import add_common_arguments, flow_names, run_with_engine
-from calmirror.commands._tables import sync_table
+from calmirror.commands._tables import event_lines, sync_table
 from calmirror.config.models import (
     DAYS_BACK_RANGE,
     DAYS_FORWARD_RANGE,
@@ -40,6 +40,13 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
         metavar="M",
         help=f"window end, days after now (default: DAILY_RECONCILE_DAYS_FORWARD, {DEFAULT_DAYS_FORWARD})",
     )
+    parser.add_argument(
+        "--verbose",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="list each block written or removed and each skipped meeting, with why "
+        "(default: on with --dry-run, off otherwise)",
+    )
     add_common_arguments(parser)
     parser.set_defaults(handler=sync)
 
@@ -70,7 +77,10 @@ def sync(args: argparse.Namespace) -> int:
         summary = await engine.reconcile_all(
             window, flows=flow_names(args), dry_run=args.dry_run, sync_type="manual"
         )
-        print(sync_table(summary, dry_run=args.dry_run))
+        verbose = args.dry_run if args.verbose is None else args.verbose
+        listing = event_lines(summary, dry_run=args.dry_run) if verbose else []
+        # Meeting titles are printed here, for the user's eyes only; the engine never logs them.
+        print("\n".join([*listing, *([""] if listing else []), sync_table(summary, dry_run=args.dry_run)]))
         return 0 if summary.ok else 1
 
     return run_with_engine(args, "sync", work)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -235,3 +236,53 @@ async def test_unexpected_failure_is_one_line_and_a_traceback_only_at_debug(
     assert "Traceback" not in err
     for name in ("GOOGLE_ACCOUNT_1_REFRESH_TOKEN", "GOOGLE_ACCOUNT_1_CLIENT_SECRET"):
         assert env[name] not in out + err
+
+
+def listing(output: str) -> list[list[str]]:
+    """Return the per-event lines of sync's output (those before the table), split into cells."""
+    lines = output.split("\nflow ", maxsplit=1)[0].splitlines() if "\nflow " in output else []
+    return [re.split(r"\s{2,}", line.strip()) for line in lines if line and not LOG_LINE.match(line)]
+
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ ")
+
+
+async def test_verbose_lists_each_block_and_each_skip_in_plain_words(
+    make_world: MakeWorld, tmp_path: Path
+) -> None:
+    """A dry run lists what it would write and why meetings are skipped; titles never reach a log line."""
+    world = make_world(FLOWS)
+    start = base_time()
+    review = await world.meeting(1, start, summary="Design review")
+    await world.meeting(1, start + timedelta(hours=2), people=1, summary="Focus time")
+    await world.meeting(1, start + timedelta(hours=4), summary="Lunch", transparency="transparent")
+    declined = [{"email": EMAILS[1], "responseStatus": "declined"}, {"email": "guest@elsewhere.test"}]
+    await world.meeting(1, start + timedelta(hours=6), summary="Vendor pitch", attendees=declined)
+    env = environment(world) | {"LOG_LEVEL": "DEBUG"}
+    block = f"{start - timedelta(minutes=10):%Y-%m-%d %H:%M}-{start + timedelta(minutes=65):%H:%M} UTC"
+
+    code, out, err = await calmirror(env, tmp_path, "sync", "--dry-run")
+
+    assert code == 0, err
+    assert sorted(listing(out)) == [
+        ["skip", "work", "Focus time: 1 participant (rooms do not count), the flow needs 2"],
+        ["skip", "work", "Lunch: marked free"],
+        ["skip", "work", "Vendor pitch: you declined"],
+        ["would create", "work", block, "Design review"],
+    ]
+    titles = ("Design review", "Focus time", "Lunch", "Vendor pitch")
+    assert not [line for line in out.splitlines() if LOG_LINE.match(line) and any(t in line for t in titles)]
+    assert not any(title in err for title in titles)
+
+    code, out, err = await calmirror(env, tmp_path, "sync", "--no-verbose", "--dry-run")
+    assert (code, listing(out)) == (0, [])
+    code, out, err = await calmirror(env, tmp_path, "sync")
+    assert (code, listing(out)) == (0, [])
+    assert len(world.blocks(2)) == 1
+
+    await world.users[1].delete_event(EMAILS[1], review["id"])
+    code, out, err = await calmirror(env, tmp_path, "sync", "--verbose")
+    assert code == 0, err
+    assert ["delete", "work, home", block, "(a calmirror block): no meeting needs it any more"] in listing(
+        out
+    )

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from calmirror import __version__
 from calmirror.commands import (
@@ -36,8 +37,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"calmirror {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
-        command.register(subparsers)
+        command.register(_Commands(subparsers))
     return parser
+
+
+class _Commands:
+    """The sub-parsers action as commands see it: a command's one-line help is also its --help description."""
+
+    def __init__(self, action: Any) -> None:  # argparse's subparsers action has no public type
+        self.action = action
+
+    def add_parser(self, name: str, *, help: str, **options: Any) -> argparse.ArgumentParser:
+        """Add a sub-command whose --help description starts with its one-line summary."""
+        options["description"] = " ".join(filter(None, (help, options.get("description"))))
+        parser: argparse.ArgumentParser = self.action.add_parser(name, help=help, **options)
+        return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

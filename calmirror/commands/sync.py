@@ -22,7 +22,9 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "sync",
         help="Run one full reconcile of every flow and print what was done.",
-        description="Run one full reconcile and print, per flow, what it did (or would do). With --flow, "
+        description=f"The window is {DEFAULT_DAYS_BACK} days back and {DEFAULT_DAYS_FORWARD} days forward "
+        "from now unless DAILY_RECONCILE_DAYS_BACK/_FORWARD or --days-back/--days-forward say otherwise; "
+        "the table counts, per flow, what was done (or, with --dry-run, would be). With --flow, "
         "that flow's target calendar is reconciled, taking every flow into that calendar into account "
         "so nothing another flow wants is removed. Exit 0 only if every flow succeeded.",
     )

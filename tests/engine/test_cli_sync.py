@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from calmirror.config import Settings
+from calmirror.emulator import Emulator
 from tests.engine.conftest import EMAILS, MakeWorld, World, base_time
 
 FLOWS = (("work", 1, 2, 10, 5), ("home", 3, 2, 0, 0))
@@ -21,9 +23,14 @@ FLOWS = (("work", 1, 2, 10, 5), ("home", 3, 2, 0, 0))
 
 def environment(world: World) -> dict[str, str]:
     """Return the environment a user would configure for the world's accounts and flows."""
+    return environment_of(world.emulator, world.settings)
+
+
+def environment_of(emulator: Emulator, settings: Settings) -> dict[str, str]:
+    """Return the environment a user would configure for these accounts and flows on the emulator."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "SYNC_FLOW_"))}
-    env |= {"GOOGLE_API_ROOT_URL": world.emulator.api_root, "GOOGLE_TOKEN_URI": world.emulator.token_uri}
-    for account in world.settings.accounts.values():
+    env |= {"GOOGLE_API_ROOT_URL": emulator.api_root, "GOOGLE_TOKEN_URI": emulator.token_uri}
+    for account in settings.accounts.values():
         prefix = f"GOOGLE_ACCOUNT_{account.id}_"
         env |= {
             prefix + "EMAIL": account.email,
@@ -31,7 +38,7 @@ def environment(world: World) -> dict[str, str]:
             prefix + "CLIENT_SECRET": account.client_secret.get_secret_value(),
             prefix + "REFRESH_TOKEN": account.refresh_token.get_secret_value(),
         }
-    for flow in world.settings.flows:
+    for flow in settings.flows:
         prefix = f"SYNC_FLOW_{flow.id}_"
         env |= {
             prefix + "NAME": flow.name,

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TextIO
 
-from calmirror.config import Account, Settings, load_settings
+from calmirror.commands._tables import sync_table
+from calmirror.config import Account, load_settings
 from calmirror.emulator import Emulator, start_emulator
-from calmirror.engine.engine import SyncEngine, open_clients
+from calmirror.engine.engine import SyncEngine
 from calmirror.engine.events import parse_events
 from calmirror.engine.model import Interval, Window
-from calmirror.engine.report import sync_table
 from calmirror.google.client import CalendarClient
+from calmirror.runtime import runtime
 
 WORK = "you@work.example"
 CLIENT = "you@client.example"
@@ -78,9 +79,10 @@ def meeting(summary: str, organizer: str, guests: tuple[str, ...], when: dict[st
 class Demo:
     """The demo's people, their calendars, and calmirror mirroring them."""
 
-    def __init__(self, emulator: Emulator, settings: Settings, out: TextIO) -> None:
+    def __init__(self, emulator: Emulator, engine: SyncEngine, out: TextIO) -> None:
         self.emulator = emulator
-        self.settings = settings
+        self.settings = engine.settings
+        self.engine = engine
         self.out = out
         self.people = {
             email: CalendarClient(
@@ -88,14 +90,12 @@ class Demo:
             )
             for email in ACCOUNTS
         }
-        self.clients = open_clients(settings)
-        self.engine = SyncEngine(settings, self.clients)
         self.tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
         self.ids: dict[str, str] = {}
 
     async def aclose(self) -> None:
-        """Stop every client's worker threads."""
-        for client in (*self.people.values(), *self.clients.values()):
+        """Stop the worker threads of the people's clients (the runtime closes calmirror's own)."""
+        for client in self.people.values():
             await client.aclose()
 
     def say(self, text: str = "") -> None:
@@ -255,11 +255,12 @@ async def run_demo(out: TextIO) -> int:
     emulator = await start_emulator(accounts=ACCOUNTS)
     try:
         settings = load_settings(demo_environment(emulator), env_file=None, credentials_directory=None)
-        demo = Demo(emulator, settings, out)
-        try:
-            ok = await demo.run()
-        finally:
-            await demo.aclose()
+        async with runtime(settings) as engine:
+            demo = Demo(emulator, engine, out)
+            try:
+                ok = await demo.run()
+            finally:
+                await demo.aclose()
     finally:
         await emulator.stop()
     return 0 if ok else 1

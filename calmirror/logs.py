@@ -91,6 +91,14 @@ class _CalmirrorHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The stdout handler setup_logging installs; recognised so a second call replaces it."""
 
 
+def installed_secrets() -> tuple[str, ...] | None:
+    """Return the secrets the handler of setup_logging masks, or None when it has not run."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, _CalmirrorHandler):
+            return tuple(s for f in handler.filters if isinstance(f, RedactingFilter) for s in f.secrets)
+    return None
+
+
 def setup_logging(level: str, secrets: Iterable[str], *, journald: bool | None = None) -> None:
     """Send every logger's records to stdout at `level`, one line each, with `secrets` masked."""
     if journald is None:

@@ -1,16 +1,18 @@
-"""`calmirror authorize`: Obtain a refresh token for an account through the browser (OAuth guide)."""
+"""`calmirror authorize`: Obtain a refresh token through the browser and print the env lines to paste."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from google_auth_oauthlib.flow import InstalledAppFlow
 
 from calmirror.config.models import DEFAULT_TOKEN_URI
+from calmirror.config.sources import collect
 
 SCOPE = "https://www.googleapis.com/auth/calendar"
 GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
@@ -26,9 +28,19 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     parser.add_argument(
         "--account-number", type=int, default=1, metavar="N", help="N of GOOGLE_ACCOUNT_<N>_*"
     )
-    parser.add_argument("--client-id", default=os.environ.get("GOOGLE_CLIENT_ID"), help="or GOOGLE_CLIENT_ID")
     parser.add_argument(
-        "--client-secret", default=os.environ.get("GOOGLE_CLIENT_SECRET"), help="or GOOGLE_CLIENT_SECRET"
+        "--client-id",
+        help="the account's own OAuth client (default: the shared GOOGLE_CLIENT_ID, as in check-config)",
+    )
+    parser.add_argument(
+        "--client-secret", help="its secret (default: the shared GOOGLE_CLIENT_SECRET, likewise)"
+    )
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        default=Path(".env"),
+        metavar="PATH",
+        help="where the shared client may be set (default: .env in the working directory)",
     )
     parser.add_argument(
         "--auth-uri", default=os.environ.get("GOOGLE_AUTH_URI", GOOGLE_AUTH_URI), help="or GOOGLE_AUTH_URI"
@@ -47,7 +59,9 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
 
 def run(args: argparse.Namespace) -> int:
     """Run the installed-app loopback flow and print the env lines to paste."""
-    if not args.client_id or not args.client_secret:
+    shared = _shared_client(args.env_file)
+    client_id, client_secret = args.client_id or shared[0], args.client_secret or shared[1]
+    if not client_id or not client_secret:
         print(
             "calmirror authorize: --client-id and --client-secret (or GOOGLE_CLIENT_ID/SECRET) are required",
             file=sys.stderr,
@@ -59,8 +73,8 @@ def run(args: argparse.Namespace) -> int:
         os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
     config = {
         "installed": {
-            "client_id": args.client_id,
-            "client_secret": args.client_secret,
+            "client_id": client_id,
+            "client_secret": client_secret,
             "auth_uri": args.auth_uri,
             "token_uri": args.token_uri,
             "redirect_uris": ["http://127.0.0.1"],
@@ -80,10 +94,21 @@ def run(args: argparse.Namespace) -> int:
     if not credentials.refresh_token:
         print("calmirror authorize: Google returned no refresh token", file=sys.stderr)
         return 1
-    n = args.account_number
+    prefix = f"GOOGLE_ACCOUNT_{args.account_number}_"
     print("# Paste into your .env:")
-    print(f"GOOGLE_ACCOUNT_{n}_EMAIL={args.email}")
-    print(f"GOOGLE_ACCOUNT_{n}_CLIENT_ID={args.client_id}")
-    # Printing the refresh token is the purpose of this command; nothing else secret is printed.
-    print(f"GOOGLE_ACCOUNT_{n}_REFRESH_TOKEN={credentials.refresh_token}")
+    print(f"{prefix}EMAIL={args.email}")
+    if (client_id, client_secret) != shared:
+        # The refresh token only works with the client that obtained it, so an account with its own
+        # client needs both of its lines; with the shared client they would be redundant.
+        print(f"{prefix}CLIENT_ID={client_id}")
+        print(f"{prefix}CLIENT_SECRET={client_secret}")
+    # Printing the refresh token is the purpose of this command.
+    print(f"{prefix}REFRESH_TOKEN={credentials.refresh_token}")
     return 0
+
+
+def _shared_client(env_file: Path) -> tuple[str | None, str | None]:
+    """Return GOOGLE_CLIENT_ID and _SECRET as the other commands see them (environment, credentials, .env)."""
+    directory = os.environ.get("CREDENTIALS_DIRECTORY")
+    raw = collect(os.environ, env_file, Path(directory) if directory else None)
+    return raw.values.get("GOOGLE_CLIENT_ID"), raw.values.get("GOOGLE_CLIENT_SECRET")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 from typing import Any
 
 from calmirror.commands._config import load_config, report_config_error
+from calmirror.commands._online import online_problems
 from calmirror.config import Settings
 from calmirror.config.models import DEFAULT_API_ROOT, DEFAULT_TOKEN_URI
 from calmirror.errors import ConfigError
-from calmirror.logs import MIN_MASKED_LENGTH, redact
+from calmirror.logs import MIN_MASKED_LENGTH, redact, setup_logging
 
 WEBHOOK_PATH = "/api/v1/webhooks/google-calendar"  # fixed by docs/design.md §6.1
 
@@ -27,6 +29,12 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
         default=None,
         metavar="PATH",
         help="read variables from this file (default: .env in the working directory, when present)",
+    )
+    parser.add_argument(
+        "--online",
+        action="store_true",
+        help="also ask Google: refresh every account's token, and check that every flow's account can "
+        "read its source calendar and write its target calendar",
     )
     parser.set_defaults(handler=check_config)
 
@@ -62,7 +70,7 @@ def summary(settings: Settings) -> list[str]:
         f"daily reconcile: {settings.daily_reconcile_time:%H:%M} UTC, {back} days back, "
         f"{forward} days forward",
         f"listen: {settings.listen_host}:{settings.listen_port}",
-        f"log level: {settings.log_level}",
+        f"log level: {settings.log_level}, format {settings.log_format}",
     ]
     if settings.google_api_root_url != DEFAULT_API_ROOT:
         lines.append(f"google api root: {settings.google_api_root_url} (not Google's)")
@@ -79,8 +87,28 @@ def check_config(args: argparse.Namespace) -> int:
         report_config_error(error)
         return 2
     # Nothing secret is summarised; this only guards against a token pasted into, say, a flow name.
-    secrets = [secret for secret in settings.secrets() if len(secret) >= MIN_MASKED_LENGTH]
-    print(redact("configuration OK\n" + "\n".join(summary(settings)), secrets))
+    print(redact("configuration OK\n" + "\n".join(summary(settings)), _shown_secrets(settings)))
     for warning in settings.warnings:  # already redacted by load_settings
         print(f"warning: {warning}", file=sys.stderr)
+    return check_online(settings) if args.online else 0
+
+
+def _shown_secrets(settings: Settings) -> list[str]:
+    """Return the secrets to mask in text shown to a person (short ones would mask ordinary words)."""
+    return [secret for secret in settings.secrets() if len(secret) >= MIN_MASKED_LENGTH]
+
+
+def check_online(settings: Settings) -> int:
+    """Ask Google whether the configuration works; print every problem and return 2, or return 0."""
+    setup_logging(settings.log_level, settings.secrets())
+    problems = asyncio.run(online_problems(settings))
+    if problems:
+        print(f"calmirror: {len(problems)} problem(s) found online:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {redact(problem, _shown_secrets(settings))}", file=sys.stderr)
+        return 2
+    print(
+        f"online: {len(settings.accounts)} account(s) authorized; every flow can read its source "
+        "calendar and write its target calendar"
+    )
     return 0

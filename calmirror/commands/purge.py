@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from calmirror.commands.sync import add_common_arguments, flow_names, run_with_engine
+from calmirror.commands._engine import add_common_arguments, flow_names, run_with_engine
+from calmirror.commands._tables import purge_lines
 from calmirror.engine.engine import SyncEngine
-from calmirror.engine.report import purge_lines
 
 
 def register(subparsers: Any) -> None:  # argparse's subparsers action has no public type
@@ -15,8 +15,9 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "purge",
         help="Remove every block calmirror owns in the target calendars.",
-        description="Remove every event carrying calmirror's ownership mark from the target calendars "
-        "(of every flow, or of --flow's target), in any time range; nothing else is touched.",
+        description="A block is an event carrying calmirror's ownership mark; they are removed from the "
+        "target calendars of every flow (or of --flow's target) in any time range, and nothing else "
+        "is touched.",
     )
     add_common_arguments(parser)
     parser.set_defaults(handler=purge)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
-from collections.abc import Awaitable, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-from calmirror.commands._config import load_config, report_config_error
-from calmirror.config import Settings
-from calmirror.engine.engine import SyncEngine, open_clients
-from calmirror.engine.report import sync_table
-from calmirror.errors import CalmirrorError, ConfigError
-from calmirror.logs import setup_logging
+from calmirror.commands._engine import add_common_arguments, flow_names, run_with_engine
+from calmirror.commands._tables import event_lines, sync_table
+from calmirror.config.models import (
+    DAYS_BACK_RANGE,
+    DAYS_FORWARD_RANGE,
+    DEFAULT_DAYS_BACK,
+    DEFAULT_DAYS_FORWARD,
+)
+from calmirror.engine.engine import SyncEngine
 
 
 def register(subparsers: Any) -> None:  # argparse's subparsers action has no public type
@@ -22,71 +22,50 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "sync",
         help="Run one full reconcile of every flow and print what was done.",
-        description="Run one full reconcile and print, per flow, what it did (or would do). With --flow, "
+        description=f"The window is {DEFAULT_DAYS_BACK} days back and {DEFAULT_DAYS_FORWARD} days forward "
+        "from now unless DAILY_RECONCILE_DAYS_BACK/_FORWARD or --days-back/--days-forward say otherwise; "
+        "the table counts, per flow, what was done (or, with --dry-run, would be). With --flow, "
         "that flow's target calendar is reconciled, taking every flow into that calendar into account "
         "so nothing another flow wants is removed. Exit 0 only if every flow succeeded.",
     )
     parser.add_argument(
-        "--days-back", type=int, default=None, metavar="N", help="window start, days before now"
+        "--days-back",
+        type=days(*DAYS_BACK_RANGE),
+        default=None,
+        metavar="N",
+        help=f"window start, days before now (default: DAILY_RECONCILE_DAYS_BACK, {DEFAULT_DAYS_BACK})",
     )
     parser.add_argument(
-        "--days-forward", type=int, default=None, metavar="M", help="window end, days after now"
+        "--days-forward",
+        type=days(*DAYS_FORWARD_RANGE),
+        default=None,
+        metavar="M",
+        help=f"window end, days after now (default: DAILY_RECONCILE_DAYS_FORWARD, {DEFAULT_DAYS_FORWARD})",
+    )
+    parser.add_argument(
+        "--verbose",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="list each block written or removed and each skipped meeting, with why "
+        "(default: on with --dry-run, off otherwise)",
     )
     add_common_arguments(parser)
     parser.set_defaults(handler=sync)
 
 
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add --flow, --dry-run and --env-file."""
-    parser.add_argument("--flow", metavar="NAME", default=None, help="only the target calendar of this flow")
-    parser.add_argument("--dry-run", action="store_true", help="print what would be done, write nothing")
-    parser.add_argument(
-        "--env-file", type=Path, default=None, metavar="PATH", help="read variables from this file"
-    )
+def days(minimum: int, maximum: int) -> Callable[[str], int]:
+    """Return an argparse type accepting a whole number of days within [minimum, maximum]."""
 
-
-def load_or_report(args: argparse.Namespace) -> Settings | None:
-    """Load the settings, or print every configuration problem to stderr and return None."""
-    try:
-        settings = load_config(args.env_file)
-        if args.flow is not None and args.flow not in {flow.name for flow in settings.flows}:
-            raise ConfigError([f"--flow {args.flow}: no flow has this name"])
-    except ConfigError as error:
-        report_config_error(error)
-        return None
-    setup_logging(settings.log_level, settings.secrets())
-    return settings
-
-
-def run_with_engine(
-    args: argparse.Namespace, command: str, work: Callable[[SyncEngine], Awaitable[int]]
-) -> int:
-    """Load the settings, run `work` on an engine with one client per account, and close the clients.
-
-    Returns `work`'s exit status, 2 when the configuration is unusable, 1 when the engine refuses (an
-    unknown flow).
-    """
-    settings = load_or_report(args)
-    if settings is None:
-        return 2
-
-    async def run() -> int:
-        clients = open_clients(settings)
+    def parse(raw: str) -> int:
         try:
-            return await work(SyncEngine(settings, clients))
-        finally:
-            await asyncio.gather(*(client.aclose() for client in clients.values()))
+            number = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number of days") from None
+        if not minimum <= number <= maximum:
+            raise argparse.ArgumentTypeError(f"{number} is not between {minimum} and {maximum} days")
+        return number
 
-    try:
-        return asyncio.run(run())
-    except CalmirrorError as error:
-        print(f"calmirror {command}: {error}", file=sys.stderr)
-        return 1
-
-
-def flow_names(args: argparse.Namespace) -> list[str] | None:
-    """Return the flows --flow names (None: every flow)."""
-    return None if args.flow is None else [args.flow]
+    return parse
 
 
 def sync(args: argparse.Namespace) -> int:
@@ -100,7 +79,10 @@ def sync(args: argparse.Namespace) -> int:
         summary = await engine.reconcile_all(
             window, flows=flow_names(args), dry_run=args.dry_run, sync_type="manual"
         )
-        print(sync_table(summary, dry_run=args.dry_run))
+        verbose = args.dry_run if args.verbose is None else args.verbose
+        listing = event_lines(summary, dry_run=args.dry_run) if verbose else []
+        # Meeting titles are printed here, for the user's eyes only; the engine never logs them.
+        print("\n".join([*listing, *([""] if listing else []), sync_table(summary, dry_run=args.dry_run)]))
         return 0 if summary.ok else 1
 
     return run_with_engine(args, "sync", work)

@@ -12,14 +12,24 @@ from typing import Any, Final
 from pydantic import SecretStr
 
 from calmirror.config.groups import build_accounts, build_flows, group_numbers
-from calmirror.config.models import DEFAULT_API_ROOT, DEFAULT_TOKEN_URI, Settings
-from calmirror.config.names import is_secret, typo_warning
+from calmirror.config.models import (
+    DAYS_BACK_RANGE,
+    DAYS_FORWARD_RANGE,
+    DEFAULT_API_ROOT,
+    DEFAULT_DAYS_BACK,
+    DEFAULT_DAYS_FORWARD,
+    DEFAULT_TOKEN_URI,
+    Settings,
+)
+from calmirror.config.names import is_secret
 from calmirror.config.reader import Reader
 from calmirror.config.sources import collect
+from calmirror.config.typos import unknown_name
 from calmirror.errors import ConfigError
 from calmirror.logs import MIN_MASKED_LENGTH, redact
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 _MIN_WEBHOOK_KEY_LENGTH = 16
 
 
@@ -40,6 +50,15 @@ def _log_level(reader: Reader) -> str | None:
         reader.problem("LOG_LEVEL", f"not one of {', '.join(LOG_LEVELS)}")
         return None
     return level
+
+
+def _log_format(reader: Reader) -> str | None:
+    """Return LOG_FORMAT in lower case, or None when it is neither text nor json."""
+    log_format = (reader.text("LOG_FORMAT") or "text").lower()
+    if log_format not in LOG_FORMATS:
+        reader.problem("LOG_FORMAT", f"not one of {', '.join(LOG_FORMATS)}")
+        return None
+    return log_format
 
 
 def _webhook(reader: Reader) -> dict[str, Any]:
@@ -68,9 +87,14 @@ def _globals(reader: Reader) -> dict[str, Any]:
     return {
         "sync_interval_minutes": reader.integer("SYNC_INTERVAL_MINUTES", 60, 1, 24 * 60),
         "daily_reconcile_time": reader.time_of_day("DAILY_RECONCILE_TIME", time(6, 0)),
-        "daily_reconcile_days_back": reader.integer("DAILY_RECONCILE_DAYS_BACK", 2, 0, 365),
-        "daily_reconcile_days_forward": reader.integer("DAILY_RECONCILE_DAYS_FORWARD", 14, 1, 365),
+        "daily_reconcile_days_back": reader.integer(
+            "DAILY_RECONCILE_DAYS_BACK", DEFAULT_DAYS_BACK, *DAYS_BACK_RANGE
+        ),
+        "daily_reconcile_days_forward": reader.integer(
+            "DAILY_RECONCILE_DAYS_FORWARD", DEFAULT_DAYS_FORWARD, *DAYS_FORWARD_RANGE
+        ),
         "log_level": _log_level(reader),
+        "log_format": _log_format(reader),
         "listen_host": reader.text("LISTEN_HOST") or "127.0.0.1",
         "listen_port": reader.integer("LISTEN_PORT", 8000, 0, 65535),
         # The discovery document's rootUrl must end in "/" or every request path is glued to the host.
@@ -98,7 +122,9 @@ def load_settings(
     accounts = build_accounts(reader, account_numbers)
     flows = build_flows(reader, flow_numbers, accounts, account_numbers)
     fields = _globals(reader)
-    typos = [warning for name in sorted(raw.values) if (warning := typo_warning(name))]
+    unknown = [found for name in sorted(raw.values) if (found := unknown_name(name))]
+    reader.problems += [str(found) for found in unknown if found.fatal]
+    typos = [str(found) for found in unknown if not found.fatal]
     # Mask any secret value that slipped into a message, e.g. a token pasted into the wrong variable.
     secrets = [v for name, v in raw.values.items() if is_secret(name) and len(v) >= MIN_MASKED_LENGTH]
     warnings = tuple(redact(warning, secrets) for warning in raw.warnings + typos + reader.warnings)

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import time
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
 DEFAULT_API_ROOT = "https://www.googleapis.com/"
 DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 (an address, not a password)
+# Bounds of a reconcile window in days around now: DAILY_RECONCILE_DAYS_* and `sync --days-*` alike.
+DAYS_BACK_RANGE = (0, 365)
+DAYS_FORWARD_RANGE = (1, 365)
+DEFAULT_DAYS_BACK = 2
+DEFAULT_DAYS_FORWARD = 14
 
 
 class CalendarRef(BaseModel, frozen=True):
@@ -52,11 +58,12 @@ class Settings(BaseModel, frozen=True):
     flows: tuple[Flow, ...]
     sync_interval_minutes: int = 60
     daily_reconcile_time: time = time(6, 0)
-    daily_reconcile_days_back: int = 2
-    daily_reconcile_days_forward: int = 14
+    daily_reconcile_days_back: int = DEFAULT_DAYS_BACK
+    daily_reconcile_days_forward: int = DEFAULT_DAYS_FORWARD
     webhook_base_url: str | None = None
     webhook_api_key: SecretStr | None = None
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     listen_host: str = "127.0.0.1"
     listen_port: int = 8000
     google_api_root_url: str = DEFAULT_API_ROOT

@@ -1,8 +1,7 @@
-"""The names of calmirror's variables, and recognising numbered ones and likely typos."""
+"""The names of calmirror's variables, and recognising numbered ones."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 
@@ -30,26 +29,16 @@ GLOBAL_NAMES = (
     "WEBHOOK_BASE_URL",
     "WEBHOOK_API_KEY",
     "LOG_LEVEL",
+    "LOG_FORMAT",
     "LISTEN_HOST",
     "LISTEN_PORT",
     "GOOGLE_API_ROOT_URL",
     "GOOGLE_TOKEN_URI",
+    "GOOGLE_AUTH_URI",  # read by `calmirror authorize` only
 )
 SECRET_GLOBALS = frozenset({"GOOGLE_CLIENT_SECRET", "WEBHOOK_API_KEY"})
 SECRET_ACCOUNT_FIELDS = frozenset({"CLIENT_SECRET", "REFRESH_TOKEN"})
 
-# Prefixes that only calmirror's variables use; an unknown name under one is most likely a typo.
-# GOOGLE_ alone is left out on purpose: other tools set GOOGLE_APPLICATION_CREDENTIALS and the like.
-_WATCHED_PREFIXES = (
-    ACCOUNT_PREFIX,
-    "SYNC_",
-    "DAILY_RECONCILE_",
-    "WEBHOOK_",
-    "LISTEN_",
-    "GOOGLE_CLIENT_",
-    "GOOGLE_API_",
-    "GOOGLE_TOKEN_",
-)
 _NUMBERED = re.compile(rf"^(?P<prefix>{ACCOUNT_PREFIX}|{FLOW_PREFIX})(?P<n>[^_]+)_(?P<field>.+)$")
 _CANONICAL_NUMBER = re.compile(r"^(0|[1-9][0-9]{0,8})$")
 
@@ -99,29 +88,3 @@ def is_secret(name: str) -> bool:
     if numbered is not None and numbered.is_account:
         return numbered.field in SECRET_ACCOUNT_FIELDS
     return name in SECRET_GLOBALS
-
-
-def _closest(word: str, candidates: tuple[str, ...]) -> str | None:
-    """Return the candidate `word` most likely misspells (or abbreviates), or None."""
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    if close:
-        return close[0]
-    containing = [candidate for candidate in candidates if word in candidate or candidate in word]
-    return containing[0] if len(containing) == 1 else None
-
-
-def typo_warning(name: str) -> str | None:
-    """Return a warning when `name` looks like a misspelt calmirror variable, else None."""
-    if name in GLOBAL_NAMES or not name.startswith(_WATCHED_PREFIXES):
-        return None
-    numbered = parse_numbered(name)
-    if numbered is not None and numbered.field in numbered.known_fields:
-        return None  # a known field; a bad N is reported as a problem instead
-    if numbered is not None and numbered.valid_number:
-        stem = f"{numbered.prefix}{numbered.number}_"
-        close = _closest(numbered.field, numbered.known_fields)
-        close = stem + close if close else None
-    else:
-        close = _closest(name, GLOBAL_NAMES)
-    hint = f" (did you mean {close}?)" if close else ""
-    return f"{name}: not a calmirror variable, ignored{hint}"

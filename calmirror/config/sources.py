@@ -42,6 +42,15 @@ def read_env_file(path: Path) -> dict[str, str]:
     return _clean(source.env_vars)
 
 
+def _read_env_file(path: Path, problems: list[str]) -> dict[str, str]:
+    """Read a .env file, recording a problem naming it when it cannot be read as UTF-8 text."""
+    try:
+        return read_env_file(path)
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(f"{path}: cannot read this .env file ({type(error).__name__}; it must be UTF-8 text)")
+        return {}
+
+
 def read_credentials(directory: Path, problems: list[str]) -> dict[str, str]:
     """Read one value per file named like the variable, e.g. GOOGLE_ACCOUNT_1_REFRESH_TOKEN."""
     if not directory.is_dir():
@@ -70,7 +79,7 @@ def collect(
     layers = [
         ("the environment", _clean(environ)),
         ("$CREDENTIALS_DIRECTORY", credentials),
-        (str(env_file), read_env_file(env_file) if env_file is not None else {}),
+        (str(env_file), _read_env_file(env_file, problems) if env_file is not None else {}),
     ]
     values: dict[str, str] = {}
     origins: dict[str, str] = {}

@@ -29,16 +29,6 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def open_clients(settings: Settings) -> dict[int, CalendarClient]:
-    """Return one CalendarClient per configured account, at the configured Google endpoints."""
-    return {
-        account.id: CalendarClient(
-            account, api_root=settings.google_api_root_url, token_uri=settings.google_token_uri
-        )
-        for account in settings.accounts.values()
-    }
-
-
 class _TargetState:
     """The lock serialising reconciles of one target and the coalescer of its incremental runs."""
 

@@ -119,3 +119,14 @@ def test_unreadable_credential_file_is_a_problem(good_env: dict[str, str], tmp_p
     (problem,) = caught.value.problems
     assert problem.startswith("GOOGLE_ACCOUNT_2_CLIENT_SECRET: cannot read credential file")
     assert "secret bytes" not in problem
+
+
+def test_env_file_that_is_not_utf8_is_a_problem(good_env: dict[str, str], tmp_path: Path) -> None:
+    """A .env file that is not UTF-8 text is a problem naming the file, not a crash."""
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"LOG_LEVEL=\xff\xfe\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(good_env, env_file=env_file, credentials_directory=None)
+    assert caught.value.problems == [
+        f"{env_file}: cannot read this .env file (UnicodeDecodeError; it must be UTF-8 text)"
+    ]

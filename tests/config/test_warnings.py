@@ -17,36 +17,80 @@ def _warnings(env: dict[str, str]) -> tuple[str, ...]:
     ("name", "expected"),
     [
         (
+            "SYNC_FLOW_1_END_OFSET",
+            "SYNC_FLOW_1_END_OFSET: not a calmirror variable (did you mean SYNC_FLOW_1_END_OFFSET?)",
+        ),
+        (
             "SYNC_FLOW_1_SOURCE_CALENDAR",
-            "SYNC_FLOW_1_SOURCE_CALENDAR: not a calmirror variable, ignored "
+            "SYNC_FLOW_1_SOURCE_CALENDAR: not a calmirror variable "
             "(did you mean SYNC_FLOW_1_SOURCE_CALENDAR_ID?)",
         ),
         (
             "GOOGLE_ACCOUNT_1_TOKEN",
-            "GOOGLE_ACCOUNT_1_TOKEN: not a calmirror variable, ignored "
-            "(did you mean GOOGLE_ACCOUNT_1_REFRESH_TOKEN?)",
+            "GOOGLE_ACCOUNT_1_TOKEN: not a calmirror variable (did you mean GOOGLE_ACCOUNT_1_REFRESH_TOKEN?)",
+        ),
+        (
+            "DAILY_RECONCILE_DAYS",
+            "DAILY_RECONCILE_DAYS: not a calmirror variable (did you mean DAILY_RECONCILE_DAYS_BACK?)",
         ),
         (
             "SYNC_INTERVAL_MINUTE",
-            "SYNC_INTERVAL_MINUTE: not a calmirror variable, ignored (did you mean SYNC_INTERVAL_MINUTES?)",
+            "SYNC_INTERVAL_MINUTE: not a calmirror variable (did you mean SYNC_INTERVAL_MINUTES?)",
         ),
-        ("WEBHOOK_URL", "WEBHOOK_URL: not a calmirror variable, ignored (did you mean WEBHOOK_BASE_URL?)"),
-        ("SYNC_FLOW_1_ZZZ", "SYNC_FLOW_1_ZZZ: not a calmirror variable, ignored"),
+        ("LISTEN_PROT", "LISTEN_PROT: not a calmirror variable (did you mean LISTEN_PORT?)"),
+        ("SYNC_FLOW_1_ZZZ", "SYNC_FLOW_1_ZZZ: not a calmirror variable"),
     ],
 )
-def test_typo_in_a_known_prefix_warns_with_the_closest_name(
+def test_unknown_name_under_an_owned_prefix_or_a_near_miss_is_a_problem(
     good_env: dict[str, str], name: str, expected: str
 ) -> None:
-    """An unknown variable under one of calmirror's prefixes is a warning suggesting the closest name."""
+    """A misspelt calmirror variable fails validation with the closest name, never showing its value."""
     good_env[name] = "1//value-that-must-not-show"
-    warnings = _warnings(good_env)
-    assert warnings == (expected,)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(good_env, env_file=None, credentials_directory=None)
+    assert caught.value.problems == [expected]
+    assert "value-that-must-not-show" not in str(caught.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "GOOGLE_ACOUNT_1_EMAIL",
+            "GOOGLE_ACOUNT_1_EMAIL: not a calmirror variable, ignored (did you mean GOOGLE_ACCOUNT_1_EMAIL?)",
+        ),
+        (
+            "GOOGLE_CLIENTSECRET",
+            "GOOGLE_CLIENTSECRET: not a calmirror variable, ignored (did you mean GOOGLE_CLIENT_SECRET?)",
+        ),
+        ("WEBHOOK_URL", "WEBHOOK_URL: not a calmirror variable, ignored (did you mean WEBHOOK_BASE_URL?)"),
+    ],
+)
+def test_likely_typo_outside_owned_prefixes_warns(good_env: dict[str, str], name: str, expected: str) -> None:
+    """A GOOGLE_* name a letter or two from a known one, or an unknown WEBHOOK_* name, is only a warning."""
+    good_env[name] = "1//value-that-must-not-show"
+    assert _warnings(good_env) == (expected,)
 
 
 def test_foreign_variables_are_not_warned_about(good_env: dict[str, str]) -> None:
-    """Variables other tools own (GOOGLE_APPLICATION_CREDENTIALS, PATH, LOG_FORMAT) raise no warning."""
-    good_env |= {"GOOGLE_APPLICATION_CREDENTIALS": "/x.json", "PATH": "/bin", "LOG_FORMAT": "json"}
+    """Variables other tools own (GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_PROJECT, ...) raise nothing."""
+    good_env |= {"GOOGLE_APPLICATION_CREDENTIALS": "/x.json", "GOOGLE_CLOUD_PROJECT": "p", "PATH": "/bin"}
     assert _warnings(good_env) == ()
+
+
+@pytest.mark.parametrize(("value", "expected"), [("json", "json"), ("TEXT", "text")])
+def test_log_format_is_text_or_json(good_env: dict[str, str], value: str, expected: str) -> None:
+    """LOG_FORMAT is a known variable: text or json, in any case."""
+    good_env["LOG_FORMAT"] = value
+    assert load_settings(good_env, env_file=None, credentials_directory=None).log_format == expected
+
+
+def test_bad_log_format_is_a_problem(good_env: dict[str, str]) -> None:
+    """A LOG_FORMAT other than text or json is a problem naming it."""
+    good_env["LOG_FORMAT"] = "xml"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(good_env, env_file=None, credentials_directory=None)
+    assert caught.value.problems == ["LOG_FORMAT=xml: not one of text, json"]
 
 
 def test_http_webhook_and_weak_key_warn(good_env: dict[str, str]) -> None:

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from aiohttp import web
+
+from calmirror.config import Settings
+from calmirror.emulator import Emulator
 from tests.engine.conftest import EMAILS, MakeWorld, World, base_time
 
 FLOWS = (("work", 1, 2, 10, 5), ("home", 3, 2, 0, 0))
@@ -15,9 +23,14 @@ FLOWS = (("work", 1, 2, 10, 5), ("home", 3, 2, 0, 0))
 
 def environment(world: World) -> dict[str, str]:
     """Return the environment a user would configure for the world's accounts and flows."""
+    return environment_of(world.emulator, world.settings)
+
+
+def environment_of(emulator: Emulator, settings: Settings) -> dict[str, str]:
+    """Return the environment a user would configure for these accounts and flows on the emulator."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "SYNC_FLOW_"))}
-    env |= {"GOOGLE_API_ROOT_URL": world.emulator.api_root, "GOOGLE_TOKEN_URI": world.emulator.token_uri}
-    for account in world.settings.accounts.values():
+    env |= {"GOOGLE_API_ROOT_URL": emulator.api_root, "GOOGLE_TOKEN_URI": emulator.token_uri}
+    for account in settings.accounts.values():
         prefix = f"GOOGLE_ACCOUNT_{account.id}_"
         env |= {
             prefix + "EMAIL": account.email,
@@ -25,7 +38,7 @@ def environment(world: World) -> dict[str, str]:
             prefix + "CLIENT_SECRET": account.client_secret.get_secret_value(),
             prefix + "REFRESH_TOKEN": account.refresh_token.get_secret_value(),
         }
-    for flow in world.settings.flows:
+    for flow in settings.flows:
         prefix = f"SYNC_FLOW_{flow.id}_"
         env |= {
             prefix + "NAME": flow.name,
@@ -165,3 +178,118 @@ async def test_purge_of_a_broken_account_fails_its_target_only(make_world: MakeW
     assert f"failed 1:{EMAILS[1]}: listing failed" in out
     assert world.blocks(2) == []
     assert len(world.blocks(1)) == 1
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (("--days-back", "0", "--days-forward", "0"), "argument --days-forward: 0 is not between 1 and 365"),
+        (("--days-back", "-1"), "argument --days-back: -1 is not between 0 and 365"),
+        (("--days-forward", "366"), "argument --days-forward: 366 is not between 1 and 365"),
+        (("--days-back", "two"), "argument --days-back: 'two' is not a whole number"),
+    ],
+)
+async def test_window_flags_out_of_bounds_are_usage_errors(
+    make_world: MakeWorld, tmp_path: Path, flags: tuple[str, ...], named: str
+) -> None:
+    """A window flag outside DAILY_RECONCILE_DAYS_*'s bounds exits 2 naming the flag; nothing is read."""
+    world = make_world(FLOWS)
+    world.emulator.reset_requests()
+
+    code, out, err = await calmirror(environment(world), tmp_path, "sync", *flags)
+
+    assert code == 2
+    assert named in err
+    assert "Traceback" not in out + err
+    assert world.emulator.requests.stats()["http_requests"] == 0
+
+
+@asynccontextmanager
+async def garbage_api() -> AsyncIterator[str]:
+    """Serve a Calendar API root on loopback that answers every request 200 with items that are not events."""
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.json_response({"kind": "calendar#events", "items": [42]})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+async def test_unexpected_failure_is_one_line_and_a_traceback_only_at_debug(
+    make_world: MakeWorld, tmp_path: Path, level: str
+) -> None:
+    """A malformed API answer is unexpected: one line on stderr, exit 1, the redacted traceback at DEBUG."""
+    world = make_world(FLOWS)
+    await world.meeting(1, base_time())
+    env = environment(world) | {"LOG_LEVEL": level}
+
+    async with garbage_api() as root:
+        code, out, err = await calmirror(env | {"GOOGLE_API_ROOT_URL": root}, tmp_path, "sync")
+
+    assert code == 1
+    [line] = err.splitlines()
+    assert line.startswith("calmirror sync: unexpected error: ")
+    assert ("Traceback" in out) == (level == "DEBUG")
+    assert "Traceback" not in err
+    for name in ("GOOGLE_ACCOUNT_1_REFRESH_TOKEN", "GOOGLE_ACCOUNT_1_CLIENT_SECRET"):
+        assert env[name] not in out + err
+
+
+def listing(output: str) -> list[list[str]]:
+    """Return the per-event lines of sync's output (those before the table), split into cells."""
+    lines = output.split("\nflow ", maxsplit=1)[0].splitlines() if "\nflow " in output else []
+    return [re.split(r"\s{2,}", line.strip()) for line in lines if line and not LOG_LINE.match(line)]
+
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ ")
+
+
+async def test_verbose_lists_each_block_and_each_skip_in_plain_words(
+    make_world: MakeWorld, tmp_path: Path
+) -> None:
+    """A dry run lists what it would write and why meetings are skipped; titles never reach a log line."""
+    world = make_world(FLOWS)
+    start = base_time()
+    review = await world.meeting(1, start, summary="Design review")
+    await world.meeting(1, start + timedelta(hours=2), people=1, summary="Focus time")
+    await world.meeting(1, start + timedelta(hours=4), summary="Lunch", transparency="transparent")
+    declined = [{"email": EMAILS[1], "responseStatus": "declined"}, {"email": "guest@elsewhere.test"}]
+    await world.meeting(1, start + timedelta(hours=6), summary="Vendor pitch", attendees=declined)
+    env = environment(world) | {"LOG_LEVEL": "DEBUG"}
+    block = f"{start - timedelta(minutes=10):%Y-%m-%d %H:%M}-{start + timedelta(minutes=65):%H:%M} UTC"
+
+    code, out, err = await calmirror(env, tmp_path, "sync", "--dry-run")
+
+    assert code == 0, err
+    assert sorted(listing(out)) == [
+        ["skip", "work", "Focus time: 1 participant (rooms do not count), the flow needs 2"],
+        ["skip", "work", "Lunch: marked free"],
+        ["skip", "work", "Vendor pitch: you declined"],
+        ["would create", "work", block, "Design review"],
+    ]
+    titles = ("Design review", "Focus time", "Lunch", "Vendor pitch")
+    assert not [line for line in out.splitlines() if LOG_LINE.match(line) and any(t in line for t in titles)]
+    assert not any(title in err for title in titles)
+
+    code, out, err = await calmirror(env, tmp_path, "sync", "--no-verbose", "--dry-run")
+    assert (code, listing(out)) == (0, [])
+    code, out, err = await calmirror(env, tmp_path, "sync")
+    assert (code, listing(out)) == (0, [])
+    assert len(world.blocks(2)) == 1
+
+    await world.users[1].delete_event(EMAILS[1], review["id"])
+    code, out, err = await calmirror(env, tmp_path, "sync", "--verbose")
+    assert code == 0, err
+    assert ["delete", "work, home", block, "(a calmirror block): no meeting needs it any more"] in listing(
+        out
+    )

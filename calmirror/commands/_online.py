@@ -1,0 +1,81 @@
+"""`check-config --online`: every token refreshes, every flow can read its source and write its target."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from calmirror.config import Account, CalendarRef, Flow, Settings
+from calmirror.errors import AuthNeededError, GoogleError
+from calmirror.google.client import CalendarClient
+from calmirror.runtime import runtime
+
+# calendarList accessRole values (https://developers.google.com/calendar/api/v3/reference/calendarList)
+READ_ROLES = frozenset({"reader", "writer", "owner"})
+WRITE_ROLES = frozenset({"writer", "owner"})
+
+Roles = dict[str, str]  # calendar id -> the account's accessRole
+
+
+async def online_problems(settings: Settings) -> list[str]:
+    """Return every problem found by asking Google, each naming the variable to fix."""
+    async with runtime(settings) as engine:
+        accounts = sorted(engine.clients)
+        answers = await asyncio.gather(*(_roles(engine.clients[n]) for n in accounts))
+    roles: dict[int, Roles] = {}
+    problems: list[str] = []
+    for n, answer in zip(accounts, answers, strict=True):
+        if isinstance(answer, GoogleError):
+            problems.append(_account_problem(settings.account(n), answer))
+        else:
+            roles[n] = answer
+    for flow in settings.flows:
+        problems += _flow_problems(settings, flow, roles)
+    return problems
+
+
+async def _roles(client: CalendarClient) -> Roles | GoogleError:
+    """Return the account's access role per calendar (listing it refreshes the token), or the failure."""
+    try:
+        entries = await client.list_calendars()
+    except GoogleError as error:
+        return error
+    return {str(entry["id"]): str(entry.get("accessRole", "")) for entry in entries if "id" in entry}
+
+
+def _account_problem(account: Account, error: GoogleError) -> str:
+    """Return the problem of an account whose calendars could not be listed."""
+    prefix = f"GOOGLE_ACCOUNT_{account.id}_"
+    authorize = f"run `calmirror authorize --email {account.email} --account-number {account.id}`"
+    if isinstance(error, AuthNeededError) and error.reason == "invalid_client":
+        secret = "GOOGLE_CLIENT_SECRET" if account.shared_client else f"{prefix}CLIENT_SECRET"
+        return f"{secret}: Google rejects the OAuth client of account {account.id} (invalid_client)"
+    if isinstance(error, AuthNeededError):
+        return f"{prefix}REFRESH_TOKEN: Google rejects it ({error.reason}); {authorize}"
+    return f"{prefix}*: account {account.id} could not list its calendars: {error}"
+
+
+def _flow_problems(settings: Settings, flow: Flow, roles: Mapping[int, Roles]) -> list[str]:
+    """Return the problems of one flow: its source must be readable, its target writable."""
+    problems = []
+    for side, ref, needed, what in (
+        ("SOURCE", flow.source, READ_ROLES, "reader, writer or owner"),
+        ("TARGET", flow.target, WRITE_ROLES, "writer or owner"),
+    ):
+        if ref.account_id not in roles:
+            continue  # the account's own problem is reported already
+        role = roles[ref.account_id].get(ref.calendar_id)
+        if role in needed:
+            continue
+        variable = f"SYNC_FLOW_{flow.id}_{side}_CALENDAR_ID={ref.calendar_id}"
+        problems.append(f"{variable}: {_lacking(settings, ref, role)}; flow {flow.name!r} needs {what}")
+    return problems
+
+
+def _lacking(settings: Settings, ref: CalendarRef, role: str | None) -> str:
+    """Describe the access an account lacks to a calendar."""
+    account = settings.account(ref.account_id)
+    who = f"account {ref.account_id} ({account.email})"
+    if role is None:
+        return f"{who} does not have this calendar in its calendar list (wrong id, or not shared with it)"
+    return f"{who} has only {role} access"

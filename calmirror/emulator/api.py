@@ -6,14 +6,15 @@ import zlib
 from typing import Any
 
 from calmirror.emulator import ev_writes, freebusy, listing
+from calmirror.emulator.errors import bad_request
 from calmirror.emulator.ev_request import ApiRequest, ApiResponse, Route, int_param
-from calmirror.emulator.store import Calendar, Store
+from calmirror.emulator.store import ROLES, Calendar, Store, at_least
 
 __all__ = ["ROUTES", "ApiRequest", "ApiResponse", "Route"]
 
 
-def calendar_list_entry(cal: Calendar) -> dict[str, Any]:
-    """Render a CalendarListEntry; `primary` only present when true (research section 4)."""
+def calendar_list_entry(cal: Calendar, account: str) -> dict[str, Any]:
+    """Render the account's CalendarListEntry; `primary` only present when true (research section 4)."""
     entry: dict[str, Any] = {
         "kind": "calendar#calendarListEntry",
         "etag": f'"{zlib.crc32(cal.id.encode())}"',
@@ -24,19 +25,23 @@ def calendar_list_entry(cal: Calendar) -> dict[str, Any]:
         "backgroundColor": "#9fe1e7",
         "foregroundColor": "#000000",
         "selected": True,
-        "accessRole": "owner",
+        "accessRole": cal.role_of(account),
         "defaultReminders": [],
         "conferenceProperties": {"allowedConferenceSolutionTypes": ["hangoutsMeet"]},
     }
-    if cal.primary:
+    if cal.id == account:
         entry["primary"] = True
     return entry
 
 
 def calendar_list_list(store: Store, req: ApiRequest) -> ApiResponse:
-    """calendarList.list: the account's calendars, maxResults default 100, max 250 (DISC)."""
+    """calendarList.list: the calendars the account sees, at least `minAccessRole`; 100 a page, max 250."""
     size = int_param(req, "maxResults", 100, low=1, high=250)
-    entries = [calendar_list_entry(c) for c in store.calendars_of(req.account)]
+    least = req.query.get("minAccessRole") or ROLES[0]
+    if least not in ROLES:
+        raise bad_request(f"Invalid value '{least}'.", location="minAccessRole")
+    visible = [c for c in store.calendars_of(req.account) if at_least(c.role_of(req.account), least)]
+    entries = [calendar_list_entry(c, req.account) for c in visible]
     start = int(req.query.get("pageToken") or 0) if (req.query.get("pageToken") or "0").isdigit() else 0
     body: dict[str, Any] = {"kind": "calendar#calendarList", "etag": f'"{store.seq}"'}
     body["items"] = entries[start : start + size]
@@ -47,7 +52,8 @@ def calendar_list_list(store: Store, req: ApiRequest) -> ApiResponse:
 
 def calendar_list_get(store: Store, req: ApiRequest) -> ApiResponse:
     """calendarList.get: one of the account's own calendars, 404 otherwise."""
-    return ApiResponse(200, calendar_list_entry(store.resolve(req.account, req.path_params["calendarId"])))
+    cal = store.resolve(req.account, req.path_params["calendarId"], need=ROLES[0])
+    return ApiResponse(200, calendar_list_entry(cal, req.account))
 
 
 _EVENTS = "calendars/{calendarId}/events"

@@ -117,6 +117,10 @@ class Emulator:
         """Create an extra calendar owned by an account and return its id."""
         return self.store.create_calendar(owner, summary, calendar_id)
 
+    def share(self, calendar_id: str, account: str, role: str) -> None:
+        """Share a calendar with another account at an ACL role (`none` unshares)."""
+        self.store.share(calendar_id, account, role)
+
     def invalidate_sync_tokens(self, calendar_id: str | None = None) -> None:
         """Make outstanding sync tokens (of one calendar or all) answer 410 on next use."""
         self.store.invalidate_sync_tokens(calendar_id)

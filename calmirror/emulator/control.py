@@ -32,6 +32,7 @@ class Control:
             web.delete(f"{PREFIX}/requests", self.reset_requests),
             web.post(f"{PREFIX}/calendars", self.create_calendar),
             web.get(f"{PREFIX}/calendars/{{calendar_id}}/events", self.events),
+            web.post(f"{PREFIX}/calendars/{{calendar_id}}/acl", self.share),
             web.post(f"{PREFIX}/sync-tokens/invalidate", self.invalidate),
             web.post(f"{PREFIX}/accounts/{{email}}/revoke", self.revoke),
             web.get(f"{PREFIX}/channels", self.channels),
@@ -83,6 +84,22 @@ class Control:
         except (ApiError, ValueError) as error:
             raise web.HTTPBadRequest(text=str(error)) from error
         return web.json_response({"id": calendar_id})
+
+    async def share(self, request: web.Request) -> web.Response:
+        """Share a calendar with an account at a role: `{"account", "role"}` (role `none` unshares)."""
+        data = await _json(request)
+        calendar_id = request.match_info["calendar_id"]
+        try:
+            self.emulator.share(calendar_id, str(data["account"]), str(data["role"]))
+        except KeyError as error:
+            raise web.HTTPBadRequest(text=f"missing {error}") from error
+        except ApiError as error:
+            raise web.HTTPNotFound(text=f"no calendar {calendar_id}") from error
+        except ValueError as error:
+            raise web.HTTPBadRequest(text=str(error)) from error
+        return web.json_response(
+            {"calendar_id": calendar_id, "account": data["account"], "role": data["role"]}
+        )
 
     async def events(self, request: web.Request) -> web.Response:
         """Dump every stored event of a calendar, tombstones included."""

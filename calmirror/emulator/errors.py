@@ -47,6 +47,13 @@ def not_found() -> ApiError:
     return ApiError(404, "notFound", "Not Found")
 
 
+def required_access(role: str) -> ApiError:
+    """403 requiredAccessLevel for a call the account's role on the calendar does not allow."""
+    return ApiError(
+        403, "requiredAccessLevel", f"You need to have {role} access to this calendar.", domain="calendar"
+    )
+
+
 def deleted() -> ApiError:
     """410 deleted for deleting an already deleted event (ERR)."""
     return ApiError(410, "deleted", "Resource has been deleted")

@@ -33,9 +33,9 @@ def current(store: Store, cal: Calendar, event_id: str) -> Event | None:
     return find_instance(parent, event_id, cal.time_zone, store)
 
 
-def _existing(store: Store, req: ApiRequest) -> tuple[Calendar, Event]:
+def _existing(store: Store, req: ApiRequest, need: str = "writer") -> tuple[Calendar, Event]:
     """Resolve calendar and event, 404 when unknown, 412 when If-Match names another etag (VER)."""
-    cal = store.resolve(req.account, req.path_params["calendarId"])
+    cal = store.resolve(req.account, req.path_params["calendarId"], need=need)
     event = current(store, cal, req.path_params["eventId"])
     if event is None:
         raise not_found()
@@ -47,7 +47,7 @@ def _existing(store: Store, req: ApiRequest) -> tuple[Calendar, Event]:
 
 def get_event(store: Store, req: ApiRequest) -> ApiResponse:
     """events.get: cancelled events are returned too; If-None-Match on the current etag -> 304 (VER)."""
-    cal, event = _existing(store, req)
+    cal, event = _existing(store, req, "reader")
     if req.headers.get("If-None-Match") == event["etag"]:
         return ApiResponse(304, None)
     return ApiResponse(200, render(event, response_zone(req, cal)))
@@ -55,7 +55,7 @@ def get_event(store: Store, req: ApiRequest) -> ApiResponse:
 
 def insert_event(store: Store, req: ApiRequest) -> ApiResponse:
     """events.insert: client ids validated, 409 on any existing id including tombstones (ERR)."""
-    cal = store.resolve(req.account, req.path_params["calendarId"])
+    cal = store.resolve(req.account, req.path_params["calendarId"], need="writer")
     body = req.body if isinstance(req.body, dict) else {}
     if body.get("id") is not None:
         event_id = check_id(body["id"])

@@ -52,7 +52,7 @@ def query(store: Store, req: ApiRequest) -> ApiResponse:
     for item in items:
         cid = str(item.get("id", "")) if isinstance(item, dict) else ""
         try:
-            cal = store.resolve(req.account, cid)
+            cal = store.resolve(req.account, cid, need="freeBusyReader")
         except ApiError as error:  # unknown or not the account's: an item error inside HTTP 200
             calendars[cid] = {"errors": [{"domain": "global", "reason": error.reason}], "busy": []}
         else:

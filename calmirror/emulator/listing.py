@@ -211,7 +211,12 @@ def _page(
     items = store.memo(("page", cal.id, fp, state.snapshot), lambda: build(state.snapshot))
     body: dict[str, Any] = {"kind": "calendar#events", "etag": f'"{state.snapshot}"', "summary": cal.summary}
     updated = max((e["updated"] for e in items), default=format_updated(store.clock()))
-    body |= {"updated": updated, "timeZone": cal.time_zone, "accessRole": "owner", "defaultReminders": []}
+    body |= {
+        "updated": updated,
+        "timeZone": cal.time_zone,
+        "accessRole": cal.role_of(req.account),
+        "defaultReminders": [],
+    }
     end = state.offset + size
     if end < len(items):
         body["nextPageToken"] = make_page_token(store, cal.id, fp, PageState(state.snapshot, end))

@@ -10,13 +10,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from calmirror.emulator.errors import not_found
+from calmirror.emulator.errors import not_found, required_access
 
 Event = dict[str, Any]
 T = TypeVar("T")
 MAX_CACHE_ENTRIES = 2048
 MAX_VERSIONS = 32  # versions kept per event for page-token snapshots
 Clock = Callable[[], datetime]
+# ACL roles from weakest to strongest (https://developers.google.com/calendar/api/v3/reference/acl)
+ROLES = ("freeBusyReader", "reader", "writer", "owner")
+
+
+def at_least(role: str | None, need: str) -> bool:
+    """Whether an access role (None: no access) is at least as strong as `need`."""
+    return role is not None and ROLES.index(role) >= ROLES.index(need)
 
 
 def _utcnow() -> datetime:
@@ -43,6 +50,11 @@ class Calendar:
     summary: str
     primary: bool
     time_zone: str = "UTC"
+    shared: dict[str, str] = field(default_factory=dict)  # account -> ACL role; the owner is implicit
+
+    def role_of(self, account: str) -> str | None:
+        """Return the account's access role on this calendar, or None when it cannot see it."""
+        return "owner" if account == self.owner else self.shared.get(account)
 
 
 @dataclass(frozen=True)
@@ -103,16 +115,35 @@ class Store:
         return self._calendars.get(calendar_id)
 
     def calendars_of(self, account: str) -> list[Calendar]:
-        """Return the calendars an account owns, primary first."""
-        owned = [c for c in self._calendars.values() if c.owner == account]
-        return sorted(owned, key=lambda c: not c.primary)
+        """Return the calendars an account can see (owned or shared with it), its primary first."""
+        visible = [c for c in self._calendars.values() if c.role_of(account) is not None]
+        return sorted(visible, key=lambda c: c.id != account)
 
-    def resolve(self, account: str, calendar_id: str) -> Calendar:
-        """Resolve `primary`; unknown calendars and those the account cannot see answer 404 (ERR)."""
+    def share(self, calendar_id: str, account: str, role: str) -> None:
+        """Give an account an ACL role on a calendar; role `none` takes the access away."""
+        cal = self._calendars.get(calendar_id)
+        if cal is None:
+            raise not_found()
+        if account not in self.accounts:
+            raise ValueError(f"unknown account {account}")
+        if account == cal.owner:
+            raise ValueError(f"{account} owns {calendar_id}; its role cannot change")
+        if role == "none":
+            cal.shared.pop(account, None)
+        elif role in ROLES:
+            cal.shared[account] = role
+        else:
+            raise ValueError(f"role must be one of {', '.join((*ROLES, 'none'))}, not {role!r}")
+
+    def resolve(self, account: str, calendar_id: str, *, need: str = "reader") -> Calendar:
+        """Resolve `primary` and check access: unseen calendars 404, too weak a role 403 (ERR)."""
         cid = account if calendar_id == "primary" else calendar_id
         cal = self._calendars.get(cid)
-        if cal is None or cal.owner != account:
+        role = cal.role_of(account) if cal is not None else None
+        if cal is None or role is None:
             raise not_found()
+        if not at_least(role, need):
+            raise required_access(need)
         return cal
 
     # --- events ----------------------------------------------------------------------------------

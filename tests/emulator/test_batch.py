@@ -25,7 +25,7 @@ def _event(n: int) -> dict[str, Any]:
     }
 
 
-def _run_batch(svc: Any, requests: list[Any]) -> dict[str, tuple[Any, Exception | None]]:
+def run_batch(svc: Any, requests: list[Any]) -> dict[str, tuple[Any, Exception | None]]:
     """Execute requests in one batch and collect each part's answer by request id."""
     answers: dict[str, tuple[Any, Exception | None]] = {}
 
@@ -44,7 +44,7 @@ async def test_batch_parts_execute_separately(emulator: Emulator) -> None:
     svc = calendar_service(emulator, ALICE)
     requests = [svc.events().insert(calendarId=ALICE, body=_event(n)) for n in range(3)]
     requests.append(svc.events().get(calendarId=ALICE, eventId="doesnotexist0"))
-    answers = await asyncio.to_thread(_run_batch, svc, requests)
+    answers = await asyncio.to_thread(run_batch, svc, requests)
     assert [answers[str(n)][0]["id"] for n in range(3)] == [f"batchevent{n:04d}" for n in range(3)]
     error = answers["3"][1]
     assert isinstance(error, HttpError)
@@ -61,7 +61,7 @@ async def test_batch_envelope_is_one_http_request(emulator: Emulator) -> None:
     await asyncio.to_thread(svc.calendarList().list().execute)  # fetch the access token first
     emulator.reset_requests()
     requests = [svc.calendarList().get(calendarId=ALICE) for _ in range(5)]
-    await asyncio.to_thread(_run_batch, svc, requests)
+    await asyncio.to_thread(run_batch, svc, requests)
     stats = emulator.requests.stats()
     assert stats["http_requests"] == 1
     assert stats["calls"] == {"calendar.calendarList.get": 5}
@@ -76,7 +76,7 @@ async def test_part_faults_match_the_part_method(emulator: Emulator) -> None:
         svc.events().insert(calendarId=ALICE, body=_event(7)),
         svc.events().delete(calendarId=ALICE, eventId="batchevent0007"),
     ]
-    answers = await asyncio.to_thread(_run_batch, svc, requests)
+    answers = await asyncio.to_thread(run_batch, svc, requests)
     assert answers["0"][1] is None
     error = answers["1"][1]
     assert isinstance(error, HttpError)
@@ -90,7 +90,7 @@ async def test_envelope_fault_fails_the_whole_batch(emulator: Emulator) -> None:
     svc = calendar_service(emulator, ALICE)
     requests = [svc.events().insert(calendarId=ALICE, body=_event(1))]
     with pytest.raises(HttpError) as caught:
-        await asyncio.to_thread(_run_batch, svc, requests)
+        await asyncio.to_thread(run_batch, svc, requests)
     assert caught.value.status_code == 500
     assert emulator.requests.calls_of("calendar.events.insert") == []
 
@@ -134,7 +134,7 @@ async def test_a_lost_part_answer_loses_the_whole_batch_answer(emulator: Emulato
     emulator.faults.add({"kind": "lost_response", "methods": ["calendar.events.insert"], "times": 1})
     svc = calendar_service(emulator, ALICE)
     requests = [svc.events().insert(calendarId=ALICE, body=_event(n)) for n in (1, 2)]
-    answers = await asyncio.to_thread(_run_batch, svc, requests)  # httplib2 resends the envelope once
+    answers = await asyncio.to_thread(run_batch, svc, requests)  # httplib2 resends the envelope once
     assert emulator.store.get(ALICE, "batchevent0001") is not None
     assert emulator.store.get(ALICE, "batchevent0002") is not None
     statuses = [c.status for c in emulator.requests.calls_of("calendar.events.insert")]

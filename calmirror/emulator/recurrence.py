@@ -39,6 +39,22 @@ def series_zone(parent: dict[str, Any], calendar_tz: str) -> str:
     return tz
 
 
+def is_open_ended(parent: dict[str, Any]) -> bool:
+    """Whether a series has an RRULE without COUNT or UNTIL, so it never ends (RFC 5545)."""
+    rules = [line.upper() for line in parent.get("recurrence") or () if line.upper().startswith("RRULE")]
+    return any("COUNT=" not in rule and "UNTIL=" not in rule for rule in rules)
+
+
+def _between(rule: Any, lo: datetime, hi: datetime) -> list[datetime]:
+    """Return the rule's first MAX_INSTANCES starts with lo <= start <= hi, without walking past hi."""
+    found: list[datetime] = []
+    for start in rule.xafter(lo, inc=True):
+        if start > hi or len(found) >= MAX_INSTANCES:
+            break
+        found.append(start)
+    return found
+
+
 def _fix_until(line: str, all_day: bool, tz_name: str) -> str:
     """Rewrite UNTIL so dateutil accepts it: UTC for timed series, floating for all-day ones (RFC 5545)."""
 
@@ -99,7 +115,7 @@ def _starts(parent: dict[str, Any], tz_name: str, lo: datetime, hi: datetime) ->
                 rule = rrulestr(_fix_until(line, all_day, tz_name), dtstart=dtstart)
             except (ValueError, TypeError):
                 raise bad_request(f"Invalid recurrence rule: {line}") from None
-            starts.update(rule.between(lo, hi, inc=True)[:MAX_INSTANCES])
+            starts.update(_between(rule, lo, hi))
         elif name == "RDATE":
             starts.update(d for d in _dates(line, dtstart, all_day, tz_name) if lo <= d <= hi)
         elif name == "EXDATE":

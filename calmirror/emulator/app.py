@@ -30,6 +30,7 @@ from calmirror.emulator.push import PushHub
 from calmirror.emulator.requestlog import RequestLog
 from calmirror.emulator.routing import Router
 from calmirror.emulator.store import Store
+from calmirror.emulator.unserved import unserved_routes
 
 API_PREFIX = "/calendar/v3/"
 TOKEN_PATH = "/token"  # noqa: S105 - a URL path, not a secret
@@ -72,7 +73,8 @@ class Emulator:
         self.accounts: dict[str, AccountCredentials] = dict(self.oauth.credentials)
         self.push = PushHub(self.faults, self.rng, allow_http_webhooks)
         self.store.subscribe(self.push.calendar_changed)
-        self.router = Router((*api.ROUTES, *self.push.routes()))
+        served = (*api.ROUTES, *self.push.routes())
+        self.router = Router((*served, *unserved_routes(served)))
         self.dispatcher = Dispatcher(self.store, self.router, self.oauth, self.faults, self.requests)
         self.state = EmulatorState(self.store, self.requests, self.faults, self.push)
         self.api_root = ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -59,6 +59,7 @@ class Emulator:
         latency_ms: int = 0,
         token_ttl_seconds: int = 3600,
         seed: int = 0,
+        time_zones: Mapping[str, str] | None = None,
     ) -> None:
         self.rng = random.Random(seed)  # one seeded RNG so fault probabilities are reproducible
         self.store = Store()
@@ -67,8 +68,11 @@ class Emulator:
         self.requests = RequestLog()
         self.latency_ms = latency_ms
         self.allow_http_webhooks = allow_http_webhooks
+        strangers = sorted(set(time_zones or {}) - set(accounts))
+        if strangers:
+            raise ValueError(f"a time zone is given for {strangers[0]}, which is not an account")
         for email in accounts:
-            self.store.add_account(email)
+            self.store.add_account(email, time_zone=(time_zones or {}).get(email, "UTC"))
             self.oauth.add_account(email)
         self.accounts: dict[str, AccountCredentials] = dict(self.oauth.credentials)
         self.push = PushHub(self.faults, self.rng, allow_http_webhooks)
@@ -115,9 +119,11 @@ class Emulator:
         """Call `hook(method_id, status, body)` with every API response body (fidelity checks)."""
         self.dispatcher.hooks.append(hook)
 
-    def create_calendar(self, owner: str, summary: str, calendar_id: str | None = None) -> str:
-        """Create an extra calendar owned by an account and return its id."""
-        return self.store.create_calendar(owner, summary, calendar_id)
+    def create_calendar(
+        self, owner: str, summary: str, calendar_id: str | None = None, *, time_zone: str = "UTC"
+    ) -> str:
+        """Create an extra calendar owned by an account (in an IANA time zone) and return its id."""
+        return self.store.create_calendar(owner, summary, calendar_id, time_zone=time_zone)
 
     def share(self, calendar_id: str, account: str, role: str) -> None:
         """Share a calendar with another account at an ACL role (`none` unshares)."""
@@ -261,6 +267,7 @@ async def start_emulator(
     latency_ms: int = 0,
     token_ttl_seconds: int = 3600,
     seed: int = 0,
+    time_zones: Mapping[str, str] | None = None,
 ) -> Emulator:
     """Start an emulator in this event loop and return it once it accepts connections."""
     emulator = Emulator(
@@ -269,6 +276,7 @@ async def start_emulator(
         latency_ms=latency_ms,
         token_ttl_seconds=token_ttl_seconds,
         seed=seed,
+        time_zones=time_zones,
     )
     await emulator.start(host, port)
     return emulator

@@ -73,11 +73,14 @@ class Control:
         return web.Response(status=204)
 
     async def create_calendar(self, request: web.Request) -> web.Response:
-        """Create an extra calendar: `{"owner", "summary", "id"?}` -> `{"id"}`."""
+        """Create an extra calendar: `{"owner", "summary", "id"?, "timeZone"?}` -> `{"id"}`."""
         data = await _json(request)
         try:
             calendar_id = self.emulator.create_calendar(
-                str(data["owner"]), str(data["summary"]), data.get("id")
+                str(data["owner"]),
+                str(data["summary"]),
+                data.get("id"),
+                time_zone=str(data.get("timeZone", "UTC")),
             )
         except KeyError as error:
             raise web.HTTPBadRequest(text=f"missing {error}") from error

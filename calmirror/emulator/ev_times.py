@@ -18,7 +18,7 @@ def zone(name: str) -> ZoneInfo:
     """Return the IANA zone, or raise 400 invalid for an unknown name."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory such as "Europe"
         raise bad_request(f"Invalid time zone definition for start time: {name}") from None
 
 

@@ -13,7 +13,6 @@ from urllib.parse import parse_qsl, urlencode
 from aiohttp import web
 from multidict import MultiDict
 
-from calmirror.emulator import api
 from calmirror.emulator.batch import (
     MAX_PARTS,
     BatchFormatError,
@@ -22,6 +21,9 @@ from calmirror.emulator.batch import (
     render_batch,
     too_many_parts,
 )
+from calmirror.emulator.calendar import api
+from calmirror.emulator.calendar.store import Store
+from calmirror.emulator.calendar.unserved import unserved_routes
 from calmirror.emulator.control import Control
 from calmirror.emulator.dispatch import Call, Dispatcher, Outcome, ResponseHook, run_faults
 from calmirror.emulator.faults import FaultRule, Faults
@@ -29,8 +31,6 @@ from calmirror.emulator.oauth import AccountCredentials, OAuthError, OAuthServer
 from calmirror.emulator.push import PushHub
 from calmirror.emulator.requestlog import RequestLog
 from calmirror.emulator.routing import Router
-from calmirror.emulator.store import Store
-from calmirror.emulator.unserved import unserved_routes
 
 API_PREFIX = "/calendar/v3/"
 TOKEN_PATH = "/token"  # noqa: S105 - a URL path, not a secret
@@ -95,7 +95,8 @@ class Emulator:
         app.router.add_get(AUTH_PATH, self._authorize)
         app.router.add_post(BATCH_PATH, self._batch)
         app.router.add_route("*", API_PREFIX + "{tail:.*}", self._api)
-        app.router.add_routes(Control(self).routes())
+        control = Control(self.store, self.requests, self.faults, self.push, self.oauth)
+        app.router.add_routes(control.routes())
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from calmirror.emulator.api import Route
+from calmirror.emulator.calendar.api import Route
 
 # The standard parameters every method takes (DISC top-level `parameters`).
 STANDARD_PARAMS = frozenset({"alt", "fields", "key", "oauth_token", "prettyPrint", "quotaUser", "userIp"})

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from calmirror.emulator import Emulator, api
+from calmirror.emulator import Emulator
 from calmirror.emulator.app import BATCH_PATH
+from calmirror.emulator.calendar import api
 from calmirror.emulator.routing import QUERY_PARAMS, STANDARD_PARAMS
 from tests.discovery_schema import discovery_methods, response_schemas, validate
 from tests.emulator_helpers import discovery_document

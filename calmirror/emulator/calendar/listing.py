@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from calmirror.emulator.errors import bad_request, not_found
-from calmirror.emulator.ev_request import ApiRequest, ApiResponse, int_param
-from calmirror.emulator.ev_series import (
+from calmirror.emulator.calendar.errors import bad_request, not_found
+from calmirror.emulator.calendar.ev_request import ApiRequest, ApiResponse, int_param
+from calmirror.emulator.calendar.ev_series import (
     FIRST,
     HORIZON,
     LAST,
@@ -19,8 +19,8 @@ from calmirror.emulator.ev_series import (
     series_items,
     split_series,
 )
-from calmirror.emulator.ev_times import check_range, instant, moment_of, parse_param
-from calmirror.emulator.ev_tokens import (
+from calmirror.emulator.calendar.ev_times import check_range, instant, moment_of, parse_param
+from calmirror.emulator.calendar.ev_tokens import (
     PageState,
     SyncState,
     fingerprint,
@@ -29,9 +29,9 @@ from calmirror.emulator.ev_tokens import (
     read_page_token,
     read_sync_token,
 )
-from calmirror.emulator.ev_writes import response_zone
-from calmirror.emulator.recurrence import is_open_ended
-from calmirror.emulator.store import Calendar, Event, Store, format_updated
+from calmirror.emulator.calendar.ev_writes import response_zone
+from calmirror.emulator.calendar.recurrence import is_open_ended
+from calmirror.emulator.calendar.store import Calendar, Event, Store, format_updated
 
 NO_SYNC_TOKEN = ("orderBy", "q", "iCalUID", "privateExtendedProperty", "sharedExtendedProperty", "updatedMin")
 SYNC_FORBIDDEN = (*NO_SYNC_TOKEN, "timeMin", "timeMax")  # not allowed together with syncToken (DISC)

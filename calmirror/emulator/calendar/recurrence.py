@@ -9,9 +9,9 @@ from typing import Any
 
 from dateutil.rrule import rrulestr
 
-from calmirror.emulator.errors import ApiError, bad_request
-from calmirror.emulator.ev_times import Moment, moment_of, zone
-from calmirror.emulator.store import Store
+from calmirror.emulator.calendar.errors import ApiError, bad_request
+from calmirror.emulator.calendar.ev_times import Moment, moment_of, zone
+from calmirror.emulator.calendar.store import Store
 
 MAX_INSTANCES = 2500  # per series and query; keeps every store call fast
 KINDS = ("RRULE", "EXRULE", "RDATE", "EXDATE")  # EXRULE is accepted and not expanded (docs/emulator.md)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from calmirror.emulator.errors import ApiError, bad_request, time_range_empty
+from calmirror.emulator.calendar.errors import ApiError, bad_request, time_range_empty
 
 Moment = date | datetime  # a `date` for all-day values, an aware `datetime` otherwise
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from calmirror.emulator.store import Event, Store
+from calmirror.emulator.calendar.store import Event, Store
 
 PER_COPY = ("reminders",)  # fields each calendar keeps for itself; private properties too (EXT)
 

@@ -6,9 +6,9 @@ import re
 from datetime import date
 from typing import Any
 
-from calmirror.emulator.errors import ApiError, bad_request, invalid_id, time_range_empty
-from calmirror.emulator.ev_times import moment_of, normalize_edt
-from calmirror.emulator.recurrence import check_recurrence
+from calmirror.emulator.calendar.errors import ApiError, bad_request, invalid_id, time_range_empty
+from calmirror.emulator.calendar.ev_times import moment_of, normalize_edt
+from calmirror.emulator.calendar.recurrence import check_recurrence
 
 ID_PATTERN = re.compile(r"^[a-v0-9]{5,1024}$")  # base32hex, lowercase (DISC Event.id)
 READ_ONLY = frozenset(

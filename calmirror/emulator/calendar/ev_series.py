@@ -8,9 +8,9 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from calmirror.emulator.ev_times import render_edt, span
-from calmirror.emulator.recurrence import Occurrence, expand, is_open_ended
-from calmirror.emulator.store import Event, Store
+from calmirror.emulator.calendar.ev_times import render_edt, span
+from calmirror.emulator.calendar.recurrence import Occurrence, expand, is_open_ended
+from calmirror.emulator.calendar.store import Event, Store
 
 HORIZON = timedelta(days=730)  # expansion bound when a query has no timeMax (emulator choice)
 FIRST = datetime(1970, 1, 1, tzinfo=UTC)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from calmirror.emulator.errors import ApiError, not_found, required_access
-from calmirror.emulator.ev_times import zone
+from calmirror.emulator.calendar.errors import ApiError, not_found, required_access
+from calmirror.emulator.calendar.ev_times import zone
 
 Event = dict[str, Any]
 T = TypeVar("T")

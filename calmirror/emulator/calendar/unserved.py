@@ -8,9 +8,9 @@ from typing import Any
 
 from googleapiclient.discovery_cache import get_static_doc
 
-from calmirror.emulator.errors import not_implemented
-from calmirror.emulator.ev_request import ApiRequest, ApiResponse, Route
-from calmirror.emulator.store import Store
+from calmirror.emulator.calendar.errors import not_implemented
+from calmirror.emulator.calendar.ev_request import ApiRequest, ApiResponse, Route
+from calmirror.emulator.calendar.store import Store
 
 
 def discovery_methods() -> Iterator[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""`calmirror emulator`: Run the Google Calendar emulator alone (docs/emulator.md)."""
+"""`calmirror emulator`: run the Google Calendar emulator alone and say how to point calmirror at it."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import json
 import signal
+import sys
 from dataclasses import asdict
 from typing import Any
 
-from calmirror.emulator import start_emulator
+from calmirror.emulator import Emulator, start_emulator
 
 
 def register(subparsers: Any) -> None:  # argparse's subparsers action has no public type
@@ -30,37 +31,95 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     )
     parser.add_argument("--latency-ms", type=int, default=0, help="latency added to every response")
     parser.add_argument("--seed", type=int, default=0, help="seed for fault probabilities")
+    parser.add_argument(
+        "--zone",
+        action="append",
+        default=[],
+        metavar="EMAIL=ZONE",
+        help="an account calendar time zone, e.g. alice@example.com=Europe/Berlin; repeatable (default UTC)",
+    )
+    parser.add_argument(
+        "--print-env",
+        action="store_true",
+        help="print .env lines (GOOGLE_API_ROOT_URL, GOOGLE_TOKEN_URI, GOOGLE_ACCOUNT_<N>_*) instead of JSON",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until SIGINT or SIGTERM."""
-    return asyncio.run(_serve(args))
+    """Serve until SIGINT or SIGTERM; a bad --zone is a one-line usage error (exit 2)."""
+    zones = {}
+    for value in args.zone:
+        email, sep, name = value.partition("=")
+        if not sep:
+            return _usage(f"--zone {value}: expected EMAIL=ZONE, e.g. alice@example.com=Europe/Berlin")
+        zones[email] = name
+    return asyncio.run(_serve(args, zones))
 
 
-async def _serve(args: argparse.Namespace) -> int:
+def _usage(message: str) -> int:
+    """Print a one-line usage error and return exit status 2."""
+    print(f"calmirror emulator: {message}", file=sys.stderr)
+    return 2
+
+
+async def _serve(args: argparse.Namespace, zones: dict[str, str]) -> int:
     """Start the emulator, print its one JSON line, and wait for a signal."""
-    emulator = await start_emulator(
-        host=args.host,
-        port=args.port,
-        accounts=args.account or ["alice@example.com"],
-        allow_http_webhooks=args.allow_http_webhooks,
-        latency_ms=args.latency_ms,
-        seed=args.seed,
-    )
+    try:
+        emulator = await start_emulator(
+            host=args.host,
+            port=args.port,
+            accounts=args.account or ["alice@example.com"],
+            allow_http_webhooks=args.allow_http_webhooks,
+            latency_ms=args.latency_ms,
+            seed=args.seed,
+            time_zones=zones,
+        )
+    except ValueError as error:  # a --zone naming no account or no IANA zone
+        return _usage(f"--zone: {error}")
+    except OSError as error:
+        print(
+            f"calmirror emulator: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr
+        )
+        return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        # Printing these is the point: they are the emulator's own fake credentials (docs/emulator.md).
-        line = {
-            "api_root": emulator.api_root,
-            "token_uri": emulator.token_uri,
-            "accounts": {email: asdict(creds) for email, creds in emulator.accounts.items()},
-        }
-        print(json.dumps(line), flush=True)
+        # Printing credentials is the point: they are the emulator's own fake ones (docs/emulator.md).
+        print(env_lines(emulator) if args.print_env else json_line(emulator), flush=True)
+        accounts = ", ".join(emulator.accounts)
+        print(
+            f"calmirror emulator: serving Google Calendar and OAuth at {emulator.api_root} for {accounts};"
+            " stop it with Ctrl-C (SIGINT) or SIGTERM",
+            file=sys.stderr,
+            flush=True,
+        )
         await stop.wait()
     finally:
         await emulator.stop()
     return 0
+
+
+def json_line(emulator: Emulator) -> str:
+    """Return the one JSON line `{"api_root", "token_uri", "accounts": {email: credentials}}`."""
+    line = {
+        "api_root": emulator.api_root,
+        "token_uri": emulator.token_uri,
+        "accounts": {email: asdict(creds) for email, creds in emulator.accounts.items()},
+    }
+    return json.dumps(line)
+
+
+def env_lines(emulator: Emulator) -> str:
+    """Return the .env lines that point calmirror at this emulator, accounts numbered from 1."""
+    lines = [f"GOOGLE_API_ROOT_URL={emulator.api_root}", f"GOOGLE_TOKEN_URI={emulator.token_uri}"]
+    for n, (email, creds) in enumerate(emulator.accounts.items(), start=1):
+        lines += [
+            f"GOOGLE_ACCOUNT_{n}_EMAIL={email}",
+            f"GOOGLE_ACCOUNT_{n}_CLIENT_ID={creds.client_id}",
+            f"GOOGLE_ACCOUNT_{n}_CLIENT_SECRET={creds.client_secret}",
+            f"GOOGLE_ACCOUNT_{n}_REFRESH_TOKEN={creds.refresh_token}",
+        ]
+    return "\n".join(lines)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -13,7 +13,6 @@ from urllib.parse import parse_qsl, urlencode
 from aiohttp import web
 from multidict import MultiDict
 
-from calmirror.emulator import api
 from calmirror.emulator.batch import (
     MAX_PARTS,
     BatchFormatError,
@@ -22,6 +21,9 @@ from calmirror.emulator.batch import (
     render_batch,
     too_many_parts,
 )
+from calmirror.emulator.calendar import api
+from calmirror.emulator.calendar.store import Store
+from calmirror.emulator.calendar.unserved import unserved_routes
 from calmirror.emulator.control import Control
 from calmirror.emulator.dispatch import Call, Dispatcher, Outcome, ResponseHook, run_faults
 from calmirror.emulator.faults import FaultRule, Faults
@@ -29,7 +31,6 @@ from calmirror.emulator.oauth import AccountCredentials, OAuthError, OAuthServer
 from calmirror.emulator.push import PushHub
 from calmirror.emulator.requestlog import RequestLog
 from calmirror.emulator.routing import Router
-from calmirror.emulator.store import Store
 
 API_PREFIX = "/calendar/v3/"
 TOKEN_PATH = "/token"  # noqa: S105 - a URL path, not a secret
@@ -58,6 +59,7 @@ class Emulator:
         latency_ms: int = 0,
         token_ttl_seconds: int = 3600,
         seed: int = 0,
+        time_zones: Mapping[str, str] | None = None,
     ) -> None:
         self.rng = random.Random(seed)  # one seeded RNG so fault probabilities are reproducible
         self.store = Store()
@@ -66,13 +68,17 @@ class Emulator:
         self.requests = RequestLog()
         self.latency_ms = latency_ms
         self.allow_http_webhooks = allow_http_webhooks
+        strangers = sorted(set(time_zones or {}) - set(accounts))
+        if strangers:
+            raise ValueError(f"a time zone is given for {strangers[0]}, which is not an account")
         for email in accounts:
-            self.store.add_account(email)
+            self.store.add_account(email, time_zone=(time_zones or {}).get(email, "UTC"))
             self.oauth.add_account(email)
         self.accounts: dict[str, AccountCredentials] = dict(self.oauth.credentials)
         self.push = PushHub(self.faults, self.rng, allow_http_webhooks)
         self.store.subscribe(self.push.calendar_changed)
-        self.router = Router((*api.ROUTES, *self.push.routes()))
+        served = (*api.ROUTES, *self.push.routes())
+        self.router = Router((*served, *unserved_routes(served)))
         self.dispatcher = Dispatcher(self.store, self.router, self.oauth, self.faults, self.requests)
         self.state = EmulatorState(self.store, self.requests, self.faults, self.push)
         self.api_root = ""
@@ -89,7 +95,8 @@ class Emulator:
         app.router.add_get(AUTH_PATH, self._authorize)
         app.router.add_post(BATCH_PATH, self._batch)
         app.router.add_route("*", API_PREFIX + "{tail:.*}", self._api)
-        app.router.add_routes(Control(self).routes())
+        control = Control(self.store, self.requests, self.faults, self.push, self.oauth)
+        app.router.add_routes(control.routes())
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -113,9 +120,11 @@ class Emulator:
         """Call `hook(method_id, status, body)` with every API response body (fidelity checks)."""
         self.dispatcher.hooks.append(hook)
 
-    def create_calendar(self, owner: str, summary: str, calendar_id: str | None = None) -> str:
-        """Create an extra calendar owned by an account and return its id."""
-        return self.store.create_calendar(owner, summary, calendar_id)
+    def create_calendar(
+        self, owner: str, summary: str, calendar_id: str | None = None, *, time_zone: str = "UTC"
+    ) -> str:
+        """Create an extra calendar owned by an account (in an IANA time zone) and return its id."""
+        return self.store.create_calendar(owner, summary, calendar_id, time_zone=time_zone)
 
     def share(self, calendar_id: str, account: str, role: str) -> None:
         """Share a calendar with another account at an ACL role (`none` unshares)."""
@@ -259,6 +268,7 @@ async def start_emulator(
     latency_ms: int = 0,
     token_ttl_seconds: int = 3600,
     seed: int = 0,
+    time_zones: Mapping[str, str] | None = None,
 ) -> Emulator:
     """Start an emulator in this event loop and return it once it accepts connections."""
     emulator = Emulator(
@@ -267,6 +277,7 @@ async def start_emulator(
         latency_ms=latency_ms,
         token_ttl_seconds=token_ttl_seconds,
         seed=seed,
+        time_zones=time_zones,
     )
     await emulator.start(host, port)
     return emulator

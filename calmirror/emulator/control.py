@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
-from calmirror.emulator.errors import ApiError
-from calmirror.emulator.faults import FaultRule, FaultRuleError
-
-if TYPE_CHECKING:
-    from calmirror.emulator.app import Emulator
+from calmirror.emulator.calendar.errors import ApiError
+from calmirror.emulator.calendar.store import Store
+from calmirror.emulator.faults import FaultRule, FaultRuleError, Faults
+from calmirror.emulator.oauth import OAuthServer
+from calmirror.emulator.push import PushHub
+from calmirror.emulator.requestlog import RequestLog
 
 PREFIX = "/_emulator"
 
 
+@dataclass(frozen=True)
 class Control:
-    """aiohttp handlers that mirror the Emulator's in-process control methods."""
+    """aiohttp handlers over the parts of an emulator they control (the Emulator's in-process methods)."""
 
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
+    store: Store
+    log: RequestLog
+    faults: Faults
+    push: PushHub
+    oauth: OAuthServer
 
     def routes(self) -> list[web.RouteDef]:
         """The control routes."""
@@ -51,33 +57,36 @@ class Control:
         except (FaultRuleError, TypeError, ValueError) as error:
             raise web.HTTPBadRequest(text=str(error)) from error
         for rule in parsed:
-            self.emulator.faults.add(rule)
-        return web.json_response({"rules": self.emulator.faults.to_json()})
+            self.faults.add(rule)
+        return web.json_response({"rules": self.faults.to_json()})
 
     async def clear_faults(self, request: web.Request) -> web.Response:
         """Remove every fault rule."""
-        self.emulator.faults.clear()
+        self.faults.clear()
         return web.Response(status=204)
 
     async def list_faults(self, request: web.Request) -> web.Response:
         """Return the rules and how often each fired."""
-        return web.json_response({"rules": self.emulator.faults.to_json()})
+        return web.json_response({"rules": self.faults.to_json()})
 
     async def requests(self, request: web.Request) -> web.Response:
         """Return the request log and `stats()`."""
-        return web.json_response(self.emulator.requests.to_json())
+        return web.json_response(self.log.to_json())
 
     async def reset_requests(self, request: web.Request) -> web.Response:
         """Clear the request log and the quota counters."""
-        self.emulator.reset_requests()
+        self.log.reset()
         return web.Response(status=204)
 
     async def create_calendar(self, request: web.Request) -> web.Response:
-        """Create an extra calendar: `{"owner", "summary", "id"?}` -> `{"id"}`."""
+        """Create an extra calendar: `{"owner", "summary", "id"?, "timeZone"?}` -> `{"id"}`."""
         data = await _json(request)
         try:
-            calendar_id = self.emulator.create_calendar(
-                str(data["owner"]), str(data["summary"]), data.get("id")
+            calendar_id = self.store.create_calendar(
+                str(data["owner"]),
+                str(data["summary"]),
+                data.get("id"),
+                time_zone=str(data.get("timeZone", "UTC")),
             )
         except KeyError as error:
             raise web.HTTPBadRequest(text=f"missing {error}") from error
@@ -90,7 +99,7 @@ class Control:
         data = await _json(request)
         calendar_id = request.match_info["calendar_id"]
         try:
-            self.emulator.share(calendar_id, str(data["account"]), str(data["role"]))
+            self.store.share(calendar_id, str(data["account"]), str(data["role"]))
         except KeyError as error:
             raise web.HTTPBadRequest(text=f"missing {error}") from error
         except ApiError as error:
@@ -104,27 +113,27 @@ class Control:
     async def events(self, request: web.Request) -> web.Response:
         """Dump every stored event of a calendar, tombstones included."""
         calendar_id = request.match_info["calendar_id"]
-        if self.emulator.store.find_calendar(calendar_id) is None:
+        if self.store.find_calendar(calendar_id) is None:
             raise web.HTTPNotFound(text=f"no calendar {calendar_id}")
-        return web.json_response({"items": self.emulator.store.raw_events(calendar_id)})
+        return web.json_response({"items": self.store.raw_events(calendar_id)})
 
     async def invalidate(self, request: web.Request) -> web.Response:
         """Make outstanding sync tokens answer 410: `{"calendar_id"?}`."""
         data = await _json(request)
-        self.emulator.invalidate_sync_tokens(data.get("calendar_id"))
+        self.store.invalidate_sync_tokens(data.get("calendar_id"))
         return web.Response(status=204)
 
     async def revoke(self, request: web.Request) -> web.Response:
         """Revoke an account's refresh tokens."""
         try:
-            self.emulator.revoke(request.match_info["email"])
+            self.oauth.revoke(request.match_info["email"])
         except KeyError as error:
             raise web.HTTPNotFound(text="unknown account") from error
         return web.Response(status=204)
 
     async def channels(self, request: web.Request) -> web.Response:
         """List live channels and the deliveries made so far."""
-        hub = self.emulator.push
+        hub = self.push
         return web.json_response(
             {
                 "channels": [vars(c) for c in hub.channels.values()],

@@ -11,14 +11,14 @@ from typing import Any
 
 from multidict import MultiDict, MultiMapping
 
-from calmirror.emulator.api import ApiRequest, ApiResponse
-from calmirror.emulator.errors import ApiError
+from calmirror.emulator.calendar.api import ApiRequest, ApiResponse
+from calmirror.emulator.calendar.errors import ApiError
+from calmirror.emulator.calendar.fields import FieldsError, apply_fields, parse_fields
+from calmirror.emulator.calendar.store import Store
 from calmirror.emulator.faults import CALL_KINDS, FaultRule, Faults
-from calmirror.emulator.fields import FieldsError, apply_fields, parse_fields
 from calmirror.emulator.oauth import OAuthServer
 from calmirror.emulator.requestlog import RequestLog
 from calmirror.emulator.routing import Match, Router, unknown_param_body, unknown_params
-from calmirror.emulator.store import Store
 
 ResponseHook = Callable[[str, int, Any], None]
 

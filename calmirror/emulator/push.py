@@ -14,10 +14,10 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 
-from calmirror.emulator.api import ApiRequest, ApiResponse, Route
-from calmirror.emulator.errors import ApiError, bad_request
+from calmirror.emulator.calendar.api import ApiRequest, ApiResponse, Route
+from calmirror.emulator.calendar.errors import ApiError, bad_request
+from calmirror.emulator.calendar.store import Store
 from calmirror.emulator.faults import PUSH_KINDS, Faults
-from calmirror.emulator.store import Store
 
 DEFAULT_TTL_SECONDS = 604800  # events.watch: "Default is 604800 seconds"
 RETRY_STATUSES = frozenset({500, 502, 503, 504})  # push guide: retried with exponential backoff; others final

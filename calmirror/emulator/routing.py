@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from calmirror.emulator.api import Route
+from calmirror.emulator.calendar.api import Route
 
 # The standard parameters every method takes (discovery doc top-level `parameters`).
 STANDARD_PARAMS = frozenset({"alt", "fields", "key", "oauth_token", "prettyPrint", "quotaUser", "userIp"})
@@ -97,8 +97,13 @@ def _match_template(template: list[str], segments: list[str]) -> dict[str, str] 
 
 
 def unknown_params(method_id: str, names: Iterable[str]) -> list[str]:
-    """Return the query parameter names the method does not take (Google answers 400)."""
-    allowed = STANDARD_PARAMS | QUERY_PARAMS.get(method_id, frozenset())
+    """Return the query parameter names the method does not take (Google answers 400).
+
+    Methods without a table entry are not served; they answer 501 whatever their parameters.
+    """
+    if method_id not in QUERY_PARAMS:
+        return []
+    allowed = STANDARD_PARAMS | QUERY_PARAMS[method_id]
     return sorted({n for n in names if n not in allowed})
 
 

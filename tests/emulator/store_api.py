@@ -7,9 +7,9 @@ from typing import Any
 
 from multidict import MultiDict
 
-from calmirror.emulator.api import ROUTES, ApiRequest
-from calmirror.emulator.errors import ApiError
-from calmirror.emulator.store import Store
+from calmirror.emulator.calendar.api import ROUTES, ApiRequest
+from calmirror.emulator.calendar.errors import ApiError
+from calmirror.emulator.calendar.store import Store
 
 ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@example.com"
 HANDLERS = {route.method_id: route.handler for route in ROUTES}

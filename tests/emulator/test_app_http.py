@@ -116,3 +116,25 @@ async def test_malformed_fields_is_400(emulator: Emulator) -> None:
     with pytest.raises(HttpError) as caught:
         await asyncio.to_thread(svc.calendarList().list(fields="items(id").execute)
     assert caught.value.status_code == 400
+
+
+async def test_discovery_methods_not_served_answer_501(emulator: Emulator) -> None:
+    """quickAdd, import, move, calendars.get, acl, settings... answer 501 notImplemented naming the method."""
+    svc = calendar_service(emulator, ALICE)
+    calls = {
+        "calendar.events.quickAdd": svc.events().quickAdd(calendarId=ALICE, text="lunch"),
+        "calendar.events.import": svc.events().import_(calendarId=ALICE, body={}),
+        "calendar.events.move": svc.events().move(calendarId=ALICE, eventId="abcde", destination="x"),
+        "calendar.calendars.get": svc.calendars().get(calendarId=ALICE),
+        "calendar.acl.list": svc.acl().list(calendarId=ALICE),
+        "calendar.settings.list": svc.settings().list(),
+        "calendar.colors.get": svc.colors().get(),
+        "calendar.calendarList.watch": svc.calendarList().watch(body={"id": "c1", "type": "web_hook"}),
+    }
+    for method_id, request in calls.items():
+        with pytest.raises(HttpError) as caught:
+            await asyncio.to_thread(request.execute)
+        error = caught.value.error_details[0]
+        assert (caught.value.status_code, error["reason"]) == (501, "notImplemented"), method_id
+        assert error["message"] == f"{method_id} is not implemented by the emulator."
+        assert emulator.requests.calls_of(method_id)[-1].status == 501

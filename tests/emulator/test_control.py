@@ -75,6 +75,25 @@ async def test_create_calendar_and_dump_events(emulator: Emulator) -> None:
     assert [(e["id"], e["status"]) for e in dump["items"]] == [("dumpedevent1", "cancelled")]
 
 
+async def test_create_calendar_in_a_time_zone(emulator: Emulator) -> None:
+    """POST /_emulator/calendars takes an IANA timeZone (default UTC); an unknown one answers 400."""
+    body = {"owner": ALICE, "summary": "Berlin", "id": "berlin@x", "timeZone": "Europe/Berlin"}
+    assert (await _call(emulator, "POST", "calendars", body))[0] == 200
+    assert (await _call(emulator, "POST", "calendars", {"owner": ALICE, "summary": "U", "id": "utc@x"}))[
+        0
+    ] == 200
+    for zone in ("Mars/Olympus", "Europe", ""):
+        status, _ = await _call(emulator, "POST", "calendars", body | {"id": "bad@x", "timeZone": zone})
+        assert status == 400, zone
+    svc = calendar_service(emulator, ALICE)
+    listed = await asyncio.to_thread(svc.calendarList().list().execute)
+    assert {e["id"]: e["timeZone"] for e in listed["items"]} == {
+        ALICE: "UTC",
+        "berlin@x": "Europe/Berlin",
+        "utc@x": "UTC",
+    }
+
+
 async def test_invalidate_sync_tokens(emulator: Emulator) -> None:
     """After POST /_emulator/sync-tokens/invalidate the next use of a sync token answers 410 (sync guide)."""
     svc = calendar_service(emulator, ALICE)

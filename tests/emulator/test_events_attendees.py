@@ -70,3 +70,22 @@ def test_invitee_cannot_move_the_meeting(api: Api) -> None:
     moved = {"start": {"dateTime": "2026-10-21T10:00:00Z"}, "end": {"dateTime": "2026-10-21T11:00:00Z"}}
     api.ok("events.patch", account=BOB, eventId="meet0000", body=moved)
     assert api.ok("events.get", account=BOB, eventId="meet0000")["start"]["dateTime"].startswith("2026-10-20")
+
+
+@pytest.mark.parametrize("cancel", ["delete", "patch"])
+def test_organizer_cancelling_one_instance_cancels_it_for_invitees(api: Api, cancel: str) -> None:
+    """Deleting an instance, or patching it to cancelled, cancels that occurrence in every copy."""
+    start = {"dateTime": "2026-10-20T10:00:00", "timeZone": "UTC"}
+    end = {"dateTime": "2026-10-20T11:00:00", "timeZone": "UTC"}
+    series = {"id": "repeat00", "start": start, "end": end, "attendees": INVITE}
+    api.ok("events.insert", body=series | {"recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"]})
+    second = "repeat00_20261027T100000Z"
+    if cancel == "delete":
+        api.ok("events.delete", eventId=second)
+    else:
+        api.ok("events.patch", eventId=second, body={"status": "cancelled"})
+    window = {"timeMin": "2026-10-01T00:00:00Z", "timeMax": "2026-12-01T00:00:00Z", "singleEvents": "true"}
+    for account in (ALICE, BOB):
+        live = [e["id"] for e in api.items(account=account, **window) if e["id"].startswith("repeat00")]
+        assert live == ["repeat00_20261020T100000Z", "repeat00_20261103T100000Z"], account
+    assert api.ok("events.get", account=BOB, eventId=second)["status"] == "cancelled"

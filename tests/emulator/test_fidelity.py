@@ -6,6 +6,7 @@ from typing import Any
 
 from calmirror.emulator import Emulator
 from calmirror.emulator.app import BATCH_PATH
+from calmirror.emulator.calendar import api
 from calmirror.emulator.routing import QUERY_PARAMS, STANDARD_PARAMS
 from tests.discovery_schema import discovery_methods, response_schemas, validate
 from tests.emulator_helpers import discovery_document
@@ -32,8 +33,13 @@ async def test_every_route_is_a_discovery_method(emulator: Emulator) -> None:
 async def test_every_served_route_declares_its_query_parameters(emulator: Emulator) -> None:
     """The parameters accepted per served method are exactly the discovery ones (discovery doc)."""
     methods = _methods()
-    for route in emulator.router.routes:
+    for route in (*api.ROUTES, *emulator.push.routes()):
         assert QUERY_PARAMS[route.method_id] == _query_params(methods[route.method_id]), route.method_id
+
+
+async def test_every_discovery_method_is_served_or_refused(emulator: Emulator) -> None:
+    """The router knows each discovery method (unserved ones answer 501), so none falls through to 404."""
+    assert {route.method_id for route in emulator.router.routes} == set(_methods())
 
 
 def test_parameter_table_matches_discovery() -> None:

@@ -189,3 +189,19 @@ def test_store_snapshot_sees_each_event_as_of_a_change_number(api: Api) -> None:
     assert api.store.snapshot(ALICE, 0) == []
     latest = {v.event["id"]: v.event["summary"] for v in api.store.snapshot(ALICE, api.store.seq)}
     assert latest == {"snap0000": "after", "snap1111": "meeting"}
+
+
+def test_without_time_max_nothing_is_cut_off_but_never_ending_series(api: Api) -> None:
+    """No timeMax means no upper filter (discovery doc); only a series without end stops at the horizon."""
+    api.insert("2031-05-01T10:00:00Z", "2031-05-01T11:00:00Z", id="farsingle")
+    yearly = {"start": {"dateTime": "2030-03-01T10:00:00", "timeZone": "UTC"}}
+    yearly["end"] = {"dateTime": "2030-03-01T11:00:00", "timeZone": "UTC"}
+    api.ok("events.insert", body={"id": "finite00", **yearly, "recurrence": ["RRULE:FREQ=YEARLY;COUNT=3"]})
+    api.ok("events.insert", body={"id": "forever0", **yearly, "recurrence": ["RRULE:FREQ=YEARLY"]})
+    assert ids(api.items()) == {"farsingle", "finite00", "forever0"}
+    expanded = ids(api.items(singleEvents="true", timeMin="2026-01-01T00:00:00Z"))
+    assert expanded == {"farsingle", "finite00_20300301T100000Z", "finite00_20310301T100000Z"} | {
+        "finite00_20320301T100000Z"
+    }  # the never-ending series starts after now + 730 days, the horizon
+    later = ids(api.items(singleEvents="true", timeMax="2033-01-01T00:00:00Z"))
+    assert {"forever0_20300301T100000Z", "forever0_20320301T100000Z"} <= later  # a timeMax expands it

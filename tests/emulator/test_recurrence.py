@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.store_api import Api
+from tests.emulator.store_api import Api, reason
 
 BERLIN = "Europe/Berlin"
 WINDOW = {"timeMin": "2026-10-20T00:00:00Z", "timeMax": "2026-11-01T00:00:00Z"}
@@ -149,3 +149,70 @@ def test_cancelling_an_instance_by_patch(api: Api) -> None:
     found = {e["id"] for e in listed(api, singleEvents="true")}
     assert "series00_20261025T090000Z" not in found
     assert "series00_20261026T090000Z" in found
+
+
+BAD_RULES = [
+    "RRULE:FREQ=SOMETIMES",
+    "RRULE:FREQ=DAILY;COUNT=-1",
+    "RRULE:FREQ=DAILY;COUNT=0",
+    "RRULE:FREQ=WEEKLY;BYDAY=XX",
+    "RRULE:FREQ=DAILY;COUNT=3;UNTIL=20261101T000000Z",
+    "RRULE:FREQ=DAILY;FREQ=WEEKLY",
+    "RRULE:COUNT=3",
+    "RRULE:FREQ=DAILY;UNTIL=tomorrow",
+    "RRULE:FREQ=DAILY;COLOR=RED",
+    "EXDATE:20261027T1000",
+    "RDATE;TZID=Mars/Olympus:20261027T100000",
+    "XRULE:FREQ=DAILY",
+    "garbage",
+]
+
+
+@pytest.mark.parametrize("line", BAD_RULES)
+def test_invalid_recurrence_is_refused_on_write(api: Api, line: str) -> None:
+    """Insert, update and patch with a rule RFC 5545 forbids answer 400 invalid; nothing is stored."""
+    body = api.ok("events.get", eventId="series00")
+    start, end = body["start"], body["end"]
+    attempts = [
+        ("events.insert", {"body": {"start": start, "end": end, "recurrence": [line]}}),
+        ("events.update", {"eventId": "series00", "body": body | {"recurrence": [line]}}),
+        ("events.patch", {"eventId": "series00", "body": {"recurrence": ["RRULE:FREQ=DAILY", line]}}),
+    ]
+    before = api.store.raw_events("alice@example.com")
+    for method, kwargs in attempts:
+        status, answer = api.call(method, **kwargs)
+        assert (status, reason(answer), answer["error"]["message"]) == (
+            400,
+            "invalid",
+            "Invalid recurrence rule.",
+        )
+    assert api.store.raw_events("alice@example.com") == before
+
+
+def test_valid_rule_forms_are_accepted(api: Api) -> None:
+    """BYDAY lists, local UNTIL, TZID dates and EXRULE are accepted on write."""
+    start = {"dateTime": "2026-11-02T09:00:00", "timeZone": BERLIN}
+    end = {"dateTime": "2026-11-02T09:30:00", "timeZone": BERLIN}
+    lines = [
+        "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,FR;UNTIL=20261231",
+        "EXDATE;TZID=Europe/Berlin:20261116T090000",
+        "RDATE:20261104T080000Z",
+        "EXRULE:FREQ=MONTHLY;COUNT=1",
+    ]
+    api.ok("events.insert", body={"id": "valid000", "start": start, "end": end, "recurrence": lines})
+    found = [
+        e["id"] for e in api.items(singleEvents="true", timeMin="2026-11-01T00:00:00Z") if "valid" in e["id"]
+    ]
+    days = [instance.rpartition("_")[2][:8] for instance in found]
+    assert days[:4] == ["20261102", "20261104", "20261106", "20261120"]  # RDATE in, EXDATE of the 16th out
+
+
+def test_a_stored_bad_rule_cannot_poison_listings(api: Api) -> None:
+    """Even a bad rule that got into the store (it cannot through the API) only loses its own line."""
+    expanded, plain = listed(api, singleEvents="true"), listed(api)
+    series = api.store.get("alice@example.com", "series00")
+    assert series is not None
+    bad = ["RRULE:FREQ=SOMETIMES", "garbage", *series["recurrence"]]
+    api.store.commit("alice@example.com", series | {"recurrence": bad})
+    assert [e["id"] for e in listed(api, singleEvents="true")] == [e["id"] for e in expanded]
+    assert [e["id"] for e in listed(api)] == [e["id"] for e in plain]

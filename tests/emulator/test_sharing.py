@@ -10,7 +10,7 @@ import pytest
 from googleapiclient.errors import HttpError
 
 from calmirror.emulator import Emulator
-from calmirror.emulator.errors import ApiError
+from calmirror.emulator.calendar.errors import ApiError
 from tests.emulator.store_api import ALICE, BOB, CAROL, Api, reason
 from tests.emulator.test_batch import run_batch
 from tests.emulator_helpers import calendar_service

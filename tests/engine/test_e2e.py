@@ -211,6 +211,36 @@ async def test_recurring_series_gets_a_block_per_instance(make_world: MakeWorld,
     await quiet(world, path, 1)
 
 
+@pytest.mark.parametrize("path", PATHS)
+async def test_organizer_cancelling_one_occurrence_removes_only_its_block(
+    make_world: MakeWorld, path: str
+) -> None:
+    """carol cancels one instance of a series alice is invited to: that block goes, the others stay."""
+    world = make_world()
+    start = base_time()
+    attendees = [{"email": EMAILS[3]}, {"email": EMAILS[1]}, {"email": "guest@elsewhere.test"}]
+    series = await world.meeting(
+        3,
+        start,
+        attendees=attendees,
+        recurrence=["RRULE:FREQ=DAILY;COUNT=3"],
+        start={"dateTime": rfc(start), "timeZone": "UTC"},
+        end={"dateTime": rfc(start + timedelta(hours=1)), "timeZone": "UTC"},
+    )
+    await sync(world, path, 1)
+    assert len(world.blocks(2)) == 3
+    second = start + timedelta(days=1)
+
+    await world.users[3].delete_event(EMAILS[3], f"{series['id']}_{second:%Y%m%dT%H%M%SZ}")
+    await sync(world, path, 1)
+
+    others = [start, start + timedelta(days=2)]
+    assert world.spans(2) == [
+        (rfc(day - timedelta(minutes=10)), rfc(day + timedelta(minutes=65))) for day in others
+    ]
+    await quiet(world, path, 1)
+
+
 async def test_invitation_to_the_account_still_blocks_its_secondary_calendar(make_world: MakeWorld) -> None:
     """An invitation lands in the account's primary calendar, so a secondary target still gets its block."""
     world = make_world()

@@ -7,19 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from calmirror.emulator.errors import bad_request, not_found
-from calmirror.emulator.ev_request import ApiRequest, ApiResponse, int_param
-from calmirror.emulator.ev_series import (
+from calmirror.emulator.calendar.errors import bad_request, not_found
+from calmirror.emulator.calendar.ev_request import ApiRequest, ApiResponse, int_param
+from calmirror.emulator.calendar.ev_series import (
     FIRST,
     HORIZON,
+    LAST,
     minimal,
     overlaps,
     render,
     series_items,
     split_series,
 )
-from calmirror.emulator.ev_times import check_range, instant, moment_of, parse_param
-from calmirror.emulator.ev_tokens import (
+from calmirror.emulator.calendar.ev_times import check_range, instant, moment_of, parse_param
+from calmirror.emulator.calendar.ev_tokens import (
     PageState,
     SyncState,
     fingerprint,
@@ -28,8 +29,9 @@ from calmirror.emulator.ev_tokens import (
     read_page_token,
     read_sync_token,
 )
-from calmirror.emulator.ev_writes import response_zone
-from calmirror.emulator.store import Calendar, Event, Store, format_updated
+from calmirror.emulator.calendar.ev_writes import response_zone
+from calmirror.emulator.calendar.recurrence import is_open_ended
+from calmirror.emulator.calendar.store import Calendar, Event, Store, format_updated
 
 NO_SYNC_TOKEN = ("orderBy", "q", "iCalUID", "privateExtendedProperty", "sharedExtendedProperty", "updatedMin")
 SYNC_FORBIDDEN = (*NO_SYNC_TOKEN, "timeMin", "timeMax")  # not allowed together with syncToken (discovery doc)
@@ -102,22 +104,25 @@ def parse_query(req: ApiRequest) -> Query:
     )
 
 
-def _bounds(lo: datetime | None, hi: datetime | None, store: Store) -> tuple[datetime, datetime]:
-    """Return the expansion window; without timeMax series expand up to now + HORIZON."""
-    return lo or FIRST, hi or store.clock() + HORIZON
+def _bounds(
+    lo: datetime | None, hi: datetime | None, store: Store
+) -> tuple[tuple[datetime, datetime], datetime | None]:
+    """Return the window and, without timeMax, the horizon (now + HORIZON) for series that never end."""
+    return (lo or FIRST, hi or LAST), (None if hi else store.clock() + HORIZON)
 
 
 def _full(events: list[Event], q: Query, cal: Calendar, store: Store) -> list[Event]:
     """Items of a full listing, before filters: singleEvents and showDeleted matrix."""
-    lo, hi = _bounds(q.time_min, q.time_max, store)
+    (lo, hi), horizon = _bounds(q.time_min, q.time_max, store)
     singles, parents, exceptions = split_series(events)
     items = [e for e in singles if overlaps(e, cal.time_zone, lo, hi)]
     for pid, parent in parents.items():
-        instances = series_items(parent, exceptions[pid], cal.time_zone, (lo, hi), store)
+        instances = series_items(parent, exceptions[pid], cal.time_zone, (lo, hi), store, horizon=horizon)
         if q.single:
             items += instances
         else:
-            items += [parent] if instances else []
+            endless = horizon is not None and is_open_ended(parent)  # occurs after any timeMin
+            items += [parent] if instances or endless else []
             exception_ids = {e["id"] for e in exceptions[pid]}
             items += [e for e in instances if e["id"] in exception_ids]  # cancelled with their series
     keep = q.show_deleted or q.updated_min is not None
@@ -140,12 +145,14 @@ def _delta(
     """
     if not q.single:
         return [e for e in events if e["id"] in changed]
-    window = _bounds(parse_param(state.window[0], "timeMin"), parse_param(state.window[1], "timeMax"), store)
+    window, horizon = _bounds(
+        parse_param(state.window[0], "timeMin"), parse_param(state.window[1], "timeMax"), store
+    )
     singles, parents, exceptions = split_series(events)
     items = [e for e in singles if e["id"] in changed]
     for pid, parent in parents.items():
         if pid in changed or any(e["id"] in changed for e in exceptions[pid]):
-            items += series_items(parent, exceptions[pid], cal.time_zone, window, store)
+            items += series_items(parent, exceptions[pid], cal.time_zone, window, store, horizon=horizon)
     return items
 
 
@@ -268,13 +275,17 @@ def list_instances(store: Store, req: ApiRequest) -> ApiResponse:
     check_range(time_min, time_max)
     show_deleted = bool(_bool(req, "showDeleted"))
     original = parse_param(req.query.get("originalStart"), "originalStart")
-    lo, hi = _bounds(time_min - timedelta(microseconds=1) if time_min else None, time_max, store)
+    window, horizon = _bounds(time_min - timedelta(microseconds=1) if time_min else None, time_max, store)
 
     def build(snapshot: int) -> list[Event]:
         events = [v.event for v in store.snapshot(cal.id, snapshot)]
         _, parents, exceptions = split_series(events)
         parent = parents.get(parent_id)
-        items = series_items(parent, exceptions[parent_id], cal.time_zone, (lo, hi), store) if parent else []
+        items = (
+            series_items(parent, exceptions[parent_id], cal.time_zone, window, store, horizon=horizon)
+            if parent
+            else []
+        )
         if original is not None:
             items = [
                 e for e in items if instant(moment_of(e["originalStartTime"]), cal.time_zone) == original

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from calmirror.emulator.errors import ApiError, bad_request
-from calmirror.emulator.ev_request import ApiRequest, ApiResponse
-from calmirror.emulator.ev_series import series_items, split_series
-from calmirror.emulator.ev_times import check_range, parse_param, span, utc_text
-from calmirror.emulator.store import Calendar, Event, Store
+from calmirror.emulator.calendar.errors import ApiError, bad_request
+from calmirror.emulator.calendar.ev_request import ApiRequest, ApiResponse
+from calmirror.emulator.calendar.ev_series import series_items, split_series
+from calmirror.emulator.calendar.ev_times import check_range, parse_param, span, utc_text
+from calmirror.emulator.calendar.store import Calendar, Event, Store
 
 MAX_CALENDARS = 50  # calendarExpansionMax maximum (discovery doc FreeBusyRequest)
 

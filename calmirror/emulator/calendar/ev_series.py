@@ -8,12 +8,13 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from calmirror.emulator.ev_times import render_edt, span
-from calmirror.emulator.recurrence import Occurrence, expand
-from calmirror.emulator.store import Event, Store
+from calmirror.emulator.calendar.ev_times import render_edt, span
+from calmirror.emulator.calendar.recurrence import Occurrence, expand, is_open_ended
+from calmirror.emulator.calendar.store import Event, Store
 
 HORIZON = timedelta(days=730)  # expansion bound when a query has no timeMax (emulator choice)
 FIRST = datetime(1970, 1, 1, tzinfo=UTC)
+LAST = datetime(9000, 1, 1, tzinfo=UTC)  # no timeMax: "the default is not to filter by start time"
 HEAD = ("etag", "id", "status", "htmlLink", "created", "updated", "summary")  # Google's key order
 
 
@@ -91,13 +92,19 @@ def series_items(
     tz_name: str,
     window: tuple[datetime, datetime],
     store: Store,
+    *,
+    horizon: datetime | None = None,
 ) -> list[Event]:
-    """Return a series' instances in [lo, hi): generated ones plus exceptions, cancelled ones included."""
+    """Return a series' instances in [lo, hi): generated ones plus exceptions, cancelled ones included.
+
+    `horizon` (for a query without timeMax) bounds the expansion of a series that never ends only.
+    """
     lo, hi = window
+    until = min(hi, horizon) if horizon is not None and is_open_ended(parent) else hi
     overridden = {e["id"] for e in exceptions}
     items = [
         generated(parent, occ)
-        for occ in expand(parent, tz_name, lo, hi, store)
+        for occ in expand(parent, tz_name, lo, until, store)
         if occ.instance_id not in overridden
     ]
     items += [copy.deepcopy(e) for e in exceptions if overlaps(e, tz_name, lo, hi)]

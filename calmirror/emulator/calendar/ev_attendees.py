@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from calmirror.emulator.store import Event, Store
+from calmirror.emulator.calendar.store import Event, Store
 
 PER_COPY = ("reminders",)  # fields each calendar keeps for itself; private properties too (properties guide)
 
@@ -63,10 +63,15 @@ def _upsert_copy(store: Store, email: str, event: Event) -> None:
     store.commit(email, mirror)
 
 
-def _cancel_copy(store: Store, email: str, event_id: str) -> None:
-    """Cancel an attendee's copy (kept as a tombstone)."""
-    existing = store.get(email, event_id)
-    if existing is not None and existing["status"] != "cancelled":
+def _cancel_copy(store: Store, email: str, event: Event) -> None:
+    """Cancel an attendee's copy (kept as a tombstone); a cancelled instance becomes a cancelled exception."""
+    existing = store.get(email, event["id"])
+    if existing is None:
+        parent = event.get("recurringEventId")
+        if event["status"] == "cancelled" and parent and store.get(email, parent) is not None:
+            _upsert_copy(store, email, event)  # the instance is generated there: store its cancellation
+        return
+    if existing["status"] != "cancelled":
         existing["status"] = "cancelled"
         store.commit(email, existing)
 
@@ -82,7 +87,7 @@ def propagate(
     for email in sorted(now):
         _upsert_copy(store, email, event)
     for email in sorted(was - now):
-        _cancel_copy(store, email, event["id"])
+        _cancel_copy(store, email, event)
 
 
 def reflect_response(store: Store, attendee: str, event_id: str, status: str) -> None:

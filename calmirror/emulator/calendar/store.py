@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from calmirror.emulator.errors import not_found, required_access
+from calmirror.emulator.calendar.errors import ApiError, not_found, required_access
+from calmirror.emulator.calendar.ev_times import zone
 
 Event = dict[str, Any]
 T = TypeVar("T")
@@ -24,6 +25,14 @@ ROLES = ("freeBusyReader", "reader", "writer", "owner")
 def at_least(role: str | None, need: str) -> bool:
     """Whether an access role (None: no access) is at least as strong as `need`."""
     return role is not None and ROLES.index(role) >= ROLES.index(need)
+
+
+def _known_zone(name: str) -> None:
+    """Raise ValueError unless `name` is an IANA time zone."""
+    try:
+        zone(name)
+    except ApiError:
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)") from None
 
 
 def _utcnow() -> datetime:
@@ -89,19 +98,23 @@ class Store:
     # --- calendars -------------------------------------------------------------------------------
 
     def add_account(self, email: str, *, time_zone: str = "UTC") -> None:
-        """Create the account's primary calendar (its id is the email)."""
+        """Create the account's primary calendar (its id is the email) in an IANA time zone."""
+        _known_zone(time_zone)
         if email not in self._calendars:
             self._calendars[email] = Calendar(email, email, email, primary=True, time_zone=time_zone)
             self._events[email] = _CalendarEvents()
 
-    def create_calendar(self, owner: str, summary: str, calendar_id: str | None = None) -> str:
-        """Create an extra calendar owned by `owner` and return its id."""
+    def create_calendar(
+        self, owner: str, summary: str, calendar_id: str | None = None, *, time_zone: str = "UTC"
+    ) -> str:
+        """Create an extra calendar owned by `owner` in an IANA time zone and return its id."""
         if owner not in self._calendars:
             raise not_found()
+        _known_zone(time_zone)
         cid = calendar_id or f"c_{secrets.token_hex(16)}@group.calendar.google.com"
         if cid in self._calendars:
             raise ValueError(f"calendar {cid} exists")
-        self._calendars[cid] = Calendar(cid, owner, summary, primary=False)
+        self._calendars[cid] = Calendar(cid, owner, summary, primary=False, time_zone=time_zone)
         self._events[cid] = _CalendarEvents()
         return cid
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from calmirror.emulator import ev_writes, freebusy, listing
-from calmirror.emulator.errors import bad_request
-from calmirror.emulator.ev_request import ApiRequest, ApiResponse, Route, int_param
-from calmirror.emulator.store import ROLES, Calendar, Store, at_least
+from calmirror.emulator.calendar import ev_writes, freebusy, listing
+from calmirror.emulator.calendar.errors import bad_request
+from calmirror.emulator.calendar.ev_request import ApiRequest, ApiResponse, Route, int_param
+from calmirror.emulator.calendar.store import ROLES, Calendar, Store, at_least
 
 __all__ = ["ROUTES", "ApiRequest", "ApiResponse", "Route"]
 

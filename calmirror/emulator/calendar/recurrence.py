@@ -9,11 +9,13 @@ from typing import Any
 
 from dateutil.rrule import rrulestr
 
-from calmirror.emulator.errors import bad_request
-from calmirror.emulator.ev_times import Moment, moment_of, zone
-from calmirror.emulator.store import Store
+from calmirror.emulator.calendar.errors import ApiError, bad_request
+from calmirror.emulator.calendar.ev_times import Moment, moment_of, zone
+from calmirror.emulator.calendar.store import Store
 
 MAX_INSTANCES = 2500  # per series and query; keeps every store call fast
+KINDS = ("RRULE", "EXRULE", "RDATE", "EXDATE")  # EXRULE is accepted and not expanded (docs/emulator.md)
+_DATE_VALUE = re.compile(r"^\d{8}(T\d{6}Z?)?$")  # RFC 5545 DATE or DATE-TIME
 _UNTIL = re.compile(r"UNTIL=([0-9TZ]+)", re.IGNORECASE)
 
 
@@ -37,6 +39,22 @@ def series_zone(parent: dict[str, Any], calendar_tz: str) -> str:
     """Return the zone a series expands in: its start.timeZone, else the calendar's (discovery doc)."""
     tz: str = parent["start"].get("timeZone") or calendar_tz
     return tz
+
+
+def is_open_ended(parent: dict[str, Any]) -> bool:
+    """Whether a series has an RRULE without COUNT or UNTIL, so it never ends (RFC 5545)."""
+    rules = [line.upper() for line in parent.get("recurrence") or () if line.upper().startswith("RRULE")]
+    return any("COUNT=" not in rule and "UNTIL=" not in rule for rule in rules)
+
+
+def _between(rule: Any, lo: datetime, hi: datetime) -> list[datetime]:
+    """Return the rule's first MAX_INSTANCES starts with lo <= start <= hi, without walking past hi."""
+    found: list[datetime] = []
+    for start in rule.xafter(lo, inc=True):
+        if start > hi or len(found) >= MAX_INSTANCES:
+            break
+        found.append(start)
+    return found
 
 
 def _fix_until(line: str, all_day: bool, tz_name: str) -> str:
@@ -66,44 +84,83 @@ def _dates(line: str, dtstart: datetime, all_day: bool, tz_name: str) -> list[da
     tz = zone(params.get("TZID", tz_name))
     found = []
     for raw in filter(None, (v.strip().upper() for v in values.split(","))):
-        try:
-            if len(raw) == 8:
-                day = datetime.strptime(raw + "+0000", "%Y%m%d%z").replace(tzinfo=None)
-                moment = day if all_day else datetime.combine(day.date(), dtstart.timetz())
-            elif raw.endswith("Z"):
-                moment = datetime.strptime(raw[:-1] + "+0000", "%Y%m%dT%H%M%S%z")
-                moment = moment.replace(tzinfo=None) if all_day else moment.astimezone(tz)
-            else:
-                moment = datetime.strptime(raw + "+0000", "%Y%m%dT%H%M%S%z").replace(tzinfo=None)
-                moment = moment if all_day else moment.replace(tzinfo=tz)
-        except ValueError:
-            raise bad_request(f"Invalid recurrence rule: {line}") from None
+        if not _DATE_VALUE.match(raw):
+            raise ValueError(line)
+        if len(raw) == 8:
+            day = datetime.strptime(raw + "+0000", "%Y%m%d%z").replace(tzinfo=None)
+            moment = day if all_day else datetime.combine(day.date(), dtstart.timetz())
+        elif raw.endswith("Z"):
+            moment = datetime.strptime(raw[:-1] + "+0000", "%Y%m%dT%H%M%S%z")
+            moment = moment.replace(tzinfo=None) if all_day else moment.astimezone(tz)
+        else:
+            moment = datetime.strptime(raw + "+0000", "%Y%m%dT%H%M%S%z").replace(tzinfo=None)
+            moment = moment if all_day else moment.replace(tzinfo=tz)
         found.append(moment)
     return found
 
 
+def _check_rule(line: str) -> None:
+    """Raise ValueError for what dateutil would accept but RFC 5545 forbids (bad COUNT, COUNT and UNTIL)."""
+    parts = [p.partition("=") for p in line.partition(":")[2].upper().split(";")]
+    keys = [key for key, _, _ in parts]
+    values = {key: value for key, _, value in parts}
+    if len(set(keys)) != len(keys) or "FREQ" not in values or ("COUNT" in values and "UNTIL" in values):
+        raise ValueError(line)
+    for key in ("COUNT", "INTERVAL"):
+        if key in values and not (values[key].isdigit() and int(values[key]) > 0):
+            raise ValueError(line)
+
+
+def _parse(line: str, dtstart: datetime, all_day: bool, tz_name: str) -> tuple[str, Any]:
+    """Parse one recurrence line into (kind, rule or dates); ValueError when it is not valid."""
+    name = line.split(":", 1)[0].split(";", 1)[0].upper()
+    if ":" not in line or name not in KINDS:
+        raise ValueError(line)
+    if name in ("RDATE", "EXDATE"):
+        return name, _dates(line, dtstart, all_day, tz_name)
+    _check_rule(line)
+    rule = "RRULE" + line[len(name) :]  # EXRULE has RRULE's syntax
+    try:
+        return name, rrulestr(_fix_until(rule, all_day, tz_name), dtstart=dtstart)
+    except TypeError as error:
+        raise ValueError(line) from error
+
+
+def _dtstart(parent: dict[str, Any], tz_name: str) -> tuple[datetime, bool]:
+    """Return the series' first start (aware, or naive midnight for all-day) and whether it is all-day."""
+    first = moment_of(parent["start"])
+    if isinstance(first, datetime):
+        return first.astimezone(zone(tz_name)), False
+    return datetime.combine(first, time()), True
+
+
+def check_recurrence(event: dict[str, Any]) -> None:
+    """Raise 400 invalid "Invalid recurrence rule." unless every line parses as expansion reads it."""
+    tz_name = series_zone(event, "UTC")
+    try:
+        dtstart, all_day = _dtstart(event, tz_name)
+        for line in event.get("recurrence") or ():
+            _parse(line, dtstart, all_day, tz_name)
+    except (ValueError, ApiError):
+        raise bad_request("Invalid recurrence rule.", location="recurrence") from None
+
+
 def _starts(parent: dict[str, Any], tz_name: str, lo: datetime, hi: datetime) -> list[datetime]:
     """Return the series' start datetimes (aware, or naive for all-day) with lo <= start <= hi."""
-    first = moment_of(parent["start"])
-    all_day = not isinstance(first, datetime)
-    if isinstance(first, datetime):
-        dtstart = first.astimezone(zone(tz_name))
-    else:
-        dtstart = datetime.combine(first, time())
+    dtstart, all_day = _dtstart(parent, tz_name)
     starts: set[datetime] = set()
     excluded: set[datetime] = set()
     for line in parent.get("recurrence") or ():
-        name = line.split(":", 1)[0].split(";", 1)[0].upper()
-        if name == "RRULE":
-            try:
-                rule = rrulestr(_fix_until(line, all_day, tz_name), dtstart=dtstart)
-            except (ValueError, TypeError):
-                raise bad_request(f"Invalid recurrence rule: {line}") from None
-            starts.update(rule.between(lo, hi, inc=True)[:MAX_INSTANCES])
-        elif name == "RDATE":
-            starts.update(d for d in _dates(line, dtstart, all_day, tz_name) if lo <= d <= hi)
-        elif name == "EXDATE":
-            excluded.update(_dates(line, dtstart, all_day, tz_name))
+        try:
+            kind, parsed = _parse(line, dtstart, all_day, tz_name)
+        except (ValueError, ApiError):
+            continue  # refused on write; skipped here so no stored line can ever fail a listing
+        if kind == "RRULE":
+            starts.update(_between(parsed, lo, hi))
+        elif kind == "RDATE":
+            starts.update(d for d in parsed if lo <= d <= hi)
+        elif kind == "EXDATE":
+            excluded.update(parsed)
     # aware datetimes compare by instant, so an EXDATE in UTC removes the local occurrence
     return sorted(s for s in starts if s not in excluded)[:MAX_INSTANCES]
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from calmirror.emulator.errors import ApiError, bad_request, time_range_empty
+from calmirror.emulator.calendar.errors import ApiError, bad_request, time_range_empty
 
 Moment = date | datetime  # a `date` for all-day values, an aware `datetime` otherwise
 
@@ -18,7 +18,7 @@ def zone(name: str) -> ZoneInfo:
     """Return the IANA zone, or raise 400 invalid for an unknown name."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory such as "Europe"
         raise bad_request(f"Invalid time zone definition for start time: {name}") from None
 
 

@@ -6,8 +6,9 @@ import re
 from datetime import date
 from typing import Any
 
-from calmirror.emulator.errors import ApiError, bad_request, invalid_id, time_range_empty
-from calmirror.emulator.ev_times import moment_of, normalize_edt
+from calmirror.emulator.calendar.errors import ApiError, bad_request, invalid_id, time_range_empty
+from calmirror.emulator.calendar.ev_times import moment_of, normalize_edt
+from calmirror.emulator.calendar.recurrence import check_recurrence
 
 ID_PATTERN = re.compile(r"^[a-v0-9]{5,1024}$")  # base32hex, lowercase (discovery doc Event.id)
 READ_ONLY = frozenset(
@@ -92,6 +93,7 @@ def _times(body: dict[str, Any]) -> None:
         if not all_day and "timeZone" not in body["start"]:
             # "For recurring events this field is required" (discovery doc EventDateTime.timeZone).
             raise ApiError(400, "required", "Missing time zone definition for start time.")
+        check_recurrence(body)
 
 
 def _reminders(body: dict[str, Any]) -> None:

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from multidict import MultiMapping
 
-from calmirror.emulator.errors import bad_request
+from calmirror.emulator.calendar.errors import bad_request
 
 if TYPE_CHECKING:
-    from calmirror.emulator.store import Store
+    from calmirror.emulator.calendar.store import Store
 
 
 @dataclass(frozen=True)

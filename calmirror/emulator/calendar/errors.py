@@ -54,6 +54,11 @@ def required_access(role: str) -> ApiError:
     )
 
 
+def not_implemented(method_id: str) -> ApiError:
+    """501 notImplemented for a discovery method the emulator does not serve (never 404 notFound)."""
+    return ApiError(501, "notImplemented", f"{method_id} is not implemented by the emulator.")
+
+
 def deleted() -> ApiError:
     """410 deleted for deleting an already deleted event (errors guide)."""
     return ApiError(410, "deleted", "Resource has been deleted")

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from calmirror.emulator.errors import bad_request, full_sync_required
-from calmirror.emulator.store import Store
+from calmirror.emulator.calendar.errors import bad_request, full_sync_required
+from calmirror.emulator.calendar.store import Store
 
 
 @dataclass(frozen=True)

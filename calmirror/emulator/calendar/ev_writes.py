@@ -6,13 +6,13 @@ import copy
 import secrets
 from typing import Any
 
-from calmirror.emulator.errors import ApiError, condition_not_met, deleted, duplicate, not_found
-from calmirror.emulator.ev_attendees import mark_self, propagate, reflect_response
-from calmirror.emulator.ev_request import ApiRequest, ApiResponse
-from calmirror.emulator.ev_series import find_instance, render
-from calmirror.emulator.ev_times import zone
-from calmirror.emulator.ev_validate import READ_ONLY, check_id, normalize
-from calmirror.emulator.store import Calendar, Event, Store
+from calmirror.emulator.calendar.errors import ApiError, condition_not_met, deleted, duplicate, not_found
+from calmirror.emulator.calendar.ev_attendees import mark_self, propagate, reflect_response
+from calmirror.emulator.calendar.ev_request import ApiRequest, ApiResponse
+from calmirror.emulator.calendar.ev_series import find_instance, render
+from calmirror.emulator.calendar.ev_times import zone
+from calmirror.emulator.calendar.ev_validate import READ_ONLY, check_id, normalize
+from calmirror.emulator.calendar.store import Calendar, Event, Store
 
 CARRIED = ("id", "iCalUID", "created", "organizer", "creator", "recurringEventId", "originalStartTime")
 

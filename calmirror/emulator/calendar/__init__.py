@@ -1,0 +1,1 @@
+"""The emulator's calendar logic: pure, synchronous `(store, request) -> response` handlers and the store."""

@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         report_config_error(error)
         return 2
     setup_logging(settings.log_level, settings.secrets(), fmt=log_format)
+    if settings.log_level != "DEBUG":  # one INFO line per job run and job added is noise in the journal
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     for warning in settings.warnings:
         log.warning("%s", warning)
     return asyncio.run(serve(settings, DaemonOptions(channel_ttl_seconds=args.channel_ttl)))

@@ -145,3 +145,46 @@ async def test_sigterm_exits_zero_in_time_and_stops_every_channel(
     assert elapsed < 10
     assert await emulator_process.channels() == []
     assert "stopped" in daemon.output
+
+
+async def test_forged_notifications_are_rejected_without_a_google_request(
+    emulator_process: EmulatorProcess, daemon: DaemonProcess
+) -> None:
+    """Bad token, unknown channel, wrong resource id, missing headers, big body: refused, Google untouched."""
+    (channel,) = await emulator_process.channels()
+    real = {
+        "X-Goog-Channel-ID": channel["id"],
+        "X-Goog-Resource-ID": channel["resource_id"],
+        "X-Goog-Resource-State": "exists",
+        "X-Goog-Channel-Token": channel["token"],
+    }
+    forged = [
+        ({**real, "X-Goog-Channel-Token": channel["token"][:-4] + "AAAA"}, b"", 403),  # bad token
+        ({**real, "X-Goog-Channel-ID": "not-a-channel-of-ours"}, b"", 403),  # unknown channel
+        ({**real, "X-Goog-Resource-ID": "another-resource"}, b"", 403),  # wrong resource id
+        ({k: v for k, v in real.items() if k != "X-Goog-Channel-Token"}, b"", 401),  # no token
+        ({k: v for k, v in real.items() if k != "X-Goog-Resource-ID"}, b"", 400),  # missing header
+        ({**real, "X-Goog-Resource-State": "bogus"}, b"", 400),
+        (real, b"x" * 100_000, 413),  # oversized body
+    ]
+    await asyncio.sleep(0.5)  # let the sync message and startup work settle
+    before = await emulator_process.stats()
+    for headers, body, expected in forged:
+        assert await daemon.post_webhook(headers, body) == expected, headers
+    await asyncio.sleep(0.5)  # a reconcile the forgeries had caused would have started by now
+    assert await emulator_process.stats() == before
+    status, body = await daemon.health()
+    assert status == 200
+    _, exposition, _ = await daemon.get("/metrics")
+    rejected = {
+        s.labels["reason"]: s.value
+        for family in text_string_to_metric_families(exposition)
+        if family.name == "calmirror_webhook_rejections"
+        for s in family.samples
+        if s.name.endswith("_total")
+    }
+    assert rejected["bad_token"] == 3 and rejected["wrong_resource"] == 1
+    assert rejected["missing_headers"] == 1 and rejected["bad_state"] == 1
+    assert rejected["body_too_large"] == 1
+    assert channel["token"] not in daemon.output
+    assert "X-Goog" not in daemon.output

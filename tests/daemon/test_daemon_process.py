@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -94,8 +95,7 @@ async def test_webhooks_mirror_create_move_cancel_and_stats_metrics_follow(
 
         await eventually(lambda: mirrored(start))
         moved = start + timedelta(hours=3)
-        body = {k: v for k, v in meeting_body(moved).items()}
-        await alice.update_event(ALICE, event["id"], body)
+        await alice.update_event(ALICE, event["id"], meeting_body(moved))
         await eventually(lambda: mirrored(moved))
         await alice.delete_event(ALICE, event["id"])
 
@@ -108,7 +108,7 @@ async def test_webhooks_mirror_create_move_cancel_and_stats_metrics_follow(
 
     status, text, _ = await daemon.get("/api/v1/calendar/stats")
     assert status == 200
-    stats = __import__("json").loads(text)
+    stats = json.loads(text)
     assert stats["busy_blocks_created"] == 2  # the first block and the moved one (a new interval)
     assert stats["busy_blocks_deleted"] == 2  # the old interval after the move, then the cancellation
     assert stats["errors"] == 0
@@ -183,8 +183,37 @@ async def test_forged_notifications_are_rejected_without_a_google_request(
         for s in family.samples
         if s.name.endswith("_total")
     }
-    assert rejected["bad_token"] == 3 and rejected["wrong_resource"] == 1
-    assert rejected["missing_headers"] == 1 and rejected["bad_state"] == 1
+    assert rejected["bad_token"] == 3
+    assert rejected["wrong_resource"] == 1
+    assert rejected["missing_headers"] == 1
+    assert rejected["bad_state"] == 1
     assert rejected["body_too_large"] == 1
     assert channel["token"] not in daemon.output
     assert "X-Goog" not in daemon.output
+
+
+async def test_a_new_process_adopts_and_stops_a_crashed_predecessors_channel(
+    emulator_process: EmulatorProcess, daemon: DaemonProcess
+) -> None:
+    """After SIGKILL the old channel still delivers; the next process mirrors from it and stops it."""
+    (old,) = await emulator_process.channels()
+    await daemon.kill()
+    port = int(daemon.base_url.rsplit(":", 1)[1])
+    env = daemon_env(emulator_process, [ALICE, BOB], [("work", ALICE, BOB)], port=port)
+    successor = await start_daemon(env)
+    alice = emulator_process.client(ALICE)
+    try:
+        await successor.wait_ready()
+        assert len(await emulator_process.channels()) == 2
+        start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
+        await alice.insert_event(ALICE, meeting_body(start))
+
+        async def only_new_channel_left() -> bool:
+            ids = [c["id"] for c in await emulator_process.channels()]
+            return len(ids) == 1 and old["id"] not in ids
+
+        await eventually(only_new_channel_left)
+        assert [instant(s) for s, _ in await blocks(emulator_process)] == [start]
+    finally:
+        await alice.aclose()
+        await successor.kill()

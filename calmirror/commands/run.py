@@ -46,17 +46,18 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
 def run(args: argparse.Namespace) -> int:
     """Validate the configuration (exit 2), then serve until a signal (exit 0)."""
     log_format = os.environ.get("LOG_FORMAT", "text").strip().lower() or "text"
+    problems = []
+    if log_format not in LOG_FORMATS:
+        problems.append(f"LOG_FORMAT: not one of {', '.join(LOG_FORMATS)}")
+    if args.channel_ttl < 1:
+        problems.append("--channel-ttl: must be at least 1 second")
     try:
         settings = load_config(args.env_file)
-        problems = []
-        if log_format not in LOG_FORMATS:
-            problems.append(f"LOG_FORMAT: not one of {', '.join(LOG_FORMATS)}")
-        if args.channel_ttl < 1:
-            problems.append("--channel-ttl: must be at least 1 second")
-        if problems:
-            raise ConfigError(problems)
     except ConfigError as error:
-        report_config_error(error)
+        report_config_error(ConfigError(problems + error.problems, error.warnings))
+        return 2
+    if problems:
+        report_config_error(ConfigError(problems))
         return 2
     setup_logging(settings.log_level, settings.secrets(), fmt=log_format)
     if settings.log_level != "DEBUG":  # one INFO line per job run and job added is noise in the journal

@@ -1,7 +1,8 @@
-"""Logging to stdout, one line per record, with every secret masked before it is written."""
+"""Logging to stdout, one line (text or JSON) per record, with every secret masked before it is written."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -23,6 +24,8 @@ _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(r"(\"(?:client_secret|refresh_token|access_token|id_token)\"\s*:\s*\")[^\"]*"), r"\1" + MASK),
     (re.compile(r"(?i)(x-goog-channel-token['\"]?\s*[:=]\s*['\"]?)[^'\",\s]+"), r"\1" + MASK),
+    # calmirror's own channel tokens (calmirror.daemon.webhook): v1.<account>.<calendar>.<mac>
+    (re.compile(r"\bv1\.\d+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]{43}"), "v1." + MASK),
 )
 # journald's priority prefixes (sd-daemon(3)), so `journalctl -p warning` filters calmirror's lines.
 _JOURNAL_PRIORITY = {
@@ -50,6 +53,11 @@ class RedactingFilter(logging.Filter):
         super().__init__()
         self.secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
 
+    def add(self, secret: str) -> None:
+        """Mask one more value from now on (a secret made at run time, such as a channel token)."""
+        if secret and secret not in self.secrets:
+            self.secrets = tuple(sorted({*self.secrets, secret}, key=len, reverse=True))
+
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place with secrets masked; never drops a record."""
         try:
@@ -57,6 +65,11 @@ class RedactingFilter(logging.Filter):
         except (TypeError, ValueError):  # a malformed call must not crash the caller through the filter
             message = f"{record.msg} {record.args!r}"
         record.msg, record.args = redact(message, self.secrets), None
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            record.fields = {
+                k: redact(v, self.secrets) if isinstance(v, str) else v for k, v in fields.items()
+            }
         if record.exc_info and not record.exc_text:
             # Render the traceback now, so the formatter reuses the redacted text instead of the raw one.
             record.exc_text = logging.Formatter().formatException(record.exc_info)
@@ -87,6 +100,25 @@ class OneLineFormatter(logging.Formatter):
         return line
 
 
+class JsonFormatter(logging.Formatter):
+    """Formats a record as one JSON object per line; a record's `fields` extra become keys of it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the record as a single-line JSON object."""
+        line: dict[str, object] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            line.update({k: v for k, v in fields.items() if k not in line})
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        return json.dumps(line, default=str)
+
+
 class _CalmirrorHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The stdout handler setup_logging installs; recognised so a second call replaces it."""
 
@@ -99,15 +131,26 @@ def installed_secrets() -> tuple[str, ...] | None:
     return None
 
 
-def setup_logging(level: str, secrets: Iterable[str], *, journald: bool | None = None) -> None:
-    """Send every logger's records to stdout at `level`, one line each, with `secrets` masked."""
+def setup_logging(
+    level: str, secrets: Iterable[str], *, journald: bool | None = None, fmt: str = "text"
+) -> None:
+    """Send every logger's records to stdout at `level` (as text or JSON lines), `secrets` masked."""
     if journald is None:
         journald = "JOURNAL_STREAM" in os.environ  # set by systemd when stdout is the journal
     handler = _CalmirrorHandler(sys.stdout)
-    handler.setFormatter(OneLineFormatter(journald=journald))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else OneLineFormatter(journald=journald))
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _CalmirrorHandler)]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+
+
+def add_secret(secret: str) -> None:
+    """Mask `secret` in every record from now on, in the handler setup_logging installed."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, _CalmirrorHandler):
+            for log_filter in handler.filters:
+                if isinstance(log_filter, RedactingFilter):
+                    log_filter.add(secret)

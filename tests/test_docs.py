@@ -26,7 +26,7 @@ OUTSIDE_CITATION = re.compile(
             r"\bseed \d{3}\b",  # "seed 001"
             r"\bresearch (?:section |note )?\d",  # "research 6", "research section 2"
             rf"\b(?:{_RARE_TAGS})\b",
-            rf"\([^()]*\b(?:{_TAGS})\b[^()]*\)",  # "(ERR)", "(SYNC, DISC)", "(VER If-Match)"
+            rf"\([^()]*\b(?:{_TAGS})\b(?![=_])[^()]*\)",  # "(ERR)", "(SYNC, DISC)", "(VER If-Match)"
             rf"#\s*(?:{_TAGS})\b",  # "# PUSH: retried ..."
         )
     )

@@ -39,7 +39,7 @@ def load_or_report(args: argparse.Namespace) -> Settings | None:
     except ConfigError as error:
         report_config_error(error)
         return None
-    setup_logging(settings.log_level, settings.secrets())
+    setup_logging(settings.log_level, settings.secrets(), fmt=settings.log_format)
     return settings
 
 

@@ -100,7 +100,7 @@ def _shown_secrets(settings: Settings) -> list[str]:
 
 def check_online(settings: Settings) -> int:
     """Ask Google whether the configuration works; print every problem and return 2, or return 0."""
-    setup_logging(settings.log_level, settings.secrets())
+    setup_logging(settings.log_level, settings.secrets(), fmt=settings.log_format)
     problems = asyncio.run(online_problems(settings))
     if problems:
         print(f"calmirror: {len(problems)} problem(s) found online:", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -25,11 +26,13 @@ from calmirror.google.resources import Channel, Listing, busy_from, channel_from
 from calmirror.google.retry import RetryPolicy
 from calmirror.google.writes import Delete, Insert, Update, Write, WriteOutcome, method_id
 
-__all__ = ["CalendarClient", "Channel", "Listing"]
+__all__ = ["CalendarClient", "Channel", "Listing", "RequestObserver"]
 
 T = TypeVar("T")
 
 Request = Callable[[Any], Any]  # service -> googleapiclient HttpRequest
+# Told of every HTTP attempt: (method id, the translated failure or None, seconds); used for metrics.
+RequestObserver = Callable[[str, GoogleError | None, float], None]
 
 
 class CalendarClient:
@@ -58,6 +61,11 @@ class CalendarClient:
         self._slots = asyncio.Semaphore(max_threads)  # so the deadline times the call, not the queue
         self._local = threading.local()  # httplib2.Http is not thread-safe: one per worker thread
         self._https: list[httplib2.Http] = []
+        self._observers: list[RequestObserver] = []
+
+    def observe(self, observer: RequestObserver) -> None:
+        """Tell `observer` about every attempt from now on (a retried call is several attempts)."""
+        self._observers.append(observer)
 
     async def list_calendars(self) -> list[dict[str, Any]]:
         """Return the account's calendar list entries."""
@@ -240,17 +248,26 @@ class CalendarClient:
             )
         await self._limiter.acquire(units)
         loop = asyncio.get_running_loop()
+        started = time.monotonic()
         try:
             async with self._slots:
                 # The socket timeout bounds each read; the overall deadline also covers a token refresh.
-                return await asyncio.wait_for(
+                answer = await asyncio.wait_for(
                     loop.run_in_executor(self._executor, self._on_thread, work), timeout=self._timeout * 2
                 )
         except Exception as exc:
             error = self._translate(exc, method)
             if error is None:
                 raise
+            self._tell(method, error, started)
             raise error from None  # the original text may carry URLs; the translation carries no secret
+        self._tell(method, None, started)
+        return answer
+
+    def _tell(self, method: str, error: GoogleError | None, started: float) -> None:
+        """Report one attempt to the observers."""
+        for observer in self._observers:
+            observer(method, error, time.monotonic() - started)
 
     def _translate(self, exc: BaseException, method: str) -> GoogleError | None:
         """Translate a failure and remember a rejected refresh token: only this account stops."""

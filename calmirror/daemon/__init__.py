@@ -1,0 +1,1 @@
+"""The daemon behind `calmirror run`: webhooks, watch channels, scheduled syncs, health and metrics."""

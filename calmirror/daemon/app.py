@@ -1,0 +1,240 @@
+"""The daemon's composition root: builds the aiohttp app and owns every part's lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from calmirror.config import Flow, Settings
+from calmirror.daemon.channels import ChannelManager
+from calmirror.daemon.dispatch import Dispatcher, count_request
+from calmirror.daemon.errorkinds import error_kind
+from calmirror.daemon.keys import CHANNELS, DISPATCHER, LIMITER, METRICS, SNAPSHOT, STATS, WEBHOOK_KEY
+from calmirror.daemon.metrics import DaemonMetrics
+from calmirror.daemon.routes import add_routes
+from calmirror.daemon.scheduler import build_scheduler
+from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot
+from calmirror.daemon.systemd import Notifier, watchdog, watchdog_interval
+from calmirror.daemon.webhook import RateLimiter
+from calmirror.engine.engine import SyncEngine  # the daemon's one import of the engine
+from calmirror.errors import GoogleError
+from calmirror.runtime import runtime
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHANNEL_TTL = 604800  # Google's default channel lifetime: 7 days
+
+
+@dataclass(frozen=True)
+class DaemonOptions:
+    """Knobs that are not configuration: channel lifetime and the bounds that keep shutdown under 10 s."""
+
+    channel_ttl_seconds: int = DEFAULT_CHANNEL_TTL
+    reconcile_stop_seconds: float = 5.0  # a running reconcile may finish within this, then is cancelled
+    channel_stop_seconds: float = 3.0
+    client_close_seconds: float = 1.5
+    heartbeat_seconds: float = 600.0  # a reconcile running longer than this means the sync is wedged
+
+
+@dataclass
+class Lifecycle:
+    """Where the daemon is in its life: started, ready, stopping; and the background tasks it owns."""
+
+    notifier: Notifier
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    ready: bool = False
+    failed: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
+ENGINE = web.AppKey("engine", SyncEngine)
+SETTINGS = web.AppKey("settings", Settings)
+OPTIONS = web.AppKey("options", DaemonOptions)
+SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+
+
+def create_app(
+    settings: Settings, options: DaemonOptions | None = None, *, notifier: Notifier | None = None
+) -> web.Application:
+    """Return the daemon's app; its parts start with the runner and stop with its cleanup."""
+    app = web.Application(client_max_size=64 * 1024)
+    app[SETTINGS] = settings
+    app[OPTIONS] = options or DaemonOptions()
+    app[METRICS] = DaemonMetrics()
+    app[LIFECYCLE] = Lifecycle(notifier or Notifier.from_environ())
+    key = settings.webhook_api_key
+    app[WEBHOOK_KEY] = key.get_secret_value() if key else None
+    app[LIMITER] = RateLimiter(clock=time.monotonic)
+    app.cleanup_ctx.append(_engine_ctx)
+    app.cleanup_ctx.append(_background_ctx)
+    add_routes(app)
+    return app
+
+
+def begin(app: web.Application) -> None:
+    """Start the startup sequence (reconcile, channels, scheduler, READY=1); call once the port is bound."""
+    app[LIFECYCLE].tasks.append(asyncio.get_running_loop().create_task(_start(app)))
+
+
+async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Open the clients, engine, channel manager and dispatcher; on cleanup finish work and close them."""
+    settings, options, metrics = app[SETTINGS], app[OPTIONS], app[METRICS]
+    observer = partial(_observe, metrics)
+    async with runtime(settings, observer=observer, close_within=options.client_close_seconds) as engine:
+        channels = ChannelManager(
+            engine.clients,
+            [flow.source for flow in settings.flows],
+            key=app[WEBHOOK_KEY],
+            base_url=settings.webhook_base_url,
+            ttl_seconds=options.channel_ttl_seconds,
+        )
+        dispatcher = Dispatcher(
+            lambda ref, trigger: engine.calendar_changed(ref.account_id, ref.calendar_id, trigger=trigger),
+            lambda trigger: engine.reconcile_all(sync_type=trigger),
+            metrics,
+        )
+        app[ENGINE], app[CHANNELS], app[DISPATCHER] = engine, channels, dispatcher
+        snapshot: Callable[[], Snapshot] = partial(_snapshot, app)
+        stats: Callable[[int], dict[str, Any]] = partial(_stats, engine)
+        app[SNAPSHOT], app[STATS] = snapshot, stats
+        metrics.watch(snapshot)
+        yield
+        await asyncio.gather(
+            dispatcher.close(options.reconcile_stop_seconds),
+            channels.stop_all(options.channel_stop_seconds),
+        )
+
+
+async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Own the scheduler and the watchdog; on cleanup stop them before the engine's parts close."""
+    lifecycle, settings, channels, dispatcher = app[LIFECYCLE], app[SETTINGS], app[CHANNELS], app[DISPATCHER]
+    calendars = list(dict.fromkeys(ref for f in settings.flows for ref in (f.source, f.target)))
+
+    async def poll() -> None:
+        await dispatcher.poll(calendars)
+
+    async def daily() -> None:
+        await dispatcher.reconcile_all("daily")
+
+    scheduler = build_scheduler(
+        poll_minutes=settings.sync_interval_minutes,
+        poll=poll,
+        daily_at=settings.daily_reconcile_time,
+        daily=daily,
+        renew=channels.renew_due if channels.enabled else None,
+        renew_seconds=channels.check_seconds,
+    )
+    app[SCHEDULER] = scheduler
+    interval = watchdog_interval()
+    if interval is not None:
+        heartbeat = app[OPTIONS].heartbeat_seconds
+        alive = lambda: dispatcher.stuck_for() < heartbeat  # noqa: E731
+        lifecycle.tasks.append(asyncio.create_task(watchdog(lifecycle.notifier, interval, alive)))
+    yield
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+    for task in lifecycle.tasks:
+        task.cancel()
+    await asyncio.gather(*lifecycle.tasks, return_exceptions=True)
+
+
+async def _start(app: web.Application) -> None:
+    """Reconcile every target once, open the channels, start the scheduler, then report ready."""
+    lifecycle, channels = app[LIFECYCLE], app[CHANNELS]
+    try:
+        summary = await app[DISPATCHER].reconcile_all("startup")
+        await channels.start()
+        app[SCHEDULER].start()
+    except Exception:
+        log.exception("startup failed")
+        lifecycle.failed.set()
+        return
+    lifecycle.ready = True
+    flows = app[SETTINGS].flows
+    watched = len(channels.watches)
+    status = f"serving {len(flows)} flow(s), {watched} calendar(s) watched"
+    lifecycle.notifier.notify("READY=1", f"STATUS={status}")
+    ok = summary is not None and summary.ok
+    log.info("ready: %s; first reconcile %s", status, "succeeded" if ok else "had failures (see /health)")
+
+
+def _observe(metrics: DaemonMetrics, method: str, error: GoogleError | None, seconds: float) -> None:
+    """Count one Google request in the metrics and against the run that made it."""
+    metrics.request(method, error, seconds)
+    count_request()
+
+
+def _snapshot(app: web.Application) -> Snapshot:
+    """Gather what /health and /metrics show from the engine, clients, channels and dispatcher."""
+    settings, engine, lifecycle = app[SETTINGS], app[ENGINE], app[LIFECYCLE]
+    clients = engine.clients
+    accounts = tuple(
+        AccountView(a.id, a.email, clients[a.id].needs_reauth) for a in settings.accounts.values()
+    )
+    flows = tuple(_flow_view(app, flow) for flow in settings.flows)
+    return Snapshot(
+        ready=lifecycle.ready,
+        started_at=lifecycle.started_at,
+        now=datetime.now(UTC),
+        poll_interval=timedelta(minutes=settings.sync_interval_minutes),
+        accounts=accounts,
+        flows=flows,
+        stats=engine.stats(),
+    )
+
+
+def _flow_view(app: web.Application, flow: Flow) -> FlowView:
+    """Describe one flow from its last outcome, its last success and its source's channel."""
+    engine, channels = app[ENGINE], app[CHANNELS]
+    outcome = engine.flow_status().get(flow.name)
+    return FlowView(
+        name=flow.name,
+        source_account=flow.source.account_id,
+        target_account=flow.target.account_id,
+        last_success=app[DISPATCHER].last_success.get(flow.name),
+        last_ok=outcome.ok if outcome else None,
+        last_error=None if outcome is None or outcome.ok else _error_kind(engine, flow),
+        channel_expiry=channels.expiry(flow.source),
+        polling_reason=channels.polling_reason(flow.source),
+    )
+
+
+def _error_kind(engine: SyncEngine, flow: Flow) -> str:
+    """Return the short kind of a failed flow's problem: a revoked account, a failed read, or a write."""
+    refs = (flow.source, flow.target)
+    if any(engine.clients[ref.account_id].needs_reauth for ref in refs):
+        return "needs_reauth"
+    for ref in refs:
+        error = engine.cache(ref.account_id, ref.calendar_id).error
+        if error is not None:
+            return error_kind(error)
+    return "write_failed"
+
+
+def _stats(engine: SyncEngine, limit: int) -> dict[str, Any]:
+    """Return the engine's SyncEngineStats fields and its `limit` most recent results."""
+    results = engine.results()[-limit:] if limit else []
+    recent = [
+        {
+            "flow_name": r.flow_name,
+            "event_id": r.event_id,
+            "event_title": r.event_title,
+            "sync_type": r.sync_type,
+            "success": r.success,
+            "action": r.action,
+            "reason": r.reason,
+            "error": r.error,
+        }
+        for r in results
+    ]
+    return {**engine.stats().model_dump(), "recent_results": recent}

@@ -1,0 +1,212 @@
+"""Watch channels on the source calendars: registering, renewing, retrying, adopting strays, stopping."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from calmirror.config import CalendarRef
+from calmirror.daemon.errorkinds import error_kind
+from calmirror.daemon.webhook import PATH, make_token
+from calmirror.errors import GoogleError, NotFoundError
+from calmirror.google.client import CalendarClient, Channel
+from calmirror.logs import add_secret
+
+log = logging.getLogger(__name__)
+
+MAX_REMEMBERED_STOPS = 1000
+RETRY_BASE_SECONDS = 30.0
+RETRY_MAX_SECONDS = 3600.0
+WEBHOOKS_OFF = "webhooks off"  # the polling-only reason when WEBHOOK_BASE_URL is not set
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A live channel calmirror opened on one calendar."""
+
+    ref: CalendarRef
+    channel: Channel
+
+
+@dataclass(frozen=True)
+class WatchFailure:
+    """Why a calendar has no channel, and when to try again."""
+
+    kind: str
+    attempts: int
+    retry_at: float
+
+
+class ChannelManager:
+    """Keeps one live watch channel on each source calendar, or says why a calendar is polled only."""
+
+    def __init__(
+        self,
+        clients: Mapping[int, CalendarClient],
+        sources: Sequence[CalendarRef],
+        *,
+        key: str | None,
+        base_url: str | None,
+        ttl_seconds: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.clients = clients
+        self.sources = tuple(dict.fromkeys(sources))
+        self.key = key
+        self.address = base_url.rstrip("/") + PATH if base_url else None
+        self.ttl_seconds = ttl_seconds
+        self.clock = clock
+        self.watches: dict[CalendarRef, Watch] = {}
+        self.failures: dict[CalendarRef, WatchFailure] = {}
+        self._by_id: dict[str, Watch] = {}
+        self._pending: set[str] = set()  # ids being registered: their sync message may come first
+        self._stopped: OrderedDict[str, None] = OrderedDict()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def enabled(self) -> bool:
+        """Tell whether webhooks are configured at all."""
+        return self.key is not None and self.address is not None
+
+    @property
+    def renew_margin(self) -> float:
+        """Return how long before expiry a channel is replaced (a quarter of its life, at most a day)."""
+        return min(self.ttl_seconds / 4, 86400.0)
+
+    @property
+    def check_seconds(self) -> float:
+        """Return how often renewals and retries are looked at."""
+        return max(1.0, min(self.ttl_seconds / 8, 300.0))
+
+    async def start(self) -> None:
+        """Open a channel on every source calendar (a failure leaves that calendar polled only)."""
+        if self.enabled:
+            await asyncio.gather(*(self.register(ref) for ref in self.sources))
+
+    async def renew_due(self) -> None:
+        """Replace channels close to expiry and retry calendars whose backoff has passed."""
+        now = self.clock()
+        due = [
+            ref
+            for ref in self.sources
+            if (
+                ref in self.watches
+                and self.watches[ref].channel.expiration.timestamp() - now < self.renew_margin
+            )
+            or (ref in self.failures and self.failures[ref].retry_at <= now)
+            or (ref not in self.watches and ref not in self.failures)
+        ]
+        await asyncio.gather(*(self.register(ref) for ref in due))
+
+    async def register(self, ref: CalendarRef) -> bool:
+        """Open a new channel on a calendar, then stop the one it replaces; False when Google refused."""
+        if self.key is None or self.address is None:
+            return False
+        channel_id = str(uuid.uuid4())
+        token = make_token(self.key, channel_id, ref)
+        add_secret(token)
+        self._pending.add(channel_id)
+        try:
+            channel = await self.clients[ref.account_id].watch_events(
+                ref.calendar_id,
+                channel_id=channel_id,
+                address=self.address,
+                token=token,
+                ttl_seconds=self.ttl_seconds,
+            )
+        except GoogleError as exc:
+            self._failed(ref, exc)
+            return False
+        finally:
+            self._pending.discard(channel_id)
+        old = self.watches.get(ref)
+        watch = Watch(ref, channel)
+        self.watches[ref], self._by_id[channel_id] = watch, watch
+        self.failures.pop(ref, None)
+        log.info("watching %s through channel %s until %s", ref, channel_id, channel.expiration.isoformat())
+        if old is not None:
+            await self._stop(old.ref, old.channel.id, old.channel.resource_id)
+        return True
+
+    def find(self, channel_id: str) -> Watch | None:
+        """Return the live watch with this channel id, or None."""
+        return self._by_id.get(channel_id)
+
+    def is_ours(self, channel_id: str) -> bool:
+        """Tell whether this process opened the channel (live, being opened, or already stopped)."""
+        return channel_id in self._by_id or channel_id in self._pending or channel_id in self._stopped
+
+    def stop_stray(self, ref: CalendarRef, channel_id: str, resource_id: str) -> None:
+        """Stop, in the background and once, an authentic channel this process did not open (a crashed
+        predecessor's); the notification's resource id is the only one known."""
+        if self.is_ours(channel_id) or ref.account_id not in self.clients:
+            return
+        self._remember_stop(channel_id)
+        log.info("stopping channel %s on %s left by an earlier process", channel_id, ref)
+        self._spawn(self._stop(ref, channel_id, resource_id))
+
+    def expiry(self, ref: CalendarRef) -> datetime | None:
+        """Return when the calendar's channel expires, or None when it has none."""
+        watch = self.watches.get(ref)
+        return watch.channel.expiration if watch else None
+
+    def polling_reason(self, ref: CalendarRef) -> str | None:
+        """Return why a calendar is polled only (an error kind, or webhooks off), or None when watched."""
+        if not self.enabled:
+            return WEBHOOKS_OFF
+        if ref in self.watches:
+            return None
+        failure = self.failures.get(ref)
+        return failure.kind if failure else "not registered yet"
+
+    async def stop_all(self, within: float) -> None:
+        """Stop every live channel and background stop, giving up after `within` seconds."""
+        watches = list(self.watches.values())
+        self.watches.clear()
+        self._by_id.clear()
+        work = [self._stop(w.ref, w.channel.id, w.channel.resource_id) for w in watches]
+        pending = [asyncio.ensure_future(coro) for coro in work] + list(self._tasks)
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=within)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("%d channel stop(s) unfinished after %.0fs; they expire", len(late), within)
+
+    async def _stop(self, ref: CalendarRef, channel_id: str, resource_id: str) -> None:
+        """Stop one channel; one that Google no longer knows counts as stopped."""
+        self._remember_stop(channel_id)
+        self._by_id.pop(channel_id, None)
+        try:
+            await self.clients[ref.account_id].stop_channel(channel_id, resource_id)
+        except NotFoundError:
+            pass
+        except GoogleError as exc:
+            log.warning("stopping channel %s on %s failed: %s", channel_id, ref, exc)
+
+    def _failed(self, ref: CalendarRef, exc: GoogleError) -> None:
+        """Record a refused watch and when to retry (exponential backoff); the calendar is polled."""
+        attempts = self.failures[ref].attempts + 1 if ref in self.failures else 1
+        wait = min(RETRY_BASE_SECONDS * 2 ** (attempts - 1), RETRY_MAX_SECONDS)
+        self.failures[ref] = WatchFailure(error_kind(exc), attempts, self.clock() + wait)
+        log.warning("cannot watch %s (%s), polling it; retrying in %.0fs", ref, exc, wait)
+
+    def _remember_stop(self, channel_id: str) -> None:
+        """Remember a stopped channel id (bounded), so its late notifications cause no second stop."""
+        self._stopped[channel_id] = None
+        while len(self._stopped) > MAX_REMEMBERED_STOPS:
+            self._stopped.popitem(last=False)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a coroutine in the background, keeping a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

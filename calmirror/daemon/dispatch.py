@@ -1,0 +1,188 @@
+"""Runs the engine's reconciles in the background, one queue per calendar, and records what each did."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from calmirror.config import CalendarRef
+from calmirror.daemon.metrics import DaemonMetrics
+from calmirror.engine.outcomes import SyncSummary, TargetOutcome
+
+log = logging.getLogger(__name__)
+
+Changed = Callable[[CalendarRef, str], Awaitable[SyncSummary]]
+ReconcileAll = Callable[[str], Awaitable[SyncSummary]]
+
+# The Google requests of the run in progress in this task (and the tasks it spawned), for its log line.
+_REQUESTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("requests", default=None)
+
+
+def count_request() -> None:
+    """Count one Google request against the run the current task belongs to (if any)."""
+    tally = _REQUESTS.get()
+    if tally is not None:
+        tally[0] += 1
+
+
+class Dispatcher:
+    """Owns every running reconcile: webhook triggers coalesce per calendar; shutdown is bounded."""
+
+    def __init__(
+        self,
+        changed: Changed,
+        reconcile_all: ReconcileAll,
+        metrics: DaemonMetrics,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._changed = changed
+        self._reconcile_all = reconcile_all
+        self._metrics = metrics
+        self._clock = clock
+        self.last_success: dict[str, datetime] = {}  # flow name -> time of its last successful sync
+        self.closed = False
+        self._pending: dict[CalendarRef, float | None] = {}  # earliest unserved notification receipt
+        self._draining: set[CalendarRef] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._started: dict[int, float] = {}  # in-flight runs -> when they began
+        self._recorded: weakref.WeakValueDictionary[int, TargetOutcome] = weakref.WeakValueDictionary()
+
+    def calendar_changed(self, ref: CalendarRef, trigger: str, received_at: float | None = None) -> None:
+        """Queue a delta read and reconcile for one calendar; returns at once (never awaits Google)."""
+        if self.closed:
+            return
+        earlier = self._pending.get(ref)
+        self._pending[ref] = received_at if earlier is None else min(earlier, received_at or earlier)
+        if ref not in self._draining:
+            self._draining.add(ref)
+            self._spawn(self._drain(ref, trigger))
+
+    async def reconcile_all(self, trigger: str) -> SyncSummary | None:
+        """Run a full reconcile of every target and wait for it (None when shut down meanwhile)."""
+        summary: SyncSummary | None = await self._tracked(
+            self._run(trigger, lambda: self._reconcile_all(trigger))
+        )
+        return summary
+
+    async def poll(self, refs: Iterable[CalendarRef]) -> None:
+        """Read one delta per calendar and reconcile what they feed; waits for all of them."""
+        if self.closed:
+            return
+        runs = [self._run("poll", partial(self._changed, ref, "poll")) for ref in refs]
+        await self._tracked(asyncio.gather(*runs))
+
+    def stuck_for(self) -> float:
+        """Return how long the oldest run in progress has been running (0 when idle)."""
+        return self._clock() - min(self._started.values()) if self._started else 0.0
+
+    async def close(self, within: float) -> None:
+        """Accept no more work; let running reconciles finish for `within` seconds, then cancel them."""
+        self.closed = True
+        self._pending.clear()
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(list(self._tasks), timeout=within)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("cancelled %d reconcile(s) still running after %.0fs", len(late), within)
+            await asyncio.wait(late, timeout=1.0)
+
+    async def _drain(self, ref: CalendarRef, trigger: str) -> None:
+        """Serve the calendar's queued notifications: one run covers every one that came before it."""
+        try:
+            while ref in self._pending and not self.closed:
+                received_at = self._pending.pop(ref)
+                summary = await self._run(trigger, lambda: self._changed(ref, trigger))
+                if received_at is not None and summary is not None and _wrote(summary):
+                    self._metrics.webhook_to_block.observe(self._clock() - received_at)
+        finally:
+            self._draining.discard(ref)
+
+    async def _run(self, trigger: str, work: Callable[[], Awaitable[SyncSummary]]) -> SyncSummary | None:
+        """Run one engine call, timing it and counting its Google requests; failures are logged."""
+        key = id(asyncio.current_task())
+        self._started[key] = started = self._clock()
+        tally = [0]
+        token = _REQUESTS.set(tally)
+        try:
+            summary = await work()
+        except Exception:
+            log.exception("reconcile (%s) failed", trigger)
+            self._metrics.reconciles.labels(trigger=trigger, outcome="error").inc()
+            return None
+        finally:
+            _REQUESTS.reset(token)
+            self._started.pop(key, None)
+        self._record(trigger, summary, self._clock() - started, tally[0])
+        return summary
+
+    def _record(self, trigger: str, summary: SyncSummary, seconds: float, requests: int) -> None:
+        """Count, time and log each target reconcile once (coalesced callers share one outcome)."""
+        for outcome in summary.targets:
+            if self._recorded.get(id(outcome)) is outcome:
+                continue
+            self._recorded[id(outcome)] = outcome
+            self._metrics.reconciled(trigger, outcome.ok, seconds)
+            creates, deletes = _writes(outcome)
+            fields = {
+                "event": "reconcile",
+                "trigger": trigger,
+                "target": str(outcome.target),
+                "ok": outcome.ok,
+                "creates": creates,
+                "deletes": deletes,
+                "duration_seconds": round(seconds, 3),
+                "requests": requests,
+            }
+            log.info(
+                "reconcile trigger=%s target=%s ok=%s creates=%d deletes=%d duration=%.3fs requests=%d",
+                trigger, outcome.target, outcome.ok, creates, deletes, seconds, requests,
+                extra={"fields": fields},
+            )  # fmt: skip
+        for name, flow in summary.flows.items():
+            if flow.ok:
+                self.last_success[name] = flow.at
+
+    async def _tracked(self, awaitable: Awaitable[Any]) -> Any:
+        """Await work as a task shutdown can bound; None when it was cancelled by close()."""
+        task = self._spawn(awaitable)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if self.closed and task.cancelled():
+                return None
+            raise
+
+    def _spawn(self, awaitable: Awaitable[Any]) -> asyncio.Task[Any]:
+        """Start a task and keep a reference until it ends."""
+
+        async def run() -> Any:
+            return await awaitable
+
+        coro: Coroutine[Any, Any, Any] = run()
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+
+def _writes(outcome: TargetOutcome) -> tuple[int, int]:
+    """Return the blocks a target reconcile created (or restored) and deleted."""
+    report = outcome.report
+    if report is None:
+        return 0, 0
+    return len(report.created) + len(report.restored), len(report.deleted)
+
+
+def _wrote(summary: SyncSummary) -> bool:
+    """Tell whether a run wrote any block."""
+    return any(sum(_writes(outcome)) for outcome in summary.targets)

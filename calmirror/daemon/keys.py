@@ -1,0 +1,22 @@
+"""The typed keys under which the daemon's app holds its parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from calmirror.daemon.channels import ChannelManager
+from calmirror.daemon.dispatch import Dispatcher
+from calmirror.daemon.metrics import DaemonMetrics
+from calmirror.daemon.snapshot import Snapshot
+from calmirror.daemon.webhook import RateLimiter
+
+METRICS = web.AppKey("metrics", DaemonMetrics)
+CHANNELS = web.AppKey("channels", ChannelManager)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+LIMITER = web.AppKey("limiter", RateLimiter)
+WEBHOOK_KEY: web.AppKey[str | None] = web.AppKey("webhook_key")
+SNAPSHOT: web.AppKey[Callable[[], Snapshot]] = web.AppKey("snapshot")
+STATS: web.AppKey[Callable[[int], dict[str, Any]]] = web.AppKey("stats")

@@ -1,0 +1,151 @@
+"""The daemon's Prometheus metrics: one registry per app, counters it updates, gauges read at scrape time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
+
+from calmirror.daemon.errorkinds import error_kind
+from calmirror.daemon.snapshot import Snapshot
+from calmirror.daemon.webhook import STATES
+from calmirror.errors import GoogleError
+
+TRIGGERS = ("startup", "webhook", "poll", "daily", "manual")
+REJECTIONS = (
+    "missing_headers",
+    "bad_token",
+    "unknown_channel",
+    "wrong_resource",
+    "body_too_large",
+    "rate_limited",
+    "bad_state",
+)
+_LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
+_RECONCILE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+
+def method_label(method: str) -> str:
+    """Return the method label of a discovery id: "calendar.events.list" -> "events.list"."""
+    return method.removeprefix("calendar.")
+
+
+class DaemonMetrics:
+    """The daemon's metric objects, registered on a registry of its own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        for collector in (ProcessCollector, PlatformCollector, GCCollector):
+            collector(registry=self.registry)
+        r, ns = self.registry, "calmirror"
+        self.google_requests = Counter(
+            "google_requests", "Google API HTTP calls.", ["method", "outcome"], namespace=ns, registry=r
+        )
+        self.reconcile_duration = Histogram(
+            "reconcile_duration_seconds",
+            "One reconcile of one target calendar.",
+            ["trigger"],
+            buckets=_RECONCILE_BUCKETS,
+            namespace=ns,
+            registry=r,
+        )
+        self.reconciles = Counter(
+            "reconciles", "Target reconciles.", ["trigger", "outcome"], namespace=ns, registry=r
+        )
+        self.webhook_to_block = Histogram(
+            "webhook_to_block_seconds",
+            "From receipt of a notification to the block written.",
+            buckets=_LATENCY_BUCKETS,
+            namespace=ns,
+            registry=r,
+        )
+        self.notifications = Counter(
+            "webhook_notifications", "Accepted push notifications.", ["state"], namespace=ns, registry=r
+        )
+        self.rejections = Counter(
+            "webhook_rejections", "Refused webhook requests.", ["reason"], namespace=ns, registry=r
+        )
+        # Known label values start at zero, so rate() and alerts see series before the first event.
+        for trigger in TRIGGERS:
+            self.reconcile_duration.labels(trigger=trigger)
+            for outcome in ("ok", "error"):
+                self.reconciles.labels(trigger=trigger, outcome=outcome)
+        for state in STATES:
+            self.notifications.labels(state=state)
+        for reason in REJECTIONS:
+            self.rejections.labels(reason=reason)
+
+    def request(self, method: str, error: GoogleError | None, seconds: float) -> None:
+        """Count one Google API attempt (a client RequestObserver)."""
+        del seconds  # the reconcile histogram times the work; per-request timing is not in the contract
+        self.google_requests.labels(method=method_label(method), outcome=error_kind(error)).inc()
+
+    def reconciled(self, trigger: str, ok: bool, seconds: float) -> None:
+        """Count and time one target reconcile."""
+        self.reconciles.labels(trigger=trigger, outcome="ok" if ok else "error").inc()
+        self.reconcile_duration.labels(trigger=trigger).observe(seconds)
+
+    def watch(self, snapshot: Callable[[], Snapshot]) -> None:
+        """Publish the gauges and engine counters of `snapshot()` at every scrape."""
+        self.registry.register(_SnapshotCollector(snapshot))
+
+    def render(self, accept: str) -> tuple[bytes, str]:
+        """Return the exposition and its content type: OpenMetrics when `accept` asks for it."""
+        encoder, content_type = choose_encoder(accept)
+        return encoder(self.registry), content_type
+
+
+class _SnapshotCollector(Collector):
+    """Reads a Snapshot at scrape time: per-flow and per-account gauges, the engine's counters."""
+
+    def __init__(self, snapshot: Callable[[], Snapshot]) -> None:
+        self._snapshot = snapshot
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield every family built from a fresh snapshot."""
+        s = self._snapshot()
+        flow = ["flow"]
+        expiry = GaugeMetricFamily(
+            "calmirror_channel_expiry_timestamp_seconds", "When the source's channel expires.", labels=flow
+        )
+        polling = GaugeMetricFamily("calmirror_flow_polling_only", "1 without a live channel.", labels=flow)
+        success = GaugeMetricFamily(
+            "calmirror_flow_last_success_timestamp_seconds", "Last successful sync.", labels=flow
+        )
+        up = GaugeMetricFamily("calmirror_flow_up", "1 when the last sync succeeded.", labels=flow)
+        for view in s.flows:
+            if view.channel_expiry is not None and view.polling_reason is None:
+                expiry.add_metric([view.name], view.channel_expiry.timestamp())
+            polling.add_metric([view.name], float(view.polling_reason is not None))
+            if view.last_success is not None:
+                success.add_metric([view.name], view.last_success.timestamp())
+            up.add_metric([view.name], float(bool(view.last_ok)))
+        account_up = GaugeMetricFamily(
+            "calmirror_account_up", "1 when the account works.", labels=["account"]
+        )
+        reauth = GaugeMetricFamily(
+            "calmirror_account_needs_reauth", "1 after invalid_grant.", labels=["account"]
+        )
+        for account in s.accounts:
+            account_up.add_metric([str(account.id)], float(account.needs_reauth is None))
+            reauth.add_metric([str(account.id)], float(account.needs_reauth is not None))
+        yield from (expiry, polling, success, up, account_up, reauth)
+        stats = s.stats
+        for name, value in (
+            ("events_processed", stats.events_processed),
+            ("blocks_created", stats.busy_blocks_created),
+            ("blocks_deleted", stats.busy_blocks_deleted),
+            ("sync_errors", stats.errors),
+        ):
+            yield CounterMetricFamily(f"calmirror_{name}", f"Engine statistics: {name}.", value=value)
+        yield GaugeMetricFamily("calmirror_ready", "1 after the first reconcile.", value=float(s.ready))

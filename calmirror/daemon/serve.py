@@ -1,0 +1,53 @@
+"""Serve the daemon until SIGTERM or SIGINT, then shut down within the bound systemd expects."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from calmirror.config import Settings
+from calmirror.daemon.app import LIFECYCLE, DaemonOptions, begin, create_app
+from calmirror.daemon.routes import PathOnlyAccessLogger
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_TIMEOUT = 1.0  # for open HTTP connections; the reconcile and channel bounds come after it
+
+
+async def serve(settings: Settings, options: DaemonOptions | None = None) -> int:
+    """Run the daemon; 0 after a signal, 1 when the port cannot be bound or startup fails."""
+    app = create_app(settings, options)
+    lifecycle = app[LIFECYCLE]
+    runner = web.AppRunner(
+        app, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT, access_log_class=PathOnlyAccessLogger
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await runner.setup()
+    status = 0
+    try:
+        site = web.TCPSite(runner, settings.listen_host, settings.listen_port)
+        try:
+            await site.start()
+        except OSError as exc:
+            log.error("cannot listen on %s:%d: %s", settings.listen_host, settings.listen_port, exc.strerror)
+            return 1
+        log.info("listening on http://%s:%d", settings.listen_host, settings.listen_port)
+        begin(app)
+        failed = asyncio.ensure_future(lifecycle.failed.wait())
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait((failed, stopping), return_when=asyncio.FIRST_COMPLETED)
+        for waiter in (failed, stopping):
+            waiter.cancel()
+        status = 1 if lifecycle.failed.is_set() else 0
+    finally:
+        log.info("stopping")
+        lifecycle.notifier.notify("STOPPING=1", "STATUS=stopping")
+        await runner.cleanup()
+        log.info("stopped")
+    return status

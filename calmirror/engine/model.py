@@ -139,6 +139,7 @@ class SourceEvent:
     transparency: str = "opaque"
     event_type: str = "default"
     attendees: tuple[Attendee, ...] | None = None  # None: the event has no attendees list
+    organizer: Attendee | None = None  # None: the listing named no organizer
     marked: bool = False  # carries calmirror's ownership mark
     time_problem: str | None = None  # why a live event has no interval
 

@@ -6,9 +6,11 @@ Decisions recorded here (DESIGN 3.2-3.4):
   all-day intervals hold the UTC midnights of their date range (end exclusive), and because `all_day`
   is part of the value an all-day interval never equals a timed one at the same instants.
 - Timed intervals may have zero length (Google allows `start == end`); all-day ones span >= 1 day.
-- `Window(start, end)` is a UTC range. Only blocks strictly inside it may be deleted; an all-day
-  interval is judged by the instants its dates can mean in any zone from UTC-12 to UTC+14, so
-  deletions near the edges stay conservative.
+- `Window(start, end)` is a UTC range, listed as Google lists one: an event is returned iff its end
+  is after `start` and its start before `end`. `Window.lists` judges an all-day interval by the
+  instants its dates mean in every zone from UTC-12 to UTC+14, so it answers True only when the
+  event is listed whatever its calendar's zone; the planner deletes a block only when every source
+  event that could want it would have been listed (see docs/design.md).
 - `SourceEvent` is any event as listed from a calendar (a flow's source or the target before the
   planner picks out its blocks); `TargetBlock` is one of calmirror's own live blocks.
 """
@@ -94,7 +96,7 @@ def _is_midnight(*values: datetime) -> bool:
 
 @dataclass(frozen=True)
 class Window:
-    """The UTC range one reconcile looks at; nothing outside it is ever deleted."""
+    """The UTC range one reconcile lists; a block is deleted only if its sources would be listed in it."""
 
     start: datetime
     end: datetime
@@ -105,11 +107,13 @@ class Window:
         if self.end <= self.start:
             raise ValueError("a window must end after it starts")
 
-    def holds(self, interval: Interval) -> bool:
-        """Tell whether the interval lies strictly inside the window (safe to delete within it)."""
-        first, last = interval.widest_span()
-        # Strict on both sides: Google's listing excludes an event ending exactly at timeMin.
-        return self.start < first and last < self.end
+    def lists(self, interval: Interval) -> bool:
+        """Tell whether a listing of the window surely returns an event at `interval` (strict overlap)."""
+        if interval.all_day:
+            # Listed in every zone: read in UTC+14 it still ends after the start, in UTC-12 it
+            # still starts before the end.
+            return interval.end - _EARLIEST_ZONE > self.start and interval.start + _LATEST_ZONE < self.end
+        return interval.end > self.start and interval.start < self.end
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,14 @@ Decisions recorded here:
   first, then by start and end, so the plan is a function of the inputs alone and a second plan after
   applying this one is empty. All-day intervals never cover and are never covered. Blocks kept only
   because they may not be deleted never count as cover.
-- Deletions only of blocks strictly inside the window (all-day dates read in every zone, see
-  `Window.holds`), and none at all when a flow's read failed, is missing from `sources`, or lists a
-  live event whose times cannot be read (its block cannot be told from an orphan).
+- `sources` must hold every event of each flow's source that overlaps the window (Google's strict
+  rule, `Window.lists`). A block may be deleted only when, for every flow into the target, the source
+  interval that flow would need for it (`source_interval`: the block minus the flow's offsets, or the
+  block's dates when all-day) would have been listed: then any event still wanting the block is in
+  `sources`. So a block longer than the window, or straddling an edge, is deleted once its meeting is
+  gone, while a block whose meeting may lie outside the window stays. No deletions at all when a
+  flow's read failed, is missing from `sources`, or lists a live event whose times cannot be read
+  (its block cannot be told from an orphan).
 - A create whose deterministic id is a tombstone, or a block this plan deletes, becomes a restore
   (the executor deletes first). When the id is held by another live event (a block someone dragged to
   another time that stays), the next salted id is used instead, so the plan still converges.
@@ -55,6 +60,21 @@ def wanted_interval(interval: Interval, flow: Flow) -> Interval:
         interval.start - timedelta(minutes=flow.start_offset),
         interval.end + timedelta(minutes=flow.end_offset),
     )
+
+
+def source_interval(block: Interval, flow: Flow) -> Interval | None:
+    """Return the source interval for which a flow wants `block`; None when no event can want it."""
+    if block.all_day:
+        return block
+    start = block.start + timedelta(minutes=flow.start_offset)
+    end = block.end - timedelta(minutes=flow.end_offset)
+    return Interval(start, end) if start <= end else None
+
+
+def deletable(block: Interval, flows: Iterable[Flow], window: Window) -> bool:
+    """Tell whether every source event that could want a block at this interval is listed in the window."""
+    sources = (source_interval(block, flow) for flow in flows)
+    return all(source is None or window.lists(source) for source in sources)
 
 
 class Cover:
@@ -158,7 +178,7 @@ def _read_target(target_events: Iterable[SourceEvent | TargetBlock], tombstones:
 
 
 def _match_blocks(
-    target: CalendarRef, seen: _Target, demand: _Demand, window: Window
+    target: CalendarRef, flows: Sequence[Flow], seen: _Target, demand: _Demand, window: Window
 ) -> tuple[dict[Interval, str], list[tuple[TargetBlock, str]]]:
     """Keep one block per desired interval; return the kept ids and the deletable rest with reasons."""
     kept: dict[Interval, str] = {}
@@ -171,7 +191,7 @@ def _match_blocks(
             doomed, reason = group[1:], "duplicate block"
         else:
             doomed, reason = group, "no longer desired"
-        if demand.may_delete and window.holds(interval):
+        if demand.may_delete and deletable(interval, flows, window):
             deletes.extend((block, reason) for block in doomed)
         # Otherwise they stay untouched, and never count as cover (only desired blocks do).
     return kept, deletes
@@ -279,7 +299,7 @@ def plan_target(
     ordered = sorted(flows, key=lambda flow: flow.id)
     demand = _collect_demand(ordered, sources, target_identities, sync_type)
     seen = _read_target(target_events, tombstones)
-    kept, deletes = _match_blocks(target, seen, demand, window)
+    kept, deletes = _match_blocks(target, ordered, seen, demand, window)
     chosen = _choose_missing(target, seen, demand, kept, {block.id for block, _ in deletes})
 
     flow_names = ", ".join(flow.name for flow in ordered)

@@ -103,7 +103,7 @@ class SyncEngine:
                 return await self._reconcile(target, window, dry_run=dry_run, sync_type=sync_type)
 
         outcomes = await asyncio.gather(*(one(target) for target in targets))
-        return self._summarise(outcomes, dry_run=dry_run)
+        return self._summarise(outcomes)
 
     async def calendar_changed(
         self, account_id: int, calendar_id: str, *, trigger: str = "webhook"
@@ -112,13 +112,13 @@ class SyncEngine:
         ref = CalendarRef(account_id=account_id, calendar_id=calendar_id)
         targets = self._fed_by(ref)
         if not targets:
-            return self._summarise((), dry_run=False)
+            return self._summarise(())
         # No await before every request is registered: a burst of triggers coalesces into one more run.
         self._stale.add(ref)
         for target in targets:
             self._sync_type[target] = trigger
         outcomes = await asyncio.gather(*(self._target(target).incremental() for target in targets))
-        return self._summarise(outcomes, dry_run=False)
+        return self._summarise(outcomes)
 
     async def purge(
         self, *, flows: Collection[str] | None = None, dry_run: bool = False
@@ -220,8 +220,25 @@ class SyncEngine:
         sync_type: str,
         dry_run: bool = False,
     ) -> TargetOutcome:
-        """Plan one target from the caches and carry the plan out; the caller holds the target's lock."""
+        """Reconcile one target and record its results once, however many callers this run serves."""
         self.reconciles[target] += 1
+        outcome = await self._plan_and_apply(target, window, sync_type=sync_type, dry_run=dry_run)
+        if not dry_run:
+            self._record(outcome)
+        return outcome
+
+    def _record(self, outcome: TargetOutcome) -> None:
+        """Count one reconcile's results and failures, and keep its flows' status."""
+        now = self.clock()
+        self._stats.record(outcome.results, now)
+        if outcome.report is None or outcome.failed_sources:  # a failed write has its result
+            self._stats.record_failure(now)
+        self._stats.flow_status.update(flow_outcomes(self.settings, (outcome,), now))
+
+    async def _plan_and_apply(
+        self, target: CalendarRef, window: Window, *, sync_type: str, dry_run: bool
+    ) -> TargetOutcome:
+        """Plan one target from the caches and carry the plan out; the caller holds the target's lock."""
         flows = self.settings.flows_into(target)
         sources, failed = self._sources(flows, window)
         target_cache = self._cache(target)
@@ -290,15 +307,7 @@ class SyncEngine:
             cache.write_back(report.written, report.deleted)
         return report
 
-    def _summarise(self, outcomes: Iterable[TargetOutcome], *, dry_run: bool) -> SyncSummary:
-        """Turn target outcomes into per-flow outcomes, recording them unless this was a dry run."""
+    def _summarise(self, outcomes: Iterable[TargetOutcome]) -> SyncSummary:
+        """Turn the target outcomes a caller waited for into per-flow outcomes (recorded where they ran)."""
         outcomes = tuple(outcomes)
-        now = self.clock()
-        flows = flow_outcomes(self.settings, outcomes, now)
-        if not dry_run:
-            for outcome in outcomes:
-                self._stats.record(outcome.results, now)
-                if outcome.report is None or outcome.failed_sources:  # a failed write has its result
-                    self._stats.record_failure(now)
-            self._stats.flow_status.update(flows)
-        return SyncSummary(flows=flows, targets=outcomes)
+        return SyncSummary(flows=flow_outcomes(self.settings, outcomes, self.clock()), targets=outcomes)

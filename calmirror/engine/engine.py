@@ -260,11 +260,21 @@ class SyncEngine:
         message = "; ".join(why for _, why in report.failed) or None
         if plan.writes:
             log.info(
-                "%s %s (%s): %d created, %d restored, %d deleted, %d existed, %d failed",
+                "%s %s (%s): %d created, %d restored, %d deleted, %d existed, %d unknown, %d failed",
                 "planned" if dry_run else "reconciled",
                 target,
                 sync_type,
-                *map(len, (report.created, report.restored, report.deleted, report.existed, report.failed)),
+                *map(
+                    len,
+                    (
+                        report.created,
+                        report.restored,
+                        report.deleted,
+                        report.existed,
+                        report.unknown,
+                        report.failed,
+                    ),
+                ),
             )
         return TargetOutcome(target, report.ok, message, plan, report, failed)
 
@@ -303,7 +313,9 @@ class SyncEngine:
         except BaseException:
             cache.invalidate()  # interrupted mid-way: we no longer know what the calendar holds
             raise
-        if not dry_run:
+        if report.unknown:
+            cache.invalidate()  # writes that got no answer may have happened: read the calendar again
+        elif not dry_run:
             cache.write_back(report.written, report.deleted)
         return report
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
-Action = Literal["created", "deleted", "existed", "skipped", "error"]
+Action = Literal["created", "deleted", "existed", "skipped", "unknown", "error"]
 
 # The widest UTC offsets in use: an all-day date means different instants in every zone.
 _EARLIEST_ZONE = timedelta(hours=14)

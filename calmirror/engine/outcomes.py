@@ -11,7 +11,7 @@ from calmirror.config import CalendarRef, Settings
 from calmirror.engine.executor import ExecutionReport
 from calmirror.engine.model import EventProcessingResult, Plan
 
-COLUMNS = ("created", "restored", "deleted", "existed", "skipped", "error")
+COLUMNS = ("created", "restored", "deleted", "existed", "skipped", "unknown", "error")  # "error" last
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,8 @@ def flow_outcomes(
             counts["error"] = failed_events + len(problems)
             if failed_events:  # failed writes (their message) or events with unusable times
                 problems.append(outcome.message or f"{failed_events} event(s) could not be mirrored")
+            if counts.get("unknown"):  # not an error: the next pass reads the calendar and finishes the job
+                problems.append(f"{counts['unknown']} write(s) got no answer and may have happened")
             ok = counts["error"] == 0
             flows[flow.name] = FlowOutcome(flow.name, ok, "; ".join(problems) or None, at, counts)
     return flows

@@ -12,7 +12,7 @@ from calmirror.config import CalendarRef, Flow, Settings
 from calmirror.engine.cache import FORWARD_MARGIN, CalendarCache
 from calmirror.engine.coalesce import Coalescer
 from calmirror.engine.executor import ExecutionReport, apply_plan
-from calmirror.engine.model import EventProcessingResult, Plan, SourceEvent, Window
+from calmirror.engine.model import EventProcessingResult, Plan, SourceEvent, Trigger, Window
 from calmirror.engine.outcomes import FlowOutcome, SyncSummary, TargetOutcome, flow_outcomes
 from calmirror.engine.planner import plan_target
 from calmirror.engine.purge import PurgeOutcome, purge_target
@@ -67,7 +67,7 @@ class SyncEngine:
         self._targets: dict[CalendarRef, _TargetState] = {}
         self._stale: set[CalendarRef] = set()  # calendars with a trigger since their last read began
         self._stats = EngineStats(accounts=len(settings.accounts), flows=len(settings.flows))
-        self._sync_type: dict[CalendarRef, str] = {}
+        self._sync_type: dict[CalendarRef, Trigger] = {}
 
     # --- public API ------------------------------------------------------------------------------
 
@@ -90,7 +90,7 @@ class SyncEngine:
         *,
         flows: Collection[str] | None = None,
         dry_run: bool = False,
-        sync_type: str = "manual",
+        sync_type: Trigger = "manual",
     ) -> SyncSummary:
         """List every calendar involved from scratch, then plan and apply every affected target."""
         window = window or self.default_window()
@@ -106,7 +106,7 @@ class SyncEngine:
         return self._summarise(outcomes)
 
     async def calendar_changed(
-        self, account_id: int, calendar_id: str, *, trigger: str = "webhook"
+        self, account_id: int, calendar_id: str, *, trigger: Trigger = "webhook"
     ) -> SyncSummary:
         """Fetch one calendar's changes and reconcile, from the caches, the targets it feeds."""
         ref = CalendarRef(account_id=account_id, calendar_id=calendar_id)
@@ -217,7 +217,7 @@ class SyncEngine:
         target: CalendarRef,
         window: Window,
         *,
-        sync_type: str,
+        sync_type: Trigger,
         dry_run: bool = False,
     ) -> TargetOutcome:
         """Reconcile one target and record its results once, however many callers this run serves."""
@@ -236,7 +236,7 @@ class SyncEngine:
         self._stats.flow_status.update(flow_outcomes(self.settings, (outcome,), now))
 
     async def _plan_and_apply(
-        self, target: CalendarRef, window: Window, *, sync_type: str, dry_run: bool
+        self, target: CalendarRef, window: Window, *, sync_type: Trigger, dry_run: bool
     ) -> TargetOutcome:
         """Plan one target from the caches and carry the plan out; the caller holds the target's lock."""
         flows = self.settings.flows_into(target)

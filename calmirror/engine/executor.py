@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from calmirror.engine.events import parse_interval
 from calmirror.engine.ids import block_body, is_marked
-from calmirror.engine.model import BlockSpec, EventProcessingResult, Plan
+from calmirror.engine.model import Action, BlockSpec, EventProcessingResult, Plan
 from calmirror.errors import DuplicateError, GoneError, GoogleError, NotFoundError, TransientError
 from calmirror.google.writes import Delete, Insert, Update, Write, WriteOutcome
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from calmirror.google.client import CalendarClient
 
 Event = dict[str, Any]
+WRITING: frozenset[Action] = frozenset({"created", "restored", "deleted"})  # results a write can change
 
 
 @dataclass(frozen=True)
@@ -65,24 +66,10 @@ class _Tally:
             self.failed[event_id] = _describe(error)
 
     def report(self, results: Sequence[EventProcessingResult]) -> ExecutionReport:
-        """Freeze the tally, downgrading results whose write failed and marking those that existed."""
-        existed = set(self.existed)
-        adjusted = []
-        for planned in results:
-            result = planned
-            if planned.block_id in self.failed and planned.action in ("created", "deleted"):
-                error = self.failed[planned.block_id]
-                result = dataclasses.replace(planned, action="error", success=False, error=error)
-            elif planned.block_id in self.unknown and planned.action in ("created", "deleted"):
-                why = (
-                    f"no answer ({self.unknown[planned.block_id]}); the next pass checks whether it happened"
-                )
-                result = dataclasses.replace(planned, action="unknown", reason=why)
-            elif planned.block_id in existed and planned.action == "created":
-                result = dataclasses.replace(planned, action="existed")
-            adjusted.append(result)
+        """Freeze the tally, adjusting each planned result to what its write turned out to do."""
+        adjusted = tuple(self._adjust(planned) for planned in results)
         return ExecutionReport(
-            results=tuple(adjusted),
+            results=adjusted,
             created=tuple(self.created),
             restored=tuple(self.restored),
             existed=tuple(self.existed),
@@ -91,6 +78,22 @@ class _Tally:
             unknown=tuple(self.unknown.items()),
             written=tuple(self.written),
         )
+
+    def _adjust(self, planned: EventProcessingResult) -> EventProcessingResult:
+        """Return a planned result as its write ended: failed, unanswered, found existing or restored."""
+        block, replace = planned.block_id, dataclasses.replace
+        if block is None or planned.action not in WRITING:
+            return planned
+        if block in self.failed:
+            return replace(planned, action="error", success=False, error=self.failed[block])
+        if block in self.unknown:
+            why = f"no answer ({self.unknown[block]}); the next pass checks whether it happened"
+            return replace(planned, action="unknown", reason=why)
+        if planned.action == "created" and block in self.existed:
+            return replace(planned, action="existed")
+        if planned.action == "created" and block in self.restored:  # its id turned out to be a tombstone
+            return replace(planned, action="restored", reason="restored")
+        return planned
 
 
 async def apply_plan(

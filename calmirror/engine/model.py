@@ -21,7 +21,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
-Action = Literal["created", "deleted", "existed", "skipped", "unknown", "error"]
+# What one pass did for one event or block. `restored` revives a deleted block's id; `unknown` is a
+# write that got no answer and may have happened. The order is the sync table's, "error" last.
+Action = Literal["created", "restored", "deleted", "existed", "skipped", "unknown", "error"]
+# What started a pass: the daemon's startup, daily and polling passes, a push notification, a command.
+# "polling" is the older spelling of "poll", still passed by the demo and the benchmarks.
+Trigger = Literal["startup", "webhook", "poll", "polling", "daily", "manual"]
 
 # The widest UTC offsets in use: an all-day date means different instants in every zone.
 _EARLIEST_ZONE = timedelta(hours=14)
@@ -182,7 +187,7 @@ class EventProcessingResult:
     flow_name: str
     event_id: str
     event_title: str
-    sync_type: str
+    sync_type: Trigger
     success: bool
     action: Action
     error: str | None = None

@@ -42,12 +42,14 @@ from calmirror.engine.events import as_block
 from calmirror.engine.filters import skip_reason
 from calmirror.engine.ids import block_id
 from calmirror.engine.model import (
+    Action,
     BlockSpec,
     EventProcessingResult,
     Interval,
     Plan,
     SourceEvent,
     TargetBlock,
+    Trigger,
     Window,
 )
 
@@ -116,7 +118,7 @@ def _collect_demand(
     flows: Sequence[Flow],
     sources: Mapping[int, Sequence[SourceEvent] | None],
     target_identities: frozenset[str],
-    sync_type: str,
+    sync_type: Trigger,
 ) -> _Demand:
     """Filter every flow's source events and gather the intervals they want."""
     demand = _Demand()
@@ -138,7 +140,7 @@ def _collect_demand(
     return demand
 
 
-def _verdict(flow: Flow, event: SourceEvent, sync_type: str, reason: str | None) -> EventProcessingResult:
+def _verdict(flow: Flow, event: SourceEvent, sync_type: Trigger, reason: str | None) -> EventProcessingResult:
     """Return the result of an event that gets no block: skipped by a filter, or unusable times."""
     return EventProcessingResult(
         flow_name=flow.name,
@@ -227,16 +229,18 @@ def _event_result(
     event: SourceEvent,
     wanted: Interval,
     *,
-    sync_type: str,
+    sync_type: Trigger,
     kept: Mapping[Interval, str],
     chosen: Mapping[Interval, tuple[BlockSpec, bool]],
 ) -> EventProcessingResult:
     """Return the result of a qualifying event: its block exists, is written now, or it is covered."""
+    action: Action
     if wanted in kept:
         action, reason, block = "existed", "block exists", kept[wanted]
     elif wanted in chosen:
         spec, restore = chosen[wanted]
-        action, reason, block = "created", "restored" if restore else "created", spec.id
+        action = "restored" if restore else "created"
+        reason, block = action, spec.id
     else:
         action, reason, block = "existed", "covered", None
     return EventProcessingResult(
@@ -245,7 +249,7 @@ def _event_result(
         event_title=event.summary,
         sync_type=sync_type,
         success=True,
-        action="existed" if action == "existed" else "created",
+        action=action,
         reason=reason,
         block_id=block,
         interval=wanted,
@@ -253,7 +257,7 @@ def _event_result(
 
 
 def _deleted_result(
-    block: TargetBlock, reason: str, flow_names: str, sync_type: str
+    block: TargetBlock, reason: str, flow_names: str, sync_type: Trigger
 ) -> EventProcessingResult:
     """Return the result of deleting a block, which no source event stands behind."""
     return EventProcessingResult(
@@ -291,7 +295,7 @@ def plan_target(
     *,
     target_identities: frozenset[str],
     tombstones: frozenset[str] = frozenset(),
-    sync_type: str = "polling",
+    sync_type: Trigger = "polling",
 ) -> Plan:
     """Plan the creates, restores and deletes that make the target's blocks match its flows' sources."""
     if any(flow.target != target for flow in flows):

@@ -45,7 +45,7 @@ class EngineStats:
         for result in results:
             self.ledger.append(result)
             self.events_processed += 1
-            if result.action == "created":
+            if result.action in ("created", "restored"):  # either way a block was written
                 self.created += 1
             elif result.action == "deleted":
                 self.deleted += 1

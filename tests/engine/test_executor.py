@@ -28,9 +28,10 @@ async def test_create_on_a_tombstone_restores_it(make_world: MakeWorld) -> None:
     assert world.blocks(2) == []
     world.emulator.reset_requests()
 
-    report = await apply_plan(world.clients[2], BOB, Plan(creates=(spec,)))
+    report = await apply_plan(world.clients[2], BOB, Plan(creates=(spec,), results=(_created_result(spec),)))
 
     assert report.restored == (spec.id,)
+    assert [result.action for result in report.results] == ["restored"]  # an action, not a reason to parse
     assert report.ok
     [block] = world.blocks(2)
     assert block["id"] == spec.id

@@ -19,8 +19,7 @@ from typing import Any
 from bench import common
 from bench.baseline import SeedLiteralSync
 from calmirror.emulator import Emulator
-from calmirror.engine.engine import SyncEngine
-from calmirror.engine.model import Window
+from calmirror.engine import SyncEngine, Window
 from calmirror.google.client import CalendarClient
 
 BENCH = "sync_costs"

@@ -9,10 +9,9 @@ from typing import Any, TextIO
 
 from calmirror.config import Account, Settings, load_settings
 from calmirror.emulator import Emulator, start_emulator
-from calmirror.engine.engine import SyncEngine, open_clients
-from calmirror.engine.events import parse_events
-from calmirror.engine.model import Interval, Window
+from calmirror.engine import Interval, SyncEngine, Window, parse_events
 from calmirror.engine.report import sync_table
+from calmirror.engine.sync import open_clients
 from calmirror.google.client import CalendarClient
 
 WORK = "you@work.example"

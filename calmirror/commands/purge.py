@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from calmirror.commands.sync import add_common_arguments, flow_names, run_with_engine
-from calmirror.engine.engine import SyncEngine
+from calmirror.engine import SyncEngine
 from calmirror.engine.report import purge_lines
 
 

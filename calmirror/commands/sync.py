@@ -11,8 +11,9 @@ from typing import Any
 
 from calmirror.commands._config import load_config, report_config_error
 from calmirror.config import Settings
-from calmirror.engine.engine import SyncEngine, open_clients
+from calmirror.engine import SyncEngine
 from calmirror.engine.report import sync_table
+from calmirror.engine.sync import open_clients
 from calmirror.errors import CalmirrorError, ConfigError
 from calmirror.logs import setup_logging
 

@@ -12,8 +12,7 @@ import pytest
 
 from calmirror.config import Account, CalendarRef, Flow, Settings
 from calmirror.emulator import Emulator
-from calmirror.engine.engine import SyncEngine
-from calmirror.engine.ids import is_marked
+from calmirror.engine import SyncEngine, is_marked
 from calmirror.google.client import CalendarClient
 from tests.emulator_helpers import account_of as emulator_account
 from tests.emulator_helpers import new_client as emulator_client

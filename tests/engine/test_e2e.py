@@ -8,9 +8,7 @@ import pytest
 
 from calmirror.config import CalendarRef, Flow
 from calmirror.emulator.requestlog import CallRecord
-from calmirror.engine.engine import SyncEngine
-from calmirror.engine.ids import is_marked
-from calmirror.engine.outcomes import SyncSummary
+from calmirror.engine import SyncEngine, SyncSummary, is_marked
 from tests.engine.conftest import EMAILS, OUTSIDER, MakeWorld, World, base_time, rfc
 
 PATHS = ("incremental", "full")

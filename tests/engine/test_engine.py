@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from calmirror.config import CalendarRef
-from calmirror.engine.model import Window
+from calmirror.engine import Window
 from tests.engine.conftest import EMAILS, MakeWorld, base_time, rfc
 
 BOB = CalendarRef(account_id=2, calendar_id=EMAILS[2])

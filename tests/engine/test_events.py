@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from calmirror.engine.events import as_block, parse_event, parse_events
+from calmirror.engine import Attendee, Interval, TargetBlock, parse_event, parse_events
+from calmirror.engine.events import as_block
 from calmirror.engine.filters import participants
-from calmirror.engine.model import Attendee, Interval, TargetBlock
 
 MARK = {"private": {"calmirror": "block"}}
 

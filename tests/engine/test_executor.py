@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from calmirror.engine import BlockSpec, EventProcessingResult, Interval, Plan, TargetBlock, block_id
 from calmirror.engine.executor import apply_plan
-from calmirror.engine.ids import block_body, block_id
-from calmirror.engine.model import BlockSpec, EventProcessingResult, Interval, Plan, TargetBlock
+from calmirror.engine.ids import block_body
 from tests.engine.conftest import EMAILS, MakeWorld, base_time
 
 BOB = EMAILS[2]

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from calmirror.config import CalendarRef, Flow
+from calmirror.engine import Attendee, Interval, SourceEvent
 from calmirror.engine.filters import participants, skip_reason
-from calmirror.engine.model import Attendee, Interval, SourceEvent
 
 FLOW = Flow(
     id=1,

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from calmirror.engine.model import Interval, Plan, TargetBlock, Window
+from calmirror.engine import Interval, Plan, TargetBlock, Window
 
 NOON = datetime(2026, 11, 23, 12, tzinfo=UTC)
 WINDOW = Window(datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 12, 4, tzinfo=UTC))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from calmirror.engine.model import Action, EventProcessingResult
+from calmirror.engine import Action, EventProcessingResult
 from calmirror.engine.outcomes import count_columns
 
 FLOWS = frozenset({"work, main", "client"})  # a comma in a flow name must not split it

@@ -7,10 +7,18 @@ from typing import Any
 import pytest
 
 from calmirror.config import CalendarRef, Flow
-from calmirror.engine.events import parse_event
-from calmirror.engine.ids import block_id
-from calmirror.engine.model import Attendee, Interval, Plan, SourceEvent, TargetBlock, Window
-from calmirror.engine.planner import Cover, plan_target
+from calmirror.engine import (
+    Attendee,
+    Interval,
+    Plan,
+    SourceEvent,
+    TargetBlock,
+    Window,
+    block_id,
+    parse_event,
+    plan_target,
+)
+from calmirror.engine.planner import Cover
 
 WORK = CalendarRef(account_id=1, calendar_id="alice@work.example")
 HOME = CalendarRef(account_id=2, calendar_id="alice@home.example")

@@ -9,10 +9,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from calmirror.config import CalendarRef, Flow
+from calmirror.engine import Attendee, Interval, Plan, SourceEvent, TargetBlock, Window, block_id, plan_target
 from calmirror.engine.filters import skip_reason
-from calmirror.engine.ids import block_id
-from calmirror.engine.model import Attendee, Interval, Plan, SourceEvent, TargetBlock, Window
-from calmirror.engine.planner import deletable, plan_target, wanted_interval
+from calmirror.engine.planner import deletable, wanted_interval
 
 TARGET = CalendarRef(account_id=2, calendar_id="me@home.example")
 IDENTITIES = frozenset({"me@home.example"})

@@ -19,8 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
 from calmirror.emulator import Emulator, start_emulator
-from calmirror.engine.engine import SyncEngine
-from calmirror.engine.ids import is_marked
+from calmirror.engine import SyncEngine, is_marked
 from calmirror.google.client import CalendarClient
 from tests.engine.conftest import (
     EMAILS,

@@ -20,7 +20,7 @@ from calmirror.engine import (
     parse_event,
     plan_target,
 )
-from calmirror.engine.planner import wanted_interval
+from calmirror.engine.offsets import wanted_interval
 
 BENCH = "planner"
 EVENTS = 10_000

@@ -16,7 +16,7 @@ Decisions recorded here:
   because they may not be deleted never count as cover.
 - `sources` must hold every event of each flow's source that overlaps the window (Google's strict
   rule, `Window.lists`). A block may be deleted only when, for every flow into the target, the source
-  interval that flow would need for it (`source_interval`: the block minus the flow's offsets, or the
+  interval that flow would need for it (`offsets.source_interval`: the block minus the flow's offsets, or the
   block's dates when all-day) would have been listed: then any event still wanting the block is in
   `sources`. So a block longer than the window, or straddling an edge, is deleted once its meeting is
   gone, while a block whose meeting may lie outside the window stays. No deletions at all when a
@@ -31,13 +31,13 @@ Decisions recorded here:
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from calmirror.config import CalendarRef, Flow
+from calmirror.engine.cover import Cover
 from calmirror.engine.events import as_block
 from calmirror.engine.filters import skip_reason
 from calmirror.engine.ids import block_id
@@ -52,56 +52,7 @@ from calmirror.engine.model import (
     Trigger,
     Window,
 )
-
-
-def wanted_interval(interval: Interval, flow: Flow) -> Interval:
-    """Return the block interval a flow wants for an event's interval."""
-    if interval.all_day:
-        return interval
-    return Interval(
-        interval.start - timedelta(minutes=flow.start_offset),
-        interval.end + timedelta(minutes=flow.end_offset),
-    )
-
-
-def source_interval(block: Interval, flow: Flow) -> Interval | None:
-    """Return the source interval for which a flow wants `block`; None when no event can want it."""
-    if block.all_day:
-        return block
-    start = block.start + timedelta(minutes=flow.start_offset)
-    end = block.end - timedelta(minutes=flow.end_offset)
-    return Interval(start, end) if start <= end else None
-
-
-def deletable(block: Interval, flows: Iterable[Flow], window: Window) -> bool:
-    """Tell whether every source event that could want a block at this interval is listed in the window."""
-    sources = (source_interval(block, flow) for flow in flows)
-    return all(source is None or window.lists(source) for source in sources)
-
-
-class Cover:
-    """The union of timed intervals as sorted disjoint runs, answering "is this span inside it?"."""
-
-    def __init__(self, intervals: Iterable[Interval] = ()) -> None:
-        self._starts: list[datetime] = []
-        self._ends: list[datetime] = []
-        for interval in sorted(intervals):
-            self.add(interval)
-
-    def covers(self, interval: Interval) -> bool:
-        """Tell whether the interval lies wholly inside the union."""
-        index = bisect_right(self._starts, interval.start) - 1
-        return index >= 0 and self._ends[index] >= interval.end
-
-    def add(self, interval: Interval) -> None:
-        """Add the interval, merging the runs it overlaps or touches (back-to-back busy time is busy)."""
-        low = bisect_left(self._ends, interval.start)
-        high = bisect_right(self._starts, interval.end)
-        start, end = interval.start, interval.end
-        if low < high:
-            start, end = min(start, self._starts[low]), max(end, self._ends[high - 1])
-        self._starts[low:high] = [start]
-        self._ends[low:high] = [end]
+from calmirror.engine.offsets import deletable, wanted_interval
 
 
 @dataclass

@@ -224,16 +224,8 @@ class SyncEngine:
         self.reconciles[target] += 1
         outcome = await self._plan_and_apply(target, window, sync_type=sync_type, dry_run=dry_run)
         if not dry_run:
-            self._record(outcome)
+            self._stats.record_run(outcome, self.settings, self.clock())
         return outcome
-
-    def _record(self, outcome: TargetOutcome) -> None:
-        """Count one reconcile's results and failures, and keep its flows' status."""
-        now = self.clock()
-        self._stats.record(outcome.results, now)
-        if outcome.report is None or outcome.failed_sources:  # a failed write has its result
-            self._stats.record_failure(now)
-        self._stats.flow_status.update(flow_outcomes(self.settings, (outcome,), now))
 
     async def _plan_and_apply(
         self, target: CalendarRef, window: Window, *, sync_type: Trigger, dry_run: bool

@@ -18,7 +18,7 @@ from calmirror.engine import (
     parse_event,
     plan_target,
 )
-from calmirror.engine.planner import Cover
+from calmirror.engine.cover import Cover
 
 WORK = CalendarRef(account_id=1, calendar_id="alice@work.example")
 HOME = CalendarRef(account_id=2, calendar_id="alice@home.example")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from calmirror.config import CalendarRef, Flow
 from calmirror.engine import Attendee, Interval, Plan, SourceEvent, TargetBlock, Window, block_id, plan_target
 from calmirror.engine.filters import skip_reason
-from calmirror.engine.planner import deletable, wanted_interval
+from calmirror.engine.offsets import deletable, wanted_interval
 
 TARGET = CalendarRef(account_id=2, calendar_id="me@home.example")
 IDENTITIES = frozenset({"me@home.example"})

@@ -19,9 +19,9 @@ from typing import Any
 
 from bench.common import rfc3339
 from calmirror.config import Flow, Settings
-from calmirror.engine.events import parse_event
-from calmirror.engine.model import Interval
-from calmirror.engine.planner import Cover, wanted_interval
+from calmirror.engine import Interval, parse_event
+from calmirror.engine.cover import Cover
+from calmirror.engine.offsets import wanted_interval
 from calmirror.errors import GoneError, GoogleError, NotFoundError
 from calmirror.google.client import CalendarClient
 

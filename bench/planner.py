@@ -10,10 +10,17 @@ from typing import Any
 
 from bench.common import row
 from calmirror.config import CalendarRef, Flow
-from calmirror.engine.events import parse_event
-from calmirror.engine.ids import block_id
-from calmirror.engine.model import Interval, Plan, SourceEvent, TargetBlock, Window
-from calmirror.engine.planner import plan_target, wanted_interval
+from calmirror.engine import (
+    Interval,
+    Plan,
+    SourceEvent,
+    TargetBlock,
+    Window,
+    block_id,
+    parse_event,
+    plan_target,
+)
+from calmirror.engine.offsets import wanted_interval
 
 BENCH = "planner"
 EVENTS = 10_000

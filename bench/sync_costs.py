@@ -19,8 +19,7 @@ from typing import Any
 from bench import common
 from bench.baseline import SeedLiteralSync
 from calmirror.emulator import Emulator
-from calmirror.engine.engine import SyncEngine
-from calmirror.engine.model import Window
+from calmirror.engine import SyncEngine, Window
 from calmirror.google.client import CalendarClient
 
 BENCH = "sync_costs"
@@ -55,8 +54,8 @@ def calmirror_driver(engine: SyncEngine) -> Driver:
     """Drive calmirror's SyncEngine: reconcile_all, and calendar_changed for polls and webhooks."""
 
     async def poll() -> None:
-        await engine.calendar_changed(SOURCE, common.ALICE, trigger="polling")
-        await engine.calendar_changed(TARGET, common.BOB, trigger="polling")
+        await engine.calendar_changed(SOURCE, common.ALICE, trigger="poll")
+        await engine.calendar_changed(TARGET, common.BOB, trigger="poll")
 
     return Driver(
         system="calmirror",

@@ -10,9 +10,7 @@ from typing import Any, TextIO
 from calmirror.commands._tables import sync_table
 from calmirror.config import Account, load_settings
 from calmirror.emulator import Emulator, start_emulator
-from calmirror.engine.engine import SyncEngine
-from calmirror.engine.events import parse_events
-from calmirror.engine.model import Interval, Window
+from calmirror.engine import Interval, SyncEngine, Window, parse_events
 from calmirror.google.client import CalendarClient
 from calmirror.runtime import runtime
 
@@ -207,8 +205,8 @@ class Demo:
 
     async def poll_everything(self) -> Any:
         """Fetch the changes of both calendars, as the backup poll does."""
-        await self.engine.calendar_changed(1, WORK, trigger="polling")
-        return await self.engine.calendar_changed(2, CLIENT, trigger="polling")
+        await self.engine.calendar_changed(1, WORK, trigger="poll")
+        return await self.engine.calendar_changed(2, CLIENT, trigger="poll")
 
     async def run(self) -> bool:
         """Tell the story and return whether every flow stayed healthy."""

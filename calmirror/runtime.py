@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from calmirror.config import Settings
-from calmirror.engine.engine import SyncEngine
+from calmirror.engine import SyncEngine
 from calmirror.google.client import CalendarClient, RequestObserver
 
 log = logging.getLogger(__name__)

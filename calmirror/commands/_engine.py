@@ -10,7 +10,7 @@ from pathlib import Path
 
 from calmirror.commands._config import load_config, report_config_error
 from calmirror.config import Settings
-from calmirror.engine.engine import SyncEngine
+from calmirror.engine import SyncEngine
 from calmirror.errors import CalmirrorError, ConfigError
 from calmirror.logs import setup_logging
 from calmirror.runtime import runtime

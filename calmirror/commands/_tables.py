@@ -6,9 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from calmirror.engine.model import EventProcessingResult, Interval
-from calmirror.engine.outcomes import COLUMNS, SyncSummary
-from calmirror.engine.purge import PurgeOutcome
+from calmirror.engine import COLUMNS, EventProcessingResult, Interval, PurgeOutcome, SyncSummary
 
 _NEVER = Interval(datetime.min.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC))  # sorts first
 SYNC_HEADER = ("flow", *COLUMNS[:-1], "errors", "status")  # the count columns, "error" as "errors"

@@ -7,7 +7,7 @@ from typing import Any
 
 from calmirror.commands._engine import add_common_arguments, flow_names, run_with_engine
 from calmirror.commands._tables import purge_lines
-from calmirror.engine.engine import SyncEngine
+from calmirror.engine import SyncEngine
 
 
 def register(subparsers: Any) -> None:  # argparse's subparsers action has no public type

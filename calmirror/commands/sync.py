@@ -14,7 +14,7 @@ from calmirror.config.models import (
     DEFAULT_DAYS_BACK,
     DEFAULT_DAYS_FORWARD,
 )
-from calmirror.engine.engine import SyncEngine
+from calmirror.engine import SyncEngine
 
 
 def register(subparsers: Any) -> None:  # argparse's subparsers action has no public type

@@ -25,7 +25,7 @@ from calmirror.daemon.scheduler import build_scheduler
 from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot
 from calmirror.daemon.systemd import Notifier, watchdog, watchdog_interval
 from calmirror.daemon.webhook import RateLimiter
-from calmirror.engine.engine import SyncEngine  # the daemon's one import of the engine
+from calmirror.engine import SyncEngine  # the daemon's one import of the engine
 from calmirror.errors import GoogleError
 from calmirror.runtime import runtime
 

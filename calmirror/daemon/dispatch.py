@@ -14,12 +14,12 @@ from typing import Any
 
 from calmirror.config import CalendarRef
 from calmirror.daemon.metrics import DaemonMetrics
-from calmirror.engine.outcomes import SyncSummary, TargetOutcome
+from calmirror.engine import SyncSummary, TargetOutcome, Trigger
 
 log = logging.getLogger(__name__)
 
-Changed = Callable[[CalendarRef, str], Awaitable[SyncSummary]]
-ReconcileAll = Callable[[str], Awaitable[SyncSummary]]
+Changed = Callable[[CalendarRef, Trigger], Awaitable[SyncSummary]]
+ReconcileAll = Callable[[Trigger], Awaitable[SyncSummary]]
 
 # The Google requests of the run in progress in this task (and the tasks it spawned), for its log line.
 _REQUESTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("requests", default=None)
@@ -55,7 +55,7 @@ class Dispatcher:
         self._started: dict[int, float] = {}  # in-flight runs -> when they began
         self._recorded: weakref.WeakValueDictionary[int, TargetOutcome] = weakref.WeakValueDictionary()
 
-    def calendar_changed(self, ref: CalendarRef, trigger: str, received_at: float | None = None) -> None:
+    def calendar_changed(self, ref: CalendarRef, trigger: Trigger, received_at: float | None = None) -> None:
         """Queue a delta read and reconcile for one calendar; returns at once (never awaits Google)."""
         if self.closed:
             return
@@ -65,7 +65,7 @@ class Dispatcher:
             self._draining.add(ref)
             self._spawn(self._drain(ref, trigger))
 
-    async def reconcile_all(self, trigger: str) -> SyncSummary | None:
+    async def reconcile_all(self, trigger: Trigger) -> SyncSummary | None:
         """Run a full reconcile of every target and wait for it (None when shut down meanwhile)."""
         summary: SyncSummary | None = await self._tracked(
             self._run(trigger, lambda: self._reconcile_all(trigger))
@@ -96,7 +96,7 @@ class Dispatcher:
             log.warning("cancelled %d reconcile(s) still running after %.0fs", len(late), within)
             await asyncio.wait(late, timeout=1.0)
 
-    async def _drain(self, ref: CalendarRef, trigger: str) -> None:
+    async def _drain(self, ref: CalendarRef, trigger: Trigger) -> None:
         """Serve the calendar's queued notifications: one run covers every one that came before it."""
         try:
             while ref in self._pending and not self.closed:
@@ -107,7 +107,7 @@ class Dispatcher:
         finally:
             self._draining.discard(ref)
 
-    async def _run(self, trigger: str, work: Callable[[], Awaitable[SyncSummary]]) -> SyncSummary | None:
+    async def _run(self, trigger: Trigger, work: Callable[[], Awaitable[SyncSummary]]) -> SyncSummary | None:
         """Run one engine call, timing it and counting its Google requests; failures are logged."""
         key = id(asyncio.current_task())
         self._started[key] = started = self._clock()
@@ -125,7 +125,7 @@ class Dispatcher:
         self._record(trigger, summary, self._clock() - started, tally[0])
         return summary
 
-    def _record(self, trigger: str, summary: SyncSummary, seconds: float, requests: int) -> None:
+    def _record(self, trigger: Trigger, summary: SyncSummary, seconds: float, requests: int) -> None:
         """Count, time and log each target reconcile once (coalesced callers share one outcome)."""
         for outcome in summary.targets:
             if self._recorded.get(id(outcome)) is outcome:

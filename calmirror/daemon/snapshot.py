@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from calmirror.engine.stats import SyncEngineStats
+from calmirror.engine import SyncEngineStats
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@
   block the event wants).
 - Minimal cancelled tombstones (only `id` and `status`) parse without error.
 - Missing `status` means confirmed, missing `transparency` means opaque, missing `eventType` means
-  default; attendee emails are lowercased.
+  default; attendee and organizer emails are lowercased.
+- The `organizer` is kept apart from `attendees`: Google stores the attendee list exactly as a client
+  sent it, so the organizer is often missing from it.
 """
 
 from __future__ import annotations
@@ -77,6 +79,18 @@ def _attendee(entry: Mapping[str, Any]) -> Attendee:
     )
 
 
+def _organizer(entry: Any) -> Attendee | None:
+    """Read the organizer entry, when the resource names one with an email."""
+    if not isinstance(entry, Mapping) or not entry.get("email"):
+        return None
+    return Attendee(
+        email=str(entry["email"]).lower(),
+        is_self=bool(entry.get("self", False)),
+        response_status="accepted",
+        organizer=True,
+    )
+
+
 def parse_event(resource: Mapping[str, Any]) -> SourceEvent:
     """Parse one Google event resource; never raises for an odd shape, only for a missing id."""
     status = str(resource.get("status") or "confirmed")
@@ -97,6 +111,7 @@ def parse_event(resource: Mapping[str, Any]) -> SourceEvent:
         transparency=str(resource.get("transparency") or "opaque"),
         event_type=str(resource.get("eventType") or "default"),
         attendees=None if attendees is None else tuple(_attendee(entry) for entry in attendees),
+        organizer=_organizer(resource.get("organizer")),
         marked=is_marked(resource),
         time_problem=problem,
     )

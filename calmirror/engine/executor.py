@@ -1,4 +1,9 @@
-"""Carry out a Plan through CalendarClient.apply_writes: deletes first, then creates and restores."""
+"""Carry out a Plan through CalendarClient.apply_writes: deletes first, then creates and restores.
+
+A write whose every attempt went unanswered (the connection broke or timed out after sending) may
+have happened: it is reported as `unknown`, never as an error, and the caller must re-read the
+calendar before trusting its picture of it.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from calmirror.engine.events import parse_interval
 from calmirror.engine.ids import block_body, is_marked
-from calmirror.engine.model import BlockSpec, EventProcessingResult, Plan
-from calmirror.errors import DuplicateError, GoneError, GoogleError, NotFoundError
+from calmirror.engine.model import Action, BlockSpec, EventProcessingResult, Plan
+from calmirror.errors import DuplicateError, GoneError, GoogleError, NotFoundError, TransientError
 from calmirror.google.writes import Delete, Insert, Update, Write, WriteOutcome
 
 if TYPE_CHECKING:
     from calmirror.google.client import CalendarClient
 
 Event = dict[str, Any]
+WRITING: frozenset[Action] = frozenset({"created", "restored", "deleted"})  # results a write can change
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class ExecutionReport:
     existed: tuple[str, ...] = ()
     deleted: tuple[str, ...] = ()
     failed: tuple[tuple[str, str], ...] = ()  # (block id, why)
+    unknown: tuple[tuple[str, str], ...] = ()  # (block id, why): no answer, the write may have happened
     written: tuple[Event, ...] = ()  # live blocks as Google returned them, for the target's cache
     dry_run: bool = False
 
@@ -48,29 +55,45 @@ class _Tally:
     existed: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    unknown: dict[str, str] = field(default_factory=dict)
     written: list[Event] = field(default_factory=list)
 
+    def settle_error(self, event_id: str, error: GoogleError) -> None:
+        """Record a write that did not succeed: unknown when no answer came, else failed."""
+        if _unanswered(error):
+            self.unknown[event_id] = _describe(error)
+        else:
+            self.failed[event_id] = _describe(error)
+
     def report(self, results: Sequence[EventProcessingResult]) -> ExecutionReport:
-        """Freeze the tally, downgrading results whose write failed and marking those that existed."""
-        existed = set(self.existed)
-        adjusted = []
-        for planned in results:
-            result = planned
-            if planned.block_id in self.failed and planned.action in ("created", "deleted"):
-                error = self.failed[planned.block_id]
-                result = dataclasses.replace(planned, action="error", success=False, error=error)
-            elif planned.block_id in existed and planned.action == "created":
-                result = dataclasses.replace(planned, action="existed")
-            adjusted.append(result)
+        """Freeze the tally, adjusting each planned result to what its write turned out to do."""
+        adjusted = tuple(self._adjust(planned) for planned in results)
         return ExecutionReport(
-            results=tuple(adjusted),
+            results=adjusted,
             created=tuple(self.created),
             restored=tuple(self.restored),
             existed=tuple(self.existed),
             deleted=tuple(self.deleted),
             failed=tuple(self.failed.items()),
+            unknown=tuple(self.unknown.items()),
             written=tuple(self.written),
         )
+
+    def _adjust(self, planned: EventProcessingResult) -> EventProcessingResult:
+        """Return a planned result as its write ended: failed, unanswered, found existing or restored."""
+        block, replace = planned.block_id, dataclasses.replace
+        if block is None or planned.action not in WRITING:
+            return planned
+        if block in self.failed:
+            return replace(planned, action="error", success=False, error=self.failed[block])
+        if block in self.unknown:
+            why = f"no answer ({self.unknown[block]}); the next pass checks whether it happened"
+            return replace(planned, action="unknown", reason=why)
+        if planned.action == "created" and block in self.existed:
+            return replace(planned, action="existed")
+        if planned.action == "created" and block in self.restored:  # its id turned out to be a tombstone
+            return replace(planned, action="restored", reason="restored")
+        return planned
 
 
 async def apply_plan(
@@ -113,7 +136,7 @@ async def _send(
         if outcome.error is None or isinstance(outcome.error, GoneError | NotFoundError):
             tally.deleted.append(event_id)
         else:
-            tally.failed[event_id] = _describe(outcome.error)
+            tally.settle_error(event_id, outcome.error)
     conflicts: list[BlockSpec] = []
     second: list[tuple[BlockSpec, Write]] = []
     for (spec, _), outcome in zip(first, outcomes[len(deletes) :], strict=True):
@@ -133,7 +156,7 @@ async def _send(
 def _settle(spec: BlockSpec, outcome: WriteOutcome, tally: _Tally) -> None:
     """Record the final outcome of one create or restore."""
     if outcome.error is not None:
-        tally.failed[spec.id] = _describe(outcome.error)
+        tally.settle_error(spec.id, outcome.error)
         return
     if outcome.event is not None:
         tally.written.append(outcome.event)
@@ -172,6 +195,11 @@ def _same_times(event: Event, spec: BlockSpec) -> bool:
         return parse_interval(event.get("start"), event.get("end")) == spec.interval
     except ValueError:
         return False
+
+
+def _unanswered(error: GoogleError) -> bool:
+    """Tell whether a write got no answer at all (broken connection, timeout), so it may have happened."""
+    return isinstance(error, TransientError) and error.status is None and error.reason is None
 
 
 def _describe(error: GoogleError) -> str:

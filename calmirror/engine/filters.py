@@ -3,12 +3,15 @@
 Each filter is a small predicate returning the reason it skips an event, or None when it lets the
 event through; `skip_reason` applies them in order and returns the first reason. Decisions:
 
-- Participants are the non-resource attendees. An event without an attendees list (or whose list
-  holds only rooms) counts one participant, the calendar owner, so it never qualifies at the default
+- Participants are the non-resource attendees plus the organizer, counted once per email (emails
+  are lowercased on parsing): Google keeps the attendee list exactly as a client sent it, so the
+  organizer is often not in it. An event without attendees (or whose list holds only rooms) counts
+  one participant, its organizer or the calendar owner, so it never qualifies at the default
   threshold of 2 and always does at threshold 1.
-- The attendee rule skips an event when the target is already an attendee that has not declined:
-  the meeting already occupies the target, and a block would double it. The `self` entry is the
-  source calendar's own copy, not the target, so it never triggers the rule.
+- The attendee rule skips an event when the target is already an attendee that has not declined, or
+  is its organizer (unless its own attendee entry declined): the meeting already occupies the target,
+  and a block would double it. A `self` entry is the source calendar's own copy, not the target, so
+  it never triggers the rule.
 - `focusTime` and `outOfOffice` events count like any other busy event; only `workingLocation` and
   `birthday` are skipped.
 """
@@ -18,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from calmirror.config import Flow
-from calmirror.engine.model import SourceEvent
+from calmirror.engine.model import Attendee, SourceEvent
 
 Filter = Callable[[SourceEvent, Flow, frozenset[str]], str | None]
 
@@ -52,9 +55,11 @@ def not_declined(event: SourceEvent, flow: Flow, target_identities: frozenset[st
 
 
 def participants(event: SourceEvent) -> int:
-    """Count the people in an event: non-resource attendees, at least the owner."""
-    people = sum(1 for attendee in event.attendees or () if not attendee.resource)
-    return max(1, people)
+    """Count the people in an event: distinct non-resource attendees and the organizer, at least one."""
+    emails = {attendee.email for attendee in event.attendees or () if not attendee.resource}
+    if event.organizer is not None:
+        emails.add(event.organizer.email)
+    return max(1, len(emails))
 
 
 def enough_participants(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
@@ -65,16 +70,21 @@ def enough_participants(event: SourceEvent, flow: Flow, target_identities: froze
     return None
 
 
+def _is_target(attendee: Attendee, target_identities: frozenset[str]) -> bool:
+    """Tell whether an entry stands for the target calendar (never the source's own `self` copy)."""
+    return attendee.email in target_identities and not attendee.is_self and not attendee.resource
+
+
 def target_not_invited(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
-    """Skip events the target already attends: the meeting itself already occupies the target."""
-    invited = any(
-        attendee.email in target_identities
-        and not attendee.is_self
-        and not attendee.resource
-        and not attendee.declined
-        for attendee in event.attendees or ()
-    )
-    return "target calendar is already an attendee" if invited else None
+    """Skip events the target attends or organises: the meeting itself already occupies the target."""
+    attendees = event.attendees or ()
+    if any(_is_target(attendee, target_identities) and not attendee.declined for attendee in attendees):
+        return "target calendar is already an attendee"
+    organizer = event.organizer
+    if organizer is None or not _is_target(organizer, target_identities):
+        return None
+    declined = any(attendee.email == organizer.email and attendee.declined for attendee in attendees)
+    return None if declined else "target calendar is the organizer"
 
 
 FILTERS: tuple[Filter, ...] = (

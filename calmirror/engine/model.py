@@ -6,9 +6,11 @@ Decisions recorded here (docs/design.md §3-§4):
   all-day intervals hold the UTC midnights of their date range (end exclusive), and because `all_day`
   is part of the value an all-day interval never equals a timed one at the same instants.
 - Timed intervals may have zero length (Google allows `start == end`); all-day ones span >= 1 day.
-- `Window(start, end)` is a UTC range. Only blocks strictly inside it may be deleted; an all-day
-  interval is judged by the instants its dates can mean in any zone from UTC-12 to UTC+14, so
-  deletions near the edges stay conservative.
+- `Window(start, end)` is a UTC range, listed as Google lists one: an event is returned iff its end
+  is after `start` and its start before `end`. `Window.lists` judges an all-day interval by the
+  instants its dates mean in every zone from UTC-12 to UTC+14, so it answers True only when the
+  event is listed whatever its calendar's zone; the planner deletes a block only when every source
+  event that could want it would have been listed (see docs/design.md).
 - `SourceEvent` is any event as listed from a calendar (a flow's source or the target before the
   planner picks out its blocks); `TargetBlock` is one of calmirror's own live blocks.
 """
@@ -19,7 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
-Action = Literal["created", "deleted", "existed", "skipped", "error"]
+# What one pass did for one event or block. `restored` revives a deleted block's id; `unknown` is a
+# write that got no answer and may have happened. The order is the sync table's, "error" last.
+Action = Literal["created", "restored", "deleted", "existed", "skipped", "unknown", "error"]
+# What started a pass: the daemon's startup, daily and polling passes, a push notification, a command.
+Trigger = Literal["startup", "webhook", "poll", "daily", "manual"]
 
 # The widest UTC offsets in use: an all-day date means different instants in every zone.
 _EARLIEST_ZONE = timedelta(hours=14)
@@ -94,7 +100,7 @@ def _is_midnight(*values: datetime) -> bool:
 
 @dataclass(frozen=True)
 class Window:
-    """The UTC range one reconcile looks at; nothing outside it is ever deleted."""
+    """The UTC range one reconcile lists; a block is deleted only if its sources would be listed in it."""
 
     start: datetime
     end: datetime
@@ -105,11 +111,13 @@ class Window:
         if self.end <= self.start:
             raise ValueError("a window must end after it starts")
 
-    def holds(self, interval: Interval) -> bool:
-        """Tell whether the interval lies strictly inside the window (safe to delete within it)."""
-        first, last = interval.widest_span()
-        # Strict on both sides: Google's listing excludes an event ending exactly at timeMin.
-        return self.start < first and last < self.end
+    def lists(self, interval: Interval) -> bool:
+        """Tell whether a listing of the window surely returns an event at `interval` (strict overlap)."""
+        if interval.all_day:
+            # Listed in every zone: read in UTC+14 it still ends after the start, in UTC-12 it
+            # still starts before the end.
+            return interval.end - _EARLIEST_ZONE > self.start and interval.start + _LATEST_ZONE < self.end
+        return interval.end > self.start and interval.start < self.end
 
 
 @dataclass(frozen=True)
@@ -139,6 +147,7 @@ class SourceEvent:
     transparency: str = "opaque"
     event_type: str = "default"
     attendees: tuple[Attendee, ...] | None = None  # None: the event has no attendees list
+    organizer: Attendee | None = None  # None: the listing named no organizer
     marked: bool = False  # carries calmirror's ownership mark
     time_problem: str | None = None  # why a live event has no interval
 
@@ -177,7 +186,7 @@ class EventProcessingResult:
     flow_name: str
     event_id: str
     event_title: str
-    sync_type: str
+    sync_type: Trigger
     success: bool
     action: Action
     error: str | None = None

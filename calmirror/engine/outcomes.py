@@ -6,12 +6,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import get_args
 
 from calmirror.config import CalendarRef, Settings
 from calmirror.engine.executor import ExecutionReport
-from calmirror.engine.model import EventProcessingResult, Plan
+from calmirror.engine.model import Action, EventProcessingResult, Plan
 
-COLUMNS = ("created", "restored", "deleted", "existed", "skipped", "error")
+COLUMNS: tuple[Action, ...] = get_args(Action)  # the sync table's count columns, "error" last
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ def flow_outcomes(
             counts["error"] = failed_events + len(problems)
             if failed_events:  # failed writes (their message) or events with unusable times
                 problems.append(outcome.message or f"{failed_events} event(s) could not be mirrored")
+            if counts.get("unknown"):  # not an error: the next pass reads the calendar and finishes the job
+                problems.append(f"{counts['unknown']} write(s) got no answer and may have happened")
             ok = counts["error"] == 0
             flows[flow.name] = FlowOutcome(flow.name, ok, "; ".join(problems) or None, at, counts)
     return flows
@@ -92,6 +95,5 @@ def count_columns(
     counts: Counter[str] = Counter()
     for result in results:
         if result.flow_name == flow_name or result.flow_name not in target_flows:
-            restored = result.action == "created" and result.reason == "restored"
-            counts["restored" if restored else result.action] += 1
+            counts[result.action] += 1
     return dict(counts)

@@ -14,9 +14,14 @@ Decisions recorded here:
   first, then by start and end, so the plan is a function of the inputs alone and a second plan after
   applying this one is empty. All-day intervals never cover and are never covered. Blocks kept only
   because they may not be deleted never count as cover.
-- Deletions only of blocks strictly inside the window (all-day dates read in every zone, see
-  `Window.holds`), and none at all when a flow's read failed, is missing from `sources`, or lists a
-  live event whose times cannot be read (its block cannot be told from an orphan).
+- `sources` must hold every event of each flow's source that overlaps the window (Google's strict
+  rule, `Window.lists`). A block may be deleted only when, for every flow into the target, the source
+  interval that flow would need for it (`offsets.source_interval`: the block minus the flow's offsets, or the
+  block's dates when all-day) would have been listed: then any event still wanting the block is in
+  `sources`. So a block longer than the window, or straddling an edge, is deleted once its meeting is
+  gone, while a block whose meeting may lie outside the window stays. No deletions at all when a
+  flow's read failed, is missing from `sources`, or lists a live event whose times cannot be read
+  (its block cannot be told from an orphan).
 - A create whose deterministic id is a tombstone, or a block this plan deletes, becomes a restore
   (the executor deletes first). When the id is held by another live event (a block someone dragged to
   another time that stays), the next salted id is used instead, so the plan still converges.
@@ -26,60 +31,28 @@ Decisions recorded here:
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from calmirror.config import CalendarRef, Flow
+from calmirror.engine.cover import Cover
 from calmirror.engine.events import as_block
 from calmirror.engine.filters import skip_reason
 from calmirror.engine.ids import block_id
 from calmirror.engine.model import (
+    Action,
     BlockSpec,
     EventProcessingResult,
     Interval,
     Plan,
     SourceEvent,
     TargetBlock,
+    Trigger,
     Window,
 )
-
-
-def wanted_interval(interval: Interval, flow: Flow) -> Interval:
-    """Return the block interval a flow wants for an event's interval."""
-    if interval.all_day:
-        return interval
-    return Interval(
-        interval.start - timedelta(minutes=flow.start_offset),
-        interval.end + timedelta(minutes=flow.end_offset),
-    )
-
-
-class Cover:
-    """The union of timed intervals as sorted disjoint runs, answering "is this span inside it?"."""
-
-    def __init__(self, intervals: Iterable[Interval] = ()) -> None:
-        self._starts: list[datetime] = []
-        self._ends: list[datetime] = []
-        for interval in sorted(intervals):
-            self.add(interval)
-
-    def covers(self, interval: Interval) -> bool:
-        """Tell whether the interval lies wholly inside the union."""
-        index = bisect_right(self._starts, interval.start) - 1
-        return index >= 0 and self._ends[index] >= interval.end
-
-    def add(self, interval: Interval) -> None:
-        """Add the interval, merging the runs it overlaps or touches (back-to-back busy time is busy)."""
-        low = bisect_left(self._ends, interval.start)
-        high = bisect_right(self._starts, interval.end)
-        start, end = interval.start, interval.end
-        if low < high:
-            start, end = min(start, self._starts[low]), max(end, self._ends[high - 1])
-        self._starts[low:high] = [start]
-        self._ends[low:high] = [end]
+from calmirror.engine.offsets import deletable, wanted_interval
 
 
 @dataclass
@@ -96,7 +69,7 @@ def _collect_demand(
     flows: Sequence[Flow],
     sources: Mapping[int, Sequence[SourceEvent] | None],
     target_identities: frozenset[str],
-    sync_type: str,
+    sync_type: Trigger,
 ) -> _Demand:
     """Filter every flow's source events and gather the intervals they want."""
     demand = _Demand()
@@ -118,7 +91,7 @@ def _collect_demand(
     return demand
 
 
-def _verdict(flow: Flow, event: SourceEvent, sync_type: str, reason: str | None) -> EventProcessingResult:
+def _verdict(flow: Flow, event: SourceEvent, sync_type: Trigger, reason: str | None) -> EventProcessingResult:
     """Return the result of an event that gets no block: skipped by a filter, or unusable times."""
     return EventProcessingResult(
         flow_name=flow.name,
@@ -158,7 +131,7 @@ def _read_target(target_events: Iterable[SourceEvent | TargetBlock], tombstones:
 
 
 def _match_blocks(
-    target: CalendarRef, seen: _Target, demand: _Demand, window: Window
+    target: CalendarRef, flows: Sequence[Flow], seen: _Target, demand: _Demand, window: Window
 ) -> tuple[dict[Interval, str], list[tuple[TargetBlock, str]]]:
     """Keep one block per desired interval; return the kept ids and the deletable rest with reasons."""
     kept: dict[Interval, str] = {}
@@ -171,7 +144,7 @@ def _match_blocks(
             doomed, reason = group[1:], "duplicate block"
         else:
             doomed, reason = group, "no longer desired"
-        if demand.may_delete and window.holds(interval):
+        if demand.may_delete and deletable(interval, flows, window):
             deletes.extend((block, reason) for block in doomed)
         # Otherwise they stay untouched, and never count as cover (only desired blocks do).
     return kept, deletes
@@ -207,16 +180,18 @@ def _event_result(
     event: SourceEvent,
     wanted: Interval,
     *,
-    sync_type: str,
+    sync_type: Trigger,
     kept: Mapping[Interval, str],
     chosen: Mapping[Interval, tuple[BlockSpec, bool]],
 ) -> EventProcessingResult:
     """Return the result of a qualifying event: its block exists, is written now, or it is covered."""
+    action: Action
     if wanted in kept:
         action, reason, block = "existed", "block exists", kept[wanted]
     elif wanted in chosen:
         spec, restore = chosen[wanted]
-        action, reason, block = "created", "restored" if restore else "created", spec.id
+        action = "restored" if restore else "created"
+        reason, block = action, spec.id
     else:
         action, reason, block = "existed", "covered", None
     return EventProcessingResult(
@@ -225,7 +200,7 @@ def _event_result(
         event_title=event.summary,
         sync_type=sync_type,
         success=True,
-        action="existed" if action == "existed" else "created",
+        action=action,
         reason=reason,
         block_id=block,
         interval=wanted,
@@ -233,7 +208,7 @@ def _event_result(
 
 
 def _deleted_result(
-    block: TargetBlock, reason: str, flow_names: str, sync_type: str
+    block: TargetBlock, reason: str, flow_names: str, sync_type: Trigger
 ) -> EventProcessingResult:
     """Return the result of deleting a block, which no source event stands behind."""
     return EventProcessingResult(
@@ -271,7 +246,7 @@ def plan_target(
     *,
     target_identities: frozenset[str],
     tombstones: frozenset[str] = frozenset(),
-    sync_type: str = "polling",
+    sync_type: Trigger = "poll",
 ) -> Plan:
     """Plan the creates, restores and deletes that make the target's blocks match its flows' sources."""
     if any(flow.target != target for flow in flows):
@@ -279,7 +254,7 @@ def plan_target(
     ordered = sorted(flows, key=lambda flow: flow.id)
     demand = _collect_demand(ordered, sources, target_identities, sync_type)
     seen = _read_target(target_events, tombstones)
-    kept, deletes = _match_blocks(target, seen, demand, window)
+    kept, deletes = _match_blocks(target, ordered, seen, demand, window)
     chosen = _choose_missing(target, seen, demand, kept, {block.id for block, _ in deletes})
 
     flow_names = ", ".join(flow.name for flow in ordered)

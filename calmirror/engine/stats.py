@@ -8,8 +8,9 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from calmirror.config import Settings
 from calmirror.engine.model import EventProcessingResult
-from calmirror.engine.outcomes import FlowOutcome
+from calmirror.engine.outcomes import FlowOutcome, TargetOutcome, flow_outcomes
 
 LEDGER_SIZE = 1000
 
@@ -45,13 +46,20 @@ class EngineStats:
         for result in results:
             self.ledger.append(result)
             self.events_processed += 1
-            if result.action == "created":
+            if result.action in ("created", "restored"):  # either way a block was written
                 self.created += 1
             elif result.action == "deleted":
                 self.deleted += 1
             elif result.action == "error":
                 self.errors += 1
         self.last_updated = at
+
+    def record_run(self, outcome: TargetOutcome, settings: Settings, at: datetime) -> None:
+        """Count one reconcile once, however many callers it served: results, failures, flow status."""
+        self.record(outcome.results, at)
+        if outcome.report is None or outcome.failed_sources:  # a failed write has its result
+            self.record_failure(at)
+        self.flow_status.update(flow_outcomes(settings, (outcome,), at))
 
     def record_failure(self, at: datetime) -> None:
         """Count a failure that produced no per-event result (a failed read or reconcile)."""

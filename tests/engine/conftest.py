@@ -12,8 +12,7 @@ import pytest
 
 from calmirror.config import Account, CalendarRef, Flow, Settings
 from calmirror.emulator import Emulator
-from calmirror.engine.engine import SyncEngine
-from calmirror.engine.ids import is_marked
+from calmirror.engine import SyncEngine, is_marked
 from calmirror.google.client import CalendarClient
 from tests.emulator_helpers import account_of as emulator_account
 from tests.emulator_helpers import new_client as emulator_client
@@ -154,24 +153,28 @@ def span_of(event: dict[str, Any]) -> Span:
     return False, datetime.fromisoformat(start["dateTime"]), datetime.fromisoformat(end["dateTime"])
 
 
+def _occupies(entry: dict[str, Any], identities: set[str]) -> bool:
+    """Tell whether an attendee or organizer entry stands for the target (not the source's own copy)."""
+    targeted = entry.get("email", "").lower() in identities
+    return targeted and not entry.get("self") and not entry.get("resource")
+
+
 def qualifies(event: dict[str, Any], identities: set[str], min_participants: int = 2) -> bool:
     """Tell whether a source event should have a block (docs/design.md §2)."""
     attendees = event.get("attendees") or []
-    people = max(1, sum(1 for a in attendees if not a.get("resource")))
+    organizer = event.get("organizer") or {}
+    people = {a.get("email", "").lower() for a in attendees if not a.get("resource")}
+    people |= {organizer["email"].lower()} if organizer.get("email") else set()
+    declined = {a.get("email", "").lower() for a in attendees if a.get("responseStatus") == "declined"}
     return (
         event.get("status", "confirmed") == "confirmed"
         and event.get("transparency", "opaque") != "transparent"
         and event.get("eventType", "default") not in ("workingLocation", "birthday")
         and not is_marked(event)
         and not any(a.get("self") and a.get("responseStatus") == "declined" for a in attendees)
-        and people >= min_participants
-        and not any(
-            a.get("email", "").lower() in identities
-            and not a.get("self")
-            and not a.get("resource")
-            and a.get("responseStatus") != "declined"
-            for a in attendees
-        )
+        and max(1, len(people)) >= min_participants
+        and not any(_occupies(a, identities) and a.get("responseStatus") != "declined" for a in attendees)
+        and not (_occupies(organizer, identities) and organizer["email"].lower() not in declined)
     )
 
 

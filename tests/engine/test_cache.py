@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from calmirror.engine import Interval, Window
 from calmirror.engine.cache import CalendarCache
-from calmirror.engine.model import Interval, Window
 from tests.engine.conftest import EMAILS, MakeWorld, World, base_time, rfc
 
 ALICE = EMAILS[1]

@@ -92,7 +92,7 @@ async def test_sync_mirrors_and_prints_a_table(make_world: MakeWorld, tmp_path: 
 
     code, out, err = await calmirror(env, tmp_path, "sync", "--days-back", "1", "--days-forward", "3")
     assert code == 0, err
-    assert row(out, "work") == ["work", "1", "0", "0", "0", "0", "0", "ok"]
+    assert row(out, "work") == ["work", "1", "0", "0", "0", "0", "0", "0", "ok"]
     assert row(out, "home")[1] == "1"
     assert len(world.blocks(2)) == 2
     assert env["GOOGLE_ACCOUNT_1_REFRESH_TOKEN"] not in out + err

@@ -8,10 +8,8 @@ import pytest
 
 from calmirror.config import CalendarRef, Flow
 from calmirror.emulator.requestlog import CallRecord
-from calmirror.engine.engine import SyncEngine
-from calmirror.engine.ids import is_marked
-from calmirror.engine.outcomes import SyncSummary
-from tests.engine.conftest import EMAILS, MakeWorld, World, base_time, rfc
+from calmirror.engine import SyncEngine, SyncSummary, is_marked
+from tests.engine.conftest import EMAILS, OUTSIDER, MakeWorld, World, base_time, rfc
 
 PATHS = ("incremental", "full")
 WRITES = ("insert", "update", "patch", "delete")
@@ -151,6 +149,34 @@ async def test_target_account_invited_gets_no_block(make_world: MakeWorld, path:
 
     assert world.blocks(2) == []
     assert world.live(2) == copy_before
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_invitation_listing_only_the_guest_gets_a_block(make_world: MakeWorld, path: str) -> None:
+    """The organizer counts as a participant even when the attendee list names only the guest."""
+    world = make_world()
+    await world.meeting(3, base_time(), attendees=[{"email": EMAILS[1]}])  # carol invites alice
+    [invitation] = world.live(1)
+    assert [a["email"] for a in invitation["attendees"]] == [EMAILS[1]]
+
+    summary = await sync(world, path, 1)
+
+    assert world.spans(2) == offset_span(10, 5)
+    assert summary.flows["work"].count("created") == 1
+    await quiet(world, path, 1)
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_meeting_the_target_organises_gets_no_block(make_world: MakeWorld, path: str) -> None:
+    """A meeting organised by the target calendar itself already occupies it, so it gets no block."""
+    world = make_world()
+    attendees = [{"email": EMAILS[1]}, {"email": OUTSIDER}]  # bob invites alice and a partner
+    await world.meeting(2, base_time(), attendees=attendees)
+
+    summary = await sync(world, path, 1)
+
+    assert world.blocks(2) == []
+    assert summary.flows["work"].count("skipped") == 1
 
 
 @pytest.mark.parametrize("path", PATHS)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from calmirror.config import CalendarRef
-from calmirror.engine.model import Window
+from calmirror.engine import Window
 from tests.engine.conftest import EMAILS, MakeWorld, base_time, rfc
 
 BOB = CalendarRef(account_id=2, calendar_id=EMAILS[2])
@@ -138,6 +138,24 @@ async def test_stats_and_results_count_what_happened(make_world: MakeWorld) -> N
     assert ("created", "manual") in actions
     assert ("deleted", "webhook") in actions
     assert ("skipped", "manual") in actions
+
+
+async def test_merged_triggers_record_their_run_once(make_world: MakeWorld) -> None:
+    """Nine triggers merged into the runs they share count each run's results once, not once per caller."""
+    world = make_world()
+    await world.meeting(1, base_time())
+    await world.engine.calendar_changed(1, EMAILS[1])  # one result: the block created
+    await world.meeting(1, base_time() + timedelta(hours=3))
+    before = world.engine.reconciles[BOB]
+
+    await asyncio.gather(*(world.engine.calendar_changed(1, EMAILS[1]) for _ in range(9)))
+
+    assert world.engine.reconciles[BOB] - before == 2  # the first trigger's run and one for the other 8
+    stats = world.engine.stats()
+    assert stats.events_processed == 1 + 2 * 2  # each run saw both meetings
+    assert stats.busy_blocks_created == 2
+    assert len(world.engine.results()) == 5
+    assert len(world.blocks(2)) == 2
 
 
 async def test_dry_run_plans_but_writes_nothing(make_world: MakeWorld) -> None:

@@ -1,12 +1,14 @@
 """Parsing Google event resources into the engine's model."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
-from calmirror.engine.events import as_block, parse_event, parse_events
-from calmirror.engine.model import Attendee, Interval, TargetBlock
+from calmirror.engine import Attendee, Interval, TargetBlock, parse_event, parse_events
+from calmirror.engine.events import as_block
+from calmirror.engine.filters import participants
 
 MARK = {"private": {"calmirror": "block"}}
 
@@ -119,6 +121,38 @@ def test_attendees_are_read_with_lowercased_emails() -> None:
         Attendee("room-1@resource.calendar.google.com", resource=True),
     )
     assert (event.summary, event.transparency, event.event_type) == ("Planning", "transparent", "focusTime")
+
+
+@pytest.mark.parametrize(
+    ("organizer", "expected"),
+    [
+        ({"email": "Bob@Example.com", "displayName": "Bob"}, Attendee("bob@example.com", organizer=True)),
+        (
+            {"email": "alice@example.com", "self": True},
+            Attendee("alice@example.com", is_self=True, organizer=True),
+        ),
+        ({"displayName": "no email"}, None),
+        (None, None),
+    ],
+)
+def test_organizer_is_read_apart_from_the_attendees(
+    organizer: dict[str, Any] | None, expected: Attendee | None
+) -> None:
+    """The organizer entry is kept with its email lowercased and its self flag; without email it is none."""
+    extra = {} if organizer is None else {"organizer": organizer}
+    event = parse_event(timed("2026-11-23T09:00:00Z", "2026-11-23T10:00:00Z", **extra))
+    assert event.organizer == (None if expected is None else replace(expected, response_status="accepted"))
+
+
+def test_organizer_and_attendee_with_one_email_in_two_spellings_are_one_participant() -> None:
+    """De-duplication by email is case-insensitive: the organizer listed as attendee counts once."""
+    resource = timed(
+        "2026-11-23T09:00:00Z",
+        "2026-11-23T10:00:00Z",
+        organizer={"email": "Bob@Example.COM"},
+        attendees=[{"email": "bob@example.com"}, {"email": "alice@example.com", "self": True}],
+    )
+    assert participants(parse_event(resource)) == 2
 
 
 def test_marked_live_event_is_a_block() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from calmirror.engine import BlockSpec, EventProcessingResult, Interval, Plan, TargetBlock, block_id
 from calmirror.engine.executor import apply_plan
-from calmirror.engine.ids import block_body, block_id
-from calmirror.engine.model import BlockSpec, EventProcessingResult, Interval, Plan, TargetBlock
+from calmirror.engine.ids import block_body
 from tests.engine.conftest import EMAILS, MakeWorld, base_time
 
 BOB = EMAILS[2]
@@ -28,9 +28,10 @@ async def test_create_on_a_tombstone_restores_it(make_world: MakeWorld) -> None:
     assert world.blocks(2) == []
     world.emulator.reset_requests()
 
-    report = await apply_plan(world.clients[2], BOB, Plan(creates=(spec,)))
+    report = await apply_plan(world.clients[2], BOB, Plan(creates=(spec,), results=(_created_result(spec),)))
 
     assert report.restored == (spec.id,)
+    assert [result.action for result in report.results] == ["restored"]  # an action, not a reason to parse
     assert report.ok
     [block] = world.blocks(2)
     assert block["id"] == spec.id
@@ -141,3 +142,31 @@ def _created_result(spec: BlockSpec) -> EventProcessingResult:
         block_id=spec.id,
         interval=spec.interval,
     )
+
+
+async def test_lost_batch_responses_are_unknown_and_the_next_pass_finds_the_blocks(
+    make_world: MakeWorld,
+) -> None:
+    """Batches applied but never answered are `unknown`, not errors; the next pass sees the blocks exist."""
+    world = make_world()
+    for hours in (0, 3):
+        await world.meeting(1, base_time() + timedelta(hours=hours))
+    rule = world.emulator.faults.add({"kind": "lost_response", "methods": ["batch"]})
+
+    summary = await world.engine.reconcile_all()
+
+    world.emulator.faults.clear()
+    assert rule.fired >= 1
+    assert len(world.blocks(2)) == 2  # the writes happened, though no answer said so
+    work = summary.flows["work"]
+    assert (work.count("created"), work.count("unknown"), work.count("error")) == (0, 2, 0)
+    assert work.message is not None
+    assert "no answer" in work.message
+    assert {result.action for result in world.engine.results()} == {"unknown"}
+    assert world.engine.stats().errors == 0
+    world.emulator.reset_requests()
+
+    after = await world.engine.calendar_changed(1, EMAILS[1])
+
+    assert after.flows["work"].counts == {"existed": 2, "error": 0}
+    assert world.writes() == 0

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from calmirror.config import CalendarRef, Flow
+from calmirror.engine import Attendee, Interval, SourceEvent
 from calmirror.engine.filters import participants, skip_reason
-from calmirror.engine.model import Attendee, Interval, SourceEvent
 
 FLOW = Flow(
     id=1,
@@ -20,6 +20,10 @@ TARGET = frozenset({"alice@home.example"})
 OWNER = Attendee("alice@work.example", is_self=True, response_status="accepted")
 GUEST = Attendee("bob@example.com")
 ROOM = Attendee("room@resource.calendar.google.com", resource=True)
+ORGANIZER = Attendee("carol@example.com", organizer=True)  # an organizer who is not among the attendees
+OWN_ORGANIZER = Attendee(OWNER.email, is_self=True, organizer=True)  # the source calendar organises
+TARGET_ORGANIZER = Attendee("alice@home.example", organizer=True)
+TARGET_AS_SELF = Attendee("alice@home.example", is_self=True, organizer=True)  # same email, source copy
 
 
 def meeting(**changes: object) -> SourceEvent:
@@ -60,6 +64,18 @@ def meeting(**changes: object) -> SourceEvent:
             "target calendar is already an attendee",
         ),
         ({"attendees": (OWNER, GUEST, Attendee("alice@home.example", response_status="declined"))}, None),
+        ({"attendees": (OWNER,), "organizer": ORGANIZER}, None),
+        ({"attendees": (OWNER,), "organizer": OWN_ORGANIZER}, "1 participant(s), fewer than 2"),
+        ({"attendees": None, "organizer": ORGANIZER}, "1 participant(s), fewer than 2"),
+        ({"attendees": (OWNER,), "organizer": TARGET_ORGANIZER}, "target calendar is the organizer"),
+        (
+            {
+                "attendees": (OWNER, Attendee("alice@home.example", response_status="declined")),
+                "organizer": TARGET_ORGANIZER,
+            },
+            None,
+        ),
+        ({"attendees": (GUEST,), "organizer": TARGET_AS_SELF}, None),
         (
             {"attendees": (OWNER, GUEST, Attendee("alice@home.example", response_status="tentative"))},
             "target calendar is already an attendee",
@@ -90,9 +106,24 @@ def test_threshold_three_needs_three_people() -> None:
 
 
 @pytest.mark.parametrize(
-    ("attendees", "count"),
-    [(None, 1), ((), 1), ((ROOM,), 1), ((OWNER, ROOM), 1), ((OWNER, GUEST, ROOM), 2)],
+    ("attendees", "organizer", "count"),
+    [
+        (None, None, 1),
+        ((), None, 1),
+        ((ROOM,), None, 1),
+        ((OWNER, ROOM), None, 1),
+        ((OWNER, GUEST, ROOM), None, 2),
+        (None, OWN_ORGANIZER, 1),
+        (None, ORGANIZER, 1),
+        ((OWNER,), OWN_ORGANIZER, 1),
+        ((OWNER,), ORGANIZER, 2),
+        ((GUEST,), OWN_ORGANIZER, 2),
+        ((OWNER, GUEST), Attendee(GUEST.email, organizer=True), 2),
+        ((OWNER, GUEST, ROOM), ORGANIZER, 3),
+    ],
 )
-def test_participants_count_people_not_rooms(attendees: tuple[Attendee, ...] | None, count: int) -> None:
-    """Participants are non-resource attendees, and at least the owner."""
-    assert participants(meeting(attendees=attendees)) == count
+def test_participants_count_people_not_rooms(
+    attendees: tuple[Attendee, ...] | None, organizer: Attendee | None, count: int
+) -> None:
+    """Participants are distinct non-resource attendees plus the organizer, and at least one."""
+    assert participants(meeting(attendees=attendees, organizer=organizer)) == count

@@ -3,8 +3,8 @@
 import re
 from datetime import UTC, date, datetime
 
-from calmirror.engine.ids import MARK_KEY, MARK_VALUE, block_body, block_id, is_marked
-from calmirror.engine.model import BlockSpec, Interval
+from calmirror.engine import BlockSpec, Interval, block_id, is_marked
+from calmirror.engine.ids import MARK_KEY, MARK_VALUE, block_body
 
 MEETING = Interval(datetime(2026, 11, 23, 9, tzinfo=UTC), datetime(2026, 11, 23, 10, tzinfo=UTC))
 DAY = Interval.days(date(2026, 11, 23), date(2026, 11, 24))

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from calmirror.engine.model import Interval, Plan, TargetBlock, Window
+from calmirror.engine import Interval, Plan, TargetBlock, Window
 
 NOON = datetime(2026, 11, 23, 12, tzinfo=UTC)
 WINDOW = Window(datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 12, 4, tzinfo=UTC))
@@ -58,21 +58,30 @@ def test_intervals_order_by_start_then_end() -> None:
     assert sorted([later, long_, short]) == [short, long_, later]
 
 
+HOUR = timedelta(hours=1)
+
+
 @pytest.mark.parametrize(
-    ("interval", "held"),
+    ("interval", "listed"),
     [
-        (Interval(NOON, NOON + timedelta(hours=1)), True),
-        (Interval(WINDOW.start, WINDOW.start + timedelta(hours=1)), False),  # touches the start
-        (Interval(WINDOW.end - timedelta(hours=1), WINDOW.end), False),  # touches the end
-        (Interval(WINDOW.start - timedelta(hours=1), WINDOW.start + timedelta(hours=1)), False),
-        (Interval.days(date(2026, 11, 21), date(2026, 11, 22)), True),
-        (Interval.days(date(2026, 11, 20), date(2026, 11, 21)), False),  # means 19th 10:00Z in UTC+14
-        (Interval.days(date(2026, 12, 3), date(2026, 12, 4)), False),  # means 4th 12:00Z in UTC-12
+        (Interval(NOON, NOON + HOUR), True),
+        (Interval(WINDOW.start - HOUR, WINDOW.start), False),  # ends as the window starts
+        (Interval(WINDOW.start, WINDOW.start + HOUR), True),
+        (Interval(WINDOW.end - HOUR, WINDOW.end), True),
+        (Interval(WINDOW.end, WINDOW.end + HOUR), False),  # starts as the window ends
+        (Interval(WINDOW.start, WINDOW.start), False),  # no length, at the start
+        (Interval(NOON, NOON), True),
+        (Interval(WINDOW.start - timedelta(days=20), WINDOW.end + timedelta(days=20)), True),  # longer
+        (Interval.days(date(2026, 11, 20), date(2026, 11, 21)), True),  # ends 20th 10:00Z in UTC+14
+        (Interval.days(date(2026, 11, 19), date(2026, 11, 20)), False),  # listed in UTC-12 only
+        (Interval.days(date(2026, 12, 3), date(2026, 12, 4)), True),  # starts 3rd 12:00Z in UTC-12
+        (Interval.days(date(2026, 12, 4), date(2026, 12, 5)), False),  # listed in UTC+14 only
+        (Interval.days(date(2026, 11, 1), date(2026, 12, 31)), True),
     ],
 )
-def test_window_holds_only_intervals_strictly_inside(interval: Interval, held: bool) -> None:
-    """A window holds an interval only strictly inside it; all-day dates count in every zone."""
-    assert WINDOW.holds(interval) is held
+def test_window_lists_what_overlaps_it_strictly_in_every_zone(interval: Interval, listed: bool) -> None:
+    """A window lists an interval that ends after it starts and starts before it ends, in every zone."""
+    assert WINDOW.lists(interval) is listed
 
 
 def test_window_must_not_be_empty() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from calmirror.engine.model import Action, EventProcessingResult
+from calmirror.engine import Action, EventProcessingResult
 from calmirror.engine.outcomes import count_columns
 
 FLOWS = frozenset({"work, main", "client"})  # a comma in a flow name must not split it
@@ -10,7 +10,7 @@ FLOWS = frozenset({"work, main", "client"})  # a comma in a flow name must not s
 
 def result(flow_name: str, action: Action, reason: str | None = None) -> EventProcessingResult:
     """Return a result of one pass."""
-    return EventProcessingResult(flow_name, "ev1", "Busy", "polling", True, action, reason=reason)
+    return EventProcessingResult(flow_name, "ev1", "Busy", "poll", True, action, reason=reason)
 
 
 def test_a_deleted_block_counts_for_every_flow_into_the_target() -> None:
@@ -19,7 +19,7 @@ def test_a_deleted_block_counts_for_every_flow_into_the_target() -> None:
         result("client, work, main", "deleted", "no longer desired"),
         result("work, main", "created"),
         result("client", "skipped", "declined"),
-        result("client", "created", "restored"),
+        result("client", "restored", "the block's id was a tombstone"),
     ]
 
     assert count_columns(results, "work, main", FLOWS) == {"deleted": 1, "created": 1}

@@ -7,10 +7,18 @@ from typing import Any
 import pytest
 
 from calmirror.config import CalendarRef, Flow
-from calmirror.engine.events import parse_event
-from calmirror.engine.ids import block_id
-from calmirror.engine.model import Attendee, Interval, Plan, SourceEvent, TargetBlock, Window
-from calmirror.engine.planner import Cover, plan_target
+from calmirror.engine import (
+    Attendee,
+    Interval,
+    Plan,
+    SourceEvent,
+    TargetBlock,
+    Window,
+    block_id,
+    parse_event,
+    plan_target,
+)
+from calmirror.engine.cover import Cover
 
 WORK = CalendarRef(account_id=1, calendar_id="alice@work.example")
 HOME = CalendarRef(account_id=2, calendar_id="alice@home.example")
@@ -311,7 +319,7 @@ def test_block_deleted_by_hand_is_recreated_and_restored_when_its_tombstone_is_k
     assert (created(unseen), [s.id for s in unseen.restores]) == ([span(9, 10)], [])
     assert [spec.id for spec in seen.restores] == [tombstone.id] == [spec.id for spec in told.restores]
     assert not seen.creates
-    assert actions(seen)["m"] == ("created", "restored")
+    assert actions(seen)["m"] == ("restored", "restored")
 
 
 @pytest.mark.parametrize("failed", [None, "missing"])
@@ -348,17 +356,57 @@ def test_event_with_unusable_times_is_an_error_and_blocks_deletions() -> None:
 @pytest.mark.parametrize(
     ("stale", "deleted_"),
     [
-        (Interval(WINDOW.start - timedelta(hours=1), WINDOW.start + timedelta(hours=1)), False),
-        (Interval(WINDOW.end - timedelta(hours=1), WINDOW.end + timedelta(hours=1)), False),
+        (Interval(WINDOW.start - timedelta(hours=1), WINDOW.start + timedelta(hours=1)), True),
+        (Interval(WINDOW.end - timedelta(hours=1), WINDOW.end + timedelta(hours=1)), True),
+        (Interval(WINDOW.start - timedelta(hours=1), WINDOW.start), False),  # ends as the window starts
         (Interval(WINDOW.end + timedelta(days=1), WINDOW.end + timedelta(days=1, hours=1)), False),
-        (Interval.days(date(2026, 11, 20), date(2026, 11, 21)), False),
-        (Interval.days(date(2026, 11, 21), date(2026, 11, 22)), True),
+        (Interval(WINDOW.start - timedelta(days=7), WINDOW.end + timedelta(days=7)), True),  # longer
+        (Interval.days(date(2026, 11, 19), date(2026, 11, 20)), False),  # listed in UTC-12 only
+        (Interval.days(date(2026, 11, 20), date(2026, 11, 21)), True),
+        (Interval.days(date(2026, 11, 1), date(2026, 12, 31)), True),
         (span(9, 10), True),
     ],
 )
-def test_only_blocks_inside_the_window_are_deleted(stale: Interval, deleted_: bool) -> None:
-    """A stale block partly or wholly outside the window is left alone; one inside it is deleted."""
+def test_blocks_whose_source_would_be_listed_are_deleted(stale: Interval, deleted_: bool) -> None:
+    """A stale block is deleted when an event wanting it would overlap the window, however long it is."""
     assert deleted(plan({1: []}, [block(stale)])) == ([stale] if deleted_ else [])
+
+
+def test_three_week_block_of_a_cancelled_on_site_is_deleted() -> None:
+    """A block longer than the window goes once its meeting is cancelled; it stays while it is wanted."""
+    window = Window(at(0, 25), at(0, 2, 12))  # one week; the on-site runs three
+    onsite = Interval(at(8, 21), at(18, 11, 12))
+    wanted = {1: [meeting("onsite", onsite)]}
+    cancelled = {1: [meeting("onsite", onsite, status="cancelled")]}
+    assert not plan(wanted, [block(onsite)], window=window).deletes
+    assert deleted(plan(cancelled, [block(onsite)], window=window)) == [onsite]
+
+
+def test_block_whose_source_interval_lies_outside_the_window_is_kept() -> None:
+    """With offsets, a block reaching into the window may belong to a meeting outside it: it stays."""
+    flows = (flow(start_offset=0, end_offset=30),)
+    # The block ends 20 minutes into the window, but its meeting would have ended 10 minutes before it.
+    stale = Interval(WINDOW.start - timedelta(hours=1), WINDOW.start + timedelta(minutes=20))
+    assert not plan({1: []}, [block(stale)], flows=flows).deletes
+    assert deleted(plan({1: []}, [block(stale)])) == [stale]  # without offsets its meeting would be listed
+
+
+def test_every_flow_into_the_target_must_see_the_source_interval() -> None:
+    """One flow whose source interval for the block lies outside the window keeps the block."""
+    flows = (
+        flow(1),
+        flow(2, source=CalendarRef(account_id=3, calendar_id="club@x.example"), start_offset=90),
+    )
+    stale = Interval(WINDOW.end - timedelta(hours=1), WINDOW.end + timedelta(hours=1))
+    assert not plan({1: [], 2: []}, [block(stale)], flows=flows).deletes
+    assert deleted(plan({1: [], 2: []}, [block(stale)], flows=flows[:1])) == [stale]
+
+
+def test_a_block_no_flow_can_want_is_deleted_wherever_it_reaches() -> None:
+    """A block shorter than a flow's offsets together cannot come from that flow, which then cannot object."""
+    flows = (flow(start_offset=60, end_offset=60),)
+    short = Interval(WINDOW.end - timedelta(minutes=30), WINDOW.end + timedelta(minutes=30))
+    assert deleted(plan({1: []}, [block(short)], flows=flows)) == [short]
 
 
 def test_duplicates_keep_the_deterministic_id() -> None:

@@ -5,14 +5,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from random import Random
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from calmirror.config import CalendarRef, Flow
+from calmirror.engine import Attendee, Interval, Plan, SourceEvent, TargetBlock, Window, block_id, plan_target
 from calmirror.engine.filters import skip_reason
-from calmirror.engine.ids import block_id
-from calmirror.engine.model import Attendee, Interval, Plan, SourceEvent, TargetBlock, Window
-from calmirror.engine.planner import plan_target, wanted_interval
+from calmirror.engine.offsets import deletable, wanted_interval
 
 TARGET = CalendarRef(account_id=2, calendar_id="me@home.example")
 IDENTITIES = frozenset({"me@home.example"})
@@ -40,7 +39,33 @@ all_day = st.builds(
     st.integers(0, 4),
     st.integers(1, 2),
 )
-intervals = st.one_of(timed, timed, timed, all_day)
+# Long ones: several days, so they straddle the window's edges or outlast it.
+long_timed = st.builds(
+    lambda start, length: Interval(
+        DAY0 - timedelta(days=1) + timedelta(minutes=15 * start),
+        DAY0 - timedelta(days=1) + timedelta(minutes=15 * (start + length)),
+    ),
+    st.integers(0, 4 * 24 * 4),
+    st.integers(4 * 12, 4 * 24 * 5),
+)
+long_all_day = st.builds(
+    lambda first, days: Interval.days(
+        date(2026, 11, 20) + timedelta(days=first), date(2026, 11, 20) + timedelta(days=first + days)
+    ),
+    st.integers(0, 5),
+    st.integers(3, 8),
+)
+# Short ones just inside or outside an edge, where the flows' offsets decide what a listing shows.
+near_edges = st.builds(
+    lambda edge, shift, length: Interval(
+        edge + timedelta(minutes=5 * shift), edge + timedelta(minutes=5 * (shift + length))
+    ),
+    st.sampled_from([WINDOW.start, WINDOW.end]),
+    st.integers(-14, 8),
+    st.integers(0, 8),
+)
+intervals = st.one_of(timed, timed, timed, all_day, long_timed, long_all_day, near_edges)
+ZONES = st.sampled_from([-12, -11, 0, 1, 13, 14])  # the extremes are where all-day dates mislead
 
 
 @st.composite
@@ -219,9 +244,56 @@ def test_after_applying_blocks_match_the_desired_set(case: Case) -> None:
     cover = [interval for interval in held if not interval.all_day and interval in wanted]
     for interval in wanted:
         assert interval in held or (not interval.all_day and covered(interval, cover)), interval
-    inside = [block.interval for block in after if WINDOW.holds(block.interval)]
-    assert set(inside) <= wanted
-    assert len(inside) == len(set(inside))
+    visible = [block.interval for block in after if deletable(block.interval, case.flows, WINDOW)]
+    assert set(visible) <= wanted, "an orphan the deletion rule can see was left behind"
+    assert len(visible) == len(set(visible))
+
+
+def listed(interval: Interval | None, zone_hours: int) -> bool:
+    """Tell whether Google lists an event in WINDOW, reading all-day dates in the calendar's zone."""
+    if interval is None:
+        return True
+    shift = timedelta(hours=zone_hours if interval.all_day else 0)
+    return interval.end - shift > WINDOW.start and interval.start - shift < WINDOW.end
+
+
+EDGE_FLOW = Flow(
+    id=1,
+    name="flow 1",
+    source=CalendarRef(account_id=1, calendar_id="src1@example.com"),
+    target=TARGET,
+    start_offset=0,
+    end_offset=15,
+)
+# In UTC+14 this all-day date ends exactly as the window starts, so Google does not list it there.
+EDGE_DAY = SourceEvent(
+    "s1-0", interval=Interval.days(date(2026, 11, 23), date(2026, 11, 24)), attendees=PEOPLE[:2]
+)
+# It ends as the window starts (not listed), but its block reaches 15 minutes into the window.
+EDGE_MEETING = replace(EDGE_DAY, interval=Interval(WINDOW.start - timedelta(hours=1), WINDOW.start))
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases(may_fail=False), ZONES, ZONES)
+@example(Case((EDGE_FLOW,), {1: [EDGE_DAY]}, ()), 14, 0)
+@example(Case((EDGE_FLOW,), {1: [EDGE_MEETING]}, ()), 0, 0)
+def test_a_block_still_wanted_is_never_deleted(case: Case, source_zone: int, target_zone: int) -> None:
+    """Given only what Google lists in the window, no block is deleted that an unlisted event still wants."""
+    sources = {
+        flow_id: [event for event in events or () if listed(event.interval, source_zone)]
+        for flow_id, events in case.sources.items()
+    }
+    taken = {item.id for item in case.target_events}
+    earlier = [TargetBlock(i, block_id(TARGET.calendar_id, i)) for i in sorted(desired(case))]  # a past pass
+    target_events = tuple(
+        item
+        for item in [*case.target_events, *(block for block in earlier if block.id not in taken)]
+        if listed(item.interval, target_zone) or (isinstance(item, SourceEvent) and item.cancelled)
+    )
+    seen = Case(case.flows, sources, target_events)
+    still_wanted = desired(case) & {block.interval for block in blocks(target_events)}
+    after = {block.interval for block in blocks(apply(plan(seen), target_events))}
+    assert still_wanted <= after
 
 
 @settings(max_examples=60, deadline=None)

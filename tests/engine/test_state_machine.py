@@ -1,9 +1,9 @@
 """A Hypothesis state machine over planner, executor and engine against the emulator (real client).
 
-Random source changes, manual block edits, lost and duplicated triggers, write faults, applies cancelled
-mid-way and engine restarts; after every fault-free full reconcile the target calendars must equal the
-desired set, no foreign event may have changed, and a second reconcile must send no write.
-"""
+Random source changes (long meetings across the window's edges included), manual block edits, lost
+and duplicated triggers, write faults, applies cancelled mid-way and engine restarts; after every
+fault-free full reconcile the target calendars must equal the desired set, no foreign event may have
+changed, and a second reconcile must send no write."""
 
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
 from calmirror.emulator import Emulator, start_emulator
-from calmirror.engine.engine import SyncEngine
-from calmirror.engine.ids import is_marked
+from calmirror.engine import SyncEngine, is_marked
 from calmirror.google.client import CalendarClient
 from tests.engine.conftest import (
     EMAILS,
@@ -148,6 +147,29 @@ class Convergence(RuleBasedStateMachine):
         body = {"summary": "meeting", "attendees": attendees, **self._times(slot, minutes, all_day)}
         if free:
             body["transparency"] = "transparent"
+        event = self.runner.run(self.users[account].insert_event(EMAILS[account], body))
+        self.events.append((account, event))
+        self._remember(account, event)
+
+    def _long_times(self, kind: str) -> dict[str, Any]:
+        """Return start/end of a long event across an edge of the default window (now -2 to +14 days)."""
+        days = {"across-start": (-4, 1), "across-end": (12, 16), "outlasting": (-6, 21), "offsite": (-5, 20)}
+        first, last = (self.base + timedelta(days=n) for n in days[kind])
+        if kind == "offsite":
+            return {"start": {"date": first.date().isoformat()}, "end": {"date": last.date().isoformat()}}
+        return {"start": {"dateTime": rfc(first)}, "end": {"dateTime": rfc(last)}}
+
+    @rule(
+        account=st.sampled_from(SOURCES),
+        kind=st.sampled_from(["across-start", "across-end", "outlasting", "offsite"]),
+    )
+    def create_long(self, account: int, kind: str) -> None:
+        """A user adds a multi-day meeting that straddles an edge of the window or outlasts it."""
+        attendees = [
+            {"email": EMAILS[account], "responseStatus": "accepted"},
+            {"email": "guest@elsewhere.test"},
+        ]
+        body = {"summary": f"long {kind}", "attendees": attendees, **self._long_times(kind)}
         event = self.runner.run(self.users[account].insert_event(EMAILS[account], body))
         self.events.append((account, event))
         self._remember(account, event)

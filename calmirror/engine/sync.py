@@ -12,7 +12,7 @@ from calmirror.config import CalendarRef, Flow, Settings
 from calmirror.engine.cache import FORWARD_MARGIN, CalendarCache
 from calmirror.engine.coalesce import Coalescer
 from calmirror.engine.executor import ExecutionReport, apply_plan
-from calmirror.engine.model import EventProcessingResult, Plan, SourceEvent, Window
+from calmirror.engine.model import EventProcessingResult, Plan, SourceEvent, Trigger, Window
 from calmirror.engine.outcomes import FlowOutcome, SyncSummary, TargetOutcome, flow_outcomes
 from calmirror.engine.planner import plan_target
 from calmirror.engine.purge import PurgeOutcome, purge_target
@@ -57,7 +57,7 @@ class SyncEngine:
         self._targets: dict[CalendarRef, _TargetState] = {}
         self._stale: set[CalendarRef] = set()  # calendars with a trigger since their last read began
         self._stats = EngineStats(accounts=len(settings.accounts), flows=len(settings.flows))
-        self._sync_type: dict[CalendarRef, str] = {}
+        self._sync_type: dict[CalendarRef, Trigger] = {}
 
     # --- public API ------------------------------------------------------------------------------
 
@@ -80,7 +80,7 @@ class SyncEngine:
         *,
         flows: Collection[str] | None = None,
         dry_run: bool = False,
-        sync_type: str = "manual",
+        sync_type: Trigger = "manual",
     ) -> SyncSummary:
         """List every calendar involved from scratch, then plan and apply every affected target."""
         window = window or self.default_window()
@@ -93,22 +93,22 @@ class SyncEngine:
                 return await self._reconcile(target, window, dry_run=dry_run, sync_type=sync_type)
 
         outcomes = await asyncio.gather(*(one(target) for target in targets))
-        return self._summarise(outcomes, dry_run=dry_run)
+        return self._summarise(outcomes)
 
     async def calendar_changed(
-        self, account_id: int, calendar_id: str, *, trigger: str = "webhook"
+        self, account_id: int, calendar_id: str, *, trigger: Trigger = "webhook"
     ) -> SyncSummary:
         """Fetch one calendar's changes and reconcile, from the caches, the targets it feeds."""
         ref = CalendarRef(account_id=account_id, calendar_id=calendar_id)
         targets = self._fed_by(ref)
         if not targets:
-            return self._summarise((), dry_run=False)
+            return self._summarise(())
         # No await before every request is registered: a burst of triggers coalesces into one more run.
         self._stale.add(ref)
         for target in targets:
             self._sync_type[target] = trigger
         outcomes = await asyncio.gather(*(self._target(target).incremental() for target in targets))
-        return self._summarise(outcomes, dry_run=False)
+        return self._summarise(outcomes)
 
     async def purge(
         self, *, flows: Collection[str] | None = None, dry_run: bool = False
@@ -207,11 +207,20 @@ class SyncEngine:
         target: CalendarRef,
         window: Window,
         *,
-        sync_type: str,
+        sync_type: Trigger,
         dry_run: bool = False,
     ) -> TargetOutcome:
-        """Plan one target from the caches and carry the plan out; the caller holds the target's lock."""
+        """Reconcile one target and record its results once, however many callers this run serves."""
         self.reconciles[target] += 1
+        outcome = await self._plan_and_apply(target, window, sync_type=sync_type, dry_run=dry_run)
+        if not dry_run:
+            self._stats.record_run(outcome, self.settings, self.clock())
+        return outcome
+
+    async def _plan_and_apply(
+        self, target: CalendarRef, window: Window, *, sync_type: Trigger, dry_run: bool
+    ) -> TargetOutcome:
+        """Plan one target from the caches and carry the plan out; the caller holds the target's lock."""
         flows = self.settings.flows_into(target)
         sources, failed = self._sources(flows, window)
         target_cache = self._cache(target)
@@ -233,11 +242,21 @@ class SyncEngine:
         message = "; ".join(why for _, why in report.failed) or None
         if plan.writes:
             log.info(
-                "%s %s (%s): %d created, %d restored, %d deleted, %d existed, %d failed",
+                "%s %s (%s): %d created, %d restored, %d deleted, %d existed, %d unknown, %d failed",
                 "planned" if dry_run else "reconciled",
                 target,
                 sync_type,
-                *map(len, (report.created, report.restored, report.deleted, report.existed, report.failed)),
+                *map(
+                    len,
+                    (
+                        report.created,
+                        report.restored,
+                        report.deleted,
+                        report.existed,
+                        report.unknown,
+                        report.failed,
+                    ),
+                ),
             )
         return TargetOutcome(target, report.ok, message, plan, report, failed)
 
@@ -276,19 +295,13 @@ class SyncEngine:
         except BaseException:
             cache.invalidate()  # interrupted mid-way: we no longer know what the calendar holds
             raise
-        if not dry_run:
+        if report.unknown:
+            cache.invalidate()  # writes that got no answer may have happened: read the calendar again
+        elif not dry_run:
             cache.write_back(report.written, report.deleted)
         return report
 
-    def _summarise(self, outcomes: Iterable[TargetOutcome], *, dry_run: bool) -> SyncSummary:
-        """Turn target outcomes into per-flow outcomes, recording them unless this was a dry run."""
+    def _summarise(self, outcomes: Iterable[TargetOutcome]) -> SyncSummary:
+        """Turn the target outcomes a caller waited for into per-flow outcomes (recorded where they ran)."""
         outcomes = tuple(outcomes)
-        now = self.clock()
-        flows = flow_outcomes(self.settings, outcomes, now)
-        if not dry_run:
-            for outcome in outcomes:
-                self._stats.record(outcome.results, now)
-                if outcome.report is None or outcome.failed_sources:  # a failed write has its result
-                    self._stats.record_failure(now)
-            self._stats.flow_status.update(flows)
-        return SyncSummary(flows=flows, targets=outcomes)
+        return SyncSummary(flows=flow_outcomes(self.settings, outcomes, self.clock()), targets=outcomes)

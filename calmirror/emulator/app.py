@@ -234,6 +234,10 @@ async def http_call(request: web.Request, prefix: str) -> Call:
     return Call(method, path, query, request.headers, body)
 
 
+# What a captive portal or a misconfigured proxy answers in place of Google's JSON (fault `garbled`).
+PROXY_PAGE = "<html><head><title>Sign in to the network</title></head><body>Please log in.</body></html>"
+
+
 def render(request: web.Request, outcome: Outcome, *, no_store: bool = False) -> web.StreamResponse:
     """Build the aiohttp response for an outcome, or drop the connection without answering."""
     if outcome.drop:
@@ -241,6 +245,8 @@ def render(request: web.Request, outcome: Outcome, *, no_store: bool = False) ->
     headers = dict(outcome.headers)
     if no_store:
         headers["Cache-Control"] = "no-cache, no-store, max-age=0, must-revalidate"
+    if outcome.garbled:
+        return web.Response(status=200, text=PROXY_PAGE, content_type="text/html", headers=headers)
     if outcome.body is None:
         return web.Response(status=outcome.status, headers=headers)
     text = dumps(outcome.body)

@@ -48,6 +48,7 @@ class Outcome:
     body: dict[str, Any] | None
     headers: Mapping[str, str] = field(default_factory=dict)
     drop: bool = False
+    garbled: bool = False  # answer a proxy's HTML page instead of the body
 
 
 def unauthenticated(missing: bool) -> Outcome:
@@ -88,18 +89,27 @@ def _not_found() -> Outcome:
 
 
 async def run_faults(
-    faults: Faults, method_id: str, account: str | None, error_body: Callable[[FaultRule], dict[str, Any]]
+    faults: Faults,
+    method_id: str,
+    account: str | None,
+    error_body: Callable[[FaultRule], dict[str, Any]],
+    *,
+    in_batch: bool = False,
 ) -> tuple[Outcome | None, bool]:
-    """Apply the call fault rules that fire: sleep for latency, answer a status, or drop.
+    """Apply the call fault rules that fire: sleep for latency, answer a status or garbage, or drop.
 
     Returns the outcome that replaces the answer (None to go on) and whether the answer is to be lost.
+    A batch part is never garbled: a proxy mangles whole HTTP answers, not parts of one.
     """
     lost = False
-    for rule in faults.fire(method_id, account, CALL_KINDS):
+    kinds = CALL_KINDS - {"garbled"} if in_batch else CALL_KINDS
+    for rule in faults.fire(method_id, account, kinds):
         if rule.kind == "latency":
             await asyncio.sleep(rule.seconds)
         elif rule.kind == "status":
             return Outcome(rule.status, error_body(rule), rule.headers()), False
+        elif rule.kind == "garbled":
+            return Outcome(200, None, garbled=True), False
         elif rule.kind in ("timeout", "drop"):
             if rule.kind == "timeout":
                 await asyncio.sleep(rule.seconds)
@@ -133,7 +143,9 @@ class Dispatcher:
         if not isinstance(account, str):
             record(None, account.status)
             return account
-        early, lost = await run_faults(self.faults, method_id, account, lambda rule: rule.error_body())
+        early, lost = await run_faults(
+            self.faults, method_id, account, lambda rule: rule.error_body(), in_batch=call.in_batch
+        )
         if early is not None:
             record(account, early.status)
             return early

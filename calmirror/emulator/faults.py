@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-CALL_KINDS = frozenset({"status", "timeout", "drop", "lost_response", "latency"})
+CALL_KINDS = frozenset({"status", "timeout", "drop", "lost_response", "latency", "garbled"})
 PUSH_KINDS = frozenset({"push_drop", "push_duplicate", "push_delay", "push_reorder"})
 
 # status -> (domain, default reason, message) as Google documents them (errors guide).

@@ -16,7 +16,7 @@ import google_auth_httplib2
 import httplib2
 
 from calmirror.config import Account
-from calmirror.errors import AuthNeededError, GoneError, GoogleError, SyncTokenExpiredError
+from calmirror.errors import AuthNeededError, GoneError, GoogleError, SyncTokenExpiredError, TransientError
 from calmirror.google.batch import BATCH_LIMIT, PartResult, request_for, run_batch
 from calmirror.google.credentials import credentials_for
 from calmirror.google.discovery import build_service, calendar_document
@@ -33,6 +33,24 @@ T = TypeVar("T")
 Request = Callable[[Any], Any]  # service -> googleapiclient HttpRequest
 # Told of every HTTP attempt: (method id, the translated failure or None, seconds); used for metrics.
 RequestObserver = Callable[[str, GoogleError | None, float], None]
+# Methods whose success has no body (HTTP 204).
+EMPTY_ANSWERS = frozenset({"calendar.events.delete", "calendar.channels.stop"})
+
+
+def checked_answer(method: str, answer: Any) -> dict[str, Any]:
+    """Return a call's JSON object, or raise TransientError for an answer that is not Google's.
+
+    googleapiclient hands back the raw text of a body that is not JSON (a captive portal's or a proxy's
+    HTML page answered with 200). Taking that for "no events" would let a reconcile delete every block
+    of a source that only seemed empty, so such an answer is a failed, retryable read.
+    """
+    if method in EMPTY_ANSWERS and answer in ("", None, {}):
+        return {}
+    if not isinstance(answer, dict) or (
+        method.endswith(".list") and not isinstance(answer.get("items"), list)
+    ):
+        raise TransientError(f"{method}: the answer is not a Google API response ({type(answer).__name__})")
+    return answer
 
 
 class CalendarClient:
@@ -233,10 +251,14 @@ class CalendarClient:
 
     async def _call(self, method: str, request: Request) -> dict[str, Any]:
         """Execute one API request under the retry policy; return its JSON object ({} for none)."""
-        answer = await self._retry.call(
-            partial(self._attempt, method, lambda s: request(s).execute(), units_for(method))
+        return await self._retry.call(
+            partial(
+                self._attempt,
+                method,
+                lambda s: checked_answer(method, request(s).execute()),
+                units_for(method),
+            )
         )
-        return answer if isinstance(answer, dict) else {}
 
     async def _attempt(self, method: str, work: Callable[[Any], T], units: int) -> T:
         """Make one attempt: spend quota, run `work(service)` on a worker thread, translate any failure."""

@@ -239,3 +239,20 @@ async def test_failed_write_fails_its_flow_only(make_world: MakeWorld) -> None:
     assert home.ok
     assert home.message is None
     assert world.engine.stats().errors == 1  # the failed write, counted once
+
+
+async def test_garbled_source_read_deletes_no_block(make_world: MakeWorld) -> None:
+    """A source listing answered by a proxy page fails its flow and leaves the target's blocks alone."""
+    world = make_world()
+    await world.meeting(1, base_time())
+    await world.meeting(1, base_time() + timedelta(hours=3))
+    await world.engine.reconcile_all()
+    assert len(world.blocks(2)) == 2
+    world.emulator.faults.add(
+        {"kind": "garbled", "methods": ["calendar.events.list"], "accounts": [EMAILS[1]]}
+    )
+
+    summary = await world.engine.reconcile_all()
+
+    assert not summary.flows["work"].ok
+    assert len(world.blocks(2)) == 2

@@ -83,3 +83,7 @@ class TransientError(GoogleError):
     """Raised on 5xx answers, timeouts and broken connections; worth retrying after a wait."""
 
     retryable = True
+
+
+class NoAnswerError(TransientError):
+    """Raised when no readable answer came (timeout, broken connection, garbage): a write may be done."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from calmirror.engine.events import parse_interval
 from calmirror.engine.ids import block_body, is_marked
 from calmirror.engine.model import Action, BlockSpec, EventProcessingResult, Plan
-from calmirror.errors import DuplicateError, GoneError, GoogleError, NotFoundError, TransientError
+from calmirror.errors import DuplicateError, GoneError, GoogleError, NoAnswerError, NotFoundError
 from calmirror.google.writes import Delete, Insert, Update, Write, WriteOutcome
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ def _same_times(event: Event, spec: BlockSpec) -> bool:
 
 def _unanswered(error: GoogleError) -> bool:
     """Tell whether a write got no answer at all (broken connection, timeout), so it may have happened."""
-    return isinstance(error, TransientError) and error.status is None and error.reason is None
+    return isinstance(error, NoAnswerError)
 
 
 def _describe(error: GoogleError) -> str:

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -16,7 +17,7 @@ import google_auth_httplib2
 import httplib2
 
 from calmirror.config import Account
-from calmirror.errors import AuthNeededError, GoneError, GoogleError, SyncTokenExpiredError, TransientError
+from calmirror.errors import AuthNeededError, GoneError, GoogleError, NoAnswerError, SyncTokenExpiredError
 from calmirror.google.batch import BATCH_LIMIT, PartResult, request_for, run_batch
 from calmirror.google.credentials import credentials_for
 from calmirror.google.discovery import build_service, calendar_document
@@ -38,7 +39,7 @@ EMPTY_ANSWERS = frozenset({"calendar.events.delete", "calendar.channels.stop"})
 
 
 def checked_answer(method: str, answer: Any) -> dict[str, Any]:
-    """Return a call's JSON object, or raise TransientError for an answer that is not Google's.
+    """Return a call's JSON object, or raise NoAnswerError for an answer that is not Google's.
 
     googleapiclient hands back the raw text of a body that is not JSON (a captive portal's or a proxy's
     HTML page answered with 200). Taking that for "no events" would let a reconcile delete every block
@@ -49,8 +50,20 @@ def checked_answer(method: str, answer: Any) -> dict[str, Any]:
     if not isinstance(answer, dict) or (
         method.endswith(".list") and not isinstance(answer.get("items"), list)
     ):
-        raise TransientError(f"{method}: the answer is not a Google API response ({type(answer).__name__})")
+        raise NoAnswerError(f"{method}: the answer is not a Google API response ({type(answer).__name__})")
     return answer
+
+
+def _unknown_if_unanswered(outcome: WriteOutcome) -> WriteOutcome:
+    """Keep "no answer" as a write's final error when a later attempt only failed transiently.
+
+    An unanswered attempt may have been carried out, so a 503 to its resend does not mean "not done".
+    """
+    error = outcome.error
+    if error is None or not error.retryable or isinstance(error, NoAnswerError):
+        return outcome
+    text = f"no answer to an earlier attempt, then {error}"
+    return replace(outcome, error=NoAnswerError(text, status=error.status, account_id=error.account_id))
 
 
 class CalendarClient:
@@ -196,6 +209,7 @@ class CalendarClient:
         """Send writes in batches of at most 50, one outcome per write in order; transient failures resent."""
         outcomes: list[WriteOutcome] = [WriteOutcome(w, None, None) for w in writes]
         pending = list(range(len(writes)))
+        unanswered: set[int] = set()  # writes an attempt of which got no answer: they may have happened
 
         async def send_pending() -> None:
             nonlocal pending
@@ -204,6 +218,8 @@ class CalendarClient:
                 results = await self._send_batch([writes[i] for i in chunk])
                 for i, (event, error) in zip(chunk, results, strict=True):
                     outcomes[i] = WriteOutcome(writes[i], event, error)
+                    if isinstance(error, NoAnswerError):
+                        unanswered.add(i)
             retryable = [(i, e) for i in pending if (e := outcomes[i].error) is not None and e.retryable]
             pending = [i for i, _ in retryable]
             if retryable:
@@ -212,7 +228,7 @@ class CalendarClient:
 
         with contextlib.suppress(GoogleError):  # retries exhausted: each outcome holds its last error
             await self._retry.call(send_pending)
-        return outcomes
+        return [_unknown_if_unanswered(o) if i in unanswered else o for i, o in enumerate(outcomes)]
 
     async def aclose(self) -> None:
         """Stop the worker threads and close their connections."""

@@ -20,6 +20,7 @@ from calmirror.errors import (
     GoneError,
     GoogleError,
     InvalidRequestError,
+    NoAnswerError,
     NotFoundError,
     PreconditionFailedError,
     QuotaExceededError,
@@ -40,16 +41,16 @@ def translate(exc: BaseException, method: str, account_id: int | None) -> Google
     if isinstance(exc, GoogleError):
         return exc
     if isinstance(exc, BatchError):
-        return TransientError(f"{method}: malformed batch response", account_id=account_id)
+        return NoAnswerError(f"{method}: malformed batch response", account_id=account_id)
     if isinstance(exc, HttpError):
         return from_http_error(exc, method, account_id)
     if isinstance(exc, RefreshError):
         return from_refresh_error(exc, method, account_id)
     if isinstance(exc, TimeoutError):
-        return TransientError(f"{method}: timed out", account_id=account_id)
+        return NoAnswerError(f"{method}: timed out", account_id=account_id)
     if isinstance(exc, TRANSPORT_ERRORS):
         # The exception text of transport errors can hold URLs; the class name is enough.
-        return TransientError(f"{method}: connection failed ({type(exc).__name__})", account_id=account_id)
+        return NoAnswerError(f"{method}: connection failed ({type(exc).__name__})", account_id=account_id)
     return None
 
 

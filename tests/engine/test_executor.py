@@ -170,3 +170,27 @@ async def test_lost_batch_responses_are_unknown_and_the_next_pass_finds_the_bloc
 
     assert after.flows["work"].counts == {"existed": 2, "error": 0}
     assert world.writes() == 0
+
+
+async def test_lost_answer_then_server_errors_is_unknown_not_an_error(make_world: MakeWorld) -> None:
+    """A batch applied but unanswered, then 503 to every resend: the write is `unknown`, not an error.
+
+    httplib2 silently resends once after a connection closed without an answer (it takes it for a stale
+    keep-alive connection), so the answer is lost twice for the client to see "no answer".
+    """
+    world = make_world()
+    await world.meeting(1, base_time())
+    world.emulator.faults.add({"kind": "lost_response", "methods": ["batch"], "times": 2})
+    world.emulator.faults.add({"kind": "status", "methods": ["batch"], "status": 503})
+
+    summary = await world.engine.reconcile_all()
+
+    world.emulator.faults.clear()
+    assert len(world.blocks(2)) == 1  # the first attempt did write it
+    work = summary.flows["work"]
+    assert (work.count("created"), work.count("unknown"), work.count("error")) == (0, 1, 0)
+    assert world.engine.stats().errors == 0
+
+    after = await world.engine.calendar_changed(1, EMAILS[1])
+
+    assert after.flows["work"].counts == {"existed": 1, "error": 0}

@@ -105,35 +105,38 @@ class CalendarCache:
         self.complete = True
         self.error = None
 
-    async def refresh(self, window: Window) -> None:
-        """Bring the cache up to date for `window`: a delta when possible, else a full listing."""
+    async def refresh(self, window: Window) -> bool:
+        """Bring the cache up to date for `window` (a delta when possible, else a full listing).
+
+        Returns False only when a delta read succeeded and carried nothing: the calendar is as it was.
+        """
         token = self._sync_token
         if token is None or not self.covers(window):
             await self.relist(window)
-            return
+            return True
         try:
             delta = await self.client.list_changes(self.calendar_id, token)
         except SyncTokenExpiredError:
             log.info("sync token of %s expired; listing again", self.calendar_id)
             self.invalidate()
             await self.relist(window)
-            return
+            return True
         except GoogleError as exc:
             # The cached snapshot and its token stay valid: the next refresh retries the same delta.
             log.warning("fetching changes of %s failed: %s", self.calendar_id, exc)
             self.complete = False
             self.error = exc
-            return
+            return True
         self.deltas += 1
         if any(is_recurring(item) for item in delta.events):
             # Google's instance set for a changed series is not reliable in a delta.
             await self.relist(window)
-            return
+            return True
         for item in delta.events:
             self._apply(item)
         self._sync_token = delta.next_sync_token
-        self.complete = True
-        self.error = None
+        was_complete, self.complete, self.error = self.complete, True, None
+        return bool(delta.events) or not was_complete
 
     def _fail(self, exc: GoogleError) -> None:
         """Record a failed read: the cache is incomplete until a later read succeeds."""

@@ -55,6 +55,7 @@ class SyncEngine:
         self.reconciles: Counter[CalendarRef] = Counter()  # runs per target, for tests and metrics
         self._caches: dict[CalendarRef, CalendarCache] = {}
         self._targets: dict[CalendarRef, _TargetState] = {}
+        self._settled: set[CalendarRef] = set()  # targets whose last pass succeeded completely
         self._stale: set[CalendarRef] = set()  # calendars with a trigger since their last read began
         self._stats = EngineStats(accounts=len(settings.accounts), flows=len(settings.flows))
         self._sync_type: dict[CalendarRef, Trigger] = {}
@@ -177,8 +178,10 @@ class SyncEngine:
                 async with self._targets[target].lock:
                     window = self.default_window()
                     calendars = set(self._calendars_of(target))
-                    await asyncio.gather(*(self._catch_up(ref, window) for ref in calendars))
+                    read = await asyncio.gather(*(self._catch_up(ref, window) for ref in calendars))
                     sync_type = self._sync_type.get(target, "webhook")
+                    if sync_type == "poll" and not any(read) and target in self._settled:
+                        return self._confirm(target)
                     return await self._reconcile(target, window, sync_type=sync_type)
 
             self._targets[target] = _TargetState(work)
@@ -191,14 +194,23 @@ class SyncEngine:
             self._stale.discard(ref)
             await cache.relist(window)
 
-    async def _catch_up(self, ref: CalendarRef, window: Window) -> None:
-        """Read a calendar only if a trigger arrived since its last read, or its cache cannot serve."""
+    async def _catch_up(self, ref: CalendarRef, window: Window) -> bool:
+        """Read a calendar only if a trigger arrived since its last read, or its cache cannot serve.
+
+        Returns whether the calendar may have changed since the cache last served a reconcile.
+        """
         cache = self._cache(ref)
         async with cache.lock:
             if cache.ready(window) and ref not in self._stale:
-                return
+                return False
             self._stale.discard(ref)  # before reading: a trigger arriving meanwhile needs another read
-            await cache.refresh(window)
+            return await cache.refresh(window)
+
+    def _confirm(self, target: CalendarRef) -> TargetOutcome:
+        """Record that a poll found none of a settled target's calendars changed: its flows are current."""
+        outcome = TargetOutcome(target, ok=True, plan=Plan(), report=ExecutionReport())
+        self._stats.record_run(outcome, self.settings, self.clock())
+        return outcome
 
     # --- one reconcile ---------------------------------------------------------------------------
 
@@ -215,6 +227,12 @@ class SyncEngine:
         outcome = await self._plan_and_apply(target, window, sync_type=sync_type, dry_run=dry_run)
         if not dry_run:
             self._stats.record_run(outcome, self.settings, self.clock())
+            # A poll may skip planning a target only while its last pass left nothing to finish.
+            settled = outcome.ok and outcome.report is not None and not outcome.report.unknown
+            if settled:
+                self._settled.add(target)
+            else:
+                self._settled.discard(target)
         return outcome
 
     async def _plan_and_apply(

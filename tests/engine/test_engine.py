@@ -256,3 +256,52 @@ async def test_garbled_source_read_deletes_no_block(make_world: MakeWorld) -> No
 
     assert not summary.flows["work"].ok
     assert len(world.blocks(2)) == 2
+
+
+async def test_poll_with_nothing_new_confirms_flows_without_planning(make_world: MakeWorld) -> None:
+    """A poll that reads empty deltas costs one read per calendar, plans nothing, and keeps flows current."""
+    world = make_world()
+    await world.meeting(1, base_time())
+    await world.engine.reconcile_all()
+    runs, results = world.engine.reconciles[BOB], len(world.engine.results())
+    before = world.engine.flow_status()["work"].at
+    world.emulator.reset_requests()
+
+    summary = await world.engine.calendar_changed(1, EMAILS[1], trigger="poll")
+
+    assert world.calls() == {"calendar.events.list": 1}  # the source's delta
+    assert world.engine.reconciles[BOB] == runs
+    assert len(world.engine.results()) == results
+    assert summary.flows["work"].ok
+    assert world.engine.flow_status()["work"].at >= before
+
+
+async def test_poll_reconciles_where_something_changed(make_world: MakeWorld) -> None:
+    """A poll whose delta carries a new meeting plans and writes its block."""
+    world = make_world()
+    await world.meeting(1, base_time())
+    await world.engine.reconcile_all()
+    await world.meeting(1, base_time() + timedelta(hours=3))
+    runs = world.engine.reconciles[BOB]
+
+    await world.engine.calendar_changed(1, EMAILS[1], trigger="poll")
+
+    assert world.engine.reconciles[BOB] == runs + 1
+    assert len(world.blocks(2)) == 2
+
+
+async def test_poll_retries_a_target_whose_last_pass_failed(make_world: MakeWorld) -> None:
+    """With nothing new, a poll still plans a target whose last write failed, and this time it lands."""
+    world = make_world()
+    await world.meeting(1, base_time())
+    world.emulator.faults.add(
+        {"kind": "status", "status": 403, "reason": "quotaExceeded", "methods": ["calendar.events.insert"]}
+    )
+    await world.engine.reconcile_all()
+    world.emulator.faults.clear()
+    assert world.blocks(2) == []
+
+    summary = await world.engine.calendar_changed(1, EMAILS[1], trigger="poll")
+
+    assert summary.flows["work"].ok
+    assert len(world.blocks(2)) == 1

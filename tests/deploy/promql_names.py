@@ -1,8 +1,8 @@
-"""Metric names used by the alert rules and the dashboard, checked against an exposition (run by .ci/deploy-checks).
+"""Check the metric names the alert rules and the dashboard use against an exposition (for .ci/deploy-checks).
 
-  promql_names.py exposition DOCS OUT        write a text exposition from the metric table in DOCS
-  promql_names.py check METRICS RULES DASH   every metric the rules and dashboard name is in METRICS
-  promql_names.py as-rules DASH OUT          write the dashboard's expressions as recording rules
+promql_names.py exposition DOCS OUT        write a text exposition from the metric table in DOCS
+promql_names.py check METRICS RULES DASH   every metric the rules and dashboard name is in METRICS
+promql_names.py as-rules DASH OUT          write the dashboard's expressions as recording rules
 """
 
 from __future__ import annotations

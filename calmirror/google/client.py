@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -18,6 +17,7 @@ import httplib2
 
 from calmirror.config import Account
 from calmirror.errors import AuthNeededError, GoneError, GoogleError, NoAnswerError, SyncTokenExpiredError
+from calmirror.google.answers import checked_answer, unknown_if_unanswered
 from calmirror.google.batch import BATCH_LIMIT, PartResult, request_for, run_batch
 from calmirror.google.credentials import credentials_for
 from calmirror.google.discovery import build_service, calendar_document
@@ -34,36 +34,6 @@ T = TypeVar("T")
 Request = Callable[[Any], Any]  # service -> googleapiclient HttpRequest
 # Told of every HTTP attempt: (method id, the translated failure or None, seconds); used for metrics.
 RequestObserver = Callable[[str, GoogleError | None, float], None]
-# Methods whose success has no body (HTTP 204).
-EMPTY_ANSWERS = frozenset({"calendar.events.delete", "calendar.channels.stop"})
-
-
-def checked_answer(method: str, answer: Any) -> dict[str, Any]:
-    """Return a call's JSON object, or raise NoAnswerError for an answer that is not Google's.
-
-    googleapiclient hands back the raw text of a body that is not JSON (a captive portal's or a proxy's
-    HTML page answered with 200). Taking that for "no events" would let a reconcile delete every block
-    of a source that only seemed empty, so such an answer is a failed, retryable read.
-    """
-    if method in EMPTY_ANSWERS and answer in ("", None, {}):
-        return {}
-    if not isinstance(answer, dict) or (
-        method.endswith(".list") and not isinstance(answer.get("items"), list)
-    ):
-        raise NoAnswerError(f"{method}: the answer is not a Google API response ({type(answer).__name__})")
-    return answer
-
-
-def _unknown_if_unanswered(outcome: WriteOutcome) -> WriteOutcome:
-    """Keep "no answer" as a write's final error when a later attempt only failed transiently.
-
-    An unanswered attempt may have been carried out, so a 503 to its resend does not mean "not done".
-    """
-    error = outcome.error
-    if error is None or not error.retryable or isinstance(error, NoAnswerError):
-        return outcome
-    text = f"no answer to an earlier attempt, then {error}"
-    return replace(outcome, error=NoAnswerError(text, status=error.status, account_id=error.account_id))
 
 
 class CalendarClient:
@@ -228,7 +198,7 @@ class CalendarClient:
 
         with contextlib.suppress(GoogleError):  # retries exhausted: each outcome holds its last error
             await self._retry.call(send_pending)
-        return [_unknown_if_unanswered(o) if i in unanswered else o for i, o in enumerate(outcomes)]
+        return [unknown_if_unanswered(o) if i in unanswered else o for i, o in enumerate(outcomes)]
 
     async def aclose(self) -> None:
         """Stop the worker threads and close their connections."""

@@ -6,7 +6,8 @@ import pytest
 
 from calmirror.emulator import Emulator
 from calmirror.errors import TransientError
-from calmirror.google.client import CalendarClient, checked_answer
+from calmirror.google.answers import checked_answer
+from calmirror.google.client import CalendarClient
 
 LIST = "calendar.events.list"
 

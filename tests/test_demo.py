@@ -1,25 +1,230 @@
-"""`calmirror demo` tells its story on the embedded emulator and the figures it prints are the real ones."""
+"""`calmirror demo` as a real process: it tells each step, and what it prints is what really happened."""
 
 from __future__ import annotations
 
-import io
+import asyncio
+import json
+import os
 import re
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
 
-from calmirror.demo import run_demo
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from calmirror.engine import is_marked
+from tests.daemon.processes import DaemonProcess, EmulatorProcess
+
+pytestmark = pytest.mark.slow
+
+WORK, CLIENT = "you@work.example", "you@client.example"
+WEBHOOK_KEY = "demo-test-webhook-key-0123456789abcdef"
+STORY_TOLD = "  try:     curl"
+# Credential shapes the emulator issues (client secrets, refresh tokens, access tokens), unmasked.
+SECRET_SHAPES = re.compile(r"GOCSPX-[\w-]{8}|1//0[\w-]{8}|ya29\.[\w-]{8}")
 
 
-async def test_demo_mirrors_moves_and_declines_at_the_physical_cost() -> None:
-    """The demo ends healthy, mirrors the moved meeting, drops the declined one and polls for 1 read each."""
-    out = io.StringIO()
+async def start_demo(*args: str, **env: str) -> DaemonProcess:
+    """Start `calmirror demo` (stdout and stderr collected together) outside any .env file."""
+    environ = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "SYNC_", "WEBHOOK_", "LOG_"))
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "calmirror",
+        "demo",
+        *args,
+        env=environ | env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd="/",
+    )
+    demo = DaemonProcess(proc, base_url="")
+    demo._reader = asyncio.get_running_loop().create_task(demo._read())
+    return demo
 
-    status = await run_demo(out)
 
-    text = out.getvalue()
-    steps = re.split(r"\nStep \d: ", text)
-    assert status == 0
-    assert len(steps) == 5
-    moved, declined, idle = steps[2], steps[3], steps[4]
-    assert "cost: 2 HTTP request(s) to Google: 1 read(s), 2 write(s)" in moved
-    assert re.search(r"you@client\.example holds 3 block\(s\):(\n .*)*\n .*10:55-12:05 UTC", moved)
-    assert "you@work.example holds 1 block(s):" in declined
-    assert "cost: 2 HTTP request(s) to Google: 2 read(s), 0 write(s)" in idle
+async def wait_for_line(demo: DaemonProcess, start: str, seconds: float = 30.0) -> str:
+    """Wait until the demo printed a line starting with `start`; set its base URL from the story."""
+    deadline = time.monotonic() + seconds
+    while not any(line.startswith(start) for line in demo.lines):
+        assert demo.proc.returncode is None, f"demo exited early:\n{demo.output}"
+        assert time.monotonic() < deadline, f"no {start!r} after {seconds}s:\n{demo.output}"
+        await asyncio.sleep(0.05)
+    demo.base_url = printed(demo.output, r"health:\s+(\S+)/health")
+    return next(line for line in demo.lines if line.startswith(start))
+
+
+def printed(text: str, pattern: str) -> str:
+    """Return the first group of the first match of `pattern` in the demo's output."""
+    found = re.search(pattern, text)
+    assert found is not None, f"{pattern!r} not in:\n{text}"
+    return found.group(1)
+
+
+def emulator_of(demo: DaemonProcess) -> EmulatorProcess:
+    """Return a handle on the demo's embedded emulator (only its control API is used)."""
+    return EmulatorProcess(demo.proc, printed(demo.output, r"Google Calendar emulator: (\S+)"), "", {})
+
+
+async def live_blocks(emulator: EmulatorProcess, calendar: str) -> int:
+    """Return how many live calmirror blocks a calendar holds."""
+    events = await emulator.events(calendar)
+    return sum(1 for e in events if is_marked(e) and e.get("status") != "cancelled")
+
+
+@pytest.fixture
+async def told() -> AsyncIterator[DaemonProcess]:
+    """`calmirror demo --duration 3`, once its story is told."""
+    demo = await start_demo("--duration", "3")
+    started = time.monotonic()
+    try:
+        await wait_for_line(demo, STORY_TOLD)
+        assert time.monotonic() - started < 20, "the story took too long"
+        yield demo
+    finally:
+        if demo.proc.returncode is None:
+            await demo.kill()
+
+
+def steps(text: str) -> list[str]:
+    """Return the text of each step of the story."""
+    parts = re.split(r"\nStep \d of \d: ", text.split("\ncalmirror keeps running", maxsplit=1)[0])
+    return parts[1:]
+
+
+def block_counts(text: str) -> dict[str, int]:
+    """Return the per-calendar counts of the startup's "holds N block(s)" lines."""
+    return {m[0]: int(m[1]) for m in re.findall(r"(\S+@\S+) holds (\d+) block\(s\)", text)}
+
+
+def follow(counts: dict[str, int], step: str) -> tuple[dict[str, int], int, int]:
+    """Apply a step's printed creates, removals and moves; return the counts, creates and deletes."""
+    created = Counter(re.findall(r"block created in (\S+):", step))
+    removed = Counter(re.findall(r"block removed from (\S+):", step))
+    moved = len(re.findall(r"block moved in ", step))
+    after = {c: n + created[c] - removed[c] for c, n in counts.items()}
+    return after, created.total() + moved, removed.total() + moved
+
+
+def samples(exposition: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Parse a Prometheus exposition with prometheus_client's parser."""
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(exposition)
+        for s in family.samples
+    }
+
+
+async def test_demo_tells_each_change_and_what_calmirror_did(told: DaemonProcess) -> None:
+    """Each change is told with calmirror's answer, the source calendar's notification and its cost."""
+    text = told.output
+    change, move, decline, cancel = steps(text)
+    assert re.search(r"Focus time: work-to-client: 1 participant\(s\), fewer than 2", text)
+    assert "Lunch with Ana: work-to-client: shown as free" in text
+    assert "Team social: work-to-client: declined by the calendar owner" in text
+    assert "Design review: work-to-client mirrored it (1 block(s))" in text
+    assert re.search(r"notified calmirror about: .*you@client\.example", change)
+    assert f"block created in {WORK}: " in change
+    assert re.search(rf"block moved in {CLIENT}: .*10:55-12:05 UTC", move)
+    assert f"block removed from {WORK}: " in decline
+    assert cancel.count(f"block removed from {CLIENT}: ") == 2
+    for step in (change, move, decline, cancel):
+        assert re.search(r"cost: \d+ HTTP request\(s\) to Google: [1-9]\d* read\(s\)", step)
+        assert "webhook to block" in step
+
+
+async def test_demo_counts_match_the_calendars_stats_and_request_log(told: DaemonProcess) -> None:
+    """Block counts, creates, deletes, reads and writes the demo prints are what the calendars hold."""
+    text, emulator = told.output, emulator_of(told)
+    counts = block_counts(text)
+    created, deleted = sum(counts.values()), 0
+    for step in steps(text):
+        counts, creates, deletes = follow(counts, step)
+        created, deleted = created + creates, deleted + deletes
+        shown = dict(re.findall(r"(\S+@\S+) (\d+)", printed(step, r"blocks now: (.*)")))
+        assert {c: int(n) for c, n in shown.items()} == counts
+    assert counts == {WORK: await live_blocks(emulator, WORK), CLIENT: await live_blocks(emulator, CLIENT)}
+
+    status, body, _ = await told.get("/api/v1/calendar/stats")
+    stats = json.loads(body)
+    assert status == 200
+    assert (stats["busy_blocks_created"], stats["busy_blocks_deleted"], stats["errors"]) == (
+        created,
+        deleted,
+        0,
+    )
+    assert any(r["sync_type"] == "webhook" and r["action"] == "created" for r in stats["recent_results"])
+
+    reads = sum(int(n) for n in re.findall(r"(\d+) read\(s\)", text))
+    writes = sum(int(n) for n in re.findall(r"(\d+) write\(s\)", text))
+    log: dict[str, Any] = await emulator.control("GET", "requests")
+    batched = [c for c in log["calls"] if c["in_batch"]]  # only calmirror batches; the people never do
+    assert writes == len(batched) == created + deleted
+    status, exposition, _ = await told.get("/metrics")
+    metric = samples(exposition)
+    calmirror_reads = sum(
+        value
+        for (name, labels), value in metric.items()
+        if name == "calmirror_google_requests_total" and dict(labels)["method"].endswith((".list", ".get"))
+    )
+    assert status == 200
+    assert calmirror_reads == reads
+    assert metric[("calmirror_reconciles_total", (("outcome", "ok"), ("trigger", "webhook")))] >= 4
+
+
+async def test_demo_serves_health_and_metrics_then_exits_zero_after_duration(told: DaemonProcess) -> None:
+    """While serving, /health answers 200 and /metrics parses; --duration ends it with status 0."""
+    status, body = await told.health()
+    assert (status, body["ready"]) == (200, True)
+    status, exposition, _ = await told.get("/metrics")
+    assert status == 200
+    assert samples(exposition)[("calmirror_ready", ())] == 1.0
+    assert "Stopping by itself in 3 s (--duration)." in told.output
+    assert await asyncio.wait_for(told.proc.wait(), 15) == 0
+
+
+async def test_ctrl_c_while_serving_exits_zero() -> None:
+    """Without --duration the demo serves until SIGINT, then exits 0."""
+    demo = await start_demo()
+    try:
+        await wait_for_line(demo, "Press Ctrl-C to stop.")
+        assert (await demo.health())[0] == 200
+        demo.proc.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(demo.proc.wait(), 15) == 0
+    finally:
+        await demo.kill()
+    assert "Traceback" not in demo.output
+
+
+async def test_demo_at_debug_prints_no_secret() -> None:
+    """At LOG_LEVEL=DEBUG no output or served page shows a credential, the key or a channel token."""
+    demo = await start_demo("--duration", "1", LOG_LEVEL="DEBUG", WEBHOOK_API_KEY=WEBHOOK_KEY)
+    try:
+        await wait_for_line(demo, STORY_TOLD)
+        channels = await emulator_of(demo).channels()
+        pages = [(await demo.get(path))[1] for path in ("/health", "/api/v1/calendar/stats", "/metrics")]
+        assert await asyncio.wait_for(demo.proc.wait(), 15) == 0
+    finally:
+        await demo.kill()
+    seen = "\n".join([demo.output, *pages])
+    tokens = [c["token"] for c in channels]
+    assert len(tokens) == 2
+    assert " DEBUG " in demo.output  # the debug log really ran
+    assert SECRET_SHAPES.findall(seen) == []
+    assert WEBHOOK_KEY not in seen
+    assert [token for token in tokens if token in seen] == []
+
+
+async def test_bad_flags_get_one_line_errors() -> None:
+    """A negative --duration exits 2 with a line naming the flag, without starting anything."""
+    demo = await start_demo("--duration", "-1")
+    assert await asyncio.wait_for(demo.proc.wait(), 30) == 2
+    assert demo._reader is not None
+    await demo._reader
+    assert demo.lines == ["calmirror demo: --duration: must be 0 seconds or more"]

@@ -17,14 +17,16 @@ log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT = 1.0  # for open HTTP connections; the reconcile and channel bounds come after it
 
 
-async def serve(settings: Settings, options: DaemonOptions | None = None) -> int:
-    """Run the daemon; 0 after a signal, 1 when the port cannot be bound or startup fails."""
+async def serve(
+    settings: Settings, options: DaemonOptions | None = None, *, stop: asyncio.Event | None = None
+) -> int:
+    """Run the daemon; 0 after a signal (or `stop` set), 1 when the port cannot be bound or startup fails."""
     app = create_app(settings, options)
     lifecycle = app[LIFECYCLE]
     runner = web.AppRunner(
         app, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT, access_log_class=PathOnlyAccessLogger
     )
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()  # the demo passes its own, to stop the daemon after --duration
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)

@@ -125,9 +125,9 @@ async def test_demo_tells_each_change_and_what_calmirror_did(told: DaemonProcess
     """Each change is told with calmirror's answer, the source calendar's notification and its cost."""
     text = told.output
     change, move, decline, cancel = steps(text)
-    assert re.search(r"Focus time: work-to-client: 1 participant\(s\), fewer than 2", text)
-    assert "Lunch with Ana: work-to-client: shown as free" in text
-    assert "Team social: work-to-client: declined by the calendar owner" in text
+    assert "Focus time: work-to-client: 1 participant (rooms do not count), the flow needs 2" in text
+    assert "Lunch with Ana: work-to-client: marked free" in text
+    assert "Team social: work-to-client: you declined" in text
     assert "Design review: work-to-client mirrored it (1 block(s))" in text
     assert re.search(r"notified calmirror about: .*you@client\.example", change)
     assert f"block created in {WORK}: " in change

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from calmirror.engine import COLUMNS, EventProcessingResult, Interval, PurgeOutcome, SyncSummary
@@ -51,38 +50,8 @@ def purge_lines(outcomes: Iterable[PurgeOutcome]) -> str:
     return "\n".join(lines)
 
 
-# The engine's reasons in the words of the person who owns the calendars; unknown ones pass unchanged.
-_PLAIN_REASONS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
-    (re.compile(r"status is (\w+)"), lambda m: m[1]),
-    (re.compile(r"is a calmirror block"), lambda m: "a calmirror block"),
-    (re.compile(r"event type workingLocation"), lambda m: "a working-location entry"),
-    (re.compile(r"event type birthday"), lambda m: "a birthday"),
-    (re.compile(r"shown as free"), lambda m: "marked free"),
-    (re.compile(r"declined by the calendar owner"), lambda m: "you declined"),
-    (
-        re.compile(r"(\d+) participant\(s\), fewer than (\d+)"),
-        lambda m: (
-            f"{m[1]} participant{'' if m[1] == '1' else 's'} (rooms do not count), the flow needs {m[2]}"
-        ),
-    ),
-    (
-        re.compile(r"target calendar is already an attendee"),
-        lambda m: "the target calendar is invited, so the meeting already occupies it",
-    ),
-    (re.compile(r"no longer desired"), lambda m: "no meeting needs it any more"),
-    (re.compile(r"duplicate block"), lambda m: "a second block at the same time"),
-)
 _VERBS = {"created": "create", "restored": "restore", "deleted": "delete", "skipped": "skip"}
 _LISTED = ("created", "restored", "deleted", "skipped", "error", "unknown")
-
-
-def plain_reason(reason: str) -> str:
-    """Return an engine reason in plain words."""
-    for pattern, words in _PLAIN_REASONS:
-        match = pattern.fullmatch(reason)
-        if match:
-            return words(match)
-    return reason
 
 
 def _action(result: EventProcessingResult) -> str:
@@ -124,7 +93,7 @@ def event_lines(summary: SyncSummary, *, dry_run: bool) -> list[str]:
                 verb = f"would {verb}"
             title = result.event_title or ("(a calmirror block)" if action == "deleted" else "(no title)")
             why = result.error if action in ("error", "unknown") else result.reason
-            detail = plain_reason(why) if why and why not in ("created", "restored") else ""
+            detail = why if why and why not in ("created", "restored") else ""
             rows.append(
                 (verb, result.flow_name, _when(result.interval), title + (f": {detail}" if detail else ""))
             )

@@ -1,7 +1,8 @@
 """Which source events qualify for a block (docs/design.md §2).
 
-Each filter is a small predicate returning the reason it skips an event, or None when it lets the
-event through; `skip_reason` applies them in order and returns the first reason. Decisions:
+Each filter is a small predicate returning the reason it skips an event, in the words of the person
+who owns the calendars (commands print them as they are), or None when it lets the event through;
+`skip_reason` applies them in order and returns the first reason. Decisions:
 
 - Participants are the non-resource attendees plus the organizer, counted once per email (emails
   are lowercased on parsing): Google keeps the attendee list exactly as a client sent it, so the
@@ -25,33 +26,34 @@ from calmirror.engine.model import Attendee, SourceEvent
 
 Filter = Callable[[SourceEvent, Flow, frozenset[str]], str | None]
 
-SKIPPED_EVENT_TYPES = frozenset({"workingLocation", "birthday"})
+# Event types that annotate a day rather than occupy it, with how a skip reason names them.
+SKIPPED_EVENT_TYPES = {"workingLocation": "a working-location entry", "birthday": "a birthday"}
 
 
 def confirmed(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
     """Skip cancelled and tentative events: only confirmed meetings make the owner busy."""
-    return None if event.status == "confirmed" else f"status is {event.status}"
+    return None if event.status == "confirmed" else f"{event.status}, not confirmed"
 
 
 def not_a_block(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
     """Skip calmirror's own blocks, so flows A->B and B->A never mirror each other's blocks."""
-    return "is a calmirror block" if event.marked else None
+    return "a calmirror block" if event.marked else None
 
 
 def busy_event_type(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
     """Skip working-location and birthday entries, which are annotations rather than meetings."""
-    return f"event type {event.event_type}" if event.event_type in SKIPPED_EVENT_TYPES else None
+    return SKIPPED_EVENT_TYPES.get(event.event_type)
 
 
 def opaque(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
     """Skip events shown as free: they do not make the owner busy."""
-    return "shown as free" if event.transparency == "transparent" else None
+    return "marked free" if event.transparency == "transparent" else None
 
 
 def not_declined(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
     """Skip events the calendar's owner declined."""
     declined = any(attendee.is_self and attendee.declined for attendee in event.attendees or ())
-    return "declined by the calendar owner" if declined else None
+    return "you declined" if declined else None
 
 
 def participants(event: SourceEvent) -> int:
@@ -66,7 +68,8 @@ def enough_participants(event: SourceEvent, flow: Flow, target_identities: froze
     """Skip events with fewer people than the flow asks for (solo entries are not meetings)."""
     count = participants(event)
     if count < flow.min_participants:
-        return f"{count} participant(s), fewer than {flow.min_participants}"
+        people = "participant" if count == 1 else "participants"
+        return f"{count} {people} (rooms do not count), the flow needs {flow.min_participants}"
     return None
 
 
@@ -79,12 +82,12 @@ def target_not_invited(event: SourceEvent, flow: Flow, target_identities: frozen
     """Skip events the target attends or organises: the meeting itself already occupies the target."""
     attendees = event.attendees or ()
     if any(_is_target(attendee, target_identities) and not attendee.declined for attendee in attendees):
-        return "target calendar is already an attendee"
+        return "the target calendar is invited, so the meeting already occupies it"
     organizer = event.organizer
     if organizer is None or not _is_target(organizer, target_identities):
         return None
     declined = any(attendee.email == organizer.email and attendee.declined for attendee in attendees)
-    return None if declined else "target calendar is the organizer"
+    return None if declined else "the target calendar organises it, so the meeting already occupies it"
 
 
 FILTERS: tuple[Filter, ...] = (

@@ -141,9 +141,9 @@ def _match_blocks(
         group.sort(key=lambda block: (block.id != own_id, block.id))
         if interval in demand.titles:
             kept[interval] = group[0].id
-            doomed, reason = group[1:], "duplicate block"
+            doomed, reason = group[1:], "a second block at the same time"
         else:
-            doomed, reason = group, "no longer desired"
+            doomed, reason = group, "no meeting needs it any more"
         if demand.may_delete and deletable(interval, flows, window):
             deletes.extend((block, reason) for block in doomed)
         # Otherwise they stay untouched, and never count as cover (only desired blocks do).

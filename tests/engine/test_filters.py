@@ -40,34 +40,40 @@ def meeting(**changes: object) -> SourceEvent:
     ("changes", "reason"),
     [
         ({}, None),
-        ({"status": "cancelled"}, "status is cancelled"),
-        ({"status": "tentative"}, "status is tentative"),
-        ({"transparency": "transparent"}, "shown as free"),
+        ({"status": "cancelled"}, "cancelled, not confirmed"),
+        ({"status": "tentative"}, "tentative, not confirmed"),
+        ({"transparency": "transparent"}, "marked free"),
         ({"transparency": "opaque"}, None),
-        ({"attendees": None}, "1 participant(s), fewer than 2"),
-        ({"attendees": (OWNER,)}, "1 participant(s), fewer than 2"),
-        ({"attendees": (OWNER, ROOM)}, "1 participant(s), fewer than 2"),
+        ({"attendees": None}, "1 participant (rooms do not count), the flow needs 2"),
+        ({"attendees": (OWNER,)}, "1 participant (rooms do not count), the flow needs 2"),
+        ({"attendees": (OWNER, ROOM)}, "1 participant (rooms do not count), the flow needs 2"),
         ({"attendees": (OWNER, ROOM, GUEST)}, None),
         ({"attendees": (GUEST, Attendee("carol@example.com"))}, None),
         (
             {"attendees": (Attendee(OWNER.email, is_self=True, response_status="declined"), GUEST)},
-            "declined by the calendar owner",
+            "you declined",
         ),
         ({"attendees": (OWNER, Attendee(GUEST.email, response_status="declined"))}, None),
-        ({"marked": True}, "is a calmirror block"),
-        ({"event_type": "workingLocation"}, "event type workingLocation"),
-        ({"event_type": "birthday"}, "event type birthday"),
+        ({"marked": True}, "a calmirror block"),
+        ({"event_type": "workingLocation"}, "a working-location entry"),
+        ({"event_type": "birthday"}, "a birthday"),
         ({"event_type": "focusTime"}, None),
         ({"event_type": "outOfOffice"}, None),
         (
             {"attendees": (OWNER, GUEST, Attendee("alice@home.example"))},
-            "target calendar is already an attendee",
+            "the target calendar is invited, so the meeting already occupies it",
         ),
         ({"attendees": (OWNER, GUEST, Attendee("alice@home.example", response_status="declined"))}, None),
         ({"attendees": (OWNER,), "organizer": ORGANIZER}, None),
-        ({"attendees": (OWNER,), "organizer": OWN_ORGANIZER}, "1 participant(s), fewer than 2"),
-        ({"attendees": None, "organizer": ORGANIZER}, "1 participant(s), fewer than 2"),
-        ({"attendees": (OWNER,), "organizer": TARGET_ORGANIZER}, "target calendar is the organizer"),
+        (
+            {"attendees": (OWNER,), "organizer": OWN_ORGANIZER},
+            "1 participant (rooms do not count), the flow needs 2",
+        ),
+        ({"attendees": None, "organizer": ORGANIZER}, "1 participant (rooms do not count), the flow needs 2"),
+        (
+            {"attendees": (OWNER,), "organizer": TARGET_ORGANIZER},
+            "the target calendar organises it, so the meeting already occupies it",
+        ),
         (
             {
                 "attendees": (OWNER, Attendee("alice@home.example", response_status="declined")),
@@ -78,7 +84,7 @@ def meeting(**changes: object) -> SourceEvent:
         ({"attendees": (GUEST,), "organizer": TARGET_AS_SELF}, None),
         (
             {"attendees": (OWNER, GUEST, Attendee("alice@home.example", response_status="tentative"))},
-            "target calendar is already an attendee",
+            "the target calendar is invited, so the meeting already occupies it",
         ),
     ],
 )
@@ -102,7 +108,7 @@ def test_threshold_one_lets_solo_events_through() -> None:
 def test_threshold_three_needs_three_people() -> None:
     """A flow asking for 3 participants skips two-person meetings."""
     bigger = FLOW.model_copy(update={"min_participants": 3})
-    assert skip_reason(meeting(), bigger, TARGET) == "2 participant(s), fewer than 3"
+    assert skip_reason(meeting(), bigger, TARGET) == "2 participants (rooms do not count), the flow needs 3"
 
 
 @pytest.mark.parametrize(

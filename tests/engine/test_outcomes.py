@@ -16,7 +16,7 @@ def result(flow_name: str, action: Action, reason: str | None = None) -> EventPr
 def test_a_deleted_block_counts_for_every_flow_into_the_target() -> None:
     """A deleted block names every flow into its target, so each flow's row shows it once."""
     results = [
-        result("client, work, main", "deleted", "no longer desired"),
+        result("client, work, main", "deleted", "no meeting needs it any more"),
         result("work, main", "created"),
         result("client", "skipped", "declined"),
         result("client", "restored", "the block's id was a tombstone"),

@@ -120,7 +120,7 @@ def test_two_events_with_one_interval_share_a_block_and_a_cancel_keeps_it() -> N
     assert one_cancelled.empty
     assert actions(one_cancelled) == {
         "a": ("existed", "block exists"),
-        "b": ("skipped", "status is cancelled"),
+        "b": ("skipped", "cancelled, not confirmed"),
     }
 
 
@@ -128,7 +128,7 @@ def test_moved_event_replaces_its_block() -> None:
     """A rescheduled meeting's old block is deleted and a block at the new time is created."""
     result = plan({1: [meeting("m", span(14, 15))]}, [block(span(9, 10))])
     assert (deleted(result), created(result)) == ([span(9, 10)], [span(14, 15)])
-    assert actions(result)[block(span(9, 10)).id] == ("deleted", "no longer desired")
+    assert actions(result)[block(span(9, 10)).id] == ("deleted", "no meeting needs it any more")
     gone = next(item for item in result.results if item.action == "deleted")
     assert (gone.flow_name, gone.block_id, gone.interval) == ("flow 1", block(span(9, 10)).id, span(9, 10))
 
@@ -218,7 +218,7 @@ def test_flows_both_ways_never_ping_pong() -> None:
     into_home = plan({1: [meeting("m", span(9, 10)), ours_in_work]}, [ours_in_home], flows=[a_to_b])
     into_work = plan({2: [ours_in_home]}, [ours_in_work], flows=[b_to_a], target=WORK)
     assert into_home.empty
-    assert actions(into_home)["w1"] == ("skipped", "is a calmirror block")
+    assert actions(into_home)["w1"] == ("skipped", "a calmirror block")
     assert (created(into_work), deleted(into_work)) == ([], [span(13, 14)])
 
 
@@ -417,7 +417,7 @@ def test_duplicates_keep_the_deterministic_id() -> None:
     )
     assert sorted(b.id for b in result.deletes) == ["00000", "zzzzz"]
     assert actions(result)["m"] == ("existed", "block exists")
-    assert actions(result)["zzzzz"] == ("deleted", "duplicate block")
+    assert actions(result)["zzzzz"] == ("deleted", "a second block at the same time")
 
 
 def test_duplicates_without_the_deterministic_id_keep_the_smallest() -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 from pathlib import Path
 from typing import Any
 
 from calmirror.commands._config import load_config, report_config_error
 from calmirror.daemon.app import DEFAULT_CHANNEL_TTL, DaemonOptions
-from calmirror.daemon.serve import serve
+from calmirror.daemon.serve import run_daemon
 from calmirror.errors import ConfigError
 from calmirror.logs import setup_logging
 
@@ -60,4 +59,4 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     for warning in settings.warnings:
         log.warning("%s", warning)
-    return asyncio.run(serve(settings, DaemonOptions(channel_ttl_seconds=args.channel_ttl)))
+    return run_daemon(settings, DaemonOptions(channel_ttl_seconds=args.channel_ttl))

@@ -103,3 +103,51 @@ async def test_sigterm_while_a_reconcile_hangs_stops_every_channel_and_exits_zer
         assert "cancelled 1 reconcile(s) still running" in daemon.output  # one was in flight
     finally:
         await alice.aclose()
+
+
+async def watch_statuses(emulator: EmulatorProcess) -> list[int]:
+    """Return the statuses the emulator answered to events.watch, oldest first."""
+    log = await emulator.control("GET", "requests")
+    return [c["status"] for c in log["calls"] if c["method_id"] == "calendar.events.watch"]
+
+
+async def test_a_refused_watch_leaves_the_calendar_polled_and_healthy_until_the_backoff_registers_it(
+    emulator_process: EmulatorProcess,
+) -> None:
+    """Watch refused: ready, 200, "polling only"; retried with backoff; once Google accepts, webhooks work."""
+    refuse = {"kind": "status", "status": 400, "reason": "push.webhookUrlNotHttps"}
+    await emulator_process.control(
+        "POST", "faults", {"rules": [refuse | {"methods": ["calendar.events.watch"]}]}
+    )
+    env = daemon_env(emulator_process, [ALICE, BOB], [("work", ALICE, BOB)], port=free_port())
+    alice = emulator_process.client(ALICE)
+    try:
+        async with running_daemon(env, "--channel-retry", "1") as daemon:
+            status, body = await daemon.health()
+            assert status == 200, body
+            (flow,) = body["flows"]
+            assert (flow["channel_expires"], flow["polling_reason"]) == ("polling only", "invalid")
+
+            async def retried() -> bool:
+                return len(await watch_statuses(emulator_process)) >= 2
+
+            await eventually(retried, 5, "a second watch attempt after the first backoff")
+            assert (await daemon.health())[0] == 200
+            await emulator_process.control("DELETE", "faults")
+
+            async def watched() -> bool:
+                (flow,) = (await daemon.health())[1]["flows"]
+                return flow["channel_expires"] != "polling only"
+
+            await eventually(watched, 10, "the channel registered once the watch is accepted")
+            statuses = await watch_statuses(emulator_process)
+            assert statuses == [400] * (len(statuses) - 1) + [200]
+            start = next_hour(days=2)
+            await alice.insert_event(ALICE, meeting_body(start))
+
+            async def mirrored() -> bool:
+                return await block_starts(emulator_process) == [start]
+
+            await eventually(mirrored, what="a meeting mirrored through the late channel")
+    finally:
+        await alice.aclose()

@@ -309,3 +309,24 @@ def notification_headers(channel: Mapping[str, Any], state: str = "exists") -> d
         "X-Goog-Resource-State": state,
         "X-Goog-Channel-Token": channel["token"],
     }
+
+
+@dataclass(frozen=True)
+class StoredEvents:
+    """The emulator process's stored events, read the way tests/engine/conftest.py's oracle reads them."""
+
+    events: Mapping[str, list[dict[str, Any]]]
+
+    @property
+    def store(self) -> StoredEvents:
+        """Stand in for `Emulator.store`, so the in-process oracle works on a process's state."""
+        return self
+
+    def raw_events(self, calendar_id: str) -> list[dict[str, Any]]:
+        """Return every stored event of a calendar, tombstones included."""
+        return list(self.events[calendar_id])
+
+
+async def stored_events(emulator: EmulatorProcess, calendars: Sequence[str]) -> StoredEvents:
+    """Fetch every stored event of the calendars from the emulator process."""
+    return StoredEvents({calendar: await emulator.events(calendar) for calendar in calendars})

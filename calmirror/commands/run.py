@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 from pathlib import Path
 from typing import Any
 
 from calmirror.commands._config import load_config, report_config_error
 from calmirror.daemon.app import DEFAULT_CHANNEL_TTL, DaemonOptions
-from calmirror.daemon.serve import serve
+from calmirror.daemon.channels import RETRY_BASE_SECONDS
+from calmirror.daemon.serve import run_daemon
 from calmirror.errors import ConfigError
 from calmirror.logs import setup_logging
 
@@ -39,6 +39,14 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
         metavar="SECONDS",
         help="lifetime asked for each watch channel (default 7 days; short values are for testing)",
     )
+    parser.add_argument(
+        "--channel-retry",
+        type=float,
+        default=RETRY_BASE_SECONDS,
+        metavar="SECONDS",
+        help="wait before watching again a calendar whose watch was refused, doubling each time "
+        "(default 30; short values are for testing)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -47,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     problems = []
     if args.channel_ttl < 1:
         problems.append("--channel-ttl: must be at least 1 second")
+    if not args.channel_retry >= 1:
+        problems.append("--channel-retry: must be at least 1 second")
     try:
         settings = load_config(args.env_file)
     except ConfigError as error:
@@ -60,4 +70,5 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     for warning in settings.warnings:
         log.warning("%s", warning)
-    return asyncio.run(serve(settings, DaemonOptions(channel_ttl_seconds=args.channel_ttl)))
+    options = DaemonOptions(channel_ttl_seconds=args.channel_ttl, channel_retry_seconds=args.channel_retry)
+    return run_daemon(settings, options)

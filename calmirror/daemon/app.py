@@ -15,7 +15,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from calmirror.config import Flow, Settings
-from calmirror.daemon.channels import ChannelManager
+from calmirror.daemon.channels import RETRY_BASE_SECONDS, ChannelManager
 from calmirror.daemon.dispatch import Dispatcher, count_request
 from calmirror.daemon.errorkinds import error_kind
 from calmirror.daemon.keys import CHANNELS, DISPATCHER, LIMITER, METRICS, SNAPSHOT, STATS, WEBHOOK_KEY
@@ -36,9 +36,10 @@ DEFAULT_CHANNEL_TTL = 604800  # Google's default channel lifetime: 7 days
 
 @dataclass(frozen=True)
 class DaemonOptions:
-    """Knobs that are not configuration: channel lifetime and the bounds that keep shutdown under 10 s."""
+    """Knobs that are not configuration: channel lifetime and retry, and the bounds on shutdown (10 s)."""
 
     channel_ttl_seconds: int = DEFAULT_CHANNEL_TTL
+    channel_retry_seconds: float = RETRY_BASE_SECONDS  # first wait after a refused watch, doubling
     reconcile_stop_seconds: float = 5.0  # a running reconcile may finish within this, then is cancelled
     channel_stop_seconds: float = 3.0
     client_close_seconds: float = 1.5
@@ -97,6 +98,7 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
             key=app[WEBHOOK_KEY],
             base_url=settings.webhook_base_url,
             ttl_seconds=options.channel_ttl_seconds,
+            retry_seconds=options.channel_retry_seconds,
         )
         dispatcher = Dispatcher(
             lambda ref, trigger: engine.calendar_changed(ref.account_id, ref.calendar_id, trigger=trigger),

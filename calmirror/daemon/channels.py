@@ -55,6 +55,7 @@ class ChannelManager:
         key: str | None,
         base_url: str | None,
         ttl_seconds: int,
+        retry_seconds: float = RETRY_BASE_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.clients = clients
@@ -62,6 +63,7 @@ class ChannelManager:
         self.key = key
         self.address = base_url.rstrip("/") + PATH if base_url else None
         self.ttl_seconds = ttl_seconds
+        self.retry_seconds = retry_seconds  # the first wait after a refused watch; it doubles each time
         self.clock = clock
         self.watches: dict[CalendarRef, Watch] = {}
         self.failures: dict[CalendarRef, WatchFailure] = {}
@@ -83,7 +85,7 @@ class ChannelManager:
     @property
     def check_seconds(self) -> float:
         """Return how often renewals and retries are looked at."""
-        return max(1.0, min(self.ttl_seconds / 8, 300.0))
+        return max(1.0, min(self.ttl_seconds / 8, self.retry_seconds, 300.0))
 
     async def start(self) -> None:
         """Open a channel on every source calendar (a failure leaves that calendar polled only)."""
@@ -195,7 +197,7 @@ class ChannelManager:
     def _failed(self, ref: CalendarRef, exc: GoogleError) -> None:
         """Record a refused watch and when to retry (exponential backoff); the calendar is polled."""
         attempts = self.failures[ref].attempts + 1 if ref in self.failures else 1
-        wait = min(RETRY_BASE_SECONDS * 2 ** (attempts - 1), RETRY_MAX_SECONDS)
+        wait = min(self.retry_seconds * 2 ** (attempts - 1), RETRY_MAX_SECONDS)
         self.failures[ref] = WatchFailure(error_kind(exc), attempts, self.clock() + wait)
         log.warning("cannot watch %s (%s), polling it; retrying in %.0fs", ref, exc, wait)
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
+import threading
 
 from aiohttp import web
 
@@ -52,4 +55,28 @@ async def serve(
         lifecycle.notifier.notify("STOPPING=1", "STATUS=stopping")
         await runner.cleanup()
         log.info("stopped")
+    return status
+
+
+def run_daemon(settings: Settings, options: DaemonOptions | None = None) -> int:
+    """Run serve() on a loop of its own and return its status, even while a Google request hangs.
+
+    A blocking request on a client thread cannot be interrupted, and Python joins such threads at exit
+    (asyncio.run first waits for its executor too), so after the bounded shutdown a process whose
+    threads are still busy leaves with os._exit instead of outliving the 10 s systemd allows.
+    """
+    loop = asyncio.new_event_loop()
+    try:
+        status = loop.run_until_complete(serve(settings, options))
+    finally:
+        loop.close()  # unlike asyncio.run, does not wait for the default executor's threads
+    busy = [
+        t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()
+    ]
+    if busy:
+        log.warning("exiting with %d Google request(s) unanswered", len(busy))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
     return status

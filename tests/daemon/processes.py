@@ -9,18 +9,23 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 from pydantic import SecretStr
 
 from calmirror.config import Account
+from calmirror.engine.ids import is_marked
 from calmirror.google.client import CalendarClient
 from tests.emulator_helpers import NO_WAIT
 
 WEBHOOK_KEY = "daemon-test-webhook-key-0123456789"
+ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@example.com"
+GUEST = "guest@elsewhere.test"
 FlowSpec = tuple[str, str, str]  # flow name, source email, target email (primary calendars)
 
 
@@ -167,6 +172,11 @@ class DaemonProcess:
             self.lines.append(raw.decode(errors="replace").rstrip("\n"))
 
     @property
+    def port(self) -> int:
+        """Return the port the daemon listens on."""
+        return int(self.base_url.rsplit(":", 1)[1])
+
+    @property
     def output(self) -> str:
         """Return everything the daemon printed so far."""
         return "\n".join(self.lines)
@@ -236,3 +246,87 @@ async def start_daemon(env: Mapping[str, str], *args: str) -> DaemonProcess:
     daemon = DaemonProcess(proc, f"http://127.0.0.1:{port}")
     daemon._reader = asyncio.get_running_loop().create_task(daemon._read())
     return daemon
+
+
+@asynccontextmanager
+async def running_daemon(env: Mapping[str, str], *args: str) -> AsyncIterator[DaemonProcess]:
+    """Start `calmirror run`, wait until it is ready, and SIGKILL it afterwards (if still running)."""
+    daemon = await start_daemon(env, *args)
+    try:
+        await daemon.wait_ready()
+        yield daemon
+    finally:
+        await daemon.kill()
+
+
+def meeting_body(
+    start: datetime, minutes: int = 60, *, organizer: str = ALICE, guest: str = GUEST
+) -> dict[str, Any]:
+    """Return a two-person meeting as its organiser would create it."""
+    return {
+        "summary": "Quarterly planning",
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(minutes=minutes)).isoformat()},
+        "attendees": [{"email": organizer, "responseStatus": "accepted"}, {"email": guest}],
+    }
+
+
+def next_hour(days: int = 1, hours: int = 0) -> datetime:
+    """Return a whole hour `days` and `hours` from now, inside every flow's window."""
+    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=days, hours=hours)
+
+
+def instant(text: str) -> datetime:
+    """Parse an RFC 3339 instant."""
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+async def blocks(emulator: EmulatorProcess, calendar_id: str = BOB) -> list[tuple[str, str]]:
+    """Return (start, end) of every live calmirror block in a calendar."""
+    events = await emulator.events(calendar_id)
+    live = [e for e in events if is_marked(e) and e.get("status") != "cancelled"]
+    return sorted((e["start"]["dateTime"], e["end"]["dateTime"]) for e in live)
+
+
+async def block_starts(emulator: EmulatorProcess, calendar_id: str = BOB) -> list[datetime]:
+    """Return the start instants of every live calmirror block in a calendar."""
+    return [instant(start) for start, _ in await blocks(emulator, calendar_id)]
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10.0, what: str = "") -> None:
+    """Wait until `check()` holds; fail naming `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not await check():
+        assert time.monotonic() < deadline, f"not reached within {seconds}s: {what or 'condition'}"
+        await asyncio.sleep(0.05)
+
+
+def notification_headers(channel: Mapping[str, Any], state: str = "exists") -> dict[str, str]:
+    """Return the headers Google would send for one of the emulator's live channels."""
+    return {
+        "X-Goog-Channel-ID": channel["id"],
+        "X-Goog-Resource-ID": channel["resource_id"],
+        "X-Goog-Resource-State": state,
+        "X-Goog-Channel-Token": channel["token"],
+    }
+
+
+@dataclass(frozen=True)
+class StoredEvents:
+    """The emulator process's stored events, read the way tests/engine/conftest.py's oracle reads them."""
+
+    events: Mapping[str, list[dict[str, Any]]]
+
+    @property
+    def store(self) -> StoredEvents:
+        """Stand in for `Emulator.store`, so the in-process oracle works on a process's state."""
+        return self
+
+    def raw_events(self, calendar_id: str) -> list[dict[str, Any]]:
+        """Return every stored event of a calendar, tombstones included."""
+        return list(self.events[calendar_id])
+
+
+async def stored_events(emulator: EmulatorProcess, calendars: Sequence[str]) -> StoredEvents:
+    """Fetch every stored event of the calendars from the emulator process."""
+    return StoredEvents({calendar: await emulator.events(calendar) for calendar in calendars})

@@ -5,36 +5,28 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from calmirror.engine.ids import is_marked
 from tests.daemon.processes import (
+    ALICE,
+    BOB,
     DaemonProcess,
     EmulatorProcess,
+    blocks,
     daemon_env,
+    eventually,
     free_port,
+    instant,
+    meeting_body,
+    notification_headers,
     start_daemon,
-    start_emulator_process,
 )
 
 pytestmark = pytest.mark.slow
-
-ALICE, BOB = "alice@example.com", "bob@example.com"
-
-
-@pytest.fixture
-async def emulator_process() -> AsyncIterator[EmulatorProcess]:
-    """The emulator in its own process (alice and bob), stopped after the test."""
-    emulator = await start_emulator_process([ALICE, BOB])
-    try:
-        yield emulator
-    finally:
-        await emulator.stop()
 
 
 @pytest.fixture
@@ -47,36 +39,6 @@ async def daemon(emulator_process: EmulatorProcess) -> AsyncIterator[DaemonProce
         yield process
     finally:
         await process.kill()
-
-
-def meeting_body(start: datetime, minutes: int = 60) -> dict[str, Any]:
-    """Return a two-person meeting as its organiser would create it."""
-    return {
-        "summary": "Quarterly planning",
-        "start": {"dateTime": start.isoformat()},
-        "end": {"dateTime": (start + timedelta(minutes=minutes)).isoformat()},
-        "attendees": [{"email": ALICE, "responseStatus": "accepted"}, {"email": "guest@elsewhere.test"}],
-    }
-
-
-async def blocks(emulator: EmulatorProcess) -> list[tuple[str, str]]:
-    """Return (start, end) of every live calmirror block in bob's calendar."""
-    events = await emulator.events(BOB)
-    live = [e for e in events if is_marked(e) and e.get("status") != "cancelled"]
-    return sorted((e["start"]["dateTime"], e["end"]["dateTime"]) for e in live)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> None:
-    """Wait until `check()` holds."""
-    deadline = time.monotonic() + seconds
-    while not await check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
-
-
-def instant(text: str) -> datetime:
-    """Parse an RFC 3339 instant."""
-    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 async def test_webhooks_mirror_create_move_cancel_and_stats_metrics_follow(
@@ -152,12 +114,7 @@ async def test_forged_notifications_are_rejected_without_a_google_request(
 ) -> None:
     """Bad token, unknown channel, wrong resource id, missing headers, big body: refused, Google untouched."""
     (channel,) = await emulator_process.channels()
-    real = {
-        "X-Goog-Channel-ID": channel["id"],
-        "X-Goog-Resource-ID": channel["resource_id"],
-        "X-Goog-Resource-State": "exists",
-        "X-Goog-Channel-Token": channel["token"],
-    }
+    real = notification_headers(channel)
     forged = [
         ({**real, "X-Goog-Channel-Token": channel["token"][:-4] + "AAAA"}, b"", 403),  # bad token
         ({**real, "X-Goog-Channel-ID": "not-a-channel-of-ours"}, b"", 403),  # unknown channel

@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 
-def run_with(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_with(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """Run `calmirror run` in a directory without .env, with only `env` (plus PATH) set."""
-    return subprocess.run(
-        [sys.executable, "-m", "calmirror", "run"],
+    return subprocess.run(  # noqa: S603 (the arguments are this test's own)
+        [sys.executable, "-m", "calmirror", "run", *args],
         env={"PATH": os.environ.get("PATH", ""), **env},
         cwd="/",
         capture_output=True,
@@ -34,3 +34,12 @@ def test_unknown_log_format_exits_2() -> None:
     result = run_with({"LOG_FORMAT": "xml"})
     assert result.returncode == 2
     assert "LOG_FORMAT=xml: not one of text, json" in result.stderr
+
+
+def test_channel_flags_below_one_second_exit_2_naming_the_flag() -> None:
+    """--channel-ttl and --channel-retry are seconds, at least one."""
+    result = run_with({}, "--channel-ttl", "0", "--channel-retry", "0.5")
+    assert result.returncode == 2
+    assert "--channel-ttl: must be at least 1 second" in result.stderr
+    assert "--channel-retry: must be at least 1 second" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

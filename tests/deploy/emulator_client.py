@@ -3,7 +3,7 @@
 emulator_client.py seed-meeting ENV_FILE N [HOUR]     insert a 2-person meeting tomorrow at HOUR (UTC, default
                                                       10) in account N's primary calendar; print its start
 emulator_client.py blocks ENV_FILE CALENDAR START     print how many live events of CALENDAR start at START
-emulator_client.py channels ENV_FILE                  print how many watch channels are live
+emulator_client.py channels ENV_FILE                  print the id of every live watch channel
 emulator_client.py forge-notifications DAEMON_URL     post notifications the daemon must reject
 """
 
@@ -101,9 +101,8 @@ def main(argv: list[str]) -> int:
         case ["blocks", env_file, calendar, start]:
             print(blocks(read_env(Path(env_file)), calendar, start))
         case ["channels", env_file]:
-            print(
-                len(call(f"{read_env(Path(env_file))['GOOGLE_API_ROOT_URL']}_emulator/channels")["channels"])
-            )
+            live = call(f"{read_env(Path(env_file))['GOOGLE_API_ROOT_URL']}_emulator/channels")["channels"]
+            print("\n".join(channel["id"] for channel in live))
         case ["forge-notifications", daemon_url]:
             statuses = forge_notifications(daemon_url)
             print(*statuses)

@@ -15,7 +15,9 @@ command -v systemd-nspawn >/dev/null || { echo "boot-test: needs systemd-nspawn 
 mkdir -p "$WORKDIR/src" "$WORKDIR/out" "$WHEELS"
 git -C "$REPO" ls-files -z | (cd "$REPO" && tar --null -T - -c) | tar -x -C "$WORKDIR/src"
 started=$(date +%s)
-/usr/bin/python3 -m pip wheel -q --disable-pip-version-check --wheel-dir "$WHEELS" "$WORKDIR/src" \
+# Built by a venv of the container's own /usr/bin/python3 (a fresh Debian has no pip for it).
+[ -x "$WHEELS-builder/bin/pip" ] || /usr/bin/python3 -m venv "$WHEELS-builder"
+"$WHEELS-builder/bin/pip" wheel -q --disable-pip-version-check --wheel-dir "$WHEELS" "$WORKDIR/src" \
     'setuptools>=68' wheel pip 2>&1 |
     grep -v "^WARNING: Location" || true
 echo "boot-test: wheelhouse ready after $(($(date +%s) - started)) s"

@@ -36,4 +36,4 @@ timeout 300 systemd-nspawn --quiet --register=no --keep-unit --machine="calmirro
     >"$WORKDIR/out/console.txt" 2>&1 || echo "boot-test: the container exited with $?"
 echo "boot-test: container finished after $(($(date +%s) - started)) s"
 cat "$WORKDIR/out/report.txt"
-grep -q '^boot test: [0-9]* passed, 0 failed$' "$WORKDIR/out/report.txt"
+grep -q '^boot-test: [0-9]* passed, 0 failed$' "$WORKDIR/out/report.txt"

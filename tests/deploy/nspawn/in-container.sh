@@ -145,5 +145,5 @@ expect "stopped with status 0, result success" \
 expect "its channel is stopped at Google (not live in the emulator)" bash -c "! $CLIENT channels $EMULATOR_ENV | grep -qx '$channel'"
 journalctl -u calmirror.service --no-pager -o cat | tail -4 | sed 's/^/   /'
 
-echo "boot test: $PASSED passed, $FAILED failed"
+echo "boot-test: $PASSED passed, $FAILED failed"
 systemctl poweroff --no-block

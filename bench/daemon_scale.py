@@ -237,10 +237,10 @@ async def scenario(flows: int, meetings: int, notified: int, *, poll: bool) -> l
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
-    """Measure 100 flows of 100 meetings and a 10,000-notification flood (quick: 4 of 20, 200, no poll).
+    """Measure 100 flows of 100 meetings and a 3,000-notification flood (quick: 4 of 20, 200, no poll).
 
     100 flows of 500 meetings took over five minutes to seed and reconcile on two cores (docs/benchmarks.md).
     """
     if quick:
         return asyncio.run(scenario(4, 20, 200, poll=False))
-    return asyncio.run(scenario(100, 100, 10_000, poll=True))
+    return asyncio.run(scenario(100, 100, 3_000, poll=True))

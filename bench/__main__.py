@@ -1,4 +1,4 @@
-"""Run the benchmarks, print one aligned table and write `bench/results/latest.json`."""
+"""Run the benchmarks, print one aligned table and write `bench/results/latest.json` (or `quick.json`)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 # Cheapest first, so a broken environment shows up quickly.
-BENCHMARKS = ("planner", "emulator", "sync_costs")
-RESULTS = Path(__file__).parent / "results" / "latest.json"
+BENCHMARKS = ("planner", "emulator", "sync_costs", "daemon", "daemon_scale")
+RESULTS = Path(__file__).parent / "results" / "latest.json"  # the committed full-run figures
+QUICK_RESULTS = RESULTS.with_name("quick.json")  # git-ignored: a quick run never replaces them
 COLUMNS = ("bench", "case", "system", "metric", "value", "unit")
 
 
@@ -55,12 +56,23 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join([line(list(COLUMNS)), rule, *(line(c) for c in cells)])
 
 
+def results_path(output: Path | None, *, quick: bool) -> Path:
+    """Return where the results go: --output if given, else quick.json for --quick, else latest.json."""
+    if output is not None:
+        return output
+    return QUICK_RESULTS if quick else RESULTS
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, run the chosen benchmarks and report; exit 1 if any benchmark failed."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, metavar="NAME", help="run only these")
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="results file (default: %(default)s)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="results file (default: bench/results/latest.json; quick.json with --quick)",
+    )
     args = parser.parse_args(argv)
 
     rows: list[dict[str, Any]] = []
@@ -92,11 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         "failed": failed,
         "rows": rows,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_suffix(".tmp")
+    output = results_path(args.output, quick=args.quick)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, indent=1) + "\n")
-    tmp.replace(args.output)
-    print(f"\nwrote {args.output} ({len(rows)} rows, {result['duration_s']} s)", file=sys.stderr)
+    tmp.replace(output)
+    print(f"\nwrote {output} ({len(rows)} rows, {result['duration_s']} s)", file=sys.stderr)
     return 1 if failed else 0
 
 

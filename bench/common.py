@@ -49,14 +49,18 @@ async def emulator_running(
         await emulator.stop()
 
 
-class Endpoint(Protocol):
-    """Where an emulator answers and the credentials of its accounts (in-process or in a child)."""
+class Root(Protocol):
+    """Where an emulator answers (in-process, in a child or in a subprocess)."""
 
     @property
     def api_root(self) -> str: ...
 
     @property
     def token_uri(self) -> str: ...
+
+
+class Endpoint(Root, Protocol):
+    """Where an emulator answers and the credentials of its accounts."""
 
     @property
     def accounts(self) -> dict[str, AccountCredentials]: ...
@@ -74,7 +78,7 @@ def account(endpoint: Endpoint, account_id: int, email: str) -> Account:
     )
 
 
-def client(endpoint: Endpoint, acct: Account, *, max_threads: int = 4) -> CalendarClient:
+def client(endpoint: Root, acct: Account, *, max_threads: int = 4) -> CalendarClient:
     """Return a real CalendarClient pointed at the emulator, its quota limiter effectively off.
 
     The default limiter holds an account to Google's per-user quota (1,500 units a minute), which would
@@ -119,6 +123,11 @@ def flow(source: Account, target: Account, *, offsets: int = 5) -> Flow:
 def rfc3339(moment: datetime) -> str:
     """Render an aware instant the way Google accepts it."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def instant(text: str) -> datetime:
+    """Parse an RFC 3339 instant (any offset) into an aware UTC datetime."""
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def meeting(

@@ -66,6 +66,9 @@ class CalendarCache:
         self.error: GoogleError | None = None
         self.full_lists = 0
         self.deltas = 0
+        # Goes up whenever a read changed what the cache holds (our own write-backs do not count: a
+        # calmirror block never changes what any flow wants), so a poll can tell what is unchanged.
+        self.version = 0
         self._events: dict[str, _Entry] = {}
         self._tombstones: OrderedDict[str, None] = OrderedDict()
         self._max_tombstones = max_tombstones
@@ -97,6 +100,7 @@ class CalendarCache:
             self._fail(exc)
             return
         self.full_lists += 1
+        self.version += 1
         self._events.clear()
         self.window = wanted
         for item in listing.events:
@@ -105,38 +109,37 @@ class CalendarCache:
         self.complete = True
         self.error = None
 
-    async def refresh(self, window: Window) -> bool:
-        """Bring the cache up to date for `window` (a delta when possible, else a full listing).
-
-        Returns False only when a delta read succeeded and carried nothing: the calendar is as it was.
-        """
+    async def refresh(self, window: Window) -> None:
+        """Bring the cache up to date for `window`: a delta when possible, else a full listing."""
         token = self._sync_token
         if token is None or not self.covers(window):
             await self.relist(window)
-            return True
+            return
         try:
             delta = await self.client.list_changes(self.calendar_id, token)
         except SyncTokenExpiredError:
             log.info("sync token of %s expired; listing again", self.calendar_id)
             self.invalidate()
             await self.relist(window)
-            return True
+            return
         except GoogleError as exc:
             # The cached snapshot and its token stay valid: the next refresh retries the same delta.
             log.warning("fetching changes of %s failed: %s", self.calendar_id, exc)
             self.complete = False
             self.error = exc
-            return True
+            return
         self.deltas += 1
         if any(is_recurring(item) for item in delta.events):
             # Google's instance set for a changed series is not reliable in a delta.
             await self.relist(window)
-            return True
+            return
         for item in delta.events:
             self._apply(item)
+        if delta.events:
+            self.version += 1
         self._sync_token = delta.next_sync_token
-        was_complete, self.complete, self.error = self.complete, True, None
-        return bool(delta.events) or not was_complete
+        self.complete = True
+        self.error = None
 
     def _fail(self, exc: GoogleError) -> None:
         """Record a failed read: the cache is incomplete until a later read succeeds."""

@@ -55,7 +55,8 @@ class SyncEngine:
         self.reconciles: Counter[CalendarRef] = Counter()  # runs per target, for tests and metrics
         self._caches: dict[CalendarRef, CalendarCache] = {}
         self._targets: dict[CalendarRef, _TargetState] = {}
-        self._settled: set[CalendarRef] = set()  # targets whose last pass succeeded completely
+        # Per settled target, the cache versions its last complete pass planned from.
+        self._planned_from: dict[CalendarRef, dict[CalendarRef, int]] = {}
         self._stale: set[CalendarRef] = set()  # calendars with a trigger since their last read began
         self._stats = EngineStats(accounts=len(settings.accounts), flows=len(settings.flows))
         self._sync_type: dict[CalendarRef, Trigger] = {}
@@ -178,9 +179,9 @@ class SyncEngine:
                 async with self._targets[target].lock:
                     window = self.default_window()
                     calendars = set(self._calendars_of(target))
-                    read = await asyncio.gather(*(self._catch_up(ref, window) for ref in calendars))
+                    await asyncio.gather(*(self._catch_up(ref, window) for ref in calendars))
                     sync_type = self._sync_type.get(target, "webhook")
-                    if sync_type == "poll" and not any(read) and target in self._settled:
+                    if sync_type == "poll" and self._planned_from.get(target) == self._versions(target):
                         return self._confirm(target)
                     return await self._reconcile(target, window, sync_type=sync_type)
 
@@ -194,20 +195,21 @@ class SyncEngine:
             self._stale.discard(ref)
             await cache.relist(window)
 
-    async def _catch_up(self, ref: CalendarRef, window: Window) -> bool:
-        """Read a calendar only if a trigger arrived since its last read, or its cache cannot serve.
-
-        Returns whether the calendar may have changed since the cache last served a reconcile.
-        """
+    async def _catch_up(self, ref: CalendarRef, window: Window) -> None:
+        """Read a calendar only if a trigger arrived since its last read, or its cache cannot serve."""
         cache = self._cache(ref)
         async with cache.lock:
             if cache.ready(window) and ref not in self._stale:
-                return False
+                return
             self._stale.discard(ref)  # before reading: a trigger arriving meanwhile needs another read
-            return await cache.refresh(window)
+            await cache.refresh(window)
+
+    def _versions(self, target: CalendarRef) -> dict[CalendarRef, int]:
+        """Return the cache version of the target and of every source it is planned from."""
+        return {ref: self._cache(ref).version for ref in self._calendars_of(target)}
 
     def _confirm(self, target: CalendarRef) -> TargetOutcome:
-        """Record that a poll found none of a settled target's calendars changed: its flows are current."""
+        """Record that a poll found nothing new for a target whose last pass settled it: flows are current."""
         outcome = TargetOutcome(target, ok=True, plan=Plan(), report=ExecutionReport())
         self._stats.record_run(outcome, self.settings, self.clock())
         return outcome
@@ -227,12 +229,13 @@ class SyncEngine:
         outcome = await self._plan_and_apply(target, window, sync_type=sync_type, dry_run=dry_run)
         if not dry_run:
             self._stats.record_run(outcome, self.settings, self.clock())
-            # A poll may skip planning a target only while its last pass left nothing to finish.
+            # A poll may skip planning a target only while its last pass left nothing to finish and
+            # none of its calendars has changed since: what that pass planned from is remembered.
             settled = outcome.ok and outcome.report is not None and not outcome.report.unknown
             if settled:
-                self._settled.add(target)
+                self._planned_from[target] = self._versions(target)
             else:
-                self._settled.discard(target)
+                self._planned_from.pop(target, None)
         return outcome
 
     async def _plan_and_apply(

@@ -6,6 +6,8 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from calmirror.config import CalendarRef
 from calmirror.engine import Window
 from tests.engine.conftest import EMAILS, MakeWorld, base_time, rfc
@@ -305,3 +307,35 @@ async def test_poll_retries_a_target_whose_last_pass_failed(make_world: MakeWorl
 
     assert summary.flows["work"].ok
     assert len(world.blocks(2)) == 1
+
+
+async def poll(world: Any, order: tuple[int, ...]) -> None:
+    """Poll as the daemon does: one trigger per calendar, all at once, in the given order."""
+    await asyncio.gather(*(world.engine.calendar_changed(n, EMAILS[n], trigger="poll") for n in order))
+
+
+async def test_poll_plans_every_target_a_changed_source_feeds(make_world: MakeWorld) -> None:
+    """One source into two targets: after an idle poll, a new meeting reaches both by the next poll."""
+    world = make_world((("work", 1, 2, 0, 0), ("copy", 1, 3, 0, 0)))
+    await world.meeting(1, base_time())
+    await world.engine.reconcile_all()
+    await poll(world, (1, 2, 3))  # idle: nothing new anywhere
+    await world.meeting(1, base_time() + timedelta(hours=3))
+
+    await poll(world, (1, 2, 3))
+
+    assert (len(world.blocks(2)), len(world.blocks(3))) == (2, 2)
+
+
+@pytest.mark.parametrize("order", [(1, 2), (2, 1)])
+async def test_poll_mirrors_both_ways_in_any_order(make_world: MakeWorld, order: tuple[int, ...]) -> None:
+    """A pair of flows A->B and B->A: a poll after an idle one mirrors new meetings on either side."""
+    world = make_world((("there", 1, 2, 0, 0), ("back", 2, 1, 0, 0)))
+    await world.engine.reconcile_all()
+    await poll(world, order)
+    await world.meeting(1, base_time())
+    await world.meeting(2, base_time() + timedelta(hours=3))
+
+    await poll(world, order)
+
+    assert (len(world.blocks(1)), len(world.blocks(2))) == (1, 1)

@@ -302,6 +302,14 @@ class Convergence(RuleBasedStateMachine):
         assert_converged(self.emulator, self.settings)
 
     @rule()
+    def poll_and_check(self) -> None:
+        """The interval poll alone (a trigger per source and target, all at once) converges from anywhere."""
+        refs = {ref for flow in self.settings.flows for ref in (flow.source, flow.target)}
+        calls = [self.engine.calendar_changed(r.account_id, r.calendar_id, trigger="poll") for r in refs]
+        self.runner.run_all(*calls)
+        assert_converged(self.emulator, self.settings)
+
+    @rule()
     def reconcile_and_check(self) -> None:
         """A fault-free full reconcile converges, leaves foreign events alone; a second one writes nothing."""
         summary = self.runner.run(self.engine.reconcile_all())

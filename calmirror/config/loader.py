@@ -31,6 +31,8 @@ from calmirror.logs import MIN_MASKED_LENGTH, redact
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 _MIN_WEBHOOK_KEY_LENGTH = 16
+# .env.example's secrets all start with this; a key everyone can read would let anyone forge notifications.
+_PLACEHOLDER_PREFIX = "FAKE-"
 
 
 class _From(enum.Enum):
@@ -62,9 +64,12 @@ def _log_format(reader: Reader) -> str | None:
 
 
 def _webhook(reader: Reader) -> dict[str, Any]:
-    """Return the webhook fields; a URL without a key is a problem, a weak or unused key a warning."""
+    """Return the webhook fields; a missing or FAKE- key is a problem, a weak or unused one a warning."""
     url = reader.url("WEBHOOK_BASE_URL", None, base=True)
     key = reader.text("WEBHOOK_API_KEY")
+    if key is not None and key.startswith(_PLACEHOLDER_PREFIX):
+        placeholder = f"a {_PLACEHOLDER_PREFIX} placeholder from .env.example, known to everyone"
+        reader.problem("WEBHOOK_API_KEY", f"{placeholder}; use a random key")
     if "WEBHOOK_BASE_URL" in reader.values and key is None:
         reader.problems.append("WEBHOOK_API_KEY: missing; WEBHOOK_BASE_URL is set and webhooks need a key")
     if key is not None and "WEBHOOK_BASE_URL" not in reader.values:

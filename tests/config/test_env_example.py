@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from calmirror.config import load_settings
 from calmirror.config.names import ACCOUNT_FIELDS, FLOW_FIELDS, GLOBAL_NAMES
+from calmirror.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
 
@@ -19,6 +22,16 @@ def test_env_example_is_valid_without_warnings() -> None:
         "Personal appointments to work",
     ]
     assert settings.warnings == ()
+
+
+def test_env_example_leaves_webhooks_off_and_its_placeholder_key_is_refused(tmp_path: Path) -> None:
+    """Copied as is, .env.example only polls; uncommenting its webhook lines fails on the FAKE- key."""
+    assert load_settings({}, env_file=EXAMPLE, credentials_directory=None).webhook_base_url is None
+    uncommented = tmp_path / ".env"
+    uncommented.write_text(EXAMPLE.read_text().replace("# WEBHOOK_", "WEBHOOK_"))
+    with pytest.raises(ConfigError) as caught:
+        load_settings({}, env_file=uncommented, credentials_directory=None)
+    assert [problem.split(":", 1)[0] for problem in caught.value.problems] == ["WEBHOOK_API_KEY"]
 
 
 def test_env_example_mentions_every_variable() -> None:

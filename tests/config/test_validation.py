@@ -92,6 +92,7 @@ BAD: list[tuple[str, dict[str, str | None], set[str]]] = [
     ("webhook URL not http", {"WEBHOOK_BASE_URL": "ftp://calmirror.example.com"}, {"WEBHOOK_BASE_URL"}),
     ("webhook URL with a query", {"WEBHOOK_BASE_URL": "https://x.example.com/?a=1"}, {"WEBHOOK_BASE_URL"}),
     ("webhook without key", {"WEBHOOK_API_KEY": None}, {"WEBHOOK_API_KEY"}),
+    ("placeholder webhook key", {"WEBHOOK_API_KEY": "FAKE-webhook-key-000000000000"}, {"WEBHOOK_API_KEY"}),
     ("port not a number", {"LISTEN_PORT": "http"}, {"LISTEN_PORT"}),
     ("port too large", {"LISTEN_PORT": "70000"}, {"LISTEN_PORT"}),
     ("zero interval", {"SYNC_INTERVAL_MINUTES": "0"}, {"SYNC_INTERVAL_MINUTES"}),
@@ -133,6 +134,15 @@ def test_unknown_account_message_matches_the_design(good_env: dict[str, str]) ->
     """A flow naming an unconfigured account gets the exact message docs/design.md §1.4 shows."""
     good_env["SYNC_FLOW_2_TARGET_ACCOUNT_ID"] = "7"
     assert _problems(good_env) == ["SYNC_FLOW_2_TARGET_ACCOUNT_ID=7: no GOOGLE_ACCOUNT_7_* is configured"]
+
+
+def test_placeholder_webhook_key_is_refused_in_one_line(good_env: dict[str, str]) -> None:
+    """A key with .env.example's FAKE- prefix is refused in one line naming it, even with webhooks off."""
+    del good_env["WEBHOOK_BASE_URL"]
+    good_env["WEBHOOK_API_KEY"] = "FAKE-my-own-key-0123456789abcdef"
+    assert _problems(good_env) == [
+        "WEBHOOK_API_KEY: a FAKE- placeholder from .env.example, known to everyone; use a random key"
+    ]
 
 
 def test_no_flows_is_a_problem(good_env: dict[str, str]) -> None:

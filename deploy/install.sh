@@ -118,6 +118,10 @@ write_env_file() {
             echo "# Read by systemd (EnvironmentFile=): no inline comments, no \${...}, no 'export'."
             echo "# Secrets do not belong here: put each in $CREDENTIALS/<NAME> (one value per file)."
             sed -E "s~$SECRET_PATTERN~# secret: goes in $CREDENTIALS/\\1, not here: \\1=~" "$SOURCE/.env.example"
+            if [ -n "$DOMAIN" ]; then
+                # The address Google posts to is the domain Caddy serves; push needs a key of your own.
+                echo "WEBHOOK_BASE_URL=https://$DOMAIN"
+            fi
         } >"$tmp"
         mv "$tmp" "$ENV_FILE"
     fi

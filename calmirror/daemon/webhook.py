@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ MAX_BODY_BYTES = 4096  # Google sends no body at all
 STATES = ("sync", "exists", "not_exists")
 _VERSION = "v1"
 MAX_TOKEN_LENGTH = 256  # Google's limit on a channel token
+_ACCOUNT_ID = re.compile(r"[0-9]{1,9}")  # ASCII only: str.isdigit() also accepts "²", which int() refuses
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def verify_token(key: str, channel_id: str, token: str | None) -> CalendarRef | 
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     parts = token.split(".")
-    if len(parts) != 4 or parts[0] != _VERSION or not parts[1].isdigit():
+    if len(parts) != 4 or parts[0] != _VERSION or not _ACCOUNT_ID.fullmatch(parts[1]) or not parts[2]:
         return None
     try:
         calendar_id = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4)).decode()

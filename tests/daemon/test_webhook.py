@@ -41,6 +41,10 @@ def test_token_round_trip_tells_which_calendar_it_watches() -> None:
         (KEY, "ch-1", lambda t: "v1.x.abc.def"),
         (KEY, "ch-1", lambda t: "v1.3.!!!.def"),
         (KEY, "ch-1", lambda t: "v1.3." + "A" * 300),
+        (KEY, "ch-1", lambda t: t.replace("v1.3.", "v1.\u00b2.", 1)),  # a digit int() refuses
+        (KEY, "ch-1", lambda t: t.replace("v1.3.", "v1.\u0663.", 1)),  # a digit int() reads as 3
+        (KEY, "ch-1", lambda t: t.replace("v1.3.", "v1..", 1)),
+        (KEY, "ch-1", lambda t: "v1.3.." + t.split(".")[3]),  # no calendar
     ],
 )
 def test_forged_or_altered_tokens_fail(key: str, channel_id: str, mutate: object) -> None:

@@ -95,17 +95,26 @@ class ChannelManager:
     async def renew_due(self) -> None:
         """Replace channels close to expiry and retry calendars whose backoff has passed."""
         now = self.clock()
-        due = [
-            ref
-            for ref in self.sources
-            if (
-                ref in self.watches
-                and self.watches[ref].channel.expiration.timestamp() - now < self.renew_margin
-            )
-            or (ref in self.failures and self.failures[ref].retry_at <= now)
-            or (ref not in self.watches and ref not in self.failures)
-        ]
+        self._drop_expired(now)
+        due = [ref for ref in self.sources if self._due(ref, now)]
         await asyncio.gather(*(self.register(ref) for ref in due))
+
+    def _due(self, ref: CalendarRef, now: float) -> bool:
+        """Tell whether a calendar needs a new channel now: after a failure only once its backoff passed."""
+        failure = self.failures.get(ref)
+        if failure is not None:
+            return failure.retry_at <= now
+        watch = self.watches.get(ref)
+        return watch is None or watch.channel.expiration.timestamp() - now < self.renew_margin
+
+    def _drop_expired(self, now: float) -> None:
+        """Forget channels Google has let expire, so their calendars show as polled only."""
+        for ref, watch in list(self.watches.items()):
+            if watch.channel.expiration.timestamp() <= now:
+                del self.watches[ref]
+                self._by_id.pop(watch.channel.id, None)
+                self._remember_stop(watch.channel.id)  # a late notification is ours, not a stray
+                log.warning("channel %s on %s expired; polling it", watch.channel.id, ref)
 
     async def register(self, ref: CalendarRef) -> bool:
         """Open a new channel on a calendar, then stop the one it replaces; False when Google refused."""

@@ -224,13 +224,15 @@ def _error_kind(engine: SyncEngine, flow: Flow) -> str:
 
 
 def _stats(engine: SyncEngine, limit: int) -> dict[str, Any]:
-    """Return the engine's SyncEngineStats fields and its `limit` most recent results."""
+    """Return the engine's SyncEngineStats fields and its `limit` most recent results, without titles.
+
+    Titles appear only on the user's terminal (`calmirror sync`), never over HTTP (docs/design.md).
+    """
     results = engine.results()[-limit:] if limit else []
     recent = [
         {
             "flow_name": r.flow_name,
             "event_id": r.event_id,
-            "event_title": r.event_title,
             "sync_type": r.sync_type,
             "success": r.success,
             "action": r.action,

@@ -18,6 +18,7 @@ from tests.daemon.processes import (
     meeting_body,
     next_hour,
     running_daemon,
+    start_daemon,
 )
 
 pytestmark = pytest.mark.slow
@@ -151,3 +152,32 @@ async def test_a_refused_watch_leaves_the_calendar_polled_and_healthy_until_the_
             await eventually(mirrored, what="a meeting mirrored through the late channel")
     finally:
         await alice.aclose()
+
+
+async def test_a_meeting_made_while_the_channel_is_being_opened_is_mirrored_at_startup(
+    emulator_process: EmulatorProcess,
+) -> None:
+    """The startup listing comes after the watch, so a change made before the channel exists is not lost."""
+    hold = {"kind": "latency", "seconds": 1.5, "methods": ["calendar.events.watch"]}
+    await emulator_process.control("POST", "faults", {"rules": [hold]})
+    env = daemon_env(emulator_process, [ALICE, BOB], [("work", ALICE, BOB)], port=free_port())
+    alice = emulator_process.client(ALICE)
+    daemon = await start_daemon(env)
+    try:
+
+        async def watch_held() -> bool:
+            log = await emulator_process.control("GET", "requests")
+            return any(h["path"].endswith("/events/watch") for h in log["http"])
+
+        await eventually(watch_held, 20, "the daemon asking for a channel")
+        start = next_hour(days=1)
+        await alice.insert_event(ALICE, meeting_body(start))
+        await daemon.wait_ready()
+
+        async def mirrored() -> bool:
+            return await block_starts(emulator_process) == [start]
+
+        await eventually(mirrored, 5, "the meeting made before the channel existed mirrored")
+    finally:
+        await alice.aclose()
+        await daemon.kill()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ import pytest
 from calmirror.config import CalendarRef
 from calmirror.daemon.channels import ChannelManager
 from calmirror.emulator import Emulator
+from calmirror.logs import RedactingFilter, setup_logging
 from tests.emulator_helpers import WebhookReceiver, new_client
 
 ALICE = "alice@example.com"
@@ -82,3 +84,20 @@ async def test_a_failing_renewal_backs_off_and_the_expired_channel_no_longer_cou
     await manager.renew_due()
     assert manager.polling_reason(REF) == "invalid"
     assert manager.expiry(REF) is None
+
+
+def masked_values() -> int:
+    """Return how many literal values the log redactor masks on every line."""
+    filters = (f for h in logging.getLogger().handlers for f in h.filters)
+    return sum(len(f.secrets) for f in filters if isinstance(f, RedactingFilter))
+
+
+async def test_registering_channels_does_not_grow_the_redactors_list(channels: Channels) -> None:
+    """Channel tokens are masked by their shape, so minting them adds no work to every log line."""
+    setup_logging("INFO", [], fmt="text", journald=False)
+    before = masked_values()
+    channels.emulator.faults.add(REFUSE | {"methods": ["calendar.events.watch"]} | {"times": 2})
+    for _ in range(4):  # refused twice, then accepted twice
+        await channels.manager.register(REF)
+    assert channels.watch_calls() == 5
+    assert masked_values() == before

@@ -22,6 +22,7 @@ from calmirror.daemon.webhook import (
 
 log = logging.getLogger(__name__)
 HEALTH_PATHS = ("/health", "/api/v1/calendar/health")
+THROTTLE_SECONDS = 1.0  # a rate-limited calendar's next run waits this long, so a flood costs ~1 run/s
 
 
 def add_routes(app: web.Application) -> None:
@@ -41,9 +42,16 @@ async def google_calendar_webhook(request: web.Request) -> web.Response:
         request.app[METRICS].rejections.labels(reason=verdict.reason).inc()
         return web.Response(status=verdict.status)
     notification, ref = verdict
-    request.app[METRICS].notifications.labels(state=notification.state).inc()
+    # Over its bucket an authentic change is still queued, coalesced into the calendar's next run
+    # (started no sooner than THROTTLE_SECONDS); 200, as Google retries only 5xx and the change is kept.
+    limited = not request.app[LIMITER].allow(notification.channel_id)
+    if limited:
+        request.app[METRICS].rejections.labels(reason="rate_limited").inc()
+    else:
+        request.app[METRICS].notifications.labels(state=notification.state).inc()
     if notification.state != "sync":  # the sync message only confirms a new channel
-        request.app[DISPATCHER].calendar_changed(ref, "webhook", received_at)
+        delay = THROTTLE_SECONDS if limited else 0.0
+        request.app[DISPATCHER].calendar_changed(ref, "webhook", received_at, delay=delay)
         request.app[CHANNELS].stop_stray(ref, notification.channel_id, notification.resource_id)
     return web.Response(status=200)
 
@@ -69,8 +77,6 @@ async def _verdict(request: web.Request) -> tuple[Notification, CalendarRef] | R
         return Rejection("wrong_resource", 403)
     if ref not in channels.sources:  # authentic, but for a calendar no flow reads from any more
         return Rejection("unknown_channel", 403)
-    if not request.app[LIMITER].allow(parsed.channel_id):
-        return Rejection("rate_limited", 429)
     return parsed, ref
 
 

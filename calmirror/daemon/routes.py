@@ -76,6 +76,7 @@ async def _verdict(request: web.Request) -> tuple[Notification, CalendarRef] | R
     if watch is not None and watch.channel.resource_id != parsed.resource_id:
         return Rejection("wrong_resource", 403)
     if ref not in channels.sources:  # authentic, but for a calendar no flow reads from any more
+        channels.stop_stray(ref, parsed.channel_id, parsed.resource_id)  # else it notifies until expiry
         return Rejection("unknown_channel", 403)
     return parsed, ref
 

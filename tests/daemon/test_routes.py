@@ -20,7 +20,7 @@ from calmirror.daemon.routes import add_routes
 from calmirror.daemon.webhook import PATH, RateLimiter, make_token
 from calmirror.emulator import Emulator
 from calmirror.engine import SyncSummary, Trigger
-from tests.emulator_helpers import new_client
+from tests.emulator_helpers import WebhookReceiver, new_client
 
 KEY = "k" * 32
 ALICE = "alice@example.com"
@@ -86,3 +86,25 @@ async def test_a_rate_limited_authentic_notification_is_coalesced_not_dropped(em
         assert await served.notify(WATCHED) == 200
         await asyncio.wait_for(served.ran.wait(), 3)
         assert served.reconciled == [WATCHED]
+
+
+async def test_an_authentic_channel_on_a_calendar_no_flow_reads_is_stopped_once(
+    emulator: Emulator, webhook: WebhookReceiver
+) -> None:
+    """A channel left from an earlier configuration is refused, and stopped, instead of notifying forever."""
+    async with daemon(
+        emulator, sources=(CalendarRef(account_id=1, calendar_id="team@example.com"),)
+    ) as served:
+        token = make_token(KEY, "old-ch", WATCHED)
+        client = served.channels.clients[1]
+        old = await client.watch_events(
+            ALICE, channel_id="old-ch", address=webhook.url, token=token, ttl_seconds=3600
+        )
+        resource = {"X-Goog-Resource-ID": old.resource_id}
+        assert await served.notify(WATCHED, "old-ch", **resource) == 403
+        assert await served.notify(WATCHED, "old-ch", **resource) == 403
+        await served.channels.stop_all(2.0)  # waits for the background stop
+        assert emulator.push.channels == {}
+        stops = emulator.requests.calls_of("calendar.channels.stop")
+        assert [c.status for c in stops] == [204]
+        assert served.reconciled == []

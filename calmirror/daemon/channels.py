@@ -70,6 +70,8 @@ class ChannelManager:
         self._pending: set[str] = set()  # ids being registered: their sync message may come first
         self._stopped: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._registering: set[asyncio.Task[bool]] = set()
+        self._closing = False
 
     @property
     def enabled(self) -> bool:
@@ -116,17 +118,28 @@ class ChannelManager:
                 log.warning("channel %s on %s expired; polling it", watch.channel.id, ref)
 
     async def register(self, ref: CalendarRef) -> bool:
-        """Open a new channel on a calendar, then stop the one it replaces; False when Google refused."""
-        if self.key is None or self.address is None:
+        """Open a new channel on a calendar, then stop the one it replaces; False when Google refused.
+
+        The work runs as a task of its own that a cancelled caller does not cancel: a watch Google
+        may already have created is then recorded, and stop_all waits for it and stops it.
+        """
+        if self.key is None or self.address is None or self._closing:
             return False
+        task = asyncio.get_running_loop().create_task(self._register(ref, self.key, self.address))
+        self._registering.add(task)
+        task.add_done_callback(self._registering.discard)
+        return await asyncio.shield(task)
+
+    async def _register(self, ref: CalendarRef, key: str, address: str) -> bool:
+        """Watch a calendar through a new channel, record it, and stop the channel it replaces."""
         channel_id = str(uuid.uuid4())
-        token = make_token(self.key, channel_id, ref)  # masked in logs by its shape (calmirror.logs)
+        token = make_token(key, channel_id, ref)  # masked in logs by its shape (calmirror.logs)
         self._pending.add(channel_id)
         try:
             channel = await self.clients[ref.account_id].watch_events(
                 ref.calendar_id,
                 channel_id=channel_id,
-                address=self.address,
+                address=address,
                 token=token,
                 ttl_seconds=self.ttl_seconds,
             )
@@ -176,7 +189,14 @@ class ChannelManager:
         return failure.kind if failure else "not registered yet"
 
     async def stop_all(self, within: float) -> None:
-        """Stop every live channel and background stop, giving up after `within` seconds."""
+        """Let registrations finish, then stop every live channel; give up after `within` seconds."""
+        self._closing = True
+        started = time.monotonic()
+        if self._registering:
+            _, late_registrations = await asyncio.wait(list(self._registering), timeout=within)
+            for task in late_registrations:
+                task.cancel()  # its channel, if Google made one, expires
+            within = max(0.1, within - (time.monotonic() - started))
         watches = list(self.watches.values())
         self.watches.clear()
         self._by_id.clear()

@@ -157,10 +157,14 @@ class Dispatcher:
                 self.last_success[name] = flow.at
 
     async def _tracked(self, awaitable: Awaitable[Any]) -> Any:
-        """Await work as a task shutdown can bound; None when it was cancelled by close()."""
+        """Await work as a task only close() bounds; None when it was cancelled by close().
+
+        The shield keeps a cancelled caller (a scheduler job at shutdown) from cancelling the work
+        itself, so it gets close()'s grace like a webhook run.
+        """
         task = self._spawn(awaitable)
         try:
-            return await task
+            return await asyncio.shield(task)
         except asyncio.CancelledError:
             if self.closed and task.cancelled():
                 return None

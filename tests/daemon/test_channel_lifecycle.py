@@ -10,6 +10,7 @@ import pytest
 from tests.daemon.processes import (
     ALICE,
     BOB,
+    DaemonProcess,
     EmulatorProcess,
     block_starts,
     daemon_env,
@@ -181,3 +182,43 @@ async def test_a_meeting_made_while_the_channel_is_being_opened_is_mirrored_at_s
     finally:
         await alice.aclose()
         await daemon.kill()
+
+
+async def sigterm_while_held(emulator: EmulatorProcess, method: str, seconds: float) -> DaemonProcess:
+    """Start a daemon whose `method` calls take `seconds`; SIGTERM it during the first; return it exited."""
+    hold = {"kind": "latency", "seconds": seconds, "methods": [f"calendar.{method}"]}
+    await emulator.control("POST", "faults", {"rules": [hold]})
+    env = daemon_env(emulator, [ALICE, BOB], [("work", ALICE, BOB)], port=free_port())
+    daemon = await start_daemon(env)
+    path = "/events" + ("/watch" if method == "events.watch" else "")
+
+    async def held() -> bool:
+        log = await emulator.control("GET", "requests")
+        return any(h["path"].endswith(path) for h in log["http"])
+
+    try:
+        await eventually(held, 20, f"the daemon calling {method}")
+        await asyncio.sleep(0.2)
+        status, elapsed = await daemon.terminate(seconds=15)
+    finally:
+        await daemon.kill()
+    assert status == 0, daemon.output
+    assert elapsed < 10, f"exit took {elapsed:.1f}s:\n{daemon.output}"
+    return daemon
+
+
+async def test_sigterm_during_channel_registration_leaves_no_channel(
+    emulator_process: EmulatorProcess,
+) -> None:
+    """A watch Google completes after SIGTERM is still recorded, then stopped before the exit."""
+    await sigterm_while_held(emulator_process, "events.watch", 1.5)
+    assert await emulator_process.channels() == []
+
+
+async def test_sigterm_during_the_startup_reconcile_lets_it_finish_within_the_grace(
+    emulator_process: EmulatorProcess,
+) -> None:
+    """A scheduled or startup run gets the same 5 s as a webhook run, not an immediate cancel."""
+    daemon = await sigterm_while_held(emulator_process, "events.list", 1.5)
+    assert "reconcile trigger=startup" in daemon.output
+    assert await emulator_process.channels() == []

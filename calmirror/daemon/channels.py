@@ -194,8 +194,8 @@ class ChannelManager:
         started = time.monotonic()
         if self._registering:
             _, late_registrations = await asyncio.wait(list(self._registering), timeout=within)
-            for task in late_registrations:
-                task.cancel()  # its channel, if Google made one, expires
+            for registration in late_registrations:
+                registration.cancel()  # its channel, if Google made one, expires
             within = max(0.1, within - (time.monotonic() - started))
         watches = list(self.watches.values())
         self.watches.clear()

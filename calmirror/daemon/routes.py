@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -22,6 +23,7 @@ from calmirror.daemon.webhook import (
 
 log = logging.getLogger(__name__)
 HEALTH_PATHS = ("/health", "/api/v1/calendar/health")
+BODY_SECONDS = 2.0  # a body (Google sends none) must arrive within this
 THROTTLE_SECONDS = 1.0  # a rate-limited calendar's next run waits this long, so a flood costs ~1 run/s
 
 
@@ -58,9 +60,7 @@ async def google_calendar_webhook(request: web.Request) -> web.Response:
 
 async def _verdict(request: web.Request) -> tuple[Notification, CalendarRef] | Rejection:
     """Decide whether a request is an authentic notification for a calendar calmirror mirrors."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        return Rejection("body_too_large", 413)
-    if len(await request.content.read(MAX_BODY_BYTES + 1)) > MAX_BODY_BYTES:
+    if (request.content_length or 0) > MAX_BODY_BYTES or await _body_too_large(request):
         return Rejection("body_too_large", 413)
     parsed = parse_headers(request.headers)
     if isinstance(parsed, Rejection):
@@ -79,6 +79,21 @@ async def _verdict(request: web.Request) -> tuple[Notification, CalendarRef] | R
         channels.stop_stray(ref, parsed.channel_id, parsed.resource_id)  # else it notifies until expiry
         return Rejection("unknown_channel", 403)
     return parsed, ref
+
+
+async def _body_too_large(request: web.Request) -> bool:
+    """Tell whether the body exceeds the limit or does not end within BODY_SECONDS (read in chunks)."""
+    size = 0
+    try:
+        async with asyncio.timeout(BODY_SECONDS):
+            while size <= MAX_BODY_BYTES:
+                chunk = await request.content.read(MAX_BODY_BYTES + 1 - size)
+                if not chunk:
+                    return False
+                size += len(chunk)
+    except TimeoutError:
+        return True
+    return True
 
 
 async def health_check(request: web.Request) -> web.Response:

@@ -7,11 +7,14 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from calmirror.config import CalendarRef
+from calmirror.daemon import routes
 from calmirror.daemon.channels import ChannelManager
 from calmirror.daemon.dispatch import Dispatcher
 from calmirror.daemon.keys import CHANNELS, DISPATCHER, LIMITER, METRICS, WEBHOOK_KEY
@@ -36,15 +39,17 @@ class Daemon:
     reconciled: list[CalendarRef] = field(default_factory=list)
     ran: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def notify(self, ref: CalendarRef, channel_id: str = "ch-1", **headers: str) -> int:
-        """POST an authentic `exists` notification for a calendar; return the status."""
+    async def notify(
+        self, ref: CalendarRef, channel_id: str = "ch-1", body: Any = None, **headers: str
+    ) -> int:
+        """POST an authentic `exists` notification (with a body, if given); return the status."""
         sent = {
             "X-Goog-Channel-ID": channel_id,
             "X-Goog-Resource-ID": "res-1",
             "X-Goog-Resource-State": "exists",
             "X-Goog-Channel-Token": make_token(KEY, channel_id, ref),
         }
-        async with self.http.post(PATH, headers=sent | headers) as response:
+        async with self.http.post(PATH, headers=sent | headers, data=body) as response:
             return response.status
 
 
@@ -107,4 +112,33 @@ async def test_an_authentic_channel_on_a_calendar_no_flow_reads_is_stopped_once(
         assert emulator.push.channels == {}
         stops = emulator.requests.calls_of("calendar.channels.stop")
         assert [c.status for c in stops] == [204]
+        assert served.reconciled == []
+
+
+async def test_a_body_over_4_kib_sent_slowly_in_chunks_is_refused(emulator: Emulator) -> None:
+    """The size check reads until the limit or the end, not just what happens to be buffered."""
+
+    async def slowly() -> AsyncIterator[bytes]:
+        for _ in range(5):
+            yield b"x" * 1024
+            await asyncio.sleep(0.05)
+
+    async with daemon(emulator) as served:
+        assert await served.notify(WATCHED, body=slowly()) == 413
+        assert served.reconciled == []
+
+
+async def test_a_body_that_never_ends_is_refused_at_the_read_deadline(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sender that trickles its body cannot hold the handler."""
+    monkeypatch.setattr(routes, "BODY_SECONDS", 0.2)
+
+    async def stalled() -> AsyncIterator[bytes]:
+        yield b"x"
+        await asyncio.sleep(2)
+
+    async with daemon(emulator) as served:
+        async with asyncio.timeout(1.5):
+            assert await served.notify(WATCHED, body=stalled()) == 413
         assert served.reconciled == []

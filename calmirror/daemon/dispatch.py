@@ -145,10 +145,10 @@ class Dispatcher:
                 "creates": creates,
                 "deletes": deletes,
                 "duration_seconds": round(seconds, 3),
-                "requests": requests,
+                "run_requests": requests,  # the whole run's, shared by the targets it reconciled
             }
             log.info(
-                "reconcile trigger=%s target=%s ok=%s creates=%d deletes=%d duration=%.3fs requests=%d",
+                "reconcile trigger=%s target=%s ok=%s creates=%d deletes=%d duration=%.3fs run_requests=%d",
                 trigger, outcome.target, outcome.ok, creates, deletes, seconds, requests,
                 extra={"fields": fields},
             )  # fmt: skip

@@ -222,3 +222,30 @@ async def test_sigterm_during_the_startup_reconcile_lets_it_finish_within_the_gr
     daemon = await sigterm_while_held(emulator_process, "events.list", 1.5)
     assert "reconcile trigger=startup" in daemon.output
     assert await emulator_process.channels() == []
+
+
+async def test_a_meeting_made_while_old_and_new_channel_overlap_is_mirrored(
+    emulator_process: EmulatorProcess,
+) -> None:
+    """Between the new channel's creation and the old one's stop, a change still becomes a block."""
+    hold = {"kind": "latency", "seconds": 2, "methods": ["calendar.channels.stop"]}
+    await emulator_process.control("POST", "faults", {"rules": [hold]})
+    env = daemon_env(emulator_process, [ALICE, BOB], [("work", ALICE, BOB)], port=free_port())
+    alice = emulator_process.client(ALICE)
+    try:
+        async with running_daemon(env, "--channel-ttl", str(CHANNEL_TTL)):
+
+            async def overlapping() -> bool:
+                return len(await emulator_process.channels()) == 2
+
+            await eventually(overlapping, CHANNEL_TTL + 3, "the renewal's new channel beside the old one")
+            start = next_hour(days=1)
+            await alice.insert_event(ALICE, meeting_body(start))
+            assert len(await emulator_process.channels()) == 2, "the overlap ended before the change"
+
+            async def mirrored() -> bool:
+                return await block_starts(emulator_process) == [start]
+
+            await eventually(mirrored, 4, "the meeting made during the overlap mirrored")
+    finally:
+        await alice.aclose()

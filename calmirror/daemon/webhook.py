@@ -10,12 +10,23 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from calmirror.config import CalendarRef
 
 PATH = "/api/v1/webhooks/google-calendar"
 MAX_BODY_BYTES = 4096  # Google sends no body at all
 STATES = ("sync", "exists", "not_exists")
+RejectionReason = Literal[
+    "missing_headers",
+    "bad_token",
+    "unknown_channel",
+    "wrong_resource",
+    "body_too_large",
+    "rate_limited",
+    "bad_state",
+]
+REJECTIONS: tuple[RejectionReason, ...] = get_args(RejectionReason)  # calmirror_webhook_rejections_total
 _VERSION = "v1"
 MAX_TOKEN_LENGTH = 256  # Google's limit on a channel token
 _ACCOUNT_ID = re.compile(r"[0-9]{1,9}")  # ASCII only: str.isdigit() also accepts "²", which int() refuses
@@ -36,7 +47,7 @@ class Notification:
 class Rejection:
     """Why a request to the webhook is refused: a metric reason and the HTTP status to answer."""
 
-    reason: str  # a calmirror_webhook_rejections_total reason
+    reason: RejectionReason
     status: int
 
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
 from calmirror.config import CalendarRef
+from calmirror.daemon.metrics import DaemonMetrics
 from calmirror.daemon.webhook import (
     MAX_TOKEN_LENGTH,
     Notification,
     RateLimiter,
     Rejection,
+    RejectionReason,
     make_token,
     parse_headers,
     verify_token,
 )
+from calmirror.engine import Trigger
 from calmirror.logs import redact
 
 KEY = "k" * 32
@@ -87,3 +92,12 @@ def test_tokens_are_masked_in_logs_even_unregistered() -> None:
     """The token shape is a known credential shape for the redactor."""
     token = make_token(KEY, "ch-1", REF)
     assert token not in redact(f"notification with {token} arrived", ())
+
+
+def test_every_rejection_reason_and_trigger_has_a_series_from_the_start() -> None:
+    """Alerts and rate() see each reason the handler can give, and each engine trigger, at zero."""
+    exposition = DaemonMetrics().render("")[0].decode()
+    for reason in get_args(RejectionReason):
+        assert f'calmirror_webhook_rejections_total{{reason="{reason}"}} 0.0' in exposition
+    for trigger in get_args(Trigger):
+        assert f'calmirror_reconciles_total{{outcome="ok",trigger="{trigger}"}} 0.0' in exposition

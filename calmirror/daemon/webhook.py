@@ -40,7 +40,6 @@ class Notification:
     resource_id: str
     state: str
     token: str | None
-    message_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def parse_headers(headers: Mapping[str, str]) -> Notification | Rejection:
     if state not in STATES:
         return Rejection("bad_state", 400)
     token = headers.get("X-Goog-Channel-Token", "").strip() or None
-    return Notification(channel_id, resource_id, state, token, headers.get("X-Goog-Message-Number"))
+    return Notification(channel_id, resource_id, state, token)
 
 
 def make_token(key: str, channel_id: str, ref: CalendarRef) -> str:

@@ -68,7 +68,7 @@ def test_missing_token_fails() -> None:
 def test_parse_headers() -> None:
     """The headers Google always sends are required; the state must be one Google sends."""
     parsed = parse_headers({**HEADERS, "X-Goog-Channel-Token": "t", "X-Goog-Message-Number": "7"})
-    assert parsed == Notification("ch-1", "res-1", "exists", "t", "7")
+    assert parsed == Notification("ch-1", "res-1", "exists", "t")
     for name in HEADERS:
         assert parse_headers({k: v for k, v in HEADERS.items() if k != name}) == Rejection(
             "missing_headers", 400

@@ -83,7 +83,7 @@ def create_app(
 
 
 def begin(app: web.Application) -> None:
-    """Start the startup sequence (reconcile, channels, scheduler, READY=1); call once the port is bound."""
+    """Start the startup sequence (channels, reconcile, scheduler, READY=1); call once the port is bound."""
     app[LIFECYCLE].tasks.append(asyncio.get_running_loop().create_task(_start(app)))
 
 
@@ -151,11 +151,15 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _start(app: web.Application) -> None:
-    """Reconcile every target once, open the channels, start the scheduler, then report ready."""
+    """Open the channels, reconcile every target once, start the scheduler, then report ready.
+
+    Channels come first: a change made before a channel exists is then in the startup listing, and
+    one made after it is notified (and coalesced with, or served after, the startup run).
+    """
     lifecycle, channels = app[LIFECYCLE], app[CHANNELS]
     try:
-        summary = await app[DISPATCHER].reconcile_all("startup")
         await channels.start()
+        summary = await app[DISPATCHER].reconcile_all("startup")
         app[SCHEDULER].start()
     except Exception:
         log.exception("startup failed")
@@ -224,13 +228,15 @@ def _error_kind(engine: SyncEngine, flow: Flow) -> str:
 
 
 def _stats(engine: SyncEngine, limit: int) -> dict[str, Any]:
-    """Return the engine's SyncEngineStats fields and its `limit` most recent results."""
+    """Return the engine's SyncEngineStats fields and its `limit` most recent results, without titles.
+
+    Titles appear only on the user's terminal (`calmirror sync`), never over HTTP (docs/design.md).
+    """
     results = engine.results()[-limit:] if limit else []
     recent = [
         {
             "flow_name": r.flow_name,
             "event_id": r.event_id,
-            "event_title": r.event_title,
             "sync_type": r.sync_type,
             "success": r.success,
             "action": r.action,

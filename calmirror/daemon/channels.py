@@ -17,7 +17,6 @@ from calmirror.daemon.errorkinds import error_kind
 from calmirror.daemon.webhook import PATH, make_token
 from calmirror.errors import GoogleError, NotFoundError
 from calmirror.google.client import CalendarClient, Channel
-from calmirror.logs import add_secret
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +70,8 @@ class ChannelManager:
         self._pending: set[str] = set()  # ids being registered: their sync message may come first
         self._stopped: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._registering: set[asyncio.Task[bool]] = set()
+        self._closing = False
 
     @property
     def enabled(self) -> bool:
@@ -95,31 +96,50 @@ class ChannelManager:
     async def renew_due(self) -> None:
         """Replace channels close to expiry and retry calendars whose backoff has passed."""
         now = self.clock()
-        due = [
-            ref
-            for ref in self.sources
-            if (
-                ref in self.watches
-                and self.watches[ref].channel.expiration.timestamp() - now < self.renew_margin
-            )
-            or (ref in self.failures and self.failures[ref].retry_at <= now)
-            or (ref not in self.watches and ref not in self.failures)
-        ]
+        self._drop_expired(now)
+        due = [ref for ref in self.sources if self._due(ref, now)]
         await asyncio.gather(*(self.register(ref) for ref in due))
 
+    def _due(self, ref: CalendarRef, now: float) -> bool:
+        """Tell whether a calendar needs a new channel now: after a failure only once its backoff passed."""
+        failure = self.failures.get(ref)
+        if failure is not None:
+            return failure.retry_at <= now
+        watch = self.watches.get(ref)
+        return watch is None or watch.channel.expiration.timestamp() - now < self.renew_margin
+
+    def _drop_expired(self, now: float) -> None:
+        """Forget channels Google has let expire, so their calendars show as polled only."""
+        for ref, watch in list(self.watches.items()):
+            if watch.channel.expiration.timestamp() <= now:
+                del self.watches[ref]
+                self._by_id.pop(watch.channel.id, None)
+                self._remember_stop(watch.channel.id)  # a late notification is ours, not a stray
+                log.warning("channel %s on %s expired; polling it", watch.channel.id, ref)
+
     async def register(self, ref: CalendarRef) -> bool:
-        """Open a new channel on a calendar, then stop the one it replaces; False when Google refused."""
-        if self.key is None or self.address is None:
+        """Open a new channel on a calendar, then stop the one it replaces; False when Google refused.
+
+        The work runs as a task of its own that a cancelled caller does not cancel: a watch Google
+        may already have created is then recorded, and stop_all waits for it and stops it.
+        """
+        if self.key is None or self.address is None or self._closing:
             return False
+        task = asyncio.get_running_loop().create_task(self._register(ref, self.key, self.address))
+        self._registering.add(task)
+        task.add_done_callback(self._registering.discard)
+        return await asyncio.shield(task)
+
+    async def _register(self, ref: CalendarRef, key: str, address: str) -> bool:
+        """Watch a calendar through a new channel, record it, and stop the channel it replaces."""
         channel_id = str(uuid.uuid4())
-        token = make_token(self.key, channel_id, ref)
-        add_secret(token)
+        token = make_token(key, channel_id, ref)  # masked in logs by its shape (calmirror.logs)
         self._pending.add(channel_id)
         try:
             channel = await self.clients[ref.account_id].watch_events(
                 ref.calendar_id,
                 channel_id=channel_id,
-                address=self.address,
+                address=address,
                 token=token,
                 ttl_seconds=self.ttl_seconds,
             )
@@ -169,7 +189,14 @@ class ChannelManager:
         return failure.kind if failure else "not registered yet"
 
     async def stop_all(self, within: float) -> None:
-        """Stop every live channel and background stop, giving up after `within` seconds."""
+        """Let registrations finish, then stop every live channel; give up after `within` seconds."""
+        self._closing = True
+        started = time.monotonic()
+        if self._registering:
+            _, late_registrations = await asyncio.wait(list(self._registering), timeout=within)
+            for registration in late_registrations:
+                registration.cancel()  # its channel, if Google made one, expires
+            within = max(0.1, within - (time.monotonic() - started))
         watches = list(self.watches.values())
         self.watches.clear()
         self._by_id.clear()

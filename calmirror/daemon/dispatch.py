@@ -55,15 +55,17 @@ class Dispatcher:
         self._started: dict[int, float] = {}  # in-flight runs -> when they began
         self._recorded: weakref.WeakValueDictionary[int, TargetOutcome] = weakref.WeakValueDictionary()
 
-    def calendar_changed(self, ref: CalendarRef, trigger: Trigger, received_at: float | None = None) -> None:
-        """Queue a delta read and reconcile for one calendar; returns at once (never awaits Google)."""
+    def calendar_changed(
+        self, ref: CalendarRef, trigger: Trigger, received_at: float | None = None, *, delay: float = 0.0
+    ) -> None:
+        """Queue a delta read and reconcile for one calendar (a new run waits `delay` s); returns at once."""
         if self.closed:
             return
         earlier = self._pending.get(ref)
         self._pending[ref] = received_at if earlier is None else min(earlier, received_at or earlier)
         if ref not in self._draining:
             self._draining.add(ref)
-            self._spawn(self._drain(ref, trigger))
+            self._spawn(self._drain(ref, trigger, delay))
 
     async def reconcile_all(self, trigger: Trigger) -> SyncSummary | None:
         """Run a full reconcile of every target and wait for it (None when shut down meanwhile)."""
@@ -96,9 +98,11 @@ class Dispatcher:
             log.warning("cancelled %d reconcile(s) still running after %.0fs", len(late), within)
             await asyncio.wait(late, timeout=1.0)
 
-    async def _drain(self, ref: CalendarRef, trigger: Trigger) -> None:
+    async def _drain(self, ref: CalendarRef, trigger: Trigger, delay: float) -> None:
         """Serve the calendar's queued notifications: one run covers every one that came before it."""
         try:
+            if delay:
+                await asyncio.sleep(delay)
             while ref in self._pending and not self.closed:
                 received_at = self._pending.pop(ref)
                 summary = await self._run(trigger, lambda: self._changed(ref, trigger))
@@ -141,10 +145,10 @@ class Dispatcher:
                 "creates": creates,
                 "deletes": deletes,
                 "duration_seconds": round(seconds, 3),
-                "requests": requests,
+                "run_requests": requests,  # the whole run's, shared by the targets it reconciled
             }
             log.info(
-                "reconcile trigger=%s target=%s ok=%s creates=%d deletes=%d duration=%.3fs requests=%d",
+                "reconcile trigger=%s target=%s ok=%s creates=%d deletes=%d duration=%.3fs run_requests=%d",
                 trigger, outcome.target, outcome.ok, creates, deletes, seconds, requests,
                 extra={"fields": fields},
             )  # fmt: skip
@@ -153,10 +157,14 @@ class Dispatcher:
                 self.last_success[name] = flow.at
 
     async def _tracked(self, awaitable: Awaitable[Any]) -> Any:
-        """Await work as a task shutdown can bound; None when it was cancelled by close()."""
+        """Await work as a task only close() bounds; None when it was cancelled by close().
+
+        The shield keeps a cancelled caller (a scheduler job at shutdown) from cancelling the work
+        itself, so it gets close()'s grace like a webhook run.
+        """
         task = self._spawn(awaitable)
         try:
-            return await task
+            return await asyncio.shield(task)
         except asyncio.CancelledError:
             if self.closed and task.cancelled():
                 return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import get_args
 
 from prometheus_client import (
     CollectorRegistry,
@@ -18,19 +19,11 @@ from prometheus_client.registry import Collector
 
 from calmirror.daemon.errorkinds import error_kind
 from calmirror.daemon.snapshot import Snapshot
-from calmirror.daemon.webhook import STATES
+from calmirror.daemon.webhook import REJECTIONS, STATES
+from calmirror.engine import Trigger
 from calmirror.errors import GoogleError
 
-TRIGGERS = ("startup", "webhook", "poll", "daily", "manual")
-REJECTIONS = (
-    "missing_headers",
-    "bad_token",
-    "unknown_channel",
-    "wrong_resource",
-    "body_too_large",
-    "rate_limited",
-    "bad_state",
-)
+TRIGGERS: tuple[Trigger, ...] = get_args(Trigger)
 _LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 _RECONCILE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -22,6 +23,8 @@ from calmirror.daemon.webhook import (
 
 log = logging.getLogger(__name__)
 HEALTH_PATHS = ("/health", "/api/v1/calendar/health")
+BODY_SECONDS = 2.0  # a body (Google sends none) must arrive within this
+THROTTLE_SECONDS = 1.0  # a rate-limited calendar's next run waits this long, so a flood costs ~1 run/s
 
 
 def add_routes(app: web.Application) -> None:
@@ -41,18 +44,23 @@ async def google_calendar_webhook(request: web.Request) -> web.Response:
         request.app[METRICS].rejections.labels(reason=verdict.reason).inc()
         return web.Response(status=verdict.status)
     notification, ref = verdict
-    request.app[METRICS].notifications.labels(state=notification.state).inc()
+    # Over its bucket an authentic change is still queued, coalesced into the calendar's next run
+    # (started no sooner than THROTTLE_SECONDS); 200, as Google retries only 5xx and the change is kept.
+    limited = not request.app[LIMITER].allow(notification.channel_id)
+    if limited:
+        request.app[METRICS].rejections.labels(reason="rate_limited").inc()
+    else:
+        request.app[METRICS].notifications.labels(state=notification.state).inc()
     if notification.state != "sync":  # the sync message only confirms a new channel
-        request.app[DISPATCHER].calendar_changed(ref, "webhook", received_at)
+        delay = THROTTLE_SECONDS if limited else 0.0
+        request.app[DISPATCHER].calendar_changed(ref, "webhook", received_at, delay=delay)
         request.app[CHANNELS].stop_stray(ref, notification.channel_id, notification.resource_id)
     return web.Response(status=200)
 
 
 async def _verdict(request: web.Request) -> tuple[Notification, CalendarRef] | Rejection:
     """Decide whether a request is an authentic notification for a calendar calmirror mirrors."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        return Rejection("body_too_large", 413)
-    if len(await request.content.read(MAX_BODY_BYTES + 1)) > MAX_BODY_BYTES:
+    if (request.content_length or 0) > MAX_BODY_BYTES or await _body_too_large(request):
         return Rejection("body_too_large", 413)
     parsed = parse_headers(request.headers)
     if isinstance(parsed, Rejection):
@@ -68,10 +76,24 @@ async def _verdict(request: web.Request) -> tuple[Notification, CalendarRef] | R
     if watch is not None and watch.channel.resource_id != parsed.resource_id:
         return Rejection("wrong_resource", 403)
     if ref not in channels.sources:  # authentic, but for a calendar no flow reads from any more
+        channels.stop_stray(ref, parsed.channel_id, parsed.resource_id)  # else it notifies until expiry
         return Rejection("unknown_channel", 403)
-    if not request.app[LIMITER].allow(parsed.channel_id):
-        return Rejection("rate_limited", 429)
     return parsed, ref
+
+
+async def _body_too_large(request: web.Request) -> bool:
+    """Tell whether the body exceeds the limit or does not end within BODY_SECONDS (read in chunks)."""
+    size = 0
+    try:
+        async with asyncio.timeout(BODY_SECONDS):
+            while size <= MAX_BODY_BYTES:
+                chunk = await request.content.read(MAX_BODY_BYTES + 1 - size)
+                if not chunk:
+                    return False
+                size += len(chunk)
+    except TimeoutError:
+        return True
+    return True
 
 
 async def health_check(request: web.Request) -> web.Response:

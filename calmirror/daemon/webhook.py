@@ -6,17 +6,30 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from calmirror.config import CalendarRef
 
 PATH = "/api/v1/webhooks/google-calendar"
 MAX_BODY_BYTES = 4096  # Google sends no body at all
 STATES = ("sync", "exists", "not_exists")
+RejectionReason = Literal[
+    "missing_headers",
+    "bad_token",
+    "unknown_channel",
+    "wrong_resource",
+    "body_too_large",
+    "rate_limited",
+    "bad_state",
+]
+REJECTIONS: tuple[RejectionReason, ...] = get_args(RejectionReason)  # calmirror_webhook_rejections_total
 _VERSION = "v1"
 MAX_TOKEN_LENGTH = 256  # Google's limit on a channel token
+_ACCOUNT_ID = re.compile(r"[0-9]{1,9}")  # ASCII only: str.isdigit() also accepts "²", which int() refuses
 
 
 @dataclass(frozen=True)
@@ -27,14 +40,13 @@ class Notification:
     resource_id: str
     state: str
     token: str | None
-    message_number: str | None = None
 
 
 @dataclass(frozen=True)
 class Rejection:
     """Why a request to the webhook is refused: a metric reason and the HTTP status to answer."""
 
-    reason: str  # a calmirror_webhook_rejections_total reason
+    reason: RejectionReason
     status: int
 
 
@@ -48,7 +60,7 @@ def parse_headers(headers: Mapping[str, str]) -> Notification | Rejection:
     if state not in STATES:
         return Rejection("bad_state", 400)
     token = headers.get("X-Goog-Channel-Token", "").strip() or None
-    return Notification(channel_id, resource_id, state, token, headers.get("X-Goog-Message-Number"))
+    return Notification(channel_id, resource_id, state, token)
 
 
 def make_token(key: str, channel_id: str, ref: CalendarRef) -> str:
@@ -66,7 +78,7 @@ def verify_token(key: str, channel_id: str, token: str | None) -> CalendarRef | 
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     parts = token.split(".")
-    if len(parts) != 4 or parts[0] != _VERSION or not parts[1].isdigit():
+    if len(parts) != 4 or parts[0] != _VERSION or not _ACCOUNT_ID.fullmatch(parts[1]) or not parts[2]:
         return None
     try:
         calendar_id = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4)).decode()

@@ -83,7 +83,7 @@ class Story:
     async def start(self, ready: Callable[[], Awaitable[None]]) -> None:
         """Let calmirror start (`ready` waits for it), then show its verdict on every meeting and the cost."""
         self.say()
-        self.say("calmirror starts: it reconciles every target once, then watches both calendars by webhook.")
+        self.say("calmirror starts: it watches both calendars by webhook, then reconciles every target once.")
         mark = await self.meter.mark()
         started = datetime.now(UTC)
         await ready()

@@ -14,7 +14,7 @@ STANDARD_PARAMS = frozenset({"alt", "fields", "key", "oauth_token", "prettyPrint
 
 # Query parameters per method, as the discovery document (rev 20261030) lists them; the fidelity
 # test checks this table against the document.
-QUERY_PARAMS: Mapping[str, frozenset[str]] = {
+_DOCUMENTED: Mapping[str, frozenset[str]] = {
     "calendar.calendarList.get": frozenset(),
     "calendar.calendarList.list": frozenset(
         {"maxResults", "minAccessRole", "pageToken", "showDeleted", "showHidden"}
@@ -47,10 +47,10 @@ QUERY_PARAMS: Mapping[str, frozenset[str]] = {
     "calendar.freebusy.query": frozenset(),
     "calendar.channels.stop": frozenset(),
 }
-QUERY_PARAMS = {
-    **QUERY_PARAMS,
-    "calendar.events.update": QUERY_PARAMS["calendar.events.patch"],
-    "calendar.events.watch": QUERY_PARAMS["calendar.events.list"],
+QUERY_PARAMS: Mapping[str, frozenset[str]] = {  # update takes patch's parameters, watch takes list's
+    **_DOCUMENTED,
+    "calendar.events.update": _DOCUMENTED["calendar.events.patch"],
+    "calendar.events.watch": _DOCUMENTED["calendar.events.list"],
 }
 
 

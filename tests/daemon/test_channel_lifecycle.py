@@ -10,6 +10,7 @@ import pytest
 from tests.daemon.processes import (
     ALICE,
     BOB,
+    DaemonProcess,
     EmulatorProcess,
     block_starts,
     daemon_env,
@@ -18,6 +19,7 @@ from tests.daemon.processes import (
     meeting_body,
     next_hour,
     running_daemon,
+    start_daemon,
 )
 
 pytestmark = pytest.mark.slow
@@ -149,5 +151,101 @@ async def test_a_refused_watch_leaves_the_calendar_polled_and_healthy_until_the_
                 return await block_starts(emulator_process) == [start]
 
             await eventually(mirrored, what="a meeting mirrored through the late channel")
+    finally:
+        await alice.aclose()
+
+
+async def test_a_meeting_made_while_the_channel_is_being_opened_is_mirrored_at_startup(
+    emulator_process: EmulatorProcess,
+) -> None:
+    """The startup listing comes after the watch, so a change made before the channel exists is not lost."""
+    hold = {"kind": "latency", "seconds": 1.5, "methods": ["calendar.events.watch"]}
+    await emulator_process.control("POST", "faults", {"rules": [hold]})
+    env = daemon_env(emulator_process, [ALICE, BOB], [("work", ALICE, BOB)], port=free_port())
+    alice = emulator_process.client(ALICE)
+    daemon = await start_daemon(env)
+    try:
+
+        async def watch_held() -> bool:
+            log = await emulator_process.control("GET", "requests")
+            return any(h["path"].endswith("/events/watch") for h in log["http"])
+
+        await eventually(watch_held, 20, "the daemon asking for a channel")
+        start = next_hour(days=1)
+        await alice.insert_event(ALICE, meeting_body(start))
+        await daemon.wait_ready()
+
+        async def mirrored() -> bool:
+            return await block_starts(emulator_process) == [start]
+
+        await eventually(mirrored, 5, "the meeting made before the channel existed mirrored")
+    finally:
+        await alice.aclose()
+        await daemon.kill()
+
+
+async def sigterm_while_held(emulator: EmulatorProcess, method: str, seconds: float) -> DaemonProcess:
+    """Start a daemon whose `method` calls take `seconds`; SIGTERM it during the first; return it exited."""
+    hold = {"kind": "latency", "seconds": seconds, "methods": [f"calendar.{method}"]}
+    await emulator.control("POST", "faults", {"rules": [hold]})
+    env = daemon_env(emulator, [ALICE, BOB], [("work", ALICE, BOB)], port=free_port())
+    daemon = await start_daemon(env)
+    path = "/events" + ("/watch" if method == "events.watch" else "")
+
+    async def held() -> bool:
+        log = await emulator.control("GET", "requests")
+        return any(h["path"].endswith(path) for h in log["http"])
+
+    try:
+        await eventually(held, 20, f"the daemon calling {method}")
+        await asyncio.sleep(0.2)
+        status, elapsed = await daemon.terminate(seconds=15)
+    finally:
+        await daemon.kill()
+    assert status == 0, daemon.output
+    assert elapsed < 10, f"exit took {elapsed:.1f}s:\n{daemon.output}"
+    return daemon
+
+
+async def test_sigterm_during_channel_registration_leaves_no_channel(
+    emulator_process: EmulatorProcess,
+) -> None:
+    """A watch Google completes after SIGTERM is still recorded, then stopped before the exit."""
+    await sigterm_while_held(emulator_process, "events.watch", 1.5)
+    assert await emulator_process.channels() == []
+
+
+async def test_sigterm_during_the_startup_reconcile_lets_it_finish_within_the_grace(
+    emulator_process: EmulatorProcess,
+) -> None:
+    """A scheduled or startup run gets the same 5 s as a webhook run, not an immediate cancel."""
+    daemon = await sigterm_while_held(emulator_process, "events.list", 1.5)
+    assert "reconcile trigger=startup" in daemon.output
+    assert await emulator_process.channels() == []
+
+
+async def test_a_meeting_made_while_old_and_new_channel_overlap_is_mirrored(
+    emulator_process: EmulatorProcess,
+) -> None:
+    """Between the new channel's creation and the old one's stop, a change still becomes a block."""
+    hold = {"kind": "latency", "seconds": 2, "methods": ["calendar.channels.stop"]}
+    await emulator_process.control("POST", "faults", {"rules": [hold]})
+    env = daemon_env(emulator_process, [ALICE, BOB], [("work", ALICE, BOB)], port=free_port())
+    alice = emulator_process.client(ALICE)
+    try:
+        async with running_daemon(env, "--channel-ttl", str(CHANNEL_TTL)):
+
+            async def overlapping() -> bool:
+                return len(await emulator_process.channels()) == 2
+
+            await eventually(overlapping, CHANNEL_TTL + 3, "the renewal's new channel beside the old one")
+            start = next_hour(days=1)
+            await alice.insert_event(ALICE, meeting_body(start))
+            assert len(await emulator_process.channels()) == 2, "the overlap ended before the change"
+
+            async def mirrored() -> bool:
+                return await block_starts(emulator_process) == [start]
+
+            await eventually(mirrored, 4, "the meeting made during the overlap mirrored")
     finally:
         await alice.aclose()

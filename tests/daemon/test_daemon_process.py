@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -74,6 +75,13 @@ async def test_webhooks_mirror_create_move_cancel_and_stats_metrics_follow(
     assert stats["busy_blocks_created"] == 2  # the first block and the moved one (a new interval)
     assert stats["busy_blocks_deleted"] == 2  # the old interval after the move, then the cancellation
     assert stats["errors"] == 0
+    lines = [line for line in daemon.output.splitlines() if "reconcile trigger=webhook" in line]
+    assert lines, daemon.output
+    assert all(re.search(r" run_requests=[1-9]", line) for line in lines)  # per run, labelled so
+    assert stats["recent_results"], "the ledger shows what was done"
+    _, health_text, _ = await daemon.get("/health")
+    for page in (text, health_text):  # nothing about the meeting leaves its calendar
+        assert meeting_body(start)["summary"] not in page
 
     status, exposition, headers = await daemon.get("/metrics")
     assert status == 200

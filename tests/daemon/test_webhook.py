@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
 from calmirror.config import CalendarRef
+from calmirror.daemon.metrics import DaemonMetrics
 from calmirror.daemon.webhook import (
     MAX_TOKEN_LENGTH,
     Notification,
     RateLimiter,
     Rejection,
+    RejectionReason,
     make_token,
     parse_headers,
     verify_token,
 )
+from calmirror.engine import Trigger
 from calmirror.logs import redact
 
 KEY = "k" * 32
@@ -41,6 +46,10 @@ def test_token_round_trip_tells_which_calendar_it_watches() -> None:
         (KEY, "ch-1", lambda t: "v1.x.abc.def"),
         (KEY, "ch-1", lambda t: "v1.3.!!!.def"),
         (KEY, "ch-1", lambda t: "v1.3." + "A" * 300),
+        (KEY, "ch-1", lambda t: t.replace("v1.3.", "v1.\u00b2.", 1)),  # a digit int() refuses
+        (KEY, "ch-1", lambda t: t.replace("v1.3.", "v1.\u0663.", 1)),  # a digit int() reads as 3
+        (KEY, "ch-1", lambda t: t.replace("v1.3.", "v1..", 1)),
+        (KEY, "ch-1", lambda t: "v1.3.." + t.split(".")[3]),  # no calendar
     ],
 )
 def test_forged_or_altered_tokens_fail(key: str, channel_id: str, mutate: object) -> None:
@@ -59,7 +68,7 @@ def test_missing_token_fails() -> None:
 def test_parse_headers() -> None:
     """The headers Google always sends are required; the state must be one Google sends."""
     parsed = parse_headers({**HEADERS, "X-Goog-Channel-Token": "t", "X-Goog-Message-Number": "7"})
-    assert parsed == Notification("ch-1", "res-1", "exists", "t", "7")
+    assert parsed == Notification("ch-1", "res-1", "exists", "t")
     for name in HEADERS:
         assert parse_headers({k: v for k, v in HEADERS.items() if k != name}) == Rejection(
             "missing_headers", 400
@@ -83,3 +92,12 @@ def test_tokens_are_masked_in_logs_even_unregistered() -> None:
     """The token shape is a known credential shape for the redactor."""
     token = make_token(KEY, "ch-1", REF)
     assert token not in redact(f"notification with {token} arrived", ())
+
+
+def test_every_rejection_reason_and_trigger_has_a_series_from_the_start() -> None:
+    """Alerts and rate() see each reason the handler can give, and each engine trigger, at zero."""
+    exposition = DaemonMetrics().render("")[0].decode()
+    for reason in get_args(RejectionReason):
+        assert f'calmirror_webhook_rejections_total{{reason="{reason}"}} 0.0' in exposition
+    for trigger in get_args(Trigger):
+        assert f'calmirror_reconciles_total{{outcome="ok",trigger="{trigger}"}} 0.0' in exposition

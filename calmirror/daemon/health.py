@@ -37,7 +37,7 @@ def _account(account: AccountView) -> dict[str, Any]:
         entry |= {
             "state": "needs_reauth",
             "error": account.needs_reauth,
-            "fix": f"calmirror authorize --account-number {account.id}",
+            "fix": f"calmirror authorize --email {account.email} --account-number {account.id}",
         }
     return entry
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -58,6 +59,9 @@ async def serve(
     return status
 
 
+EXECUTOR_SECONDS = 0.5  # for idle helper threads to finish after the bounded shutdown
+
+
 def run_daemon(settings: Settings, options: DaemonOptions | None = None) -> int:
     """Run serve() on a loop of its own and return its status, even while a Google request hangs.
 
@@ -68,8 +72,11 @@ def run_daemon(settings: Settings, options: DaemonOptions | None = None) -> int:
     loop = asyncio.new_event_loop()
     try:
         status = loop.run_until_complete(serve(settings, options))
+        # Idle helper threads (asyncio.to_thread) are let go; one stuck behind a hung request is not.
+        with contextlib.suppress(TimeoutError):
+            loop.run_until_complete(asyncio.wait_for(loop.shutdown_default_executor(), EXECUTOR_SECONDS))
     finally:
-        loop.close()  # unlike asyncio.run, does not wait for the default executor's threads
+        loop.close()  # unlike asyncio.run, does not wait without bound for the default executor
     busy = [
         t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()
     ]

@@ -205,8 +205,9 @@ class SyncEngine:
             await cache.refresh(window)
 
     def _versions(self, target: CalendarRef) -> dict[CalendarRef, int]:
-        """Return the cache version of the target and of every source it is planned from."""
-        return {ref: self._cache(ref).version for ref in self._calendars_of(target)}
+        """Return the cache version of the target and of every source it is planned from (-1: unread)."""
+        caches = {ref: self._cache(ref) for ref in self._calendars_of(target)}
+        return {ref: cache.version if cache.complete else -1 for ref, cache in caches.items()}
 
     def _confirm(self, target: CalendarRef) -> TargetOutcome:
         """Record that a poll found nothing new for a target whose last pass settled it: flows are current."""
@@ -279,7 +280,7 @@ class SyncEngine:
                     ),
                 ),
             )
-        return TargetOutcome(target, report.ok, message, plan, report, failed)
+        return TargetOutcome(target, report.ok and not failed, message, plan, report, failed)
 
     def _sources(
         self, flows: Iterable[Flow], window: Window

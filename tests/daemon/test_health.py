@@ -61,7 +61,7 @@ def test_revoked_account_is_503_and_names_the_fix() -> None:
         "email": "b@example.com",
         "state": "needs_reauth",
         "error": "invalid_grant",
-        "fix": "calmirror authorize --account-number 2",
+        "fix": "calmirror authorize --email b@example.com --account-number 2",
     }
     assert body["problems"] == ["account 2 needs re-authorisation"]
 

@@ -339,3 +339,20 @@ async def test_poll_mirrors_both_ways_in_any_order(make_world: MakeWorld, order:
     await poll(world, order)
 
     assert (len(world.blocks(1)), len(world.blocks(2))) == (1, 1)
+
+
+async def test_poll_after_a_failed_source_read_plans_again(make_world: MakeWorld) -> None:
+    """A pass whose source read failed settles nothing: the next poll plans, even if the delta is empty."""
+    world = make_world()
+    await world.engine.reconcile_all()
+    await world.meeting(1, base_time())
+    world.emulator.faults.add(
+        {"kind": "status", "status": 503, "methods": ["calendar.events.list"], "accounts": [EMAILS[1]]}
+    )
+    failed = await world.engine.calendar_changed(1, EMAILS[1], trigger="poll")
+    world.emulator.faults.clear()
+    assert not failed.flows["work"].ok
+    assert not failed.targets[0].ok
+    await world.engine.calendar_changed(1, EMAILS[1], trigger="poll")  # the delta now carries the meeting
+
+    assert len(world.blocks(2)) == 1

@@ -41,7 +41,12 @@ async def serve(
         try:
             await site.start()
         except OSError as exc:
-            log.error("cannot listen on %s:%d: %s", settings.listen_host, settings.listen_port, exc.strerror)
+            log.error(
+                "cannot listen on %s:%d (LISTEN_HOST, LISTEN_PORT): %s",
+                settings.listen_host,
+                settings.listen_port,
+                exc.strerror,
+            )
             return 1
         log.info("listening on http://%s:%d", settings.listen_host, settings.listen_port)
         begin(app)

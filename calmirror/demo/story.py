@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any, TextIO
@@ -144,7 +145,7 @@ class Story:
             await change.act()
             await self.meter.settle(mark)
             cost = await self.meter.cost(mark)
-            self.say(f"  Google notified calmirror about: {', '.join(cost.notified) or 'nothing'}")
+            self.say(f"  Google notified calmirror about: {_counted(cost.notified) or 'nothing'}")
             for line in _differences(before, self.blocks()):
                 self.say(f"  calmirror: {line}")
             self.say(f"  {cost.describe()}")
@@ -205,3 +206,9 @@ def _when(interval: Interval) -> str:
     if interval.all_day:
         return f"{interval.start_date:%a %d %b}, all day"
     return f"{interval.start:%a %d %b %H:%M}-{interval.end:%H:%M} UTC"
+
+
+def _counted(names: Sequence[str]) -> str:
+    """Return names once each, in order of first appearance, with how often each came when more than once."""
+    counts = Counter(names)
+    return ", ".join(name if counts[name] == 1 else f"{name} ({counts[name]} times)" for name in counts)

@@ -79,3 +79,29 @@ def test_the_readme_configuration_block_reads_the_same_under_systemd(tmp_path: P
     assert parsed.warnings == []
     assert parsed.problems == []
     assert parsed.values["SYNC_FLOW_1_START_OFFSET"] == "5"
+
+
+def test_no_env_file_and_no_flow_in_the_environment_says_where_it_looked(tmp_path: Path) -> None:
+    """Run from a directory without .env and nothing set, calmirror names the directory it looked in."""
+    done = calmirror(tmp_path, "check-config")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "calmirror: 1 configuration problem(s):",
+        f"  no .env in {tmp_path} and no SYNC_FLOW_* in the environment (see .env.example)",
+    ]
+
+
+def test_an_env_file_without_flows_says_no_flow_is_configured(tmp_path: Path) -> None:
+    """With a .env present, the problem is the missing flow, not the missing file."""
+    (tmp_path / ".env").write_text("LOG_LEVEL=INFO\n")
+    done = calmirror(tmp_path, "check-config")
+    assert "  SYNC_FLOW_<N>_*: no sync flow is configured (see .env.example)" in done.stderr.splitlines()
+
+
+def test_an_env_file_option_naming_a_directory_says_so(tmp_path: Path) -> None:
+    """`--env-file DIR` is refused as a directory, not as a missing file."""
+    done = calmirror(tmp_path, "check-config", "--env-file", str(tmp_path))
+    assert (done.returncode, done.stderr.splitlines()[1:]) == (
+        2,
+        [f"  --env-file {tmp_path}: is a directory; give the path of a file"],
+    )

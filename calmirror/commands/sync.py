@@ -67,7 +67,11 @@ def sync(args: argparse.Namespace) -> int:
         verbose = args.dry_run if args.verbose is None else args.verbose
         listing = event_lines(summary, dry_run=args.dry_run) if verbose else []
         # Meeting titles are printed here, for the user's eyes only; the engine never logs them.
-        print("\n".join([*listing, *([""] if listing else []), sync_table(summary, dry_run=args.dry_run)]))
+        print(
+            "\n".join(
+                [*listing, *([""] if listing else []), sync_table(summary, settings, dry_run=args.dry_run)]
+            )
+        )
         return 0 if summary.ok else 1
 
     return run_with_engine(args, "sync", work)

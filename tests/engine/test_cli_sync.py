@@ -127,6 +127,24 @@ async def test_broken_account_fails_its_flow_only(make_world: MakeWorld, tmp_pat
     assert len(world.blocks(2)) == 1
 
 
+async def test_failed_flows_name_the_next_step(make_world: MakeWorld, tmp_path: Path) -> None:
+    """A rejected token names the authorize command; an inaccessible target names its variable."""
+    world = make_world(FLOWS)
+    world.emulator.revoke(EMAILS[3])
+    env = environment(world) | {"SYNC_FLOW_1_TARGET_CALENDAR_ID": "nobody@example.com"}
+
+    code, out, _err = await calmirror(env, tmp_path, "sync", "--days-back", "1", "--days-forward", "3")
+
+    assert code == 1
+    [home] = [line for line in out.splitlines() if line.startswith("home: ")]
+    assert home.endswith("; run `calmirror authorize --email carol@example.com --account-number 3`")
+    [work] = [line for line in out.splitlines() if line.startswith("work: ")]
+    assert work.endswith(
+        "; check SYNC_FLOW_1_TARGET_CALENDAR_ID=nobody@example.com "
+        "(`calmirror check-config --online` tells what access is missing)"
+    )
+
+
 async def test_bad_configuration_exits_2(make_world: MakeWorld, tmp_path: Path) -> None:
     """A flow naming an unconfigured account is reported by variable and nothing runs."""
     world = make_world(FLOWS)

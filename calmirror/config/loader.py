@@ -74,7 +74,8 @@ def _webhook(reader: Reader) -> dict[str, Any]:
     if url is not None and url.startswith("http://"):
         reader.warn(
             "WEBHOOK_BASE_URL",
-            "Google only delivers to https:// addresses (the emulator accepts http only with --allow-http-webhooks)",
+            "Google only delivers to https:// addresses "
+            "(the emulator accepts http only with --allow-http-webhooks)",
         )
     return {
         "webhook_base_url": url.rstrip("/") if url else None,

@@ -34,8 +34,11 @@ def load_or_report(args: argparse.Namespace) -> Settings | None:
     """Load the settings, or print every configuration problem to stderr and return None."""
     try:
         settings = load_config(args.env_file)
-        if args.flow is not None and args.flow not in {flow.name for flow in settings.flows}:
-            raise ConfigError([f"--flow {args.flow}: no flow has this name"])
+        names = [flow.name for flow in settings.flows]
+        if args.flow is not None and args.flow not in names:
+            raise ConfigError(
+                [f"--flow {args.flow}: no flow has this name; the flows are {', '.join(names)}"]
+            )
     except ConfigError as error:
         report_config_error(error)
         return None

@@ -145,6 +145,16 @@ async def test_failed_flows_name_the_next_step(make_world: MakeWorld, tmp_path: 
     )
 
 
+async def test_an_unknown_flow_lists_the_flows(make_world: MakeWorld, tmp_path: Path) -> None:
+    """`--flow nope` exits 2 naming the flag and the valid names."""
+    world = make_world(FLOWS)
+
+    code, _, err = await calmirror(environment(world), tmp_path, "sync", "--flow", "nope")
+
+    assert code == 2
+    assert "  --flow nope: no flow has this name; the flows are work, home" in err.splitlines()
+
+
 async def test_bad_configuration_exits_2(make_world: MakeWorld, tmp_path: Path) -> None:
     """A flow naming an unconfigured account is reported by variable and nothing runs."""
     world = make_world(FLOWS)

@@ -81,3 +81,18 @@ def test_ctrl_c_while_the_commands_load_exits_130_in_one_line(entry: str) -> Non
         check=False,
     )
     assert (done.returncode, done.stderr) == (130, "calmirror: interrupted\n")
+
+
+@pytest.mark.parametrize(("command", "flag"), [("purge", "--verbose"), ("sync", "--bogus")])
+def test_an_unknown_flag_shows_the_command_usage(command: str, flag: str) -> None:
+    """An unknown flag exits 2 with the command's own usage, not the top-level one."""
+    done = subprocess.run(  # noqa: S603 (the arguments are this test's own)
+        [sys.executable, "-m", "calmirror", command, flag],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"usage: calmirror {command} [-h]")
+    assert done.stderr.splitlines()[-1] == f"calmirror {command}: error: unrecognized arguments: {flag}"

@@ -28,17 +28,18 @@ log = logging.getLogger(__name__)
 _MAX_DETAIL = 300  # characters of the exception's text on the one line
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser with every sub-command registered."""
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """Return the parser with every sub-command registered, and each sub-command's own parser."""
     parser = argparse.ArgumentParser(
         prog="calmirror",
         description="Mirror meetings between Google calendars as private Busy blocks.",
     )
     parser.add_argument("--version", action="version", version=f"calmirror {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = _Commands(subparsers)
     for command in COMMANDS:
-        command.register(_Commands(subparsers))
-    return parser
+        command.register(commands)
+    return parser, commands.parsers
 
 
 class _Commands:
@@ -46,17 +47,22 @@ class _Commands:
 
     def __init__(self, action: Any) -> None:  # argparse's subparsers action has no public type
         self.action = action
+        self.parsers: dict[str, argparse.ArgumentParser] = {}
 
     def add_parser(self, name: str, *, help: str, **options: Any) -> argparse.ArgumentParser:
         """Add a sub-command whose --help description starts with its one-line summary."""
         options["description"] = " ".join(filter(None, (help, options.get("description"))))
         parser: argparse.ArgumentParser = self.action.add_parser(name, help=help, **options)
+        self.parsers[name] = parser
         return parser
 
 
 def run_command(argv: Sequence[str] | None = None) -> int:
     """Run one sub-command and return its exit status; no failure ends in a bare traceback."""
-    args = build_parser().parse_args(argv)
+    parser, commands = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # argparse would blame the top-level parser and show its usage, not the command's
+        commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         status: int = args.handler(args)
     except KeyboardInterrupt:

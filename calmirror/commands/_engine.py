@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -43,6 +44,10 @@ def load_or_report(args: argparse.Namespace) -> Settings | None:
         report_config_error(error)
         return None
     setup_logging(settings.log_level, settings.secrets(), fmt=settings.log_format)
+    if (
+        settings.log_level != "DEBUG"
+    ):  # the engine's INFO lines, meant for the daemon's journal, repeat the table
+        logging.getLogger("calmirror.engine").setLevel(logging.WARNING)
     return settings
 
 

@@ -96,6 +96,7 @@ async def test_sync_mirrors_and_prints_a_table(make_world: MakeWorld, tmp_path: 
     assert row(out, "home")[1] == "1"
     assert len(world.blocks(2)) == 2
     assert env["GOOGLE_ACCOUNT_1_REFRESH_TOKEN"] not in out + err
+    assert " INFO " not in out + err  # the engine's per-target log line would repeat the table
 
 
 async def test_sync_window_excludes_later_meetings(make_world: MakeWorld, tmp_path: Path) -> None:

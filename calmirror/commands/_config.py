@@ -30,7 +30,7 @@ def load_config(env_file: Path | None) -> Settings:
         ):
             raise
         # Nothing was found at all: most likely calmirror runs from the wrong directory.
-        nothing = f"no .env in {Path.cwd()} and no {FLOW_PREFIX}* in the environment (see .env.example)"
+        nothing = f"no .env in {Path.cwd()} and no {FLOW_PREFIX}<N>_* in the environment (see .env.example)"
         raise ConfigError([nothing if p == NO_FLOWS else p for p in error.problems], error.warnings) from None
 
 

@@ -87,7 +87,7 @@ def test_no_env_file_and_no_flow_in_the_environment_says_where_it_looked(tmp_pat
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         "calmirror: 1 configuration problem(s):",
-        f"  no .env in {tmp_path} and no SYNC_FLOW_* in the environment (see .env.example)",
+        f"  no .env in {tmp_path} and no SYNC_FLOW_<N>_* in the environment (see .env.example)",
     ]
 
 

@@ -10,8 +10,9 @@ import sys
 from collections.abc import Iterable
 
 MASK = "***"
-# In text shown to a person rather than logged (configuration problems, the check-config summary), a
-# secret shorter than this is not masked: a weak key like "test" would mask ordinary words.
+# A secret shorter than this would mask parts of ordinary words ("short" inside "shorter"): in logs it is
+# masked only as a whole word, and in text shown to a person (configuration problems, the check-config
+# summary) not at all.
 MIN_MASKED_LENGTH = 6
 # Shapes of credentials that must never reach a log even when nobody registered their value.
 _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -40,7 +41,10 @@ _JOURNAL_PRIORITY = {
 def redact(text: str, secrets: Iterable[str]) -> str:
     """Return `text` with the given secret values and every known credential shape masked."""
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
+        if len(secret) >= MIN_MASKED_LENGTH:
+            text = text.replace(secret, MASK)
+        else:
+            text = re.sub(rf"(?<![0-9A-Za-z]){re.escape(secret)}(?![0-9A-Za-z])", MASK, text)
     for pattern, replacement in _SHAPES:
         text = pattern.sub(replacement, text)
     return text

@@ -52,3 +52,47 @@ def test_sync_help_shows_the_default_window() -> None:
     assert "The window is 2 days back and 14 days forward from now" in text
     assert "(default: DAILY_RECONCILE_DAYS_BACK, 2)" in text
     assert "(default: DAILY_RECONCILE_DAYS_FORWARD, 14)" in text
+
+
+# Raises KeyboardInterrupt when the engine is imported, as a Ctrl-C while the commands load would.
+INTERRUPTED_IMPORT = """
+import runpy, sys
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == "calmirror.engine":
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, Interrupt())
+sys.argv = ["calmirror", "check-config"]
+"""
+ENTRY_POINTS = {
+    "python -m calmirror": 'runpy.run_module("calmirror", run_name="__main__")',
+    "console script": "from calmirror.cli import main; sys.exit(main())",
+}
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+def test_ctrl_c_while_the_commands_load_exits_130_in_one_line(entry: str) -> None:
+    """A Ctrl-C before the commands are loaded prints "interrupted", not a traceback, and exits 130."""
+    done = subprocess.run(  # noqa: S603 (the arguments are this test's own)
+        [sys.executable, "-c", INTERRUPTED_IMPORT + ENTRY_POINTS[entry]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (130, "calmirror: interrupted\n")
+
+
+@pytest.mark.parametrize(("command", "flag"), [("purge", "--verbose"), ("sync", "--bogus")])
+def test_an_unknown_flag_shows_the_command_usage(command: str, flag: str) -> None:
+    """An unknown flag exits 2 with the command's own usage, not the top-level one."""
+    done = subprocess.run(  # noqa: S603 (the arguments are this test's own)
+        [sys.executable, "-m", "calmirror", command, flag],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"usage: calmirror {command} [-h]")
+    assert done.stderr.splitlines()[-1] == f"calmirror {command}: error: unrecognized arguments: {flag}"

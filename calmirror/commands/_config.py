@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from calmirror.config import Settings, load_settings
+from calmirror.config.groups import NO_FLOWS
+from calmirror.config.names import FLOW_PREFIX
 from calmirror.errors import ConfigError
+
+DEFAULT_ENV_FILE = Path(".env")
 
 
 def load_config(env_file: Path | None) -> Settings:
     """Load the settings with an `--env-file` PATH (which must exist) or the optional ./.env file."""
+    if env_file is not None and env_file.is_dir():
+        raise ConfigError([f"--env-file {env_file}: is a directory; give the path of a file"])
     if env_file is not None and not env_file.is_file():
         raise ConfigError([f"--env-file {env_file}: no such file"])
-    return load_settings(env_file=env_file or Path(".env"))
+    try:
+        return load_settings(env_file=env_file or DEFAULT_ENV_FILE)
+    except ConfigError as error:
+        if (
+            env_file is not None
+            or DEFAULT_ENV_FILE.is_file()
+            or any(n.startswith(FLOW_PREFIX) for n in os.environ)
+        ):
+            raise
+        # Nothing was found at all: most likely calmirror runs from the wrong directory.
+        nothing = f"no .env in {Path.cwd()} and no {FLOW_PREFIX}<N>_* in the environment (see .env.example)"
+        raise ConfigError([nothing if p == NO_FLOWS else p for p in error.problems], error.warnings) from None
 
 
 def report_config_error(error: ConfigError) -> None:

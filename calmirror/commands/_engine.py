@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -34,12 +35,19 @@ def load_or_report(args: argparse.Namespace) -> Settings | None:
     """Load the settings, or print every configuration problem to stderr and return None."""
     try:
         settings = load_config(args.env_file)
-        if args.flow is not None and args.flow not in {flow.name for flow in settings.flows}:
-            raise ConfigError([f"--flow {args.flow}: no flow has this name"])
+        names = [flow.name for flow in settings.flows]
+        if args.flow is not None and args.flow not in names:
+            raise ConfigError(
+                [f"--flow {args.flow}: no flow has this name; the flows are {', '.join(names)}"]
+            )
     except ConfigError as error:
         report_config_error(error)
         return None
     setup_logging(settings.log_level, settings.secrets(), fmt=settings.log_format)
+    if (
+        settings.log_level != "DEBUG"
+    ):  # the engine's INFO lines, meant for the daemon's journal, repeat the table
+        logging.getLogger("calmirror.engine").setLevel(logging.WARNING)
     return settings
 
 

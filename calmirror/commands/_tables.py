@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
+from calmirror.commands._hints import with_next_step
+from calmirror.config import Settings
 from calmirror.engine import COLUMNS, EventProcessingResult, Interval, PurgeOutcome, SyncSummary
 
 _NEVER = Interval(datetime.min.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC))  # sorts first
@@ -19,7 +21,7 @@ def table(rows: Sequence[Sequence[str]]) -> str:
     )
 
 
-def sync_table(summary: SyncSummary, *, dry_run: bool) -> str:
+def sync_table(summary: SyncSummary, settings: Settings, *, dry_run: bool) -> str:
     """Return the per-flow table of what a pass did (or, in a dry run, would do), then any problems."""
     rows: list[Sequence[str]] = [SYNC_HEADER]
     problems = []
@@ -27,7 +29,7 @@ def sync_table(summary: SyncSummary, *, dry_run: bool) -> str:
         status = ("ok" if outcome.ok else "error") + (" (dry run)" if dry_run else "")
         rows.append((name, *(str(outcome.count(column)) for column in COLUMNS), status))
         if outcome.message:
-            problems.append(f"{name}: {outcome.message}")
+            problems.append(f"{name}: {with_next_step(settings, name, outcome.message)}")
     return "\n".join([table(rows), *problems])
 
 

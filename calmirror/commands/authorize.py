@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 
 from google_auth_oauthlib.flow import InstalledAppFlow
 
+from calmirror.commands._arguments import bounded
 from calmirror.config.models import DEFAULT_TOKEN_URI
 from calmirror.config.sources import collect
 
@@ -26,7 +28,7 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     )
     parser.add_argument("--email", required=True, help="the Google account to authorize (login hint)")
     parser.add_argument(
-        "--account-number", type=int, default=1, metavar="N", help="N of GOOGLE_ACCOUNT_<N>_*"
+        "--account-number", type=bounded(1), default=1, metavar="N", help="N of GOOGLE_ACCOUNT_<N>_*"
     )
     parser.add_argument(
         "--client-id",
@@ -53,7 +55,9 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     parser.add_argument(
         "--no-browser", action="store_true", help="print the URL instead of opening a browser"
     )
-    parser.add_argument("--port", type=int, default=0, help="loopback port for the redirect (default: free)")
+    parser.add_argument(
+        "--port", type=bounded(0, 65535), default=0, help="loopback port for the redirect (default: free)"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -82,15 +86,24 @@ def run(args: argparse.Namespace) -> int:
     }
     flow = InstalledAppFlow.from_client_config(config, scopes=[SCOPE])
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # the URL must show at once
-    credentials = flow.run_local_server(
-        host="127.0.0.1",
-        port=args.port,
-        open_browser=not args.no_browser,
-        authorization_prompt_message="Open this URL in a browser to authorize calmirror: {url}",
-        success_message="calmirror is authorized; you may close this window.",
-        login_hint=args.email,
-        prompt="consent",  # Google returns a refresh token only on consent
-    )
+    try:
+        credentials = flow.run_local_server(
+            host="127.0.0.1",
+            port=args.port,
+            open_browser=not args.no_browser,
+            authorization_prompt_message="Open this URL in a browser to authorize calmirror: {url}",
+            success_message="calmirror is authorized; you may close this window.",
+            login_hint=args.email,
+            prompt="consent",  # Google returns a refresh token only on consent
+        )
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EACCES):
+            raise
+        print(
+            f"calmirror authorize: --port {args.port}: cannot listen on it ({error.strerror})",
+            file=sys.stderr,
+        )
+        return 2
     if not credentials.refresh_token:
         print("calmirror authorize: Google returned no refresh token", file=sys.stderr)
         return 1

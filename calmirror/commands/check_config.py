@@ -40,8 +40,8 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
 
 
 def _offsets(start: int, end: int) -> str:
-    """Return the offsets as `-5/+10 min`."""
-    return f"-{start}/+{end} min"
+    """Return the offsets as `-5/+10 min`, or `none` when both are zero."""
+    return f"-{start}/+{end} min" if start or end else "none"
 
 
 def summary(settings: Settings) -> list[str]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from typing import Any
 
+from calmirror.commands._arguments import bounded
 from calmirror.commands._engine import add_common_arguments, flow_names, run_with_engine
 from calmirror.commands._tables import event_lines, sync_table
 from calmirror.config.models import (
@@ -30,14 +30,14 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     )
     parser.add_argument(
         "--days-back",
-        type=days(*DAYS_BACK_RANGE),
+        type=bounded(*DAYS_BACK_RANGE, unit=" days"),
         default=None,
         metavar="N",
         help=f"window start, days before now (default: DAILY_RECONCILE_DAYS_BACK, {DEFAULT_DAYS_BACK})",
     )
     parser.add_argument(
         "--days-forward",
-        type=days(*DAYS_FORWARD_RANGE),
+        type=bounded(*DAYS_FORWARD_RANGE, unit=" days"),
         default=None,
         metavar="M",
         help=f"window end, days after now (default: DAILY_RECONCILE_DAYS_FORWARD, {DEFAULT_DAYS_FORWARD})",
@@ -51,21 +51,6 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     )
     add_common_arguments(parser)
     parser.set_defaults(handler=sync)
-
-
-def days(minimum: int, maximum: int) -> Callable[[str], int]:
-    """Return an argparse type accepting a whole number of days within [minimum, maximum]."""
-
-    def parse(raw: str) -> int:
-        try:
-            number = int(raw)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number of days") from None
-        if not minimum <= number <= maximum:
-            raise argparse.ArgumentTypeError(f"{number} is not between {minimum} and {maximum} days")
-        return number
-
-    return parse
 
 
 def sync(args: argparse.Namespace) -> int:
@@ -82,7 +67,11 @@ def sync(args: argparse.Namespace) -> int:
         verbose = args.dry_run if args.verbose is None else args.verbose
         listing = event_lines(summary, dry_run=args.dry_run) if verbose else []
         # Meeting titles are printed here, for the user's eyes only; the engine never logs them.
-        print("\n".join([*listing, *([""] if listing else []), sync_table(summary, dry_run=args.dry_run)]))
+        print(
+            "\n".join(
+                [*listing, *([""] if listing else []), sync_table(summary, settings, dry_run=args.dry_run)]
+            )
+        )
         return 0 if summary.ok else 1
 
     return run_with_engine(args, "sync", work)

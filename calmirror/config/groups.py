@@ -11,6 +11,7 @@ from calmirror.config.names import ACCOUNT_PREFIX, FLOW_PREFIX, parse_numbered
 from calmirror.config.reader import Reader
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+NO_FLOWS = f"{FLOW_PREFIX}<N>_*: no sync flow is configured (see .env.example)"
 MAX_OFFSET_MINUTES = 24 * 60  # a longer margin around a meeting is surely a unit mistake (hours?)
 
 
@@ -161,7 +162,7 @@ def build_flows(
 ) -> list[Flow]:
     """Return the valid flows in N order, recording every problem, and warn about unused accounts."""
     if not numbers:
-        reader.problems.append(f"{FLOW_PREFIX}<N>_*: no sync flow is configured (see .env.example)")
+        reader.problems.append(NO_FLOWS)
     flows = [flow for n in sorted(numbers) if (flow := _flow(reader, n, account_numbers, accounts))]
     _check_across(reader, flows)
     if len(flows) == len(numbers):  # only when every flow parsed, or the warning may be wrong

@@ -78,7 +78,9 @@ def _webhook(reader: Reader) -> dict[str, Any]:
         reader.warn("WEBHOOK_API_KEY", f"shorter than {_MIN_WEBHOOK_KEY_LENGTH} characters; use a random key")
     if url is not None and url.startswith("http://"):
         reader.warn(
-            "WEBHOOK_BASE_URL", "Google only delivers to https:// addresses (the emulator accepts http)"
+            "WEBHOOK_BASE_URL",
+            "Google only delivers to https:// addresses "
+            "(the emulator accepts http only with --allow-http-webhooks)",
         )
     return {
         "webhook_base_url": url.rstrip("/") if url else None,

@@ -7,16 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, DotEnvSettingsSource
-
+from calmirror.config.envfile import read_env_file
 from calmirror.config.names import is_known
 
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAX_CREDENTIAL_BYTES = 64 * 1024  # a secret is a short string; refuse to slurp anything larger
-
-
-class _NoFields(BaseSettings):
-    """An empty settings class: DotEnvSettingsSource needs one to read a .env file."""
 
 
 @dataclass(frozen=True)
@@ -34,21 +29,16 @@ def _clean(values: Mapping[str, str | None]) -> dict[str, str]:
     return {name: value for name, value in cleaned.items() if value}
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """Read a .env file (KEY=VALUE lines, quotes and `export` allowed); a missing file is empty."""
-    if not path.is_file():
-        return {}
-    source = DotEnvSettingsSource(_NoFields, env_file=path, case_sensitive=True)
-    return _clean(source.env_vars)
-
-
-def _read_env_file(path: Path, problems: list[str]) -> dict[str, str]:
-    """Read a .env file, recording a problem naming it when it cannot be read as UTF-8 text."""
+def _read_env_file(path: Path, problems: list[str], warnings: list[str]) -> dict[str, str]:
+    """Read a .env file, recording its bad lines, and a problem naming it when it is not UTF-8 text."""
     try:
-        return read_env_file(path)
+        env_file = read_env_file(path)
     except (OSError, UnicodeDecodeError) as error:
         problems.append(f"{path}: cannot read this .env file ({type(error).__name__}; it must be UTF-8 text)")
         return {}
+    problems += env_file.problems
+    warnings += env_file.warnings
+    return _clean(env_file.values)
 
 
 def read_credentials(directory: Path, problems: list[str]) -> dict[str, str]:
@@ -75,15 +65,15 @@ def collect(
 ) -> RawEnvironment:
     """Merge the sources: process environment > credential files > .env file."""
     problems: list[str] = []
+    warnings: list[str] = []
     credentials = read_credentials(credentials_directory, problems) if credentials_directory else {}
     layers = [
         ("the environment", _clean(environ)),
         ("$CREDENTIALS_DIRECTORY", credentials),
-        (str(env_file), _read_env_file(env_file, problems) if env_file is not None else {}),
+        (str(env_file), _read_env_file(env_file, problems, warnings) if env_file is not None else {}),
     ]
     values: dict[str, str] = {}
     origins: dict[str, str] = {}
-    warnings: list[str] = []
     for origin, layer in layers:
         for name, value in layer.items():
             if name not in values:

@@ -45,7 +45,7 @@ def test_valid_configuration_prints_the_summary(
         "flows (2):",
         "  1: 'Work to personal'  1:alice@example.com -> 2:bob@example.com  offsets -5/+10 min"
         "  min participants 2  title 'Busy'",
-        "  2: 'Personal to work'  2:bob@example.com -> 1:alice@example.com  offsets -0/+0 min"
+        "  2: 'Personal to work'  2:bob@example.com -> 1:alice@example.com  offsets none"
         "  min participants 2  title 'Busy'",
         "webhooks: on, https://calmirror.example.com/api/v1/webhooks/google-calendar",
         "polling: every 60 min",

@@ -112,3 +112,11 @@ def test_malformed_record_is_masked_instead_of_raising() -> None:
     record = logging.LogRecord("calmirror", logging.INFO, __file__, 1, "%d items", (SECRET,), None)
     assert RedactingFilter([SECRET]).filter(record)
     assert record.getMessage() == "%d items ('***',)"
+
+
+def test_a_short_secret_is_masked_as_a_word_but_not_inside_words(capsys: pytest.CaptureFixture[str]) -> None:
+    """A weak key like "short" is masked where it stands alone, and leaves "shorter" readable."""
+    setup_logging("INFO", ["short"], journald=False)
+    logging.getLogger("calmirror.test").warning("WEBHOOK_API_KEY: shorter than 16; key=short, (short)")
+    (line,) = _lines(capsys)
+    assert line.endswith("calmirror.test WEBHOOK_API_KEY: shorter than 16; key=***, (***)")

@@ -99,7 +99,7 @@ def test_http_webhook_and_weak_key_warn(good_env: dict[str, str]) -> None:
     assert _warnings(good_env) == (
         "WEBHOOK_API_KEY: shorter than 16 characters; use a random key",
         "WEBHOOK_BASE_URL=http://calmirror.example.com: Google only delivers to https:// addresses "
-        "(the emulator accepts http)",
+        "(the emulator accepts http only with --allow-http-webhooks)",
     )
 
 

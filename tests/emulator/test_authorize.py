@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -107,3 +109,44 @@ async def test_pasted_output_makes_a_valid_configuration(
     assert ("GOOGLE_ACCOUNT_2_CLIENT_SECRET=" in out) is not shared
     assert ("GOOGLE_ACCOUNT_2_CLIENT_ID=" in out) is not shared
     assert f"  2: {BOB}  client {'shared' if shared else 'own'}" in summary
+
+
+def authorize_refused(cwd: Path, *flags: str) -> tuple[int, list[str]]:
+    """Run `calmirror authorize FLAGS` with a client given; return its exit status and stderr lines."""
+    client = ("--client-id", "id", "--client-secret", "secret")
+    done = subprocess.run(  # noqa: S603 (the arguments are this test's own)
+        [sys.executable, "-m", "calmirror", "authorize", "--email", ALICE, *client, "--no-browser", *flags],
+        cwd=cwd,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done.returncode, done.stderr.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("flags", "error"),
+    [
+        (("--port", "99999"), "argument --port: 99999 is not between 0 and 65535"),
+        (("--port", "http"), "argument --port: 'http' is not a whole number"),
+        (("--account-number", "-1"), "argument --account-number: -1 is less than 1"),
+    ],
+)
+def test_a_bad_flag_is_a_usage_error_naming_it(tmp_path: Path, flags: tuple[str, ...], error: str) -> None:
+    """An out-of-range --port or --account-number exits 2 with argparse's line naming the flag."""
+    status, lines = authorize_refused(tmp_path, *flags)
+    assert status == 2
+    assert lines[-1] == f"calmirror authorize: error: {error}"
+
+
+def test_a_busy_port_is_one_line_naming_it(tmp_path: Path) -> None:
+    """A --port another program listens on exits 2 with one line naming --port, no traceback."""
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        status, lines = authorize_refused(tmp_path, "--port", str(port))
+    assert (status, lines) == (
+        2,
+        [f"calmirror authorize: --port {port}: cannot listen on it (Address already in use)"],
+    )

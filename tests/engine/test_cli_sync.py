@@ -96,6 +96,7 @@ async def test_sync_mirrors_and_prints_a_table(make_world: MakeWorld, tmp_path: 
     assert row(out, "home")[1] == "1"
     assert len(world.blocks(2)) == 2
     assert env["GOOGLE_ACCOUNT_1_REFRESH_TOKEN"] not in out + err
+    assert " INFO " not in out + err  # the engine's per-target log line would repeat the table
 
 
 async def test_sync_window_excludes_later_meetings(make_world: MakeWorld, tmp_path: Path) -> None:
@@ -125,6 +126,34 @@ async def test_broken_account_fails_its_flow_only(make_world: MakeWorld, tmp_pat
     assert row(out, "work")[-1] == "ok"
     assert row(out, "home")[-1] == "error"
     assert len(world.blocks(2)) == 1
+
+
+async def test_failed_flows_name_the_next_step(make_world: MakeWorld, tmp_path: Path) -> None:
+    """A rejected token names the authorize command; an inaccessible target names its variable."""
+    world = make_world(FLOWS)
+    world.emulator.revoke(EMAILS[3])
+    env = environment(world) | {"SYNC_FLOW_1_TARGET_CALENDAR_ID": "nobody@example.com"}
+
+    code, out, _err = await calmirror(env, tmp_path, "sync", "--days-back", "1", "--days-forward", "3")
+
+    assert code == 1
+    [home] = [line for line in out.splitlines() if line.startswith("home: ")]
+    assert home.endswith("; run `calmirror authorize --email carol@example.com --account-number 3`")
+    [work] = [line for line in out.splitlines() if line.startswith("work: ")]
+    assert work.endswith(
+        "; check SYNC_FLOW_1_TARGET_CALENDAR_ID=nobody@example.com "
+        "(`calmirror check-config --online` tells what access is missing)"
+    )
+
+
+async def test_an_unknown_flow_lists_the_flows(make_world: MakeWorld, tmp_path: Path) -> None:
+    """`--flow nope` exits 2 naming the flag and the valid names."""
+    world = make_world(FLOWS)
+
+    code, _, err = await calmirror(environment(world), tmp_path, "sync", "--flow", "nope")
+
+    assert code == 2
+    assert "  --flow nope: no flow has this name; the flows are work, home" in err.splitlines()
 
 
 async def test_bad_configuration_exits_2(make_world: MakeWorld, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,8 @@ def test_env_example_leaves_webhooks_off_and_its_placeholder_key_is_refused(tmp_
     """Copied as is, .env.example only polls; uncommenting its webhook lines fails on the FAKE- key."""
     assert load_settings({}, env_file=EXAMPLE, credentials_directory=None).webhook_base_url is None
     uncommented = tmp_path / ".env"
-    uncommented.write_text(EXAMPLE.read_text().replace("# WEBHOOK_", "WEBHOOK_"))
+    text = EXAMPLE.read_text()
+    uncommented.write_text(re.sub(r"^# (WEBHOOK_(?:BASE_URL|API_KEY)=)", r"\1", text, flags=re.MULTILINE))
     with pytest.raises(ConfigError) as caught:
         load_settings({}, env_file=uncommented, credentials_directory=None)
     assert [problem.split(":", 1)[0] for problem in caught.value.problems] == ["WEBHOOK_API_KEY"]

@@ -10,15 +10,24 @@ from contextlib import asynccontextmanager
 from calmirror.config import Settings
 from calmirror.engine import SyncEngine
 from calmirror.google.client import CalendarClient, RequestObserver
+from calmirror.google.discovery import CalendarApi, calendar_api
 
 log = logging.getLogger(__name__)
 
+# Google calls on worker threads at once, across all accounts (each account also keeps its own bound).
+# They mostly wait on the network; the bound keeps their CPU work from starving the event loop.
+CALLS_AT_ONCE = 32
 
-def open_clients(settings: Settings) -> dict[int, CalendarClient]:
-    """Return one CalendarClient per configured account, at the configured Google endpoints."""
+
+def open_clients(settings: Settings, api: CalendarApi, calls: asyncio.Semaphore) -> dict[int, CalendarClient]:
+    """Return one CalendarClient per configured account, all sharing `api` and the `calls` bound."""
     return {
         account.id: CalendarClient(
-            account, api_root=settings.google_api_root_url, token_uri=settings.google_token_uri
+            account,
+            api_root=settings.google_api_root_url,
+            token_uri=settings.google_token_uri,
+            api=api,
+            calls=calls,
         )
         for account in settings.accounts.values()
     }
@@ -33,7 +42,8 @@ async def runtime(
     `observer` is told of every Google request; `close_within` bounds the closing so that a hung
     request cannot hold up a daemon's shutdown.
     """
-    clients = open_clients(settings)
+    api = await asyncio.to_thread(calendar_api, settings.google_api_root_url)  # built once per process
+    clients = open_clients(settings, api, asyncio.Semaphore(CALLS_AT_ONCE))
     if observer is not None:
         for client in clients.values():
             client.observe(observer)

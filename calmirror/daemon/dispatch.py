@@ -24,6 +24,11 @@ ReconcileAll = Callable[[Trigger], Awaitable[SyncSummary]]
 # The Google requests of the run in progress in this task (and the tasks it spawned), for its log line.
 _REQUESTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("requests", default=None)
 
+# Engine runs at once. Planning runs on the event loop, so a flood of notifications over many calendars
+# would otherwise keep the loop too busy to answer webhooks; notifications for a waiting calendar
+# coalesce meanwhile, so the bound costs no mirrored change.
+RUNS_AT_ONCE = 8
+
 
 def count_request() -> None:
     """Count one Google request against the run the current task belongs to (if any)."""
@@ -42,6 +47,7 @@ class Dispatcher:
         metrics: DaemonMetrics,
         *,
         clock: Callable[[], float] = time.monotonic,
+        runs_at_once: int = RUNS_AT_ONCE,
     ) -> None:
         self._changed = changed
         self._reconcile_all = reconcile_all
@@ -54,6 +60,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started: dict[int, float] = {}  # in-flight runs -> when they began
         self._recorded: weakref.WeakValueDictionary[int, TargetOutcome] = weakref.WeakValueDictionary()
+        self._slots = asyncio.Semaphore(runs_at_once)
 
     def calendar_changed(
         self, ref: CalendarRef, trigger: Trigger, received_at: float | None = None, *, delay: float = 0.0
@@ -104,15 +111,25 @@ class Dispatcher:
             if delay:
                 await asyncio.sleep(delay)
             while ref in self._pending and not self.closed:
-                received_at = self._pending.pop(ref)
-                summary = await self._run(trigger, lambda: self._changed(ref, trigger))
+                async with self._slots:  # taken before the pop: what comes while waiting joins this run
+                    if ref not in self._pending or self.closed:
+                        return
+                    received_at = self._pending.pop(ref)
+                    summary = await self._run_now(trigger, lambda: self._changed(ref, trigger))
                 if received_at is not None and summary is not None and _wrote(summary):
                     self._metrics.webhook_to_block.observe(self._clock() - received_at)
         finally:
             self._draining.discard(ref)
 
     async def _run(self, trigger: Trigger, work: Callable[[], Awaitable[SyncSummary]]) -> SyncSummary | None:
-        """Run one engine call, timing it and counting its Google requests; failures are logged."""
+        """Run one engine call once fewer than RUNS_AT_ONCE are running."""
+        async with self._slots:
+            return await self._run_now(trigger, work)
+
+    async def _run_now(
+        self, trigger: Trigger, work: Callable[[], Awaitable[SyncSummary]]
+    ) -> SyncSummary | None:
+        """Run one engine call now, timing it and counting its Google requests; failures are logged."""
         key = id(asyncio.current_task())
         self._started[key] = started = self._clock()
         tally = [0]

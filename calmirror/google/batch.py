@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from calmirror.google.discovery import CalendarApi
 from calmirror.google.writes import Delete, Insert, Update, Write
 
 # Google documents larger batches, but its Calendar page long said 50 and clients still cap there.
@@ -12,9 +13,9 @@ BATCH_LIMIT = 50
 PartResult = tuple[dict[str, Any] | None, BaseException | None]
 
 
-def request_for(service: Any, write: Write) -> Any:
+def request_for(api: CalendarApi, write: Write) -> Any:
     """Return the googleapiclient request for one write; no write ever notifies attendees."""
-    events = service.events()
+    events = api.events
     match write:
         case Insert(calendar_id=calendar_id, body=body):
             return events.insert(calendarId=calendar_id, body=body, sendUpdates="none")
@@ -24,7 +25,7 @@ def request_for(service: Any, write: Write) -> Any:
             return events.delete(calendarId=calendar_id, eventId=event_id, sendUpdates="none")
 
 
-def run_batch(service: Any, writes: list[Write]) -> list[PartResult]:
+def run_batch(api: CalendarApi, http: Any, writes: list[Write]) -> list[PartResult]:
     """Send up to BATCH_LIMIT writes as one batch HTTP request; return each part's result in order."""
     if len(writes) > BATCH_LIMIT:
         raise ValueError(f"a batch holds at most {BATCH_LIMIT} calls, got {len(writes)}")
@@ -34,8 +35,8 @@ def run_batch(service: Any, writes: list[Write]) -> list[PartResult]:
         event = response if isinstance(response, dict) and response else None
         results[int(request_id)] = (event, exception)
 
-    batch = service.new_batch_http_request(callback=collect)
+    batch = api.root.new_batch_http_request(callback=collect)
     for index, write in enumerate(writes):
-        batch.add(request_for(service, write), request_id=str(index))
-    batch.execute()
+        batch.add(request_for(api, write), request_id=str(index))
+    batch.execute(http=http)
     return results

@@ -20,7 +20,7 @@ from calmirror.errors import AuthNeededError, GoneError, GoogleError, NoAnswerEr
 from calmirror.google.answers import checked_answer, unknown_if_unanswered
 from calmirror.google.batch import BATCH_LIMIT, PartResult, request_for, run_batch
 from calmirror.google.credentials import credentials_for
-from calmirror.google.discovery import build_service, calendar_document
+from calmirror.google.discovery import CalendarApi, calendar_api
 from calmirror.google.errors import translate
 from calmirror.google.quota import QuotaLimiter, units_for
 from calmirror.google.resources import Channel, Listing, busy_from, channel_from, rfc3339
@@ -31,7 +31,8 @@ __all__ = ["CalendarClient", "Channel", "Listing", "RequestObserver"]
 
 T = TypeVar("T")
 
-Request = Callable[[Any], Any]  # service -> googleapiclient HttpRequest
+Request = Callable[[CalendarApi], Any]  # the shared resources -> googleapiclient HttpRequest
+Work = Callable[[CalendarApi, Any], T]  # blocking work on a worker thread, given the thread's Http
 # Told of every HTTP attempt: (method id, the translated failure or None, seconds); used for metrics.
 RequestObserver = Callable[[str, GoogleError | None, float], None]
 
@@ -49,7 +50,10 @@ class CalendarClient:
         limiter: QuotaLimiter | None = None,
         timeout: float = 30.0,
         max_threads: int = 4,
+        api: CalendarApi | None = None,
+        calls: asyncio.Semaphore | None = None,
     ) -> None:
+        """Make a client; runtime() hands every client one shared `api` and one process-wide `calls` bound."""
         self.account_id = account.id
         self.email = account.email
         self.needs_reauth: str | None = None
@@ -60,6 +64,11 @@ class CalendarClient:
         self._timeout = timeout
         self._executor = ThreadPoolExecutor(max_threads, thread_name_prefix=f"google-{account.id}")
         self._slots = asyncio.Semaphore(max_threads)  # so the deadline times the call, not the queue
+        # Bounds the calls on worker threads across all clients: hundreds of threads building requests
+        # and parsing answers at once would starve the event loop (and the webhook) of the GIL.
+        self._calls = calls
+        self._api = api
+        self._api_lock = threading.Lock()
         self._local = threading.local()  # httplib2.Http is not thread-safe: one per worker thread
         self._https: list[httplib2.Http] = []
         self._observers: list[RequestObserver] = []
@@ -72,7 +81,7 @@ class CalendarClient:
         """Return the account's calendar list entries."""
 
         def page(page_token: str | None, service: Any) -> Any:
-            return service.calendarList().list(maxResults=250, pageToken=page_token)
+            return service.calendar_list.list(maxResults=250, pageToken=page_token)
 
         listing = await self._list_pages("calendar.calendarList.list", page)
         return list(listing.events)
@@ -100,7 +109,7 @@ class CalendarClient:
         }
 
         def page(page_token: str | None, service: Any) -> Any:
-            return service.events().list(**params, pageToken=page_token)
+            return service.events.list(**params, pageToken=page_token)
 
         return await self._list_pages("calendar.events.list", page)
 
@@ -108,7 +117,7 @@ class CalendarClient:
         """List what changed since `sync_token`; SyncTokenExpiredError when Google wants a full list."""
 
         def page(page_token: str | None, service: Any) -> Any:
-            return service.events().list(
+            return service.events.list(
                 calendarId=calendar_id,
                 syncToken=sync_token,
                 singleEvents=single_events,
@@ -127,7 +136,7 @@ class CalendarClient:
     async def get_event(self, calendar_id: str, event_id: str) -> dict[str, Any]:
         """Return one event (cancelled ones included)."""
         return await self._call(
-            "calendar.events.get", lambda s: s.events().get(calendarId=calendar_id, eventId=event_id)
+            "calendar.events.get", lambda s: s.events.get(calendarId=calendar_id, eventId=event_id)
         )
 
     async def insert_event(self, calendar_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -154,14 +163,14 @@ class CalendarClient:
             "params": {"ttl": str(ttl_seconds)},
         }
         answer = await self._call(
-            "calendar.events.watch", lambda s: s.events().watch(calendarId=calendar_id, body=body)
+            "calendar.events.watch", lambda s: s.events.watch(calendarId=calendar_id, body=body)
         )
         return channel_from(answer, calendar_id, ttl_seconds)
 
     async def stop_channel(self, channel_id: str, resource_id: str) -> None:
         """Stop a push channel."""
         body = {"id": channel_id, "resourceId": resource_id}
-        await self._call("calendar.channels.stop", lambda s: s.channels().stop(body=body))
+        await self._call("calendar.channels.stop", lambda s: s.channels.stop(body=body))
 
     async def free_busy(
         self, calendar_ids: Sequence[str], time_min: datetime, time_max: datetime
@@ -172,7 +181,7 @@ class CalendarClient:
             "timeMax": rfc3339(time_max),
             "items": [{"id": calendar_id} for calendar_id in calendar_ids],
         }
-        answer = await self._call("calendar.freebusy.query", lambda s: s.freebusy().query(body=body))
+        answer = await self._call("calendar.freebusy.query", lambda s: s.freebusy.query(body=body))
         return busy_from(answer, self.account_id)
 
     async def apply_writes(self, writes: Sequence[Write]) -> list[WriteOutcome]:
@@ -224,7 +233,7 @@ class CalendarClient:
         """Send one write on its own, built exactly as a batch part is (sendUpdates=none)."""
         return await self._call(method_id(write), partial(request_for, write=write))
 
-    async def _list_pages(self, method: str, page: Callable[[str | None, Any], Any]) -> Listing:
+    async def _list_pages(self, method: str, page: Callable[[str | None, CalendarApi], Any]) -> Listing:
         """Follow nextPageToken, each page its own retried call; return items and the final sync token."""
         items: list[dict[str, Any]] = []
         page_token: str | None = None
@@ -241,13 +250,13 @@ class CalendarClient:
             partial(
                 self._attempt,
                 method,
-                lambda s: checked_answer(method, request(s).execute()),
+                lambda api, http: checked_answer(method, request(api).execute(http=http)),
                 units_for(method),
             )
         )
 
-    async def _attempt(self, method: str, work: Callable[[Any], T], units: int) -> T:
-        """Make one attempt: spend quota, run `work(service)` on a worker thread, translate any failure."""
+    async def _attempt(self, method: str, work: Work[T], units: int) -> T:
+        """Make one attempt: spend quota, run `work(api, http)` on a worker thread, translate any failure."""
         if self.needs_reauth is not None:
             raise AuthNeededError(
                 f"{method}: account needs re-authorisation ({self.needs_reauth})",
@@ -258,7 +267,7 @@ class CalendarClient:
         loop = asyncio.get_running_loop()
         started = time.monotonic()
         try:
-            async with self._slots:
+            async with self._slots, self._calls or contextlib.nullcontext():
                 # The socket timeout bounds each read; the overall deadline also covers a token refresh.
                 answer = await asyncio.wait_for(
                     loop.run_in_executor(self._executor, self._on_thread, work), timeout=self._timeout * 2
@@ -284,18 +293,25 @@ class CalendarClient:
             self.needs_reauth = error.reason
         return error
 
-    def _on_thread(self, work: Callable[[Any], T]) -> T:
+    def _on_thread(self, work: Work[T]) -> T:
         """Worker-thread side: refresh the token if due (under the lock), then do the blocking work."""
-        service, request = self._thread_service()
+        authorized, request = self._thread_http()
         self._credentials.ensure_valid(request)
-        return work(service)
+        return work(self._shared_api(), authorized)
 
-    def _thread_service(self) -> tuple[Any, google_auth_httplib2.Request]:
-        """Return this worker thread's service and token-refresh request, building them on first use."""
-        if not hasattr(self._local, "service"):
+    def _thread_http(self) -> tuple[google_auth_httplib2.AuthorizedHttp, google_auth_httplib2.Request]:
+        """Return this worker thread's authorized Http and token-refresh request, made on first use."""
+        if not hasattr(self._local, "authorized"):
             http = httplib2.Http(timeout=self._timeout)
             self._https.append(http)
-            authorized = google_auth_httplib2.AuthorizedHttp(self._credentials, http=http)
-            self._local.service = build_service(calendar_document(self._api_root), authorized)
+            self._local.authorized = google_auth_httplib2.AuthorizedHttp(self._credentials, http=http)
             self._local.request = google_auth_httplib2.Request(http)
-        return self._local.service, self._local.request
+        return self._local.authorized, self._local.request
+
+    def _shared_api(self) -> CalendarApi:
+        """Return the calendar resources, building them (once, on a worker thread) when none were given."""
+        if self._api is None:
+            with self._api_lock:
+                if self._api is None:
+                    self._api = calendar_api(self._api_root)
+        return self._api

@@ -1,0 +1,56 @@
+"""The dispatcher's bound on engine runs at once, and the coalescing that makes it cost no change."""
+
+from __future__ import annotations
+
+import asyncio
+
+from calmirror.config import CalendarRef
+from calmirror.daemon.dispatch import Dispatcher
+from calmirror.daemon.metrics import DaemonMetrics
+from calmirror.engine import SyncSummary, Trigger
+
+EMPTY = SyncSummary(flows={}, targets=())
+
+
+class SlowEngine:
+    """Stands in for the engine's calendar_changed: records runs, each held until `release` is set."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.most_at_once = 0
+        self.runs: list[CalendarRef] = []
+        self.release = asyncio.Event()
+
+    async def changed(self, ref: CalendarRef, trigger: Trigger) -> SyncSummary:
+        """Run one 'reconcile' of a calendar, counting how many run at the same time."""
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        self.runs.append(ref)
+        await self.release.wait()
+        self.running -= 1
+        return EMPTY
+
+    async def everything(self, trigger: Trigger) -> SyncSummary:
+        """Reconcile every target (unused here)."""
+        return EMPTY
+
+
+async def test_runs_at_once_are_bounded_and_waiting_notifications_coalesce() -> None:
+    """Five calendars notified three times each with a bound of two: two run at once, each runs once."""
+    engine = SlowEngine()
+    dispatcher = Dispatcher(engine.changed, engine.everything, DaemonMetrics(), runs_at_once=2)
+    refs = [CalendarRef(account_id=n, calendar_id=f"c{n}@example.com") for n in range(5)]
+
+    for _ in range(3):
+        for ref in refs:
+            dispatcher.calendar_changed(ref, "webhook")
+        await asyncio.sleep(0.01)
+    assert engine.running == 2
+    engine.release.set()
+    await asyncio.sleep(0.2)  # the held runs end at once; the rest need no more than a few loop turns
+    await dispatcher.close(within=1.0)
+
+    assert engine.most_at_once == 2
+    # The two that ran first were notified again while running, so they run once more; the three
+    # that waited for a slot take all their notifications in one run.
+    assert sorted(engine.runs, key=refs.index) == [refs[0], refs[0], refs[1], refs[1], *refs[2:]]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 # Cheapest first, so a broken environment shows up quickly.
-BENCHMARKS = ("planner", "emulator", "sync_costs", "daemon", "daemon_scale")
+BENCHMARKS = ("planner", "emulator", "sync_costs", "daemon", "daemon_scale", "daemon_stop")
 RESULTS = Path(__file__).parent / "results" / "latest.json"  # the committed full-run figures
 QUICK_RESULTS = RESULTS.with_name("quick.json")  # git-ignored: a quick run never replaces them
 COLUMNS = ("bench", "case", "system", "metric", "value", "unit")

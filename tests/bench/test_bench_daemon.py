@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bench import daemon, daemon_scale
+from bench import daemon, daemon_scale, daemon_stop
 from bench.__main__ import table
 
 pytestmark = pytest.mark.slow
@@ -53,3 +53,10 @@ def test_daemon_scale_quick_figures_are_sane() -> None:
     assert value[flood, "accepted"] + value[flood, "rate_limited"] == 200
     assert value[flood, "accepted"] >= 4 * 10  # each channel's bucket allows a burst
     assert value[flood, "webhook_reconciles"] >= 4
+
+
+def test_daemon_stop_quick_exits_zero_in_time() -> None:
+    value = values(daemon_stop.run(quick=True))
+    case = "SIGTERM 0.5 s into the first reconcile, 4 flows x 20 meetings"
+    assert value[case, "exit_status"] == 0
+    assert value[case, "stop_seconds"] < daemon_stop.LIMIT_SECONDS

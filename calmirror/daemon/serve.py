@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
 import sys
 import threading
+import time
 
 from aiohttp import web
 
@@ -77,14 +77,14 @@ def run_daemon(settings: Settings, options: DaemonOptions | None = None) -> int:
     loop = asyncio.new_event_loop()
     try:
         status = loop.run_until_complete(serve(settings, options))
-        # Idle helper threads (asyncio.to_thread) are let go; one stuck behind a hung request is not.
-        with contextlib.suppress(TimeoutError):
-            loop.run_until_complete(asyncio.wait_for(loop.shutdown_default_executor(), EXECUTOR_SECONDS))
     finally:
-        loop.close()  # unlike asyncio.run, does not wait without bound for the default executor
-    busy = [
-        t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()
-    ]
+        loop.close()  # shuts the default executor down without waiting, unlike asyncio.run
+    # Idle pool threads leave as soon as their pool is shut down; one stuck in a hung request does not.
+    deadline = time.monotonic() + EXECUTOR_SECONDS
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    for thread in others:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    busy = [thread for thread in others if thread.is_alive()]
     if busy:
         log.warning("exiting with %d Google request(s) unanswered", len(busy))
         logging.shutdown()

@@ -97,7 +97,8 @@ class Emulator:
         app.router.add_route("*", API_PREFIX + "{tail:.*}", self._api)
         control = Control(self.store, self.requests, self.faults, self.push, self.oauth)
         app.router.add_routes(control.routes())
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # A request held by a latency or timeout fault must not keep a stopping emulator alive.
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()

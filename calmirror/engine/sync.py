@@ -227,6 +227,9 @@ class SyncEngine:
     ) -> TargetOutcome:
         """Reconcile one target and record its results once, however many callers this run serves."""
         self.reconciles[target] += 1
+        # Taken in the same step as the plan's snapshot of the sources (no await between): a read by
+        # another run while this one writes must still count as new for this target.
+        versions = self._versions(target)
         outcome = await self._plan_and_apply(target, window, sync_type=sync_type, dry_run=dry_run)
         if not dry_run:
             self._stats.record_run(outcome, self.settings, self.clock())
@@ -234,7 +237,7 @@ class SyncEngine:
             # none of its calendars has changed since: what that pass planned from is remembered.
             settled = outcome.ok and outcome.report is not None and not outcome.report.unknown
             if settled:
-                self._planned_from[target] = self._versions(target)
+                self._planned_from[target] = versions
             else:
                 self._planned_from.pop(target, None)
         return outcome

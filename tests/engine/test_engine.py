@@ -356,3 +356,22 @@ async def test_poll_after_a_failed_source_read_plans_again(make_world: MakeWorld
     await world.engine.calendar_changed(1, EMAILS[1], trigger="poll")  # the delta now carries the meeting
 
     assert len(world.blocks(2)) == 1
+
+
+async def test_poll_after_a_change_read_while_a_target_wrote_plans_that_target(make_world: MakeWorld) -> None:
+    """Target 2 is writing when a new meeting is read for target 3: target 2's next poll run plans it."""
+    world = make_world((("work", 1, 2, 0, 0), ("copy", 1, 3, 0, 0)))
+    await world.meeting(1, base_time())
+    await world.engine.reconcile_all()
+    [block] = world.blocks(2)
+    await world.users[2].delete_event(EMAILS[2], block["id"])  # target 2's next run writes it again
+    world.emulator.faults.add(
+        {"kind": "latency", "seconds": 0.6, "methods": ["batch"], "accounts": [EMAILS[2]]}
+    )
+    writing = asyncio.ensure_future(world.engine.calendar_changed(2, EMAILS[2]))
+    await asyncio.sleep(0.3)  # target 2's batch is being held
+    await world.meeting(1, base_time() + timedelta(hours=3))
+
+    await asyncio.gather(writing, world.engine.calendar_changed(1, EMAILS[1], trigger="poll"))
+
+    assert (len(world.blocks(2)), len(world.blocks(3))) == (2, 2)

@@ -38,7 +38,7 @@ def read_env_file(path: Path) -> EnvFile:
     warnings = [warning for b in bindings if (warning := _systemd_pitfall(path, b))]
     # Parse only the good lines, so python-dotenv does not print its own warning about the bad ones.
     text = "".join(b.original.string for b in bindings if not b.error)
-    return EnvFile(dict(dotenv_values(stream=io.StringIO(text))), problems, warnings)
+    return EnvFile(dict(dotenv_values(stream=io.StringIO(text), interpolate=False)), problems, warnings)
 
 
 def _systemd_pitfall(path: Path, binding: Binding) -> str | None:

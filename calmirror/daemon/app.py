@@ -169,7 +169,9 @@ async def _start(app: web.Application) -> None:
     lifecycle.ready = True
     # What startup built (clients, the API, the first caches) lives as long as the process: taken out
     # of the collector's view, a full collection no longer walks it and stalls webhooks for 100+ ms.
-    # Such objects are still freed by reference counting; only cycles among them would outlive use.
+    # Such objects are still freed by reference counting; collecting first keeps startup's own cyclic
+    # garbage from being frozen with them.
+    gc.collect()
     gc.freeze()
     flows = app[SETTINGS].flows
     watched = len(channels.watches)

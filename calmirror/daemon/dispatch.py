@@ -124,6 +124,8 @@ class Dispatcher:
     async def _run(self, trigger: Trigger, work: Callable[[], Awaitable[SyncSummary]]) -> SyncSummary | None:
         """Run one engine call once fewer than RUNS_AT_ONCE are running."""
         async with self._slots:
+            if self.closed:  # shutting down while this waited for a slot: start nothing new
+                return None
             return await self._run_now(trigger, work)
 
     async def _run_now(

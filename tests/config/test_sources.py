@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from calmirror.config import load_settings
+from calmirror.config.envfile import read_env_file
 from calmirror.errors import ConfigError
 
 TOKEN_VAR = "GOOGLE_ACCOUNT_1_REFRESH_TOKEN"
@@ -130,3 +131,11 @@ def test_env_file_that_is_not_utf8_is_a_problem(good_env: dict[str, str], tmp_pa
     assert caught.value.problems == [
         f"{env_file}: cannot read this .env file (UnicodeDecodeError; it must be UTF-8 text)"
     ]
+
+
+def test_env_file_values_are_taken_literally_as_systemd_does(tmp_path: Path) -> None:
+    """A `$` in a .env value is not expanded (systemd's EnvironmentFile= does not expand it either)."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("SYNC_FLOW_1_BLOCK_TITLE=Busy ${HOME}\n")
+
+    assert read_env_file(env_file).values["SYNC_FLOW_1_BLOCK_TITLE"] == "Busy ${HOME}"

@@ -80,7 +80,7 @@ async def test_short_lived_channels_are_renewed_without_a_gap_and_the_old_ones_s
 async def test_sigterm_while_a_reconcile_hangs_stops_every_channel_and_exits_zero_within_ten_seconds(
     emulator_process: EmulatorProcess,
 ) -> None:
-    """A webhook reconcile waits on a read held past the 10 s bound; SIGTERM still ends the process in time."""
+    """A webhook reconcile waits on a read held past the 10 s bound; SIGTERM still ends it in time."""
     env = daemon_env(emulator_process, [ALICE, BOB], [("work", ALICE, BOB)], port=free_port())
     alice = emulator_process.client(ALICE)
     try:

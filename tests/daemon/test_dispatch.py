@@ -54,3 +54,20 @@ async def test_runs_at_once_are_bounded_and_waiting_notifications_coalesce() -> 
     # The two that ran first were notified again while running, so they run once more; the three
     # that waited for a slot take all their notifications in one run.
     assert sorted(engine.runs, key=refs.index) == [refs[0], refs[0], refs[1], refs[1], *refs[2:]]
+
+
+async def test_a_poll_waiting_for_a_slot_starts_nothing_once_shutdown_began() -> None:
+    """Shutdown while poll runs wait for a slot: the running ones finish, the waiting ones never start."""
+    engine = SlowEngine()
+    dispatcher = Dispatcher(engine.changed, engine.everything, DaemonMetrics(), runs_at_once=1)
+    refs = [CalendarRef(account_id=n, calendar_id=f"c{n}@example.com") for n in range(4)]
+    polling = asyncio.ensure_future(dispatcher.poll(refs))
+    await asyncio.sleep(0.01)
+    assert engine.runs == [refs[0]]
+
+    closing = asyncio.ensure_future(dispatcher.close(within=1.0))
+    await asyncio.sleep(0.01)
+    engine.release.set()
+    await asyncio.gather(closing, polling)
+
+    assert engine.runs == [refs[0]]

@@ -56,6 +56,7 @@ class Dispatcher:
         self.last_success: dict[str, datetime] = {}  # flow name -> time of its last successful sync
         self.closed = False
         self._pending: dict[CalendarRef, float | None] = {}  # earliest unserved notification receipt
+        self._not_before: dict[CalendarRef, float] = {}  # a throttled calendar's next run waits until then
         self._draining: set[CalendarRef] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started: dict[int, float] = {}  # in-flight runs -> when they began
@@ -70,9 +71,12 @@ class Dispatcher:
             return
         earlier = self._pending.get(ref)
         self._pending[ref] = received_at if earlier is None else min(earlier, received_at or earlier)
+        now = self._clock()
+        if delay and self._not_before.get(ref, 0.0) <= now:  # one run per `delay` at most, never starved
+            self._not_before[ref] = now + delay
         if ref not in self._draining:
             self._draining.add(ref)
-            self._spawn(self._drain(ref, trigger, delay))
+            self._spawn(self._drain(ref, trigger))
 
     async def reconcile_all(self, trigger: Trigger) -> SyncSummary | None:
         """Run a full reconcile of every target and wait for it (None when shut down meanwhile)."""
@@ -105,12 +109,17 @@ class Dispatcher:
             log.warning("cancelled %d reconcile(s) still running after %.0fs", len(late), within)
             await asyncio.wait(late, timeout=1.0)
 
-    async def _drain(self, ref: CalendarRef, trigger: Trigger, delay: float) -> None:
-        """Serve the calendar's queued notifications: one run covers every one that came before it."""
+    async def _drain(self, ref: CalendarRef, trigger: Trigger) -> None:
+        """Serve the calendar's queued notifications: one run covers every one that came before it.
+
+        A throttled notification holds the calendar's next run back until its `delay` has passed.
+        """
         try:
-            if delay:
-                await asyncio.sleep(delay)
             while ref in self._pending and not self.closed:
+                wait = self._not_before.get(ref, 0.0) - self._clock()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                    continue
                 async with self._slots:  # taken before the pop: what comes while waiting joins this run
                     if ref not in self._pending or self.closed:
                         return

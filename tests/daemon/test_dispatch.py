@@ -71,3 +71,28 @@ async def test_a_poll_waiting_for_a_slot_starts_nothing_once_shutdown_began() ->
     await asyncio.gather(closing, polling)
 
     assert engine.runs == [refs[0]]
+
+
+class QuickEngine(SlowEngine):
+    """A stand-in whose every 'reconcile' takes 50 ms."""
+
+    async def changed(self, ref: CalendarRef, trigger: Trigger) -> SyncSummary:
+        """Record the run and take a little time, as a delta read would."""
+        self.runs.append(ref)
+        await asyncio.sleep(0.05)
+        return EMPTY
+
+
+async def test_throttled_notifications_hold_the_next_run_back() -> None:
+    """A calendar notified every 10 ms for 1.5 s, each throttled by 1 s: a run about every second."""
+    engine = QuickEngine()
+    dispatcher = Dispatcher(engine.changed, engine.everything, DaemonMetrics())
+    ref = CalendarRef(account_id=1, calendar_id="c1@example.com")
+
+    for _ in range(150):
+        dispatcher.calendar_changed(ref, "webhook", delay=1.0)
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(1.2)  # the last notification's run
+    await dispatcher.close(within=1.0)
+
+    assert 2 <= len(engine.runs) <= 3  # about one a second: held back, never starved

@@ -33,6 +33,7 @@ from calmirror.runtime import runtime
 log = logging.getLogger(__name__)
 
 DEFAULT_CHANNEL_TTL = 604800  # Google's default channel lifetime: 7 days
+CHANNELS_FIRST_SECONDS = 10.0  # how long startup waits for its channels before the first listing
 
 
 @dataclass(frozen=True)
@@ -151,16 +152,28 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     await asyncio.gather(*lifecycle.tasks, return_exceptions=True)
 
 
+async def _after_late_channels(opening: asyncio.Future[None], app: web.Application) -> None:
+    """Once channels that opened after the startup listing began are open, read their calendars again."""
+    await opening
+    for ref in app[CHANNELS].watches:
+        app[DISPATCHER].calendar_changed(ref, "startup")
+
+
 async def _start(app: web.Application) -> None:
     """Open the channels, reconcile every target once, start the scheduler, then report ready.
 
     Channels come first: a change made before a channel exists is then in the startup listing, and
     one made after it is notified (and coalesced with, or served after, the startup run).
     """
-    lifecycle, channels = app[LIFECYCLE], app[CHANNELS]
+    lifecycle, channels, dispatcher = app[LIFECYCLE], app[CHANNELS], app[DISPATCHER]
     try:
-        await channels.start()
-        summary = await app[DISPATCHER].reconcile_all("startup")
+        opening = asyncio.ensure_future(channels.start())
+        # A slow watch must not hold the first mirroring back: past the bound, the listing goes ahead
+        # and the calendars are read once more when their channels are open.
+        await asyncio.wait({opening}, timeout=CHANNELS_FIRST_SECONDS)
+        if not opening.done():
+            lifecycle.tasks.append(asyncio.ensure_future(_after_late_channels(opening, app)))
+        summary = await dispatcher.reconcile_all("startup")
         app[SCHEDULER].start()
     except Exception:
         log.exception("startup failed")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from calmirror.daemon.app import CHANNELS_FIRST_SECONDS
 from tests.daemon.processes import (
     ALICE,
     BOB,
@@ -179,6 +180,30 @@ async def test_a_meeting_made_while_the_channel_is_being_opened_is_mirrored_at_s
             return await block_starts(emulator_process) == [start]
 
         await eventually(mirrored, 5, "the meeting made before the channel existed mirrored")
+    finally:
+        await alice.aclose()
+        await daemon.kill()
+
+
+async def test_a_slow_watch_does_not_hold_startup_and_its_calendar_is_read_again(
+    emulator_process: EmulatorProcess,
+) -> None:
+    """Past the startup bound the listing goes ahead; once the channel opens, its calendar is re-read."""
+    hold = {"kind": "latency", "seconds": CHANNELS_FIRST_SECONDS + 4, "methods": ["calendar.events.watch"]}
+    await emulator_process.control("POST", "faults", {"rules": [hold]})
+    env = daemon_env(emulator_process, [ALICE, BOB], [("work", ALICE, BOB)], port=free_port())
+    alice = emulator_process.client(ALICE)
+    daemon = await start_daemon(env)
+    try:
+        await daemon.wait_ready()  # before the watch is answered
+        assert await emulator_process.channels() == []
+        start = next_hour(days=1)
+        await alice.insert_event(ALICE, meeting_body(start))  # after the listing, before any channel
+
+        async def mirrored() -> bool:
+            return await block_starts(emulator_process) == [start]
+
+        await eventually(mirrored, 10, "the meeting made before the late channel opened mirrored")
     finally:
         await alice.aclose()
         await daemon.kill()

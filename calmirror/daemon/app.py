@@ -103,7 +103,7 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
             retry_seconds=options.channel_retry_seconds,
         )
         dispatcher = Dispatcher(
-            lambda ref, trigger: engine.calendar_changed(ref.account_id, ref.calendar_id, trigger=trigger),
+            engine.calendars_changed,
             lambda trigger: engine.reconcile_all(sync_type=trigger),
             metrics,
         )

@@ -7,7 +7,7 @@ import contextvars
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -18,7 +18,7 @@ from calmirror.engine import SyncSummary, TargetOutcome, Trigger
 
 log = logging.getLogger(__name__)
 
-Changed = Callable[[CalendarRef, Trigger], Awaitable[SyncSummary]]
+Changed = Callable[[Sequence[CalendarRef], Trigger], Awaitable[SyncSummary]]  # calendars -> run
 ReconcileAll = Callable[[Trigger], Awaitable[SyncSummary]]
 
 # The Google requests of the run in progress in this task (and the tasks it spawned), for its log line.
@@ -89,8 +89,8 @@ class Dispatcher:
         """Read one delta per calendar and reconcile what they feed; waits for all of them."""
         if self.closed:
             return
-        runs = [self._run("poll", partial(self._changed, ref, "poll")) for ref in refs]
-        await self._tracked(asyncio.gather(*runs))
+        # One run for the whole poll: every calendar is marked before any is read, so each costs one read.
+        await self._tracked(self._run("poll", partial(self._changed, list(refs), "poll")))
 
     def stuck_for(self) -> float:
         """Return how long the oldest run in progress has been running (0 when idle)."""
@@ -124,7 +124,7 @@ class Dispatcher:
                     if ref not in self._pending or self.closed:
                         return
                     received_at = self._pending.pop(ref)
-                    summary = await self._run_now(trigger, lambda: self._changed(ref, trigger))
+                    summary = await self._run_now(trigger, lambda: self._changed([ref], trigger))
                 if received_at is not None and summary is not None and _wrote(summary):
                     self._metrics.webhook_to_block.observe(self._clock() - received_at)
         finally:

@@ -101,12 +101,21 @@ class SyncEngine:
         self, account_id: int, calendar_id: str, *, trigger: Trigger = "webhook"
     ) -> SyncSummary:
         """Fetch one calendar's changes and reconcile, from the caches, the targets it feeds."""
-        ref = CalendarRef(account_id=account_id, calendar_id=calendar_id)
-        targets = self._fed_by(ref)
+        return await self.calendars_changed(
+            [CalendarRef(account_id=account_id, calendar_id=calendar_id)], trigger
+        )
+
+    async def calendars_changed(self, refs: Collection[CalendarRef], trigger: Trigger) -> SyncSummary:
+        """Fetch several calendars' changes (one read each) and reconcile every target they feed.
+
+        A poll names every calendar at once, so that no target's run reads a calendar that a later
+        trigger of the same poll would mark as changed again.
+        """
+        targets = list(dict.fromkeys(target for ref in refs for target in self._fed_by(ref)))
         if not targets:
             return self._summarise(())
         # No await before every request is registered: a burst of triggers coalesces into one more run.
-        self._stale.add(ref)
+        self._stale.update(refs)
         for target in targets:
             self._sync_type[target] = trigger
         outcomes = await asyncio.gather(*(self._target(target).incremental() for target in targets))

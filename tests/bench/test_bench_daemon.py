@@ -44,8 +44,9 @@ def test_daemon_scale_quick_figures_are_sane() -> None:
     assert value[initial, "writes"] == 4 * 20
     assert value[initial, "token_requests"] == 4  # one refresh per account
     # Every calendar listed once; the channels are open during that first reconcile, so its own writes
-    # come back as notifications, each costing a delta read (and no write) per calendar, at most twice.
-    assert 4 <= value[initial, "reads"] <= 4 + 2 * 4
+    # come back as notifications: per calendar a delta read for the first, one for those that came
+    # during it, and one for those over the channel's rate (held back a second): at most three.
+    assert 4 <= value[initial, "reads"] <= 4 + 3 * 4
     assert value[initial, "quota_units"] == value[initial, "reads"] + 3 * value[initial, "writes"]
     assert 10 < value["daemon memory after the initial reconcile, 4 flows x 20 meetings", "rss"] < 400
     flood = "webhook flood, 200 notifications over 4 channels"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from calmirror.config import CalendarRef
 from calmirror.daemon.dispatch import Dispatcher
@@ -21,11 +22,11 @@ class SlowEngine:
         self.runs: list[CalendarRef] = []
         self.release = asyncio.Event()
 
-    async def changed(self, ref: CalendarRef, trigger: Trigger) -> SyncSummary:
-        """Run one 'reconcile' of a calendar, counting how many run at the same time."""
+    async def changed(self, refs: Sequence[CalendarRef], trigger: Trigger) -> SyncSummary:
+        """Run one 'reconcile' of calendars, counting how many run at the same time."""
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
-        self.runs.append(ref)
+        self.runs.extend(refs)
         await self.release.wait()
         self.running -= 1
         return EMPTY
@@ -57,11 +58,13 @@ async def test_runs_at_once_are_bounded_and_waiting_notifications_coalesce() -> 
 
 
 async def test_a_poll_waiting_for_a_slot_starts_nothing_once_shutdown_began() -> None:
-    """Shutdown while poll runs wait for a slot: the running ones finish, the waiting ones never start."""
+    """Shutdown while a poll waits for a slot: the running run finishes, the poll never starts."""
     engine = SlowEngine()
     dispatcher = Dispatcher(engine.changed, engine.everything, DaemonMetrics(), runs_at_once=1)
     refs = [CalendarRef(account_id=n, calendar_id=f"c{n}@example.com") for n in range(4)]
-    polling = asyncio.ensure_future(dispatcher.poll(refs))
+    dispatcher.calendar_changed(refs[0], "webhook")
+    await asyncio.sleep(0.01)
+    polling = asyncio.ensure_future(dispatcher.poll(refs[1:]))
     await asyncio.sleep(0.01)
     assert engine.runs == [refs[0]]
 
@@ -73,12 +76,24 @@ async def test_a_poll_waiting_for_a_slot_starts_nothing_once_shutdown_began() ->
     assert engine.runs == [refs[0]]
 
 
+async def test_a_poll_is_one_run_over_every_calendar() -> None:
+    """A poll hands all its calendars to the engine at once, so none is read twice for one poll."""
+    engine = SlowEngine()
+    engine.release.set()
+    dispatcher = Dispatcher(engine.changed, engine.everything, DaemonMetrics())
+    refs = [CalendarRef(account_id=n, calendar_id=f"c{n}@example.com") for n in range(4)]
+
+    await dispatcher.poll(refs)
+
+    assert (engine.runs, engine.most_at_once) == (refs, 1)
+
+
 class QuickEngine(SlowEngine):
     """A stand-in whose every 'reconcile' takes 50 ms."""
 
-    async def changed(self, ref: CalendarRef, trigger: Trigger) -> SyncSummary:
+    async def changed(self, refs: Sequence[CalendarRef], trigger: Trigger) -> SyncSummary:
         """Record the run and take a little time, as a delta read would."""
-        self.runs.append(ref)
+        self.runs.extend(refs)
         await asyncio.sleep(0.05)
         return EMPTY
 

@@ -61,8 +61,8 @@ async def daemon(
     client = new_client(emulator, ALICE)
     channels = ChannelManager({1: client}, sources, key=KEY, base_url=None, ttl_seconds=3600)
 
-    async def changed(ref: CalendarRef, trigger: Trigger) -> SyncSummary:
-        served.reconciled.append(ref)
+    async def changed(refs: Sequence[CalendarRef], trigger: Trigger) -> SyncSummary:
+        served.reconciled.extend(refs)
         served.ran.set()
         return SyncSummary(flows={}, targets=())
 

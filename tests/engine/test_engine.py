@@ -310,7 +310,7 @@ async def test_poll_retries_a_target_whose_last_pass_failed(make_world: MakeWorl
 
 
 async def poll(world: Any, order: tuple[int, ...]) -> None:
-    """Poll as the daemon does: one trigger per calendar, all at once, in the given order."""
+    """Poll one trigger per calendar, all at once, in the given order (the daemon names them together)."""
     await asyncio.gather(*(world.engine.calendar_changed(n, EMAILS[n], trigger="poll") for n in order))
 
 
@@ -375,3 +375,14 @@ async def test_poll_after_a_change_read_while_a_target_wrote_plans_that_target(m
     await asyncio.gather(writing, world.engine.calendar_changed(1, EMAILS[1], trigger="poll"))
 
     assert (len(world.blocks(2)), len(world.blocks(3))) == (2, 2)
+
+
+async def test_a_poll_over_a_ring_reads_each_calendar_once(make_world: MakeWorld) -> None:
+    """Every calendar a source and a target (1->2->3->1): a poll naming them all costs one read each."""
+    world = make_world((("a", 1, 2, 0, 0), ("b", 2, 3, 0, 0), ("c", 3, 1, 0, 0)))
+    await world.engine.reconcile_all()
+    world.emulator.reset_requests()
+
+    await world.engine.calendars_changed(list(world.settings.targets()), "poll")
+
+    assert world.calls() == {"calendar.events.list": 3}

@@ -57,11 +57,6 @@ class RedactingFilter(logging.Filter):
         super().__init__()
         self.secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
 
-    def add(self, secret: str) -> None:
-        """Mask one more value from now on (a secret made at run time, such as a channel token)."""
-        if secret and secret not in self.secrets:
-            self.secrets = tuple(sorted({*self.secrets, secret}, key=len, reverse=True))
-
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place with secrets masked; never drops a record."""
         try:
@@ -149,12 +144,3 @@ def setup_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-
-
-def add_secret(secret: str) -> None:
-    """Mask `secret` in every record from now on, in the handler setup_logging installed."""
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, _CalmirrorHandler):
-            for log_filter in handler.filters:
-                if isinstance(log_filter, RedactingFilter):
-                    log_filter.add(secret)

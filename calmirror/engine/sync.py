@@ -52,7 +52,7 @@ class SyncEngine:
         self.clients = clients
         self.clock = clock
         self.cache_margin = cache_margin
-        self.reconciles: Counter[CalendarRef] = Counter()  # runs per target, for tests and metrics
+        self.reconciles: Counter[CalendarRef] = Counter()  # runs per target (tests read it)
         self._caches: dict[CalendarRef, CalendarCache] = {}
         self._targets: dict[CalendarRef, _TargetState] = {}
         # Per settled target, the cache versions its last complete pass planned from.

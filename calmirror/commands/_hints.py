@@ -8,7 +8,8 @@ from calmirror.config import Settings
 # The engine's words for the read that failed (calmirror.engine.sync), and the flow's side they name.
 _SIDES = {"listing the source failed": "SOURCE", "listing the target failed": "TARGET"}
 _REFUSED = ("token refresh rejected", "invalid_grant")
-_NO_ACCESS = ("HTTP 403", "HTTP 404")
+# Google's reasons for "this account cannot see or write that calendar"; a 403 for quota is not one.
+_NO_ACCESS = ("HTTP 404", "HTTP 403 requiredAccessLevel", "HTTP 403 forbidden")
 
 
 def with_next_step(settings: Settings, flow_name: str, message: str) -> str:

@@ -194,10 +194,11 @@ async def _start(app: web.Application) -> None:
     log.info("ready: %s; first reconcile %s", status, "succeeded" if ok else "had failures (see /health)")
 
 
-def _observe(metrics: DaemonMetrics, method: str, error: GoogleError | None, seconds: float) -> None:
-    """Count one Google request in the metrics and against the run that made it."""
+def _observe(metrics: DaemonMetrics, method: str, error: GoogleError | None, seconds: float | None) -> None:
+    """Count one Google call in the metrics, and each HTTP request (not batch part) against its run."""
     metrics.request(method, error, seconds)
-    count_request()
+    if seconds is not None:
+        count_request()
 
 
 def _snapshot(app: web.Application) -> Snapshot:

@@ -27,14 +27,29 @@ from calmirror.google.resources import Channel, Listing, busy_from, channel_from
 from calmirror.google.retry import RetryPolicy
 from calmirror.google.writes import Delete, Insert, Update, Write, WriteOutcome, method_id
 
-__all__ = ["CalendarClient", "Channel", "Listing", "RequestObserver"]
+__all__ = ["METHODS", "CalendarClient", "Channel", "Listing", "RequestObserver"]
 
 T = TypeVar("T")
 
 Request = Callable[[CalendarApi], Any]  # the shared resources -> googleapiclient HttpRequest
 Work = Callable[[CalendarApi, Any], T]  # blocking work on a worker thread, given the thread's Http
-# Told of every HTTP attempt: (method id, the translated failure or None, seconds); used for metrics.
-RequestObserver = Callable[[str, GoogleError | None, float], None]
+# Told of every attempt: (method id, the translated failure or None, seconds); used for metrics. A part
+# of a batch is told under its own method with seconds None: it is no HTTP request of its own (the
+# batch is, told as "batch"), so counts per method see a write's failure whether batched or not.
+RequestObserver = Callable[[str, GoogleError | None, float | None], None]
+# Every method id a client tells its observers of, so metrics can show each before its first call.
+METHODS = (
+    "calendar.calendarList.list",
+    "calendar.events.list",
+    "calendar.events.get",
+    "calendar.events.insert",
+    "calendar.events.update",
+    "calendar.events.delete",
+    "calendar.events.watch",
+    "calendar.channels.stop",
+    "calendar.freebusy.query",
+    "batch",
+)
 
 
 class CalendarClient:
@@ -220,14 +235,21 @@ class CalendarClient:
     ) -> list[tuple[dict[str, Any] | None, GoogleError | None]]:
         """Send one batch; a failure of the whole batch becomes every part's error."""
         units = sum(units_for(method_id(w)) for w in writes)
+        sent = self.needs_reauth is None  # else _attempt refuses before any request: no part was tried
+        results: list[tuple[dict[str, Any] | None, GoogleError | None]]
         try:
             raw: list[PartResult] = await self._attempt("batch", partial(run_batch, writes=writes), units)
         except GoogleError as error:
-            return [(None, error)] * len(writes)
-        return [
-            (event, self._translate(exc, method_id(write)) if exc is not None else None)
-            for write, (event, exc) in zip(writes, raw, strict=True)
-        ]
+            results = [(None, error)] * len(writes)
+        else:
+            results = [
+                (event, self._translate(exc, method_id(write)) if exc is not None else None)
+                for write, (event, exc) in zip(writes, raw, strict=True)
+            ]
+        if sent:
+            for write, (_, part_error) in zip(writes, results, strict=True):
+                self._tell(method_id(write), part_error, None)
+        return results
 
     async def _write(self, write: Write) -> dict[str, Any]:
         """Send one write on its own, built exactly as a batch part is (sendUpdates=none)."""
@@ -276,15 +298,15 @@ class CalendarClient:
             error = self._translate(exc, method)
             if error is None:
                 raise
-            self._tell(method, error, started)
+            self._tell(method, error, time.monotonic() - started)
             raise error from None  # the original text may carry URLs; the translation carries no secret
-        self._tell(method, None, started)
+        self._tell(method, None, time.monotonic() - started)
         return answer
 
-    def _tell(self, method: str, error: GoogleError | None, started: float) -> None:
-        """Report one attempt to the observers."""
+    def _tell(self, method: str, error: GoogleError | None, seconds: float | None) -> None:
+        """Report one attempt to the observers (seconds None: a batch part, no request of its own)."""
         for observer in self._observers:
-            observer(method, error, time.monotonic() - started)
+            observer(method, error, seconds)
 
     def _translate(self, exc: BaseException, method: str) -> GoogleError | None:
         """Translate a failure and remember a rejected refresh token: only this account stops."""

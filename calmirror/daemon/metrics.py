@@ -75,6 +75,14 @@ class DaemonMetrics:
         self.rejections = Counter(
             "webhook_rejections", "Refused webhook requests.", ["reason"], namespace=ns, registry=r
         )
+        self.push_missed = Counter(
+            "push_missed_changes",
+            "Changes a poll found in the flow's source while it had a live channel and no notification"
+            " for it had come (changes younger than the grace are left out). Several mean push stopped.",
+            ["flow"],
+            namespace=ns,
+            registry=r,
+        )
         # Known label values start at zero, so rate() and alerts see series before the first event.
         for trigger in TRIGGERS:
             self.reconcile_duration.labels(trigger=trigger)

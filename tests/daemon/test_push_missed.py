@@ -123,3 +123,27 @@ async def test_a_change_younger_than_the_grace_is_not_counted_its_notification_m
         await poll(app)
         assert len(await block_starts(emulator_process, BOB)) == 1
         assert await missed(base_url) == 0
+
+
+async def test_a_change_whose_notification_arrives_while_the_poll_reads_it_is_not_missed(
+    emulator_process: EmulatorProcess,
+) -> None:
+    """The poll's read is slow and the notification comes during it: the change was announced after all."""
+    async with serving(emulator_process, timedelta(0)) as (app, base_url):
+        rules = [
+            {"kind": "push_delay", "seconds": 1.0, "times": 1},
+            {
+                "kind": "latency",
+                "seconds": 3.0,
+                "methods": ["calendar.events.list"],
+                "accounts": [ALICE],
+                "times": 1,
+            },
+        ]
+        await emulator_process.control("POST", "faults", {"rules": rules})
+        await insert_meeting(emulator_process)
+        await poll(app)
+        fired = await emulator_process.control("GET", "faults")
+        assert all(rule["fired"] == 1 for rule in fired["rules"]), fired
+        assert len(await block_starts(emulator_process, BOB)) == 1
+        assert await missed(base_url) == 0

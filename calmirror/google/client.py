@@ -247,8 +247,7 @@ class CalendarClient:
                 for write, (event, exc) in zip(writes, raw, strict=True)
             ]
         if sent:
-            for write, (_, part_error) in zip(writes, results, strict=True):
-                self._tell(method_id(write), part_error, None)
+            self._tell_parts(writes, [error for _, error in results])
         return results
 
     async def _write(self, write: Write) -> dict[str, Any]:
@@ -298,15 +297,21 @@ class CalendarClient:
             error = self._translate(exc, method)
             if error is None:
                 raise
-            self._tell(method, error, time.monotonic() - started)
+            self._tell(method, error, started)
             raise error from None  # the original text may carry URLs; the translation carries no secret
-        self._tell(method, None, time.monotonic() - started)
+        self._tell(method, None, started)
         return answer
 
-    def _tell(self, method: str, error: GoogleError | None, seconds: float | None) -> None:
-        """Report one attempt to the observers (seconds None: a batch part, no request of its own)."""
+    def _tell(self, method: str, error: GoogleError | None, started: float) -> None:
+        """Report one attempt to the observers."""
         for observer in self._observers:
-            observer(method, error, seconds)
+            observer(method, error, time.monotonic() - started)
+
+    def _tell_parts(self, writes: list[Write], errors: list[GoogleError | None]) -> None:
+        """Report each part of a sent batch under its own method, with no duration of its own."""
+        for write, error in zip(writes, errors, strict=True):
+            for observer in self._observers:
+                observer(method_id(write), error, None)
 
     def _translate(self, exc: BaseException, method: str) -> GoogleError | None:
         """Translate a failure and remember a rejected refresh token: only this account stops."""

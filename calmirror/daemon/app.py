@@ -15,12 +15,13 @@ from typing import Any
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from calmirror.config import Flow, Settings
+from calmirror.config import CalendarRef, Flow, Settings
 from calmirror.daemon.channels import RETRY_BASE_SECONDS, ChannelManager
 from calmirror.daemon.dispatch import Dispatcher, count_request
 from calmirror.daemon.errorkinds import error_kind
 from calmirror.daemon.keys import CHANNELS, DISPATCHER, LIMITER, METRICS, SNAPSHOT, STATS, WEBHOOK_KEY
 from calmirror.daemon.metrics import DaemonMetrics
+from calmirror.daemon.pushaudit import GRACE, PushAudit
 from calmirror.daemon.routes import add_routes
 from calmirror.daemon.scheduler import build_scheduler
 from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot
@@ -46,6 +47,7 @@ class DaemonOptions:
     channel_stop_seconds: float = 3.0
     client_close_seconds: float = 1.5
     heartbeat_seconds: float = 600.0  # a reconcile running longer than this means the sync is wedged
+    push_grace: timedelta = GRACE  # a change younger than this at a poll may still be being notified
 
 
 @dataclass
@@ -102,10 +104,18 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
             ttl_seconds=options.channel_ttl_seconds,
             retry_seconds=options.channel_retry_seconds,
         )
+        audit = PushAudit(
+            metrics.push_missed,
+            _flows_by_source(settings),
+            watched=partial(_watched, channels),
+            changes=lambda ref: engine.cache(ref.account_id, ref.calendar_id).changes,
+            grace=options.push_grace,
+        )
         dispatcher = Dispatcher(
             engine.calendars_changed,
             lambda trigger: engine.reconcile_all(sync_type=trigger),
             metrics,
+            audit=audit,
         )
         app[ENGINE], app[CHANNELS], app[DISPATCHER] = engine, channels, dispatcher
         snapshot: Callable[[], Snapshot] = partial(_snapshot, app)
@@ -194,10 +204,25 @@ async def _start(app: web.Application) -> None:
     log.info("ready: %s; first reconcile %s", status, "succeeded" if ok else "had failures (see /health)")
 
 
-def _observe(metrics: DaemonMetrics, method: str, error: GoogleError | None, seconds: float) -> None:
-    """Count one Google request in the metrics and against the run that made it."""
+def _flows_by_source(settings: Settings) -> dict[CalendarRef, list[str]]:
+    """Return the names of the flows each source calendar feeds."""
+    flows: dict[CalendarRef, list[str]] = {}
+    for flow in settings.flows:
+        flows.setdefault(flow.source, []).append(flow.name)
+    return flows
+
+
+def _watched(channels: ChannelManager, ref: CalendarRef) -> bool:
+    """Tell whether a calendar has a live push channel now (not yet expired)."""
+    expiry = channels.expiry(ref)
+    return expiry is not None and expiry > datetime.now(UTC)
+
+
+def _observe(metrics: DaemonMetrics, method: str, error: GoogleError | None, seconds: float | None) -> None:
+    """Count one Google call in the metrics, and each HTTP request (not batch part) against its run."""
     metrics.request(method, error, seconds)
-    count_request()
+    if seconds is not None:
+        count_request()
 
 
 def _snapshot(app: web.Application) -> Snapshot:

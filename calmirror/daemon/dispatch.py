@@ -14,6 +14,7 @@ from typing import Any
 
 from calmirror.config import CalendarRef
 from calmirror.daemon.metrics import DaemonMetrics
+from calmirror.daemon.pushaudit import PushAudit
 from calmirror.engine import SyncSummary, TargetOutcome, Trigger
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Dispatcher:
         *,
         clock: Callable[[], float] = time.monotonic,
         runs_at_once: int = RUNS_AT_ONCE,
+        audit: PushAudit | None = None,
     ) -> None:
         self._changed = changed
         self._reconcile_all = reconcile_all
@@ -62,6 +64,7 @@ class Dispatcher:
         self._started: dict[int, float] = {}  # in-flight runs -> when they began
         self._recorded: weakref.WeakValueDictionary[int, TargetOutcome] = weakref.WeakValueDictionary()
         self._slots = asyncio.Semaphore(runs_at_once)
+        self._audit = audit  # judges each poll's findings against the notifications that came
 
     def calendar_changed(
         self, ref: CalendarRef, trigger: Trigger, received_at: float | None = None, *, delay: float = 0.0
@@ -69,6 +72,8 @@ class Dispatcher:
         """Queue a delta read and reconcile for one calendar (a new run waits `delay` s); returns at once."""
         if self.closed:
             return
+        if self._audit is not None:
+            self._audit.notified(ref)
         earlier = self._pending.get(ref)
         self._pending[ref] = received_at if earlier is None else min(earlier, received_at or earlier)
         now = self._clock()
@@ -89,8 +94,13 @@ class Dispatcher:
         """Read one delta per calendar and reconcile what they feed; waits for all of them."""
         if self.closed:
             return
+        refs = list(refs)
+        # A calendar with a notification not yet served is announced: what the poll finds there is not missed.
+        audit = self._audit.begin(refs, self._pending.keys() | self._draining) if self._audit else None
         # One run for the whole poll: every calendar is marked before any is read, so each costs one read.
-        await self._tracked(self._run("poll", partial(self._changed, list(refs), "poll")))
+        await self._tracked(self._run("poll", partial(self._changed, refs, "poll")))
+        if self._audit is not None and audit is not None:
+            self._audit.finish(audit)
 
     def stuck_for(self) -> float:
         """Return how long the oldest run in progress has been running (0 when idle)."""

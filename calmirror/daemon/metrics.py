@@ -17,11 +17,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
-from calmirror.daemon.errorkinds import error_kind
+from calmirror.daemon.errorkinds import KINDS, error_kind
 from calmirror.daemon.snapshot import Snapshot
 from calmirror.daemon.webhook import REJECTIONS, STATES
 from calmirror.engine import Trigger
 from calmirror.errors import GoogleError
+from calmirror.google.client import METHODS
 
 TRIGGERS: tuple[Trigger, ...] = get_args(Trigger)
 _LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -42,7 +43,13 @@ class DaemonMetrics:
             collector(registry=self.registry)
         r, ns = self.registry, "calmirror"
         self.google_requests = Counter(
-            "google_requests", "Google API HTTP calls.", ["method", "outcome"], namespace=ns, registry=r
+            "google_requests",
+            "Google API calls by method and outcome. Each part of a batch counts under its own method"
+            ' and the batch HTTP request once more under method="batch"; the daemon sends every write'
+            " (events.insert/update/delete) in a batch, so HTTP requests = all calls minus those writes.",
+            ["method", "outcome"],
+            namespace=ns,
+            registry=r,
         )
         self.reconcile_duration = Histogram(
             "reconcile_duration_seconds",
@@ -68,18 +75,29 @@ class DaemonMetrics:
         self.rejections = Counter(
             "webhook_rejections", "Refused webhook requests.", ["reason"], namespace=ns, registry=r
         )
+        self.push_missed = Counter(
+            "push_missed_changes",
+            "Changes a poll found in the flow's source while it had a live channel and no notification"
+            " for it had come (changes younger than the grace are left out). Several mean push stopped.",
+            ["flow"],
+            namespace=ns,
+            registry=r,
+        )
         # Known label values start at zero, so rate() and alerts see series before the first event.
         for trigger in TRIGGERS:
             self.reconcile_duration.labels(trigger=trigger)
             for outcome in ("ok", "error"):
                 self.reconciles.labels(trigger=trigger, outcome=outcome)
+        for method in METHODS:
+            for kind in KINDS:
+                self.google_requests.labels(method=method_label(method), outcome=kind)
         for state in STATES:
             self.notifications.labels(state=state)
         for reason in REJECTIONS:
             self.rejections.labels(reason=reason)
 
-    def request(self, method: str, error: GoogleError | None, seconds: float) -> None:
-        """Count one Google API attempt (a client RequestObserver)."""
+    def request(self, method: str, error: GoogleError | None, seconds: float | None) -> None:
+        """Count one Google API attempt, an HTTP request or a batch part (a client RequestObserver)."""
         del seconds  # the reconcile histogram times the work; per-request timing is not in the contract
         self.google_requests.labels(method=method_label(method), outcome=error_kind(error)).inc()
 

@@ -168,7 +168,7 @@ class People:
             self.clients[email] = client
         self.ids: dict[str, str] = {}  # meeting key -> event id
 
-    def _count(self, method: str, error: GoogleError | None, seconds: float) -> None:
+    def _count(self, method: str, error: GoogleError | None, seconds: float | None) -> None:
         """Count one request a person made (a RequestObserver)."""
         self.calls[method] += 1
 

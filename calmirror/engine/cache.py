@@ -42,6 +42,27 @@ class _Entry:
         return self.span is None or (self.span[1] > window.start and self.span[0] < window.end)
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What the latest successful read of a calendar found changed since the read before it.
+
+    `reads` counts successful reads; `updated` holds each changed item's last update time (empty after
+    a full listing, which cannot tell what changed). Lets the daemon judge its push channel.
+    """
+
+    reads: int = 0
+    updated: tuple[datetime, ...] = ()
+
+
+def updated_at(item: Event) -> datetime | None:
+    """Return when a listed item was last changed (its RFC 3339 `updated`), None when unreadable."""
+    try:
+        at = datetime.fromisoformat(str(item["updated"]))
+    except (KeyError, ValueError):
+        return None
+    return at if at.tzinfo is not None else None
+
+
 def is_recurring(item: Event) -> bool:
     """Tell whether a listed item belongs to a recurring series."""
     return bool(item.get("recurringEventId") or item.get("recurrence"))
@@ -69,6 +90,7 @@ class CalendarCache:
         # Goes up whenever a read changed what the cache holds (our own write-backs do not count: a
         # calmirror block never changes what any flow wants), so a poll can tell what is unchanged.
         self.version = 0
+        self.changes = Changes()
         self._events: dict[str, _Entry] = {}
         self._tombstones: OrderedDict[str, None] = OrderedDict()
         self._max_tombstones = max_tombstones
@@ -108,6 +130,7 @@ class CalendarCache:
         self._sync_token = listing.next_sync_token
         self.complete = True
         self.error = None
+        self.changes = Changes(self.changes.reads + 1)
 
     async def refresh(self, window: Window) -> None:
         """Bring the cache up to date for `window`: a delta when possible, else a full listing."""
@@ -129,9 +152,12 @@ class CalendarCache:
             self.error = exc
             return
         self.deltas += 1
+        updated = tuple(at for at in map(updated_at, delta.events) if at is not None)
         if any(is_recurring(item) for item in delta.events):
             # Google's instance set for a changed series is not reliable in a delta.
             await self.relist(window)
+            if self.complete:  # the delta still said what changed
+                self.changes = Changes(self.changes.reads, updated)
             return
         for item in delta.events:
             self._apply(item)
@@ -140,6 +166,7 @@ class CalendarCache:
         self._sync_token = delta.next_sync_token
         self.complete = True
         self.error = None
+        self.changes = Changes(self.changes.reads + 1, updated)
 
     def _fail(self, exc: GoogleError) -> None:
         """Record a failed read: the cache is incomplete until a later read succeeds."""

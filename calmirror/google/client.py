@@ -27,14 +27,29 @@ from calmirror.google.resources import Channel, Listing, busy_from, channel_from
 from calmirror.google.retry import RetryPolicy
 from calmirror.google.writes import Delete, Insert, Update, Write, WriteOutcome, method_id
 
-__all__ = ["CalendarClient", "Channel", "Listing", "RequestObserver"]
+__all__ = ["METHODS", "CalendarClient", "Channel", "Listing", "RequestObserver"]
 
 T = TypeVar("T")
 
 Request = Callable[[CalendarApi], Any]  # the shared resources -> googleapiclient HttpRequest
 Work = Callable[[CalendarApi, Any], T]  # blocking work on a worker thread, given the thread's Http
-# Told of every HTTP attempt: (method id, the translated failure or None, seconds); used for metrics.
-RequestObserver = Callable[[str, GoogleError | None, float], None]
+# Told of every attempt: (method id, the translated failure or None, seconds); used for metrics. A part
+# of a batch is told under its own method with seconds None: it is no HTTP request of its own (the
+# batch is, told as "batch"), so counts per method see a write's failure whether batched or not.
+RequestObserver = Callable[[str, GoogleError | None, float | None], None]
+# Every method id a client tells its observers of, so metrics can show each before its first call.
+METHODS = (
+    "calendar.calendarList.list",
+    "calendar.events.list",
+    "calendar.events.get",
+    "calendar.events.insert",
+    "calendar.events.update",
+    "calendar.events.delete",
+    "calendar.events.watch",
+    "calendar.channels.stop",
+    "calendar.freebusy.query",
+    "batch",
+)
 
 
 class CalendarClient:
@@ -220,14 +235,20 @@ class CalendarClient:
     ) -> list[tuple[dict[str, Any] | None, GoogleError | None]]:
         """Send one batch; a failure of the whole batch becomes every part's error."""
         units = sum(units_for(method_id(w)) for w in writes)
+        sent = self.needs_reauth is None  # else _attempt refuses before any request: no part was tried
+        results: list[tuple[dict[str, Any] | None, GoogleError | None]]
         try:
             raw: list[PartResult] = await self._attempt("batch", partial(run_batch, writes=writes), units)
         except GoogleError as error:
-            return [(None, error)] * len(writes)
-        return [
-            (event, self._translate(exc, method_id(write)) if exc is not None else None)
-            for write, (event, exc) in zip(writes, raw, strict=True)
-        ]
+            results = [(None, error)] * len(writes)
+        else:
+            results = [
+                (event, self._translate(exc, method_id(write)) if exc is not None else None)
+                for write, (event, exc) in zip(writes, raw, strict=True)
+            ]
+        if sent:
+            self._tell_parts(writes, [error for _, error in results])
+        return results
 
     async def _write(self, write: Write) -> dict[str, Any]:
         """Send one write on its own, built exactly as a batch part is (sendUpdates=none)."""
@@ -285,6 +306,12 @@ class CalendarClient:
         """Report one attempt to the observers."""
         for observer in self._observers:
             observer(method, error, time.monotonic() - started)
+
+    def _tell_parts(self, writes: list[Write], errors: list[GoogleError | None]) -> None:
+        """Report each part of a sent batch under its own method, with no duration of its own."""
+        for write, error in zip(writes, errors, strict=True):
+            for observer in self._observers:
+                observer(method_id(write), error, None)
 
     def _translate(self, exc: BaseException, method: str) -> GoogleError | None:
         """Translate a failure and remember a rejected refresh token: only this account stops."""

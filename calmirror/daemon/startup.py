@@ -50,13 +50,7 @@ def progress(settings: Settings, engine: SyncEngine, metrics: DaemonMetrics) -> 
     return Progress(len(done), len(settings.targets()), int(answered))
 
 
-async def extend_start(
-    notifier: Notifier,
-    progress: Callable[[], Progress],
-    stall_seconds: float,
-    *,
-    clock: Callable[[], float] = time.monotonic,
-) -> None:
+async def extend_start(notifier: Notifier, read: Callable[[], Progress], stall_seconds: float) -> None:
     """Until cancelled, send STATUS= and, while progress was made in the last `stall_seconds`, an extension.
 
     systemd kills a start that outlives both TimeoutStartSec= and the last EXTEND_TIMEOUT_USEC=
@@ -65,16 +59,16 @@ async def extend_start(
     """
     if notifier.address is None:
         return
-    every = min(EXTEND_EVERY_SECONDS, stall_seconds / 10)
+    every = min(EXTEND_EVERY_SECONDS, stall_seconds / 10)  # short stall bounds (tests) tick faster
     extend = f"EXTEND_TIMEOUT_USEC={round(3 * every * 1_000_000)}"
     last: Progress | None = None
-    moved_at = clock()
+    moved_at = time.monotonic()
     stalled = False
     while True:
-        now = progress()
+        now = read()
         if now != last:
-            last, moved_at = now, clock()
-        idle = clock() - moved_at
+            last, moved_at = now, time.monotonic()
+        idle = time.monotonic() - moved_at
         if idle < stall_seconds:
             stalled = False
             notifier.notify(extend, f"STATUS={now.status()}")

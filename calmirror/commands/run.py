@@ -47,6 +47,14 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
         help="wait before watching again a calendar whose watch was refused, doubling each time "
         "(default 30; short values are for testing)",
     )
+    parser.add_argument(
+        "--start-stall",
+        type=float,
+        default=DaemonOptions.start_stall_seconds,
+        metavar="SECONDS",
+        help="under systemd, the start timeout is extended while the first reconcile makes progress; "
+        "after this long without any, no longer (default 120; short values are for testing)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -57,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
         problems.append("--channel-ttl: must be at least 1 second")
     if not args.channel_retry >= 1:
         problems.append("--channel-retry: must be at least 1 second")
+    if not args.start_stall >= 1:
+        problems.append("--start-stall: must be at least 1 second")
     try:
         settings = load_config(args.env_file)
     except ConfigError as error:
@@ -70,5 +80,9 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     for warning in settings.warnings:
         log.warning("%s", warning)
-    options = DaemonOptions(channel_ttl_seconds=args.channel_ttl, channel_retry_seconds=args.channel_retry)
+    options = DaemonOptions(
+        channel_ttl_seconds=args.channel_ttl,
+        channel_retry_seconds=args.channel_retry,
+        start_stall_seconds=args.start_stall,
+    )
     return run_daemon(settings, options)

@@ -25,6 +25,7 @@ from calmirror.daemon.pushaudit import GRACE, PushAudit
 from calmirror.daemon.routes import add_routes
 from calmirror.daemon.scheduler import build_scheduler
 from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot
+from calmirror.daemon.startup import extend_start, progress
 from calmirror.daemon.systemd import Notifier, watchdog, watchdog_interval
 from calmirror.daemon.webhook import RateLimiter
 from calmirror.engine import SyncEngine  # the daemon's one import of the engine
@@ -48,6 +49,7 @@ class DaemonOptions:
     client_close_seconds: float = 1.5
     heartbeat_seconds: float = 600.0  # a reconcile running longer than this means the sync is wedged
     push_grace: timedelta = GRACE  # a change younger than this at a poll may still be being notified
+    start_stall_seconds: float = 120.0  # a first reconcile without progress this long is left to time out
 
 
 @dataclass
@@ -176,6 +178,11 @@ async def _start(app: web.Application) -> None:
     one made after it is notified (and coalesced with, or served after, the startup run).
     """
     lifecycle, channels, dispatcher = app[LIFECYCLE], app[CHANNELS], app[DISPATCHER]
+    # A first reconcile can outlast the unit's TimeoutStartSec: systemd waits while it makes progress.
+    reading = partial(progress, app[SETTINGS], app[ENGINE], app[METRICS])
+    extending = asyncio.create_task(
+        extend_start(lifecycle.notifier, reading, app[OPTIONS].start_stall_seconds)
+    )
     try:
         opening = asyncio.ensure_future(channels.start())
         # A slow watch must not hold the first mirroring back: past the bound, the listing goes ahead
@@ -189,6 +196,8 @@ async def _start(app: web.Application) -> None:
         log.exception("startup failed")
         lifecycle.failed.set()
         return
+    finally:
+        extending.cancel()
     lifecycle.ready = True
     # What startup built (clients, the API, the first caches) lives as long as the process: taken out
     # of the collector's view, a full collection no longer walks it and stalls webhooks for 100+ ms.

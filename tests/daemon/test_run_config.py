@@ -36,10 +36,11 @@ def test_unknown_log_format_exits_2() -> None:
     assert "LOG_FORMAT=xml: not one of text, json" in result.stderr
 
 
-def test_channel_flags_below_one_second_exit_2_naming_the_flag() -> None:
-    """--channel-ttl and --channel-retry are seconds, at least one."""
-    result = run_with({}, "--channel-ttl", "0", "--channel-retry", "0.5")
+def test_duration_flags_below_one_second_exit_2_naming_the_flag() -> None:
+    """--channel-ttl, --channel-retry and --start-stall are seconds, at least one."""
+    result = run_with({}, "--channel-ttl", "0", "--channel-retry", "0.5", "--start-stall", "0.5")
     assert result.returncode == 2
     assert "--channel-ttl: must be at least 1 second" in result.stderr
     assert "--channel-retry: must be at least 1 second" in result.stderr
+    assert "--start-stall: must be at least 1 second" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout

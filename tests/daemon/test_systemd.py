@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -12,7 +13,19 @@ from pathlib import Path
 import pytest
 
 from calmirror.daemon.systemd import Notifier, watchdog, watchdog_interval
-from tests.daemon.processes import daemon_env, free_port, start_daemon, start_emulator_process
+from tests.daemon.processes import (
+    ALICE,
+    BOB,
+    DaemonProcess,
+    EmulatorProcess,
+    daemon_env,
+    eventually,
+    free_port,
+    meeting_body,
+    next_hour,
+    start_daemon,
+    start_emulator_process,
+)
 
 
 @pytest.fixture
@@ -112,3 +125,85 @@ async def test_daemon_reports_ready_pings_and_stopping(notify_socket: socket.soc
         assert "STOPPING=1\nSTATUS=stopping" in messages
     finally:
         await emulator.stop()
+
+
+async def start_notifying_daemon(
+    emulator: EmulatorProcess, sock: socket.socket, stall_seconds: float
+) -> DaemonProcess:
+    """Start `calmirror run` (alice into bob, no webhooks) notifying `sock`, with `--start-stall`."""
+    env = daemon_env(
+        emulator,
+        [ALICE, BOB],
+        [("work", ALICE, BOB)],
+        port=free_port(),
+        webhooks=False,
+        extra={"NOTIFY_SOCKET": sock.getsockname()},
+    )
+    return await start_daemon(env, "--start-stall", str(stall_seconds))
+
+
+def answered(message: str) -> int:
+    """Return the Google requests answered that a first-reconcile STATUS= line reports."""
+    found = re.search(r"STATUS=first reconcile: \d+ of 1 target\(s\), (\d+) Google request", message)
+    assert found, message
+    return int(found[1])
+
+
+@pytest.mark.slow
+async def test_a_slow_first_reconcile_extends_the_start_timeout_and_reports_progress(
+    emulator_process: EmulatorProcess, notify_socket: socket.socket
+) -> None:
+    """Before READY=1 every datagram asks for more time (three intervals) and STATUS= counts up."""
+    alice = emulator_process.client(ALICE)
+    try:
+        await alice.insert_event(ALICE, meeting_body(next_hour()))
+    finally:
+        await alice.aclose()
+    # The two listings are answered a while before the block's batch: a STATUS= in between shows them.
+    slow = [
+        {"kind": "latency", "seconds": 1.0, "methods": ["calendar.events.list"]},
+        {"kind": "latency", "seconds": 1.5, "methods": ["batch"]},
+    ]
+    await emulator_process.control("POST", "faults", {"rules": slow})
+    daemon = await start_notifying_daemon(emulator_process, notify_socket, stall_seconds=3)
+    messages: list[str] = []
+    try:
+
+        async def ready() -> bool:
+            messages.extend(received(notify_socket))
+            return any(m.startswith("READY=1") for m in messages)
+
+        await eventually(ready, 30, "READY=1")
+    finally:
+        await daemon.kill()
+    starting = messages[: next(i for i, m in enumerate(messages) if m.startswith("READY=1"))]
+    assert starting, messages
+    assert all(m.startswith("EXTEND_TIMEOUT_USEC=900000\nSTATUS=") for m in starting), starting
+    counts = [answered(m) for m in starting]
+    assert counts == sorted(counts), counts
+    assert counts[0] == 0, counts
+    assert 2 in counts, counts  # alice's and bob's listings, before the batch was answered
+
+
+@pytest.mark.slow
+async def test_a_start_without_progress_is_no_longer_extended(
+    emulator_process: EmulatorProcess, notify_socket: socket.socket
+) -> None:
+    """Every listing is held: after the stall bound STATUS= says so and no extension follows."""
+    hold = {"kind": "timeout", "seconds": 60, "methods": ["calendar.events.list"]}
+    await emulator_process.control("POST", "faults", {"rules": [hold]})
+    daemon = await start_notifying_daemon(emulator_process, notify_socket, stall_seconds=1)
+    messages: list[str] = []
+    try:
+
+        async def stalled_three_times() -> bool:
+            messages.extend(received(notify_socket))
+            return sum("no progress for" in m for m in messages) >= 3
+
+        await eventually(stalled_three_times, 30, "three STATUS= lines without progress")
+    finally:
+        await daemon.kill()
+    first_stall = next(i for i, m in enumerate(messages) if "no progress for" in m)
+    assert messages[0].startswith("EXTEND_TIMEOUT_USEC=300000\nSTATUS=first reconcile: 0 of 1 target(s)")
+    assert not any("EXTEND_TIMEOUT_USEC" in m or "READY=1" in m for m in messages[first_stall:]), messages
+    assert "no progress for 1 s, no longer extending the start timeout" in daemon.output

@@ -20,10 +20,11 @@ from prometheus_client.registry import Collector
 from calmirror.daemon.errorkinds import error_kind
 from calmirror.daemon.snapshot import Snapshot
 from calmirror.daemon.webhook import REJECTIONS, STATES
-from calmirror.engine import Trigger
+from calmirror.engine import HoldReason, Trigger
 from calmirror.errors import GoogleError
 
 TRIGGERS: tuple[Trigger, ...] = get_args(Trigger)
+HOLD_REASONS: tuple[HoldReason, ...] = get_args(HoldReason)
 _LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 _RECONCILE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
@@ -132,7 +133,7 @@ class _SnapshotCollector(Collector):
         for account in s.accounts:
             account_up.add_metric([str(account.id)], float(account.needs_reauth is None))
             reauth.add_metric([str(account.id)], float(account.needs_reauth is not None))
-        yield from (expiry, polling, success, up, account_up, reauth)
+        yield from (expiry, polling, success, up, account_up, reauth, _deletions_held(s))
         stats = s.stats
         for name, value in (
             ("events_processed", stats.events_processed),
@@ -142,3 +143,16 @@ class _SnapshotCollector(Collector):
         ):
             yield CounterMetricFamily(f"calmirror_{name}", f"Engine statistics: {name}.", value=value)
         yield GaugeMetricFamily("calmirror_ready", "1 after the first reconcile.", value=float(s.ready))
+
+
+def _deletions_held(snapshot: Snapshot) -> GaugeMetricFamily:
+    """Return the deletions each target's last pass held back, per reason (every reason, zero included)."""
+    held = GaugeMetricFamily(
+        "calmirror_deletions_held",
+        "Blocks no meeting needs that the target's last pass kept, by why.",
+        labels=["target", "reason"],
+    )
+    for target in snapshot.targets:
+        for reason in HOLD_REASONS:
+            held.add_metric([target.target, reason], sum(why == reason for _, why in target.held))
+    return held

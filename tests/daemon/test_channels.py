@@ -82,7 +82,9 @@ async def test_a_failing_renewal_backs_off_and_the_expired_channel_no_longer_cou
     assert manager.polling_reason(REF) is None  # the old channel is still live meanwhile
     clock.now += manager.renew_margin
     await manager.renew_due()
-    assert manager.polling_reason(REF) == "invalid"
+    reason = manager.polling_reason(REF)
+    assert reason is not None
+    assert reason.startswith("channel expired, renewal failing: webhook address refused by Google (400 push.")
     assert manager.expiry(REF) is None
 
 

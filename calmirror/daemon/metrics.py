@@ -117,6 +117,11 @@ class _SnapshotCollector(Collector):
             "calmirror_flow_last_success_timestamp_seconds", "Last successful sync.", labels=flow
         )
         up = GaugeMetricFamily("calmirror_flow_up", "1 when the last sync succeeded.", labels=flow)
+        person = GaugeMetricFamily(
+            "calmirror_flow_needs_person",
+            "1 when the last sync failed in a way retrying does not cure (access, quota, not found).",
+            labels=flow,
+        )
         for view in s.flows:
             if view.channel_expiry is not None and view.polling_reason is None:
                 expiry.add_metric([view.name], view.channel_expiry.timestamp())
@@ -124,6 +129,7 @@ class _SnapshotCollector(Collector):
             if view.last_success is not None:
                 success.add_metric([view.name], view.last_success.timestamp())
             up.add_metric([view.name], float(bool(view.last_ok)))
+            person.add_metric([view.name], float(any(f.needs_person for f in view.failures)))
         account_up = GaugeMetricFamily(
             "calmirror_account_up", "1 when the account works.", labels=["account"]
         )
@@ -133,7 +139,7 @@ class _SnapshotCollector(Collector):
         for account in s.accounts:
             account_up.add_metric([str(account.id)], float(account.needs_reauth is None))
             reauth.add_metric([str(account.id)], float(account.needs_reauth is not None))
-        yield from (expiry, polling, success, up, account_up, reauth, _deletions_held(s))
+        yield from (expiry, polling, success, up, person, account_up, reauth, _deletions_held(s))
         stats = s.stats
         for name, value in (
             ("events_processed", stats.events_processed),

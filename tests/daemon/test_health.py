@@ -121,7 +121,10 @@ def test_held_deletions_make_the_other_flow_into_the_target_not_ok() -> None:
     assert (status, body["status"]) == (200, "warn")
     assert [f["state"] for f in body["flows"]] == ["warn", "warn"]
     assert body["targets"] == [
-        {"target": "2:b", "deletions_held": {"count": 1, "reasons": ["source_unread"], "because_of": ["home"]}}
+        {
+            "target": "2:b",
+            "deletions_held": {"count": 1, "reasons": ["source_unread"], "because_of": ["home"]},
+        }
     ]
     home = replace(home, failures=(NOT_FOUND,))
     assert [f["state"] for f in health(snapshot(flows=(work, home)))[1]["flows"]] == ["error", "error"]

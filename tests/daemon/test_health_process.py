@@ -28,6 +28,7 @@ from tests.daemon.processes import (
     meeting_body,
     next_hour,
     running_daemon,
+    start_daemon,
 )
 
 pytestmark = pytest.mark.slow
@@ -158,6 +159,8 @@ async def test_a_source_answering_not_found_fails_and_a_503_storm_only_warns(
                 assert part in problem, problem
             (error,) = flows_of(body)["work"]["errors"]
             assert (error["side"], error["kind"], error["needs_person"]) == ("source", "not_found", True)
+            needs_person = await gauge(daemon, "calmirror_flow_needs_person")
+            assert needs_person[(("flow", "work"),)] == 1.0
     finally:
         await alice.aclose()
 
@@ -216,3 +219,31 @@ async def test_a_source_that_cannot_be_read_holds_deletions_and_says_so(
     finally:
         await alice.aclose()
         await carol.aclose()
+
+
+async def test_starting_says_what_the_start_waits_on(emulator_process: EmulatorProcess) -> None:
+    """A slow first listing: 503 `starting` naming the first reconcile and how many targets are done."""
+    slow = {"kind": "latency", "seconds": 3, "methods": ["calendar.events.list"], "times": 2}
+    await emulator_process.control("POST", "faults", {"rules": [slow]})
+    env = daemon_env(emulator_process, [ALICE, BOB], [("work", ALICE, BOB)], port=free_port())
+    daemon = await start_daemon(env)
+    try:
+        seen: list[tuple[int, dict[str, Any]]] = []
+
+        async def reconciling() -> bool:
+            try:
+                seen.append(await daemon.health())
+            except OSError:  # not listening yet
+                return False
+            return (seen[-1][1].get("starting") or "").startswith("first reconcile")
+
+        await eventually(reconciling, 20, "/health naming the first reconcile")
+        code, body = seen[-1]
+        assert (code, body["status"], body["starting"]) == (
+            503,
+            "starting",
+            "first reconcile: 0 of 1 targets done",
+        )
+        assert (await daemon.wait_ready())["starting"] is None
+    finally:
+        await daemon.kill()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from calmirror.daemon.health import POLLING_ONLY, health
 from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetView
+from calmirror.engine import HoldReason
 from calmirror.engine.stats import SyncEngineStats
 from calmirror.errors import Failure
 
@@ -113,10 +114,10 @@ def test_a_transient_failure_warns_with_200_and_a_grace_delays_fail() -> None:
 
 def test_held_deletions_make_the_other_flow_into_the_target_not_ok() -> None:
     """home's source unread (transient): work, into the same target, is `warn` and names home."""
-    held = (("blk1", "source_unread"),)
+    held: tuple[tuple[str, HoldReason], ...] = (("blk1", "source_unread"),)
     home = replace(failing(BACKEND), name="home", target="2:b", held=held, held_by=("home",))
     work = replace(WATCHED, target="2:b", held=held, held_by=("home",))
-    target = TargetView("2:b", held, ("home",))  # type: ignore[arg-type]
+    target = TargetView("2:b", held, ("home",))
     status, body = health(snapshot(flows=(work, home), targets=(target,)))
     assert (status, body["status"]) == (200, "warn")
     assert [f["state"] for f in body["flows"]] == ["warn", "warn"]

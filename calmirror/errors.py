@@ -1,6 +1,27 @@
-"""The one exception tree of calmirror; Google failures are translated into it once, at the client layer."""
+"""The one exception tree of calmirror; Google failures are translated into it once, at the client layer.
+
+Each provider error class names its `kind` (a short, bounded word used in /health, metrics and hints)
+as a class attribute, so classifying an error never depends on the order of an isinstance chain.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+# The bounded kinds of a provider failure ("error" for anything without a kind of its own).
+ErrorKind = Literal[
+    "error",
+    "transient",
+    "rate_limited",
+    "auth",
+    "forbidden",
+    "quota",
+    "not_found",
+    "gone",
+    "conflict",
+    "invalid",
+]
 
 
 class CalmirrorError(Exception):
@@ -20,6 +41,7 @@ class GoogleError(CalmirrorError):
     """Raised when a Google API call fails; carries the HTTP status and Google's reason, never a secret."""
 
     retryable = False
+    kind: ClassVar[ErrorKind] = "error"
 
     def __init__(
         self,
@@ -40,50 +62,152 @@ class GoogleError(CalmirrorError):
 class AuthNeededError(GoogleError):
     """Raised when an account's refresh token is rejected (invalid_grant): a human must re-authorise it."""
 
+    kind: ClassVar[ErrorKind] = "auth"
+
 
 class ForbiddenError(GoogleError):
     """Raised on a 403 that is not a rate limit: missing permission or a forbidden operation."""
+
+    kind: ClassVar[ErrorKind] = "forbidden"
 
 
 class QuotaExceededError(ForbiddenError):
     """Raised on 403 quotaExceeded, Google's long-term usage limit; retrying soon does not help."""
 
+    kind: ClassVar[ErrorKind] = "quota"
+
 
 class NotFoundError(GoogleError):
     """Raised when a calendar, event or channel does not exist (404)."""
+
+    kind: ClassVar[ErrorKind] = "not_found"
 
 
 class GoneError(GoogleError):
     """Raised when the resource was deleted (410 deleted), for example deleting a deleted event."""
 
+    kind: ClassVar[ErrorKind] = "gone"
+
 
 class SyncTokenExpiredError(GoogleError):
     """Raised when Google answers 410 to a sync-token listing: the cache must list the window again."""
+
+    kind: ClassVar[ErrorKind] = "gone"
 
 
 class DuplicateError(GoogleError):
     """Raised when an insert names an event id that already exists, live or deleted (409)."""
 
+    kind: ClassVar[ErrorKind] = "conflict"
+
 
 class PreconditionFailedError(GoogleError):
     """Raised when an If-Match etag no longer matches (412)."""
+
+    kind: ClassVar[ErrorKind] = "conflict"
 
 
 class InvalidRequestError(GoogleError):
     """Raised when Google rejects the request itself (400 and other non-retryable 4xx)."""
 
+    kind: ClassVar[ErrorKind] = "invalid"
+
 
 class RateLimitedError(GoogleError):
     """Raised on 429 or 403 rateLimitExceeded/userRateLimitExceeded; worth retrying after a wait."""
 
+    kind: ClassVar[ErrorKind] = "rate_limited"
     retryable = True
 
 
 class TransientError(GoogleError):
     """Raised on 5xx answers, timeouts and broken connections; worth retrying after a wait."""
 
+    kind: ClassVar[ErrorKind] = "transient"
     retryable = True
 
 
 class NoAnswerError(TransientError):
     """Raised when no readable answer came (timeout, broken connection, garbage): a write may be done."""
+
+
+# What a failure was about: a provider error's kind, or a source event whose times cannot be read.
+FailureKind = Literal[ErrorKind, "unusable_times"]
+Side = Literal["source", "target"]
+Operation = Literal["read", "write"]
+# Kinds that retrying does not cure: a person must change access, quota, configuration or a grant.
+NEEDS_PERSON: frozenset[FailureKind] = frozenset({"auth", "forbidden", "quota", "not_found", "invalid"})
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed read or write as a value: its kind, status and reason, and which side's calendar."""
+
+    kind: FailureKind
+    side: Side
+    calendar: str
+    account_id: int | None = None
+    operation: Operation = "read"
+    status: int | None = None
+    reason: str | None = None
+    detail: str = ""  # the provider's message, for people and logs only: nothing decides by it
+
+    @classmethod
+    def of(
+        cls,
+        error: BaseException,
+        side: Side,
+        calendar: str,
+        operation: Operation = "read",
+        account_id: int | None = None,
+    ) -> Failure:
+        """Return the value of a caught error (a non-provider exception is kind "error")."""
+        if isinstance(error, GoogleError):
+            status, reason, kind = error.status, error.reason, error.kind
+            account_id = error.account_id if account_id is None else account_id
+        else:
+            status, reason, kind = None, None, "error"
+        return cls(kind, side, calendar, account_id, operation, status, reason, str(error)[:300])
+
+    @property
+    def needs_person(self) -> bool:
+        """Tell whether retrying cannot cure it (access, quota, a revoked grant, a refused request)."""
+        return self.kind in NEEDS_PERSON
+
+    @property
+    def read_only(self) -> bool:
+        """Tell whether the calendar can be read but not written by the account (403 requiredAccessLevel)."""
+        return self.kind == "forbidden" and self.reason == "requiredAccessLevel"
+
+    @property
+    def answer(self) -> str:
+        """Return the status and reason as the provider gave them, e.g. "HTTP 403 requiredAccessLevel"."""
+        if self.status is None:
+            return self.reason or self.kind
+        return f"HTTP {self.status} {self.reason or '-'}"
+
+    def describe(self) -> str:
+        """Return one line naming the side, calendar, operation and answer."""
+        account = f" (account {self.account_id})" if self.account_id is not None else ""
+        what = "reading" if self.operation == "read" else "writing to"
+        return f"{what} the {self.side} calendar {self.calendar}{account} failed: {self.answer}"
+
+    def fix(self) -> str:
+        """Return one sentence saying what to do about it."""
+        account = f"account {self.account_id}" if self.account_id is not None else "the account"
+        calendar = f"{self.side} calendar {self.calendar}"
+        if self.kind == "auth":
+            return f"re-authorise {account} with `calmirror authorize` (see accounts)."
+        if self.read_only:
+            return f"give {account} write access to the {calendar} (sharing: make changes to events)."
+        if self.kind == "forbidden":
+            return f"share the {calendar} with {account}, or correct its id in the configuration."
+        if self.kind == "not_found":
+            return f"check that the {calendar} exists and is shared with {account}, or correct its id."
+        if self.kind == "quota":
+            return "the Calendar API quota is used up: raise it in the Cloud console or wait for its reset."
+        if self.kind == "invalid":
+            return "the provider refused the request: see the daemon's log and report it."
+        if self.kind == "unusable_times":
+            return f"a meeting in the {calendar} has start/end times that cannot be read; fix that meeting."
+        return "nothing yet: it is retried on the next pass."

@@ -1,27 +1,35 @@
-"""The next step to suggest for a flow a sync pass failed: re-authorize an account, or check a calendar id."""
+"""The next step to suggest for a flow a sync pass failed: re-authorize an account, or check a calendar id.
+
+It decides by the failures' kinds and sides (calmirror.errors.Failure), never by a message's words.
+"""
 
 from __future__ import annotations
 
 from calmirror.commands._online import authorize_hint
-from calmirror.config import Settings
+from calmirror.config import Flow, Settings
+from calmirror.engine import FlowOutcome
+from calmirror.errors import Failure
 
-# The engine's words for the read that failed (calmirror.engine.sync), and the flow's side they name.
-_SIDES = {"listing the source failed": "SOURCE", "listing the target failed": "TARGET"}
-_REFUSED = ("token refresh rejected", "invalid_grant")
-# Google's reasons for "this account cannot see or write that calendar"; a 403 for quota is not one.
-_NO_ACCESS = ("HTTP 404", "HTTP 403 requiredAccessLevel", "HTTP 403 forbidden")
+# Kinds meaning "this account cannot see or write that calendar"; a 403 for quota or rate is not one.
+_NO_ACCESS = frozenset({"not_found", "forbidden"})
 
 
-def with_next_step(settings: Settings, flow_name: str, message: str) -> str:
+def with_next_step(settings: Settings, outcome: FlowOutcome) -> str:
     """Return a flow's failure followed by what to do about it (a command or a variable), when known."""
-    flow = next((f for f in settings.flows if f.name == flow_name), None)
+    message = outcome.message or ""
+    flow = next((f for f in settings.flows if f.name == outcome.flow_name), None)
     if flow is None:
         return message
-    side = next((side for words, side in _SIDES.items() if words in message), "TARGET")
-    ref = flow.source if side == "SOURCE" else flow.target
-    if any(words in message for words in _REFUSED):
-        return f"{message}; {authorize_hint(settings.account(ref.account_id))}"
-    if any(words in message for words in _NO_ACCESS):
-        variable = f"SYNC_FLOW_{flow.id}_{side}_CALENDAR_ID={ref.calendar_id}"
-        return f"{message}; check {variable} (`calmirror check-config --online` tells what access is missing)"
-    return message
+    steps = dict.fromkeys(step for f in outcome.failures if (step := _step(settings, flow, f)))
+    return "; ".join([message, *steps]) if message else "; ".join(steps)
+
+
+def _step(settings: Settings, flow: Flow, failure: Failure) -> str | None:
+    """Return the next step for one failure of a flow, or None when there is nothing to suggest."""
+    ref = flow.source if failure.side == "source" else flow.target
+    if failure.kind == "auth":
+        return authorize_hint(settings.account(ref.account_id))
+    if failure.kind in _NO_ACCESS:
+        variable = f"SYNC_FLOW_{flow.id}_{failure.side.upper()}_CALENDAR_ID={ref.calendar_id}"
+        return f"check {variable} (`calmirror check-config --online` tells what access is missing)"
+    return None

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from calmirror.commands._hints import with_next_step
 from calmirror.config import Settings
-from calmirror.engine import COLUMNS, EventProcessingResult, Interval, PurgeOutcome, SyncSummary
+from calmirror.engine import COLUMNS, EventProcessingResult, FlowOutcome, Interval, PurgeOutcome, SyncSummary
 
 _NEVER = Interval(datetime.min.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC))  # sorts first
 SYNC_HEADER = ("flow", *COLUMNS[:-1], "errors", "status")  # the count columns, "error" as "errors"
@@ -29,8 +29,17 @@ def sync_table(summary: SyncSummary, settings: Settings, *, dry_run: bool) -> st
         status = ("ok" if outcome.ok else "error") + (" (dry run)" if dry_run else "")
         rows.append((name, *(str(outcome.count(column)) for column in COLUMNS), status))
         if outcome.message:
-            problems.append(f"{name}: {with_next_step(settings, name, outcome.message)}")
+            problems.append(f"{name}: {with_next_step(settings, outcome)}")
+        if outcome.held:
+            problems.append(f"{name}: {_held_line(outcome)}")
     return "\n".join([table(rows), *problems])
+
+
+def _held_line(outcome: FlowOutcome) -> str:
+    """Return the line saying which deletions in a flow's target were held back, and because of what."""
+    reasons = ", ".join(sorted({reason for _, reason in outcome.held}))
+    because = f" (read of {', '.join(outcome.held_by)} failed)" if outcome.held_by else ""
+    return f"{len(outcome.held)} deletion(s) in its target held back: {reasons}{because}"
 
 
 def purge_lines(outcomes: Iterable[PurgeOutcome]) -> str:

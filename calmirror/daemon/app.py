@@ -18,17 +18,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from calmirror.config import CalendarRef, Flow, Settings
 from calmirror.daemon.channels import RETRY_BASE_SECONDS, ChannelManager
 from calmirror.daemon.dispatch import Dispatcher, count_request
-from calmirror.daemon.errorkinds import error_kind
 from calmirror.daemon.keys import CHANNELS, DISPATCHER, LIMITER, METRICS, SNAPSHOT, STATS, WEBHOOK_KEY
 from calmirror.daemon.metrics import DaemonMetrics
 from calmirror.daemon.pushaudit import GRACE, PushAudit
 from calmirror.daemon.routes import add_routes
 from calmirror.daemon.scheduler import build_scheduler
-from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot
+from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetView
 from calmirror.daemon.startup import extend_start, progress
 from calmirror.daemon.systemd import Notifier, watchdog, watchdog_interval
 from calmirror.daemon.webhook import RateLimiter
-from calmirror.engine import SyncEngine  # the daemon's one import of the engine
+from calmirror.engine import FlowOutcome, SyncEngine, TargetOutcome  # the daemon's one engine import
 from calmirror.errors import GoogleError
 from calmirror.runtime import runtime
 
@@ -36,6 +35,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CHANNEL_TTL = 604800  # Google's default channel lifetime: 7 days
 CHANNELS_FIRST_SECONDS = 10.0  # how long startup waits for its channels before the first listing
+FIRST_RECONCILE = "first reconcile"
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class DaemonOptions:
     heartbeat_seconds: float = 600.0  # a reconcile running longer than this means the sync is wedged
     push_grace: timedelta = GRACE  # a change younger than this at a poll may still be being notified
     start_stall_seconds: float = 120.0  # a first reconcile without progress this long is left to time out
+    fail_grace_seconds: float = 0.0  # a failure that needs a person shows as `warn` this long first
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Lifecycle:
     notifier: Notifier
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     ready: bool = False
+    phase: str = "starting the web server"  # what the start waits on, for /health
     failed: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -184,12 +186,14 @@ async def _start(app: web.Application) -> None:
         extend_start(lifecycle.notifier, reading, app[OPTIONS].start_stall_seconds)
     )
     try:
+        lifecycle.phase = "opening push channels"
         opening = asyncio.ensure_future(channels.start())
         # A slow watch must not hold the first mirroring back: past the bound, the listing goes ahead
         # and the calendars are read once more when their channels are open.
         await asyncio.wait({opening}, timeout=CHANNELS_FIRST_SECONDS)
         if not opening.done():
             lifecycle.tasks.append(asyncio.ensure_future(_after_late_channels(opening, app)))
+        lifecycle.phase = FIRST_RECONCILE
         summary = await dispatcher.reconcile_all("startup")
         app[SCHEDULER].start()
     except Exception:
@@ -242,6 +246,7 @@ def _snapshot(app: web.Application) -> Snapshot:
         AccountView(a.id, a.email, clients[a.id].needs_reauth) for a in settings.accounts.values()
     )
     flows = tuple(_flow_view(app, flow) for flow in settings.flows)
+    targets = engine.target_status()
     return Snapshot(
         ready=lifecycle.ready,
         started_at=lifecycle.started_at,
@@ -250,6 +255,24 @@ def _snapshot(app: web.Application) -> Snapshot:
         accounts=accounts,
         flows=flows,
         stats=engine.stats(),
+        targets=tuple(
+            TargetView(str(ref), outcome.held, _held_by(settings, outcome))
+            for ref, outcome in targets.items()
+        ),
+        starting=None if lifecycle.ready else _phase(lifecycle.phase, len(targets), len(settings.targets())),
+        fail_grace=timedelta(seconds=app[OPTIONS].fail_grace_seconds),
+    )
+
+
+def _phase(phase: str, done: int, targets: int) -> str:
+    """Return what the start waits on; during the first reconcile, how many targets are done."""
+    return f"{phase}: {done} of {targets} targets done" if phase == FIRST_RECONCILE else phase
+
+
+def _held_by(settings: Settings, outcome: TargetOutcome) -> tuple[str, ...]:
+    """Return the names of the flows into a target whose source read failed in its last pass."""
+    return tuple(
+        flow.name for flow in settings.flows_into(outcome.target) if flow.id in outcome.failed_sources
     )
 
 
@@ -263,22 +286,22 @@ def _flow_view(app: web.Application, flow: Flow) -> FlowView:
         target_account=flow.target.account_id,
         last_success=app[DISPATCHER].last_success.get(flow.name),
         last_ok=outcome.ok if outcome else None,
-        last_error=None if outcome is None or outcome.ok else _error_kind(engine, flow),
+        last_error=None if outcome is None or outcome.ok else _error_kind(engine, flow, outcome),
         channel_expiry=channels.expiry(flow.source),
         polling_reason=channels.polling_reason(flow.source),
+        failures=outcome.failures if outcome else (),
+        failing_since=outcome.failing_since if outcome else None,
+        target=str(flow.target),
+        held=outcome.held if outcome else (),
+        held_by=outcome.held_by if outcome else (),
     )
 
 
-def _error_kind(engine: SyncEngine, flow: Flow) -> str:
-    """Return the short kind of a failed flow's problem: a revoked account, a failed read, or a write."""
-    refs = (flow.source, flow.target)
-    if any(engine.clients[ref.account_id].needs_reauth for ref in refs):
+def _error_kind(engine: SyncEngine, flow: Flow, outcome: FlowOutcome) -> str:
+    """Return the short kind of a failed flow's problem: a revoked account, else its first failure's kind."""
+    if any(engine.clients[ref.account_id].needs_reauth for ref in (flow.source, flow.target)):
         return "needs_reauth"
-    for ref in refs:
-        error = engine.cache(ref.account_id, ref.calendar_id).error
-        if error is not None:
-            return error_kind(error)
-    return "write_failed"
+    return outcome.failures[0].kind if outcome.failures else "error"
 
 
 def _stats(engine: SyncEngine, limit: int) -> dict[str, Any]:

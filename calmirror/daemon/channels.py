@@ -13,9 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from calmirror.config import CalendarRef
-from calmirror.daemon.errorkinds import error_kind
 from calmirror.daemon.webhook import PATH, make_token
-from calmirror.errors import GoogleError, NotFoundError
+from calmirror.errors import Failure, GoogleError, NotFoundError
 from calmirror.google.client import CalendarClient, Channel
 
 log = logging.getLogger(__name__)
@@ -23,7 +22,8 @@ log = logging.getLogger(__name__)
 MAX_REMEMBERED_STOPS = 1000
 RETRY_BASE_SECONDS = 30.0
 RETRY_MAX_SECONDS = 3600.0
-WEBHOOKS_OFF = "webhooks off"  # the polling-only reason when WEBHOOK_BASE_URL is not set
+WEBHOOKS_OFF = "no WEBHOOK_BASE_URL"  # the polling-only reason when webhooks are not configured
+NO_KEY = "no WEBHOOK_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Watch:
 class WatchFailure:
     """Why a calendar has no channel, and when to try again."""
 
-    kind: str
+    error: Failure
     attempts: int
     retry_at: float
 
@@ -68,6 +68,7 @@ class ChannelManager:
         self.failures: dict[CalendarRef, WatchFailure] = {}
         self._by_id: dict[str, Watch] = {}
         self._pending: set[str] = set()  # ids being registered: their sync message may come first
+        self._expired: set[CalendarRef] = set()  # calendars whose channel expired before its renewal
         self._stopped: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         self._registering: set[asyncio.Task[bool]] = set()
@@ -113,6 +114,7 @@ class ChannelManager:
         for ref, watch in list(self.watches.items()):
             if watch.channel.expiration.timestamp() <= now:
                 del self.watches[ref]
+                self._expired.add(ref)
                 self._by_id.pop(watch.channel.id, None)
                 self._remember_stop(watch.channel.id)  # a late notification is ours, not a stray
                 log.warning("channel %s on %s expired; polling it", watch.channel.id, ref)
@@ -152,6 +154,7 @@ class ChannelManager:
         watch = Watch(ref, channel)
         self.watches[ref], self._by_id[channel_id] = watch, watch
         self.failures.pop(ref, None)
+        self._expired.discard(ref)
         log.info("watching %s through channel %s until %s", ref, channel_id, channel.expiration.isoformat())
         if old is not None:
             await self._stop(old.ref, old.channel.id, old.channel.resource_id)
@@ -180,13 +183,18 @@ class ChannelManager:
         return watch.channel.expiration if watch else None
 
     def polling_reason(self, ref: CalendarRef) -> str | None:
-        """Return why a calendar is polled only (an error kind, or webhooks off), or None when watched."""
-        if not self.enabled:
+        """Return, in words, why a calendar is polled only, or None while a channel watches it."""
+        if self.address is None:
             return WEBHOOKS_OFF
+        if self.key is None:
+            return NO_KEY
         if ref in self.watches:
             return None
         failure = self.failures.get(ref)
-        return failure.kind if failure else "not registered yet"
+        if failure is None:
+            return "channel expired, renewing" if ref in self._expired else "not registered yet"
+        why = _refusal(failure.error)
+        return f"channel expired, renewal failing: {why}" if ref in self._expired else why
 
     async def stop_all(self, within: float) -> None:
         """Let registrations finish, then stop every live channel; give up after `within` seconds."""
@@ -225,7 +233,8 @@ class ChannelManager:
         """Record a refused watch and when to retry (exponential backoff); the calendar is polled."""
         attempts = self.failures[ref].attempts + 1 if ref in self.failures else 1
         wait = min(self.retry_seconds * 2 ** (attempts - 1), RETRY_MAX_SECONDS)
-        self.failures[ref] = WatchFailure(error_kind(exc), attempts, self.clock() + wait)
+        failure = Failure.of(exc, "source", ref.calendar_id, "read", ref.account_id)
+        self.failures[ref] = WatchFailure(failure, attempts, self.clock() + wait)
         log.warning("cannot watch %s (%s), polling it; retrying in %.0fs", ref, exc, wait)
 
     def _remember_stop(self, channel_id: str) -> None:
@@ -239,3 +248,17 @@ class ChannelManager:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _refusal(failure: Failure) -> str:
+    """Return why Google refused a watch, in words: the address, the calendar, the account, or a hiccup."""
+    answer = f"{failure.status} {failure.reason}" if failure.status else failure.answer
+    if (failure.reason or "").startswith("push."):  # Google's reasons about the webhook address itself
+        return f"webhook address refused by Google ({answer}); check WEBHOOK_BASE_URL and its domain"
+    if failure.kind == "auth":
+        return f"account {failure.account_id} needs re-authorisation ({answer})"
+    if failure.kind in ("not_found", "forbidden"):
+        return f"the account may not watch this calendar ({answer})"
+    if failure.kind in ("transient", "rate_limited", "quota"):
+        return f"Google did not open the channel for now ({answer}); retrying"
+    return f"Google refused the watch ({answer})"

@@ -1,43 +1,20 @@
-"""The short, bounded names of Google failure kinds, used as metric labels and in /health."""
+"""The short, bounded names of provider failure kinds, used as metric labels and in /health.
+
+Each error class carries its kind as a class attribute (calmirror/errors.py), so a subclass has its
+own kind whatever order anything is checked in.
+"""
 
 from __future__ import annotations
 
-from calmirror.errors import (
-    AuthNeededError,
-    DuplicateError,
-    ForbiddenError,
-    GoneError,
-    GoogleError,
-    InvalidRequestError,
-    NotFoundError,
-    PreconditionFailedError,
-    QuotaExceededError,
-    RateLimitedError,
-    SyncTokenExpiredError,
-    TransientError,
-)
+from typing import get_args
 
-_KINDS: tuple[tuple[type[GoogleError], str], ...] = (
-    (RateLimitedError, "rate_limited"),
-    (TransientError, "transient"),
-    (AuthNeededError, "auth"),
-    (NotFoundError, "not_found"),
-    (DuplicateError, "conflict"),
-    (PreconditionFailedError, "conflict"),
-    (SyncTokenExpiredError, "gone"),
-    (GoneError, "gone"),
-    (InvalidRequestError, "invalid"),
-    (QuotaExceededError, "rate_limited"),
-    (ForbiddenError, "auth"),  # a missing permission needs a person, like a revoked grant
-)
-KINDS = ("ok", *dict.fromkeys(kind for _, kind in _KINDS), "error")
+from calmirror.errors import ErrorKind, GoogleError
+
+KINDS: tuple[str, ...] = ("ok", *get_args(ErrorKind))
 
 
 def error_kind(error: BaseException | None) -> str:
-    """Return "ok" for no error, else the kind of a Google failure ("error" for anything else)."""
+    """Return "ok" for no error, else the kind of a provider failure ("error" for anything else)."""
     if error is None:
         return "ok"
-    for cls, kind in _KINDS:
-        if isinstance(error, cls):
-            return kind
-    return "error"
+    return error.kind if isinstance(error, GoogleError) else "error"

@@ -1,33 +1,48 @@
-"""Builds the /health answer from a Snapshot: the JSON body and 200 or 503."""
+"""Builds the /health answer from a Snapshot: the JSON body, and 200 (pass, warn) or 503 (fail, starting).
+
+`pass`: every flow is current. `warn`: a flow's last pass failed in a way retrying cures (a 5xx, a
+rate limit), or deletions are held because of such a failure; each is listed under `warnings`.
+`fail`: something needs a person: a revoked account, a calendar that answers not found, forbidden,
+read-only or quota exhausted (at once, after `fail_grace`), or a flow without a success in twice the
+poll interval (the backstop); each is listed under `problems` with what to do.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot
+from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetView
+from calmirror.errors import Failure
 
 POLLING_ONLY = "polling only"
+FAILING = frozenset({"error", "stale"})  # flow states that make /health `fail`
 
 
 def health(snapshot: Snapshot) -> tuple[int, dict[str, Any]]:
-    """Return the status and body: 503 while starting, when an account needs a person, or a flow is stale."""
+    """Return the status and body: 503 while starting or when something needs a person, else 200."""
     accounts = [_account(account) for account in snapshot.accounts]
-    flows = [_flow(flow, snapshot) for flow in snapshot.flows]
+    views = {flow.name: flow for flow in snapshot.flows}
+    flows = [_flow(flow, snapshot, views) for flow in snapshot.flows]
     problems = [f"account {a['id']} needs re-authorisation" for a in accounts if a["state"] != "ok"]
-    problems += [f"flow {f['name']}: no successful sync recently" for f in flows if f["state"] == "stale"]
-    status = "fail" if problems else "pass"
+    problems += [line for f in flows if f["state"] in FAILING for line in f["problems"]]
+    warnings = [line for f in flows if f["state"] == "warn" for line in f["problems"]]
+    status = "fail" if problems else "warn" if warnings else "pass"
     if not snapshot.ready:
         status = "starting"
     body = {
         "status": status,
         "ready": snapshot.ready,
+        "starting": snapshot.starting,
         "uptime_seconds": int((snapshot.now - snapshot.started_at).total_seconds()),
         "problems": problems,
+        "warnings": warnings,
         "accounts": accounts,
         "flows": flows,
+        "targets": [_target(target) for target in snapshot.targets],
     }
-    return (200 if status == "pass" else 503), body
+    return (200 if status in ("pass", "warn") else 503), body
 
 
 def _account(account: AccountView) -> dict[str, Any]:
@@ -42,24 +57,71 @@ def _account(account: AccountView) -> dict[str, Any]:
     return entry
 
 
-def _flow(flow: FlowView, snapshot: Snapshot) -> dict[str, Any]:
-    """Describe one flow; it is stale when nothing succeeded within twice the poll interval."""
-    since = flow.last_success or snapshot.started_at
-    stale = snapshot.ready and snapshot.now - since > 2 * snapshot.poll_interval
-    if stale:
-        state = "stale"
-    elif flow.last_ok is None:
-        state = "pending"
-    else:
-        state = "ok" if flow.last_ok else "error"
+def _flow(flow: FlowView, snapshot: Snapshot, views: Mapping[str, FlowView]) -> dict[str, Any]:
+    """Describe one flow: its state, each failure with what to do, and the deletions held in its target."""
+    state, problems = _state(flow, snapshot, views)
     return {
         "name": flow.name,
         "state": state,
         "last_success": _iso(flow.last_success),
         "last_error": flow.last_error,
+        "failing_since": _iso(flow.failing_since),
+        "errors": [_error(failure) for failure in flow.failures],
+        "deletions_held": _held(flow.held, flow.held_by),
+        "problems": [f"flow {flow.name}: {line}" for line in problems],
         "channel_expires": _iso(flow.channel_expiry) if flow.polling_reason is None else POLLING_ONLY,
         "polling_reason": flow.polling_reason,
     }
+
+
+def _state(flow: FlowView, snapshot: Snapshot, views: Mapping[str, FlowView]) -> tuple[str, list[str]]:
+    """Return a flow's state (ok, pending, warn, error, stale) and the lines that explain it."""
+    lines = [_line(failure) for failure in flow.failures]
+    causes = []  # the failures holding deletions back in the flow's target
+    if flow.held:
+        causes = [f for name in flow.held_by if name in views for f in views[name].failures]
+        because = ", ".join(flow.held_by) or "a source meeting with unusable times"
+        lines.append(f"{len(flow.held)} deletion(s) in target {flow.target} held because of {because}")
+    since = flow.last_success or snapshot.started_at
+    if snapshot.ready and snapshot.now - since > 2 * snapshot.poll_interval:
+        return "stale", lines or ["no successful sync recently"]
+    if flow.last_ok is None:
+        return "pending", lines
+    failing_for = snapshot.now - (flow.failing_since or snapshot.now)
+    if any(f.needs_person for f in (*flow.failures, *causes)) and failing_for >= snapshot.fail_grace:
+        return "error", lines
+    return ("warn" if lines else "ok"), lines
+
+
+def _line(failure: Failure) -> str:
+    """Return one failure as a sentence: side, calendar, status and reason, then what to do."""
+    read_only = " (read-only for this account)" if failure.read_only else ""
+    return f"{failure.describe()}{read_only}; fix: {failure.fix()}"
+
+
+def _error(failure: Failure) -> dict[str, Any]:
+    """Return one failure's fields for scripts."""
+    return {
+        "side": failure.side,
+        "calendar": failure.calendar,
+        "account": failure.account_id,
+        "operation": failure.operation,
+        "kind": failure.kind,
+        "status": failure.status,
+        "reason": failure.reason,
+        "needs_person": failure.needs_person,
+        "fix": failure.fix(),
+    }
+
+
+def _held(held: tuple[tuple[str, str], ...], held_by: tuple[str, ...]) -> dict[str, Any]:
+    """Return the count of held deletions, their reasons and the flows whose read failed."""
+    return {"count": len(held), "reasons": sorted({why for _, why in held}), "because_of": list(held_by)}
+
+
+def _target(target: TargetView) -> dict[str, Any]:
+    """Describe one target calendar's held deletions."""
+    return {"target": target.target, "deletions_held": _held(target.held, target.held_by)}
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -20,11 +20,12 @@ from prometheus_client.registry import Collector
 from calmirror.daemon.errorkinds import KINDS, error_kind
 from calmirror.daemon.snapshot import Snapshot
 from calmirror.daemon.webhook import REJECTIONS, STATES
-from calmirror.engine import Trigger
+from calmirror.engine import HoldReason, Trigger
 from calmirror.errors import GoogleError
 from calmirror.google.client import METHODS
 
 TRIGGERS: tuple[Trigger, ...] = get_args(Trigger)
+HOLD_REASONS: tuple[HoldReason, ...] = get_args(HoldReason)
 _LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 _RECONCILE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
@@ -134,6 +135,11 @@ class _SnapshotCollector(Collector):
             "calmirror_flow_last_success_timestamp_seconds", "Last successful sync.", labels=flow
         )
         up = GaugeMetricFamily("calmirror_flow_up", "1 when the last sync succeeded.", labels=flow)
+        person = GaugeMetricFamily(
+            "calmirror_flow_needs_person",
+            "1 when the last sync failed in a way retrying does not cure (access, quota, not found).",
+            labels=flow,
+        )
         for view in s.flows:
             if view.channel_expiry is not None and view.polling_reason is None:
                 expiry.add_metric([view.name], view.channel_expiry.timestamp())
@@ -141,6 +147,7 @@ class _SnapshotCollector(Collector):
             if view.last_success is not None:
                 success.add_metric([view.name], view.last_success.timestamp())
             up.add_metric([view.name], float(bool(view.last_ok)))
+            person.add_metric([view.name], float(any(f.needs_person for f in view.failures)))
         account_up = GaugeMetricFamily(
             "calmirror_account_up", "1 when the account works.", labels=["account"]
         )
@@ -150,7 +157,7 @@ class _SnapshotCollector(Collector):
         for account in s.accounts:
             account_up.add_metric([str(account.id)], float(account.needs_reauth is None))
             reauth.add_metric([str(account.id)], float(account.needs_reauth is not None))
-        yield from (expiry, polling, success, up, account_up, reauth)
+        yield from (expiry, polling, success, up, person, account_up, reauth, _deletions_held(s))
         stats = s.stats
         for name, value in (
             ("events_processed", stats.events_processed),
@@ -160,3 +167,16 @@ class _SnapshotCollector(Collector):
         ):
             yield CounterMetricFamily(f"calmirror_{name}", f"Engine statistics: {name}.", value=value)
         yield GaugeMetricFamily("calmirror_ready", "1 after the first reconcile.", value=float(s.ready))
+
+
+def _deletions_held(snapshot: Snapshot) -> GaugeMetricFamily:
+    """Return the deletions each target's last pass held back, per reason (every reason, zero included)."""
+    held = GaugeMetricFamily(
+        "calmirror_deletions_held",
+        "Blocks no meeting needs that the target's last pass kept, by why.",
+        labels=["target", "reason"],
+    )
+    for target in snapshot.targets:
+        for reason in HOLD_REASONS:
+            held.add_metric([target.target, reason], sum(why == reason for _, why in target.held))
+    return held

@@ -1,11 +1,12 @@
-"""What the daemon knows about its accounts and flows at one moment, for /health and /metrics."""
+"""What the daemon knows about its accounts, flows and targets at one moment, for /health and /metrics."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from calmirror.engine import SyncEngineStats
+from calmirror.engine import HoldReason, SyncEngineStats
+from calmirror.errors import Failure
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,20 @@ class FlowView:
     last_error: str | None  # a short kind, never exception text
     channel_expiry: datetime | None
     polling_reason: str | None  # None while a live channel watches the source
+    failures: tuple[Failure, ...] = ()  # what failed in its last pass
+    failing_since: datetime | None = None  # the start of its unbroken run of failed passes
+    target: str = ""  # its target calendar as "account:calendar id"
+    held: tuple[tuple[str, HoldReason], ...] = ()  # deletions held in its target (block id, why)
+    held_by: tuple[str, ...] = ()  # the flows into that target whose source could not be read
+
+
+@dataclass(frozen=True)
+class TargetView:
+    """One target calendar: the deletions its last pass held back, and the flows whose read failed."""
+
+    target: str  # "account:calendar id"
+    held: tuple[tuple[str, HoldReason], ...]
+    held_by: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -42,3 +57,6 @@ class Snapshot:
     accounts: tuple[AccountView, ...]
     flows: tuple[FlowView, ...]
     stats: SyncEngineStats
+    targets: tuple[TargetView, ...] = ()
+    starting: str | None = None  # while not ready: what the start waits on
+    fail_grace: timedelta = timedelta(0)  # how long a failure needing a person is `warn` before `fail`

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from calmirror.engine.events import parse_interval
 from calmirror.engine.ids import block_body, is_marked
 from calmirror.engine.model import Action, BlockSpec, EventProcessingResult, Plan
-from calmirror.errors import DuplicateError, GoneError, GoogleError, NoAnswerError, NotFoundError
+from calmirror.errors import DuplicateError, Failure, GoneError, GoogleError, NoAnswerError, NotFoundError
 from calmirror.google.writes import Delete, Insert, Update, Write, WriteOutcome
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 Event = dict[str, Any]
 WRITING: frozenset[Action] = frozenset({"created", "restored", "deleted"})  # results a write can change
+_VERB = {"created": "create", "restored": "restore", "deleted": "delete"}
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class ExecutionReport:
     restored: tuple[str, ...] = ()
     existed: tuple[str, ...] = ()
     deleted: tuple[str, ...] = ()
-    failed: tuple[tuple[str, str], ...] = ()  # (block id, why)
+    failed: tuple[tuple[str, Failure], ...] = ()  # (block id, why)
     unknown: tuple[tuple[str, str], ...] = ()  # (block id, why): no answer, the write may have happened
     written: tuple[Event, ...] = ()  # live blocks as Google returned them, for the target's cache
     dry_run: bool = False
@@ -48,13 +49,14 @@ class ExecutionReport:
 
 @dataclass
 class _Tally:
-    """The outcomes collected while executing one plan."""
+    """The outcomes collected while executing one plan in one calendar."""
 
+    calendar_id: str
     created: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
     existed: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, Failure] = field(default_factory=dict)
     unknown: dict[str, str] = field(default_factory=dict)
     written: list[Event] = field(default_factory=list)
 
@@ -63,7 +65,7 @@ class _Tally:
         if _unanswered(error):
             self.unknown[event_id] = _describe(error)
         else:
-            self.failed[event_id] = _describe(error)
+            self.failed[event_id] = Failure.of(error, "target", self.calendar_id, "write")
 
     def report(self, results: Sequence[EventProcessingResult]) -> ExecutionReport:
         """Freeze the tally, adjusting each planned result to what its write turned out to do."""
@@ -85,7 +87,10 @@ class _Tally:
         if block is None or planned.action not in WRITING:
             return planned
         if block in self.failed:
-            return replace(planned, action="error", success=False, error=self.failed[block])
+            failure = self.failed[block]
+            # The reason says what failed (never the planned action, which did not happen).
+            why = f"{_VERB[planned.action]} failed: {failure.kind}"
+            return replace(planned, action="error", success=False, error=failure.detail, reason=why)
         if block in self.unknown:
             why = f"no answer ({self.unknown[block]}); the next pass checks whether it happened"
             return replace(planned, action="unknown", reason=why)
@@ -108,7 +113,7 @@ async def apply_plan(
             deleted=tuple(block.id for block in plan.deletes),
             dry_run=True,
         )
-    tally = _Tally()
+    tally = _Tally(calendar_id)
     deletes = [block.id for block in plan.deletes]
     first: list[tuple[BlockSpec, Write]] = [(s, Insert(calendar_id, block_body(s))) for s in plan.creates]
     first += [(s, Update(calendar_id, s.id, block_body(s))) for s in plan.restores]
@@ -173,14 +178,17 @@ async def _resolve_conflicts(
     restores: list[tuple[BlockSpec, Write]] = []
     for spec, event in zip(specs, found, strict=True):
         if isinstance(event, GoogleError):
-            tally.failed[spec.id] = _describe(event)
+            tally.failed[spec.id] = Failure.of(event, "target", calendar_id, "write")
         elif isinstance(event, BaseException):
             raise event
         elif event.get("status") == "cancelled":
             # Google keeps a deleted event's id: reviving the tombstone is the only way to reuse it.
             restores.append((spec, Update(calendar_id, spec.id, block_body(spec))))
         elif not is_marked(event):
-            tally.failed[spec.id] = "an event calmirror does not own already has this block's id"
+            why = "an event calmirror does not own already has this block's id"
+            tally.failed[spec.id] = Failure(
+                "conflict", "target", calendar_id, None, "write", 409, "duplicate", why
+            )
         elif _same_times(event, spec):
             tally.existed.append(spec.id)
             tally.written.append(event)

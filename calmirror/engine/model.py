@@ -26,6 +26,9 @@ from typing import Literal
 Action = Literal["created", "restored", "deleted", "existed", "skipped", "unknown", "error"]
 # What started a pass: the daemon's startup, daily and polling passes, a push notification, a command.
 Trigger = Literal["startup", "webhook", "poll", "daily", "manual"]
+# Why a block that no meeting needs any more was kept: a flow's source could not be read, a source
+# meeting's times could not be read (its block cannot be told from an orphan), or a deletion guard.
+HoldReason = Literal["source_unread", "unusable_times", "guard"]
 
 # The widest UTC offsets in use: an all-day date means different instants in every zone.
 _EARLIEST_ZONE = timedelta(hours=14)
@@ -203,6 +206,7 @@ class Plan:
     restores: tuple[BlockSpec, ...] = ()
     deletes: tuple[TargetBlock, ...] = ()
     results: tuple[EventProcessingResult, ...] = ()
+    held: tuple[tuple[str, HoldReason], ...] = ()  # (block id, why) of deletions this plan holds back
 
     @property
     def writes(self) -> int:

@@ -1,4 +1,9 @@
-"""What a pass did: per-target outcomes, the per-flow summary built from them, and their counts."""
+"""What a pass did: per-target outcomes, the per-flow summary built from them, and their counts.
+
+Failures travel as `Failure` values (calmirror/errors.py): kind, status, reason, side and calendar.
+Every reader (the sync table's hints, /health, /metrics, /stats) decides by those fields; the
+`message` texts are for people only.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import get_args
 
-from calmirror.config import CalendarRef, Settings
+from calmirror.config import CalendarRef, Flow, Settings
 from calmirror.engine.executor import ExecutionReport
-from calmirror.engine.model import Action, EventProcessingResult, Plan
+from calmirror.engine.model import Action, EventProcessingResult, HoldReason, Plan
+from calmirror.errors import Failure
 
 COLUMNS: tuple[Action, ...] = get_args(Action)  # the sync table's count columns, "error" last
 
@@ -21,26 +27,47 @@ class TargetOutcome:
 
     target: CalendarRef
     ok: bool
-    message: str | None = None
+    failure: Failure | None = None  # the target's own read failed: nothing was planned
     plan: Plan | None = None
     report: ExecutionReport | None = None
-    failed_sources: dict[int, str] = field(default_factory=dict)  # flow id -> why its read failed
+    failed_sources: dict[int, Failure] = field(default_factory=dict)  # flow id -> its failed read
 
     @property
     def results(self) -> tuple[EventProcessingResult, ...]:
         """Return the per-event results, adjusted by the executor."""
         return self.report.results if self.report else ()
 
+    @property
+    def held(self) -> tuple[tuple[str, HoldReason], ...]:
+        """Return the deletions this pass held back: (block id, why)."""
+        return self.plan.held if self.plan else ()
+
+    @property
+    def write_failures(self) -> dict[str, Failure]:
+        """Return the failed writes by block id."""
+        return dict(self.report.failed) if self.report else {}
+
+    @property
+    def message(self) -> str | None:
+        """Return a line for people describing what failed (None when nothing did)."""
+        failures = [self.failure] if self.failure else []
+        failures += [*self.failed_sources.values(), *self.write_failures.values()]
+        return "; ".join(dict.fromkeys(f.describe() for f in failures)) or None
+
 
 @dataclass(frozen=True)
 class FlowOutcome:
-    """What the last pass did for one flow: counts per table column, and whether it succeeded."""
+    """What the last pass did for one flow: counts per table column, its failures, deletions held."""
 
     flow_name: str
     ok: bool
     message: str | None
     at: datetime
     counts: dict[str, int] = field(default_factory=dict)
+    failures: tuple[Failure, ...] = ()
+    held: tuple[tuple[str, HoldReason], ...] = ()  # deletions held in the flow's target (block id, why)
+    held_by: tuple[str, ...] = ()  # the flows into that target whose read failed
+    failing_since: datetime | None = None  # the first of an unbroken run of failed passes
 
     def count(self, column: str) -> int:
         """Return the count of one column (see COLUMNS)."""
@@ -68,20 +95,59 @@ def flow_outcomes(
     for outcome in outcomes:
         into = settings.flows_into(outcome.target)
         names = frozenset(flow.name for flow in into)
+        held_by = tuple(flow.name for flow in into if flow.id in outcome.failed_sources)
         for flow in into:
+            failures = _failures(outcome, flow, names)
             counts = count_columns(outcome.results, flow.name, names)
-            problems = [outcome.failed_sources[flow.id]] if flow.id in outcome.failed_sources else []
-            if outcome.report is None:  # the pass never got to planning: no result says why
-                problems.append(outcome.message or "reconcile failed")
-            failed_events = counts.get("error", 0)
-            counts["error"] = failed_events + len(problems)
-            if failed_events:  # failed writes (their message) or events with unusable times
-                problems.append(outcome.message or f"{failed_events} event(s) could not be mirrored")
+            failed_reads = (flow.id in outcome.failed_sources) + (outcome.report is None)
+            counts["error"] = counts.get("error", 0) + failed_reads
+            message = "; ".join(dict.fromkeys(_line(f) for f in failures))
             if counts.get("unknown"):  # not an error: the next pass reads the calendar and finishes the job
-                problems.append(f"{counts['unknown']} write(s) got no answer and may have happened")
-            ok = counts["error"] == 0
-            flows[flow.name] = FlowOutcome(flow.name, ok, "; ".join(problems) or None, at, counts)
+                message += ("; " if message else "") + (
+                    f"{counts['unknown']} write(s) got no answer and may have happened"
+                )
+            flows[flow.name] = FlowOutcome(
+                flow.name,
+                counts["error"] == 0,
+                message or None,
+                at,
+                counts,
+                failures,
+                outcome.held,
+                held_by,
+            )
     return flows
+
+
+def _failures(outcome: TargetOutcome, flow: Flow, names: frozenset[str]) -> tuple[Failure, ...]:
+    """Return what failed for one flow: its source's read, the target's read, its failed results."""
+    failures = [outcome.failed_sources[flow.id]] if flow.id in outcome.failed_sources else []
+    if outcome.failure is not None:
+        failures.append(outcome.failure)
+    written = outcome.write_failures
+    for result in outcome.results:
+        if result.action != "error" or not _belongs(result, flow.name, names):
+            continue
+        if result.block_id in written:
+            failures.append(written[result.block_id])
+        else:  # the planner's only error: a meeting whose start/end cannot be read
+            src = flow.source
+            failures.append(
+                Failure("unusable_times", "source", src.calendar_id, src.account_id, "read", None, None)
+            )
+    return tuple(dict.fromkeys(failures))
+
+
+def _line(failure: Failure) -> str:
+    """Return a failure as people read it: what failed and the provider's words."""
+    if failure.kind == "unusable_times":
+        return f"a meeting in the source calendar {failure.calendar} has unusable start/end times"
+    return f"{failure.describe()} ({failure.detail})" if failure.detail else failure.describe()
+
+
+def _belongs(result: EventProcessingResult, flow_name: str, target_flows: frozenset[str]) -> bool:
+    """Tell whether a result counts for a flow: its own, or one naming no single flow of the target."""
+    return result.flow_name == flow_name or result.flow_name not in target_flows
 
 
 def count_columns(
@@ -94,6 +160,6 @@ def count_columns(
     """
     counts: Counter[str] = Counter()
     for result in results:
-        if result.flow_name == flow_name or result.flow_name not in target_flows:
+        if _belongs(result, flow_name, target_flows):
             counts[result.action] += 1
     return dict(counts)

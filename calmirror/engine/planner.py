@@ -45,6 +45,7 @@ from calmirror.engine.model import (
     Action,
     BlockSpec,
     EventProcessingResult,
+    HoldReason,
     Interval,
     Plan,
     SourceEvent,
@@ -62,7 +63,7 @@ class _Demand:
     titles: dict[Interval, str] = field(default_factory=dict)
     wanting: list[tuple[Flow, SourceEvent, Interval]] = field(default_factory=list)
     results: list[EventProcessingResult] = field(default_factory=list)
-    may_delete: bool = True
+    hold: HoldReason | None = None  # why no block may be deleted in this pass (None: deletions allowed)
 
 
 def _collect_demand(
@@ -76,12 +77,12 @@ def _collect_demand(
     for flow in flows:  # sorted by id: the first flow wanting an interval names its block
         events = sources.get(flow.id)
         if events is None:
-            demand.may_delete = False
+            demand.hold = "source_unread"
             continue
         for event in events:
             reason = skip_reason(event, flow, target_identities)
             if reason is None and event.interval is None:
-                demand.may_delete = False
+                demand.hold = demand.hold or "unusable_times"
             if reason is not None or event.interval is None:
                 demand.results.append(_verdict(flow, event, sync_type, reason))
                 continue
@@ -132,10 +133,11 @@ def _read_target(target_events: Iterable[SourceEvent | TargetBlock], tombstones:
 
 def _match_blocks(
     target: CalendarRef, flows: Sequence[Flow], seen: _Target, demand: _Demand, window: Window
-) -> tuple[dict[Interval, str], list[tuple[TargetBlock, str]]]:
-    """Keep one block per desired interval; return the kept ids and the deletable rest with reasons."""
+) -> tuple[dict[Interval, str], list[tuple[TargetBlock, str]], list[TargetBlock]]:
+    """Keep one block per desired interval; return the kept ids, the deletable rest, and those held."""
     kept: dict[Interval, str] = {}
     deletes: list[tuple[TargetBlock, str]] = []
+    held: list[TargetBlock] = []
     for interval, group in seen.blocks.items():
         own_id = block_id(target.calendar_id, interval)
         group.sort(key=lambda block: (block.id != own_id, block.id))
@@ -144,10 +146,13 @@ def _match_blocks(
             doomed, reason = group[1:], "a second block at the same time"
         else:
             doomed, reason = group, "no meeting needs it any more"
-        if demand.may_delete and deletable(interval, flows, window):
-            deletes.extend((block, reason) for block in doomed)
+        if deletable(interval, flows, window):
+            if demand.hold is None:
+                deletes.extend((block, reason) for block in doomed)
+            else:
+                held.extend(doomed)
         # Otherwise they stay untouched, and never count as cover (only desired blocks do).
-    return kept, deletes
+    return kept, deletes, held
 
 
 def _missing_order(interval: Interval) -> tuple[bool, timedelta, Interval]:
@@ -254,7 +259,7 @@ def plan_target(
     ordered = sorted(flows, key=lambda flow: flow.id)
     demand = _collect_demand(ordered, sources, target_identities, sync_type)
     seen = _read_target(target_events, tombstones)
-    kept, deletes = _match_blocks(target, ordered, seen, demand, window)
+    kept, deletes, held = _match_blocks(target, ordered, seen, demand, window)
     chosen = _choose_missing(target, seen, demand, kept, {block.id for block, _ in deletes})
 
     flow_names = ", ".join(flow.name for flow in ordered)
@@ -271,4 +276,5 @@ def plan_target(
         restores=tuple(spec for spec, restore in specs if restore),
         deletes=tuple(sorted(block for block, _ in deletes)),
         results=tuple(results),
+        held=tuple(sorted((block.id, demand.hold) for block in held if demand.hold is not None)),
     )

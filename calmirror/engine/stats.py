@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from pydantic import BaseModel
 
-from calmirror.config import Settings
+from calmirror.config import CalendarRef, Settings
 from calmirror.engine.model import EventProcessingResult
 from calmirror.engine.outcomes import FlowOutcome, TargetOutcome, flow_outcomes
 
@@ -40,6 +41,7 @@ class EngineStats:
         self.last_updated: datetime | None = None
         self.ledger: deque[EventProcessingResult] = deque(maxlen=ledger_size)
         self.flow_status: dict[str, FlowOutcome] = {}
+        self.target_status: dict[CalendarRef, TargetOutcome] = {}  # each target's last reconcile
 
     def record(self, results: Iterable[EventProcessingResult], at: datetime) -> None:
         """Count one pass's results (dry runs are not recorded) and append them to the ledger."""
@@ -59,7 +61,17 @@ class EngineStats:
         self.record(outcome.results, at)
         if outcome.report is None or outcome.failed_sources:  # a failed write has its result
             self.record_failure(at)
-        self.flow_status.update(flow_outcomes(settings, (outcome,), at))
+        self.target_status[outcome.target] = outcome
+        for name, flow in flow_outcomes(settings, (outcome,), at).items():
+            self.flow_status[name] = self._with_since(flow)
+
+    def _with_since(self, flow: FlowOutcome) -> FlowOutcome:
+        """Return a flow's outcome with when its unbroken run of failed passes began (None when ok)."""
+        if flow.ok:
+            return flow
+        before = self.flow_status.get(flow.flow_name)
+        since = before.failing_since if before is not None and not before.ok else None
+        return replace(flow, failing_since=since or flow.at)
 
     def record_failure(self, at: datetime) -> None:
         """Count a failure that produced no per-event result (a failed read or reconcile)."""

@@ -17,7 +17,7 @@ from calmirror.engine.outcomes import FlowOutcome, SyncSummary, TargetOutcome, f
 from calmirror.engine.planner import plan_target
 from calmirror.engine.purge import PurgeOutcome, purge_target
 from calmirror.engine.stats import EngineStats, SyncEngineStats
-from calmirror.errors import CalmirrorError
+from calmirror.errors import CalmirrorError, Failure, Side
 from calmirror.google.client import CalendarClient
 
 Clock = Callable[[], datetime]
@@ -137,6 +137,10 @@ class SyncEngine:
     def stats(self) -> SyncEngineStats:
         """Return the SyncEngineStats counters."""
         return self._stats.snapshot()
+
+    def target_status(self) -> dict[CalendarRef, TargetOutcome]:
+        """Return the last reconcile of every target that has run."""
+        return dict(self._stats.target_status)
 
     def results(self) -> list[EventProcessingResult]:
         """Return the last results, oldest first (bounded)."""
@@ -260,8 +264,8 @@ class SyncEngine:
         target_cache = self._cache(target)
         async with target_cache.lock:
             if not target_cache.complete:
-                why = f"listing the target failed: {target_cache.error}"
-                return TargetOutcome(target, ok=False, message=why, failed_sources=failed)
+                why = _read_failure(target_cache, target, "target")
+                return TargetOutcome(target, ok=False, failure=why, failed_sources=failed)
             plan = plan_target(
                 target,
                 flows,
@@ -273,7 +277,8 @@ class SyncEngine:
                 sync_type=sync_type,
             )
             report = await self._apply(target, target_cache, plan, dry_run=dry_run)
-        message = "; ".join(why for _, why in report.failed) or None
+        if report.failed:
+            _log_failed_writes(target, report)
         if plan.writes:
             log.info(
                 "%s %s (%s): %d created, %d restored, %d deleted, %d existed, %d unknown, %d failed",
@@ -292,21 +297,21 @@ class SyncEngine:
                     ),
                 ),
             )
-        return TargetOutcome(target, report.ok and not failed, message, plan, report, failed)
+        return TargetOutcome(target, report.ok and not failed, None, plan, report, failed)
 
     def _sources(
         self, flows: Iterable[Flow], window: Window
-    ) -> tuple[dict[int, tuple[SourceEvent, ...] | None], dict[int, str]]:
+    ) -> tuple[dict[int, tuple[SourceEvent, ...] | None], dict[int, Failure]]:
         """Return each flow's cached source events (None when its read failed) and the failures."""
         sources: dict[int, tuple[SourceEvent, ...] | None] = {}
-        failed: dict[int, str] = {}
+        failed: dict[int, Failure] = {}
         for flow in flows:
             cache = self._cache(flow.source)
             if cache.complete:
                 sources[flow.id] = cache.source_events(window)
             else:
                 sources[flow.id] = None
-                failed[flow.id] = f"listing the source failed: {cache.error}"
+                failed[flow.id] = _read_failure(cache, flow.source, "source")
         return sources, failed
 
     def _identities(self, target: CalendarRef) -> frozenset[str]:
@@ -339,3 +344,21 @@ class SyncEngine:
         """Turn the target outcomes a caller waited for into per-flow outcomes (recorded where they ran)."""
         outcomes = tuple(outcomes)
         return SyncSummary(flows=flow_outcomes(self.settings, outcomes, self.clock()), targets=outcomes)
+
+
+def _read_failure(cache: CalendarCache, ref: CalendarRef, side: Side) -> Failure:
+    """Return why a calendar's cache could not serve: its last read's error as a Failure value."""
+    if cache.error is None:  # not read yet (a read was interrupted): retried on the next pass
+        return Failure("error", side, ref.calendar_id, ref.account_id, "read", None, None, "not read yet")
+    return Failure.of(cache.error, side, ref.calendar_id, "read", ref.account_id)
+
+
+def _log_failed_writes(target: CalendarRef, report: ExecutionReport) -> None:
+    """Log a pass's failed writes to one target once, at WARNING: the calendar, count and each reason."""
+    reasons = Counter(f"{failure.answer} ({failure.kind})" for _, failure in report.failed)
+    listed = ", ".join(f"{count} x {reason}" for reason, count in sorted(reasons.items()))
+    log.warning(
+        "%d write(s) to target %s failed: %s", len(report.failed), target, listed,
+        extra={"fields": {"event": "writes_failed", "target": str(target), "failed": len(report.failed),
+                          "reasons": sorted(reasons)}},
+    )  # fmt: skip

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pydantic import SecretStr
 
 from calmirror.commands._hints import with_next_step
 from calmirror.config import Account, CalendarRef, Flow, Settings
+from calmirror.engine import FlowOutcome
+from calmirror.errors import Failure, ForbiddenError, QuotaExceededError, RateLimitedError
 
 ALICE, BOB = "alice@example.com", "bob@example.com"
 
@@ -27,13 +31,23 @@ def settings() -> Settings:
     return Settings(accounts=accounts, flows=(flow,))
 
 
+def failed(failure: Failure) -> FlowOutcome:
+    """Return the outcome of flow "work" that failed with one failure, its message worded like Google's."""
+    return FlowOutcome("work", False, "Google said something", datetime.now(UTC), failures=(failure,))
+
+
 def test_missing_access_names_the_calendar_variable() -> None:
     """A target Google says the account may not write: check its calendar id variable."""
-    message = "listing the target failed: calendar.events.list: HTTP 403 requiredAccessLevel: You need..."
-    assert f"check SYNC_FLOW_1_TARGET_CALENDAR_ID={BOB}" in with_next_step(settings(), "work", message)
+    error = ForbiddenError("You need writer access", status=403, reason="requiredAccessLevel")
+    outcome = failed(Failure.of(error, "target", BOB, "write", 2))
+    assert f"check SYNC_FLOW_1_TARGET_CALENDAR_ID={BOB}" in with_next_step(settings(), outcome)
 
 
 def test_a_quota_refusal_is_not_blamed_on_the_calendar() -> None:
     """A 403 for a rate or usage limit gets no calendar hint: the calendar id is not what to fix."""
-    message = "listing the source failed: calendar.events.list: HTTP 403 rateLimitExceeded: Rate Limit"
-    assert with_next_step(settings(), "work", message) == message
+    for error in (
+        RateLimitedError("HTTP 403 forbidden requiredAccessLevel", status=403, reason="rateLimitExceeded"),
+        QuotaExceededError("HTTP 404", status=403, reason="quotaExceeded"),
+    ):
+        outcome = failed(Failure.of(error, "source", ALICE, "read", 1))
+        assert with_next_step(settings(), outcome) == "Google said something"

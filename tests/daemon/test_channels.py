@@ -82,7 +82,9 @@ async def test_a_failing_renewal_backs_off_and_the_expired_channel_no_longer_cou
     assert manager.polling_reason(REF) is None  # the old channel is still live meanwhile
     clock.now += manager.renew_margin
     await manager.renew_due()
-    assert manager.polling_reason(REF) == "invalid"
+    reason = manager.polling_reason(REF)
+    assert reason is not None
+    assert reason.startswith("channel expired, renewal failing: webhook address refused by Google (400 push.")
     assert manager.expiry(REF) is None
 
 
@@ -101,3 +103,23 @@ async def test_registering_channels_does_not_grow_the_redactors_list(channels: C
         await channels.manager.register(REF)
     assert channels.watch_calls() == 5
     assert masked_values() == before
+
+
+async def test_a_refused_webhook_address_is_named_as_such_not_as_auth(
+    emulator: Emulator, webhook: WebhookReceiver
+) -> None:
+    """Google's 403 push.webhookUrlUnauthorized is about the address, not the account's credentials."""
+    emulator.faults.add(REFUSE | {"status": 403, "methods": ["calendar.events.watch"]})
+    client = new_client(emulator, ALICE)
+    base = webhook.url.removesuffix("/hook")
+    manager = ChannelManager({1: client}, [REF], key="k" * 32, base_url=base, ttl_seconds=TTL)
+    try:
+        await manager.start()
+        reason = manager.polling_reason(REF)
+        assert reason is not None
+        assert reason.startswith("webhook address refused by Google (403 push.webhookUrlUnauthorized)")
+        unset = ChannelManager({1: client}, [REF], key="k" * 32, base_url=None, ttl_seconds=TTL)
+        assert unset.polling_reason(REF) == "no WEBHOOK_BASE_URL"
+    finally:
+        await manager.stop_all(within=2.0)
+        await client.aclose()

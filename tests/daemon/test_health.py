@@ -6,8 +6,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from calmirror.daemon.health import POLLING_ONLY, health
-from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot
+from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetView
+from calmirror.engine import HoldReason
 from calmirror.engine.stats import SyncEngineStats
+from calmirror.errors import Failure
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 STATS = SyncEngineStats(
@@ -78,3 +80,58 @@ def test_flow_without_success_within_twice_the_interval_is_503() -> None:
     never = replace(WATCHED, last_success=None, last_ok=False)
     assert health(snapshot(flows=(never, POLLED), started_at=NOW - timedelta(hours=3)))[0] == 503
     assert health(snapshot(flows=(never, POLLED), started_at=NOW - timedelta(minutes=10)))[0] == 200
+
+
+NOT_FOUND = Failure("not_found", "source", "a@example.com", 1, "read", 404, "notFound", "Not Found")
+BACKEND = Failure("transient", "source", "a@example.com", 1, "read", 503, "backendError", "Backend Error")
+
+
+def failing(failure: Failure, minutes_ago: int = 0) -> FlowView:
+    """Return the watched flow whose last pass, a minute ago, failed with `failure` (since `minutes_ago`)."""
+    since = NOW - timedelta(minutes=minutes_ago)
+    return replace(WATCHED, last_ok=False, last_error=failure.kind, failures=(failure,), failing_since=since)
+
+
+def test_a_failure_needing_a_person_fails_at_once_naming_flow_calendar_answer_and_fix() -> None:
+    """404 on the source: 503 `fail` while the last success is only five minutes old."""
+    status, body = health(snapshot(flows=(failing(NOT_FOUND), POLLED)))
+    assert (status, body["status"]) == (503, "fail")
+    (problem,) = body["problems"]
+    assert problem.startswith("flow work: reading the source calendar a@example.com (account 1) failed: ")
+    assert "HTTP 404 notFound; fix: check that the source calendar a@example.com exists" in problem
+    assert body["flows"][0]["errors"][0]["status"] == 404
+
+
+def test_a_transient_failure_warns_with_200_and_a_grace_delays_fail() -> None:
+    """503 storm: 200 `warn` listing the flow; a 404 inside the grace is `warn` too, then `fail`."""
+    status, body = health(snapshot(flows=(failing(BACKEND), POLLED)))
+    assert (status, body["status"], body["problems"]) == (200, "warn", [])
+    assert body["warnings"][0].startswith("flow work: reading the source calendar")
+    graced = snapshot(flows=(failing(NOT_FOUND, minutes_ago=1), POLLED), fail_grace=timedelta(minutes=2))
+    assert health(graced)[1]["status"] == "warn"
+    assert health(replace(graced, fail_grace=timedelta(seconds=30)))[1]["status"] == "fail"
+
+
+def test_held_deletions_make_the_other_flow_into_the_target_not_ok() -> None:
+    """home's source unread (transient): work, into the same target, is `warn` and names home."""
+    held: tuple[tuple[str, HoldReason], ...] = (("blk1", "source_unread"),)
+    home = replace(failing(BACKEND), name="home", target="2:b", held=held, held_by=("home",))
+    work = replace(WATCHED, target="2:b", held=held, held_by=("home",))
+    target = TargetView("2:b", held, ("home",))
+    status, body = health(snapshot(flows=(work, home), targets=(target,)))
+    assert (status, body["status"]) == (200, "warn")
+    assert [f["state"] for f in body["flows"]] == ["warn", "warn"]
+    assert body["targets"] == [
+        {
+            "target": "2:b",
+            "deletions_held": {"count": 1, "reasons": ["source_unread"], "because_of": ["home"]},
+        }
+    ]
+    home = replace(home, failures=(NOT_FOUND,))
+    assert [f["state"] for f in health(snapshot(flows=(work, home)))[1]["flows"]] == ["error", "error"]
+
+
+def test_starting_says_what_it_waits_on() -> None:
+    """While starting, the phase is named."""
+    body = health(snapshot(ready=False, starting="first reconcile: 3 of 7 targets done"))[1]
+    assert body["starting"] == "first reconcile: 3 of 7 targets done"

@@ -146,6 +146,23 @@ async def test_failed_flows_name_the_next_step(make_world: MakeWorld, tmp_path: 
     )
 
 
+async def test_sync_names_the_deletions_an_unread_source_held(make_world: MakeWorld, tmp_path: Path) -> None:
+    """alice cancels while carol is revoked: the block stays, and work's line says why and because of whom."""
+    world = make_world(FLOWS)
+    meeting = await world.meeting(1, base_time())
+    await world.engine.reconcile_all()
+    await world.users[1].delete_event(EMAILS[1], meeting["id"])
+    world.emulator.revoke(EMAILS[3])
+
+    code, out, _err = await calmirror(
+        environment(world), tmp_path, "sync", "--days-back", "1", "--days-forward", "3"
+    )
+
+    assert code == 1
+    assert len(world.blocks(2)) == 1
+    assert "work: 1 deletion(s) in its target held back: source_unread (read of home failed)" in out
+
+
 async def test_an_unknown_flow_lists_the_flows(make_world: MakeWorld, tmp_path: Path) -> None:
     """`--flow nope` exits 2 naming the flag and the valid names."""
     world = make_world(FLOWS)

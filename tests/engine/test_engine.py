@@ -237,7 +237,11 @@ async def test_failed_write_fails_its_flow_only(make_world: MakeWorld) -> None:
     assert not work.ok
     assert work.count("error") == 1
     assert work.message is not None
-    assert "quotaExceeded" in work.message or "usage limits" in work.message
+    (failure,) = work.failures
+    assert (failure.kind, failure.side, failure.operation) == ("quota", "target", "write")
+    assert (failure.status, failure.reason, failure.calendar) == (403, "quotaExceeded", EMAILS[2])
+    (failed,) = [r for r in summary.targets[0].results if r.action == "error"]
+    assert failed.reason == "create failed: quota"  # never the planned "created"
     assert home.ok
     assert home.message is None
     assert world.engine.stats().errors == 1  # the failed write, counted once
@@ -386,3 +390,27 @@ async def test_a_poll_over_a_ring_reads_each_calendar_once(make_world: MakeWorld
     await world.engine.calendars_changed(list(world.settings.targets()), "poll")
 
     assert world.calls() == {"calendar.events.list": 3}
+
+
+async def test_an_unread_source_holds_deletions_and_names_the_flow(make_world: MakeWorld) -> None:
+    """carol's listing fails; alice cancels: the block stays, held as `source_unread` because of home."""
+    world = make_world((("work", 1, 2, 0, 0), ("home", 3, 2, 0, 0)))
+    meeting = await world.meeting(1, base_time())
+    await world.engine.reconcile_all()
+    assert len(world.blocks(2)) == 1
+    await world.users[1].delete_event(EMAILS[1], meeting["id"])
+    world.emulator.faults.add(
+        {"kind": "status", "status": 404, "methods": ["calendar.events.list"], "accounts": [EMAILS[3]]}
+    )
+
+    summary = await world.engine.reconcile_all()
+
+    assert len(world.blocks(2)) == 1
+    (target,) = summary.targets
+    (block,) = world.blocks(2)
+    assert target.held == ((block["id"], "source_unread"),)
+    work, home = summary.flows["work"], summary.flows["home"]
+    assert (work.held, work.held_by) == (target.held, ("home",))
+    (failure,) = home.failures
+    assert (failure.kind, failure.side, failure.status) == ("not_found", "source", 404)
+    assert world.engine.target_status()[BOB].held == target.held

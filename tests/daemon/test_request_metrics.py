@@ -59,7 +59,7 @@ async def test_error_outcomes_of_every_method_are_shown_at_zero_before_any_error
     for method in METHODS:
         for kind in KINDS:
             assert (method_label(method), kind) in counts, (method, kind)
-    assert counts[("events.insert", "rate_limited")] == 0
+    assert counts[("events.insert", "quota")] == 0
     assert counts[("events.insert", "transient")] == 0
     assert counts[("events.list", "ok")] >= 1
 
@@ -83,7 +83,7 @@ async def test_a_failed_insert_inside_a_batch_counts_under_events_insert_with_it
 
     async def counted() -> bool:
         counts = await requests(daemon)
-        return counts[("events.insert", "rate_limited")] >= 1 and counts[("events.insert", "transient")] >= 1
+        return counts[("events.insert", "quota")] >= 1 and counts[("events.insert", "transient")] >= 1
 
     await eventually(counted, 20, "the failed batch parts counted under events.insert")
     counts = await requests(daemon)

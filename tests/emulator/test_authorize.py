@@ -131,7 +131,7 @@ def authorize_refused(cwd: Path, *flags: str) -> tuple[int, list[str]]:
     [
         (("--port", "99999"), "argument --port: 99999 is not between 0 and 65535"),
         (("--port", "http"), "argument --port: 'http' is not a whole number"),
-        (("--account-number", "-1"), "argument --account-number: -1 is less than 1"),
+        (("--account-number", "-1"), "argument --account-number: -1 is less than 0"),
     ],
 )
 def test_a_bad_flag_is_a_usage_error_naming_it(tmp_path: Path, flags: tuple[str, ...], error: str) -> None:

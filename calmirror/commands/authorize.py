@@ -81,6 +81,18 @@ def run(args: argparse.Namespace) -> int:
     if not refresh_token:
         print("calmirror authorize: Google returned no refresh token", file=sys.stderr)
         return 1
+    _print_lines(args, values, client, configured, refresh_token)
+    return 0
+
+
+def _print_lines(
+    args: argparse.Namespace,
+    values: Mapping[str, str],
+    client: tuple[str, str],
+    configured: tuple[str, str] | None,
+    refresh_token: str,
+) -> None:
+    """Print the account's lines to paste: the refresh token, and the e-mail and client when they are new."""
     prefix = f"{ACCOUNT_PREFIX}{args.account_number}_"
     print("# Paste into your .env (or the service's env file), replacing any older line of the same name;")
     print("# under deploy/install.sh each secret goes in a file of its name in /etc/calmirror/credentials/:")
@@ -92,7 +104,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"{prefix}CLIENT_SECRET={client[1]}")
     # Printing the refresh token is the purpose of this command.
     print(f"{prefix}REFRESH_TOKEN={refresh_token}")
-    return 0
 
 
 def _configured_client(values: Mapping[str, str], number: int) -> tuple[tuple[str, str] | None, list[str]]:

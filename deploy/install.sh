@@ -2,6 +2,9 @@
 # Install (or upgrade) calmirror as a hardened systemd service on a Debian/Ubuntu machine.
 # Safe to rerun: it never overwrites an edited /etc/calmirror/calmirror.env or any credential.
 set -euo pipefail
+# Everything installed (the venv, the unit) must be readable by the service user whatever root's umask
+# is (077 would make the venv unimportable); the secrets get their 0600/0700 modes explicitly below.
+umask 022
 
 PREFIX=/opt/calmirror
 VENV=$PREFIX/venv
@@ -101,12 +104,15 @@ install_venv() {
     say "installing calmirror from $SOURCE into $VENV"
     "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip
     "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade "$SOURCE"
+    # Repairs a venv an earlier run installed under umask 077.
+    chmod -R u+rwX,go+rX,go-w "$PREFIX"
     say "installed $("$VENV/bin/pip" show calmirror 2>/dev/null | sed -n 's/^Version: /calmirror /p')"
 }
 
 write_env_file() {
     install -d -m 0755 -o root -g root "$ETC"
     install -d -m 0700 -o root -g root "$CREDENTIALS"
+    chmod 0700 "$CREDENTIALS"
     if [ -e "$ENV_FILE" ]; then
         say "keeping the existing $ENV_FILE"
     else
@@ -143,7 +149,8 @@ write_credentials_dropin() {
         for file in "$CREDENTIALS"/*; do
             [ -f "$file" ] || continue
             name=$(basename "$file")
-            if [[ "$name" =~ ^[A-Z][A-Z0-9_]*$ ]]; then
+            # The names calmirror reads from $CREDENTIALS_DIRECTORY (calmirror/config/sources.py).
+            if [[ "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
                 echo "LoadCredential=$name:$file"
             else
                 say "warning: ignoring $file: credential files are named like the variable, e.g. WEBHOOK_API_KEY" >&2
@@ -189,7 +196,9 @@ start_service() {
     if systemctl is-active --quiet calmirror.service; then
         say "restarting calmirror to run the new version"
         systemctl restart calmirror.service
-    elif CREDENTIALS_DIRECTORY=$CREDENTIALS "$VENV/bin/calmirror" check-config --env-file "$ENV_FILE" >/dev/null 2>&1; then
+    # Checked as the unit will run: no inherited variables, the env file outranking the credential files.
+    elif env -i PATH=/usr/bin:/bin CREDENTIALS_DIRECTORY=$CREDENTIALS \
+        "$VENV/bin/calmirror" check-config --env-file "$ENV_FILE" >/dev/null 2>&1; then
         say "starting calmirror"
         systemctl reset-failed calmirror.service 2>/dev/null || true
         systemctl start calmirror.service

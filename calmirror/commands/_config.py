@@ -8,18 +8,34 @@ from pathlib import Path
 
 from calmirror.config import Settings, load_settings
 from calmirror.config.groups import NO_FLOWS
+from calmirror.config.loader import load_raw
 from calmirror.config.names import FLOW_PREFIX
+from calmirror.config.sources import RawEnvironment
 from calmirror.errors import ConfigError
 
 DEFAULT_ENV_FILE = Path(".env")
 
 
-def load_config(env_file: Path | None) -> Settings:
-    """Load the settings with an `--env-file` PATH (which must exist) or the optional ./.env file."""
+def _check_env_file(env_file: Path | None) -> None:
+    """Raise ConfigError when an `--env-file` PATH was given but is not a file."""
     if env_file is not None and env_file.is_dir():
         raise ConfigError([f"--env-file {env_file}: is a directory; give the path of a file"])
     if env_file is not None and not env_file.is_file():
         raise ConfigError([f"--env-file {env_file}: no such file"])
+
+
+def load_raw_config(env_file: Path | None) -> RawEnvironment:
+    """Return the unvalidated variables load_config would read; raise ConfigError when a source is bad."""
+    _check_env_file(env_file)
+    raw = load_raw(env_file=env_file or DEFAULT_ENV_FILE)
+    if raw.problems:
+        raise ConfigError(raw.problems, tuple(raw.warnings))
+    return raw
+
+
+def load_config(env_file: Path | None) -> Settings:
+    """Load the settings with an `--env-file` PATH (which must exist) or the optional ./.env file."""
+    _check_env_file(env_file)
     try:
         return load_settings(env_file=env_file or DEFAULT_ENV_FILE)
     except ConfigError as error:

@@ -28,7 +28,8 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
         type=Path,
         default=None,
         metavar="PATH",
-        help="read variables from this file (default: .env in the working directory, when present)",
+        help="read variables from this file (default: .env in the working directory, when present); "
+        "they outrank $CREDENTIALS_DIRECTORY, as an EnvironmentFile= does under systemd",
     )
     parser.add_argument(
         "--online",

@@ -32,7 +32,7 @@ def group_numbers(reader: Reader) -> tuple[set[int], set[int]]:
     return accounts, flows
 
 
-def _client(reader: Reader, n: int) -> tuple[str, str, bool] | None:
+def account_client(reader: Reader, n: int) -> tuple[str, str, bool] | None:
     """Return (client id, client secret, shared) for account n, or None after recording problems."""
     own_id, own_secret = (
         reader.text(f"{ACCOUNT_PREFIX}{n}_{field}") for field in ("CLIENT_ID", "CLIENT_SECRET")
@@ -73,7 +73,7 @@ def build_accounts(reader: Reader, numbers: set[int]) -> dict[int, Account]:
             required=True,
             what="run `calmirror authorize` to obtain one",
         )
-        client = _client(reader, n)
+        client = account_client(reader, n)
         if email is None or token is None or client is None:
             continue
         client_id, client_secret, shared_client = client

@@ -23,7 +23,7 @@ from calmirror.config.models import (
 )
 from calmirror.config.names import is_secret
 from calmirror.config.reader import Reader
-from calmirror.config.sources import collect
+from calmirror.config.sources import RawEnvironment, collect
 from calmirror.config.typos import unknown_name
 from calmirror.errors import ConfigError
 from calmirror.logs import MIN_MASKED_LENGTH, redact
@@ -111,6 +111,20 @@ def _globals(reader: Reader) -> dict[str, Any]:
     }
 
 
+def load_raw(
+    environ: Mapping[str, str] | None = None,
+    *,
+    env_file: Path | None = Path(".env"),
+    credentials_directory: Path | _From | None = FROM_ENVIRON,
+) -> RawEnvironment:
+    """Return the merged, unvalidated variables of every source, as load_settings reads them."""
+    environ = os.environ if environ is None else environ
+    if credentials_directory is FROM_ENVIRON:
+        directory = environ.get("CREDENTIALS_DIRECTORY")
+        credentials_directory = Path(directory) if directory else None
+    return collect(environ, env_file, credentials_directory)
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None,
     *,
@@ -118,11 +132,7 @@ def load_settings(
     credentials_directory: Path | _From | None = FROM_ENVIRON,
 ) -> Settings:
     """Return the validated settings; raise ConfigError listing every problem, each naming its variable."""
-    environ = os.environ if environ is None else environ
-    if credentials_directory is FROM_ENVIRON:
-        directory = environ.get("CREDENTIALS_DIRECTORY")
-        credentials_directory = Path(directory) if directory else None
-    raw = collect(environ, env_file, credentials_directory)
+    raw = load_raw(environ, env_file=env_file, credentials_directory=credentials_directory)
     reader = Reader(raw.values)
     reader.problems += raw.problems
     account_numbers, flow_numbers = group_numbers(reader)

@@ -1,4 +1,4 @@
-"""Collect raw variables from the environment, $CREDENTIALS_DIRECTORY and a .env file, in that precedence."""
+"""Collect raw variables from the environment, a .env file and $CREDENTIALS_DIRECTORY, in that precedence."""
 
 from __future__ import annotations
 
@@ -63,14 +63,19 @@ def read_credentials(directory: Path, problems: list[str]) -> dict[str, str]:
 def collect(
     environ: Mapping[str, str], env_file: Path | None, credentials_directory: Path | None
 ) -> RawEnvironment:
-    """Merge the sources: process environment > credential files > .env file."""
+    """Merge the sources: process environment > .env file > credential files.
+
+    The .env file ranks next to the environment because under systemd it is the environment
+    (EnvironmentFile=), which outranks LoadCredential= files: `check-config --env-file` sees what
+    the unit sees.
+    """
     problems: list[str] = []
     warnings: list[str] = []
     credentials = read_credentials(credentials_directory, problems) if credentials_directory else {}
     layers = [
         ("the environment", _clean(environ)),
-        ("$CREDENTIALS_DIRECTORY", credentials),
         (str(env_file), _read_env_file(env_file, problems, warnings) if env_file is not None else {}),
+        ("$CREDENTIALS_DIRECTORY", credentials),
     ]
     values: dict[str, str] = {}
     origins: dict[str, str] = {}

@@ -155,3 +155,37 @@ def test_a_typo_is_shown_beside_the_problem_it_causes(
     assert "SYNC_FLOW_1_SOURCE_CALENDAR_ID: missing" in err
     hint = "(did you mean SYNC_FLOW_1_SOURCE_CALENDAR_ID?)"
     assert f"  SYNC_FLOW_1_SOURCE_CALENDAR: not a calmirror variable {hint}" in err.splitlines()
+
+
+def test_env_file_outranks_credentials_as_under_the_systemd_unit(
+    clean_env: pytest.MonkeyPatch,
+    good_env: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    assert_no_secret: Callable[..., None],
+) -> None:
+    """install.sh's check: the unit's EnvironmentFile= becomes the environment, which beats its credentials.
+
+    A placeholder key left in the env file is what the daemon will see, so check-config must refuse it
+    even though the credentials directory holds a good key.
+    """
+    key = good_env.pop("WEBHOOK_API_KEY")
+    env_file = tmp_path / "calmirror.env"
+    settings = "".join(f"{name}={value}\n" for name, value in good_env.items())
+    env_file.write_text(settings + "WEBHOOK_API_KEY=FAKE-webhook-api-key-from-env-example\n")
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    (credentials / "WEBHOOK_API_KEY").write_text(key + "\n")
+    clean_env.setenv("CREDENTIALS_DIRECTORY", str(credentials))
+
+    assert main(["check-config", "--env-file", str(env_file)]) == 2
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        "calmirror: 1 configuration problem(s):",
+        "  WEBHOOK_API_KEY: a FAKE- placeholder from .env.example, known to everyone; use a random key",
+        f"warning: WEBHOOK_API_KEY: set differently in {env_file} and $CREDENTIALS_DIRECTORY; "
+        f"{env_file} wins",
+    ]
+    assert_no_secret(out, err)

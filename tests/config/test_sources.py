@@ -1,4 +1,4 @@
-"""Where variables come from: environment > $CREDENTIALS_DIRECTORY files > .env file."""
+"""Where variables come from: environment > .env file > $CREDENTIALS_DIRECTORY files."""
 
 from __future__ import annotations
 
@@ -55,10 +55,10 @@ def test_missing_env_file_is_not_an_error(good_env: dict[str, str], tmp_path: Pa
     assert len(settings.flows) == 2
 
 
-def test_precedence_environment_then_credentials_then_env_file(
+def test_precedence_environment_then_env_file_then_credentials(
     good_env: dict[str, str], tmp_path: Path
 ) -> None:
-    """The process environment beats a credential file, which beats the .env file."""
+    """The process environment beats the .env file, which beats a credential file (systemd's order)."""
     credentials = tmp_path / "credentials"
     credentials.mkdir()
     (credentials / TOKEN_VAR).write_text("1//credential")
@@ -67,9 +67,9 @@ def test_precedence_environment_then_credentials_then_env_file(
     sources = {"env_file": env_file, "credentials_directory": credentials}
     assert _token(good_env, **sources) == good_env[TOKEN_VAR]
     del good_env[TOKEN_VAR]
-    assert _token(good_env, **sources) == "1//credential"
-    (credentials / TOKEN_VAR).unlink()
     assert _token(good_env, **sources) == "1//dotenv"
+    env_file.write_text("")
+    assert _token(good_env, **sources) == "1//credential"
 
 
 def test_conflicting_sources_warn_without_values(

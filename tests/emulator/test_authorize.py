@@ -23,14 +23,14 @@ def clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "SYNC_", "CREDENTIALS_"))}
 
 
-async def authorize(emulator: Emulator, cwd: Path, *flags: str) -> str:
-    """Run `calmirror authorize FLAGS --no-browser`, follow its URL; return its stdout."""
-    args = [
-        sys.executable, "-m", "calmirror", "authorize", *flags,
-        "--auth-uri", emulator.auth_uri, "--token-uri", emulator.token_uri, "--no-browser",
-    ]  # fmt: skip
+async def authorize(
+    emulator: Emulator, cwd: Path, *flags: str, uris: bool = True, env: dict[str, str] | None = None
+) -> str:
+    """Run `calmirror authorize FLAGS --no-browser` (emulator URIs as flags); follow the URL."""
+    uri_flags = ["--auth-uri", emulator.auth_uri, "--token-uri", emulator.token_uri] if uris else []
+    args = [sys.executable, "-m", "calmirror", "authorize", *flags, *uri_flags, "--no-browser"]
     proc = await asyncio.create_subprocess_exec(
-        *args, cwd=cwd, env=clean_environment(), stdout=asyncio.subprocess.PIPE
+        *args, cwd=cwd, env=env or clean_environment(), stdout=asyncio.subprocess.PIPE
     )
     assert proc.stdout is not None
     url = None
@@ -111,6 +111,114 @@ async def test_pasted_output_makes_a_valid_configuration(
     assert f"  2: {BOB}  client {'shared' if shared else 'own'}" in summary
 
 
+def secrets_to_files(config: str, credentials: Path) -> str:
+    """Move the secret lines of a .env text into one file each under `credentials`, as install.sh wants."""
+    credentials.mkdir()
+    kept = []
+    for line in config.splitlines():
+        name, _, value = line.partition("=")
+        if name.endswith(("_SECRET", "_REFRESH_TOKEN")):
+            (credentials / name).write_text(value + "\n")
+        else:
+            kept.append(line + "\n")
+    return "".join(kept)
+
+
+def emulator_lines(emulator: Emulator) -> str:
+    """Return the .env lines that point every Google endpoint calmirror uses at the emulator."""
+    return (
+        f"GOOGLE_API_ROOT_URL={emulator.api_root}\nGOOGLE_TOKEN_URI={emulator.token_uri}\n"
+        f"GOOGLE_AUTH_URI={emulator.auth_uri}\n"
+    )
+
+
+async def check_online(cwd: Path, env: dict[str, str], *flags: str) -> tuple[int, str, str]:
+    """Run `calmirror check-config --online FLAGS`; return its exit status, stdout and stderr."""
+    check = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "calmirror", "check-config", "--online", *flags,
+        cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = (part.decode() for part in await asyncio.wait_for(check.communicate(), 30))
+    return check.returncode or 0, out, err
+
+
+@pytest.mark.parametrize("layout", ["shared-client", "own-client", "env-file-and-credentials"])
+async def test_the_health_fix_round_trips_with_the_configured_client(
+    emulator: Emulator, tmp_path: Path, layout: str
+) -> None:
+    """`authorize --email E --account-number N`, as /health prints it, uses the client account N is given.
+
+    Account 2 (bob) lacks its refresh token. The command runs with no client flag and no URI flag (both
+    come from the configuration); its pasted lines make `check-config --online` refresh the token with
+    the very client the daemon will use. The shared client is set in every layout, so an own client
+    must win over it. The third layout is deploy/install.sh's: settings in an --env-file elsewhere,
+    secrets as files in $CREDENTIALS_DIRECTORY.
+    """
+    alice, bob = emulator.accounts[ALICE], emulator.accounts[BOB]
+    shared = layout == "shared-client"
+    config = base_env_file(emulator, shared=True) + emulator_lines(emulator)
+    env = clean_environment()
+    workdir, flags = tmp_path, []
+    env_file = tmp_path / ".env"
+    if not shared:
+        config += f"GOOGLE_ACCOUNT_2_CLIENT_ID={bob.client_id}\n"
+        config += f"GOOGLE_ACCOUNT_2_CLIENT_SECRET={bob.client_secret}\n"
+    if layout == "env-file-and-credentials":
+        credentials = tmp_path / "credentials"
+        config = secrets_to_files(config, credentials)
+        env["CREDENTIALS_DIRECTORY"] = str(credentials)
+        env_file = tmp_path / "etc" / "calmirror.env"
+        env_file.parent.mkdir()
+        workdir = tmp_path / "elsewhere"
+        workdir.mkdir()
+        flags = ["--env-file", str(env_file)]
+    env_file.write_text(config)
+
+    out = await authorize(
+        emulator, workdir, "--email", BOB, "--account-number", "2", *flags, uris=False, env=env
+    )
+
+    pasted = [line for line in out.splitlines() if line.startswith("GOOGLE_")]
+    assert [line.partition("=")[0] for line in pasted] == [
+        "GOOGLE_ACCOUNT_2_EMAIL",
+        "GOOGLE_ACCOUNT_2_REFRESH_TOKEN",
+    ]  # the client is already configured: no client line to paste
+    token = pasted[1].partition("=")[2]
+    if layout == "env-file-and-credentials":
+        env_file.write_text(config + pasted[0] + "\n")
+        (credentials / "GOOGLE_ACCOUNT_2_REFRESH_TOKEN").write_text(token + "\n")
+    else:
+        env_file.write_text(config + out)
+    code, summary, err = await check_online(workdir, env, *flags)
+
+    assert code == 0, err
+    assert f"  2: {BOB}  client {'shared' if shared else 'own'} " in summary
+    assert "online: 2 account(s) authorized" in summary
+    assert token not in summary + err
+    assert alice.client_id != bob.client_id  # the layouts differ in which client the token belongs to
+
+
+def test_no_client_anywhere_is_one_line_per_variable(tmp_path: Path) -> None:
+    """Without any client for the account, authorize exits 2 naming the variables to set, no traceback."""
+    (tmp_path / ".env").write_text("GOOGLE_ACCOUNT_4_CLIENT_ID=own.apps.googleusercontent.com\n")
+    done = subprocess.run(  # noqa: S603 (the arguments are this test's own)
+        [sys.executable, "-m", "calmirror", "authorize", "--email", ALICE, "--account-number", "4"],
+        cwd=tmp_path,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines() == [
+        "calmirror authorize: GOOGLE_ACCOUNT_4_CLIENT_SECRET: missing; GOOGLE_ACCOUNT_4_CLIENT_ID is set, "
+        "and an account's own OAuth client needs both",
+        "calmirror authorize: set the client in ./.env, the --env-file PATH or $CREDENTIALS_DIRECTORY, "
+        "or give --client-id and --client-secret",
+    ]
+
+
 def authorize_refused(cwd: Path, *flags: str) -> tuple[int, list[str]]:
     """Run `calmirror authorize FLAGS` with a client given; return its exit status and stderr lines."""
     client = ("--client-id", "id", "--client-secret", "secret")
@@ -131,7 +239,7 @@ def authorize_refused(cwd: Path, *flags: str) -> tuple[int, list[str]]:
     [
         (("--port", "99999"), "argument --port: 99999 is not between 0 and 65535"),
         (("--port", "http"), "argument --port: 'http' is not a whole number"),
-        (("--account-number", "-1"), "argument --account-number: -1 is less than 1"),
+        (("--account-number", "-1"), "argument --account-number: -1 is less than 0"),
     ],
 )
 def test_a_bad_flag_is_a_usage_error_naming_it(tmp_path: Path, flags: tuple[str, ...], error: str) -> None:

@@ -138,9 +138,9 @@ def _flow(reader: Reader, n: int, account_numbers: set[int], accounts: dict[int,
     threshold = reader.integer(f"{FLOW_PREFIX}{n}_MIN_PARTICIPANTS", 2, 1)
     title = reader.text(f"{FLOW_PREFIX}{n}_BLOCK_TITLE") or "Busy"
     policy = _policy(reader, n)
-    if name is None or source is None or target is None or start is None or end is None or threshold is None:
+    if name is None or source is None or target is None or policy is None:
         return None
-    if policy is None:
+    if start is None or end is None or threshold is None:
         return None
     return Flow(
         id=n,

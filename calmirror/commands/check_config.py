@@ -61,6 +61,7 @@ def summary(settings: Settings) -> list[str]:
             f"{_offsets(flow.start_offset, flow.end_offset)}  min participants {flow.min_participants}"
             f"  title {flow.block_title!r}"
         )
+        lines.append(f"     policy: {flow.policy.describe()}")
     if settings.webhook_base_url:
         lines.append(f"webhooks: on, {settings.webhook_base_url}{WEBHOOK_PATH}")
     else:

@@ -2,5 +2,6 @@
 
 from calmirror.config.loader import FROM_ENVIRON, load_settings
 from calmirror.config.models import Account, CalendarRef, Flow, Settings
+from calmirror.config.policy import FlowPolicy
 
-__all__ = ["FROM_ENVIRON", "Account", "CalendarRef", "Flow", "Settings", "load_settings"]
+__all__ = ["FROM_ENVIRON", "Account", "CalendarRef", "Flow", "FlowPolicy", "Settings", "load_settings"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from calmirror.config.models import Account, CalendarRef, Flow
-from calmirror.config.names import ACCOUNT_PREFIX, FLOW_PREFIX, parse_numbered
+from calmirror.config.names import ACCOUNT_PREFIX, FLOW_PREFIX, POLICY_FIELDS, parse_numbered
+from calmirror.config.policy import FlowPolicy
 from calmirror.config.reader import Reader
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -110,6 +111,23 @@ def _calendar(
     return CalendarRef(account_id=account_id, calendar_id=calendar_id)
 
 
+def _policy(reader: Reader, n: int) -> FlowPolicy | None:
+    """Return flow n's policy from its set policy variables, or None after recording a problem per bad one."""
+    raw = {
+        field.lower(): value for field in POLICY_FIELDS if (value := reader.text(f"{FLOW_PREFIX}{n}_{field}"))
+    }
+    try:
+        return FlowPolicy.model_validate(raw)
+    except ValidationError as invalid:
+        for error in invalid.errors():
+            # Our validators raise ValueError with the whole sentence; pydantic's own messages say
+            # what is allowed ("Input should be 'busy' or 'skip'").
+            cause = error.get("ctx", {}).get("error")
+            message = str(cause) if isinstance(cause, ValueError) else str(error["msg"])
+            reader.problem(f"{FLOW_PREFIX}{n}_{str(error['loc'][0]).upper()}", message)
+        return None
+
+
 def _flow(reader: Reader, n: int, account_numbers: set[int], accounts: dict[int, Account]) -> Flow | None:
     """Return flow n, or None after recording its problems."""
     name = reader.text(f"{FLOW_PREFIX}{n}_NAME", required=True, what="a display name for the flow")
@@ -119,7 +137,10 @@ def _flow(reader: Reader, n: int, account_numbers: set[int], accounts: dict[int,
     end = reader.integer(f"{FLOW_PREFIX}{n}_END_OFFSET", 0, 0, MAX_OFFSET_MINUTES)
     threshold = reader.integer(f"{FLOW_PREFIX}{n}_MIN_PARTICIPANTS", 2, 1)
     title = reader.text(f"{FLOW_PREFIX}{n}_BLOCK_TITLE") or "Busy"
-    if name is None or source is None or target is None or start is None or end is None or threshold is None:
+    policy = _policy(reader, n)
+    if name is None or source is None or target is None or policy is None:
+        return None
+    if start is None or end is None or threshold is None:
         return None
     return Flow(
         id=n,
@@ -130,6 +151,7 @@ def _flow(reader: Reader, n: int, account_numbers: set[int], accounts: dict[int,
         end_offset=end,
         min_participants=threshold,
         block_title=title,
+        policy=policy,
     )
 
 

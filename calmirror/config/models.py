@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
+from calmirror.config.policy import FlowPolicy
+
 DEFAULT_API_ROOT = "https://www.googleapis.com/"
 DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 (an address, not a password)
 # Bounds of a reconcile window in days around now: DAILY_RECONCILE_DAYS_* and `sync --days-*` alike.
@@ -49,6 +51,7 @@ class Flow(BaseModel, frozen=True):
     end_offset: int = Field(ge=0)
     min_participants: int = Field(default=2, ge=1)
     block_title: str = "Busy"
+    policy: FlowPolicy = Field(default_factory=FlowPolicy)  # SYNC_FLOW_<N>_UNANSWERED, _DAYS, ...
 
 
 class Settings(BaseModel, frozen=True):

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 ACCOUNT_PREFIX = "GOOGLE_ACCOUNT_"
 FLOW_PREFIX = "SYNC_FLOW_"
 ACCOUNT_FIELDS = ("EMAIL", "CLIENT_ID", "CLIENT_SECRET", "REFRESH_TOKEN")
+# A flow's policy (calmirror/config/policy.py): each is a FlowPolicy field's name in upper case.
+POLICY_FIELDS = ("UNANSWERED", "TENTATIVE", "DAYS", "HOURS", "TIME_ZONE", "ALL_DAY", "SKIP_TITLE_REGEX")
 FLOW_FIELDS = (
     "NAME",
     "SOURCE_ACCOUNT_ID",
@@ -18,6 +20,7 @@ FLOW_FIELDS = (
     "END_OFFSET",
     "MIN_PARTICIPANTS",
     "BLOCK_TITLE",
+    *POLICY_FIELDS,
 )
 GLOBAL_NAMES = (
     "GOOGLE_CLIENT_ID",

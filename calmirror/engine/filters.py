@@ -15,6 +15,10 @@ who owns the calendars (commands print them as they are), or None when it lets t
   it never triggers the rule.
 - `focusTime` and `outOfOffice` events count like any other busy event; only `workingLocation` and
   `birthday` are skipped.
+- The flow's policy (`Flow.policy`, docs/design.md §2.5) adds optional rules: the owner's own answer
+  (`self` attendee: `needsAction`, `tentative`), all-day meetings, working days and hours
+  (calmirror/engine/worktime.py) and a title pattern. An event without the owner's attendee entry
+  (one they created alone) counts as answered; an empty or missing title never matches.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from calmirror.config import Flow
+from calmirror.config.policy import days_text
 from calmirror.engine.model import Attendee, SourceEvent
+from calmirror.engine.worktime import in_working_time
 
 Filter = Callable[[SourceEvent, Flow, frozenset[str]], str | None]
 
@@ -54,6 +60,23 @@ def not_declined(event: SourceEvent, flow: Flow, target_identities: frozenset[st
     """Skip events the calendar's owner declined."""
     declined = any(attendee.is_self and attendee.declined for attendee in event.attendees or ())
     return "you declined" if declined else None
+
+
+def _own_response(event: SourceEvent) -> str | None:
+    """Return the source calendar owner's own response, or None when the event has no entry for them."""
+    return next((attendee.response_status for attendee in event.attendees or () if attendee.is_self), None)
+
+
+def answered(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
+    """Skip invitations the owner has not answered, when the flow's policy says so."""
+    skip = flow.policy.unanswered == "skip" and _own_response(event) == "needsAction"
+    return "you have not answered" if skip else None
+
+
+def not_tentative(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
+    """Skip meetings the owner accepted tentatively, when the flow's policy says so."""
+    skip = flow.policy.tentative == "skip" and _own_response(event) == "tentative"
+    return "you accepted tentatively" if skip else None
 
 
 def participants(event: SourceEvent) -> int:
@@ -90,14 +113,40 @@ def target_not_invited(event: SourceEvent, flow: Flow, target_identities: frozen
     return None if declined else "the target calendar organises it, so the meeting already occupies it"
 
 
+def timed_or_allowed(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
+    """Skip all-day meetings, when the flow's policy says so."""
+    skip = flow.policy.all_day == "skip" and event.interval is not None and event.interval.all_day
+    return "an all-day meeting" if skip else None
+
+
+def in_working_days(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
+    """Skip meetings wholly outside the flow's working days and hours (never clipped: whole or nothing)."""
+    interval, policy = event.interval, flow.policy
+    if interval is None or in_working_time(interval, policy):
+        return None
+    return f"outside {days_text(policy.days) if interval.all_day else policy.working_time()}"
+
+
+def title_allowed(event: SourceEvent, flow: Flow, target_identities: frozenset[str]) -> str | None:
+    """Skip meetings whose title matches the flow's skip pattern; a missing title never matches."""
+    pattern = flow.policy.skip_title_regex
+    skip = pattern is not None and bool(event.summary) and pattern.search(event.summary) is not None
+    return "the title matches the flow's skip pattern" if skip else None
+
+
 FILTERS: tuple[Filter, ...] = (
     confirmed,
     not_a_block,
     busy_event_type,
     opaque,
     not_declined,
+    answered,
+    not_tentative,
     enough_participants,
     target_not_invited,
+    timed_or_allowed,
+    in_working_days,
+    title_allowed,
 )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +67,16 @@ def assert_no_secret() -> Callable[..., None]:
 def secrets() -> tuple[str, ...]:
     """Every secret value in the good environment."""
     return SECRETS
+
+
+CONFIG_PREFIXES = ("GOOGLE_", "SYNC_", "WEBHOOK_", "DAILY_", "LISTEN_", "LOG_LEVEL", "CREDENTIALS_DIRECTORY")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """An os.environ without calmirror variables, run from an empty directory (so no stray .env)."""
+    for name in list(os.environ):
+        if name.startswith(CONFIG_PREFIXES):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch

@@ -12,18 +12,6 @@ import pytest
 
 from calmirror.cli import main
 
-CONFIG_PREFIXES = ("GOOGLE_", "SYNC_", "WEBHOOK_", "DAILY_", "LISTEN_", "LOG_LEVEL", "CREDENTIALS_DIRECTORY")
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """An os.environ without calmirror variables, run from an empty directory (so no stray .env)."""
-    for name in list(os.environ):
-        if name.startswith(CONFIG_PREFIXES):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    return monkeypatch
-
 
 def test_valid_configuration_prints_the_summary(
     clean_env: pytest.MonkeyPatch,
@@ -31,8 +19,18 @@ def test_valid_configuration_prints_the_summary(
     capsys: pytest.CaptureFixture[str],
     assert_no_secret: Callable[..., None],
 ) -> None:
-    """A valid configuration exits 0 with accounts, flows, webhook, schedule and listen address."""
-    for name, value in good_env.items():
+    """A valid configuration exits 0 with accounts, flows (each with its policy line), webhook, schedule
+    and listen address."""
+    policy = {
+        "UNANSWERED": "skip",
+        "TENTATIVE": "Skip",
+        "DAYS": "mon-fri",
+        "HOURS": "09:00-17:00",
+        "TIME_ZONE": "America/New_York",
+        "ALL_DAY": "skip",
+        "SKIP_TITLE_REGEX": "^hold",
+    }
+    for name, value in good_env.items() | {f"SYNC_FLOW_2_{k}": v for k, v in policy.items()}.items():
         clean_env.setenv(name, value)
     assert main(["check-config"]) == 0
     out, err = capsys.readouterr()
@@ -45,8 +43,11 @@ def test_valid_configuration_prints_the_summary(
         "flows (2):",
         "  1: 'Work to personal'  1:alice@example.com -> 2:bob@example.com  offsets -5/+10 min"
         "  min participants 2  title 'Busy'",
+        "     policy: unanswered busy, tentative busy, any time, all-day block, no title skipped",
         "  2: 'Personal to work'  2:bob@example.com -> 1:alice@example.com  offsets none"
         "  min participants 2  title 'Busy'",
+        "     policy: unanswered skip, tentative skip, only Mon-Fri 09:00-17:00 America/New_York, "
+        "all-day skip, skip titles matching '^hold'",
         "webhooks: on, https://calmirror.example.com/api/v1/webhooks/google-calendar",
         "polling: every 60 min",
         "daily reconcile: 06:00 UTC, 2 days back, 14 days forward",

@@ -45,3 +45,21 @@ def test_env_example_mentions_every_variable() -> None:
         *(f"SYNC_FLOW_1_{f}" for f in FLOW_FIELDS),
     ]
     assert [name for name in names if name not in text] == []
+
+
+def test_env_example_policy_lines_uncommented_are_valid(tmp_path: Path) -> None:
+    """Flow 1's commented policy examples, uncommented, load without a warning and mean what they say."""
+    uncommented = tmp_path / ".env"
+    text = EXAMPLE.read_text()
+    uncommented.write_text(re.sub(r"^# (SYNC_FLOW_1_[A-Z_]+=)", r"\1", text, flags=re.MULTILINE))
+
+    settings = load_settings({}, env_file=uncommented, credentials_directory=None)
+
+    policy = settings.flows[0].policy
+    assert settings.warnings == ()
+    assert policy.describe() == (
+        "unanswered busy, tentative busy, only Mon-Fri 09:00-17:00 America/New_York, all-day block, "
+        "skip titles matching '^(hold|lunch\\\\?)'"
+    )
+    assert policy.skip_title_regex is not None
+    assert policy.skip_title_regex.search("LUNCH? maybe")

@@ -8,7 +8,7 @@ from random import Random
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from calmirror.config import CalendarRef, Flow
+from calmirror.config import CalendarRef, Flow, FlowPolicy
 from calmirror.engine import Attendee, Interval, Plan, SourceEvent, TargetBlock, Window, block_id, plan_target
 from calmirror.engine.filters import skip_reason
 from calmirror.engine.offsets import deletable, wanted_interval
@@ -65,7 +65,22 @@ near_edges = st.builds(
     st.integers(0, 8),
 )
 intervals = st.one_of(timed, timed, timed, all_day, long_timed, long_all_day, near_edges)
-ZONES = st.sampled_from([-12, -11, 0, 1, 13, 14])  # the extremes are where all-day dates mislead
+ZONES = st.sampled_from([-12, -11, 0, 1, 13, 14])
+# Flow policies (docs/design.md §2.5): flows into one target that skip different meetings.
+POLICIES = st.sampled_from(
+    [
+        FlowPolicy(),
+        FlowPolicy(),
+        FlowPolicy.model_validate(
+            {"days": "mon-tue", "hours": "09:00-17:00", "time_zone": "Pacific/Kiritimati"}
+        ),
+        FlowPolicy.model_validate(
+            {"days": "sat-sun,tue", "hours": "22:00-06:00", "time_zone": "Europe/London"}
+        ),
+        FlowPolicy.model_validate({"unanswered": "skip", "tentative": "skip", "all_day": "skip"}),
+        FlowPolicy.model_validate({"skip_title_regex": "^hold"}),
+    ]
+)  # the extremes are where all-day dates mislead
 
 
 @st.composite
@@ -76,11 +91,15 @@ def source_events(draw: st.DrawFn, flow_id: int) -> SourceEvent:
     )
     if attendees and draw(st.booleans()):
         attendees = (
-            replace(attendees[0], response_status=draw(st.sampled_from(["declined", "accepted"]))),
+            replace(
+                attendees[0],
+                response_status=draw(st.sampled_from(["declined", "accepted", "needsAction", "tentative"])),
+            ),
             *attendees[1:],
         )
     return SourceEvent(
         id=f"s{flow_id}-{draw(st.integers(0, 30))}",
+        summary=draw(st.sampled_from(["", "Planning", "Hold"])),
         status=draw(st.sampled_from(["confirmed", "confirmed", "confirmed", "cancelled", "tentative"])),
         interval=draw(intervals),
         transparency=draw(st.sampled_from(["opaque", "opaque", "transparent"])),
@@ -133,6 +152,7 @@ def cases(draw: st.DrawFn, *, may_fail: bool = True) -> Case:
             start_offset=draw(st.sampled_from([0, 15, 30])),
             end_offset=draw(st.sampled_from([0, 15])),
             min_participants=draw(st.sampled_from([1, 2, 2])),
+            policy=draw(POLICIES),
         )
         for flow_id in range(1, draw(st.integers(1, 3)) + 1)
     )

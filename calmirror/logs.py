@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
+import queue
 import re
 import sys
-from collections.abc import Iterable
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from logging.handlers import QueueHandler, QueueListener
 
 MASK = "***"
 # A secret shorter than this would mask parts of ordinary words ("short" inside "shorter"): in logs it is
@@ -122,25 +128,178 @@ class _CalmirrorHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The stdout handler setup_logging installs; recognised so a second call replaces it."""
 
 
+QUEUED_RECORDS = 10_000  # records waiting for the writer thread; past this they are counted and dropped
+
+
+class _QueuedHandler(QueueHandler):
+    """Hands records to a writer thread, so a slow stdout (a stalled journal) never blocks the event loop.
+
+    The message and traceback are rendered here, where their arguments still hold; masking, formatting
+    and the write happen on the thread. Closing it (logging.shutdown does) writes what is queued first.
+    """
+
+    def __init__(self, writer: _CalmirrorHandler) -> None:
+        super().__init__(queue.Queue(QUEUED_RECORDS))
+        self.writer = writer
+        self.dropped = 0
+        self.listener: QueueListener | None = QueueListener(self.queue, writer)
+        self.listener.start()
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        """Return a copy with the message and traceback as text (nothing mutable left to read later)."""
+        record = copy.copy(record)
+        try:
+            record.msg = record.getMessage()
+        except (TypeError, ValueError):  # the RedactingFilter's fallback for a malformed call
+            record.msg = f"{record.msg} {record.args!r}"
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+        return record
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        """Queue the record, or count it as dropped while the writer is QUEUED_RECORDS behind."""
+        try:
+            if self.dropped:
+                note = logging.makeLogRecord(
+                    {"name": __name__, "levelno": logging.WARNING, "levelname": "WARNING"}
+                )
+                note.msg = f"{self.dropped:,} log records dropped: stdout could not keep up"
+                self.queue.put_nowait(note)
+                self.dropped = 0
+            self.queue.put_nowait(record)
+        except queue.Full:
+            self.dropped += 1
+
+    def close(self) -> None:
+        """Write every queued record, then stop the writer thread."""
+        if self.listener is not None:
+            self.listener.stop()
+            self.listener = None
+        super().close()
+
+
+def _writer(handler: logging.Handler) -> _CalmirrorHandler | None:
+    """Return the stdout handler behind a handler of setup_logging, or None for anyone else's."""
+    if isinstance(handler, _QueuedHandler):
+        return handler.writer
+    return handler if isinstance(handler, _CalmirrorHandler) else None
+
+
 def installed_secrets() -> tuple[str, ...] | None:
     """Return the secrets the handler of setup_logging masks, or None when it has not run."""
     for handler in logging.getLogger().handlers:
-        if isinstance(handler, _CalmirrorHandler):
-            return tuple(s for f in handler.filters if isinstance(f, RedactingFilter) for s in f.secrets)
+        writer = _writer(handler)
+        if writer is not None:
+            return tuple(s for f in writer.filters if isinstance(f, RedactingFilter) for s in f.secrets)
     return None
 
 
 def setup_logging(
-    level: str, secrets: Iterable[str], *, journald: bool | None = None, fmt: str = "text"
+    level: str,
+    secrets: Iterable[str],
+    *,
+    journald: bool | None = None,
+    fmt: str = "text",
+    queued: bool = False,
 ) -> None:
-    """Send every logger's records to stdout at `level` (as text or JSON lines), `secrets` masked."""
+    """Send every logger's records to stdout at `level` (as text or JSON lines), `secrets` masked.
+
+    `queued` (the daemon) writes from a thread of its own; the shorter commands write in line with
+    their own prints.
+    """
     if journald is None:
         journald = "JOURNAL_STREAM" in os.environ  # set by systemd when stdout is the journal
-    handler = _CalmirrorHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else OneLineFormatter(journald=journald))
-    handler.addFilter(RedactingFilter(secrets))
+    writer = _CalmirrorHandler(sys.stdout)
+    writer.setFormatter(JsonFormatter() if fmt == "json" else OneLineFormatter(journald=journald))
+    writer.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, _CalmirrorHandler)]:
+    for old in [h for h in root.handlers if _writer(h) is not None]:
         root.removeHandler(old)
-    root.addHandler(handler)
+        if isinstance(old, _QueuedHandler):
+            old.close()
+    root.addHandler(_QueuedHandler(writer) if queued else writer)
     root.setLevel(level.upper())
+
+
+def flush_logs() -> None:
+    """Wait until the writer thread of a queued setup has written every record handed to it."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, _QueuedHandler):
+            handler.queue.join()  # type: ignore[attr-defined]
+
+
+SUMMARY = "repeat_summary"  # a record with this attribute set is RepeatFilter's own count: let through
+
+
+@dataclass
+class _Run:
+    """One kind of record within its interval: when the interval began, its first line, the held back."""
+
+    since: float
+    message: str
+    held: int = 0
+
+
+class RepeatFilter(logging.Filter):
+    """Lets the first record of each kind through per interval and holds back the rest, counted.
+
+    A kind is the logger, the level, the message before its arguments and the exception type, so a
+    flood of one failure (asyncio's accept error on EMFILE, a malformed request from many addresses)
+    costs one line per interval, plus the count that report() writes.
+    """
+
+    def __init__(
+        self, interval: float = 60.0, *, clock: Callable[[], float] = time.monotonic, kinds: int = 256
+    ) -> None:
+        super().__init__()
+        self.interval, self.clock, self.kinds = interval, clock, kinds
+        self._runs: OrderedDict[tuple[str, int, str, str], _Run] = OrderedDict()
+        self._reported = clock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Pass the first record of its kind in an interval; count and drop the others."""
+        if getattr(record, SUMMARY, False):
+            return True
+        exc = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else ""
+        kind = (record.name, record.levelno, str(record.msg), exc)
+        now = self.clock()
+        run = self._runs.get(kind)
+        if run is not None and now - run.since < self.interval:
+            run.held += 1
+            return False
+        if run is not None:  # a new interval: this record passes, the old count still waits for report()
+            run.since = now
+            return True
+        self._runs[kind] = _Run(now, _message(record))
+        while len(self._runs) > self.kinds:
+            self._runs.popitem(last=False)
+        return True
+
+    def report(self) -> None:
+        """Log, once per kind, how many records were held back since the last report."""
+        now = self.clock()
+        seconds = round(now - self._reported)
+        self._reported = now
+        for (name, level, _, _), run in list(self._runs.items()):
+            if run.held:
+                logging.getLogger(name).log(
+                    level,
+                    "%s (and %s more like it in the last %d s)",
+                    run.message,
+                    f"{run.held:,}",
+                    seconds,
+                    extra={SUMMARY: True},
+                )
+                run.held = 0
+        for kind in [k for k, run in self._runs.items() if now - run.since >= self.interval]:
+            del self._runs[kind]
+
+
+def _message(record: logging.LogRecord) -> str:
+    """Return a record's message on one line, without failing on a malformed call."""
+    try:
+        return " | ".join(record.getMessage().splitlines())
+    except (TypeError, ValueError):
+        return str(record.msg)

@@ -129,6 +129,23 @@ class _CalmirrorHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 QUEUED_RECORDS = 10_000  # records waiting for the writer thread; past this they are counted and dropped
+# After writing what was queued, the writer thread waits this long before it looks again, so a burst
+# of records wakes it (and takes the GIL from the event loop) a few times, not once per record.
+BATCH_SECONDS = 0.02
+
+
+class _BatchingListener(QueueListener):
+    """A QueueListener that, once the queue is empty, lets records gather for BATCH_SECONDS."""
+
+    def __init__(self, records: queue.Queue[logging.LogRecord], writer: logging.Handler) -> None:
+        super().__init__(records, writer)
+        self.records = records
+
+    def dequeue(self, block: bool) -> logging.LogRecord:
+        """Return the next record; pause first when nothing was waiting."""
+        if self.records.empty():
+            time.sleep(BATCH_SECONDS)
+        return self.records.get(block)
 
 
 class _QueuedHandler(QueueHandler):
@@ -139,10 +156,11 @@ class _QueuedHandler(QueueHandler):
     """
 
     def __init__(self, writer: _CalmirrorHandler) -> None:
-        super().__init__(queue.Queue(QUEUED_RECORDS))
+        records: queue.Queue[logging.LogRecord] = queue.Queue(QUEUED_RECORDS)
+        super().__init__(records)
         self.writer = writer
         self.dropped = 0
-        self.listener: QueueListener | None = QueueListener(self.queue, writer)
+        self.listener: QueueListener | None = _BatchingListener(records, writer)
         self.listener.start()
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:

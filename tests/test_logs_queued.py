@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 import subprocess
@@ -57,6 +58,15 @@ def test_queued_records_are_masked_and_one_line(capsys: pytest.CaptureFixture[st
     assert first.endswith("calmirror.test secret ***")
     assert "refresh failed | Traceback (most recent call last):" in second
     assert "ValueError: bad token *** | second line" in second
+
+
+def test_queued_json_keeps_fields_and_masks_them(capsys: pytest.CaptureFixture[str]) -> None:
+    """LOG_FORMAT=json through the writer thread: the record's fields are keys, secrets masked there too."""
+    setup_logging("INFO", [SECRET], fmt="json", queued=True)
+    logging.getLogger("calmirror.test").info("run %s", "ok", extra={"fields": {"note": SECRET, "n": 2}})
+    flush_logs()
+    line = json.loads(capsys.readouterr().out)
+    assert (line["message"], line["note"], line["n"]) == ("run ok", "***", 2)
 
 
 def test_a_stalled_stdout_does_not_hold_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:

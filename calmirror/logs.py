@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
@@ -128,89 +127,77 @@ class _CalmirrorHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The stdout handler setup_logging installs; recognised so a second call replaces it."""
 
 
-QUEUED_RECORDS = 10_000  # records waiting for the writer thread; past this they are counted and dropped
+QUEUED_RECORDS = 10_000  # lines waiting for the writer thread; past this they are counted and dropped
 # After writing what was queued, the writer thread waits this long before it looks again, so a burst
-# of records wakes it (and takes the GIL from the event loop) a few times, not once per record.
+# of lines wakes it (and takes the GIL from the event loop) a few times, not once per line.
 BATCH_SECONDS = 0.02
 
 
 class _BatchingListener(QueueListener):
-    """A QueueListener that, once the queue is empty, lets records gather for BATCH_SECONDS."""
+    """A QueueListener that, once the queue is empty, lets lines gather for BATCH_SECONDS."""
 
-    def __init__(self, records: queue.Queue[logging.LogRecord], writer: logging.Handler) -> None:
-        super().__init__(records, writer)
-        self.records = records
+    def __init__(self, lines: queue.Queue[logging.LogRecord], writer: logging.Handler) -> None:
+        super().__init__(lines, writer)
+        self.lines = lines
 
     def dequeue(self, block: bool) -> logging.LogRecord:
-        """Return the next record; pause first when nothing was waiting."""
-        if self.records.empty():
+        """Return the next line's record; pause first when nothing was waiting."""
+        if self.lines.empty():
             time.sleep(BATCH_SECONDS)
-        return self.records.get(block)
+        return self.lines.get(block)
 
 
 class _QueuedHandler(QueueHandler):
-    """Hands records to a writer thread, so a slow stdout (a stalled journal) never blocks the event loop.
+    """Masks and formats each record here, and has a thread write the line to stdout.
 
-    The message and traceback are rendered here, where their arguments still hold; masking, formatting
-    and the write happen on the thread. Closing it (logging.shutdown does) writes what is queued first.
+    So a slow stdout (a stalled journal) never blocks the event loop, while the thread holds the GIL
+    for little more than its writes. Closing it (logging.shutdown does) writes what is queued first.
     """
 
-    def __init__(self, writer: _CalmirrorHandler) -> None:
-        records: queue.Queue[logging.LogRecord] = queue.Queue(QUEUED_RECORDS)
-        super().__init__(records)
-        self.writer = writer
+    def __init__(self) -> None:
+        lines: queue.Queue[logging.LogRecord] = queue.Queue(QUEUED_RECORDS)
+        super().__init__(lines)
+        writer = logging.StreamHandler(sys.stdout)
+        writer.setFormatter(logging.Formatter("%(message)s"))
         self.dropped = 0
-        self.listener: QueueListener | None = _BatchingListener(records, writer)
+        self.listener: QueueListener | None = _BatchingListener(lines, writer)
         self.listener.start()
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        """Return a copy with the message and traceback as text (nothing mutable left to read later)."""
-        record = copy.copy(record)
-        try:
-            record.msg = record.getMessage()
-        except (TypeError, ValueError):  # the RedactingFilter's fallback for a malformed call
-            record.msg = f"{record.msg} {record.args!r}"
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.exc_info = None
-        return record
+        """Return a record that carries only the finished line."""
+        return logging.makeLogRecord({"msg": self.format(record), "levelno": record.levelno})
 
     def enqueue(self, record: logging.LogRecord) -> None:
-        """Queue the record, or count it as dropped while the writer is QUEUED_RECORDS behind."""
+        """Queue the line, or count it as dropped while the writer is QUEUED_RECORDS behind."""
         try:
             if self.dropped:
-                note = logging.makeLogRecord(
-                    {"name": __name__, "levelno": logging.WARNING, "levelname": "WARNING"}
-                )
+                note = logging.makeLogRecord({"name": __name__, "levelno": logging.WARNING})
+                note.levelname = "WARNING"
                 note.msg = f"{self.dropped:,} log records dropped: stdout could not keep up"
-                self.queue.put_nowait(note)
+                self.queue.put_nowait(self.prepare(note))
                 self.dropped = 0
             self.queue.put_nowait(record)
         except queue.Full:
             self.dropped += 1
 
     def close(self) -> None:
-        """Write every queued record, then stop the writer thread."""
+        """Write every queued line, then stop the writer thread."""
         if self.listener is not None:
             self.listener.stop()
             self.listener = None
         super().close()
 
 
-def _writer(handler: logging.Handler) -> _CalmirrorHandler | None:
-    """Return the stdout handler behind a handler of setup_logging, or None for anyone else's."""
-    if isinstance(handler, _QueuedHandler):
-        return handler.writer
-    return handler if isinstance(handler, _CalmirrorHandler) else None
+def _ours(handler: logging.Handler) -> bool:
+    """Tell whether a handler is one setup_logging installed."""
+    return isinstance(handler, _CalmirrorHandler | _QueuedHandler)
 
 
 def installed_secrets() -> tuple[str, ...] | None:
     """Return the secrets the handler of setup_logging masks, or None when it has not run."""
     for handler in logging.getLogger().handlers:
-        writer = _writer(handler)
-        if writer is not None:
-            return tuple(s for f in writer.filters if isinstance(f, RedactingFilter) for s in f.secrets)
+        if _ours(handler):
+            return tuple(s for f in handler.filters if isinstance(f, RedactingFilter) for s in f.secrets)
     return None
 
 
@@ -224,20 +211,20 @@ def setup_logging(
 ) -> None:
     """Send every logger's records to stdout at `level` (as text or JSON lines), `secrets` masked.
 
-    `queued` (the daemon) writes from a thread of its own; the shorter commands write in line with
-    their own prints.
+    `queued` (the daemon) has a thread of its own write the lines; the shorter commands write them in
+    line with their own prints.
     """
     if journald is None:
         journald = "JOURNAL_STREAM" in os.environ  # set by systemd when stdout is the journal
-    writer = _CalmirrorHandler(sys.stdout)
-    writer.setFormatter(JsonFormatter() if fmt == "json" else OneLineFormatter(journald=journald))
-    writer.addFilter(RedactingFilter(secrets))
+    handler = _QueuedHandler() if queued else _CalmirrorHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else OneLineFormatter(journald=journald))
+    handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
-    for old in [h for h in root.handlers if _writer(h) is not None]:
+    for old in [h for h in root.handlers if _ours(h)]:
         root.removeHandler(old)
         if isinstance(old, _QueuedHandler):
             old.close()
-    root.addHandler(_QueuedHandler(writer) if queued else writer)
+    root.addHandler(handler)
     root.setLevel(level.upper())
 
 

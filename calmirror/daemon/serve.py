@@ -26,8 +26,9 @@ SHUTDOWN_TIMEOUT = 1.0  # for open HTTP connections; the reconcile and channel b
 # half-sent heads (slowloris) alike. Prometheus and Caddy open a new connection when theirs was closed.
 IDLE_SECONDS = 5.0
 # A request head is a line and a few short headers (Google sends about ten, Caddy adds its own);
-# these bound the memory a connection can hold while its head arrives (aiohttp allows 8190 x 128).
-HEAD_LIMITS = {"max_line_size": 4096, "max_field_size": 4096, "max_headers": 32}
+# these bound the memory a connection can hold while its head arrives (aiohttp allows 128 of 8190).
+MAX_HEAD_LINE = 4096  # bytes of the request line and of each header
+MAX_HEADERS = 32
 
 
 async def serve(
@@ -53,7 +54,9 @@ async def _serve_app(app: web.Application, settings: Settings, stop: asyncio.Eve
         access_log_class=PathOnlyAccessLogger,
         keepalive_timeout=IDLE_SECONDS,
         lingering_time=BODY_SECONDS,  # for the unread body of a request answered without reading it
-        **HEAD_LIMITS,
+        max_line_size=MAX_HEAD_LINE,
+        max_field_size=MAX_HEAD_LINE,
+        max_headers=MAX_HEADERS,
     )
     await runner.setup()
     status = 0

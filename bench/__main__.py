@@ -17,6 +17,7 @@ from typing import Any
 
 # Cheapest first, so a broken environment shows up quickly.
 BENCHMARKS = ("planner", "emulator", "sync_costs", "daemon", "daemon_scale", "daemon_stop")
+ONLY_ON_REQUEST = ("daemon_flood",)  # a part of daemon_scale, for reruns of one figure (--only)
 RESULTS = Path(__file__).parent / "results" / "latest.json"  # the committed full-run figures
 QUICK_RESULTS = RESULTS.with_name("quick.json")  # git-ignored: a quick run never replaces them
 COLUMNS = ("bench", "case", "system", "metric", "value", "unit")
@@ -66,7 +67,9 @@ def results_path(output: Path | None, *, quick: bool) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, run the chosen benchmarks and report; exit 1 if any benchmark failed."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, metavar="NAME", help="run only these")
+    parser.add_argument(
+        "--only", nargs="+", choices=BENCHMARKS + ONLY_ON_REQUEST, metavar="NAME", help="run only these"
+    )
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats")
     parser.add_argument(
         "--output",

@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import re
 import sys
-from collections.abc import Iterable
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from logging.handlers import QueueHandler, QueueListener
 
 MASK = "***"
 # A secret shorter than this would mask parts of ordinary words ("short" inside "shorter"): in logs it is
@@ -122,25 +127,184 @@ class _CalmirrorHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The stdout handler setup_logging installs; recognised so a second call replaces it."""
 
 
+QUEUED_RECORDS = 10_000  # lines waiting for the writer thread; past this they are counted and dropped
+# After writing what was queued, the writer thread waits this long before it looks again, so a burst
+# of lines wakes it (and takes the GIL from the event loop) a few times, not once per line.
+BATCH_SECONDS = 0.02
+
+
+class _BatchingListener(QueueListener):
+    """A QueueListener that, once the queue is empty, lets lines gather for BATCH_SECONDS."""
+
+    def __init__(self, lines: queue.Queue[logging.LogRecord], writer: logging.Handler) -> None:
+        super().__init__(lines, writer)
+        self.lines = lines
+
+    def dequeue(self, block: bool) -> logging.LogRecord:
+        """Return the next line's record; pause first when nothing was waiting."""
+        if self.lines.empty():
+            time.sleep(BATCH_SECONDS)
+        return self.lines.get(block)
+
+
+class _QueuedHandler(QueueHandler):
+    """Masks and formats each record here, and has a thread write the line to stdout.
+
+    So a slow stdout (a stalled journal) never blocks the event loop, while the thread holds the GIL
+    for little more than its writes. Closing it (logging.shutdown does) writes what is queued first.
+    """
+
+    def __init__(self) -> None:
+        lines: queue.Queue[logging.LogRecord] = queue.Queue(QUEUED_RECORDS)
+        super().__init__(lines)
+        writer = logging.StreamHandler(sys.stdout)
+        writer.setFormatter(logging.Formatter("%(message)s"))
+        self.dropped = 0
+        self.listener: QueueListener | None = _BatchingListener(lines, writer)
+        self.listener.start()
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        """Return a record that carries only the finished line."""
+        return logging.makeLogRecord({"msg": self.format(record), "levelno": record.levelno})
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        """Queue the line, or count it as dropped while the writer is QUEUED_RECORDS behind."""
+        try:
+            if self.dropped:
+                note = logging.makeLogRecord({"name": __name__, "levelno": logging.WARNING})
+                note.levelname = "WARNING"
+                note.msg = f"{self.dropped:,} log records dropped: stdout could not keep up"
+                self.queue.put_nowait(self.prepare(note))
+                self.dropped = 0
+            self.queue.put_nowait(record)
+        except queue.Full:
+            self.dropped += 1
+
+    def close(self) -> None:
+        """Write every queued line, then stop the writer thread."""
+        if self.listener is not None:
+            self.listener.stop()
+            self.listener = None
+        super().close()
+
+
+def _ours(handler: logging.Handler) -> bool:
+    """Tell whether a handler is one setup_logging installed."""
+    return isinstance(handler, _CalmirrorHandler | _QueuedHandler)
+
+
 def installed_secrets() -> tuple[str, ...] | None:
     """Return the secrets the handler of setup_logging masks, or None when it has not run."""
     for handler in logging.getLogger().handlers:
-        if isinstance(handler, _CalmirrorHandler):
+        if _ours(handler):
             return tuple(s for f in handler.filters if isinstance(f, RedactingFilter) for s in f.secrets)
     return None
 
 
 def setup_logging(
-    level: str, secrets: Iterable[str], *, journald: bool | None = None, fmt: str = "text"
+    level: str,
+    secrets: Iterable[str],
+    *,
+    journald: bool | None = None,
+    fmt: str = "text",
+    queued: bool = False,
 ) -> None:
-    """Send every logger's records to stdout at `level` (as text or JSON lines), `secrets` masked."""
+    """Send every logger's records to stdout at `level` (as text or JSON lines), `secrets` masked.
+
+    `queued` (the daemon) has a thread of its own write the lines; the shorter commands write them in
+    line with their own prints.
+    """
     if journald is None:
         journald = "JOURNAL_STREAM" in os.environ  # set by systemd when stdout is the journal
-    handler = _CalmirrorHandler(sys.stdout)
+    handler = _QueuedHandler() if queued else _CalmirrorHandler(sys.stdout)
     handler.setFormatter(JsonFormatter() if fmt == "json" else OneLineFormatter(journald=journald))
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, _CalmirrorHandler)]:
+    for old in [h for h in root.handlers if _ours(h)]:
         root.removeHandler(old)
+        if isinstance(old, _QueuedHandler):
+            old.close()
     root.addHandler(handler)
     root.setLevel(level.upper())
+
+
+def flush_logs() -> None:
+    """Wait until the writer thread of a queued setup has written every record handed to it."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, _QueuedHandler):
+            handler.queue.join()  # type: ignore[attr-defined]
+
+
+SUMMARY = "repeat_summary"  # a record with this attribute set is RepeatFilter's own count: let through
+
+
+@dataclass
+class _Run:
+    """One kind of record within its interval: when the interval began, its first line, the held back."""
+
+    since: float
+    message: str
+    held: int = 0
+
+
+class RepeatFilter(logging.Filter):
+    """Lets the first record of each kind through per interval and holds back the rest, counted.
+
+    A kind is the logger, the level, the message before its arguments and the exception type, so a
+    flood of one failure (asyncio's accept error on EMFILE, a malformed request from many addresses)
+    costs one line per interval, plus the count that report() writes.
+    """
+
+    def __init__(
+        self, interval: float = 60.0, *, clock: Callable[[], float] = time.monotonic, kinds: int = 256
+    ) -> None:
+        super().__init__()
+        self.interval, self.clock, self.kinds = interval, clock, kinds
+        self._runs: OrderedDict[tuple[str, int, str, str], _Run] = OrderedDict()
+        self._reported = clock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Pass the first record of its kind in an interval; count and drop the others."""
+        if getattr(record, SUMMARY, False):
+            return True
+        exc = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else ""
+        kind = (record.name, record.levelno, str(record.msg), exc)
+        now = self.clock()
+        run = self._runs.get(kind)
+        if run is not None and now - run.since < self.interval:
+            run.held += 1
+            return False
+        if run is not None:  # a new interval: this record passes, the old count still waits for report()
+            run.since = now
+            return True
+        self._runs[kind] = _Run(now, _message(record))
+        while len(self._runs) > self.kinds:
+            self._runs.popitem(last=False)
+        return True
+
+    def report(self) -> None:
+        """Log, once per kind, how many records were held back since the last report."""
+        now = self.clock()
+        seconds = round(now - self._reported)
+        self._reported = now
+        for (name, level, _, _), run in list(self._runs.items()):
+            if run.held:
+                logging.getLogger(name).log(
+                    level,
+                    "%s (and %s more like it in the last %d s)",
+                    run.message,
+                    f"{run.held:,}",
+                    seconds,
+                    extra={SUMMARY: True},
+                )
+                run.held = 0
+        for kind in [k for k, run in self._runs.items() if now - run.since >= self.interval]:
+            del self._runs[kind]
+
+
+def _message(record: logging.LogRecord) -> str:
+    """Return a record's message on one line, without failing on a malformed call."""
+    try:
+        return " | ".join(record.getMessage().splitlines())
+    except (TypeError, ValueError):
+        return str(record.msg)

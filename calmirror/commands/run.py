@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         report_config_error(ConfigError(problems))
         return 2
-    setup_logging(settings.log_level, settings.secrets(), fmt=settings.log_format)
+    setup_logging(settings.log_level, settings.secrets(), fmt=settings.log_format, queued=True)
     if settings.log_level != "DEBUG":  # one INFO line per job run and job added is noise in the journal
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     for warning in settings.warnings:

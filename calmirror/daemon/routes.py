@@ -118,15 +118,27 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 class PathOnlyAccessLogger(AbstractAccessLogger):
-    """One access line per request: method, path without its query string, status and duration."""
+    """One access line per request: method, path without its query string, status and duration.
+
+    Only accepted notifications are logged at INFO: everything else (scrapes, health probes, refused
+    or malformed requests, scans) can come from anyone as often as they like, so it is DEBUG, and
+    refusals are summarised once a minute (calmirror/daemon/quiet.py).
+    """
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         """Log one request; query strings and headers (channel tokens) are never written."""
-        self.logger.info(
-            "%s %s %s %d %.3fs", request.remote, request.method, request.path, response.status, time
+        accepted = request.path == PATH and response.status == 200
+        self.logger.log(
+            logging.INFO if accepted else logging.DEBUG,
+            "%s %s %s %d %.3fs",
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            time,
         )
 
     @property
     def enabled(self) -> bool:
-        """Log only when the access logger would emit INFO."""
+        """Log only when the access logger would emit INFO (the accepted notifications) or more."""
         return self.logger.isEnabledFor(logging.INFO)

@@ -14,11 +14,21 @@ from aiohttp import web
 
 from calmirror.config import Settings
 from calmirror.daemon.app import LIFECYCLE, DaemonOptions, begin, create_app
-from calmirror.daemon.routes import PathOnlyAccessLogger
+from calmirror.daemon.keys import METRICS
+from calmirror.daemon.quiet import quiet_logs
+from calmirror.daemon.routes import BODY_SECONDS, PathOnlyAccessLogger
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT = 1.0  # for open HTTP connections; the reconcile and channel bounds come after it
+# aiohttp starts this timer when a connection opens and again after each answer, and closes the
+# connection if no complete request head has arrived when it fires: it bounds idle keep-alives and
+# half-sent heads (slowloris) alike. Prometheus and Caddy open a new connection when theirs was closed.
+IDLE_SECONDS = 5.0
+# A request head is a line and a few short headers (Google sends about ten, Caddy adds its own);
+# these bound the memory a connection can hold while its head arrives (aiohttp allows 128 of 8190).
+MAX_HEAD_LINE = 4096  # bytes of the request line and of each header
+MAX_HEADERS = 32
 
 
 async def serve(
@@ -26,14 +36,28 @@ async def serve(
 ) -> int:
     """Run the daemon; 0 after a signal (or `stop` set), 1 when the port cannot be bound or startup fails."""
     app = create_app(settings, options)
-    lifecycle = app[LIFECYCLE]
-    runner = web.AppRunner(
-        app, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT, access_log_class=PathOnlyAccessLogger
-    )
     stop = stop or asyncio.Event()  # the demo passes its own, to stop the daemon after --duration
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    async with quiet_logs(app[METRICS]):
+        return await _serve_app(app, settings, stop)
+
+
+async def _serve_app(app: web.Application, settings: Settings, stop: asyncio.Event) -> int:
+    """Bind the port, start the daemon and serve until `stop` or a failed startup; then clean up."""
+    lifecycle = app[LIFECYCLE]
+    runner = web.AppRunner(
+        app,
+        handle_signals=False,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+        access_log_class=PathOnlyAccessLogger,
+        keepalive_timeout=IDLE_SECONDS,
+        lingering_time=BODY_SECONDS,  # for the unread body of a request answered without reading it
+        max_line_size=MAX_HEAD_LINE,
+        max_field_size=MAX_HEAD_LINE,
+        max_headers=MAX_HEADERS,
+    )
     await runner.setup()
     status = 0
     try:
@@ -87,7 +111,7 @@ def run_daemon(settings: Settings, options: DaemonOptions | None = None) -> int:
     busy = [thread for thread in others if thread.is_alive()]
     if busy:
         log.warning("exiting with %d Google request(s) unanswered", len(busy))
-        logging.shutdown()
+        logging.shutdown()  # writes what the log's writer thread still holds, then stops it
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)

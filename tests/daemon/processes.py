@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import signal
 import socket
 import sys
@@ -229,8 +230,23 @@ class DaemonProcess:
             await self._reader
 
 
-async def start_daemon(env: Mapping[str, str], *args: str) -> DaemonProcess:
-    """Start `calmirror run` with the environment (cwd without a .env file); output is collected."""
+def file_limit(files: int | None) -> Callable[[], None] | None:
+    """Return a preexec_fn that lowers the child's open-file limit to `files` (None: keep it)."""
+    if files is None:
+        return None
+    limit = files
+
+    def lower() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    return lower
+
+
+async def start_daemon(env: Mapping[str, str], *args: str, files: int | None = None) -> DaemonProcess:
+    """Start `calmirror run` with the environment (cwd without a .env file); output is collected.
+
+    `files` lowers the daemon's open-file limit, as a unit's LimitNOFILE would.
+    """
     port = env["LISTEN_PORT"]
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -242,6 +258,7 @@ async def start_daemon(env: Mapping[str, str], *args: str) -> DaemonProcess:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         cwd="/",
+        preexec_fn=file_limit(files),
     )
     daemon = DaemonProcess(proc, f"http://127.0.0.1:{port}")
     daemon._reader = asyncio.get_running_loop().create_task(daemon._read())
@@ -249,9 +266,11 @@ async def start_daemon(env: Mapping[str, str], *args: str) -> DaemonProcess:
 
 
 @asynccontextmanager
-async def running_daemon(env: Mapping[str, str], *args: str) -> AsyncIterator[DaemonProcess]:
+async def running_daemon(
+    env: Mapping[str, str], *args: str, files: int | None = None
+) -> AsyncIterator[DaemonProcess]:
     """Start `calmirror run`, wait until it is ready, and SIGKILL it afterwards (if still running)."""
-    daemon = await start_daemon(env, *args)
+    daemon = await start_daemon(env, *args, files=files)
     try:
         await daemon.wait_ready()
         yield daemon

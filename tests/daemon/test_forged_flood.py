@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ pytestmark = pytest.mark.slow
 FLOOD = 5000
 CONCURRENCY = 50
 FLOOD_SECONDS = 60.0  # the whole flood is bounded in time as well as in count
+LOG_BYTES = 4_000  # the log during the flood: the real change's few lines, none per forgery
 PROMPT_SECONDS = 3.0  # a valid notification during the flood still becomes a block within this
 # kind of forgery -> (the rejection reason it is counted under, the status it must get)
 EXPECTED = {
@@ -117,6 +119,7 @@ async def test_a_flood_of_forgeries_is_refused_without_google_and_a_real_notific
         kinds = [kind for kind in EXPECTED for _ in range(FLOOD // len(EXPECTED))]
         random.Random(8).shuffle(kinds)
         before = await calls(emulator_process)
+        mark = len(daemon.lines)
         flooding = asyncio.create_task(asyncio.wait_for(flood(daemon, channel, kinds), FLOOD_SECONDS))
         await asyncio.sleep(0.3)  # well into the flood
         assert not flooding.done(), "the flood ended before the real change was made"
@@ -130,11 +133,25 @@ async def test_a_flood_of_forgeries_is_refused_without_google_and_a_real_notific
         assert healths == [200, 200, 200]
         assert (await daemon.health())[0] == 200
         _, exposition, _ = await daemon.get("/metrics")
+        flood_log = sum(len(line) + 1 for line in daemon.lines[mark:])
+        assert (await daemon.terminate())[0] == 0
 
     each = FLOOD // len(EXPECTED)
     assert answers == Counter({(kind, status): each for kind, (_, status) in EXPECTED.items()})
     reasons = Counter(reason for reason, _ in EXPECTED.values())
     assert rejections(exposition) == Counter({reason: each * n for reason, n in reasons.items()})
+    # The refusals reach the log only as counts (calmirror/daemon/quiet.py), written at the latest on exit.
+    assert flood_log < LOG_BYTES, f"{flood_log} bytes of log during the flood"
+    assert summarised(daemon.output) == rejections(exposition)
+
+
+def summarised(output: str) -> Counter[str]:
+    """Add up the daemon's "rejected N webhook requests in the last S s: n reason, ..." lines."""
+    counts: Counter[str] = Counter()
+    for listing in re.findall(r"rejected [\d,]+ webhook requests in the last \d+ s: (.*)", output):
+        for count, reason in re.findall(r"(\d[\d,]*) (\w+)", listing):
+            counts[reason] += int(count.replace(",", ""))
+    return counts
 
 
 def rejections(exposition: str) -> Counter[str]:

@@ -66,8 +66,8 @@ def _validate(reader: Reader) -> Settings | None:
     """Return Settings built through the variable source, or None after recording each field's problem."""
     source = VariablesSource(Settings, reader.values)
     try:
-        # Settings reads only its arguments (settings_customise_sources), so pass the source explicitly.
-        return Settings(_build_sources=((source,), {}))
+        # Settings reads only its arguments (see its settings_customise_sources): hand it the source's.
+        return Settings(**source())
     except ValidationError as invalid:
         report_invalid(reader, invalid, source)
         return None

@@ -172,10 +172,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Read only the arguments: load_settings() passes the variable source (source.py) explicitly.
+        """Read only the arguments; load_settings() passes what the variable source (source.py) read.
 
-        Built directly (tests, the demo), Settings must not pick up whatever the process environment
-        or a stray .env holds, and load_settings(environ) must read `environ`, not os.environ.
+        pydantic-settings' own environment, dotenv and secrets-directory sources know neither systemd's
+        precedence, nor .env line numbers, nor numbered families; and built directly (tests, the demo),
+        Settings must not pick up whatever the process environment or a stray .env holds.
         """
         return (init_settings,)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from calmirror.config.models import Flow, Settings
-from calmirror.config.names import ACCOUNT_PREFIX, FAMILIES, FLOW_PREFIX, Family, parse_numbered
+from calmirror.config.names import ACCOUNT_PREFIX, FAMILIES, FAMILY, FLOW_PREFIX, parse_numbered
 from calmirror.config.reader import Reader
 
 NO_FLOWS = f"{FLOW_PREFIX}<N>_*: no sync flow is configured (see .env.example)"
@@ -65,18 +65,13 @@ def check_references(reader: Reader, numbers: dict[str, set[int]]) -> None:
     for family in FAMILIES:
         for n in sorted(numbers[family.attribute]):
             for suffix, declared in family.variables.items():
-                target = _family(declared.refers_to) if declared.refers_to else None
+                target = FAMILY[declared.refers_to] if declared.refers_to else None
                 name = f"{family.prefix}{n}_{suffix}"
                 value = reader.text(name)
                 if target is None or value is None or not _NUMBER.match(value):
                     continue
                 if int(value) not in numbers[target.attribute]:
                     reader.problem(name, f"no {target.prefix}{int(value)}_* is configured")
-
-
-def _family(attribute: str) -> Family:
-    """Return the family held in this Settings field."""
-    return next(family for family in FAMILIES if family.attribute == attribute)
 
 
 def check_across(reader: Reader, settings: Settings) -> None:

@@ -98,24 +98,32 @@ def _share_client(data: dict[str, Any]) -> dict[str, Any]:
         n: {**account, **shared, "shared_client": True}
         if isinstance(account, dict) and not {"client_id", "client_secret"} & account.keys()
         else account
-        for n, account in (data.get("accounts") or {}).items()
+        for n, account in data["accounts"].items()
     }
     return {**data, "accounts": accounts}
 
 
+def _spelt(ref: Any, emails: Mapping[str, Any]) -> Any:
+    """Return a raw calendar reference with `primary` spelt as its account's address, when it has one."""
+    if not isinstance(ref, dict) or ref.get("calendar_id") != "primary":
+        return ref
+    email = emails.get(str(ref.get("account_id")))
+    return {**ref, "calendar_id": email.lower()} if isinstance(email, str) else ref
+
+
 def _spell_primary(data: dict[str, Any]) -> dict[str, Any]:
-    """Spell a flow's `primary` calendar as its account's address: one calendar, one spelling.
+    """Spell every flow's `primary` calendar as its account's address: one calendar, one spelling.
 
     Two spellings of one calendar would let two planners fight over the same blocks.
     """
-    emails = {str(n): a.get("email") for n, a in data.get("accounts", {}).items() if isinstance(a, dict)}
-    for flow in data.get("flows") or ():
-        for side in ("source", "target"):
-            ref = flow.get(side) if isinstance(flow, dict) else None
-            email = emails.get(str(ref.get("account_id"))) if isinstance(ref, dict) else None
-            if isinstance(ref, dict) and ref.get("calendar_id") == "primary" and isinstance(email, str):
-                ref["calendar_id"] = email.lower()
-    return data
+    emails = {str(n): a.get("email") for n, a in data["accounts"].items() if isinstance(a, dict)}
+    flows = [
+        {**flow, **{side: _spelt(flow[side], emails) for side in ("source", "target") if side in flow}}
+        if isinstance(flow, dict)
+        else flow
+        for flow in data["flows"]
+    ]
+    return {**data, "flows": flows}
 
 
 class Settings(BaseSettings):
@@ -161,7 +169,10 @@ class Settings(BaseSettings):
     @classmethod
     def _resolve(cls, data: Any) -> Any:
         """Apply the shared-client fallback and spell `primary` calendars as addresses, before validation."""
-        return _spell_primary(_share_client(data)) if isinstance(data, dict) else data
+        if not isinstance(data, dict) or not isinstance(data.get("accounts"), Mapping):
+            return data
+        data = _share_client(data)
+        return _spell_primary(data) if isinstance(data.get("flows"), list | tuple) else data
 
     @classmethod
     def settings_customise_sources(

@@ -71,10 +71,10 @@ class Family:
     as_tuple: bool  # Settings holds the family as a tuple in N order, else as a mapping by N
 
 
-def _families() -> tuple[Family, ...]:
-    """Return the families declared by numbered(PREFIX) fields of Settings."""
+def families(settings_cls: type[BaseModel]) -> tuple[Family, ...]:
+    """Return the families a settings class declares with numbered(PREFIX) fields, in field order."""
     found = []
-    for attribute, field in Settings.model_fields.items():
+    for attribute, field in settings_cls.model_fields.items():
         prefix = _extra(field).get("numbered")
         if prefix is None:
             continue
@@ -84,11 +84,12 @@ def _families() -> tuple[Family, ...]:
     return tuple(found)
 
 
-FAMILIES = _families()
+FAMILIES = families(Settings)
+FAMILY: Mapping[str, Family] = {family.attribute: family for family in FAMILIES}  # by Settings field
 GLOBALS: Mapping[str, Variable] = {variable.name: variable for variable in _variables(Settings)}
 GLOBAL_NAMES = tuple(GLOBALS)
-ACCOUNT_PREFIX, FLOW_PREFIX = (family.prefix for family in FAMILIES)
-ACCOUNT_FIELDS, FLOW_FIELDS = (tuple(family.variables) for family in FAMILIES)
+ACCOUNT_PREFIX, FLOW_PREFIX = FAMILY["accounts"].prefix, FAMILY["flows"].prefix
+ACCOUNT_FIELDS, FLOW_FIELDS = tuple(FAMILY["accounts"].variables), tuple(FAMILY["flows"].variables)
 _NUMBERED = re.compile(
     rf"^(?P<prefix>{'|'.join(family.prefix for family in FAMILIES)})(?P<n>[^_]+)_(?P<field>.+)$"
 )

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from calmirror.config.names import FAMILIES, GLOBALS, Variable
+from calmirror.config.names import FAMILY, GLOBALS, Variable
 from calmirror.config.reader import Reader
 from calmirror.config.source import VariablesSource
 
@@ -27,7 +27,7 @@ def _named(
     loc: tuple[int | str, ...], missing: bool, source: VariablesSource
 ) -> list[tuple[str, Variable | None]]:
     """Return the variables an error location means, e.g. ('flows', 3, 'start_offset') -> SYNC_FLOW_<N>_..."""
-    family = next((family for family in FAMILIES if family.attribute == loc[0]), None)
+    family = FAMILY.get(str(loc[0]))
     if family is None:
         return _matching("", GLOBALS, loc, missing)
     if len(loc) < 2 or not isinstance(loc[1], int):

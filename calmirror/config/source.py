@@ -8,7 +8,7 @@ from typing import Any
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from calmirror.config.names import FAMILIES, GLOBALS, Family, parse_numbered
+from calmirror.config.names import FAMILIES, FAMILY, GLOBALS, Family, parse_numbered
 
 
 def _put(target: dict[str, Any], path: tuple[str, ...], value: str) -> None:
@@ -58,5 +58,4 @@ class VariablesSource(PydanticBaseSettingsSource):
 
     def number(self, attribute: str, key: int) -> int:
         """Return the N of a family member from its key in an error location (an index for a tuple)."""
-        family = next(family for family in FAMILIES if family.attribute == attribute)
-        return self.numbers[attribute][key] if family.as_tuple else key
+        return self.numbers[attribute][key] if FAMILY[attribute].as_tuple else key

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, TypeGuard, get_args, get_origin
 
 from pydantic import BaseModel, SecretStr
@@ -79,14 +80,14 @@ def families(settings_cls: type[BaseModel]) -> tuple[Family, ...]:
         if prefix is None:
             continue
         model = next(arg for arg in get_args(field.annotation) if _is_model(arg))
-        variables = {variable.name: variable for variable in _variables(model)}
+        variables = MappingProxyType({variable.name: variable for variable in _variables(model)})
         found.append(Family(prefix, attribute, model, variables, get_origin(field.annotation) is tuple))
     return tuple(found)
 
 
 FAMILIES = families(Settings)
-FAMILY: Mapping[str, Family] = {family.attribute: family for family in FAMILIES}  # by Settings field
-GLOBALS: Mapping[str, Variable] = {variable.name: variable for variable in _variables(Settings)}
+FAMILY: Mapping[str, Family] = MappingProxyType({family.attribute: family for family in FAMILIES})
+GLOBALS: Mapping[str, Variable] = MappingProxyType({v.name: v for v in _variables(Settings)})
 GLOBAL_NAMES = tuple(GLOBALS)
 ACCOUNT_PREFIX, FLOW_PREFIX = FAMILY["accounts"].prefix, FAMILY["flows"].prefix
 ACCOUNT_FIELDS, FLOW_FIELDS = tuple(FAMILY["accounts"].variables), tuple(FAMILY["flows"].variables)

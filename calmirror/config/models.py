@@ -138,10 +138,16 @@ class Settings(BaseSettings):
     sync_interval_minutes: int = Field(default=60, ge=1, le=24 * 60, description="minutes between polls")
     daily_reconcile_time: TimeOfDay = Field(default=time(6, 0), description="the daily reconcile, UTC")
     daily_reconcile_days_back: int = Field(
-        default=DEFAULT_DAYS_BACK, ge=DAYS_BACK_RANGE[0], le=DAYS_BACK_RANGE[1], description="days back"
+        default=DEFAULT_DAYS_BACK,
+        ge=DAYS_BACK_RANGE[0],
+        le=DAYS_BACK_RANGE[1],
+        description="days before now the daily reconcile covers",
     )
     daily_reconcile_days_forward: int = Field(
-        default=DEFAULT_DAYS_FORWARD, ge=DAYS_FORWARD_RANGE[0], le=DAYS_FORWARD_RANGE[1]
+        default=DEFAULT_DAYS_FORWARD,
+        ge=DAYS_FORWARD_RANGE[0],
+        le=DAYS_FORWARD_RANGE[1],
+        description="days after now the daily reconcile covers",
     )
     deletion_guard_min_blocks: int = Field(
         default=DEFAULT_GUARD_MIN_BLOCKS, ge=0, description="deletions a pass may always make"
@@ -156,12 +162,12 @@ class Settings(BaseSettings):
     webhook_api_key: Annotated[SecretStr | None, NotPlaceholder] = Field(
         default=None, description="the secret channel tokens are derived from"
     )
-    log_level: LogLevel = "INFO"
-    log_format: LogFormat = "text"
+    log_level: LogLevel = Field(default="INFO", description="the lowest level logged")
+    log_format: LogFormat = Field(default="text", description="log lines as text or JSON")
     listen_host: str = Field(default="127.0.0.1", description="address of the HTTP server")
-    listen_port: Port = 8000
-    google_api_root_url: ApiRoot = DEFAULT_API_ROOT
-    google_token_uri: Url = DEFAULT_TOKEN_URI
+    listen_port: Port = Field(default=8000, description="port of the HTTP server; 0 picks a free one")
+    google_api_root_url: ApiRoot = Field(default=DEFAULT_API_ROOT, description="the Calendar API root")
+    google_token_uri: Url = Field(default=DEFAULT_TOKEN_URI, description="the OAuth token endpoint")
     google_auth_uri: Url = Field(default=DEFAULT_AUTH_URI, description="read by `calmirror authorize` only")
     warnings: tuple[str, ...] = Field(default=(), json_schema_extra=NOT_A_VARIABLE)
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from calmirror.config import CalendarRef, Flow, Settings, load_settings
 from calmirror.config.models import numbered
-from calmirror.config.names import families
+from calmirror.config.names import FAMILIES, GLOBALS, families
 from calmirror.errors import ConfigError
 
 
@@ -40,6 +40,12 @@ def test_a_new_family_is_one_model_and_one_field() -> None:
     assert (caldav.prefix, caldav.attribute) == ("CALDAV_ACCOUNT_", "caldav_accounts")
     assert list(caldav.variables) == ["URL", "USERNAME", "PASSWORD"]
     assert [name for name, variable in caldav.variables.items() if variable.secret] == ["PASSWORD"]
+
+
+def test_every_variable_is_described() -> None:
+    """Each declared variable carries a description, the hint a "missing" problem gives."""
+    variables = [*GLOBALS.items()] + [(f.prefix + n, v) for f in FAMILIES for n, v in f.variables.items()]
+    assert [name for name, variable in variables if not variable.field.description] == []
 
 
 def test_an_error_names_the_flows_own_number(good_env: dict[str, str]) -> None:

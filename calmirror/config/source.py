@@ -48,7 +48,7 @@ class VariablesSource(PydanticBaseSettingsSource):
         members: dict[int, dict[str, Any]] = {}
         for name, value in self.values.items():
             numbered = parse_numbered(name)
-            if numbered is None or numbered.family != family or not numbered.valid_number:
+            if numbered is None or numbered.family is not family or not numbered.valid_number:
                 continue
             declared = family.variables.get(numbered.field)
             if declared is not None:

@@ -5,34 +5,25 @@ from __future__ import annotations
 import enum
 import os
 from collections.abc import Mapping
-from datetime import time
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-from pydantic import SecretStr
+from pydantic import ValidationError
 
-from calmirror.config.groups import build_accounts, build_flows, group_numbers
-from calmirror.config.models import (
-    DAYS_BACK_RANGE,
-    DAYS_FORWARD_RANGE,
-    DEFAULT_API_ROOT,
-    DEFAULT_DAYS_BACK,
-    DEFAULT_DAYS_FORWARD,
-    DEFAULT_TOKEN_URI,
-    Settings,
-)
+from calmirror.config import groups
+from calmirror.config.fields import LOG_LEVELS
+from calmirror.config.models import Settings
 from calmirror.config.names import is_secret
+from calmirror.config.problems import report_invalid
 from calmirror.config.reader import Reader
+from calmirror.config.source import VariablesSource
 from calmirror.config.sources import RawEnvironment, collect
 from calmirror.config.typos import unknown_name
 from calmirror.errors import ConfigError
 from calmirror.logs import MIN_MASKED_LENGTH, redact
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-LOG_FORMATS = ("text", "json")
+__all__ = ["FROM_ENVIRON", "LOG_LEVELS", "load_raw", "load_settings"]
 _MIN_WEBHOOK_KEY_LENGTH = 16
-# .env.example's secrets all start with this; a key everyone can read would let anyone forge notifications.
-_PLACEHOLDER_PREFIX = "FAKE-"
 
 
 class _From(enum.Enum):
@@ -44,35 +35,12 @@ class _From(enum.Enum):
 FROM_ENVIRON: Final = _From.ENVIRON
 
 
-def _log_level(reader: Reader) -> str | None:
-    """Return LOG_LEVEL in upper case (WARN accepted as WARNING), or None when unknown."""
-    level = (reader.text("LOG_LEVEL") or "INFO").upper()
-    level = "WARNING" if level == "WARN" else level
-    if level not in LOG_LEVELS:
-        reader.problem("LOG_LEVEL", f"not one of {', '.join(LOG_LEVELS)}")
-        return None
-    return level
-
-
-def _log_format(reader: Reader) -> str | None:
-    """Return LOG_FORMAT in lower case, or None when it is neither text nor json."""
-    log_format = (reader.text("LOG_FORMAT") or "text").lower()
-    if log_format not in LOG_FORMATS:
-        reader.problem("LOG_FORMAT", f"not one of {', '.join(LOG_FORMATS)}")
-        return None
-    return log_format
-
-
-def _webhook(reader: Reader) -> dict[str, Any]:
-    """Return the webhook fields; a missing or FAKE- key is a problem, a weak or unused one a warning."""
-    url = reader.url("WEBHOOK_BASE_URL", None, base=True)
-    key = reader.text("WEBHOOK_API_KEY")
-    if key is not None and key.startswith(_PLACEHOLDER_PREFIX):
-        placeholder = f"a {_PLACEHOLDER_PREFIX} placeholder from .env.example, known to everyone"
-        reader.problem("WEBHOOK_API_KEY", f"{placeholder}; use a random key")
-    if "WEBHOOK_BASE_URL" in reader.values and key is None:
-        reader.problems.append("WEBHOOK_API_KEY: missing; WEBHOOK_BASE_URL is set and webhooks need a key")
-    if key is not None and "WEBHOOK_BASE_URL" not in reader.values:
+def _check_webhook(reader: Reader) -> None:
+    """Record a webhook URL without a key; warn about an unused or weak key and an http:// URL."""
+    url, key = reader.text("WEBHOOK_BASE_URL"), reader.text("WEBHOOK_API_KEY")
+    if url is not None and key is None:
+        reader.problem("WEBHOOK_API_KEY", "missing; WEBHOOK_BASE_URL is set and webhooks need a key")
+    if key is not None and url is None:
         reader.warn("WEBHOOK_API_KEY", "set but unused: WEBHOOK_BASE_URL is not set, so calmirror only polls")
     if key is not None and len(key) < _MIN_WEBHOOK_KEY_LENGTH:
         reader.warn("WEBHOOK_API_KEY", f"shorter than {_MIN_WEBHOOK_KEY_LENGTH} characters; use a random key")
@@ -82,33 +50,27 @@ def _webhook(reader: Reader) -> dict[str, Any]:
             "Google only delivers to https:// addresses "
             "(the emulator accepts http only with --allow-http-webhooks)",
         )
-    return {
-        "webhook_base_url": url.rstrip("/") if url else None,
-        "webhook_api_key": SecretStr(key) if key else None,
-    }
 
 
-def _globals(reader: Reader) -> dict[str, Any]:
-    """Return the scalar settings; a bad value becomes None and a problem naming its variable."""
-    api_root = reader.url("GOOGLE_API_ROOT_URL", DEFAULT_API_ROOT)
-    return {
-        "sync_interval_minutes": reader.integer("SYNC_INTERVAL_MINUTES", 60, 1, 24 * 60),
-        "daily_reconcile_time": reader.time_of_day("DAILY_RECONCILE_TIME", time(6, 0)),
-        "daily_reconcile_days_back": reader.integer(
-            "DAILY_RECONCILE_DAYS_BACK", DEFAULT_DAYS_BACK, *DAYS_BACK_RANGE
-        ),
-        "daily_reconcile_days_forward": reader.integer(
-            "DAILY_RECONCILE_DAYS_FORWARD", DEFAULT_DAYS_FORWARD, *DAYS_FORWARD_RANGE
-        ),
-        "log_level": _log_level(reader),
-        "log_format": _log_format(reader),
-        "listen_host": reader.text("LISTEN_HOST") or "127.0.0.1",
-        "listen_port": reader.integer("LISTEN_PORT", 8000, 0, 65535),
-        # The discovery document's rootUrl must end in "/" or every request path is glued to the host.
-        "google_api_root_url": api_root if api_root is None or api_root.endswith("/") else api_root + "/",
-        "google_token_uri": reader.url("GOOGLE_TOKEN_URI", DEFAULT_TOKEN_URI),
-        **_webhook(reader),
-    }
+def _check_before(reader: Reader) -> None:
+    """Record the problems no single field shows: bad N, clients, references, no flow, webhook key."""
+    numbers = groups.group_numbers(reader)
+    groups.check_clients(reader, numbers["accounts"])
+    groups.check_references(reader, numbers)
+    if not numbers["flows"]:
+        reader.problems.append(groups.NO_FLOWS)
+    _check_webhook(reader)
+
+
+def _validate(reader: Reader) -> Settings | None:
+    """Return Settings built through the variable source, or None after recording each field's problem."""
+    source = VariablesSource(Settings, reader.values)
+    try:
+        # Settings reads only its arguments (see its settings_customise_sources): hand it the source's.
+        return Settings(**source())
+    except ValidationError as invalid:
+        report_invalid(reader, invalid, source)
+        return None
 
 
 def load_raw(
@@ -135,16 +97,18 @@ def load_settings(
     raw = load_raw(environ, env_file=env_file, credentials_directory=credentials_directory)
     reader = Reader(raw.values)
     reader.problems += raw.problems
-    account_numbers, flow_numbers = group_numbers(reader)
-    accounts = build_accounts(reader, account_numbers)
-    flows = build_flows(reader, flow_numbers, accounts, account_numbers)
-    fields = _globals(reader)
+    _check_before(reader)
+    settings = _validate(reader)
+    if settings is not None:
+        groups.check_across(reader, settings)
     unknown = [found for name in sorted(raw.values) if (found := unknown_name(name))]
     reader.problems += [str(found) for found in unknown if found.fatal]
+    if settings is not None and not reader.problems:
+        groups.warn_unused_accounts(reader, settings)
     typos = [str(found) for found in unknown if not found.fatal]
     # Mask any secret value that slipped into a message, e.g. a token pasted into the wrong variable.
     secrets = [v for name, v in raw.values.items() if is_secret(name) and len(v) >= MIN_MASKED_LENGTH]
     warnings = tuple(redact(warning, secrets) for warning in raw.warnings + typos + reader.warnings)
-    if reader.problems:
+    if reader.problems or settings is None:
         raise ConfigError([redact(problem, secrets) for problem in reader.problems], warnings)
-    return Settings(accounts=accounts, flows=tuple(flows), warnings=warnings, **fields)
+    return settings.model_copy(update={"warnings": warnings})

@@ -1,29 +1,61 @@
-"""The typed, frozen configuration: accounts, flows and the daemon's settings."""
+"""The one declaration of every setting: its variable, type, default, bounds and description.
+
+A field's variable is its name in upper case (`listen_port` is LISTEN_PORT). A numbered family such as
+GOOGLE_ACCOUNT_<N>_* is one model plus one `numbered(PREFIX)` field of Settings: the variable source
+(source.py), the typo checker (typos.py) and the problem mapper (problems.py) all read it from there
+(names.py). A nested model's fields are variables under the field's name (SOURCE_ACCOUNT_ID), or under
+none when the field is marked INLINE (a flow's policy: SYNC_FLOW_<N>_DAYS).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import time
-from typing import Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from calmirror.config.fields import (
+    INLINE,
+    NOT_A_VARIABLE,
+    ApiRoot,
+    BaseUrl,
+    Email,
+    LogFormat,
+    LogLevel,
+    NotPlaceholder,
+    Port,
+    TimeOfDay,
+    Url,
+)
 from calmirror.config.policy import FlowPolicy
 
 DEFAULT_API_ROOT = "https://www.googleapis.com/"
 DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 (an address, not a password)
+DEFAULT_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
 # Bounds of a reconcile window in days around now: DAILY_RECONCILE_DAYS_* and `sync --days-*` alike.
 DAYS_BACK_RANGE = (0, 365)
 DAYS_FORWARD_RANGE = (1, 365)
 DEFAULT_DAYS_BACK = 2
 DEFAULT_DAYS_FORWARD = 14
+# The deletion guard (engine/guard.py): DELETION_GUARD_MIN_BLOCKS and DELETION_GUARD_PERCENT.
+DEFAULT_GUARD_MIN_BLOCKS = 25
+DEFAULT_GUARD_PERCENT = 50
+GUARD_PERCENT_RANGE = (0, 100)
+MAX_OFFSET_MINUTES = 24 * 60  # a longer margin around a meeting is surely a unit mistake (hours?)
+
+
+def numbered(prefix: str) -> Any:
+    """Declare a field holding one model per N of the variables `PREFIX<N>_*`."""
+    return Field(json_schema_extra={"numbered": prefix})
 
 
 class CalendarRef(BaseModel, frozen=True):
     """A calendar as seen through one configured account."""
 
-    account_id: int
-    calendar_id: str
+    account_id: int = Field(ge=0, description="an account's N", json_schema_extra={"refers_to": "accounts"})
+    calendar_id: str = Field(description="a calendar id such as primary or an address")
 
     def __str__(self) -> str:
         return f"{self.account_id}:{self.calendar_id}"
@@ -32,46 +64,138 @@ class CalendarRef(BaseModel, frozen=True):
 class Account(BaseModel, frozen=True):
     """A Google account calmirror acts as (GOOGLE_ACCOUNT_<N>_*)."""
 
-    id: int
-    email: str
-    client_id: str
-    client_secret: SecretStr
-    refresh_token: SecretStr
-    shared_client: bool = False  # True when the client comes from GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET
+    id: int = Field(json_schema_extra=NOT_A_VARIABLE)
+    email: Email = Field(description="the account's Google address")
+    client_id: str = Field(description="its OAuth client id, else the shared GOOGLE_CLIENT_ID")
+    client_secret: SecretStr = Field(description="its OAuth client secret, else GOOGLE_CLIENT_SECRET")
+    refresh_token: SecretStr = Field(description="run `calmirror authorize` to obtain one")
+    # True when the client comes from GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET
+    shared_client: bool = Field(default=False, json_schema_extra=NOT_A_VARIABLE)
+
+
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET_MINUTES)]
 
 
 class Flow(BaseModel, frozen=True):
     """One mirror from a source calendar into a target calendar (SYNC_FLOW_<N>_*)."""
 
-    id: int
-    name: str
-    source: CalendarRef
-    target: CalendarRef
-    start_offset: int = Field(ge=0)
-    end_offset: int = Field(ge=0)
-    min_participants: int = Field(default=2, ge=1)
-    block_title: str = "Busy"
-    policy: FlowPolicy = Field(default_factory=FlowPolicy)  # SYNC_FLOW_<N>_UNANSWERED, _DAYS, ...
+    id: int = Field(json_schema_extra=NOT_A_VARIABLE)
+    name: str = Field(description="a display name for the flow")
+    source: CalendarRef = Field(description="the calendar whose meetings are mirrored")
+    target: CalendarRef = Field(description="the calendar the blocks go into")
+    start_offset: Offset = Field(default=0, description="minutes the block starts before the meeting")
+    end_offset: Offset = Field(default=0, description="minutes the block ends after the meeting")
+    min_participants: int = Field(default=2, ge=1, description="fewest participants a mirrored meeting has")
+    block_title: str = Field(default="Busy", description="the title of the blocks")
+    policy: FlowPolicy = Field(default_factory=FlowPolicy, json_schema_extra=INLINE)
 
 
-class Settings(BaseModel, frozen=True):
+def _share_client(data: dict[str, Any]) -> dict[str, Any]:
+    """Give every account with no client of its own the shared GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET."""
+    shared = {"client_id": data.get("google_client_id"), "client_secret": data.get("google_client_secret")}
+    shared = {field: value for field, value in shared.items() if value is not None}
+    accounts = {
+        n: {**account, **shared, "shared_client": True}
+        if isinstance(account, dict) and not {"client_id", "client_secret"} & account.keys()
+        else account
+        for n, account in data["accounts"].items()
+    }
+    return {**data, "accounts": accounts}
+
+
+def _spelt(ref: Any, emails: Mapping[str, Any]) -> Any:
+    """Return a raw calendar reference with `primary` spelt as its account's address, when it has one."""
+    if not isinstance(ref, dict) or ref.get("calendar_id") != "primary":
+        return ref
+    email = emails.get(str(ref.get("account_id")))
+    return {**ref, "calendar_id": email.lower()} if isinstance(email, str) else ref
+
+
+def _spell_primary(data: dict[str, Any]) -> dict[str, Any]:
+    """Spell every flow's `primary` calendar as its account's address: one calendar, one spelling.
+
+    Two spellings of one calendar would let two planners fight over the same blocks.
+    """
+    emails = {str(n): a.get("email") for n, a in data["accounts"].items() if isinstance(a, dict)}
+    flows = [
+        {**flow, **{side: _spelt(flow[side], emails) for side in ("source", "target") if side in flow}}
+        if isinstance(flow, dict)
+        else flow
+        for flow in data["flows"]
+    ]
+    return {**data, "flows": flows}
+
+
+class Settings(BaseSettings):
     """Everything the daemon needs, validated; `warnings` lists suspicious but runnable settings."""
 
-    accounts: Mapping[int, Account]
-    flows: tuple[Flow, ...]
-    sync_interval_minutes: int = 60
-    daily_reconcile_time: time = time(6, 0)
-    daily_reconcile_days_back: int = DEFAULT_DAYS_BACK
-    daily_reconcile_days_forward: int = DEFAULT_DAYS_FORWARD
-    webhook_base_url: str | None = None
-    webhook_api_key: SecretStr | None = None
-    log_level: str = "INFO"
-    log_format: Literal["text", "json"] = "text"
-    listen_host: str = "127.0.0.1"
-    listen_port: int = 8000
-    google_api_root_url: str = DEFAULT_API_ROOT
-    google_token_uri: str = DEFAULT_TOKEN_URI
-    warnings: tuple[str, ...] = ()
+    model_config = SettingsConfigDict(frozen=True, extra="forbid")
+
+    accounts: Mapping[int, Account] = numbered("GOOGLE_ACCOUNT_")
+    flows: tuple[Flow, ...] = numbered("SYNC_FLOW_")
+    google_client_id: str | None = Field(default=None, description="the shared OAuth client's id")
+    google_client_secret: SecretStr | None = Field(default=None, description="the shared client's secret")
+    sync_interval_minutes: int = Field(default=60, ge=1, le=24 * 60, description="minutes between polls")
+    daily_reconcile_time: TimeOfDay = Field(default=time(6, 0), description="the daily reconcile, UTC")
+    daily_reconcile_days_back: int = Field(
+        default=DEFAULT_DAYS_BACK,
+        ge=DAYS_BACK_RANGE[0],
+        le=DAYS_BACK_RANGE[1],
+        description="days before now the daily reconcile covers",
+    )
+    daily_reconcile_days_forward: int = Field(
+        default=DEFAULT_DAYS_FORWARD,
+        ge=DAYS_FORWARD_RANGE[0],
+        le=DAYS_FORWARD_RANGE[1],
+        description="days after now the daily reconcile covers",
+    )
+    deletion_guard_min_blocks: int = Field(
+        default=DEFAULT_GUARD_MIN_BLOCKS, ge=0, description="deletions a pass may always make"
+    )
+    deletion_guard_percent: int = Field(  # 0: guard off
+        default=DEFAULT_GUARD_PERCENT,
+        ge=GUARD_PERCENT_RANGE[0],
+        le=GUARD_PERCENT_RANGE[1],
+        description="the share of a target's blocks beyond which a pass deletes none",
+    )
+    webhook_base_url: BaseUrl | None = Field(default=None, description="public https:// address")
+    webhook_api_key: Annotated[SecretStr | None, NotPlaceholder] = Field(
+        default=None, description="the secret channel tokens are derived from"
+    )
+    log_level: LogLevel = Field(default="INFO", description="the lowest level logged")
+    log_format: LogFormat = Field(default="text", description="log lines as text or JSON")
+    listen_host: str = Field(default="127.0.0.1", description="address of the HTTP server")
+    listen_port: Port = Field(default=8000, description="port of the HTTP server; 0 picks a free one")
+    google_api_root_url: ApiRoot = Field(default=DEFAULT_API_ROOT, description="the Calendar API root")
+    google_token_uri: Url = Field(default=DEFAULT_TOKEN_URI, description="the OAuth token endpoint")
+    google_auth_uri: Url = Field(default=DEFAULT_AUTH_URI, description="read by `calmirror authorize` only")
+    warnings: tuple[str, ...] = Field(default=(), json_schema_extra=NOT_A_VARIABLE)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve(cls, data: Any) -> Any:
+        """Apply the shared-client fallback and spell `primary` calendars as addresses, before validation."""
+        if not isinstance(data, dict) or not isinstance(data.get("accounts"), Mapping):
+            return data
+        data = _share_client(data)
+        return _spell_primary(data) if isinstance(data.get("flows"), list | tuple) else data
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read only the arguments; load_settings() passes what the variable source (source.py) read.
+
+        pydantic-settings' own environment, dotenv and secrets-directory sources know neither systemd's
+        precedence, nor .env line numbers, nor numbered families; and built directly (tests, the demo),
+        Settings must not pick up whatever the process environment or a stray .env holds.
+        """
+        return (init_settings,)
 
     def account(self, account_id: int) -> Account:
         """Return the account with this id; KeyError when there is none."""

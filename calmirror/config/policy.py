@@ -112,13 +112,17 @@ def parse_hours(text: str) -> dict[str, time]:
 class FlowPolicy(BaseModel, frozen=True):
     """Which meetings of a flow's source get a block, beyond the fixed rules (defaults: all of them)."""
 
-    unanswered: Literal["busy", "skip"] = "busy"
-    tentative: Literal["busy", "skip"] = "busy"
-    days: frozenset[Weekday] = Field(default=ALL_DAYS, min_length=1)
-    hours: WorkingHours | None = None  # None: the whole of each included day
-    time_zone: ZoneInfo = UTC_ZONE
-    all_day: Literal["block", "skip"] = "block"
-    skip_title_regex: re.Pattern[str] | None = None  # searched case-insensitively
+    unanswered: Literal["busy", "skip"] = Field(default="busy", description="invitations not answered")
+    tentative: Literal["busy", "skip"] = Field(default="busy", description="meetings accepted tentatively")
+    days: frozenset[Weekday] = Field(default=ALL_DAYS, min_length=1, description="the days meetings count on")
+    hours: WorkingHours | None = Field(  # None: the whole of each included day
+        default=None, description="the hours of those days meetings count in"
+    )
+    time_zone: ZoneInfo = Field(default=UTC_ZONE, description="the zone DAYS and HOURS are read in")
+    all_day: Literal["block", "skip"] = Field(default="block", description="all-day meetings")
+    skip_title_regex: re.Pattern[str] | None = Field(  # searched case-insensitively
+        default=None, description="titles that get no block"
+    )
 
     @field_validator("unanswered", "tentative", "all_day", mode="before")
     @classmethod

@@ -6,11 +6,11 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from calmirror.config.names import ACCOUNT_FIELDS, ACCOUNT_PREFIX, FLOW_PREFIX, GLOBAL_NAMES, parse_numbered
+from calmirror.config.names import FAMILIES, GLOBAL_NAMES, parse_numbered
 
 # Prefixes no other tool uses: an unknown name under one is a typo, and ignoring it would silently run
 # with a default (SYNC_FLOW_1_END_OFSET=5 would mean an offset of 0).
-OWNED_PREFIXES = (ACCOUNT_PREFIX, FLOW_PREFIX, "DAILY_RECONCILE_")
+OWNED_PREFIXES = (*(family.prefix for family in FAMILIES), "DAILY_RECONCILE_", "DELETION_GUARD_")
 # Prefixes calmirror shares with other tools (GOOGLE_API_KEY, GOOGLE_CLIENT_EMAIL, ...): an unknown name
 # under one is only an error when it is a near miss of one of calmirror's names.
 SHARED_PREFIXES = ("SYNC_", "WEBHOOK_", "LISTEN_", "GOOGLE_CLIENT_", "GOOGLE_API_", "GOOGLE_TOKEN_")
@@ -64,7 +64,8 @@ def _near_miss(name: str) -> str | None:
     """Return the known name (numbered ones with the name's own N) within NEAR_MISS edits, or None."""
     candidates = [*GLOBAL_NAMES]
     for number in dict.fromkeys(_NUMBER.findall(name)):
-        candidates += [f"{ACCOUNT_PREFIX}{number}_{field}" for field in ACCOUNT_FIELDS]
+        for family in FAMILIES:
+            candidates += [f"{family.prefix}{number}_{field}" for field in family.variables]
     distance, best = min((edit_distance(name, known), known) for known in candidates)
     return best if distance <= NEAR_MISS else None
 

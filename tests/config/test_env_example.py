@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from pathlib import Path
 
 import pytest
 
 from calmirror.config import load_settings
-from calmirror.config.names import ACCOUNT_FIELDS, FLOW_FIELDS, GLOBAL_NAMES
+from calmirror.config.names import FAMILIES, GLOBALS, Variable
 from calmirror.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
@@ -36,15 +37,54 @@ def test_env_example_leaves_webhooks_off_and_its_placeholder_key_is_refused(tmp_
     assert [problem.split(":", 1)[0] for problem in caught.value.problems] == ["WEBHOOK_API_KEY"]
 
 
-def test_env_example_mentions_every_variable() -> None:
-    """Every global variable and every account and flow field appears in .env.example."""
-    text = EXAMPLE.read_text()
-    names = [
-        *GLOBAL_NAMES,
-        *(f"GOOGLE_ACCOUNT_2_{f}" for f in ACCOUNT_FIELDS),
-        *(f"SYNC_FLOW_1_{f}" for f in FLOW_FIELDS),
+def _declared() -> list[tuple[str, Variable]]:
+    """Return every declared variable, numbered ones as .env.example's first member of the family has them."""
+    example_number = {"GOOGLE_ACCOUNT_": 2, "SYNC_FLOW_": 1}
+    return [
+        *GLOBALS.items(),
+        *(
+            (f"{family.prefix}{example_number[family.prefix]}_{suffix}", variable)
+            for family in FAMILIES
+            for suffix, variable in family.variables.items()
+        ),
     ]
-    assert [name for name in names if name not in text] == []
+
+
+def test_env_example_mentions_every_variable() -> None:
+    """Every declared variable, global or of a numbered family, appears in .env.example."""
+    text = EXAMPLE.read_text()
+    assert [name for name, _ in _declared() if name not in text] == []
+
+
+def _shown(default: object) -> str | None:
+    """Return a default as .env.example writes it, or None for one it describes in words."""
+    if isinstance(default, time):
+        return f"{default:%H:%M}"
+    return str(default) if isinstance(default, int | str) and not isinstance(default, bool) else None
+
+
+def _paragraph(text: str, name: str) -> str:
+    """Return the lines between blank lines around the first line that sets `name` (commented or not)."""
+    paragraphs = text.split("\n\n")
+    return next(p for p in paragraphs if re.search(rf"^(# )?{name}=", p, re.MULTILINE))
+
+
+def _states(paragraph: str, shown: str) -> bool:
+    """Say whether the paragraph states the default `shown`: `(default 60` or `busy (default)`."""
+    value = re.escape(shown)
+    return re.search(rf"default {value}(?!\w)|(?<!\w){value} \(default\)", paragraph) is not None
+
+
+def test_env_example_states_every_default() -> None:
+    """Each variable's declared default is stated in the paragraph that sets it."""
+    text = EXAMPLE.read_text()
+    wrong = [
+        f"{name}: default {shown}"
+        for name, variable in _declared()
+        if (shown := _shown(variable.field.default)) is not None
+        and not _states(_paragraph(text, name), shown)
+    ]
+    assert wrong == []
 
 
 def test_env_example_policy_lines_uncommented_are_valid(tmp_path: Path) -> None:

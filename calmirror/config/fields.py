@@ -1,0 +1,97 @@
+"""The constrained types settings are declared with: each reads the text a user writes, or says why not."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+# .env.example's secrets all start with this; a key everyone can read would let anyone forge notifications.
+PLACEHOLDER_PREFIX = "FAKE-"
+_TIME_OF_DAY = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+# Marks a field that no variable sets (an account's N, whether it uses the shared client): see names.py.
+NOT_A_VARIABLE: dict[str, Any] = {"variable": False}
+# Marks a nested model whose fields are variables of their own, without the field's name as a prefix.
+INLINE: dict[str, Any] = {"inline": True}
+
+
+def _one_of(choices: tuple[str, ...], aliases: dict[str, str] | None = None) -> BeforeValidator:
+    """Accept one of `choices` in any case (and the given aliases), or raise naming every choice."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        word = (aliases or {}).get(value.upper(), value)
+        chosen = [choice for choice in choices if choice.casefold() == word.casefold()]
+        if not chosen:
+            raise ValueError(f"not one of {', '.join(choices)}")
+        return chosen[0]
+
+    return BeforeValidator(check)
+
+
+def _time_of_day(value: Any) -> Any:
+    """Read HH:MM (24-hour) into a time."""
+    if not isinstance(value, str):
+        return value
+    match = _TIME_OF_DAY.match(value)
+    if match is None:
+        raise ValueError("not a time of day as HH:MM (24-hour, UTC)")
+    return time(int(match[1]), int(match[2]))
+
+
+def _url(value: str) -> str:
+    """Check an http(s) URL with a host."""
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a bad port or an unbalanced IPv6 bracket
+        valid = False
+    if not valid:
+        raise ValueError("not an http:// or https:// URL with a host")
+    return value
+
+
+def _base_url(value: str) -> str:
+    """Check a URL calmirror appends its own path to, and drop its trailing slash."""
+    parts = urlsplit(_url(value))
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query or fragment (calmirror appends its own path)")
+    return value.rstrip("/")
+
+
+def _api_root(value: str) -> str:
+    """Check an API root; the discovery document's rootUrl must end in "/" or paths are glued to the host."""
+    return value if _url(value).endswith("/") else value + "/"
+
+
+def _email(value: str) -> str:
+    """Check an address and lower its case: Google answers with lower-case calendar ids."""
+    if not _EMAIL.match(value):
+        raise ValueError("not an email address")
+    return value.lower()
+
+
+def _not_placeholder(value: Any) -> Any:
+    """Refuse a secret copied unchanged from .env.example."""
+    if isinstance(value, str) and value.startswith(PLACEHOLDER_PREFIX):
+        placeholder = f"a {PLACEHOLDER_PREFIX} placeholder from .env.example, known to everyone"
+        raise ValueError(f"{placeholder}; use a random key")
+    return value
+
+
+LogLevel = Annotated[str, _one_of(LOG_LEVELS, {"WARN": "WARNING"})]
+LogFormat = Annotated[Literal["text", "json"], _one_of(LOG_FORMATS)]
+TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
+Url = Annotated[str, AfterValidator(_url)]
+BaseUrl = Annotated[str, AfterValidator(_base_url)]
+ApiRoot = Annotated[str, AfterValidator(_api_root)]
+Email = Annotated[str, AfterValidator(_email)]
+NotPlaceholder = BeforeValidator(_not_placeholder)
+Port = Annotated[int, Field(ge=0, le=65535)]

@@ -24,8 +24,8 @@ from calmirror.emulator.batch import (
 from calmirror.emulator.calendar import api
 from calmirror.emulator.calendar.store import Store
 from calmirror.emulator.calendar.unserved import unserved_routes
+from calmirror.emulator.calls import Call, CallRunner, Outcome, ResponseHook, run_faults
 from calmirror.emulator.control import Control
-from calmirror.emulator.dispatch import Call, Dispatcher, Outcome, ResponseHook, run_faults
 from calmirror.emulator.faults import FaultRule, Faults
 from calmirror.emulator.oauth import AccountCredentials, OAuthError, OAuthServer, parse_basic
 from calmirror.emulator.push import PushHub
@@ -79,7 +79,7 @@ class Emulator:
         self.store.subscribe(self.push.calendar_changed)
         served = (*api.ROUTES, *self.push.routes())
         self.router = Router((*served, *unserved_routes(served)))
-        self.dispatcher = Dispatcher(self.store, self.router, self.oauth, self.faults, self.requests)
+        self.calls = CallRunner(self.store, self.router, self.oauth, self.faults, self.requests)
         self.state = EmulatorState(self.store, self.requests, self.faults, self.push)
         self.api_root = ""
         self.token_uri = ""
@@ -119,7 +119,7 @@ class Emulator:
 
     def add_response_hook(self, hook: ResponseHook) -> None:
         """Call `hook(method_id, status, body)` with every API response body (fidelity checks)."""
-        self.dispatcher.hooks.append(hook)
+        self.calls.hooks.append(hook)
 
     def create_calendar(
         self, owner: str, summary: str, calendar_id: str | None = None, *, time_zone: str = "UTC"
@@ -151,17 +151,17 @@ class Emulator:
             await asyncio.sleep(self.latency_ms / 1000)
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
-        """Serve one `/calendar/v3/...` request through the dispatcher."""
+        """Serve one `/calendar/v3/...` request through the call runner."""
         self.requests.record_http(request.method, request.path)
         await self._latency()
         call = await http_call(request, API_PREFIX)
-        return render(request, await self.dispatcher.call(call))
+        return render(request, await self.calls.call(call))
 
     async def _batch(self, request: web.Request) -> web.StreamResponse:
-        """Run every part of a batch through the dispatcher; the envelope is one HTTP request."""
+        """Run every part of a batch through the call runner; the envelope is one HTTP request."""
         self.requests.record_http(request.method, request.path)
         await self._latency()
-        account = self.dispatcher.account_of(request.headers)
+        account = self.calls.account_of(request.headers)
         early, lost = await run_faults(self.faults, "batch", account, lambda rule: rule.error_body())
         if early is not None:
             return render(request, early)
@@ -174,7 +174,7 @@ class Emulator:
             return render(request, too_many_parts())
         answers = []
         for part in parts:
-            outcome = await self.dispatcher.call(part.call) if part.call is not None else bad_part()
+            outcome = await self.calls.call(part.call) if part.call is not None else bad_part()
             lost = lost or outcome.drop  # a part's connection fault cuts the one shared connection
             answers.append((part.content_id, outcome))
         if lost:

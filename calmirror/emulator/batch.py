@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 from multidict import CIMultiDict, MultiDict
 
 from calmirror.emulator.calendar.errors import ApiError
-from calmirror.emulator.dispatch import Call, Outcome
+from calmirror.emulator.calls import Call, Outcome
 
 MAX_PARTS = 1000  # current batch guide: "You're limited to 1000 calls in a single batch request"
 _BLANK_LINE = re.compile(r"\r?\n\r?\n")

@@ -120,7 +120,7 @@ async def run_faults(
 
 
 @dataclass
-class Dispatcher:
+class CallRunner:
     """Runs calls against the store through routing, Bearer auth, fault rules and the request log."""
 
     store: Store

@@ -282,8 +282,6 @@ def _flow_view(app: web.Application, flow: Flow) -> FlowView:
     outcome = engine.flow_status().get(flow.name)
     return FlowView(
         name=flow.name,
-        source_account=flow.source.account_id,
-        target_account=flow.target.account_id,
         last_success=app[DISPATCHER].last_success.get(flow.name),
         last_ok=outcome.ok if outcome else None,
         last_error=None if outcome is None or outcome.ok else _error_kind(engine, flow, outcome),

@@ -23,8 +23,6 @@ class FlowView:
     """One flow: how its last sync went, and whether its source is watched or polled only."""
 
     name: str
-    source_account: int
-    target_account: int
     last_success: datetime | None
     last_ok: bool | None  # None before its first sync
     last_error: str | None  # a short kind, never exception text

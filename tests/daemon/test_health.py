@@ -16,8 +16,8 @@ STATS = SyncEngineStats(
     events_processed=0, busy_blocks_created=0, busy_blocks_deleted=0, errors=0, accounts=2, sync_flows=2,
     last_updated="",
 )  # fmt: skip
-WATCHED = FlowView("work", 1, 2, NOW - timedelta(minutes=5), True, None, NOW + timedelta(days=6), None)
-POLLED = FlowView("home", 2, 1, NOW - timedelta(minutes=5), True, None, None, "invalid")
+WATCHED = FlowView("work", NOW - timedelta(minutes=5), True, None, NOW + timedelta(days=6), None)
+POLLED = FlowView("home", NOW - timedelta(minutes=5), True, None, None, "invalid")
 
 
 def snapshot(**changes: object) -> Snapshot:

@@ -23,7 +23,7 @@ from calmirror.google.credentials import credentials_for
 from calmirror.google.discovery import CalendarApi, calendar_api
 from calmirror.google.errors import translate
 from calmirror.google.quota import QuotaLimiter, units_for
-from calmirror.google.resources import Channel, Listing, busy_from, channel_from, rfc3339
+from calmirror.google.resources import Channel, Listing, channel_from, rfc3339
 from calmirror.google.retry import RetryPolicy
 from calmirror.google.writes import Delete, Insert, Update, Write, WriteOutcome, method_id
 
@@ -47,7 +47,6 @@ METHODS = (
     "calendar.events.delete",
     "calendar.events.watch",
     "calendar.channels.stop",
-    "calendar.freebusy.query",
     "batch",
 )
 
@@ -186,18 +185,6 @@ class CalendarClient:
         """Stop a push channel."""
         body = {"id": channel_id, "resourceId": resource_id}
         await self._call("calendar.channels.stop", lambda s: s.channels.stop(body=body))
-
-    async def free_busy(
-        self, calendar_ids: Sequence[str], time_min: datetime, time_max: datetime
-    ) -> dict[str, list[tuple[datetime, datetime]]]:
-        """Return the busy intervals of each calendar in a window."""
-        body = {
-            "timeMin": rfc3339(time_min),
-            "timeMax": rfc3339(time_max),
-            "items": [{"id": calendar_id} for calendar_id in calendar_ids],
-        }
-        answer = await self._call("calendar.freebusy.query", lambda s: s.freebusy.query(body=body))
-        return busy_from(answer, self.account_id)
 
     async def apply_writes(self, writes: Sequence[Write]) -> list[WriteOutcome]:
         """Send writes in batches of at most 50, one outcome per write in order; transient failures resent."""

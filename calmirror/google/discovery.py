@@ -24,7 +24,6 @@ class CalendarApi:
     events: Any
     calendar_list: Any
     channels: Any
-    freebusy: Any
 
 
 class NoHttp:
@@ -43,7 +42,6 @@ def calendar_api(api_root: str) -> CalendarApi:
         events=service.events(),
         calendar_list=service.calendarList(),
         channels=service.channels(),
-        freebusy=service.freebusy(),
     )
 
 

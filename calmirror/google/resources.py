@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from calmirror.errors import NotFoundError, TransientError
-
 
 @dataclass(frozen=True)
 class Listing:
@@ -38,23 +36,6 @@ def channel_from(answer: dict[str, Any], calendar_id: str, ttl_seconds: int) -> 
         if expiration
         else datetime.now(UTC) + timedelta(seconds=ttl_seconds),
     )
-
-
-def busy_from(answer: dict[str, Any], account_id: int) -> dict[str, list[tuple[datetime, datetime]]]:
-    """Return each calendar's busy intervals from a freebusy.query answer; a calendar's error raises."""
-    busy: dict[str, list[tuple[datetime, datetime]]] = {}
-    for calendar_id, entry in answer.get("calendars", {}).items():
-        if entry.get("errors"):
-            # An unreadable calendar is not a free one: say so rather than report no busy time.
-            reason = str(entry["errors"][0].get("reason", "unknown"))
-            error = NotFoundError if reason == "notFound" else TransientError
-            raise error(
-                f"calendar.freebusy.query: {reason} for a calendar", reason=reason, account_id=account_id
-            )
-        busy[calendar_id] = [
-            (parse_instant(b["start"]), parse_instant(b["end"])) for b in entry.get("busy", [])
-        ]
-    return busy
 
 
 def rfc3339(instant: datetime | None) -> str | None:

@@ -9,7 +9,7 @@ import pytest
 from calmirror.emulator import Emulator
 from calmirror.errors import NotFoundError
 from calmirror.google.client import CalendarClient
-from tests.google.helpers import ALICE, block
+from tests.google.helpers import ALICE
 
 
 async def test_watch_then_stop(emulator: Emulator, alice: CalendarClient) -> None:
@@ -27,23 +27,3 @@ async def test_watch_then_stop(emulator: Emulator, alice: CalendarClient) -> Non
     assert emulator.requests.stats()["calls"]["calendar.channels.stop"] == 1
     with pytest.raises(NotFoundError):
         await alice.stop_channel(channel.id, channel.resource_id)
-
-
-async def test_free_busy(alice: CalendarClient) -> None:
-    """freeBusy returns the busy interval of an event as UTC datetimes."""
-    await alice.insert_event(ALICE, block("bus00001", minute=60))
-
-    busy = await alice.free_busy(
-        [ALICE], datetime(2026, 11, 22, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)
-    )
-
-    start = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-    assert busy == {ALICE: [(start, start + timedelta(seconds=30))]}
-
-
-async def test_free_busy_of_unknown_calendar_raises(alice: CalendarClient) -> None:
-    """A calendar freeBusy cannot read raises NotFoundError instead of looking free."""
-    with pytest.raises(NotFoundError):
-        await alice.free_busy(
-            ["nobody@example.com"], datetime(2026, 11, 22, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)
-        )

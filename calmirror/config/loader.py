@@ -18,7 +18,10 @@ from calmirror.config.models import (
     DEFAULT_API_ROOT,
     DEFAULT_DAYS_BACK,
     DEFAULT_DAYS_FORWARD,
+    DEFAULT_GUARD_MIN_BLOCKS,
+    DEFAULT_GUARD_PERCENT,
     DEFAULT_TOKEN_URI,
+    GUARD_PERCENT_RANGE,
     Settings,
 )
 from calmirror.config.names import is_secret
@@ -99,6 +102,10 @@ def _globals(reader: Reader) -> dict[str, Any]:
         ),
         "daily_reconcile_days_forward": reader.integer(
             "DAILY_RECONCILE_DAYS_FORWARD", DEFAULT_DAYS_FORWARD, *DAYS_FORWARD_RANGE
+        ),
+        "deletion_guard_min_blocks": reader.integer("DELETION_GUARD_MIN_BLOCKS", DEFAULT_GUARD_MIN_BLOCKS, 0),
+        "deletion_guard_percent": reader.integer(
+            "DELETION_GUARD_PERCENT", DEFAULT_GUARD_PERCENT, *GUARD_PERCENT_RANGE
         ),
         "log_level": _log_level(reader),
         "log_format": _log_format(reader),

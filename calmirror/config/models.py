@@ -15,6 +15,10 @@ DAYS_BACK_RANGE = (0, 365)
 DAYS_FORWARD_RANGE = (1, 365)
 DEFAULT_DAYS_BACK = 2
 DEFAULT_DAYS_FORWARD = 14
+# The deletion guard (engine/guard.py): DELETION_GUARD_MIN_BLOCKS and DELETION_GUARD_PERCENT.
+DEFAULT_GUARD_MIN_BLOCKS = 25
+DEFAULT_GUARD_PERCENT = 50
+GUARD_PERCENT_RANGE = (0, 100)
 
 
 class CalendarRef(BaseModel, frozen=True):
@@ -60,6 +64,8 @@ class Settings(BaseModel, frozen=True):
     daily_reconcile_time: time = time(6, 0)
     daily_reconcile_days_back: int = DEFAULT_DAYS_BACK
     daily_reconcile_days_forward: int = DEFAULT_DAYS_FORWARD
+    deletion_guard_min_blocks: int = Field(default=DEFAULT_GUARD_MIN_BLOCKS, ge=0)
+    deletion_guard_percent: int = Field(default=DEFAULT_GUARD_PERCENT, ge=0, le=100)  # 0: guard off
     webhook_base_url: str | None = None
     webhook_api_key: SecretStr | None = None
     log_level: str = "INFO"

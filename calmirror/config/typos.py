@@ -10,7 +10,7 @@ from calmirror.config.names import ACCOUNT_FIELDS, ACCOUNT_PREFIX, FLOW_PREFIX, 
 
 # Prefixes no other tool uses: an unknown name under one is a typo, and ignoring it would silently run
 # with a default (SYNC_FLOW_1_END_OFSET=5 would mean an offset of 0).
-OWNED_PREFIXES = (ACCOUNT_PREFIX, FLOW_PREFIX, "DAILY_RECONCILE_")
+OWNED_PREFIXES = (ACCOUNT_PREFIX, FLOW_PREFIX, "DAILY_RECONCILE_", "DELETION_GUARD_")
 # Prefixes calmirror shares with other tools (GOOGLE_API_KEY, GOOGLE_CLIENT_EMAIL, ...): an unknown name
 # under one is only an error when it is a near miss of one of calmirror's names.
 SHARED_PREFIXES = ("SYNC_", "WEBHOOK_", "LISTEN_", "GOOGLE_CLIENT_", "GOOGLE_API_", "GOOGLE_TOKEN_")

@@ -269,6 +269,10 @@ class SyncEngine:
                 self._planned_from[target] = versions
             else:
                 self._planned_from.pop(target, None)
+            if outcome.plan is not None and outcome.plan.guarded:
+                # Only sources are watched, and a person clears a guard's hold from outside (the sync
+                # command): the next pass reads the target again, so it releases the hold by itself.
+                self._stale.add(target)
         return outcome
 
     async def _plan_and_apply(

@@ -27,7 +27,9 @@ def sync_table(summary: SyncSummary, settings: Settings, *, dry_run: bool) -> st
     rows: list[Sequence[str]] = [SYNC_HEADER]
     problems = []
     for name, outcome in summary.flows.items():
-        status = ("ok" if outcome.ok else "error") + (" (dry run)" if dry_run else "")
+        status = ("error" if not outcome.ok else "held" if outcome.held else "ok") + (
+            " (dry run)" if dry_run else ""
+        )
         rows.append((name, *(str(outcome.count(column)) for column in COLUMNS), status))
         if outcome.message:
             problems.append(f"{name}: {with_next_step(settings, outcome)}")

@@ -27,9 +27,8 @@ def sync_table(summary: SyncSummary, settings: Settings, *, dry_run: bool) -> st
     rows: list[Sequence[str]] = [SYNC_HEADER]
     problems = []
     for name, outcome in summary.flows.items():
-        status = ("error" if not outcome.ok else "held" if outcome.held else "ok") + (
-            " (dry run)" if dry_run else ""
-        )
+        state = "error" if not outcome.ok else "held" if outcome.held else "ok"
+        status = state + (" (dry run)" if dry_run else "")
         rows.append((name, *(str(outcome.count(column)) for column in COLUMNS), status))
         if outcome.message:
             problems.append(f"{name}: {with_next_step(settings, outcome)}")

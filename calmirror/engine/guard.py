@@ -1,7 +1,7 @@
 """The deletion guard: whether one pass wants to delete so many of a target's blocks that a person must look.
 
 A pass that would delete more than `min_blocks` blocks *and* more than `percent` % of the calmirror
-blocks in the target's window listing deletes none of them (see docs/design.md, "Deletion guard").
+blocks in the target's window listing deletes none of them (docs/design.md §4.7).
 The decision is pure and knows no provider: the planner asks it with two counts.
 """
 

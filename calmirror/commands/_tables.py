@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from calmirror.commands._hints import with_next_step
 from calmirror.config import Settings
 from calmirror.engine import COLUMNS, EventProcessingResult, FlowOutcome, Interval, PurgeOutcome, SyncSummary
+from calmirror.engine.guard import GUARD_FIX
 
 _NEVER = Interval(datetime.min.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC))  # sorts first
 SYNC_HEADER = ("flow", *COLUMNS[:-1], "errors", "status")  # the count columns, "error" as "errors"
@@ -26,7 +27,8 @@ def sync_table(summary: SyncSummary, settings: Settings, *, dry_run: bool) -> st
     rows: list[Sequence[str]] = [SYNC_HEADER]
     problems = []
     for name, outcome in summary.flows.items():
-        status = ("ok" if outcome.ok else "error") + (" (dry run)" if dry_run else "")
+        state = "error" if not outcome.ok else "held" if outcome.held else "ok"
+        status = state + (" (dry run)" if dry_run else "")
         rows.append((name, *(str(outcome.count(column)) for column in COLUMNS), status))
         if outcome.message:
             problems.append(f"{name}: {with_next_step(settings, outcome)}")
@@ -39,7 +41,8 @@ def _held_line(outcome: FlowOutcome) -> str:
     """Return the line saying which deletions in a flow's target were held back, and because of what."""
     reasons = ", ".join(sorted({reason for _, reason in outcome.held}))
     because = f" (read of {', '.join(outcome.held_by)} failed)" if outcome.held_by else ""
-    return f"{len(outcome.held)} deletion(s) in its target held back: {reasons}{because}"
+    fix = f"; {GUARD_FIX}" if any(reason == "guard" for _, reason in outcome.held) else ""
+    return f"{len(outcome.held)} deletion(s) in its target held back: {reasons}{because}{fix}"
 
 
 def purge_lines(outcomes: Iterable[PurgeOutcome]) -> str:
@@ -61,6 +64,7 @@ def purge_lines(outcomes: Iterable[PurgeOutcome]) -> str:
     return "\n".join(lines)
 
 
+_GUARDED = "(a calmirror block): held by the deletion guard"
 _VERBS = {"created": "create", "restored": "restore", "deleted": "delete", "skipped": "skip"}
 _LISTED = ("created", "restored", "deleted", "skipped", "error", "unknown")
 
@@ -108,4 +112,6 @@ def event_lines(summary: SyncSummary, *, dry_run: bool) -> list[str]:
             rows.append(
                 (verb, result.flow_name, _when(result.interval), title + (f": {detail}" if detail else ""))
             )
+        held = outcome.plan.guarded if outcome.plan else ()
+        rows += [("hold", f"target {outcome.target}", _when(b.interval), _GUARDED) for b in held]
     return table(rows).splitlines() if rows else []

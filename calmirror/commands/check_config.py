@@ -45,6 +45,16 @@ def _offsets(start: int, end: int) -> str:
     return f"-{start}/+{end} min" if start or end else "none"
 
 
+def _guard(settings: Settings) -> str:
+    """Return the deletion guard's line: when a pass's deletions wait for a person, or off."""
+    if settings.deletion_guard_percent == 0:
+        return "deletion guard: off (DELETION_GUARD_PERCENT=0)"
+    return (
+        f"deletion guard: a pass deleting more than {settings.deletion_guard_min_blocks} blocks and more "
+        f"than {settings.deletion_guard_percent}% of a target's blocks deletes none and waits for a person"
+    )
+
+
 def summary(settings: Settings) -> list[str]:
     """Return the one-screen description of a valid configuration, without any secret."""
     lines = [f"accounts ({len(settings.accounts)}):"]
@@ -71,6 +81,7 @@ def summary(settings: Settings) -> list[str]:
         f"polling: every {settings.sync_interval_minutes} min",
         f"daily reconcile: {settings.daily_reconcile_time:%H:%M} UTC, {back} days back, "
         f"{forward} days forward",
+        _guard(settings),
         f"listen: {settings.listen_host}:{settings.listen_port}",
         f"log level: {settings.log_level}, format {settings.log_format}",
     ]

@@ -26,7 +26,9 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
         "from now unless DAILY_RECONCILE_DAYS_BACK/_FORWARD or --days-back/--days-forward say otherwise; "
         "the table counts, per flow, what was done (or, with --dry-run, would be). With --flow, "
         "that flow's target calendar is reconciled, taking every flow into that calendar into account "
-        "so nothing another flow wants is removed. Exit 0 only if every flow succeeded.",
+        "so nothing another flow wants is removed. A pass that would delete more than "
+        "DELETION_GUARD_MIN_BLOCKS blocks and DELETION_GUARD_PERCENT % of a target's blocks deletes none "
+        "of them there (the deletion guard). Exit 0 only if every flow succeeded and no deletion was held.",
     )
     parser.add_argument(
         "--days-back",
@@ -49,12 +51,18 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
         help="list each block written or removed and each skipped meeting, with why "
         "(default: on with --dry-run, off otherwise)",
     )
+    parser.add_argument(
+        "--allow-mass-deletion",
+        action="store_true",
+        help="carry out the deletions the deletion guard holds (look first with --dry-run)",
+    )
     add_common_arguments(parser)
     parser.set_defaults(handler=sync)
 
 
 def sync(args: argparse.Namespace) -> int:
-    """Run one full reconcile; exit 0 when every flow succeeded, 1 otherwise, 2 on bad configuration."""
+    """Run one full reconcile; exit 0 when every flow succeeded and nothing was held, 1 otherwise, 2 on bad
+    configuration."""
 
     async def work(engine: SyncEngine) -> int:
         settings = engine.settings
@@ -62,7 +70,11 @@ def sync(args: argparse.Namespace) -> int:
         forward = settings.daily_reconcile_days_forward if args.days_forward is None else args.days_forward
         window = engine.window(days_back=back, days_forward=forward)
         summary = await engine.reconcile_all(
-            window, flows=flow_names(args), dry_run=args.dry_run, sync_type="manual"
+            window,
+            flows=flow_names(args),
+            dry_run=args.dry_run,
+            sync_type="manual",
+            allow_mass_deletion=args.allow_mass_deletion,
         )
         verbose = args.dry_run if args.verbose is None else args.verbose
         listing = event_lines(summary, dry_run=args.dry_run) if verbose else []
@@ -72,6 +84,6 @@ def sync(args: argparse.Namespace) -> int:
                 [*listing, *([""] if listing else []), sync_table(summary, settings, dry_run=args.dry_run)]
             )
         )
-        return 0 if summary.ok else 1
+        return 0 if summary.ok and not summary.held else 1
 
     return run_with_engine(args, "sync", work)

@@ -3,8 +3,9 @@
 `pass`: every flow is current. `warn`: a flow's last pass failed in a way retrying cures (a 5xx, a
 rate limit), or deletions are held because of such a failure; each is listed under `warnings`.
 `fail`: something needs a person: a revoked account, a calendar that answers not found, forbidden,
-read-only or quota exhausted (at once, after `fail_grace`), or a flow without a success in twice the
-poll interval (the backstop); each is listed under `problems` with what to do.
+read-only or quota exhausted (at once, after `fail_grace`), deletions the deletion guard holds (at
+once), or a flow without a success in twice the poll interval (the backstop); each is listed under
+`problems` with what to do.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetView
+from calmirror.engine.guard import GUARD_FIX
 from calmirror.errors import Failure
 
 POLLING_ONLY = "polling only"
@@ -78,10 +80,17 @@ def _state(flow: FlowView, snapshot: Snapshot, views: Mapping[str, FlowView]) ->
     """Return a flow's state (ok, pending, warn, error, stale) and the lines that explain it."""
     lines = [_line(failure) for failure in flow.failures]
     causes = []  # the failures holding deletions back in the flow's target
-    if flow.held:
+    guarded = _guarded(flow.held)
+    held = len(flow.held) - guarded
+    if held:
         causes = [f for name in flow.held_by if name in views for f in views[name].failures]
         because = ", ".join(flow.held_by) or "a source meeting with unusable times"
-        lines.append(f"{len(flow.held)} deletion(s) in target {flow.target} held because of {because}")
+        lines.append(f"{held} deletion(s) in target {flow.target} held because of {because}")
+    if guarded:  # a person must look before the blocks go: no grace, no retry cures it
+        lines.append(
+            f"{guarded} deletion(s) in target {flow.target} held by the deletion guard; fix: {GUARD_FIX}"
+        )
+        return "error", lines
     since = flow.last_success or snapshot.started_at
     if snapshot.ready and snapshot.now - since > 2 * snapshot.poll_interval:
         return "stale", lines or ["no successful sync recently"]
@@ -119,9 +128,15 @@ def _held(held: tuple[tuple[str, str], ...], held_by: tuple[str, ...]) -> dict[s
     return {"count": len(held), "reasons": sorted({why for _, why in held}), "because_of": list(held_by)}
 
 
+def _guarded(held: tuple[tuple[str, str], ...]) -> int:
+    """Return how many of the held deletions the deletion guard holds."""
+    return sum(why == "guard" for _, why in held)
+
+
 def _target(target: TargetView) -> dict[str, Any]:
-    """Describe one target calendar's held deletions."""
-    return {"target": target.target, "deletions_held": _held(target.held, target.held_by)}
+    """Describe one target calendar's held deletions, with the fix while the deletion guard holds some."""
+    entry = {"target": target.target, "deletions_held": _held(target.held, target.held_by)}
+    return entry | ({"fix": GUARD_FIX} if _guarded(target.held) else {})
 
 
 def _iso(moment: datetime | None) -> str | None:

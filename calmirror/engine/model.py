@@ -27,7 +27,8 @@ Action = Literal["created", "restored", "deleted", "existed", "skipped", "unknow
 # What started a pass: the daemon's startup, daily and polling passes, a push notification, a command.
 Trigger = Literal["startup", "webhook", "poll", "daily", "manual"]
 # Why a block that no meeting needs any more was kept: a flow's source could not be read, a source
-# meeting's times could not be read (its block cannot be told from an orphan), or a deletion guard.
+# meeting's times could not be read (its block cannot be told from an orphan), or the pass wanted to
+# delete so many of the target's blocks that the deletion guard waits for a person (engine/guard.py).
 HoldReason = Literal["source_unread", "unusable_times", "guard"]
 
 # The widest UTC offsets in use: an all-day date means different instants in every zone.
@@ -207,6 +208,7 @@ class Plan:
     deletes: tuple[TargetBlock, ...] = ()
     results: tuple[EventProcessingResult, ...] = ()
     held: tuple[tuple[str, HoldReason], ...] = ()  # (block id, why) of deletions this plan holds back
+    guarded: tuple[TargetBlock, ...] = ()  # the blocks the deletion guard kept, with their times
 
     @property
     def writes(self) -> int:

@@ -86,6 +86,11 @@ class SyncSummary:
         """Tell whether every flow of the pass succeeded."""
         return all(outcome.ok for outcome in self.flows.values())
 
+    @property
+    def held(self) -> int:
+        """Return how many deletions the pass held back, in every target."""
+        return sum(len(outcome.held) for outcome in self.targets)
+
 
 def flow_outcomes(
     settings: Settings, outcomes: Iterable[TargetOutcome], at: datetime

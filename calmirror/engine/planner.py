@@ -25,6 +25,9 @@ Decisions recorded here:
 - A create whose deterministic id is a tombstone, or a block this plan deletes, becomes a restore
   (the executor deletes first). When the id is held by another live event (a block someone dragged to
   another time that stays), the next salted id is used instead, so the plan still converges.
+- Deletion guard (`engine/guard.py`): when the deletions exceed both of its thresholds, counted
+  against the calmirror blocks in the target's listing, none is made; they are held with reason
+  `guard` (and kept in `Plan.guarded` with their times), and creates never reuse their ids.
 - Results: one per flow and listed source event; a deleted block gets a result of its own (see
   `EventProcessingResult`). Everything is sorted, so input order never changes the plan.
 """
@@ -40,6 +43,7 @@ from calmirror.config import CalendarRef, Flow
 from calmirror.engine.cover import Cover
 from calmirror.engine.events import as_block
 from calmirror.engine.filters import skip_reason
+from calmirror.engine.guard import GUARD_OFF, DeletionGuard
 from calmirror.engine.ids import block_id
 from calmirror.engine.model import (
     Action,
@@ -113,6 +117,11 @@ class _Target:
     blocks: dict[Interval, list[TargetBlock]] = field(default_factory=lambda: defaultdict(list))
     tombstones: set[str] = field(default_factory=set)
     live_ids: set[str] = field(default_factory=set)
+
+    @property
+    def block_count(self) -> int:
+        """Return how many of calmirror's live blocks the listing holds."""
+        return sum(len(group) for group in self.blocks.values())
 
 
 def _read_target(target_events: Iterable[SourceEvent | TargetBlock], tombstones: frozenset[str]) -> _Target:
@@ -252,6 +261,7 @@ def plan_target(
     target_identities: frozenset[str],
     tombstones: frozenset[str] = frozenset(),
     sync_type: Trigger = "poll",
+    guard: DeletionGuard = GUARD_OFF,
 ) -> Plan:
     """Plan the creates, restores and deletes that make the target's blocks match its flows' sources."""
     if any(flow.target != target for flow in flows):
@@ -260,6 +270,9 @@ def plan_target(
     demand = _collect_demand(ordered, sources, target_identities, sync_type)
     seen = _read_target(target_events, tombstones)
     kept, deletes, held = _match_blocks(target, ordered, seen, demand, window)
+    guarded: list[TargetBlock] = []
+    if deletes and guard.holds(seen.block_count, len(deletes)):
+        guarded, deletes = sorted(block for block, _ in deletes), []
     chosen = _choose_missing(target, seen, demand, kept, {block.id for block, _ in deletes})
 
     flow_names = ", ".join(flow.name for flow in ordered)
@@ -276,5 +289,15 @@ def plan_target(
         restores=tuple(spec for spec, restore in specs if restore),
         deletes=tuple(sorted(block for block, _ in deletes)),
         results=tuple(results),
-        held=tuple(sorted((block.id, demand.hold) for block in held if demand.hold is not None)),
+        held=_held(held, demand.hold, guarded),
+        guarded=tuple(guarded),
     )
+
+
+def _held(
+    held: Iterable[TargetBlock], hold: HoldReason | None, guarded: Iterable[TargetBlock]
+) -> tuple[tuple[str, HoldReason], ...]:
+    """Return (block id, why) of every deletion the plan holds back, sorted."""
+    why: list[tuple[str, HoldReason]] = [(block.id, hold) for block in held if hold is not None]
+    why += [(block.id, "guard") for block in guarded]
+    return tuple(sorted(why))

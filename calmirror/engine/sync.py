@@ -12,6 +12,7 @@ from calmirror.config import CalendarRef, Flow, Settings
 from calmirror.engine.cache import FORWARD_MARGIN, CalendarCache
 from calmirror.engine.coalesce import Coalescer
 from calmirror.engine.executor import ExecutionReport, apply_plan
+from calmirror.engine.guard import GUARD_FIX, GUARD_OFF, DeletionGuard
 from calmirror.engine.model import EventProcessingResult, Plan, SourceEvent, Trigger, Window
 from calmirror.engine.outcomes import FlowOutcome, SyncSummary, TargetOutcome, flow_outcomes
 from calmirror.engine.planner import plan_target
@@ -60,6 +61,7 @@ class SyncEngine:
         self._stale: set[CalendarRef] = set()  # calendars with a trigger since their last read began
         self._stats = EngineStats(accounts=len(settings.accounts), flows=len(settings.flows))
         self._sync_type: dict[CalendarRef, Trigger] = {}
+        self._guard = DeletionGuard(settings.deletion_guard_min_blocks, settings.deletion_guard_percent)
 
     # --- public API ------------------------------------------------------------------------------
 
@@ -83,8 +85,13 @@ class SyncEngine:
         flows: Collection[str] | None = None,
         dry_run: bool = False,
         sync_type: Trigger = "manual",
+        allow_mass_deletion: bool = False,
     ) -> SyncSummary:
-        """List every calendar involved from scratch, then plan and apply every affected target."""
+        """List every calendar involved from scratch, then plan and apply every affected target.
+
+        `allow_mass_deletion` lifts the deletion guard for this pass: a person has looked.
+        """
+        guard = GUARD_OFF if allow_mass_deletion else self._guard
         window = window or self.default_window()
         targets = self._targets_of(flows)
         calendars = {ref for target in targets for ref in self._calendars_of(target)}
@@ -92,7 +99,9 @@ class SyncEngine:
 
         async def one(target: CalendarRef) -> TargetOutcome:
             async with self._target(target).lock:
-                return await self._reconcile(target, window, dry_run=dry_run, sync_type=sync_type)
+                return await self._reconcile(
+                    target, window, dry_run=dry_run, sync_type=sync_type, guard=guard
+                )
 
         outcomes = await asyncio.gather(*(one(target) for target in targets))
         return self._summarise(outcomes)
@@ -196,7 +205,7 @@ class SyncEngine:
                     sync_type = self._sync_type.get(target, "webhook")
                     if sync_type == "poll" and self._planned_from.get(target) == self._versions(target):
                         return self._confirm(target)
-                    return await self._reconcile(target, window, sync_type=sync_type)
+                    return await self._reconcile(target, window, sync_type=sync_type, guard=self._guard)
 
             self._targets[target] = _TargetState(work)
         return self._targets[target]
@@ -236,6 +245,7 @@ class SyncEngine:
         window: Window,
         *,
         sync_type: Trigger,
+        guard: DeletionGuard,
         dry_run: bool = False,
     ) -> TargetOutcome:
         """Reconcile one target and record its results once, however many callers this run serves."""
@@ -243,20 +253,30 @@ class SyncEngine:
         # Taken in the same step as the plan's snapshot of the sources (no await between): a read by
         # another run while this one writes must still count as new for this target.
         versions = self._versions(target)
-        outcome = await self._plan_and_apply(target, window, sync_type=sync_type, dry_run=dry_run)
+        outcome = await self._plan_and_apply(
+            target, window, sync_type=sync_type, guard=guard, dry_run=dry_run
+        )
         if not dry_run:
             self._stats.record_run(outcome, self.settings, self.clock())
             # A poll may skip planning a target only while its last pass left nothing to finish and
             # none of its calendars has changed since: what that pass planned from is remembered.
-            settled = outcome.ok and outcome.report is not None and not outcome.report.unknown
+            # Held deletions are unfinished too: each pass plans again, so the hold is reported (or
+            # released) by a pass that looked, never cleared by a poll that did not.
+            settled = (
+                outcome.ok and not outcome.held and outcome.report is not None and not outcome.report.unknown
+            )
             if settled:
                 self._planned_from[target] = versions
             else:
                 self._planned_from.pop(target, None)
+            if outcome.plan is not None and outcome.plan.guarded:
+                # Only sources are watched, and a person clears a guard's hold from outside (the sync
+                # command): the next pass reads the target again, so it releases the hold by itself.
+                self._stale.add(target)
         return outcome
 
     async def _plan_and_apply(
-        self, target: CalendarRef, window: Window, *, sync_type: Trigger, dry_run: bool
+        self, target: CalendarRef, window: Window, *, sync_type: Trigger, guard: DeletionGuard, dry_run: bool
     ) -> TargetOutcome:
         """Plan one target from the caches and carry the plan out; the caller holds the target's lock."""
         flows = self.settings.flows_into(target)
@@ -275,10 +295,13 @@ class SyncEngine:
                 target_identities=self._identities(target),
                 tombstones=target_cache.tombstones,
                 sync_type=sync_type,
+                guard=guard,
             )
             report = await self._apply(target, target_cache, plan, dry_run=dry_run)
         if report.failed:
             _log_failed_writes(target, report)
+        if plan.guarded and not dry_run:
+            _log_guard(target, len(plan.guarded))
         if plan.writes:
             log.info(
                 "%s %s (%s): %d created, %d restored, %d deleted, %d existed, %d unknown, %d failed",
@@ -361,4 +384,12 @@ def _log_failed_writes(target: CalendarRef, report: ExecutionReport) -> None:
         "%d write(s) to target %s failed: %s", len(report.failed), target, listed,
         extra={"fields": {"event": "writes_failed", "target": str(target), "failed": len(report.failed),
                           "reasons": sorted(reasons)}},
+    )  # fmt: skip
+
+
+def _log_guard(target: CalendarRef, count: int) -> None:
+    """Log once per pass that the deletion guard holds a target's deletions, and what a person does."""
+    log.warning(
+        "deletion guard: %d deletion(s) in target %s held, none made; %s", count, target, GUARD_FIX,
+        extra={"fields": {"event": "deletions_guarded", "target": str(target), "held": count}},
     )  # fmt: skip

@@ -69,7 +69,16 @@ def secrets() -> tuple[str, ...]:
     return SECRETS
 
 
-CONFIG_PREFIXES = ("GOOGLE_", "SYNC_", "WEBHOOK_", "DAILY_", "LISTEN_", "LOG_LEVEL", "CREDENTIALS_DIRECTORY")
+CONFIG_PREFIXES = (
+    "GOOGLE_",
+    "SYNC_",
+    "WEBHOOK_",
+    "DAILY_",
+    "LISTEN_",
+    "LOG_LEVEL",
+    "CREDENTIALS_DIRECTORY",
+    "DELETION_",
+)
 
 
 @pytest.fixture

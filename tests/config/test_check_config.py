@@ -51,11 +51,37 @@ def test_valid_configuration_prints_the_summary(
         "webhooks: on, https://calmirror.example.com/api/v1/webhooks/google-calendar",
         "polling: every 60 min",
         "daily reconcile: 06:00 UTC, 2 days back, 14 days forward",
+        "deletion guard: a pass deleting more than 25 blocks and more than 50% of a target's blocks"
+        " deletes none and waits for a person",
         "listen: 127.0.0.1:8000",
         "log level: INFO, format text",
     ]
     assert err == ""
     assert_no_secret(out, err)
+
+
+@pytest.mark.parametrize(
+    ("settings", "line"),
+    [
+        (("0", "100"), "deletion guard: a pass deleting more than 0 blocks and more than 100% of a target's"),
+        (("40", "0"), "deletion guard: off (DELETION_GUARD_PERCENT=0)"),
+    ],
+)
+def test_the_summary_shows_the_deletion_guard(
+    clean_env: pytest.MonkeyPatch,
+    good_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    settings: tuple[str, str],
+    line: str,
+) -> None:
+    """check-config states the deletion guard's thresholds, or that it is off."""
+    env = good_env | dict(zip(("DELETION_GUARD_MIN_BLOCKS", "DELETION_GUARD_PERCENT"), settings, strict=True))
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    assert main(["check-config"]) == 0
+    shown = [row for row in capsys.readouterr().out.splitlines() if row.startswith("deletion guard")]
+    assert len(shown) == 1, shown
+    assert shown[0].startswith(line), shown
 
 
 def test_env_file_option_and_non_default_google(

@@ -101,6 +101,12 @@ BAD: list[tuple[str, dict[str, str | None], set[str]]] = [
     ("unknown log level", {"LOG_LEVEL": "LOUD"}, {"LOG_LEVEL"}),
     ("negative days back", {"DAILY_RECONCILE_DAYS_BACK": "-1"}, {"DAILY_RECONCILE_DAYS_BACK"}),
     ("zero days forward", {"DAILY_RECONCILE_DAYS_FORWARD": "0"}, {"DAILY_RECONCILE_DAYS_FORWARD"}),
+    ("negative guard minimum", {"DELETION_GUARD_MIN_BLOCKS": "-1"}, {"DELETION_GUARD_MIN_BLOCKS"}),
+    ("guard minimum in words", {"DELETION_GUARD_MIN_BLOCKS": "many"}, {"DELETION_GUARD_MIN_BLOCKS"}),
+    ("guard percent above 100", {"DELETION_GUARD_PERCENT": "101"}, {"DELETION_GUARD_PERCENT"}),
+    ("negative guard percent", {"DELETION_GUARD_PERCENT": "-5"}, {"DELETION_GUARD_PERCENT"}),
+    ("guard percent with a sign", {"DELETION_GUARD_PERCENT": "50%"}, {"DELETION_GUARD_PERCENT"}),
+    ("misspelt guard variable", {"DELETION_GUARD_PERCENTAGE": "50"}, {"DELETION_GUARD_PERCENTAGE"}),
     ("API root not a URL", {"GOOGLE_API_ROOT_URL": "localhost:8080"}, {"GOOGLE_API_ROOT_URL"}),
     ("token URI with bad port", {"GOOGLE_TOKEN_URI": "http://127.0.0.1:99999/token"}, {"GOOGLE_TOKEN_URI"}),
     ("flow N not a number", {"SYNC_FLOW_A_NAME": "Extra"}, {"SYNC_FLOW_A_NAME"}),
@@ -197,3 +203,17 @@ def test_config_error_text_lists_every_problem(good_env: dict[str, str]) -> None
     assert "GOOGLE_CLIENT_SECRET: missing" in text
     assert "SYNC_INTERVAL_MINUTES=often: not a whole number" in text
     assert "shared-client-secret" not in text
+
+
+def test_deletion_guard_settings_read_with_defaults_and_bounds(good_env: dict[str, str]) -> None:
+    """Unset, the guard is 25 blocks and 50 %; 0 and 100 are accepted; a bad value says what to fix."""
+    settings = load_settings(good_env, env_file=None, credentials_directory=None)
+    assert (settings.deletion_guard_min_blocks, settings.deletion_guard_percent) == (25, 50)
+    edge = good_env | {"DELETION_GUARD_MIN_BLOCKS": "0", "DELETION_GUARD_PERCENT": "100"}
+    settings = load_settings(edge, env_file=None, credentials_directory=None)
+    assert (settings.deletion_guard_min_blocks, settings.deletion_guard_percent) == (0, 100)
+    off = load_settings(good_env | {"DELETION_GUARD_PERCENT": "0"}, env_file=None, credentials_directory=None)
+    assert off.deletion_guard_percent == 0
+    assert _problems(good_env | {"DELETION_GUARD_PERCENT": "101"}) == [
+        "DELETION_GUARD_PERCENT=101: must be at least 0 and at most 100"
+    ]

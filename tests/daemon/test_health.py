@@ -131,6 +131,24 @@ def test_held_deletions_make_the_other_flow_into_the_target_not_ok() -> None:
     assert [f["state"] for f in health(snapshot(flows=(work, home)))[1]["flows"]] == ["error", "error"]
 
 
+def test_deletions_the_guard_holds_fail_at_once_naming_target_count_and_fix() -> None:
+    """30 deletions held by the guard: 503 `fail` at once (no grace), each flow into the target `error`
+    with the count and the commands, the target's entry with the fix; a flow elsewhere stays `ok`."""
+    held: tuple[tuple[str, HoldReason], ...] = tuple((f"blk{n}", "guard") for n in range(30))
+    work = replace(WATCHED, target="2:b", held=held)
+    target = TargetView("2:b", held, ())
+    status, body = health(snapshot(flows=(work, POLLED), targets=(target,), fail_grace=timedelta(hours=1)))
+    assert (status, body["status"]) == (503, "fail")
+    assert [f["state"] for f in body["flows"]] == ["error", "ok"]
+    fix = "look with `calmirror sync --dry-run`, then run `calmirror sync --allow-mass-deletion`"
+    assert body["problems"] == [
+        f"flow work: 30 deletion(s) in target 2:b held by the deletion guard; fix: {fix}"
+    ]
+    assert body["targets"] == [
+        {"target": "2:b", "deletions_held": {"count": 30, "reasons": ["guard"], "because_of": []}, "fix": fix}
+    ]
+
+
 def test_starting_says_what_it_waits_on() -> None:
     """While starting, the phase is named."""
     body = health(snapshot(ready=False, starting="first reconcile: 3 of 7 targets done"))[1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -207,15 +207,20 @@ def covered(span: Span, blocks: Sequence[Span]) -> bool:
     return not span[0] and any(start <= span[1] and span[2] <= end for start, end in runs)
 
 
-def assert_converged(emulator: Emulator, settings: Settings) -> None:
-    """Assert, for every target: every block is desired, none is doubled, every desired span is blocked."""
+def assert_converged(emulator: Emulator, settings: Settings, held: Collection[CalendarRef] = ()) -> None:
+    """Assert, for every target: every block is desired, none is doubled, every desired span is blocked.
+
+    In a `held` target (the deletion guard held its pass's deletions) extra blocks may stay: only the
+    last check, no desired span without a block, applies there.
+    """
     for target in settings.targets():
         wanted = desired(emulator, settings, target)
         live = [e for e in emulator.store.raw_events(target.calendar_id) if e.get("status") != "cancelled"]
         blocks = [span_of(e) for e in live if is_marked(e)]
-        assert len(blocks) == len(set(blocks)), f"two blocks share an interval in {target}"
-        orphans = set(blocks) - wanted
-        assert not orphans, f"blocks nobody wants in {target}: {sorted(orphans)}"
+        if target not in held:
+            assert len(blocks) == len(set(blocks)), f"two blocks share an interval in {target}"
+            orphans = set(blocks) - wanted
+            assert not orphans, f"blocks nobody wants in {target}: {sorted(orphans)}"
         missing = [span for span in wanted if span not in blocks and not covered(span, blocks)]
         assert not missing, f"desired intervals without a block in {target}: {sorted(missing)}"
 

@@ -339,3 +339,84 @@ async def test_verbose_lists_each_block_and_each_skip_in_plain_words(
     assert ["delete", "work, home", block, "(a calmirror block): no meeting needs it any more"] in listing(
         out
     )
+
+
+async def test_a_mass_deletion_waits_for_a_person(make_world: MakeWorld, tmp_path: Path) -> None:
+    """40 mirrored meetings, 30 cancelled: `sync` deletes none and exits 1 naming the hold and the fix;
+    `sync --dry-run` lists the held blocks; `sync --allow-mass-deletion --flow work` deletes exactly the
+    30 and exits 0; the next plain `sync` has nothing held and exits 0."""
+    world = make_world((("work", 1, 2, 0, 0),))
+    meetings = [await world.meeting(1, base_time() + timedelta(hours=n), 30) for n in range(40)]
+    assert (await world.engine.reconcile_all()).ok
+    assert len(world.blocks(2)) == 40
+    for meeting in meetings[:30]:
+        await world.users[1].delete_event(EMAILS[1], meeting["id"])
+    wanted = sorted((m["start"]["dateTime"], m["end"]["dateTime"]) for m in meetings[30:])
+    env = environment(world)
+    world.emulator.reset_requests()
+
+    code, out, err = await calmirror(env, tmp_path, "sync")
+    assert code == 1, out + err
+    assert len(world.blocks(2)) == 40
+    assert world.writes() == 0
+    assert row(out, "work") == [
+        "work",
+        "0",
+        "0",
+        "0",
+        "10",
+        "0",
+        "0",
+        "0",
+        "held",
+    ]  # 10 existed, none deleted
+    fix = "look with `calmirror sync --dry-run`, then run `calmirror sync --allow-mass-deletion`"
+    assert f"work: 30 deletion(s) in its target held back: guard; {fix}" in out.splitlines()
+    logged = [line for line in out.splitlines() if " WARNING " in line]
+    assert len(logged) == 1, out  # once per target and pass, not once per block
+    assert f"deletion guard: 30 deletion(s) in target 2:{EMAILS[2]} held, none made; {fix}" in logged[0]
+
+    code, out, err = await calmirror(env, tmp_path, "sync", "--dry-run")
+    assert code == 1, out + err
+    held = [line for line in out.splitlines() if line.startswith("hold ")]
+    assert len(held) == 30, out
+    assert all(line.endswith("(a calmirror block): held by the deletion guard") for line in held)
+    code, out, err = await calmirror(env, tmp_path, "sync", "--dry-run", "--allow-mass-deletion")
+    assert code == 0, out + err
+    assert len([line for line in out.splitlines() if line.startswith("would delete ")]) == 30, out
+    assert world.writes() == 0
+
+    code, out, err = await calmirror(env, tmp_path, "sync", "--allow-mass-deletion", "--flow", "work")
+    assert code == 0, out + err
+    assert row(out, "work")[:4] == ["work", "0", "0", "30"]
+    assert world.spans(2) == wanted
+    code, out, err = await calmirror(env, tmp_path, "sync")
+    assert (code, row(out, "work")[3]) == (0, "0"), out + err
+
+
+async def test_an_off_guard_or_a_few_deletions_delete_at_once(make_world: MakeWorld, tmp_path: Path) -> None:
+    """DELETION_GUARD_PERCENT=0: 30 of 40 cancelled go at once; with the guard on, 5 of 40 go at once."""
+    world = make_world((("work", 1, 2, 0, 0),))
+    meetings = [await world.meeting(1, base_time() + timedelta(hours=n), 30) for n in range(40)]
+    assert (await world.engine.reconcile_all()).ok
+    env = environment(world)
+    for meeting in meetings[:30]:
+        await world.users[1].delete_event(EMAILS[1], meeting["id"])
+    code, out, err = await calmirror(env | {"DELETION_GUARD_PERCENT": "0"}, tmp_path, "sync")
+    assert code == 0, out + err
+    assert row(out, "work")[3] == "30"
+    assert len(world.blocks(2)) == 10
+
+    meetings = [
+        *meetings[30:],
+        *[await world.meeting(1, base_time() + timedelta(hours=n), 30) for n in range(30)],
+    ]
+    assert (await world.engine.reconcile_all()).ok
+    assert len(world.blocks(2)) == 40
+    for meeting in meetings[:5]:
+        await world.users[1].delete_event(EMAILS[1], meeting["id"])
+    code, out, err = await calmirror(env, tmp_path, "sync")
+    assert code == 0, out + err
+    assert row(out, "work")[3] == "5"
+    assert len(world.blocks(2)) == 35
+    assert "held" not in out + err

@@ -1,9 +1,11 @@
 """A Hypothesis state machine over planner, executor and engine against the emulator (real client).
 
 Random source changes (long meetings across the window's edges included), manual block edits, lost
-and duplicated triggers, write faults, applies cancelled mid-way and engine restarts; after every
-fault-free full reconcile the target calendars must equal the desired set, no foreign event may have
-changed, and a second reconcile must send no write."""
+and duplicated triggers, write faults, applies cancelled mid-way and engine restarts, under a deletion
+guard drawn per run (off, or thresholds low enough to hold); after every fault-free full reconcile the
+target calendars must equal the desired set, no foreign event may have changed, and a second reconcile
+must send no write. A target whose deletions the guard held may keep extra blocks, but still has a
+block for every desired span and lost none in that pass; `allow_mass_deletion` then converges it."""
 
 from __future__ import annotations
 
@@ -16,10 +18,17 @@ from typing import Any, TypeVar
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
+from calmirror.config import CalendarRef
 from calmirror.emulator import Emulator, start_emulator
-from calmirror.engine import SyncEngine, is_marked
+from calmirror.engine import SyncEngine, SyncSummary, is_marked
 from calmirror.google.client import CalendarClient
 from tests.engine.conftest import (
     EMAILS,
@@ -112,6 +121,18 @@ class Convergence(RuleBasedStateMachine):
             self.runner.run_all(*(c.aclose() for c in clients))
             self.runner.run(self.emulator.stop())
 
+    @initialize(min_blocks=st.integers(0, 2), percent=st.sampled_from([0, 20, 40, 60]))
+    def guard(self, min_blocks: int, percent: int) -> None:
+        """The deletion guard of this run: off (0 %), or low enough that a few cancellations trip it."""
+        guard = {"deletion_guard_min_blocks": min_blocks, "deletion_guard_percent": percent}
+        self.settings = self.settings.model_copy(update=guard)
+        self.engine = SyncEngine(self.settings, self.clients)
+
+    def _held(self) -> set[CalendarRef]:
+        """Return the targets whose last pass had deletions held by the deletion guard."""
+        status = self.engine.target_status()
+        return {ref for ref, outcome in status.items() if any(why == "guard" for _, why in outcome.held)}
+
     # --- users ---------------------------------------------------------------------------------------
 
     def _remember(self, account: int, event: dict[str, Any]) -> None:
@@ -150,6 +171,12 @@ class Convergence(RuleBasedStateMachine):
         event = self.runner.run(self.users[account].insert_event(EMAILS[account], body))
         self.events.append((account, event))
         self._remember(account, event)
+
+    @rule(account=st.sampled_from(SOURCES), first=st.integers(0, 6), count=st.integers(3, 6))
+    def create_many(self, account: int, first: int, count: int) -> None:
+        """A user books a run of meetings, one per slot: enough blocks that cancelling them trips a guard."""
+        for slot in range(first, first + count):
+            self.create(account, slot, 30, 2, "busy")
 
     def _long_times(self, kind: str) -> dict[str, Any]:
         """Return start/end of a long event across an edge of the default window (now -2 to +14 days)."""
@@ -197,6 +224,14 @@ class Convergence(RuleBasedStateMachine):
         stored = self.emulator.store.get(EMAILS[account], event["id"])
         assert stored is not None
         self._remember(account, stored)
+
+    @precondition(lambda self: len(self.events) > 1)
+    @rule(account=st.sampled_from(SOURCES))
+    def cancel_all(self, account: int) -> None:
+        """A user clears their calendar at once: the pass that notices wants many deletions."""
+        for pick in reversed(range(len(self.events))):
+            if self.events[pick][0] == account:
+                self.cancel(pick)
 
     @precondition(lambda self: self.events)
     @rule(pick=st.integers(0, 99), status=st.sampled_from(["declined", "accepted"]))
@@ -299,7 +334,7 @@ class Convergence(RuleBasedStateMachine):
         """One fault-free trigger per calendar brings every target to the desired set from the caches."""
         for account in SOURCES:
             self.runner.run(self.engine.calendar_changed(account, EMAILS[account]))
-        assert_converged(self.emulator, self.settings)
+        assert_converged(self.emulator, self.settings, self._held())
 
     @rule()
     def poll_and_check(self) -> None:
@@ -307,13 +342,36 @@ class Convergence(RuleBasedStateMachine):
         refs = {ref for flow in self.settings.flows for ref in (flow.source, flow.target)}
         calls = [self.engine.calendar_changed(r.account_id, r.calendar_id, trigger="poll") for r in refs]
         self.runner.run_all(*calls)
-        assert_converged(self.emulator, self.settings)
+        assert_converged(self.emulator, self.settings, self._held())
+
+    def _full(self, *, allow_mass_deletion: bool = False) -> SyncSummary:
+        """Run a fault-free full reconcile that must succeed; check that guard-held targets lost nothing."""
+        before = {ref: self._block_ids(ref) for ref in self.settings.targets()}
+        summary = self.runner.run(self.engine.reconcile_all(allow_mass_deletion=allow_mass_deletion))
+        assert summary.ok, {name: outcome.message for name, outcome in summary.flows.items()}
+        for outcome in summary.targets:
+            if any(why == "guard" for _, why in outcome.held):
+                assert not allow_mass_deletion
+                assert before[outcome.target] <= self._block_ids(outcome.target), "a held pass deleted"
+        return summary
+
+    def _block_ids(self, ref: CalendarRef) -> set[str]:
+        """Return the ids of the live blocks in a target."""
+        return {event["id"] for event in self._blocks(ref.account_id)}
 
     @rule()
     def reconcile_and_check(self) -> None:
-        """A fault-free full reconcile converges, leaves foreign events alone; a second one writes nothing."""
-        summary = self.runner.run(self.engine.reconcile_all())
-        assert summary.ok, {name: outcome.message for name, outcome in summary.flows.items()}
+        """A fault-free full reconcile converges, leaves foreign events alone; a second one writes nothing.
+
+        Where the deletion guard held, the reconcile still blocks every desired span; after a person's
+        `allow_mass_deletion` the targets equal the desired set.
+        """
+        self._full()
+        assert_converged(self.emulator, self.settings, self._held())
+        assert_untouched(self.emulator, self.etags)
+        if self._held():
+            self._full(allow_mass_deletion=True)
+            assert not self._held()
         assert_converged(self.emulator, self.settings)
         assert_untouched(self.emulator, self.etags)
         self.emulator.reset_requests()

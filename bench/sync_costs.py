@@ -18,6 +18,7 @@ from typing import Any
 
 from bench import common
 from bench.baseline import SeedLiteralSync
+from calmirror.config import CalendarRef
 from calmirror.emulator import Emulator
 from calmirror.engine import SyncEngine, Window
 from calmirror.google.client import CalendarClient
@@ -51,11 +52,13 @@ async def measure(emulator: Emulator, step: Step) -> common.Cost:
 
 
 def calmirror_driver(engine: SyncEngine) -> Driver:
-    """Drive calmirror's SyncEngine: reconcile_all, and calendar_changed for polls and webhooks."""
+    """Drive calmirror's SyncEngine: reconcile_all, and calendars_changed for polls and webhooks."""
+    source = CalendarRef(account_id=SOURCE, calendar_id=common.ALICE)
+    target = CalendarRef(account_id=TARGET, calendar_id=common.BOB)
 
     async def poll() -> None:
-        await engine.calendar_changed(SOURCE, common.ALICE, trigger="poll")
-        await engine.calendar_changed(TARGET, common.BOB, trigger="poll")
+        await engine.calendars_changed([source], "poll")
+        await engine.calendars_changed([target], "poll")
 
     return Driver(
         system="calmirror",
@@ -63,7 +66,7 @@ def calmirror_driver(engine: SyncEngine) -> Driver:
         setup=engine.reconcile_all,
         poll=poll,
         polled_calendars=2,
-        source_changed=lambda: engine.calendar_changed(SOURCE, common.ALICE, trigger="webhook"),
+        source_changed=lambda: engine.calendars_changed([source], "webhook"),
     )
 
 

@@ -7,8 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 from calmirror.commands._hints import with_next_step
 from calmirror.config import Settings
-from calmirror.engine import COLUMNS, EventProcessingResult, FlowOutcome, Interval, PurgeOutcome, SyncSummary
-from calmirror.engine.guard import GUARD_FIX
+from calmirror.engine import (
+    COLUMNS,
+    GUARD_FIX,
+    EventProcessingResult,
+    FlowOutcome,
+    Interval,
+    PurgeOutcome,
+    SyncSummary,
+)
 
 _NEVER = Interval(datetime.min.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC))  # sorts first
 SYNC_HEADER = ("flow", *COLUMNS[:-1], "errors", "status")  # the count columns, "error" as "errors"

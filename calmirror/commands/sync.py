@@ -73,7 +73,7 @@ def sync(args: argparse.Namespace) -> int:
             window,
             flows=flow_names(args),
             dry_run=args.dry_run,
-            sync_type="manual",
+            trigger="manual",
             allow_mass_deletion=args.allow_mass_deletion,
         )
         verbose = args.dry_run if args.verbose is None else args.verbose

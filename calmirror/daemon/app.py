@@ -117,7 +117,7 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
         )
         dispatcher = Dispatcher(
             engine.calendars_changed,
-            lambda trigger: engine.reconcile_all(sync_type=trigger),
+            lambda trigger: engine.reconcile_all(trigger=trigger),
             metrics,
             audit=audit,
         )

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetView
-from calmirror.engine.guard import GUARD_FIX
+from calmirror.engine import GUARD_FIX
 from calmirror.errors import Failure
 
 POLLING_ONLY = "polling only"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from prometheus_client import Counter as MetricCounter
 
 from calmirror.config import CalendarRef
-from calmirror.engine.cache import Changes
+from calmirror.engine import Changes
 
 # A change younger than this at the poll's start may still have its notification on the way.
 GRACE = timedelta(seconds=60)

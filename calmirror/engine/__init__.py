@@ -1,7 +1,9 @@
 """The sync engine's front door: SyncEngine and the values it takes and returns."""
 
+from calmirror.engine.cache import Changes
 from calmirror.engine.events import parse_event, parse_events
 from calmirror.engine.executor import ExecutionReport
+from calmirror.engine.guard import GUARD_FIX
 from calmirror.engine.ids import block_id, is_marked
 from calmirror.engine.model import (
     Action,
@@ -24,9 +26,11 @@ from calmirror.engine.sync import SyncEngine
 
 __all__ = [
     "COLUMNS",
+    "GUARD_FIX",
     "Action",
     "Attendee",
     "BlockSpec",
+    "Changes",
     "EventProcessingResult",
     "ExecutionReport",
     "FlowOutcome",

@@ -190,7 +190,7 @@ class EventProcessingResult:
     flow_name: str
     event_id: str
     event_title: str
-    sync_type: Trigger
+    sync_type: Trigger  # the trigger of its pass, under the original specification's field name (/stats)
     success: bool
     action: Action
     error: str | None = None

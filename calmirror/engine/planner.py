@@ -74,7 +74,7 @@ def _collect_demand(
     flows: Sequence[Flow],
     sources: Mapping[int, Sequence[SourceEvent] | None],
     target_identities: frozenset[str],
-    sync_type: Trigger,
+    trigger: Trigger,
 ) -> _Demand:
     """Filter every flow's source events and gather the intervals they want."""
     demand = _Demand()
@@ -88,7 +88,7 @@ def _collect_demand(
             if reason is None and event.interval is None:
                 demand.hold = demand.hold or "unusable_times"
             if reason is not None or event.interval is None:
-                demand.results.append(_verdict(flow, event, sync_type, reason))
+                demand.results.append(_verdict(flow, event, trigger, reason))
                 continue
             wanted = wanted_interval(event.interval, flow)
             demand.titles.setdefault(wanted, flow.block_title)
@@ -96,13 +96,13 @@ def _collect_demand(
     return demand
 
 
-def _verdict(flow: Flow, event: SourceEvent, sync_type: Trigger, reason: str | None) -> EventProcessingResult:
+def _verdict(flow: Flow, event: SourceEvent, trigger: Trigger, reason: str | None) -> EventProcessingResult:
     """Return the result of an event that gets no block: skipped by a filter, or unusable times."""
     return EventProcessingResult(
         flow_name=flow.name,
         event_id=event.id,
         event_title=event.summary,
-        sync_type=sync_type,
+        sync_type=trigger,
         success=reason is not None,
         action="skipped" if reason is not None else "error",
         error=None if reason is not None else f"unusable start/end: {event.time_problem}",
@@ -194,7 +194,7 @@ def _event_result(
     event: SourceEvent,
     wanted: Interval,
     *,
-    sync_type: Trigger,
+    trigger: Trigger,
     kept: Mapping[Interval, str],
     chosen: Mapping[Interval, tuple[BlockSpec, bool]],
 ) -> EventProcessingResult:
@@ -212,7 +212,7 @@ def _event_result(
         flow_name=flow.name,
         event_id=event.id,
         event_title=event.summary,
-        sync_type=sync_type,
+        sync_type=trigger,
         success=True,
         action=action,
         reason=reason,
@@ -222,14 +222,14 @@ def _event_result(
 
 
 def _deleted_result(
-    block: TargetBlock, reason: str, flow_names: str, sync_type: Trigger
+    block: TargetBlock, reason: str, flow_names: str, trigger: Trigger
 ) -> EventProcessingResult:
     """Return the result of deleting a block, which no source event stands behind."""
     return EventProcessingResult(
         flow_name=flow_names,
         event_id=block.id,
         event_title="",
-        sync_type=sync_type,
+        sync_type=trigger,
         success=True,
         action="deleted",
         reason=reason,
@@ -260,14 +260,14 @@ def plan_target(
     *,
     target_identities: frozenset[str],
     tombstones: frozenset[str] = frozenset(),
-    sync_type: Trigger = "poll",
+    trigger: Trigger = "poll",
     guard: DeletionGuard = GUARD_OFF,
 ) -> Plan:
     """Plan the creates, restores and deletes that make the target's blocks match its flows' sources."""
     if any(flow.target != target for flow in flows):
         raise ValueError(f"every flow given to plan_target must target {target}")
     ordered = sorted(flows, key=lambda flow: flow.id)
-    demand = _collect_demand(ordered, sources, target_identities, sync_type)
+    demand = _collect_demand(ordered, sources, target_identities, trigger)
     seen = _read_target(target_events, tombstones)
     kept, deletes, held = _match_blocks(target, ordered, seen, demand, window)
     guarded: list[TargetBlock] = []
@@ -277,10 +277,8 @@ def plan_target(
 
     flow_names = ", ".join(flow.name for flow in ordered)
     results = demand.results
-    results.extend(
-        _event_result(*want, sync_type=sync_type, kept=kept, chosen=chosen) for want in demand.wanting
-    )
-    results.extend(_deleted_result(block, reason, flow_names, sync_type) for block, reason in deletes)
+    results.extend(_event_result(*want, trigger=trigger, kept=kept, chosen=chosen) for want in demand.wanting)
+    results.extend(_deleted_result(block, reason, flow_names, trigger) for block, reason in deletes)
     rank = {flow.name: index for index, flow in enumerate(ordered)}
     results.sort(key=lambda result: (rank.get(result.flow_name, len(rank)), *_result_order(result)))
     specs = sorted(chosen.values())

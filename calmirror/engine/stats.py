@@ -13,7 +13,7 @@ from calmirror.config import CalendarRef, Settings
 from calmirror.engine.model import EventProcessingResult
 from calmirror.engine.outcomes import FlowOutcome, TargetOutcome, flow_outcomes
 
-LEDGER_SIZE = 1000
+RECENT_RESULTS = 1000
 
 
 class SyncEngineStats(BaseModel):
@@ -28,10 +28,10 @@ class SyncEngineStats(BaseModel):
     last_updated: str
 
 
-class EngineStats:
-    """Mutable counters plus the ledger of the last results; owned by one SyncEngine."""
+class Ledger:
+    """What the engine has done: counters, recent results, each flow's and target's status."""
 
-    def __init__(self, *, accounts: int, flows: int, ledger_size: int = LEDGER_SIZE) -> None:
+    def __init__(self, *, accounts: int, flows: int, recent_size: int = RECENT_RESULTS) -> None:
         self.accounts = accounts
         self.flows = flows
         self.events_processed = 0
@@ -39,14 +39,14 @@ class EngineStats:
         self.deleted = 0
         self.errors = 0
         self.last_updated: datetime | None = None
-        self.ledger: deque[EventProcessingResult] = deque(maxlen=ledger_size)
+        self.recent: deque[EventProcessingResult] = deque(maxlen=recent_size)
         self.flow_status: dict[str, FlowOutcome] = {}
         self.target_status: dict[CalendarRef, TargetOutcome] = {}  # each target's last reconcile
 
     def record(self, results: Iterable[EventProcessingResult], at: datetime) -> None:
         """Count one pass's results (dry runs are not recorded) and append them to the ledger."""
         for result in results:
-            self.ledger.append(result)
+            self.recent.append(result)
             self.events_processed += 1
             if result.action in ("created", "restored"):  # either way a block was written
                 self.created += 1

@@ -17,7 +17,7 @@ from calmirror.engine.model import EventProcessingResult, Plan, SourceEvent, Tri
 from calmirror.engine.outcomes import FlowOutcome, SyncSummary, TargetOutcome, flow_outcomes
 from calmirror.engine.planner import plan_target
 from calmirror.engine.purge import PurgeOutcome, purge_target
-from calmirror.engine.stats import EngineStats, SyncEngineStats
+from calmirror.engine.stats import Ledger, SyncEngineStats
 from calmirror.errors import CalmirrorError, Failure, Side
 from calmirror.google.client import CalendarClient
 
@@ -59,8 +59,8 @@ class SyncEngine:
         # Per settled target, the cache versions its last complete pass planned from.
         self._planned_from: dict[CalendarRef, dict[CalendarRef, int]] = {}
         self._stale: set[CalendarRef] = set()  # calendars with a trigger since their last read began
-        self._stats = EngineStats(accounts=len(settings.accounts), flows=len(settings.flows))
-        self._sync_type: dict[CalendarRef, Trigger] = {}
+        self._ledger = Ledger(accounts=len(settings.accounts), flows=len(settings.flows))
+        self._trigger: dict[CalendarRef, Trigger] = {}
         self._guard = DeletionGuard(settings.deletion_guard_min_blocks, settings.deletion_guard_percent)
 
     # --- public API ------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ class SyncEngine:
         *,
         flows: Collection[str] | None = None,
         dry_run: bool = False,
-        sync_type: Trigger = "manual",
+        trigger: Trigger = "manual",
         allow_mass_deletion: bool = False,
     ) -> SyncSummary:
         """List every calendar involved from scratch, then plan and apply every affected target.
@@ -99,20 +99,10 @@ class SyncEngine:
 
         async def one(target: CalendarRef) -> TargetOutcome:
             async with self._target(target).lock:
-                return await self._reconcile(
-                    target, window, dry_run=dry_run, sync_type=sync_type, guard=guard
-                )
+                return await self._reconcile(target, window, dry_run=dry_run, trigger=trigger, guard=guard)
 
         outcomes = await asyncio.gather(*(one(target) for target in targets))
         return self._summarise(outcomes)
-
-    async def calendar_changed(
-        self, account_id: int, calendar_id: str, *, trigger: Trigger = "webhook"
-    ) -> SyncSummary:
-        """Fetch one calendar's changes and reconcile, from the caches, the targets it feeds."""
-        return await self.calendars_changed(
-            [CalendarRef(account_id=account_id, calendar_id=calendar_id)], trigger
-        )
 
     async def calendars_changed(self, refs: Collection[CalendarRef], trigger: Trigger) -> SyncSummary:
         """Fetch several calendars' changes (one read each) and reconcile every target they feed.
@@ -126,7 +116,7 @@ class SyncEngine:
         # No await before every request is registered: a burst of triggers coalesces into one more run.
         self._stale.update(refs)
         for target in targets:
-            self._sync_type[target] = trigger
+            self._trigger[target] = trigger
         outcomes = await asyncio.gather(*(self._target(target).incremental() for target in targets))
         return self._summarise(outcomes)
 
@@ -145,19 +135,19 @@ class SyncEngine:
 
     def stats(self) -> SyncEngineStats:
         """Return the SyncEngineStats counters."""
-        return self._stats.snapshot()
+        return self._ledger.snapshot()
 
     def target_status(self) -> dict[CalendarRef, TargetOutcome]:
         """Return the last reconcile of every target that has run."""
-        return dict(self._stats.target_status)
+        return dict(self._ledger.target_status)
 
     def results(self) -> list[EventProcessingResult]:
         """Return the last results, oldest first (bounded)."""
-        return list(self._stats.ledger)
+        return list(self._ledger.recent)
 
     def flow_status(self) -> dict[str, FlowOutcome]:
         """Return the last outcome of every flow that has run."""
-        return dict(self._stats.flow_status)
+        return dict(self._ledger.flow_status)
 
     def cache(self, account_id: int, calendar_id: str) -> CalendarCache:
         """Return the cache of one calendar as seen by one account (created empty on first use)."""
@@ -202,10 +192,10 @@ class SyncEngine:
                     window = self.default_window()
                     calendars = set(self._calendars_of(target))
                     await asyncio.gather(*(self._catch_up(ref, window) for ref in calendars))
-                    sync_type = self._sync_type.get(target, "webhook")
-                    if sync_type == "poll" and self._planned_from.get(target) == self._versions(target):
+                    trigger = self._trigger.get(target, "webhook")
+                    if trigger == "poll" and self._planned_from.get(target) == self._versions(target):
                         return self._confirm(target)
-                    return await self._reconcile(target, window, sync_type=sync_type, guard=self._guard)
+                    return await self._reconcile(target, window, trigger=trigger, guard=self._guard)
 
             self._targets[target] = _TargetState(work)
         return self._targets[target]
@@ -234,7 +224,7 @@ class SyncEngine:
     def _confirm(self, target: CalendarRef) -> TargetOutcome:
         """Record that a poll found nothing new for a target whose last pass settled it: flows are current."""
         outcome = TargetOutcome(target, ok=True, plan=Plan(), report=ExecutionReport())
-        self._stats.record_run(outcome, self.settings, self.clock())
+        self._ledger.record_run(outcome, self.settings, self.clock())
         return outcome
 
     # --- one reconcile ---------------------------------------------------------------------------
@@ -244,7 +234,7 @@ class SyncEngine:
         target: CalendarRef,
         window: Window,
         *,
-        sync_type: Trigger,
+        trigger: Trigger,
         guard: DeletionGuard,
         dry_run: bool = False,
     ) -> TargetOutcome:
@@ -253,11 +243,9 @@ class SyncEngine:
         # Taken in the same step as the plan's snapshot of the sources (no await between): a read by
         # another run while this one writes must still count as new for this target.
         versions = self._versions(target)
-        outcome = await self._plan_and_apply(
-            target, window, sync_type=sync_type, guard=guard, dry_run=dry_run
-        )
+        outcome = await self._plan_and_apply(target, window, trigger=trigger, guard=guard, dry_run=dry_run)
         if not dry_run:
-            self._stats.record_run(outcome, self.settings, self.clock())
+            self._ledger.record_run(outcome, self.settings, self.clock())
             # A poll may skip planning a target only while its last pass left nothing to finish and
             # none of its calendars has changed since: what that pass planned from is remembered.
             # Held deletions are unfinished too: each pass plans again, so the hold is reported (or
@@ -276,7 +264,7 @@ class SyncEngine:
         return outcome
 
     async def _plan_and_apply(
-        self, target: CalendarRef, window: Window, *, sync_type: Trigger, guard: DeletionGuard, dry_run: bool
+        self, target: CalendarRef, window: Window, *, trigger: Trigger, guard: DeletionGuard, dry_run: bool
     ) -> TargetOutcome:
         """Plan one target from the caches and carry the plan out; the caller holds the target's lock."""
         flows = self.settings.flows_into(target)
@@ -294,7 +282,7 @@ class SyncEngine:
                 window,
                 target_identities=self._identities(target),
                 tombstones=target_cache.tombstones,
-                sync_type=sync_type,
+                trigger=trigger,
                 guard=guard,
             )
             report = await self._apply(target, target_cache, plan, dry_run=dry_run)
@@ -307,7 +295,7 @@ class SyncEngine:
                 "%s %s (%s): %d created, %d restored, %d deleted, %d existed, %d unknown, %d failed",
                 "planned" if dry_run else "reconciled",
                 target,
-                sync_type,
+                trigger,
                 *map(
                     len,
                     (

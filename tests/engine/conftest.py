@@ -12,7 +12,7 @@ import pytest
 
 from calmirror.config import Account, CalendarRef, Flow, Settings
 from calmirror.emulator import Emulator
-from calmirror.engine import SyncEngine, is_marked
+from calmirror.engine import SyncEngine, SyncSummary, Trigger, is_marked
 from calmirror.google.client import CalendarClient
 from tests.emulator_helpers import account_of as emulator_account
 from tests.emulator_helpers import new_client as emulator_client
@@ -61,6 +61,15 @@ def make_settings(emulator: Emulator, flows: Sequence[FlowSpec]) -> Settings:
 def new_client(emulator: Emulator, account_id: int, **options: Any) -> CalendarClient:
     """Return a real CalendarClient of one emulator account (no waits, roomy quota)."""
     return emulator_client(emulator, EMAILS[account_id], account_id, **options)
+
+
+async def changed(
+    engine: SyncEngine, account_id: int, calendar_id: str, trigger: Trigger = "webhook"
+) -> SyncSummary:
+    """Tell the engine one calendar changed, as a notification does, and return the pass's summary."""
+    return await engine.calendars_changed(
+        [CalendarRef(account_id=account_id, calendar_id=calendar_id)], trigger
+    )
 
 
 @dataclass

@@ -9,19 +9,19 @@ import pytest
 from calmirror.config import CalendarRef, Flow
 from calmirror.emulator.requestlog import CallRecord
 from calmirror.engine import SyncEngine, SyncSummary, is_marked
-from tests.engine.conftest import EMAILS, OUTSIDER, MakeWorld, World, base_time, rfc
+from tests.engine.conftest import EMAILS, OUTSIDER, MakeWorld, World, base_time, changed, rfc
 
 PATHS = ("incremental", "full")
 WRITES = ("insert", "update", "patch", "delete")
 
 
-async def sync(world: World, path: str, *changed: int) -> SyncSummary:
-    """Run one pass: calendar_changed for each changed account's primary calendar, or a full reconcile."""
+async def sync(world: World, path: str, *accounts: int) -> SyncSummary:
+    """Run one pass: a change notice for each changed account's primary calendar, or a full reconcile."""
     if path == "full":
         return await world.engine.reconcile_all()
     summary = None
-    for account_id in changed:
-        summary = await world.engine.calendar_changed(account_id, EMAILS[account_id])
+    for account_id in accounts:
+        summary = await changed(world.engine, account_id, EMAILS[account_id])
     assert summary is not None
     return summary
 
@@ -200,18 +200,18 @@ async def test_dragged_block_is_put_back_and_later_removed_incrementally(make_wo
     """A block its owner dragged away is put back in place, and still removed when its meeting goes."""
     world = make_world()
     event = await world.meeting(1, base_time())
-    await world.engine.calendar_changed(1, EMAILS[1])
+    await changed(world.engine, 1, EMAILS[1])
     [block] = world.blocks(2)
     later = base_time() + timedelta(hours=6)
     moved = {k: v for k, v in block.items() if k not in ("etag", "updated", "created")}
     moved |= {"start": {"dateTime": rfc(later)}, "end": {"dateTime": rfc(later + timedelta(hours=1))}}
     await world.users[2].update_event(EMAILS[2], block["id"], moved)
 
-    await world.engine.calendar_changed(2, EMAILS[2])
+    await changed(world.engine, 2, EMAILS[2])
     assert world.spans(2) == offset_span(10, 5)
 
     await world.users[1].delete_event(EMAILS[1], event["id"])
-    await world.engine.calendar_changed(1, EMAILS[1])
+    await changed(world.engine, 1, EMAILS[1])
     assert world.blocks(2) == []
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from calmirror.config import CalendarRef
 from calmirror.engine import Window
-from tests.engine.conftest import EMAILS, MakeWorld, base_time, rfc
+from tests.engine.conftest import EMAILS, MakeWorld, base_time, changed, rfc
 
 BOB = CalendarRef(account_id=2, calendar_id=EMAILS[2])
 
@@ -19,14 +19,14 @@ async def test_one_changed_event_costs_one_read_plus_its_writes(make_world: Make
     """After warm-up, moving one meeting costs one list request and one batch carrying its two writes."""
     world = make_world()
     event = await world.meeting(1, base_time())
-    await world.engine.calendar_changed(1, EMAILS[1])
+    await changed(world.engine, 1, EMAILS[1])
     later = base_time() + timedelta(hours=2)
     await world.edit(
         1, event, start={"dateTime": rfc(later)}, end={"dateTime": rfc(later + timedelta(hours=1))}
     )
     world.emulator.reset_requests()
 
-    await world.engine.calendar_changed(1, EMAILS[1])
+    await changed(world.engine, 1, EMAILS[1])
 
     stats = world.emulator.requests.stats()
     assert stats["calls"] == {
@@ -41,10 +41,10 @@ async def test_unchanged_calendar_trigger_costs_one_read_and_no_write(make_world
     """A trigger with nothing new costs exactly the one delta read."""
     world = make_world()
     await world.meeting(1, base_time())
-    await world.engine.calendar_changed(1, EMAILS[1])
+    await changed(world.engine, 1, EMAILS[1])
     world.emulator.reset_requests()
 
-    await world.engine.calendar_changed(1, EMAILS[1])
+    await changed(world.engine, 1, EMAILS[1])
 
     assert world.calls() == {"calendar.events.list": 1}
 
@@ -53,12 +53,12 @@ async def test_concurrent_triggers_coalesce(make_world: MakeWorld) -> None:
     """Ten simultaneous triggers for one calendar cause at most two reconciles and two reads of it."""
     world = make_world()
     await world.meeting(1, base_time())
-    await world.engine.calendar_changed(1, EMAILS[1])
+    await changed(world.engine, 1, EMAILS[1])
     await world.meeting(1, base_time() + timedelta(hours=3))
     before = world.engine.reconciles[BOB]
     world.emulator.reset_requests()
 
-    await asyncio.gather(*(world.engine.calendar_changed(1, EMAILS[1]) for _ in range(10)))
+    await asyncio.gather(*(changed(world.engine, 1, EMAILS[1]) for _ in range(10)))
 
     assert world.engine.reconciles[BOB] - before <= 2
     assert world.calls()["calendar.events.list"] <= 2
@@ -88,10 +88,10 @@ async def test_reconciles_of_one_target_never_overlap(make_world: MakeWorld) -> 
 
     engine._apply = counting  # type: ignore[method-assign]
     await asyncio.gather(
-        engine.calendar_changed(1, EMAILS[1]),
-        engine.calendar_changed(3, EMAILS[3]),
+        changed(engine, 1, EMAILS[1]),
+        changed(engine, 3, EMAILS[3]),
         engine.reconcile_all(),
-        engine.calendar_changed(1, EMAILS[1]),
+        changed(engine, 1, EMAILS[1]),
         engine.reconcile_all(),
     )
 
@@ -126,7 +126,7 @@ async def test_stats_and_results_count_what_happened(make_world: MakeWorld) -> N
     await world.meeting(1, base_time() + timedelta(hours=4), people=1)
     await world.engine.reconcile_all()
     await world.users[1].delete_event(EMAILS[1], event["id"])
-    await world.engine.calendar_changed(1, EMAILS[1])
+    await changed(world.engine, 1, EMAILS[1])
 
     stats = world.engine.stats()
 
@@ -146,11 +146,11 @@ async def test_merged_triggers_record_their_run_once(make_world: MakeWorld) -> N
     """Nine triggers merged into the runs they share count each run's results once, not once per caller."""
     world = make_world()
     await world.meeting(1, base_time())
-    await world.engine.calendar_changed(1, EMAILS[1])  # one result: the block created
+    await changed(world.engine, 1, EMAILS[1])  # one result: the block created
     await world.meeting(1, base_time() + timedelta(hours=3))
     before = world.engine.reconciles[BOB]
 
-    await asyncio.gather(*(world.engine.calendar_changed(1, EMAILS[1]) for _ in range(9)))
+    await asyncio.gather(*(changed(world.engine, 1, EMAILS[1]) for _ in range(9)))
 
     assert world.engine.reconciles[BOB] - before == 2  # the first trigger's run and one for the other 8
     stats = world.engine.stats()
@@ -202,7 +202,7 @@ async def test_apply_cancelled_mid_way_is_finished_by_the_next_pass(make_world: 
         await world.meeting(1, base_time() + timedelta(hours=2 * hour))
     await world.engine.reconcile_all(dry_run=True)  # load the caches so the trigger goes straight to writing
     world.emulator.faults.add({"kind": "latency", "seconds": 0.2, "methods": ["batch"]})
-    task = asyncio.ensure_future(world.engine.calendar_changed(1, EMAILS[1]))
+    task = asyncio.ensure_future(changed(world.engine, 1, EMAILS[1]))
     await asyncio.sleep(0.1)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
@@ -212,7 +212,7 @@ async def test_apply_cancelled_mid_way_is_finished_by_the_next_pass(make_world: 
     assert not world.engine.cache(2, EMAILS[2]).complete
     assert len(world.blocks(2)) == 3
 
-    await world.engine.calendar_changed(1, EMAILS[1])
+    await changed(world.engine, 1, EMAILS[1])
 
     assert len(world.blocks(2)) == 3
     world.emulator.reset_requests()
@@ -273,7 +273,7 @@ async def test_poll_with_nothing_new_confirms_flows_without_planning(make_world:
     before = world.engine.flow_status()["work"].at
     world.emulator.reset_requests()
 
-    summary = await world.engine.calendar_changed(1, EMAILS[1], trigger="poll")
+    summary = await changed(world.engine, 1, EMAILS[1], trigger="poll")
 
     assert world.calls() == {"calendar.events.list": 1}  # the source's delta
     assert world.engine.reconciles[BOB] == runs
@@ -290,7 +290,7 @@ async def test_poll_reconciles_where_something_changed(make_world: MakeWorld) ->
     await world.meeting(1, base_time() + timedelta(hours=3))
     runs = world.engine.reconciles[BOB]
 
-    await world.engine.calendar_changed(1, EMAILS[1], trigger="poll")
+    await changed(world.engine, 1, EMAILS[1], trigger="poll")
 
     assert world.engine.reconciles[BOB] == runs + 1
     assert len(world.blocks(2)) == 2
@@ -307,7 +307,7 @@ async def test_poll_retries_a_target_whose_last_pass_failed(make_world: MakeWorl
     world.emulator.faults.clear()
     assert world.blocks(2) == []
 
-    summary = await world.engine.calendar_changed(1, EMAILS[1], trigger="poll")
+    summary = await changed(world.engine, 1, EMAILS[1], trigger="poll")
 
     assert summary.flows["work"].ok
     assert len(world.blocks(2)) == 1
@@ -315,7 +315,7 @@ async def test_poll_retries_a_target_whose_last_pass_failed(make_world: MakeWorl
 
 async def poll(world: Any, order: tuple[int, ...]) -> None:
     """Poll one trigger per calendar, all at once, in the given order (the daemon names them together)."""
-    await asyncio.gather(*(world.engine.calendar_changed(n, EMAILS[n], trigger="poll") for n in order))
+    await asyncio.gather(*(changed(world.engine, n, EMAILS[n], trigger="poll") for n in order))
 
 
 async def test_poll_plans_every_target_a_changed_source_feeds(make_world: MakeWorld) -> None:
@@ -353,11 +353,11 @@ async def test_poll_after_a_failed_source_read_plans_again(make_world: MakeWorld
     world.emulator.faults.add(
         {"kind": "status", "status": 503, "methods": ["calendar.events.list"], "accounts": [EMAILS[1]]}
     )
-    failed = await world.engine.calendar_changed(1, EMAILS[1], trigger="poll")
+    failed = await changed(world.engine, 1, EMAILS[1], trigger="poll")
     world.emulator.faults.clear()
     assert not failed.flows["work"].ok
     assert not failed.targets[0].ok
-    await world.engine.calendar_changed(1, EMAILS[1], trigger="poll")  # the delta now carries the meeting
+    await changed(world.engine, 1, EMAILS[1], trigger="poll")  # the delta now carries the meeting
 
     assert len(world.blocks(2)) == 1
 
@@ -372,11 +372,11 @@ async def test_poll_after_a_change_read_while_a_target_wrote_plans_that_target(m
     world.emulator.faults.add(
         {"kind": "latency", "seconds": 0.6, "methods": ["batch"], "accounts": [EMAILS[2]]}
     )
-    writing = asyncio.ensure_future(world.engine.calendar_changed(2, EMAILS[2]))
+    writing = asyncio.ensure_future(changed(world.engine, 2, EMAILS[2]))
     await asyncio.sleep(0.3)  # target 2's batch is being held
     await world.meeting(1, base_time() + timedelta(hours=3))
 
-    await asyncio.gather(writing, world.engine.calendar_changed(1, EMAILS[1], trigger="poll"))
+    await asyncio.gather(writing, changed(world.engine, 1, EMAILS[1], trigger="poll"))
 
     assert (len(world.blocks(2)), len(world.blocks(3))) == (2, 2)
 

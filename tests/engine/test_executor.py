@@ -7,7 +7,7 @@ from datetime import timedelta
 from calmirror.engine import BlockSpec, EventProcessingResult, Interval, Plan, TargetBlock, block_id
 from calmirror.engine.executor import apply_plan
 from calmirror.engine.ids import block_body
-from tests.engine.conftest import EMAILS, MakeWorld, base_time
+from tests.engine.conftest import EMAILS, MakeWorld, base_time, changed
 
 BOB = EMAILS[2]
 
@@ -166,7 +166,7 @@ async def test_lost_batch_responses_are_unknown_and_the_next_pass_finds_the_bloc
     assert world.engine.stats().errors == 0
     world.emulator.reset_requests()
 
-    after = await world.engine.calendar_changed(1, EMAILS[1])
+    after = await changed(world.engine, 1, EMAILS[1])
 
     assert after.flows["work"].counts == {"existed": 2, "error": 0}
     assert world.writes() == 0
@@ -191,6 +191,6 @@ async def test_lost_answer_then_server_errors_is_unknown_not_an_error(make_world
     assert (work.count("created"), work.count("unknown"), work.count("error")) == (0, 1, 0)
     assert world.engine.stats().errors == 0
 
-    after = await world.engine.calendar_changed(1, EMAILS[1])
+    after = await changed(world.engine, 1, EMAILS[1])
 
     assert after.flows["work"].counts == {"existed": 1, "error": 0}

@@ -461,7 +461,7 @@ def test_sync_type_is_carried_into_results() -> None:
         [],
         WINDOW,
         target_identities=HOME_IDS,
-        sync_type="webhook",
+        trigger="webhook",
     )
     assert {item.sync_type for item in result.results} == {"webhook"}
 

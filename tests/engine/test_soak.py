@@ -18,6 +18,7 @@ from tests.engine.conftest import (
     assert_converged,
     assert_untouched,
     base_time,
+    changed,
     rfc,
 )
 
@@ -103,7 +104,7 @@ class Soak:
         for kind in FAULT_KINDS:
             faults.add({**kind, "probability": PER_KIND})
         try:
-            await self.world.engine.calendar_changed(account, EMAILS[account], trigger="webhook")
+            await changed(self.world.engine, account, EMAILS[account], trigger="webhook")
         finally:
             faults.clear()
         self.engine_calls += log.calls[calls:]

@@ -36,6 +36,7 @@ from tests.engine.conftest import (
     assert_converged,
     assert_untouched,
     base_time,
+    changed,
     make_settings,
     new_client,
     rfc,
@@ -293,7 +294,7 @@ class Convergence(RuleBasedStateMachine):
     @rule(account=st.sampled_from(SOURCES), twice=st.booleans())
     def trigger(self, account: int, twice: bool) -> None:
         """A notification arrives for a calendar (sometimes twice at once); others are simply lost."""
-        calls = [self.engine.calendar_changed(account, EMAILS[account]) for _ in range(2 if twice else 1)]
+        calls = [changed(self.engine, account, EMAILS[account]) for _ in range(2 if twice else 1)]
         self.runner.run_all(*calls)
 
     @rule(account=st.sampled_from(SOURCES), fault=st.sampled_from(FAULTS), reads=st.booleans())
@@ -302,7 +303,7 @@ class Convergence(RuleBasedStateMachine):
         methods = [*WRITES, "calendar.events.list", "calendar.events.get"] if reads else WRITES
         self.emulator.faults.add({**fault, "methods": methods, "probability": 0.5})
         try:
-            self.runner.run(self.engine.calendar_changed(account, EMAILS[account]))
+            self.runner.run(changed(self.engine, account, EMAILS[account]))
         finally:
             self.emulator.faults.clear()
 
@@ -313,7 +314,7 @@ class Convergence(RuleBasedStateMachine):
         self.emulator.faults.add({"kind": "latency", "seconds": 0.05, "methods": ["batch"]})
 
         async def interrupt() -> None:
-            task = asyncio.ensure_future(self.engine.calendar_changed(account, EMAILS[account]))
+            task = asyncio.ensure_future(changed(self.engine, account, EMAILS[account]))
             await asyncio.sleep(0.02)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -333,14 +334,14 @@ class Convergence(RuleBasedStateMachine):
     def catch_up_and_check(self) -> None:
         """One fault-free trigger per calendar brings every target to the desired set from the caches."""
         for account in SOURCES:
-            self.runner.run(self.engine.calendar_changed(account, EMAILS[account]))
+            self.runner.run(changed(self.engine, account, EMAILS[account]))
         assert_converged(self.emulator, self.settings, self._held())
 
     @rule()
     def poll_and_check(self) -> None:
         """The interval poll alone (a trigger per source and target, all at once) converges from anywhere."""
         refs = {ref for flow in self.settings.flows for ref in (flow.source, flow.target)}
-        calls = [self.engine.calendar_changed(r.account_id, r.calendar_id, trigger="poll") for r in refs]
+        calls = [changed(self.engine, r.account_id, r.calendar_id, trigger="poll") for r in refs]
         self.runner.run_all(*calls)
         assert_converged(self.emulator, self.settings, self._held())
 

@@ -19,7 +19,7 @@ import aiohttp
 from bench import common, processes
 from calmirror.daemon.app import DEFAULT_CHANNEL_TTL
 from calmirror.daemon.webhook import PATH
-from tests.daemon.processes import DaemonProcess, EmulatorProcess
+from harness.processes import DaemonProcess, EmulatorProcess
 
 BENCH = "daemon_scale"
 SEEDERS = 8  # accounts seeded at once

@@ -7,7 +7,7 @@ from typing import Any
 
 from bench import common, processes
 from bench.daemon_scale import email, seed_all
-from tests.daemon.processes import daemon_env, free_port, start_daemon
+from harness.processes import daemon_env, free_port, start_daemon
 
 BENCH = "daemon_stop"
 LIMIT_SECONDS = 10.0  # what the unit's stop path promises systemd (TimeoutStopSec is above it)

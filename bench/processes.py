@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench import common
 from calmirror.engine.ids import is_marked
 from calmirror.google.client import CalendarClient
-from tests.daemon.processes import (
+from harness.processes import (
     DaemonProcess,
     EmulatorProcess,
     FlowSpec,

@@ -25,6 +25,7 @@ from calmirror.daemon.routes import add_routes
 from calmirror.daemon.scheduler import build_scheduler
 from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot
 from calmirror.daemon.systemd import Notifier, watchdog, watchdog_interval
+from calmirror.daemon.tasks import BackgroundTasks
 from calmirror.daemon.webhook import RateLimiter
 from calmirror.engine import SyncEngine  # the daemon's one import of the engine
 from calmirror.errors import GoogleError
@@ -56,7 +57,7 @@ class Lifecycle:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     ready: bool = False
     failed: asyncio.Event = field(default_factory=asyncio.Event)
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    tasks: BackgroundTasks = field(default_factory=lambda: BackgroundTasks("lifecycle"))
 
 
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
@@ -86,7 +87,7 @@ def create_app(
 
 def begin(app: web.Application) -> None:
     """Start the startup sequence (channels, reconcile, scheduler, READY=1); call once the port is bound."""
-    app[LIFECYCLE].tasks.append(asyncio.get_running_loop().create_task(_start(app)))
+    app[LIFECYCLE].tasks.spawn(_start(app))
 
 
 async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -143,13 +144,11 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     if interval is not None:
         heartbeat = app[OPTIONS].heartbeat_seconds
         alive = lambda: dispatcher.stuck_for() < heartbeat  # noqa: E731
-        lifecycle.tasks.append(asyncio.create_task(watchdog(lifecycle.notifier, interval, alive)))
+        lifecycle.tasks.spawn(watchdog(lifecycle.notifier, interval, alive))
     yield
     if scheduler.running:
         scheduler.shutdown(wait=False)
-    for task in lifecycle.tasks:
-        task.cancel()
-    await asyncio.gather(*lifecycle.tasks, return_exceptions=True)
+    await lifecycle.tasks.close(0.0)
 
 
 async def _after_late_channels(opening: asyncio.Future[None], app: web.Application) -> None:
@@ -167,12 +166,12 @@ async def _start(app: web.Application) -> None:
     """
     lifecycle, channels, dispatcher = app[LIFECYCLE], app[CHANNELS], app[DISPATCHER]
     try:
-        opening = asyncio.ensure_future(channels.start())
+        opening = lifecycle.tasks.spawn(channels.start())
         # A slow watch must not hold the first mirroring back: past the bound, the listing goes ahead
         # and the calendars are read once more when their channels are open.
         await asyncio.wait({opening}, timeout=CHANNELS_FIRST_SECONDS)
         if not opening.done():
-            lifecycle.tasks.append(asyncio.ensure_future(_after_late_channels(opening, app)))
+            lifecycle.tasks.spawn(_after_late_channels(opening, app))
         summary = await dispatcher.reconcile_all("startup")
         app[SCHEDULER].start()
     except Exception:

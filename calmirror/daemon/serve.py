@@ -55,6 +55,7 @@ async def serve(
         await asyncio.wait((failed, stopping), return_when=asyncio.FIRST_COMPLETED)
         for waiter in (failed, stopping):
             waiter.cancel()
+        await asyncio.wait((failed, stopping))  # nothing cancelled is left pending
         status = 1 if lifecycle.failed.is_set() else 0
     finally:
         log.info("stopping")

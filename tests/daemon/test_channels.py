@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -101,3 +102,13 @@ async def test_registering_channels_does_not_grow_the_redactors_list(channels: C
         await channels.manager.register(REF)
     assert channels.watch_calls() == 5
     assert masked_values() == before
+
+
+async def test_stop_all_awaits_the_channel_stops_it_cancels(channels: Channels) -> None:
+    """A stop still hanging at the bound is cancelled and has ended when stop_all returns."""
+    hang = {"kind": "timeout", "methods": ["calendar.channels.stop"], "seconds": 2, "times": 1}
+    channels.emulator.faults.add(hang)
+    await channels.manager.stop_all(within=0.3)
+    assert channels.emulator.faults.rules[0].fired == 1  # the stop was sent and hung
+    stops = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "ChannelManager._stop"]
+    assert not stops, stops

@@ -9,7 +9,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -274,3 +274,11 @@ async def running_daemon(env: Mapping[str, str], *args: str) -> AsyncIterator[Da
         yield daemon
     finally:
         await daemon.kill()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10.0, what: str = "") -> None:
+    """Wait until `check()` holds; fail naming `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not await check():
+        assert time.monotonic() < deadline, f"not reached within {seconds}s: {what or 'condition'}"
+        await asyncio.sleep(0.05)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +14,7 @@ from harness.processes import (
     EmulatorProcess,
     FlowSpec,
     daemon_env,
+    eventually,
     free_port,
     running_daemon,
     start_daemon,
@@ -83,14 +82,6 @@ async def blocks(emulator: EmulatorProcess, calendar_id: str = BOB) -> list[tupl
 async def block_starts(emulator: EmulatorProcess, calendar_id: str = BOB) -> list[datetime]:
     """Return the start instants of every live calmirror block in a calendar."""
     return [instant(start) for start, _ in await blocks(emulator, calendar_id)]
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10.0, what: str = "") -> None:
-    """Wait until `check()` holds; fail naming `what` after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while not await check():
-        assert time.monotonic() < deadline, f"not reached within {seconds}s: {what or 'condition'}"
-        await asyncio.sleep(0.05)
 
 
 def notification_headers(channel: Mapping[str, Any], state: str = "exists") -> dict[str, str]:

@@ -77,15 +77,17 @@ async def reset_requests(emulator: EmulatorProcess) -> None:
     await emulator.control("DELETE", "requests")
 
 
-async def settle(emulator: EmulatorProcess, quiet: float = 1.0, give_up: float = 120.0) -> dict[str, Any]:
-    """Wait until the emulator has received no request for `quiet` seconds; return the log then."""
+async def settle(
+    emulator: EmulatorProcess, quiet: float = 1.0, give_up: float = 120.0, every: float = 0.1
+) -> dict[str, Any]:
+    """Wait until the emulator got no request for `quiet` s (looking every `every` s); return the log then."""
     deadline = time.monotonic() + give_up
     log = await request_log(emulator)
     seen, since = len(log["http"]), time.monotonic()
     while time.monotonic() - since < quiet:
         if time.monotonic() > deadline:
             raise AssertionError(f"the emulator kept receiving requests for {give_up} s")
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(every)
         log = await request_log(emulator)
         if len(log["http"]) != seen:
             seen, since = len(log["http"]), time.monotonic()

@@ -68,6 +68,7 @@ class CalendarClient:
         # Held from a call's start until its thread is free, so a deadline times the call, not a queue.
         self._slots = asyncio.Semaphore(max_threads)
         self._hung = 0  # timed-out calls whose threads still run the request
+        self._told_hung = False  # whether the wait for those threads was logged
         # Bounds the calls on worker threads across all clients: hundreds of threads building requests
         # and parsing answers at once would starve the event loop (and the webhook) of the GIL.
         self._calls = calls
@@ -290,7 +291,8 @@ class CalendarClient:
 
     async def _take_slot(self) -> None:
         """Wait for a free worker thread, saying so when calls that timed out still hold every one."""
-        if self._slots.locked() and self._hung:
+        if self._slots.locked() and self._hung and not self._told_hung:
+            self._told_hung = True  # once until the hung threads are free again, not once per call
             log.warning(
                 "account %s: waiting for a worker thread, %d timed-out calls still hold theirs",
                 self.account_id,
@@ -312,6 +314,7 @@ class CalendarClient:
         def thread_free() -> None:
             state["free"] = True
             self._hung -= state["hung"]
+            self._told_hung = self._told_hung and self._hung > 0
             self._slots.release()
 
         def call_over(_: object) -> None:

@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench import common
 from calmirror.engine.ids import is_marked
 from calmirror.google.client import CalendarClient
+from calmirror.google.discovery import CalendarApi
 from harness.processes import (
     DaemonProcess,
     EmulatorProcess,
@@ -61,9 +62,11 @@ async def daemon_running(
         await daemon.kill()
 
 
-def writer(emulator: EmulatorProcess, email: str, account_id: int = 1) -> CalendarClient:
+def writer(
+    emulator: EmulatorProcess, email: str, account_id: int = 1, api: CalendarApi | None = None
+) -> CalendarClient:
     """Return a real client acting as a calendar's owner, its quota limiter off (see common.client)."""
-    return common.client(emulator, emulator.account(email, account_id))
+    return common.client(emulator, emulator.account(email, account_id), api=api)
 
 
 async def request_log(emulator: EmulatorProcess) -> dict[str, Any]:

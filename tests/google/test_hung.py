@@ -18,7 +18,7 @@ from calmirror.google.retry import RetryPolicy
 from tests.emulator_helpers import ROOMY, account_of
 from tests.google.helpers import ALICE
 
-TIMEOUT = 0.5  # the client's socket timeout; a call's deadline is twice that
+TIMEOUT = 1.0  # the client's socket timeout; a call's deadline is twice that
 DEADLINE = 2 * TIMEOUT
 
 

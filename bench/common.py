@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from calmirror.config import Account, CalendarRef, Flow, Settings
 from calmirror.emulator import AccountCredentials, Emulator, start_emulator
 from calmirror.google.client import CalendarClient
+from calmirror.google.discovery import CalendarApi
 from calmirror.google.quota import QuotaLimiter
 from calmirror.google.writes import Insert
 
@@ -78,7 +79,9 @@ def account(endpoint: Endpoint, account_id: int, email: str) -> Account:
     )
 
 
-def client(endpoint: Root, acct: Account, *, max_threads: int = 4) -> CalendarClient:
+def client(
+    endpoint: Root, acct: Account, *, max_threads: int = 4, api: CalendarApi | None = None
+) -> CalendarClient:
     """Return a real CalendarClient pointed at the emulator, its quota limiter effectively off.
 
     The default limiter holds an account to Google's per-user quota (1,500 units a minute), which would
@@ -91,6 +94,7 @@ def client(endpoint: Root, acct: Account, *, max_threads: int = 4) -> CalendarCl
         token_uri=endpoint.token_uri,
         limiter=unthrottled,
         max_threads=max_threads,
+        api=api,
     )
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bench import common, processes
-from tests.daemon.processes import EmulatorProcess
+from harness.processes import EmulatorProcess
 
 BENCH = "daemon"
 ALICE, BOB = common.ALICE, common.BOB

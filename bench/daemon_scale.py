@@ -17,9 +17,11 @@ from typing import Any
 import aiohttp
 
 from bench import common, processes
+from bench.daemon import block, visible
 from calmirror.daemon.app import DEFAULT_CHANNEL_TTL
 from calmirror.daemon.webhook import PATH
-from tests.daemon.processes import DaemonProcess, EmulatorProcess
+from calmirror.google.discovery import calendar_api
+from harness.processes import DaemonProcess, EmulatorProcess
 
 BENCH = "daemon_scale"
 SEEDERS = 8  # accounts seeded at once
@@ -38,10 +40,13 @@ async def seed_all(emulator: EmulatorProcess, accounts: list[str], meetings: int
     """Give every account's primary calendar `meetings` meetings, every half hour from two hours on."""
     plan = common.schedule()
     slots = asyncio.Semaphore(SEEDERS)
+    # Built once for every owner, as the daemon does: a thousand parses of the discovery document
+    # would make seeding a ring of a thousand mostly CPU.
+    api = await asyncio.to_thread(calendar_api, emulator.api_root)
 
     async def one(n: int, owner: str) -> None:
         async with slots:
-            client = processes.writer(emulator, owner, n)
+            client = processes.writer(emulator, owner, n, api)
             try:
                 bodies = [
                     common.meeting(common.meeting_id(i), start(plan, i), 20, owner) for i in range(meetings)
@@ -74,14 +79,16 @@ def cost_rows(case: str, log: dict[str, Any], seconds: float) -> list[dict[str, 
     ]
 
 
-async def wait_for_poll(emulator: EmulatorProcess, calendars: int) -> dict[str, Any]:
+async def wait_for_poll(
+    emulator: EmulatorProcess, calendars: int, every: float, within: float
+) -> dict[str, Any]:
     """Wait for the scheduler's first poll (one delta read per calendar) and return its log once quiet."""
-    deadline = time.monotonic() + 150
+    deadline = time.monotonic() + within
     while len((await processes.request_log(emulator))["calls"]) < calendars:
         if time.monotonic() > deadline:
             raise AssertionError("the daemon's interval poll did not come")
         await asyncio.sleep(0.5)
-    return await processes.settle(emulator, quiet=2.0)
+    return await processes.settle(emulator, quiet=2.0, give_up=300, every=every)
 
 
 def idle_hour_rows(poll: dict[str, Any], flows: int) -> list[dict[str, Any]]:
@@ -198,22 +205,65 @@ async def flood_rows(
     ]
 
 
-async def scenario(flows: int, meetings: int, notified: int, *, poll: bool) -> list[dict[str, Any]]:
-    """Seed the ring, start the daemon, and measure its initial reconcile, RSS, poll and webhook flood."""
+async def latency_rows(
+    emulator: EmulatorProcess, daemon: DaemonProcess, accounts: list[str], meetings: int, changes: int
+) -> list[dict[str, Any]]:
+    """New meetings on accounts spread over the ring, one at a time: write answer to block seen, p50/p95."""
+    case = f"webhook to block, {changes} changes over {len(accounts)} flows"
+    plan = common.schedule()
+    samples: list[float] = []
+    for k in range(changes):
+        n = k * len(accounts) // changes
+        owner, target = accounts[n], accounts[(n + 1) % len(accounts)]
+        body = common.meeting(common.meeting_id(meetings + k), start(plan, meetings + k), 20, owner)
+        expected = await processes.live_blocks(emulator, target) | {block(body)}
+        client = processes.writer(emulator, owner, n + 1)
+        try:
+            await client.insert_event(owner, body)
+            written = time.perf_counter()
+            samples.append(await visible(emulator, target, expected) - written)
+        finally:
+            await client.aclose()
+    internal = await processes.metrics(daemon)
+    name = "calmirror_webhook_to_block_seconds"
+    histogram = "daemon histogram"
+    return [
+        common.row(BENCH, case, "changes", changes, "changes"),
+        common.row(BENCH, case, "external_p50", round(common.percentile(samples, 50), 3), "s"),
+        common.row(BENCH, case, "external_p95", round(common.percentile(samples, 95), 3), "s"),
+        common.row(
+            BENCH, case, "histogram_p50_at_most", processes.bucket_quantile(internal, name, 0.5), "s",
+            system=histogram,
+        ),
+    ]  # fmt: skip
+
+
+async def scenario(
+    flows: int, meetings: int, *, poll: bool, notified: int = 0, changes: int = 0
+) -> list[dict[str, Any]]:
+    """Seed the ring, start the daemon, measure its initial reconcile, RSS, poll, webhook flood or latency.
+
+    The request log grows with the ring, so at a thousand flows it is fetched once a second, not ten times.
+    """
     accounts = [email(i) for i in range(flows)]
     ring = [(f"flow{i:03d}", accounts[i], accounts[(i + 1) % flows]) for i in range(flows)]
     size = f"{flows} flows x {meetings} meetings"
+    big = flows > 200
+    every = 1.0 if big else 0.1
+    # At a thousand flows the echoes of the first reconcile's writes take most of a minute: the first
+    # poll must come after them to be measured on its own.
+    interval = 2 if big else 1
     async with processes.emulator_running(accounts) as emulator:
         await seed_all(emulator, accounts, meetings)
         await processes.reset_requests(emulator)
         started = time.perf_counter()
         async with processes.daemon_running(
-            emulator, accounts, ring, interval_minutes=1, ready_seconds=900
+            emulator, accounts, ring, interval_minutes=interval, ready_seconds=900
         ) as daemon:
             ready = time.perf_counter() - started
             # The channels are open during the first reconcile, so its own writes come back as
             # notifications: their delta reads belong to its cost, not to the poll measured next.
-            log = await processes.settle(emulator, quiet=2.0)
+            log = await processes.settle(emulator, quiet=10.0 if big else 2.0, give_up=300, every=every)
             rows = cost_rows(f"initial reconcile, {size}", log, ready)
             if sum(1 for c in log["calls"] if processes.is_write(c)) != flows * meetings:
                 raise AssertionError("the initial reconcile did not write one block per meeting")
@@ -225,24 +275,28 @@ async def scenario(flows: int, meetings: int, notified: int, *, poll: bool) -> l
             ]
             if poll:
                 await processes.reset_requests(emulator)
-                cycle = await wait_for_poll(emulator, flows)
+                cycle = await wait_for_poll(emulator, flows, every, 60 * interval + 60)
                 rows += cost_rows(f"one interval poll, {size}, nothing changed", cycle, 0.0)[:-1]
                 rows += idle_hour_rows(cycle, flows)
-            rows += await flood_rows(emulator, daemon, accounts, meetings, notified)
+            if notified:
+                rows += await flood_rows(emulator, daemon, accounts, meetings, notified)
+            if changes:
+                rows += await latency_rows(emulator, daemon, accounts, meetings, changes)
             rss, _ = processes.rss_bytes(daemon.proc.pid)
+            after = "the flood" if notified else "the changes"
             rows.append(
-                common.row(
-                    BENCH, f"daemon memory after the flood, {size}", "rss", round(rss / 2**20, 1), "MiB"
-                )
+                common.row(BENCH, f"daemon memory after {after}, {size}", "rss", round(rss / 2**20, 1), "MiB")
             )
     return rows
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
-    """Measure 100 flows of 100 meetings and a 3,000-notification flood (quick: 4 of 20, 200, no poll).
+    """Measure 100 flows of 100 meetings with a 3,000-notification flood, and 1,000 flows of 10 meetings
+    with 20 timed changes (quick: 4 flows of 20, a 200-notification flood, no poll, no 1,000).
 
     100 flows of 500 meetings took over five minutes to seed and reconcile on two cores (docs/benchmarks.md).
     """
     if quick:
-        return asyncio.run(scenario(4, 20, 200, poll=False))
-    return asyncio.run(scenario(100, 100, 3_000, poll=True))
+        return asyncio.run(scenario(4, 20, poll=False, notified=200))
+    rows = asyncio.run(scenario(100, 100, poll=True, notified=3_000))
+    return rows + asyncio.run(scenario(1_000, 10, poll=True, changes=20))

@@ -14,7 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench import common
 from calmirror.engine.ids import is_marked
 from calmirror.google.client import CalendarClient
-from tests.daemon.processes import (
+from calmirror.google.discovery import CalendarApi
+from harness.processes import (
     DaemonProcess,
     EmulatorProcess,
     FlowSpec,
@@ -61,9 +62,11 @@ async def daemon_running(
         await daemon.kill()
 
 
-def writer(emulator: EmulatorProcess, email: str, account_id: int = 1) -> CalendarClient:
+def writer(
+    emulator: EmulatorProcess, email: str, account_id: int = 1, api: CalendarApi | None = None
+) -> CalendarClient:
     """Return a real client acting as a calendar's owner, its quota limiter off (see common.client)."""
-    return common.client(emulator, emulator.account(email, account_id))
+    return common.client(emulator, emulator.account(email, account_id), api=api)
 
 
 async def request_log(emulator: EmulatorProcess) -> dict[str, Any]:
@@ -77,15 +80,17 @@ async def reset_requests(emulator: EmulatorProcess) -> None:
     await emulator.control("DELETE", "requests")
 
 
-async def settle(emulator: EmulatorProcess, quiet: float = 1.0, give_up: float = 120.0) -> dict[str, Any]:
-    """Wait until the emulator has received no request for `quiet` seconds; return the log then."""
+async def settle(
+    emulator: EmulatorProcess, quiet: float = 1.0, give_up: float = 120.0, every: float = 0.1
+) -> dict[str, Any]:
+    """Wait until the emulator got no request for `quiet` s (looking every `every` s); return the log then."""
     deadline = time.monotonic() + give_up
     log = await request_log(emulator)
     seen, since = len(log["http"]), time.monotonic()
     while time.monotonic() - since < quiet:
         if time.monotonic() > deadline:
             raise AssertionError(f"the emulator kept receiving requests for {give_up} s")
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(every)
         log = await request_log(emulator)
         if len(log["http"]) != seen:
             seen, since = len(log["http"]), time.monotonic()

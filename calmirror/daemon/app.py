@@ -26,6 +26,7 @@ from calmirror.daemon.scheduler import build_scheduler
 from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetView
 from calmirror.daemon.startup import extend_start, progress
 from calmirror.daemon.systemd import Notifier, watchdog, watchdog_interval
+from calmirror.daemon.tasks import BackgroundTasks
 from calmirror.daemon.webhook import RateLimiter
 from calmirror.engine import FlowOutcome, SyncEngine, TargetOutcome  # the daemon's one engine import
 from calmirror.errors import GoogleError
@@ -62,7 +63,7 @@ class Lifecycle:
     ready: bool = False
     phase: str = "starting the web server"  # what the start waits on, for /health
     failed: asyncio.Event = field(default_factory=asyncio.Event)
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    tasks: BackgroundTasks = field(default_factory=lambda: BackgroundTasks("lifecycle"))
 
 
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
@@ -92,7 +93,7 @@ def create_app(
 
 def begin(app: web.Application) -> None:
     """Start the startup sequence (channels, reconcile, scheduler, READY=1); call once the port is bound."""
-    app[LIFECYCLE].tasks.append(asyncio.get_running_loop().create_task(_start(app)))
+    app[LIFECYCLE].tasks.spawn(_start(app))
 
 
 async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -157,13 +158,11 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     if interval is not None:
         heartbeat = app[OPTIONS].heartbeat_seconds
         alive = lambda: dispatcher.stuck_for() < heartbeat  # noqa: E731
-        lifecycle.tasks.append(asyncio.create_task(watchdog(lifecycle.notifier, interval, alive)))
+        lifecycle.tasks.spawn(watchdog(lifecycle.notifier, interval, alive))
     yield
     if scheduler.running:
         scheduler.shutdown(wait=False)
-    for task in lifecycle.tasks:
-        task.cancel()
-    await asyncio.gather(*lifecycle.tasks, return_exceptions=True)
+    await lifecycle.tasks.close(0.0)
 
 
 async def _after_late_channels(opening: asyncio.Future[None], app: web.Application) -> None:
@@ -182,17 +181,17 @@ async def _start(app: web.Application) -> None:
     lifecycle, channels, dispatcher = app[LIFECYCLE], app[CHANNELS], app[DISPATCHER]
     # A first reconcile can outlast the unit's TimeoutStartSec: systemd waits while it makes progress.
     reading = partial(progress, app[SETTINGS], app[ENGINE], app[METRICS])
-    extending = asyncio.create_task(
+    extending = lifecycle.tasks.spawn(
         extend_start(lifecycle.notifier, reading, app[OPTIONS].start_stall_seconds)
     )
     try:
         lifecycle.phase = "opening push channels"
-        opening = asyncio.ensure_future(channels.start())
+        opening = lifecycle.tasks.spawn(channels.start())
         # A slow watch must not hold the first mirroring back: past the bound, the listing goes ahead
         # and the calendars are read once more when their channels are open.
         await asyncio.wait({opening}, timeout=CHANNELS_FIRST_SECONDS)
         if not opening.done():
-            lifecycle.tasks.append(asyncio.ensure_future(_after_late_channels(opening, app)))
+            lifecycle.tasks.spawn(_after_late_channels(opening, app))
         lifecycle.phase = FIRST_RECONCILE
         summary = await dispatcher.reconcile_all("startup")
         app[SCHEDULER].start()
@@ -201,7 +200,7 @@ async def _start(app: web.Application) -> None:
         lifecycle.failed.set()
         return
     finally:
-        extending.cancel()
+        extending.cancel()  # awaited with the lifecycle's other tasks at cleanup
     lifecycle.ready = True
     # What startup built (clients, the API, the first caches) lives as long as the process: taken out
     # of the collector's view, a full collection no longer walks it and stalls webhooks for 100+ ms.

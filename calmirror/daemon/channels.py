@@ -7,12 +7,12 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from calmirror.config import CalendarRef
+from calmirror.daemon.tasks import BackgroundTasks
 from calmirror.daemon.webhook import PATH, make_token
 from calmirror.errors import Failure, GoogleError, NotFoundError
 from calmirror.google.client import CalendarClient, Channel
@@ -70,8 +70,8 @@ class ChannelManager:
         self._pending: set[str] = set()  # ids being registered: their sync message may come first
         self._expired: set[CalendarRef] = set()  # calendars whose channel expired before its renewal
         self._stopped: OrderedDict[str, None] = OrderedDict()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._registering: set[asyncio.Task[bool]] = set()
+        self._stops = BackgroundTasks("channel stop")
+        self._registering = BackgroundTasks("channel registration")
         self._closing = False
 
     @property
@@ -127,10 +127,7 @@ class ChannelManager:
         """
         if self.key is None or self.address is None or self._closing:
             return False
-        task = asyncio.get_running_loop().create_task(self._register(ref, self.key, self.address))
-        self._registering.add(task)
-        task.add_done_callback(self._registering.discard)
-        return await asyncio.shield(task)
+        return await asyncio.shield(self._registering.spawn(self._register(ref, self.key, self.address)))
 
     async def _register(self, ref: CalendarRef, key: str, address: str) -> bool:
         """Watch a calendar through a new channel, record it, and stop the channel it replaces."""
@@ -175,7 +172,7 @@ class ChannelManager:
             return
         self._remember_stop(channel_id)
         log.info("stopping channel %s on %s left by an earlier process", channel_id, ref)
-        self._spawn(self._stop(ref, channel_id, resource_id))
+        self._stops.spawn(self._stop(ref, channel_id, resource_id))
 
     def expiry(self, ref: CalendarRef) -> datetime | None:
         """Return when the calendar's channel expires, or None when it has none."""
@@ -197,26 +194,19 @@ class ChannelManager:
         return f"channel expired, renewal failing: {why}" if ref in self._expired else why
 
     async def stop_all(self, within: float) -> None:
-        """Let registrations finish, then stop every live channel; give up after `within` seconds."""
+        """Let registrations finish, then stop every live channel; cancel what is late after `within` s."""
         self._closing = True
         started = time.monotonic()
-        if self._registering:
-            _, late_registrations = await asyncio.wait(list(self._registering), timeout=within)
-            for registration in late_registrations:
-                registration.cancel()  # its channel, if Google made one, expires
-            within = max(0.1, within - (time.monotonic() - started))
+        await self._registering.close(within)  # a cancelled one's channel, if Google made it, expires
+        within = max(0.1, within - (time.monotonic() - started))
         watches = list(self.watches.values())
         self.watches.clear()
         self._by_id.clear()
-        work = [self._stop(w.ref, w.channel.id, w.channel.resource_id) for w in watches]
-        pending = [asyncio.ensure_future(coro) for coro in work] + list(self._tasks)
-        if not pending:
-            return
-        _, late = await asyncio.wait(pending, timeout=within)
-        for task in late:
-            task.cancel()
+        for w in watches:
+            self._stops.spawn(self._stop(w.ref, w.channel.id, w.channel.resource_id))
+        late = await self._stops.close(within)
         if late:
-            log.warning("%d channel stop(s) unfinished after %.0fs; they expire", len(late), within)
+            log.warning("%d channel stop(s) unfinished after %.0fs; they expire", late, within)
 
     async def _stop(self, ref: CalendarRef, channel_id: str, resource_id: str) -> None:
         """Stop one channel; one that Google no longer knows counts as stopped."""
@@ -242,12 +232,6 @@ class ChannelManager:
         self._stopped[channel_id] = None
         while len(self._stopped) > MAX_REMEMBERED_STOPS:
             self._stopped.popitem(last=False)
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        """Run a coroutine in the background, keeping a reference until it ends."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 def _refusal(failure: Failure) -> str:

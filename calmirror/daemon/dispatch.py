@@ -15,6 +15,7 @@ from typing import Any
 from calmirror.config import CalendarRef
 from calmirror.daemon.metrics import DaemonMetrics
 from calmirror.daemon.pushaudit import PushAudit
+from calmirror.daemon.tasks import BackgroundTasks
 from calmirror.engine import SyncSummary, TargetOutcome, Trigger
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class Dispatcher:
         self._pending: dict[CalendarRef, float | None] = {}  # earliest unserved notification receipt
         self._not_before: dict[CalendarRef, float] = {}  # a throttled calendar's next run waits until then
         self._draining: set[CalendarRef] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks("reconcile")
         self._started: dict[int, float] = {}  # in-flight runs -> when they began
         self._recorded: weakref.WeakValueDictionary[int, TargetOutcome] = weakref.WeakValueDictionary()
         self._slots = asyncio.Semaphore(runs_at_once)
@@ -81,7 +82,7 @@ class Dispatcher:
             self._not_before[ref] = now + delay
         if ref not in self._draining:
             self._draining.add(ref)
-            self._spawn(self._drain(ref, trigger))
+            self._tasks.spawn(self._drain(ref, trigger))
 
     async def reconcile_all(self, trigger: Trigger) -> SyncSummary | None:
         """Run a full reconcile of every target and wait for it (None when shut down meanwhile)."""
@@ -110,14 +111,9 @@ class Dispatcher:
         """Accept no more work; let running reconciles finish for `within` seconds, then cancel them."""
         self.closed = True
         self._pending.clear()
-        if not self._tasks:
-            return
-        _, late = await asyncio.wait(list(self._tasks), timeout=within)
-        for task in late:
-            task.cancel()
+        late = await self._tasks.close(within)
         if late:
-            log.warning("cancelled %d reconcile(s) still running after %.0fs", len(late), within)
-            await asyncio.wait(late, timeout=1.0)
+            log.warning("cancelled %d reconcile(s) still running after %.0fs", late, within)
 
     async def _drain(self, ref: CalendarRef, trigger: Trigger) -> None:
         """Serve the calendar's queued notifications: one run covers every one that came before it.
@@ -194,31 +190,19 @@ class Dispatcher:
             if flow.ok:
                 self.last_success[name] = flow.at
 
-    async def _tracked(self, awaitable: Awaitable[Any]) -> Any:
+    async def _tracked(self, work: Coroutine[Any, Any, Any]) -> Any:
         """Await work as a task only close() bounds; None when it was cancelled by close().
 
         The shield keeps a cancelled caller (a scheduler job at shutdown) from cancelling the work
         itself, so it gets close()'s grace like a webhook run.
         """
-        task = self._spawn(awaitable)
+        task = self._tasks.spawn(work)
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
             if self.closed and task.cancelled():
                 return None
             raise
-
-    def _spawn(self, awaitable: Awaitable[Any]) -> asyncio.Task[Any]:
-        """Start a task and keep a reference until it ends."""
-
-        async def run() -> Any:
-            return await awaitable
-
-        coro: Coroutine[Any, Any, Any] = run()
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
 
 
 def _writes(outcome: TargetOutcome) -> tuple[int, int]:

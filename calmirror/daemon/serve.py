@@ -79,6 +79,7 @@ async def _serve_app(app: web.Application, settings: Settings, stop: asyncio.Eve
         await asyncio.wait((failed, stopping), return_when=asyncio.FIRST_COMPLETED)
         for waiter in (failed, stopping):
             waiter.cancel()
+        await asyncio.wait((failed, stopping))  # nothing cancelled is left pending
         status = 1 if lifecycle.failed.is_set() else 0
     finally:
         log.info("stopping")

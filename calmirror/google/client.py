@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ from calmirror.google.writes import Delete, Insert, Update, Write, WriteOutcome,
 __all__ = ["METHODS", "CalendarClient", "Channel", "Listing", "RequestObserver"]
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 Request = Callable[[CalendarApi], Any]  # the shared resources -> googleapiclient HttpRequest
 Work = Callable[[CalendarApi, Any], T]  # blocking work on a worker thread, given the thread's Http
@@ -77,7 +79,10 @@ class CalendarClient:
         self._limiter = limiter or QuotaLimiter()
         self._timeout = timeout
         self._executor = ThreadPoolExecutor(max_threads, thread_name_prefix=f"google-{account.id}")
-        self._slots = asyncio.Semaphore(max_threads)  # so the deadline times the call, not the queue
+        # Held from a call's start until its thread is free, so a deadline times the call, not a queue.
+        self._slots = asyncio.Semaphore(max_threads)
+        self._hung = 0  # timed-out calls whose threads still run the request
+        self._told_hung = False  # whether the wait for those threads was logged
         # Bounds the calls on worker threads across all clients: hundreds of threads building requests
         # and parsing answers at once would starve the event loop (and the webhook) of the GIL.
         self._calls = calls
@@ -272,22 +277,66 @@ class CalendarClient:
                 account_id=self.account_id,
             )
         await self._limiter.acquire(units)
-        loop = asyncio.get_running_loop()
+        await self._take_slot()
         started = time.monotonic()
+        waited: asyncio.Future[T] | None = None  # once set, its thread releases the slot
         try:
-            async with self._slots, self._calls or contextlib.nullcontext():
+            async with self._calls or contextlib.nullcontext():
+                waited = self._on_free_thread(work)
                 # The socket timeout bounds each read; the overall deadline also covers a token refresh.
-                answer = await asyncio.wait_for(
-                    loop.run_in_executor(self._executor, self._on_thread, work), timeout=self._timeout * 2
-                )
+                answer = await asyncio.wait_for(waited, timeout=self._timeout * 2)
         except Exception as exc:
             error = self._translate(exc, method)
             if error is None:
                 raise
             self._tell(method, error, started)
             raise error from None  # the original text may carry URLs; the translation carries no secret
+        finally:
+            if waited is None:
+                self._slots.release()
         self._tell(method, None, started)
         return answer
+
+    async def _take_slot(self) -> None:
+        """Wait for a free worker thread, saying so when calls that timed out still hold every one."""
+        if self._slots.locked() and self._hung and not self._told_hung:
+            self._told_hung = True  # once until the hung threads are free again, not once per call
+            log.warning(
+                "account %s: waiting for a worker thread, %d timed-out calls still hold theirs",
+                self.account_id,
+                self._hung,
+            )
+        await self._slots.acquire()
+
+    def _on_free_thread(self, work: Work[T]) -> asyncio.Future[T]:
+        """Run `work` on a worker thread; the slot the caller took is released when that thread is free.
+
+        A call that times out leaves its thread running the hung request; keeping the slot until then
+        makes the slots count threads really in use, so no later call's deadline waits for a thread.
+        """
+        loop = asyncio.get_running_loop()
+        running = self._executor.submit(self._on_thread, work)
+        waited = asyncio.wrap_future(running, loop=loop)
+        state = {"free": False, "hung": False}
+
+        def thread_free() -> None:
+            state["free"] = True
+            self._hung -= state["hung"]
+            self._told_hung = self._told_hung and self._hung > 0
+            self._slots.release()
+
+        def call_over(_: object) -> None:
+            if waited.cancelled() and not state["free"]:
+                state["hung"] = True
+                self._hung += 1
+
+        def thread_done(_: object) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits for the slot
+                loop.call_soon_threadsafe(thread_free)
+
+        running.add_done_callback(thread_done)
+        waited.add_done_callback(call_over)
+        return waited
 
     def _tell(self, method: str, error: GoogleError | None, started: float) -> None:
         """Report one attempt to the observers."""

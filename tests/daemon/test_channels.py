@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -123,3 +124,13 @@ async def test_a_refused_webhook_address_is_named_as_such_not_as_auth(
     finally:
         await manager.stop_all(within=2.0)
         await client.aclose()
+
+
+async def test_stop_all_awaits_the_channel_stops_it_cancels(channels: Channels) -> None:
+    """A stop still hanging at the bound is cancelled and has ended when stop_all returns."""
+    hang = {"kind": "timeout", "methods": ["calendar.channels.stop"], "seconds": 2, "times": 1}
+    channels.emulator.faults.add(hang)
+    await channels.manager.stop_all(within=0.3)
+    assert channels.emulator.faults.rules[0].fired == 1  # the stop was sent and hung
+    stops = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "ChannelManager._stop"]
+    assert not stops, stops

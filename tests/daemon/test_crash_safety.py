@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from functools import partial
 from typing import Any
 
 import pytest
@@ -61,6 +62,11 @@ def converged(state: Any, settings: Any) -> bool:
     return True
 
 
+async def new_channel(emulator: EmulatorProcess, earlier: set[str]) -> bool:
+    """Tell whether the emulator has a channel none of the `earlier` ids names."""
+    return any(c["id"] not in earlier for c in await emulator.channels())
+
+
 async def test_random_sigkills_leave_no_duplicate_missing_or_orphan_block_and_no_stale_channel(
     emulator_process: EmulatorProcess,
 ) -> None:
@@ -73,8 +79,11 @@ async def test_random_sigkills_leave_no_duplicate_missing_or_orphan_block_and_no
     try:
         for _ in range(3):
             await meetings.change()
-        for _ in range(KILLS):
+        for kill in range(KILLS):
+            earlier = {c["id"] for c in await emulator_process.channels()}
             daemon = await start_daemon(env)
+            if kill % 2:  # every other kill comes once this process has a channel, however busy the machine
+                await eventually(partial(new_channel, emulator_process, earlier), 30, "the daemon's channel")
             await asyncio.sleep(rng.uniform(0.0, 0.4))
             await meetings.change()  # during a run (its startup, or webhook reconciles)
             await asyncio.sleep(rng.uniform(0.0, 1.0))

@@ -10,7 +10,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from calmirror.config import CalendarRef, Settings
-from calmirror.engine.model import EventProcessingResult
+from calmirror.engine.model import EventProcessingResult, Plan
 from calmirror.engine.outcomes import FlowOutcome, TargetOutcome, flow_outcomes
 
 RECENT_RESULTS = 1000
@@ -61,9 +61,20 @@ class Ledger:
         self.record(outcome.results, at)
         if outcome.report is None or outcome.failed_sources:  # a failed write has its result
             self.record_failure(at)
-        self.target_status[outcome.target] = outcome
+        self.target_status[outcome.target] = outcome = self._keep_holds(outcome)
         for name, flow in flow_outcomes(settings, (outcome,), at).items():
             self.flow_status[name] = self._with_since(flow)
+
+    def _keep_holds(self, outcome: TargetOutcome) -> TargetOutcome:
+        """Return the outcome, with the last known holds when this pass could not plan at all.
+
+        A target that could not be read says nothing about its held deletions: they stay visible (and
+        the guard's alert firing) until a pass that planned releases or confirms them.
+        """
+        before = self.target_status.get(outcome.target)
+        if outcome.plan is not None or before is None or before.plan is None or not before.plan.held:
+            return outcome
+        return replace(outcome, plan=Plan(held=before.plan.held, guarded=before.plan.guarded))
 
     def _with_since(self, flow: FlowOutcome) -> FlowOutcome:
         """Return a flow's outcome with when its unbroken run of failed passes began (None when ok)."""

@@ -250,8 +250,13 @@ class SyncEngine:
             # none of its calendars has changed since: what that pass planned from is remembered.
             # Held deletions are unfinished too: each pass plans again, so the hold is reported (or
             # released) by a pass that looked, never cleared by a poll that did not.
+            report = outcome.report
             settled = (
-                outcome.ok and not outcome.held and outcome.report is not None and not outcome.report.unknown
+                outcome.ok
+                and not outcome.held
+                and report is not None
+                and not report.unknown
+                and not any(result.action == "error" for result in report.results)  # unusable times
             )
             if settled:
                 self._planned_from[target] = versions

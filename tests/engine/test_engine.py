@@ -414,3 +414,46 @@ async def test_an_unread_source_holds_deletions_and_names_the_flow(make_world: M
     (failure,) = home.failures
     assert (failure.kind, failure.side, failure.status) == ("not_found", "source", 404)
     assert world.engine.target_status()[BOB].held == target.held
+
+
+async def test_a_meeting_with_unusable_times_stays_reported_after_a_quiet_poll(make_world: MakeWorld) -> None:
+    """An error no write can cure is not settled: a poll that finds nothing new reports it again."""
+    world = make_world()
+    meeting = await world.meeting(1, base_time())
+
+    def unreadable_end(method: str, status: int, body: Any) -> None:
+        """Serve the meeting without its end, as a server holding broken data would."""
+        for item in (body or {}).get("items", []) if method == "calendar.events.list" else []:
+            if item.get("id") == meeting["id"]:
+                item["end"] = {}
+
+    world.emulator.add_response_hook(unreadable_end)
+    first = await changed(world.engine, 1, EMAILS[1])
+    assert not first.flows["work"].ok
+
+    again = await changed(world.engine, 1, EMAILS[1], trigger="poll")
+
+    assert not again.flows["work"].ok
+    assert not world.engine.flow_status()["work"].ok
+
+
+async def test_a_guard_hold_stays_visible_while_the_target_cannot_be_read(make_world: MakeWorld) -> None:
+    """A pass that cannot read the target knows nothing new about the guard's hold: it stays reported."""
+    world = make_world()
+    meetings = [await world.meeting(1, base_time() + timedelta(hours=2 * n)) for n in range(30)]
+    await world.engine.reconcile_all()
+    assert len(world.blocks(2)) == 30
+    for meeting in meetings:
+        await world.users[1].delete_event(EMAILS[1], meeting["id"])
+    await changed(world.engine, 1, EMAILS[1])
+    assert len(world.engine.target_status()[BOB].held) == 30
+    world.emulator.faults.add(
+        {"kind": "garbled", "methods": ["calendar.events.list"], "accounts": [EMAILS[2]]}
+    )
+
+    await changed(world.engine, 1, EMAILS[1])
+
+    held = world.engine.target_status()[BOB].held
+    assert len(held) == 30
+    assert {reason for _, reason in held} == {"guard"}
+    assert len(world.blocks(2)) == 30

@@ -42,7 +42,7 @@ DEFAULT_DAYS_FORWARD = 14
 # The deletion guard (engine/guard.py): DELETION_GUARD_MIN_BLOCKS and DELETION_GUARD_PERCENT.
 DEFAULT_GUARD_MIN_BLOCKS = 25
 DEFAULT_GUARD_PERCENT = 50
-GUARD_PERCENT_RANGE = (0, 100)
+GUARD_PERCENT_RANGE = (0, 99)  # no pass deletes more than all blocks: 100 would hold nothing
 MAX_OFFSET_MINUTES = 24 * 60  # a longer margin around a meeting is surely a unit mistake (hours?)
 
 

@@ -23,8 +23,8 @@ class DeletionGuard:
     percent: int = DEFAULT_GUARD_PERCENT
 
     def __post_init__(self) -> None:
-        if self.min_blocks < 0 or not 0 <= self.percent <= 100:
-            raise ValueError(f"a deletion guard needs min_blocks >= 0 and percent 0..100, got {self}")
+        if self.min_blocks < 0 or not 0 <= self.percent <= 99:
+            raise ValueError(f"a deletion guard needs min_blocks >= 0 and percent 0..99, got {self}")
 
     @property
     def on(self) -> bool:

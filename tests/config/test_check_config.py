@@ -63,7 +63,7 @@ def test_valid_configuration_prints_the_summary(
 @pytest.mark.parametrize(
     ("settings", "line"),
     [
-        (("0", "100"), "deletion guard: a pass deleting more than 0 blocks and more than 100% of a target's"),
+        (("0", "99"), "deletion guard: a pass deleting more than 0 blocks and more than 99% of a target's"),
         (("40", "0"), "deletion guard: off (DELETION_GUARD_PERCENT=0)"),
     ],
 )

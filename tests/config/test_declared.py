@@ -87,7 +87,7 @@ def test_settings_built_directly_read_no_environment(clean_env: pytest.MonkeyPat
     ("name", "value", "problem"),
     [
         ("DELETION_GUARD_MIN_BLOCKS", "-1", "must be at least 0"),
-        ("DELETION_GUARD_PERCENT", "101", "must be at least 0 and at most 100"),
+        ("DELETION_GUARD_PERCENT", "100", "must be at least 0 and at most 99"),
         ("DELETION_GUARD_PERCENT", "half", "not a whole number"),
     ],
 )

@@ -103,7 +103,7 @@ BAD: list[tuple[str, dict[str, str | None], set[str]]] = [
     ("zero days forward", {"DAILY_RECONCILE_DAYS_FORWARD": "0"}, {"DAILY_RECONCILE_DAYS_FORWARD"}),
     ("negative guard minimum", {"DELETION_GUARD_MIN_BLOCKS": "-1"}, {"DELETION_GUARD_MIN_BLOCKS"}),
     ("guard minimum in words", {"DELETION_GUARD_MIN_BLOCKS": "many"}, {"DELETION_GUARD_MIN_BLOCKS"}),
-    ("guard percent above 100", {"DELETION_GUARD_PERCENT": "101"}, {"DELETION_GUARD_PERCENT"}),
+    ("guard percent of 100", {"DELETION_GUARD_PERCENT": "100"}, {"DELETION_GUARD_PERCENT"}),
     ("negative guard percent", {"DELETION_GUARD_PERCENT": "-5"}, {"DELETION_GUARD_PERCENT"}),
     ("guard percent with a sign", {"DELETION_GUARD_PERCENT": "50%"}, {"DELETION_GUARD_PERCENT"}),
     ("misspelt guard variable", {"DELETION_GUARD_PERCENTAGE": "50"}, {"DELETION_GUARD_PERCENTAGE"}),
@@ -206,14 +206,14 @@ def test_config_error_text_lists_every_problem(good_env: dict[str, str]) -> None
 
 
 def test_deletion_guard_settings_read_with_defaults_and_bounds(good_env: dict[str, str]) -> None:
-    """Unset, the guard is 25 blocks and 50 %; 0 and 100 are accepted; a bad value says what to fix."""
+    """Unset, the guard is 25 blocks and 50 %; 0 and 99 are accepted; 100 (it holds nothing) is refused."""
     settings = load_settings(good_env, env_file=None, credentials_directory=None)
     assert (settings.deletion_guard_min_blocks, settings.deletion_guard_percent) == (25, 50)
-    edge = good_env | {"DELETION_GUARD_MIN_BLOCKS": "0", "DELETION_GUARD_PERCENT": "100"}
+    edge = good_env | {"DELETION_GUARD_MIN_BLOCKS": "0", "DELETION_GUARD_PERCENT": "99"}
     settings = load_settings(edge, env_file=None, credentials_directory=None)
-    assert (settings.deletion_guard_min_blocks, settings.deletion_guard_percent) == (0, 100)
+    assert (settings.deletion_guard_min_blocks, settings.deletion_guard_percent) == (0, 99)
     off = load_settings(good_env | {"DELETION_GUARD_PERCENT": "0"}, env_file=None, credentials_directory=None)
     assert off.deletion_guard_percent == 0
-    assert _problems(good_env | {"DELETION_GUARD_PERCENT": "101"}) == [
-        "DELETION_GUARD_PERCENT=101: must be at least 0 and at most 100"
+    assert _problems(good_env | {"DELETION_GUARD_PERCENT": "100"}) == [
+        "DELETION_GUARD_PERCENT=100: must be at least 0 and at most 99"
     ]

@@ -29,6 +29,7 @@ def health(snapshot: Snapshot) -> tuple[int, dict[str, Any]]:
     flows = [_flow(flow, snapshot, views) for flow in snapshot.flows]
     problems = [f"account {a['id']} needs re-authorisation" for a in accounts if a["state"] != "ok"]
     problems += [line for f in flows if f["state"] in FAILING for line in f["problems"]]
+    problems += [_guard_line(target) for target in snapshot.targets if _guarded(target.held)]
     warnings = [line for f in flows if f["state"] == "warn" for line in f["problems"]]
     status = "fail" if problems else "warn" if warnings else "pass"
     if not snapshot.ready:
@@ -86,10 +87,7 @@ def _state(flow: FlowView, snapshot: Snapshot, views: Mapping[str, FlowView]) ->
         causes = [f for name in flow.held_by if name in views for f in views[name].failures]
         because = ", ".join(flow.held_by) or "a source meeting with unusable times"
         lines.append(f"{held} deletion(s) in target {flow.target} held because of {because}")
-    if guarded:  # a person must look before the blocks go: no grace, no retry cures it
-        lines.append(
-            f"{guarded} deletion(s) in target {flow.target} held by the deletion guard; fix: {GUARD_FIX}"
-        )
+    if guarded:  # a person must look before the blocks go: no grace, no retry cures it (said once per target)
         return "error", lines
     since = flow.last_success or snapshot.started_at
     if snapshot.ready and snapshot.now - since > 2 * snapshot.poll_interval:
@@ -126,6 +124,12 @@ def _error(failure: Failure) -> dict[str, Any]:
 def _held(held: tuple[tuple[str, str], ...], held_by: tuple[str, ...]) -> dict[str, Any]:
     """Return the count of held deletions, their reasons and the flows whose read failed."""
     return {"count": len(held), "reasons": sorted({why for _, why in held}), "because_of": list(held_by)}
+
+
+def _guard_line(target: TargetView) -> str:
+    """Return the one problem line of a target whose deletions the deletion guard holds."""
+    count = _guarded(target.held)
+    return f"target {target.target}: {count} deletion(s) held by the deletion guard; fix: {GUARD_FIX}"
 
 
 def _guarded(held: tuple[tuple[str, str], ...]) -> int:

@@ -23,17 +23,17 @@ EXTEND_EVERY_SECONDS = 5.0  # the longest pause between two extensions
 
 @dataclass(frozen=True)
 class Progress:
-    """How far the first reconcile is: targets finished out of all, and Google requests answered."""
+    """How far the first reconcile is: targets finished out of all, and Google calls answered."""
 
     targets_done: int
     targets: int
-    requests: int
+    calls: int
 
     def status(self) -> str:
-        """Return the STATUS= text: "first reconcile: 3 of 7 target(s), 812 Google request(s) answered"."""
+        """Return the STATUS= text: "first reconcile: 3 of 7 target(s), 812 Google call(s) answered"."""
         return (
             f"first reconcile: {self.targets_done} of {self.targets} target(s), "
-            f"{self.requests} Google request(s) answered"
+            f"{self.calls} Google call(s) answered"
         )
 
 

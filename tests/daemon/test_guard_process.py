@@ -97,10 +97,7 @@ async def test_a_mass_cancellation_is_held_until_a_person_allows_it(
             code, body = await held(daemon, 30)
             assert (code, body["status"]) == (503, "fail")
             (problem,) = body["problems"]
-            assert (
-                problem
-                == f"flow work: 30 deletion(s) in target {TARGET} held by the deletion guard; fix: {FIX}"
-            )
+            assert problem == f"target {TARGET}: 30 deletion(s) held by the deletion guard; fix: {FIX}"
             (target,) = body["targets"]
             assert target["fix"] == FIX
             assert target["deletions_held"] == {"count": 30, "reasons": ["guard"], "because_of": []}

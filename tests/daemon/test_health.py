@@ -141,9 +141,7 @@ def test_deletions_the_guard_holds_fail_at_once_naming_target_count_and_fix() ->
     assert (status, body["status"]) == (503, "fail")
     assert [f["state"] for f in body["flows"]] == ["error", "ok"]
     fix = "look with `calmirror sync --dry-run`, then run `calmirror sync --allow-mass-deletion`"
-    assert body["problems"] == [
-        f"flow work: 30 deletion(s) in target 2:b held by the deletion guard; fix: {fix}"
-    ]
+    assert body["problems"] == [f"target 2:b: 30 deletion(s) held by the deletion guard; fix: {fix}"]
     assert body["targets"] == [
         {"target": "2:b", "deletions_held": {"count": 30, "reasons": ["guard"], "because_of": []}, "fix": fix}
     ]
@@ -153,3 +151,15 @@ def test_starting_says_what_it_waits_on() -> None:
     """While starting, the phase is named."""
     body = health(snapshot(ready=False, starting="first reconcile: 3 of 7 targets done"))[1]
     assert body["starting"] == "first reconcile: 3 of 7 targets done"
+
+
+def test_a_guarded_target_fed_by_two_flows_is_one_problem_line() -> None:
+    """The guard's hold belongs to the target: two flows into it give one line, both flows `error`."""
+    held: tuple[tuple[str, HoldReason], ...] = tuple((f"blk{n}", "guard") for n in range(30))
+    work = replace(WATCHED, target="2:b", held=held)
+    home = replace(POLLED, target="2:b", held=held)
+    status, body = health(snapshot(flows=(work, home), targets=(TargetView("2:b", held, ()),)))
+    assert status == 503
+    assert [f["state"] for f in body["flows"]] == ["error", "error"]
+    assert len(body["problems"]) == 1
+    assert body["problems"][0].startswith("target 2:b: 30 deletion(s) held by the deletion guard")

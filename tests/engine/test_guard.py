@@ -49,7 +49,7 @@ def plan_after_cancelling(blocks: int, cancelled: int, new: int, guard: Deletion
     min_blocks=st.integers(0, 60),
     percent=st.integers(0, 99),
 )
-@example(blocks=40, share=0.75, new=0, min_blocks=25, percent=50)  # the 30 of 40: held
+@example(blocks=40, share=0.75, new=0, min_blocks=25, percent=50)  # 30 of 40 cancelled: held
 @example(blocks=50, share=0.52, new=0, min_blocks=25, percent=50)  # 26 of 50: 52 % > 50 %: held
 @example(blocks=52, share=0.5, new=0, min_blocks=25, percent=50)  # 26 of 52: exactly 50 %: made
 @example(blocks=40, share=0.625, new=0, min_blocks=25, percent=50)  # 25 of 40: not more than 25: made

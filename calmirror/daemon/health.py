@@ -19,6 +19,7 @@ from calmirror.engine import GUARD_FIX
 from calmirror.errors import Failure
 
 POLLING_ONLY = "polling only"
+NO_OUTCOME_YET = "no pass of this flow has finished since the start; the log says why"
 FAILING = frozenset({"error", "stale"})  # flow states that make /health `fail`
 
 
@@ -92,8 +93,8 @@ def _state(flow: FlowView, snapshot: Snapshot, views: Mapping[str, FlowView]) ->
     since = flow.last_success or snapshot.started_at
     if snapshot.ready and snapshot.now - since > 2 * snapshot.poll_interval:
         return "stale", lines or ["no successful sync recently"]
-    if flow.last_ok is None:
-        return "pending", lines
+    if flow.last_ok is None:  # once ready, the first reconcile gave it no outcome: it broke off
+        return ("warn", [*lines, NO_OUTCOME_YET]) if snapshot.ready else ("pending", lines)
     failing_for = snapshot.now - (flow.failing_since or snapshot.now)
     if any(f.needs_person for f in (*flow.failures, *causes)) and failing_for >= snapshot.fail_grace:
         return "error", lines

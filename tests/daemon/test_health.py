@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from calmirror.daemon.health import POLLING_ONLY, health
+from calmirror.daemon.health import NO_OUTCOME_YET, POLLING_ONLY, health
 from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetView
 from calmirror.engine import HoldReason
 from calmirror.engine.stats import SyncEngineStats
@@ -163,3 +163,13 @@ def test_a_guarded_target_fed_by_two_flows_is_one_problem_line() -> None:
     assert [f["state"] for f in body["flows"]] == ["error", "error"]
     assert len(body["problems"]) == 1
     assert body["problems"][0].startswith("target 2:b: 30 deletion(s) held by the deletion guard")
+
+
+def test_a_flow_without_an_outcome_once_ready_is_a_warning() -> None:
+    """Ready, but a flow's first pass broke off (no outcome): `warn` saying so, not a silent `pass`."""
+    unrun = replace(WATCHED, last_ok=None, last_success=None)
+    status, body = health(snapshot(flows=(unrun, POLLED), started_at=NOW - timedelta(minutes=5)))
+    assert (status, body["status"]) == (200, "warn")
+    assert body["warnings"] == [f"flow work: {NO_OUTCOME_YET}"]
+    starting = health(snapshot(flows=(unrun, POLLED), ready=False))[1]
+    assert starting["flows"][0]["state"] == "pending"

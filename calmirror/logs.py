@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -131,6 +132,7 @@ QUEUED_RECORDS = 10_000  # lines waiting for the writer thread; past this they a
 # After writing what was queued, the writer thread waits this long before it looks again, so a burst
 # of lines wakes it (and takes the GIL from the event loop) a few times, not once per line.
 BATCH_SECONDS = 0.02
+STOP_SECONDS = 2.0  # at shutdown, how long the queued lines may take to reach a slow stdout
 
 
 class _BatchingListener(QueueListener):
@@ -145,6 +147,18 @@ class _BatchingListener(QueueListener):
         if self.lines.empty():
             time.sleep(BATCH_SECONDS)
         return self.lines.get(block)
+
+    def stop(self) -> None:
+        """Write what is queued and stop, waiting at most STOP_SECONDS for a stalled stdout.
+
+        The writer is a daemon thread: when stdout takes nothing, the process may exit without it
+        rather than hang in shutdown (the base class would raise queue.Full or join for ever).
+        """
+        with contextlib.suppress(queue.Full):  # QueueListener's sentinel is None
+            self.lines.put(None, timeout=STOP_SECONDS)  # type: ignore[arg-type]
+        if self._thread is not None:
+            self._thread.join(STOP_SECONDS)
+            self._thread = None
 
 
 class _QueuedHandler(QueueHandler):

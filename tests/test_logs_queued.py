@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from calmirror.logs import QUEUED_RECORDS, RepeatFilter, flush_logs, setup_logging
+from calmirror.logs import QUEUED_RECORDS, STOP_SECONDS, RepeatFilter, flush_logs, setup_logging
 
 SECRET = "s3cr3t-client-value"
 
@@ -101,6 +101,24 @@ def test_records_beyond_the_queue_are_counted_not_kept(monkeypatch: pytest.Monke
     assert QUEUED_RECORDS <= len(written) <= QUEUED_RECORDS + 1  # the one the thread took before the stall
     assert len(written) + dropped == total
     assert lines[-2:] == [note, "<6>calmirror INFO after"]
+
+
+def test_closing_with_a_full_queue_and_a_stalled_stdout_returns_in_bounded_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Shutdown with the queue full and stdout taking nothing: no queue.Full, no hang past the bound."""
+    stream = HeldStream()
+    monkeypatch.setattr(sys, "stdout", stream)
+    setup_logging("INFO", [], journald=True, queued=True)
+    log = logging.getLogger("calmirror")
+    for n in range(QUEUED_RECORDS + 10):
+        log.info("record %d", n)
+    (handler,) = [h for h in logging.getLogger().handlers if type(h).__name__ == "_QueuedHandler"]
+    closed = threading.Event()
+    closer = threading.Thread(target=lambda: (handler.close(), closed.set()), daemon=True)
+    closer.start()
+    assert closed.wait(4 * STOP_SECONDS), "closing the log waited for a stdout that takes nothing"
+    stream.released.set()
 
 
 def test_everything_queued_is_written_before_os_exit() -> None:

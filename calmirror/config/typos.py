@@ -15,6 +15,7 @@ OWNED_PREFIXES = (*(family.prefix for family in FAMILIES), "DAILY_RECONCILE_", "
 # under one is only an error when it is a near miss of one of calmirror's names.
 SHARED_PREFIXES = ("SYNC_", "WEBHOOK_", "LISTEN_", "GOOGLE_CLIENT_", "GOOGLE_API_", "GOOGLE_TOKEN_")
 NEAR_MISS = 2  # edits (insert, delete, replace) that still make a name a likely typo
+MIN_NEAR_MISS_LENGTH = 8  # shorter names are too likely to be another tool's, a near miss by chance
 _NUMBER = re.compile(r"[0-9]+")
 
 
@@ -84,4 +85,7 @@ def unknown_name(name: str) -> UnknownName | None:
         return UnknownName(name, near or _closest(name, GLOBAL_NAMES), fatal=near is not None)
     if name.startswith("GOOGLE_") and near is not None:
         return UnknownName(name, near, fatal=False)
+    if near is not None and len(name) >= MIN_NEAR_MISS_LENGTH:
+        # DELETON_GUARD_PERCENT=40 or LOG_LEVLE=DEBUG: ignoring it would silently run with the default.
+        return UnknownName(name, near, fatal=True)
     return None

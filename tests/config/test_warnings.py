@@ -39,6 +39,11 @@ def _warnings(env: dict[str, str]) -> tuple[str, ...]:
         ),
         ("LISTEN_PROT", "LISTEN_PROT: not a calmirror variable (did you mean LISTEN_PORT?)"),
         ("SYNC_FLOW_1_ZZZ", "SYNC_FLOW_1_ZZZ: not a calmirror variable"),
+        (
+            "DELETON_GUARD_PERCENT",
+            "DELETON_GUARD_PERCENT: not a calmirror variable (did you mean DELETION_GUARD_PERCENT?)",
+        ),
+        ("LOG_LEVLE", "LOG_LEVLE: not a calmirror variable (did you mean LOG_LEVEL?)"),
     ],
 )
 def test_unknown_name_under_an_owned_prefix_or_a_near_miss_is_a_problem(

@@ -10,6 +10,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
+from calmirror.commands._arguments import bounded
 from calmirror.emulator import Emulator, start_emulator
 
 
@@ -19,7 +20,9 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
         "emulator", help="Run the Google Calendar emulator alone."
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free port)")
+    parser.add_argument(
+        "--port", type=bounded(0, 65535), default=0, help="port to bind, 0..65535 (default 0: a free port)"
+    )
     parser.add_argument(
         "--account",
         action="append",

@@ -179,6 +179,6 @@ class FlowPolicy(BaseModel, frozen=True):
                 f"tentative {self.tentative}",
                 "any time" if not self.limits_time else f"only {self.working_time()}",
                 f"all-day {self.all_day}",
-                "no title skipped" if pattern is None else f"skip titles matching {pattern.pattern!r}",
+                "no title skipped" if pattern is None else f"skip titles matching '{pattern.pattern}'",
             )
         )

@@ -99,7 +99,7 @@ def test_env_example_policy_lines_uncommented_are_valid(tmp_path: Path) -> None:
     assert settings.warnings == ()
     assert policy.describe() == (
         "unanswered busy, tentative busy, only Mon-Fri 09:00-17:00 America/New_York, all-day block, "
-        "skip titles matching '^(hold|lunch\\\\?)'"
+        "skip titles matching '^(hold|lunch\\?)'"
     )
     assert policy.skip_title_regex is not None
     assert policy.skip_title_regex.search("LUNCH? maybe")

@@ -18,7 +18,7 @@ import aiohttp
 
 from bench import common, processes
 from bench.daemon import block, visible
-from calmirror.daemon.app import DEFAULT_CHANNEL_TTL
+from calmirror.daemon.lifecycle import DEFAULT_CHANNEL_TTL
 from calmirror.daemon.webhook import PATH
 from calmirror.google.discovery import calendar_api
 from harness.processes import DaemonProcess, EmulatorProcess

@@ -13,8 +13,9 @@ import time
 from aiohttp import web
 
 from calmirror.config import Settings
-from calmirror.daemon.app import LIFECYCLE, DaemonOptions, begin, create_app
-from calmirror.daemon.keys import METRICS
+from calmirror.daemon.app import begin, create_app
+from calmirror.daemon.keys import LIFECYCLE, METRICS
+from calmirror.daemon.lifecycle import DaemonOptions
 from calmirror.daemon.quiet import quiet_logs
 from calmirror.daemon.routes import BODY_SECONDS, PathOnlyAccessLogger
 

@@ -7,8 +7,9 @@ import asyncio
 from aiohttp import web
 
 from calmirror.config import load_settings
-from calmirror.daemon.app import LIFECYCLE, DaemonOptions, begin, create_app
-from calmirror.daemon.keys import CHANNELS
+from calmirror.daemon.app import begin, create_app
+from calmirror.daemon.keys import CHANNELS, LIFECYCLE
+from calmirror.daemon.lifecycle import DaemonOptions
 from calmirror.daemon.systemd import Notifier
 from tests.daemon.processes import ALICE, BOB, EmulatorProcess, daemon_env, eventually, free_port
 

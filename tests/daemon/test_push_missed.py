@@ -12,7 +12,9 @@ from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
 from calmirror.config import load_settings
-from calmirror.daemon.app import LIFECYCLE, SCHEDULER, DaemonOptions, begin, create_app
+from calmirror.daemon.app import begin, create_app
+from calmirror.daemon.keys import LIFECYCLE, SCHEDULER
+from calmirror.daemon.lifecycle import DaemonOptions
 from calmirror.daemon.pushaudit import GRACE
 from tests.daemon.processes import (
     ALICE,

@@ -1,0 +1,100 @@
+"""What the daemon shows about itself: the Snapshot behind /health and the gauges, and /stats' body."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from calmirror.config import Flow, Settings
+from calmirror.daemon.keys import CHANNELS, DISPATCHER, ENGINE, LIFECYCLE, OPTIONS, SETTINGS
+from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetView
+from calmirror.engine import FlowOutcome, SyncEngine, TargetOutcome
+
+FIRST_RECONCILE = "first reconcile"  # the start's phase while the first reconcile runs
+
+
+def snapshot(app: web.Application) -> Snapshot:
+    """Gather what /health and /metrics show from the engine, clients, channels and dispatcher."""
+    settings, engine, lifecycle = app[SETTINGS], app[ENGINE], app[LIFECYCLE]
+    clients = engine.clients
+    accounts = tuple(
+        AccountView(a.id, a.email, clients[a.id].needs_reauth) for a in settings.accounts.values()
+    )
+    flows = tuple(flow_view(app, flow) for flow in settings.flows)
+    targets = engine.target_status()
+    return Snapshot(
+        ready=lifecycle.ready,
+        started_at=lifecycle.started_at,
+        now=datetime.now(UTC),
+        poll_interval=timedelta(minutes=settings.sync_interval_minutes),
+        accounts=accounts,
+        flows=flows,
+        stats=engine.stats(),
+        targets=tuple(
+            TargetView(str(ref), outcome.held, _held_by(settings, outcome))
+            for ref, outcome in targets.items()
+        ),
+        starting=None if lifecycle.ready else _phase(lifecycle.phase, len(targets), len(settings.targets())),
+        fail_grace=timedelta(seconds=app[OPTIONS].fail_grace_seconds),
+    )
+
+
+def _phase(phase: str, done: int, targets: int) -> str:
+    """Return what the start waits on; during the first reconcile, how many targets are done."""
+    return f"{phase}: {done} of {targets} targets done" if phase == FIRST_RECONCILE else phase
+
+
+def _held_by(settings: Settings, outcome: TargetOutcome) -> tuple[str, ...]:
+    """Return the names of the flows into a target whose source read failed in its last pass."""
+    return tuple(
+        flow.name for flow in settings.flows_into(outcome.target) if flow.id in outcome.failed_sources
+    )
+
+
+def flow_view(app: web.Application, flow: Flow) -> FlowView:
+    """Describe one flow from its last outcome, its last success and its source's channel."""
+    engine, channels = app[ENGINE], app[CHANNELS]
+    outcome = engine.flow_status().get(flow.name)
+    return FlowView(
+        name=flow.name,
+        last_success=app[DISPATCHER].last_success.get(flow.name),
+        last_ok=outcome.ok if outcome else None,
+        last_error=None if outcome is None or outcome.ok else _error_kind(engine, flow, outcome),
+        channel_expiry=channels.expiry(flow.source),
+        polling_reason=channels.polling_reason(flow.source),
+        failures=outcome.failures if outcome else (),
+        failing_since=outcome.failing_since if outcome else None,
+        target=str(flow.target),
+        held=outcome.held if outcome else (),
+        held_by=outcome.held_by if outcome else (),
+    )
+
+
+def _error_kind(engine: SyncEngine, flow: Flow, outcome: FlowOutcome) -> str:
+    """Return the short kind of a failed flow's problem: a revoked account, else its first failure's kind."""
+    if any(engine.clients[ref.account_id].needs_reauth for ref in (flow.source, flow.target)):
+        return "needs_reauth"
+    return outcome.failures[0].kind if outcome.failures else "error"
+
+
+def stats(engine: SyncEngine, limit: int) -> dict[str, Any]:
+    """Return the engine's SyncEngineStats fields and its `limit` most recent results, without titles.
+
+    Titles appear only on the user's terminal (`calmirror sync`), never over HTTP (docs/design.md).
+    """
+    results = engine.results()[-limit:] if limit else []
+    recent = [
+        {
+            "flow_name": r.flow_name,
+            "event_id": r.event_id,
+            "sync_type": r.sync_type,
+            "success": r.success,
+            "action": r.action,
+            "reason": r.reason,
+            "error": r.error,
+        }
+        for r in results
+    ]
+    return {**engine.stats().model_dump(), "recent_results": recent}

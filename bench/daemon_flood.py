@@ -16,4 +16,6 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     """Seed 100 flows x 100 meetings, start the daemon, flood it: 3,000 notifications (quick: 4, 20, 200)."""
     if quick:
         return asyncio.run(scenario(4, 20, poll=False, notified=200))
-    return [row for row in asyncio.run(scenario(100, 100, poll=False, notified=3_000)) if "flood" in row["case"]]
+    return [
+        row for row in asyncio.run(scenario(100, 100, poll=False, notified=3_000)) if "flood" in row["case"]
+    ]

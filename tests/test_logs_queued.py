@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from calmirror.logs import QUEUED_RECORDS, STOP_SECONDS, RepeatFilter, flush_logs, setup_logging
+from calmirror.daemon.repeats import RepeatFilter
+from calmirror.logs import QUEUED_RECORDS, STOP_SECONDS, flush_logs, setup_logging
 
 SECRET = "s3cr3t-client-value"
 

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp.http_exceptions import HttpProcessingError
 
 from calmirror.daemon.metrics import DaemonMetrics
-from calmirror.logs import RepeatFilter
+from calmirror.daemon.repeats import RepeatFilter
 
 log = logging.getLogger(__name__)
 

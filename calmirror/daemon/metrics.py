@@ -167,6 +167,11 @@ class _SnapshotCollector(Collector):
         ):
             yield CounterMetricFamily(f"calmirror_{name}", f"Engine statistics: {name}.", value=value)
         yield GaugeMetricFamily("calmirror_ready", "1 after the first reconcile.", value=float(s.ready))
+        yield GaugeMetricFamily(
+            "calmirror_webhooks_enabled",
+            "1 when push is configured (WEBHOOK_BASE_URL).",
+            value=float(s.webhooks),
+        )
 
 
 def _deletions_held(snapshot: Snapshot) -> GaugeMetricFamily:

@@ -58,3 +58,4 @@ class Snapshot:
     targets: tuple[TargetView, ...] = ()
     starting: str | None = None  # while not ready: what the start waits on
     fail_grace: timedelta = timedelta(0)  # how long a failure needing a person is `warn` before `fail`
+    webhooks: bool = False  # whether push is configured (WEBHOOK_BASE_URL and WEBHOOK_API_KEY set)

@@ -38,6 +38,7 @@ def snapshot(app: web.Application) -> Snapshot:
         ),
         starting=None if lifecycle.ready else _phase(lifecycle.phase, len(targets), len(settings.targets())),
         fail_grace=timedelta(seconds=app[OPTIONS].fail_grace_seconds),
+        webhooks=app[CHANNELS].enabled,
     )
 
 

@@ -92,6 +92,7 @@ async def test_webhooks_mirror_create_move_cancel_and_stats_metrics_follow(
         for s in family.samples
     }
     assert samples[("calmirror_ready", ())] == 1.0
+    assert samples[("calmirror_webhooks_enabled", ())] == 1.0  # this daemon has WEBHOOK_BASE_URL
     assert samples[("calmirror_blocks_created_total", ())] == 2.0
     assert samples[("calmirror_webhook_notifications_total", (("state", "exists"),))] >= 3
     assert samples[("calmirror_reconciles_total", (("outcome", "ok"), ("trigger", "webhook")))] >= 3

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
 from calmirror.daemon.health import NO_OUTCOME_YET, POLLING_ONLY, health
+from calmirror.daemon.metrics import DaemonMetrics
 from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetView
 from calmirror.engine import HoldReason
 from calmirror.engine.stats import SyncEngineStats
@@ -173,3 +177,13 @@ def test_a_flow_without_an_outcome_once_ready_is_a_warning() -> None:
     assert body["warnings"] == [f"flow work: {NO_OUTCOME_YET}"]
     starting = health(snapshot(flows=(unrun, POLLED), ready=False))[1]
     assert starting["flows"][0]["state"] == "pending"
+
+
+@pytest.mark.parametrize("webhooks", [True, False])
+def test_the_webhooks_gauge_says_whether_push_is_configured(webhooks: bool) -> None:
+    """calmirror_webhooks_enabled follows the configuration, so the expiry alerts can tell on-purpose."""
+    metrics = DaemonMetrics()
+    metrics.watch(lambda: snapshot(webhooks=webhooks))
+    body, _ = metrics.render("")
+    values = {s.name: s.value for f in text_string_to_metric_families(body.decode()) for s in f.samples}
+    assert values["calmirror_webhooks_enabled"] == float(webhooks)

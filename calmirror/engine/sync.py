@@ -12,9 +12,10 @@ from calmirror.config import CalendarRef, Flow, Settings
 from calmirror.engine.cache import FORWARD_MARGIN, CalendarCache
 from calmirror.engine.coalesce import Coalescer
 from calmirror.engine.executor import ExecutionReport, apply_plan
-from calmirror.engine.guard import GUARD_FIX, GUARD_OFF, DeletionGuard
+from calmirror.engine.guard import GUARD_OFF, DeletionGuard
 from calmirror.engine.model import EventProcessingResult, Plan, SourceEvent, Trigger, Window
 from calmirror.engine.outcomes import FlowOutcome, SyncSummary, TargetOutcome, flow_outcomes
+from calmirror.engine.passlog import log_pass
 from calmirror.engine.planner import plan_target
 from calmirror.engine.purge import PurgeOutcome, purge_target
 from calmirror.engine.stats import Ledger, SyncEngineStats
@@ -291,28 +292,7 @@ class SyncEngine:
                 guard=guard,
             )
             report = await self._apply(target, target_cache, plan, dry_run=dry_run)
-        if report.failed:
-            _log_failed_writes(target, report)
-        if plan.guarded and not dry_run:
-            _log_guard(target, len(plan.guarded))
-        if plan.writes:
-            log.info(
-                "%s %s (%s): %d created, %d restored, %d deleted, %d existed, %d unknown, %d failed",
-                "planned" if dry_run else "reconciled",
-                target,
-                trigger,
-                *map(
-                    len,
-                    (
-                        report.created,
-                        report.restored,
-                        report.deleted,
-                        report.existed,
-                        report.unknown,
-                        report.failed,
-                    ),
-                ),
-            )
+        log_pass(target, trigger, plan, report)
         return TargetOutcome(target, report.ok and not failed, None, plan, report, failed)
 
     def _sources(
@@ -367,22 +347,3 @@ def _read_failure(cache: CalendarCache, ref: CalendarRef, side: Side) -> Failure
     if cache.error is None:  # not read yet (a read was interrupted): retried on the next pass
         return Failure("error", side, ref.calendar_id, ref.account_id, "read", None, None, "not read yet")
     return Failure.of(cache.error, side, ref.calendar_id, "read", ref.account_id)
-
-
-def _log_failed_writes(target: CalendarRef, report: ExecutionReport) -> None:
-    """Log a pass's failed writes to one target once, at WARNING: the calendar, count and each reason."""
-    reasons = Counter(f"{failure.answer} ({failure.kind})" for _, failure in report.failed)
-    listed = ", ".join(f"{count} x {reason}" for reason, count in sorted(reasons.items()))
-    log.warning(
-        "%d write(s) to target %s failed: %s", len(report.failed), target, listed,
-        extra={"fields": {"event": "writes_failed", "target": str(target), "failed": len(report.failed),
-                          "reasons": sorted(reasons)}},
-    )  # fmt: skip
-
-
-def _log_guard(target: CalendarRef, count: int) -> None:
-    """Log once per pass that the deletion guard holds a target's deletions, and what a person does."""
-    log.warning(
-        "deletion guard: %d deletion(s) in target %s held, none made; %s", count, target, GUARD_FIX,
-        extra={"fields": {"event": "deletions_guarded", "target": str(target), "held": count}},
-    )  # fmt: skip

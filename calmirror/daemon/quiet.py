@@ -19,6 +19,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from calmirror.daemon.metrics import DaemonMetrics
 from calmirror.daemon.repeats import RepeatFilter
+from calmirror.daemon.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +100,12 @@ async def quiet_logs(metrics: DaemonMetrics, every: float = SUMMARY_SECONDS) -> 
             repeats.report()
             rejections.report()
 
-    task = asyncio.create_task(periodically())
+    reporting = BackgroundTasks("log summaries")
+    reporting.spawn(periodically())
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await reporting.close(0)
         repeats.report()
         rejections.report()
         for logger in loggers:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from calmirror.config import Account, CalendarRef, Flow, Settings
 from calmirror.errors import AuthNeededError, GoogleError
@@ -17,21 +18,32 @@ WRITE_ROLES = frozenset({"writer", "owner"})
 Roles = dict[str, str]  # calendar id -> the account's accessRole
 
 
-async def online_problems(settings: Settings) -> list[str]:
-    """Return every problem found by asking Google, each naming the variable to fix."""
+@dataclass(frozen=True)
+class OnlineCheck:
+    """What asking Google found: problems in the configuration, and accounts Google could not be asked for."""
+
+    problems: list[str]
+    unreachable: list[str]
+
+
+async def online_problems(settings: Settings) -> OnlineCheck:
+    """Ask Google: every configuration problem (naming the variable to fix), and what it could not ask."""
     async with runtime(settings) as engine:
         accounts = sorted(engine.clients)
         answers = await asyncio.gather(*(_roles(engine.clients[n]) for n in accounts))
     roles: dict[int, Roles] = {}
     problems: list[str] = []
+    unreachable: list[str] = []
     for n, answer in zip(accounts, answers, strict=True):
-        if isinstance(answer, GoogleError):
+        if isinstance(answer, GoogleError) and answer.retryable:  # the network or Google, not the settings
+            unreachable.append(f"account {n}: Google could not be asked ({answer.kind}): {answer}")
+        elif isinstance(answer, GoogleError):
             problems.append(_account_problem(settings.account(n), answer))
         else:
             roles[n] = answer
     for flow in settings.flows:
         problems += _flow_problems(settings, flow, roles)
-    return problems
+    return OnlineCheck(problems, unreachable)
 
 
 async def _roles(client: CalendarClient) -> Roles | GoogleError:

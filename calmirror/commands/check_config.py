@@ -112,14 +112,22 @@ def _shown_secrets(settings: Settings) -> list[str]:
 
 
 def check_online(settings: Settings) -> int:
-    """Ask Google whether the configuration works; print every problem and return 2, or return 0."""
+    """Ask Google whether the configuration works: 2 for a problem in it, 1 when Google could not be asked."""
     setup_logging(settings.log_level, settings.secrets(), fmt=settings.log_format)
-    problems = asyncio.run(online_problems(settings))
-    if problems:
-        print(f"calmirror: {len(problems)} problem(s) found online:", file=sys.stderr)
-        for problem in problems:
+    found = asyncio.run(online_problems(settings))
+    if found.problems:
+        print(f"calmirror: {len(found.problems)} problem(s) found online:", file=sys.stderr)
+        for problem in found.problems:
             print(f"  {redact(problem, _shown_secrets(settings))}", file=sys.stderr)
         return 2
+    if found.unreachable:
+        print(
+            "calmirror: could not check online (nothing to fix in the settings; try again):",
+            file=sys.stderr,
+        )
+        for line in found.unreachable:
+            print(f"  {redact(line, _shown_secrets(settings))}", file=sys.stderr)
+        return 1
     print(
         f"online: {len(settings.accounts)} account(s) authorized; every flow can read its source "
         "calendar and write its target calendar"

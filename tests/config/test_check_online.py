@@ -64,3 +64,17 @@ async def test_revoked_account_names_its_refresh_token(emulator: Emulator, tmp_p
         f"run `calmirror authorize --email {EMAILS[3]} --account-number 3`",
     ]
     assert env["GOOGLE_ACCOUNT_3_REFRESH_TOKEN"] not in out + err
+
+
+async def test_google_out_of_reach_is_a_run_time_failure_not_a_configuration_problem(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Google answering 503 to every listing: exit 1, saying there is nothing to fix in the settings."""
+    env = environment_of(emulator, make_settings(emulator, FLOWS))
+    emulator.faults.add({"kind": "status", "status": 503, "reason": "backendError", "methods": ["*"]})
+
+    code, _out, err = await calmirror(env, tmp_path, "check-config", "--online")
+
+    assert code == 1, err
+    assert "could not check online (nothing to fix in the settings; try again)" in err
+    assert "GOOGLE_ACCOUNT_" not in err  # no variable is blamed

@@ -11,7 +11,7 @@ EMULATOR = Path(calmirror.emulator.__file__).parent
 FORBIDDEN_IN_LOGIC = ("aiohttp", "asyncio")
 
 
-def _imports(path: Path) -> set[str]:
+def imports_of(path: Path) -> set[str]:
     """Return every module a source file imports, type-checking-only imports included."""
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -27,7 +27,7 @@ def test_calendar_logic_imports_no_server_or_event_loop() -> None:
     modules = sorted((EMULATOR / "calendar").glob("*.py"))
     assert len(modules) > 10
     for path in modules:
-        for name in _imports(path):
+        for name in imports_of(path):
             root = name.split(".")[0]
             assert root not in FORBIDDEN_IN_LOGIC, f"{path.name} imports {name}"
             if name.startswith("calmirror.emulator"):
@@ -36,4 +36,4 @@ def test_calendar_logic_imports_no_server_or_event_loop() -> None:
 
 def test_control_does_not_import_the_app() -> None:
     """Control gets the state it needs, so control.py never imports app.py (no import cycle)."""
-    assert "calmirror.emulator.app" not in _imports(EMULATOR / "control.py")
+    assert "calmirror.emulator.app" not in imports_of(EMULATOR / "control.py")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import calmirror
 import calmirror.engine
+from tests.emulator.test_layers import imports_of
 
 PACKAGE = Path(calmirror.__file__).parent
 ENGINE = Path(calmirror.engine.__file__).parent
@@ -15,21 +15,10 @@ PURE = ("model", "planner", "filters", "worktime", "cover", "offsets", "ids", "g
 FORBIDDEN_IN_PURE = ("asyncio", "aiohttp", "calmirror.google", "calmirror.daemon", "calmirror.engine.sync")
 
 
-def imports(path: Path) -> set[str]:
-    """Return every module a source file imports, type-checking-only imports included."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
-
-
 def test_the_planner_and_its_helpers_import_no_io() -> None:
     """The pure modules import no event loop, server, provider client or the engine's stateful side."""
     for name in PURE:
-        for module in imports(ENGINE / f"{name}.py"):
+        for module in imports_of(ENGINE / f"{name}.py"):
             assert not module.startswith(FORBIDDEN_IN_PURE), f"engine/{name}.py imports {module}"
 
 
@@ -38,5 +27,5 @@ def test_code_outside_the_engine_imports_it_through_its_front_door() -> None:
     outside = [p for p in PACKAGE.rglob("*.py") if ENGINE not in p.parents]
     assert len(outside) > 50
     for path in outside:
-        for module in imports(path):
+        for module in imports_of(path):
             assert not module.startswith("calmirror.engine."), f"{path.relative_to(PACKAGE)} imports {module}"

@@ -87,6 +87,7 @@ async def test_a_failed_insert_inside_a_batch_counts_under_events_insert_with_it
 
     await eventually(counted, 20, "the failed batch parts counted under events.insert")
     counts = await requests(daemon)
-    assert counts[("batch", "ok")] >= 2  # the batch requests themselves went through
+    # The batch requests themselves went through (both changes may share one run, so one batch or more).
+    assert counts[("batch", "ok")] >= 1
     fired = await emulator_process.control("GET", "faults")
     assert all(rule["fired"] == 1 for rule in fired["rules"]), fired

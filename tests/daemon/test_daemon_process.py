@@ -6,7 +6,6 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,7 +19,6 @@ from tests.daemon.processes import (
     blocks,
     daemon_env,
     eventually,
-    free_port,
     instant,
     meeting_body,
     notification_headers,
@@ -28,18 +26,6 @@ from tests.daemon.processes import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def daemon(emulator_process: EmulatorProcess) -> AsyncIterator[DaemonProcess]:
-    """`calmirror run` mirroring alice into bob with webhooks; the poll interval is a day."""
-    env = daemon_env(emulator_process, [ALICE, BOB], [("work", ALICE, BOB)], port=free_port())
-    process = await start_daemon(env)
-    try:
-        await process.wait_ready()
-        yield process
-    finally:
-        await process.kill()
 
 
 async def test_webhooks_mirror_create_move_cancel_and_stats_metrics_follow(

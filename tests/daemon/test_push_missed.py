@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import aiohttp
@@ -11,19 +9,16 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
-from calmirror.config import load_settings
-from calmirror.daemon.app import begin, create_app
-from calmirror.daemon.keys import LIFECYCLE, SCHEDULER
+from calmirror.daemon.keys import SCHEDULER
 from calmirror.daemon.lifecycle import DaemonOptions
 from calmirror.daemon.pushaudit import GRACE
+from tests.daemon.inprocess import serving_app
 from tests.daemon.processes import (
     ALICE,
     BOB,
     EmulatorProcess,
     block_starts,
-    daemon_env,
     eventually,
-    free_port,
     meeting_body,
     next_hour,
 )
@@ -31,32 +26,6 @@ from tests.daemon.processes import (
 pytestmark = pytest.mark.slow
 
 MISSED = "calmirror_push_missed_changes_total"
-
-
-@asynccontextmanager
-async def serving(emulator: EmulatorProcess, grace: timedelta) -> AsyncIterator[tuple[web.Application, str]]:
-    """Serve the daemon's app on a loopback port (webhooks on, a day-long poll), as `calmirror run` does.
-
-    In-process so the test can run the scheduler's own poll job when it wants; its HTTP side is real.
-    """
-    port = free_port()
-    env = daemon_env(emulator, [ALICE, BOB], [("work", ALICE, BOB)], port=port)
-    app = create_app(
-        load_settings(env, env_file=None, credentials_directory=None), DaemonOptions(push_grace=grace)
-    )
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        begin(app)
-
-        async def ready() -> bool:
-            return app[LIFECYCLE].ready
-
-        await eventually(ready, 30, "the daemon ready")
-        yield app, f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
 
 
 async def missed(base_url: str) -> float:
@@ -91,7 +60,7 @@ async def test_a_change_whose_notification_was_dropped_is_counted_by_the_poll_th
     emulator_process: EmulatorProcess,
 ) -> None:
     """The channel stays registered but Google sends nothing: the poll mirrors the change and counts it."""
-    async with serving(emulator_process, timedelta(0)) as (app, base_url):
+    async with serving_app(emulator_process, DaemonOptions(push_grace=timedelta(0))) as (app, base_url):
         assert await missed(base_url) == 0  # shown before the first miss
         await emulator_process.control("POST", "faults", {"rules": [{"kind": "push_drop"}]})
         await insert_meeting(emulator_process)
@@ -104,7 +73,7 @@ async def test_a_change_whose_notification_arrived_and_was_read_is_not_missed(
     emulator_process: EmulatorProcess,
 ) -> None:
     """Push works: the webhook run reads the change, so the poll finds nothing new and counts nothing."""
-    async with serving(emulator_process, timedelta(0)) as (app, base_url):
+    async with serving_app(emulator_process, DaemonOptions(push_grace=timedelta(0))) as (app, base_url):
         await insert_meeting(emulator_process)
 
         async def mirrored() -> bool:
@@ -119,7 +88,7 @@ async def test_a_change_younger_than_the_grace_is_not_counted_its_notification_m
     emulator_process: EmulatorProcess,
 ) -> None:
     """A change made just before the poll: its missing notification may only be late, so it is not counted."""
-    async with serving(emulator_process, GRACE) as (app, base_url):
+    async with serving_app(emulator_process, DaemonOptions(push_grace=GRACE)) as (app, base_url):
         await emulator_process.control("POST", "faults", {"rules": [{"kind": "push_drop"}]})
         await insert_meeting(emulator_process)
         await poll(app)
@@ -131,7 +100,7 @@ async def test_a_change_whose_notification_arrives_while_the_poll_reads_it_is_no
     emulator_process: EmulatorProcess,
 ) -> None:
     """The poll's read is slow and the notification comes during it: the change was announced after all."""
-    async with serving(emulator_process, timedelta(0)) as (app, base_url):
+    async with serving_app(emulator_process, DaemonOptions(push_grace=timedelta(0))) as (app, base_url):
         rules = [
             {"kind": "push_delay", "seconds": 1.0, "times": 1},
             {

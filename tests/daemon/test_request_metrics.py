@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -15,29 +13,14 @@ from tests.daemon.processes import (
     BOB,
     DaemonProcess,
     EmulatorProcess,
-    daemon_env,
     eventually,
-    free_port,
     meeting_body,
     next_hour,
-    start_daemon,
 )
 
 pytestmark = pytest.mark.slow
 
 REQUESTS = "calmirror_google_requests_total"
-
-
-@pytest.fixture
-async def daemon(emulator_process: EmulatorProcess) -> AsyncIterator[DaemonProcess]:
-    """`calmirror run` mirroring alice into bob with webhooks; the poll interval is a day."""
-    env = daemon_env(emulator_process, [ALICE, BOB], [("work", ALICE, BOB)], port=free_port())
-    process = await start_daemon(env)
-    try:
-        await process.wait_ready()
-        yield process
-    finally:
-        await process.kill()
 
 
 async def requests(daemon: DaemonProcess) -> dict[tuple[str, str], float]:

@@ -135,19 +135,26 @@ class Case:
     events: tuple[SourceEvent, ...]
 
 
+def policy_flow(policy: FlowPolicy, *, min_participants: int = 2) -> Flow:
+    """Return the flow "work" from me@work.example into TARGET under `policy`, without offsets."""
+    source = CalendarRef(account_id=1, calendar_id="me@work.example")
+    return Flow(
+        id=1,
+        name="work",
+        source=source,
+        target=TARGET,
+        start_offset=0,
+        end_offset=0,
+        min_participants=min_participants,
+        policy=policy,
+    )
+
+
 @st.composite
 def cases(draw: st.DrawFn) -> Case:
     """Draw a policy'd flow and up to six meetings around its zone's clock changes."""
     policy = draw(policies())
-    flow = Flow(
-        id=1,
-        name="work",
-        source=CalendarRef(account_id=1, calendar_id="me@work.example"),
-        target=TARGET,
-        start_offset=0,
-        end_offset=0,
-        policy=policy,
-    )
+    flow = policy_flow(policy)
     count = draw(st.integers(1, 6))
     return Case(flow, tuple(draw(meetings(policy.time_zone.key, n)) for n in range(count)))
 
@@ -176,16 +183,7 @@ def _reference(policy: FlowPolicy, interval: Interval) -> bool:
         interval=interval,
         attendees=(Attendee("me@work.example", is_self=True, response_status="accepted"),),
     )
-    flow = Flow(
-        id=1,
-        name="work",
-        source=CalendarRef(account_id=1, calendar_id="me@work.example"),
-        target=TARGET,
-        start_offset=0,
-        end_offset=0,
-        min_participants=1,
-        policy=policy,
-    )
+    flow = policy_flow(policy, min_participants=1)
     plan = plan_target(TARGET, (flow,), {1: (event,)}, (), WINDOW, target_identities=IDENTITIES)
     return len(plan.creates) == 1
 

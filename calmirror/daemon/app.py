@@ -140,10 +140,12 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     await lifecycle.tasks.close(0.0)
 
 
-async def _after_late_channels(opening: asyncio.Future[None], app: web.Application) -> None:
-    """Once channels that opened after the startup listing began are open, read their calendars again."""
+async def _after_late_channels(
+    opening: asyncio.Future[None], app: web.Application, early: frozenset[CalendarRef]
+) -> None:
+    """Once the late channels are open, read their calendars again (not those already open in time)."""
     await opening
-    for ref in app[CHANNELS].watches:
+    for ref in app[CHANNELS].watches.keys() - early:
         app[DISPATCHER].calendar_changed(ref, "startup")
 
 
@@ -166,7 +168,7 @@ async def _start(app: web.Application) -> None:
         # and the calendars are read once more when their channels are open.
         await asyncio.wait({opening}, timeout=CHANNELS_FIRST_SECONDS)
         if not opening.done():
-            lifecycle.tasks.spawn(_after_late_channels(opening, app))
+            lifecycle.tasks.spawn(_after_late_channels(opening, app, frozenset(channels.watches)))
         lifecycle.phase = views.FIRST_RECONCILE
         summary = await dispatcher.reconcile_all("startup")
         app[SCHEDULER].start()

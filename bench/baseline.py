@@ -22,7 +22,7 @@ from calmirror.config import Flow, Settings
 from calmirror.engine import Interval, parse_event
 from calmirror.engine.cover import Cover
 from calmirror.engine.offsets import wanted_interval
-from calmirror.errors import GoneError, GoogleError, NotFoundError
+from calmirror.errors import GoneError, NotFoundError, ProviderError
 from calmirror.google.client import CalendarClient
 
 
@@ -126,7 +126,7 @@ class SeedLiteralSync:
                 action = "deleted" if await self._delete_exact(flow, previous) else "skipped"
             if wanted is not None:
                 action = await self._create(flow, wanted)
-        except GoogleError:
+        except ProviderError:
             return "error"
         self._wanted[key] = wanted
         return action

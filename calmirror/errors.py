@@ -1,4 +1,4 @@
-"""The one exception tree of calmirror; Google failures are translated into it once, at the client layer.
+"""The one exception tree of calmirror; each provider translates its failures into it once, at its boundary.
 
 Each provider error class names its `kind` (a short, bounded word used in /health, metrics and hints)
 as a class attribute, so classifying an error never depends on the order of an isinstance chain.
@@ -37,8 +37,8 @@ class ConfigError(CalmirrorError):
         self.warnings = warnings  # e.g. a probable typo that explains a "missing" problem
 
 
-class GoogleError(CalmirrorError):
-    """Raised when a Google API call fails; carries the HTTP status and Google's reason, never a secret."""
+class ProviderError(CalmirrorError):
+    """Raised when a calendar provider call fails; carries its HTTP status and reason, never a secret."""
 
     retryable = False
     kind: ClassVar[ErrorKind] = "error"
@@ -59,13 +59,13 @@ class GoogleError(CalmirrorError):
         self.retry_after = retry_after
 
 
-class AuthNeededError(GoogleError):
+class AuthNeededError(ProviderError):
     """Raised when an account's refresh token is rejected (invalid_grant): a human must re-authorise it."""
 
     kind: ClassVar[ErrorKind] = "auth"
 
 
-class ForbiddenError(GoogleError):
+class ForbiddenError(ProviderError):
     """Raised on a 403 that is not a rate limit: missing permission or a forbidden operation."""
 
     kind: ClassVar[ErrorKind] = "forbidden"
@@ -77,50 +77,50 @@ class QuotaExceededError(ForbiddenError):
     kind: ClassVar[ErrorKind] = "quota"
 
 
-class NotFoundError(GoogleError):
+class NotFoundError(ProviderError):
     """Raised when a calendar, event or channel does not exist (404)."""
 
     kind: ClassVar[ErrorKind] = "not_found"
 
 
-class GoneError(GoogleError):
+class GoneError(ProviderError):
     """Raised when the resource was deleted (410 deleted), for example deleting a deleted event."""
 
     kind: ClassVar[ErrorKind] = "gone"
 
 
-class SyncTokenExpiredError(GoogleError):
+class SyncTokenExpiredError(ProviderError):
     """Raised when Google answers 410 to a sync-token listing: the cache must list the window again."""
 
     kind: ClassVar[ErrorKind] = "gone"
 
 
-class DuplicateError(GoogleError):
+class DuplicateError(ProviderError):
     """Raised when an insert names an event id that already exists, live or deleted (409)."""
 
     kind: ClassVar[ErrorKind] = "conflict"
 
 
-class PreconditionFailedError(GoogleError):
+class PreconditionFailedError(ProviderError):
     """Raised when an If-Match etag no longer matches (412)."""
 
     kind: ClassVar[ErrorKind] = "conflict"
 
 
-class InvalidRequestError(GoogleError):
+class InvalidRequestError(ProviderError):
     """Raised when Google rejects the request itself (400 and other non-retryable 4xx)."""
 
     kind: ClassVar[ErrorKind] = "invalid"
 
 
-class RateLimitedError(GoogleError):
+class RateLimitedError(ProviderError):
     """Raised on 429 or 403 rateLimitExceeded/userRateLimitExceeded; worth retrying after a wait."""
 
     kind: ClassVar[ErrorKind] = "rate_limited"
     retryable = True
 
 
-class TransientError(GoogleError):
+class TransientError(ProviderError):
     """Raised on 5xx answers, timeouts and broken connections; worth retrying after a wait."""
 
     kind: ClassVar[ErrorKind] = "transient"
@@ -162,7 +162,7 @@ class Failure:
         account_id: int | None = None,
     ) -> Failure:
         """Return the value of a caught error (a non-provider exception is kind "error")."""
-        if isinstance(error, GoogleError):
+        if isinstance(error, ProviderError):
             status, reason, kind = error.status, error.reason, error.kind
             account_id = error.account_id if account_id is None else account_id
         else:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from calmirror.config import Account, CalendarRef, Flow, Settings
-from calmirror.errors import AuthNeededError, GoogleError
+from calmirror.errors import AuthNeededError, ProviderError
 from calmirror.google.client import CalendarClient
 from calmirror.runtime import runtime
 
@@ -35,9 +35,9 @@ async def online_problems(settings: Settings) -> OnlineCheck:
     problems: list[str] = []
     unreachable: list[str] = []
     for n, answer in zip(accounts, answers, strict=True):
-        if isinstance(answer, GoogleError) and answer.retryable:  # the network or Google, not the settings
+        if isinstance(answer, ProviderError) and answer.retryable:  # the network or Google, not the settings
             unreachable.append(f"account {n}: Google could not be asked ({answer.kind}): {answer}")
-        elif isinstance(answer, GoogleError):
+        elif isinstance(answer, ProviderError):
             problems.append(_account_problem(settings.account(n), answer))
         else:
             roles[n] = answer
@@ -46,16 +46,16 @@ async def online_problems(settings: Settings) -> OnlineCheck:
     return OnlineCheck(problems, unreachable)
 
 
-async def _roles(client: CalendarClient) -> Roles | GoogleError:
+async def _roles(client: CalendarClient) -> Roles | ProviderError:
     """Return the account's access role per calendar (listing it refreshes the token), or the failure."""
     try:
         entries = await client.list_calendars()
-    except GoogleError as error:
+    except ProviderError as error:
         return error
     return {str(entry["id"]): str(entry.get("accessRole", "")) for entry in entries if "id" in entry}
 
 
-def _account_problem(account: Account, error: GoogleError) -> str:
+def _account_problem(account: Account, error: ProviderError) -> str:
     """Return the problem of an account whose calendars could not be listed."""
     prefix = f"GOOGLE_ACCOUNT_{account.id}_"
     authorize = authorize_hint(account)

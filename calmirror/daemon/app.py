@@ -40,7 +40,7 @@ from calmirror.daemon.snapshot import Snapshot
 from calmirror.daemon.startup import extend_start, progress
 from calmirror.daemon.systemd import Notifier, watchdog, watchdog_interval
 from calmirror.daemon.webhook import RateLimiter
-from calmirror.errors import GoogleError
+from calmirror.errors import ProviderError
 from calmirror.runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -207,7 +207,7 @@ def _watched(channels: ChannelManager, ref: CalendarRef) -> bool:
     return expiry is not None and expiry > datetime.now(UTC)
 
 
-def _observe(metrics: DaemonMetrics, method: str, error: GoogleError | None, seconds: float | None) -> None:
+def _observe(metrics: DaemonMetrics, method: str, error: ProviderError | None, seconds: float | None) -> None:
     """Count one Google call in the metrics, and each HTTP request (not batch part) against its run."""
     metrics.request(method, error, seconds)
     if seconds is not None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from calmirror.config import CalendarRef
 from calmirror.daemon.tasks import BackgroundTasks
 from calmirror.daemon.webhook import PATH, make_token
-from calmirror.errors import Failure, GoogleError, NotFoundError
+from calmirror.errors import Failure, NotFoundError, ProviderError
 from calmirror.google.client import CalendarClient, Channel
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ class ChannelManager:
                 token=token,
                 ttl_seconds=self.ttl_seconds,
             )
-        except GoogleError as exc:
+        except ProviderError as exc:
             self._failed(ref, exc)
             return False
         finally:
@@ -216,10 +216,10 @@ class ChannelManager:
             await self.clients[ref.account_id].stop_channel(channel_id, resource_id)
         except NotFoundError:
             pass
-        except GoogleError as exc:
+        except ProviderError as exc:
             log.warning("stopping channel %s on %s failed: %s", channel_id, ref, exc)
 
-    def _failed(self, ref: CalendarRef, exc: GoogleError) -> None:
+    def _failed(self, ref: CalendarRef, exc: ProviderError) -> None:
         """Record a refused watch and when to retry (exponential backoff); the calendar is polled."""
         attempts = self.failures[ref].attempts + 1 if ref in self.failures else 1
         wait = min(self.retry_seconds * 2 ** (attempts - 1), RETRY_MAX_SECONDS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from calmirror.errors import ErrorKind, GoogleError
+from calmirror.errors import ErrorKind, ProviderError
 
 KINDS: tuple[str, ...] = ("ok", *get_args(ErrorKind))
 
@@ -17,4 +17,4 @@ def error_kind(error: BaseException | None) -> str:
     """Return "ok" for no error, else the kind of a provider failure ("error" for anything else)."""
     if error is None:
         return "ok"
-    return error.kind if isinstance(error, GoogleError) else "error"
+    return error.kind if isinstance(error, ProviderError) else "error"

@@ -21,7 +21,7 @@ from calmirror.daemon.errorkinds import KINDS, error_kind
 from calmirror.daemon.snapshot import Snapshot
 from calmirror.daemon.webhook import REJECTIONS, STATES
 from calmirror.engine import HoldReason, Trigger
-from calmirror.errors import GoogleError
+from calmirror.errors import ProviderError
 from calmirror.google.client import METHODS
 
 TRIGGERS: tuple[Trigger, ...] = get_args(Trigger)
@@ -97,7 +97,7 @@ class DaemonMetrics:
         for reason in REJECTIONS:
             self.rejections.labels(reason=reason)
 
-    def request(self, method: str, error: GoogleError | None, seconds: float | None) -> None:
+    def request(self, method: str, error: ProviderError | None, seconds: float | None) -> None:
         """Count one Google API attempt, an HTTP request or a batch part (a client RequestObserver)."""
         del seconds  # the reconcile histogram times the work; per-request timing is not in the contract
         self.google_requests.labels(method=method_label(method), outcome=error_kind(error)).inc()

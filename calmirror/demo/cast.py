@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from calmirror.config import Account
 from calmirror.emulator import Emulator
-from calmirror.errors import GoogleError
+from calmirror.errors import ProviderError
 from calmirror.google.client import CalendarClient
 
 WORK = "you@work.example"
@@ -168,7 +168,7 @@ class People:
             self.clients[email] = client
         self.ids: dict[str, str] = {}  # meeting key -> event id
 
-    def _count(self, method: str, error: GoogleError | None, seconds: float | None) -> None:
+    def _count(self, method: str, error: ProviderError | None, seconds: float | None) -> None:
         """Count one request a person made (a RequestObserver)."""
         self.calls[method] += 1
 

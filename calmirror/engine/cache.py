@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from calmirror.engine.events import parse_event
 from calmirror.engine.model import SourceEvent, Window
-from calmirror.errors import GoogleError, SyncTokenExpiredError
+from calmirror.errors import ProviderError, SyncTokenExpiredError
 
 if TYPE_CHECKING:
     from calmirror.google.client import CalendarClient
@@ -84,7 +84,7 @@ class CalendarCache:
         self.margin = margin
         self.window: Window | None = None
         self.complete = False  # the last read succeeded; False until the first one does
-        self.error: GoogleError | None = None
+        self.error: ProviderError | None = None
         self.full_lists = 0
         self.deltas = 0
         # Goes up whenever a read changed what the cache holds (our own write-backs do not count: a
@@ -118,7 +118,7 @@ class CalendarCache:
             listing = await self.client.list_events(
                 self.calendar_id, time_min=wanted.start, time_max=wanted.end, show_deleted=True
             )
-        except GoogleError as exc:
+        except ProviderError as exc:
             self._fail(exc)
             return
         self.full_lists += 1
@@ -145,7 +145,7 @@ class CalendarCache:
             self.invalidate()
             await self.relist(window)
             return
-        except GoogleError as exc:
+        except ProviderError as exc:
             # The cached snapshot and its token stay valid: the next refresh retries the same delta.
             log.warning("fetching changes of %s failed: %s", self.calendar_id, exc)
             self.complete = False
@@ -168,7 +168,7 @@ class CalendarCache:
         self.error = None
         self.changes = Changes(self.changes.reads + 1, updated)
 
-    def _fail(self, exc: GoogleError) -> None:
+    def _fail(self, exc: ProviderError) -> None:
         """Record a failed read: the cache is incomplete until a later read succeeds."""
         log.warning("listing %s failed: %s", self.calendar_id, exc)
         self.invalidate()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from calmirror.engine.events import parse_interval
 from calmirror.engine.ids import block_body, is_marked
 from calmirror.engine.model import Action, BlockSpec, EventProcessingResult, Plan
-from calmirror.errors import DuplicateError, Failure, GoneError, GoogleError, NoAnswerError, NotFoundError
+from calmirror.errors import DuplicateError, Failure, GoneError, NoAnswerError, NotFoundError, ProviderError
 from calmirror.google.writes import Delete, Insert, Update, Write, WriteOutcome
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class _Tally:
     unknown: dict[str, str] = field(default_factory=dict)
     written: list[Event] = field(default_factory=list)
 
-    def settle_error(self, event_id: str, error: GoogleError) -> None:
+    def settle_error(self, event_id: str, error: ProviderError) -> None:
         """Record a write that did not succeed: unknown when no answer came, else failed."""
         if _unanswered(error):
             self.unknown[event_id] = _describe(error)
@@ -177,7 +177,7 @@ async def _resolve_conflicts(
     )
     restores: list[tuple[BlockSpec, Write]] = []
     for spec, event in zip(specs, found, strict=True):
-        if isinstance(event, GoogleError):
+        if isinstance(event, ProviderError):
             tally.failed[spec.id] = Failure.of(event, "target", calendar_id, "write")
         elif isinstance(event, BaseException):
             raise event
@@ -205,12 +205,12 @@ def _same_times(event: Event, spec: BlockSpec) -> bool:
         return False
 
 
-def _unanswered(error: GoogleError) -> bool:
+def _unanswered(error: ProviderError) -> bool:
     """Tell whether a write got no answer at all (broken connection, timeout), so it may have happened."""
     return isinstance(error, NoAnswerError)
 
 
-def _describe(error: GoogleError) -> str:
+def _describe(error: ProviderError) -> str:
     """Return a short message for a failed write (Google's messages carry no secrets)."""
     status = f"{error.status} " if error.status else ""
     return f"{status}{type(error).__name__}: {error}"

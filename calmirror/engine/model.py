@@ -154,6 +154,7 @@ class SourceEvent:
     organizer: Attendee | None = None  # None: the listing named no organizer
     marked: bool = False  # carries calmirror's ownership mark
     time_problem: str | None = None  # why a live event has no interval
+    updated: datetime | None = None  # when the calendar last changed it (judges push delivery)
 
     @property
     def cancelled(self) -> bool:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from calmirror.config import CalendarRef
 from calmirror.engine.ids import MARK_KEY, MARK_VALUE, is_marked
-from calmirror.errors import GoneError, GoogleError, NotFoundError
+from calmirror.errors import GoneError, NotFoundError, ProviderError
 from calmirror.google.writes import Delete
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ async def purge_target(client: CalendarClient, target: CalendarRef, *, dry_run: 
         listing = await client.list_events(
             target.calendar_id, private_property=(MARK_KEY, MARK_VALUE), single_events=False
         )
-    except GoogleError as exc:
+    except ProviderError as exc:
         return PurgeOutcome(target, error=f"listing failed: {exc}", dry_run=dry_run)
     # The server filters by the mark; checking again costs nothing and guards a lax server.
     found = tuple(e for e in listing.events if is_marked(e) and e.get("status") != "cancelled")

@@ -17,7 +17,7 @@ import google_auth_httplib2
 import httplib2
 
 from calmirror.config import Account
-from calmirror.errors import AuthNeededError, GoneError, GoogleError, NoAnswerError, SyncTokenExpiredError
+from calmirror.errors import AuthNeededError, GoneError, NoAnswerError, ProviderError, SyncTokenExpiredError
 from calmirror.google.answers import checked_answer, unknown_if_unanswered
 from calmirror.google.batch import BATCH_LIMIT, PartResult, request_for, run_batch
 from calmirror.google.credentials import credentials_for
@@ -38,7 +38,7 @@ Work = Callable[[CalendarApi, Any], T]  # blocking work on a worker thread, give
 # Told of every attempt: (method id, the translated failure or None, seconds); used for metrics. A part
 # of a batch is told under its own method with seconds None: it is no HTTP request of its own (the
 # batch is, told as "batch"), so counts per method see a write's failure whether batched or not.
-RequestObserver = Callable[[str, GoogleError | None, float | None], None]
+RequestObserver = Callable[[str, ProviderError | None, float | None], None]
 # Every method id a client tells its observers of, so metrics can show each before its first call.
 METHODS = (
     "calendar.calendarList.list",
@@ -212,7 +212,7 @@ class CalendarClient:
                 # Raising the part error with the longest Retry-After makes the policy wait for it.
                 raise max((e for _, e in retryable), key=lambda e: e.retry_after or 0.0)
 
-        with contextlib.suppress(GoogleError):  # retries exhausted: each outcome holds its last error
+        with contextlib.suppress(ProviderError):  # retries exhausted: each outcome holds its last error
             await self._retry.call(send_pending)
         return [unknown_if_unanswered(o) if i in unanswered else o for i, o in enumerate(outcomes)]
 
@@ -224,14 +224,14 @@ class CalendarClient:
 
     async def _send_batch(
         self, writes: list[Write]
-    ) -> list[tuple[dict[str, Any] | None, GoogleError | None]]:
+    ) -> list[tuple[dict[str, Any] | None, ProviderError | None]]:
         """Send one batch; a failure of the whole batch becomes every part's error."""
         units = sum(units_for(method_id(w)) for w in writes)
         sent = self.needs_reauth is None  # else _attempt refuses before any request: no part was tried
-        results: list[tuple[dict[str, Any] | None, GoogleError | None]]
+        results: list[tuple[dict[str, Any] | None, ProviderError | None]]
         try:
             raw: list[PartResult] = await self._attempt("batch", partial(run_batch, writes=writes), units)
-        except GoogleError as error:
+        except ProviderError as error:
             results = [(None, error)] * len(writes)
         else:
             results = [
@@ -338,18 +338,18 @@ class CalendarClient:
         waited.add_done_callback(call_over)
         return waited
 
-    def _tell(self, method: str, error: GoogleError | None, started: float) -> None:
+    def _tell(self, method: str, error: ProviderError | None, started: float) -> None:
         """Report one attempt to the observers."""
         for observer in self._observers:
             observer(method, error, time.monotonic() - started)
 
-    def _tell_parts(self, writes: list[Write], errors: list[GoogleError | None]) -> None:
+    def _tell_parts(self, writes: list[Write], errors: list[ProviderError | None]) -> None:
         """Report each part of a sent batch under its own method, with no duration of its own."""
         for write, error in zip(writes, errors, strict=True):
             for observer in self._observers:
                 observer(method_id(write), error, None)
 
-    def _translate(self, exc: BaseException, method: str) -> GoogleError | None:
+    def _translate(self, exc: BaseException, method: str) -> ProviderError | None:
         """Translate a failure and remember a rejected refresh token: only this account stops."""
         error = translate(exc, method, self.account_id)
         if isinstance(error, AuthNeededError) and error.status is None and error.reason:

@@ -18,11 +18,11 @@ from calmirror.errors import (
     DuplicateError,
     ForbiddenError,
     GoneError,
-    GoogleError,
     InvalidRequestError,
     NoAnswerError,
     NotFoundError,
     PreconditionFailedError,
+    ProviderError,
     QuotaExceededError,
     RateLimitedError,
     SyncTokenExpiredError,
@@ -36,9 +36,9 @@ REAUTH_CODES = frozenset({"invalid_grant", "invalid_client", "unauthorized_clien
 TRANSPORT_ERRORS = (OSError, ssl.SSLError, http.client.HTTPException, httplib2.HttpLib2Error, TransportError)
 
 
-def translate(exc: BaseException, method: str, account_id: int | None) -> GoogleError | None:
+def translate(exc: BaseException, method: str, account_id: int | None) -> ProviderError | None:
     """Return the calmirror error for a failure of `method`, or None when it is not a Google failure."""
-    if isinstance(exc, GoogleError):
+    if isinstance(exc, ProviderError):
         return exc
     if isinstance(exc, BatchError):
         return NoAnswerError(f"{method}: malformed batch response", account_id=account_id)
@@ -54,7 +54,7 @@ def translate(exc: BaseException, method: str, account_id: int | None) -> Google
     return None
 
 
-def from_http_error(exc: HttpError, method: str, account_id: int | None) -> GoogleError:
+def from_http_error(exc: HttpError, method: str, account_id: int | None) -> ProviderError:
     """Translate an HTTP error answer by its status and Google's first errors[].reason."""
     status = int(exc.resp.status)
     reason, google_message = _reason_and_message(exc.content)
@@ -64,7 +64,7 @@ def from_http_error(exc: HttpError, method: str, account_id: int | None) -> Goog
     return error_class(text, status=status, reason=reason, account_id=account_id, retry_after=retry_after)
 
 
-def error_class_for(status: int, reason: str | None) -> type[GoogleError]:
+def error_class_for(status: int, reason: str | None) -> type[ProviderError]:
     """Return the exception class for an HTTP status and Google reason."""
     if status == 403:
         if reason in RATE_LIMIT_REASONS:
@@ -75,7 +75,7 @@ def error_class_for(status: int, reason: str | None) -> type[GoogleError]:
     if status == 409:
         # "duplicate" is an id clash; "conflict" is a concurrent change that may succeed when re-sent.
         return DuplicateError if reason != "conflict" else TransientError
-    by_status: dict[int, type[GoogleError]] = {
+    by_status: dict[int, type[ProviderError]] = {
         401: AuthNeededError,
         404: NotFoundError,
         408: TransientError,
@@ -87,7 +87,7 @@ def error_class_for(status: int, reason: str | None) -> type[GoogleError]:
     return TransientError if status >= 500 else InvalidRequestError
 
 
-def from_refresh_error(exc: RefreshError, method: str, account_id: int | None) -> GoogleError:
+def from_refresh_error(exc: RefreshError, method: str, account_id: int | None) -> ProviderError:
     """Translate a failed token refresh: a rejected grant or client needs a human, the rest may pass."""
     code = oauth_error_code(exc)
     if code in REAUTH_CODES and not exc.retryable:

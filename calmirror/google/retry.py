@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from calmirror.errors import GoogleError
+from calmirror.errors import ProviderError
 
 T = TypeVar("T")
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def is_retryable(exc: BaseException) -> bool:
     """Return whether a failure is transient: 5xx, 429, 403 rate limits, broken connections, timeouts."""
-    return isinstance(exc, GoogleError) and exc.retryable
+    return isinstance(exc, ProviderError) and exc.retryable
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class RetryPolicy:
         """Return the wait after failed attempt number `attempt` (1-based) that raised `error`."""
         if not self.wait:
             return 0.0
-        if isinstance(error, GoogleError) and error.retry_after is not None:
+        if isinstance(error, ProviderError) and error.retry_after is not None:
             return min(error.retry_after, self.max_retry_after)
         backoff = self.initial * 2.0 ** (attempt - 1) + random.uniform(0, self.jitter)
         return min(backoff, self.max_wait)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from calmirror.errors import GoogleError
+from calmirror.errors import ProviderError
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class WriteOutcome:
 
     write: Write
     event: dict[str, Any] | None
-    error: GoogleError | None
+    error: ProviderError | None
 
     @property
     def ok(self) -> bool:

@@ -9,9 +9,9 @@ import pytest
 from calmirror.emulator import Emulator
 from calmirror.errors import (
     ForbiddenError,
-    GoogleError,
     InvalidRequestError,
     NotFoundError,
+    ProviderError,
     QuotaExceededError,
     RateLimitedError,
     TransientError,
@@ -47,8 +47,8 @@ def attempts(emulator: Emulator, method: str = LIST) -> int:
 
 
 async def persistent_failure(
-    emulator: Emulator, client: CalendarClient, status: int, reason: str | None, error: type[GoogleError]
-) -> GoogleError:
+    emulator: Emulator, client: CalendarClient, status: int, reason: str | None, error: type[ProviderError]
+) -> ProviderError:
     """Make every calendar-list call fail with `status`/`reason`; return what the client raises."""
     emulator.faults.add({"kind": "status", "methods": [LIST], "status": status, "reason": reason})
     with pytest.raises(error) as caught:
@@ -59,7 +59,7 @@ async def persistent_failure(
 
 @pytest.mark.parametrize(("status", "reason", "error"), TRANSIENT)
 async def test_transient_failure_is_tried_three_times(
-    emulator: Emulator, alice: CalendarClient, status: int, reason: str | None, error: type[GoogleError]
+    emulator: Emulator, alice: CalendarClient, status: int, reason: str | None, error: type[ProviderError]
 ) -> None:
     """A failure that persists is attempted three times, then raised as its translated error."""
     await persistent_failure(emulator, alice, status, reason, error)
@@ -69,7 +69,7 @@ async def test_transient_failure_is_tried_three_times(
 
 @pytest.mark.parametrize(("status", "reason", "error"), TRANSIENT)
 async def test_transient_failure_then_success(
-    emulator: Emulator, alice: CalendarClient, status: int, reason: str | None, error: type[GoogleError]
+    emulator: Emulator, alice: CalendarClient, status: int, reason: str | None, error: type[ProviderError]
 ) -> None:
     """A failure that happens once is retried and the second attempt's answer is returned."""
     emulator.faults.add({"kind": "status", "methods": [LIST], "status": status, "reason": reason, "times": 1})
@@ -82,7 +82,7 @@ async def test_transient_failure_then_success(
 
 @pytest.mark.parametrize(("status", "reason", "error"), PERMANENT)
 async def test_permanent_failure_is_tried_once(
-    emulator: Emulator, alice: CalendarClient, status: int, reason: str | None, error: type[GoogleError]
+    emulator: Emulator, alice: CalendarClient, status: int, reason: str | None, error: type[ProviderError]
 ) -> None:
     """A client error is raised after a single attempt, translated by status and reason."""
     await persistent_failure(emulator, alice, status, reason, error)

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from calmirror.config import Account
 from calmirror.google.client import CalendarClient
-from calmirror.google.retry import RetryPolicy
+from calmirror.retry import RetryPolicy
 
 WEBHOOK_KEY = "daemon-test-webhook-key-0123456789"
 FlowSpec = tuple[str, str, str]  # flow name, source email, target email (primary calendars)

@@ -21,7 +21,7 @@ from calmirror.config import Account
 from calmirror.emulator import Emulator
 from calmirror.google.client import CalendarClient
 from calmirror.google.quota import QuotaLimiter
-from calmirror.google.retry import RetryPolicy
+from calmirror.retry import RetryPolicy
 
 NO_WAIT = RetryPolicy(wait=False)
 ROOMY = ((1.0, 1_000_000), (60.0, 1_000_000))  # quota limits no test reaches unless it means to

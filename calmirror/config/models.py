@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -44,6 +44,8 @@ DEFAULT_GUARD_MIN_BLOCKS = 25
 DEFAULT_GUARD_PERCENT = 50
 GUARD_PERCENT_RANGE = (0, 99)  # no pass deletes more than all blocks: 100 would hold nothing
 MAX_OFFSET_MINUTES = 24 * 60  # a longer margin around a meeting is surely a unit mistake (hours?)
+# The calendar services an account can be at.
+ProviderName = Literal["google", "caldav", "ics", "microsoft"]
 
 
 def numbered(prefix: str) -> Any:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
+from calmirror.config import ProviderName
 from calmirror.engine.model import BlockSpec, SourceEvent, Window
 from calmirror.errors import ProviderError
-
-ProviderName = Literal["google", "caldav", "ics", "microsoft"]
 
 
 @dataclass(frozen=True)

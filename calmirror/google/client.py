@@ -25,8 +25,8 @@ from calmirror.google.discovery import CalendarApi, calendar_api
 from calmirror.google.errors import translate
 from calmirror.google.quota import QuotaLimiter, units_for
 from calmirror.google.resources import Channel, Listing, channel_from, rfc3339
-from calmirror.google.retry import RetryPolicy
 from calmirror.google.writes import Delete, Insert, Update, Write, WriteOutcome, method_id
+from calmirror.retry import RetryPolicy
 
 __all__ = ["METHODS", "CalendarClient", "Channel", "Listing", "RequestObserver"]
 

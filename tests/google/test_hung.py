@@ -14,7 +14,7 @@ from calmirror.emulator import Emulator
 from calmirror.errors import NoAnswerError
 from calmirror.google.client import CalendarClient
 from calmirror.google.quota import QuotaLimiter
-from calmirror.google.retry import RetryPolicy
+from calmirror.retry import RetryPolicy
 from tests.emulator_helpers import ROOMY, account_of
 from tests.google.helpers import ALICE
 

@@ -17,8 +17,8 @@ from calmirror.errors import (
     TransientError,
 )
 from calmirror.google.client import CalendarClient
-from calmirror.google.retry import RetryPolicy
 from calmirror.google.writes import Insert
+from calmirror.retry import RetryPolicy
 from tests.google.conftest import MakeClient
 from tests.google.helpers import ALICE, block
 

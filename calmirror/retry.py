@@ -24,13 +24,13 @@ def is_retryable(exc: BaseException) -> bool:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how patiently a Google call is retried; `wait=False` removes every wait (tests)."""
+    """How often and how patiently a provider call is retried; `wait=False` removes every wait (tests)."""
 
     attempts: int = 3
     initial: float = 1.0
     max_wait: float = 10.0
     jitter: float = 1.0
-    # Google's Retry-After is honoured as the wait, but a huge value must not park a sync for long.
+    # A provider's Retry-After is honoured as the wait, but a huge value must not park a sync for long.
     max_retry_after: float = 30.0
     wait: bool = True
 

@@ -19,11 +19,12 @@ from typing import Any
 
 from bench.common import rfc3339
 from calmirror.config import Flow, Settings
-from calmirror.engine import Interval, parse_event
+from calmirror.engine import Interval
 from calmirror.engine.cover import Cover
 from calmirror.engine.offsets import wanted_interval
 from calmirror.errors import GoneError, NotFoundError, ProviderError
 from calmirror.google.client import CalendarClient
+from calmirror.google.events import parse_event
 
 
 def event_interval(event: Mapping[str, Any]) -> Interval | None:

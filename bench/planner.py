@@ -17,10 +17,10 @@ from calmirror.engine import (
     TargetBlock,
     Window,
     block_id,
-    parse_event,
     plan_target,
 )
 from calmirror.engine.offsets import wanted_interval
+from calmirror.google.events import parse_event
 
 BENCH = "planner"
 EVENTS = 10_000

@@ -12,7 +12,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench import common
-from calmirror.engine.ids import is_marked
+from calmirror.google.blocks import is_marked
 from calmirror.google.client import CalendarClient
 from calmirror.google.discovery import CalendarApi
 from harness.processes import (

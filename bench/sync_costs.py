@@ -22,6 +22,7 @@ from calmirror.config import CalendarRef
 from calmirror.emulator import Emulator
 from calmirror.engine import SyncEngine, Window
 from calmirror.google.client import CalendarClient
+from calmirror.google.provider import GoogleCalendars
 
 BENCH = "sync_costs"
 LATENCY_MS = 50
@@ -118,7 +119,7 @@ async def prepared(system: str, meetings: int, latency_ms: int) -> AsyncIterator
         settings = common.settings(
             emulator, [alice, bob], [common.flow(alice, bob)], days_forward=DAYS_FORWARD
         )
-        engine = SyncEngine(settings, clients)
+        engine = SyncEngine(settings, {n: GoogleCalendars(client) for n, client in clients.items()})
         window = engine.default_window()  # the daily reconcile's window, which both systems cover
         plan = common.schedule()
         bodies = [

@@ -1,16 +1,17 @@
-"""The lifetime of a running calmirror: one CalendarClient per account and the SyncEngine over them."""
+"""The lifetime of a running calmirror: one provider per configured account and the SyncEngine over them."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from calmirror.config import Settings
-from calmirror.engine import SyncEngine
+from calmirror.engine import CalendarProvider, SyncEngine
 from calmirror.google.client import CalendarClient, RequestObserver
 from calmirror.google.discovery import CalendarApi, calendar_api
+from calmirror.google.provider import GoogleCalendars
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,17 @@ async def runtime(
     if observer is not None:
         for client in clients.values():
             client.observe(observer)
+    providers: dict[int, CalendarProvider] = {n: GoogleCalendars(client) for n, client in clients.items()}
     try:
-        yield SyncEngine(settings, clients)
+        yield SyncEngine(settings, providers)
     finally:
         closing = asyncio.gather(*(client.aclose() for client in clients.values()))
         try:
             await asyncio.wait_for(closing, close_within)
         except TimeoutError:
             log.warning("Google clients did not close within %.1fs", close_within)
+
+
+def google_clients(providers: Mapping[int, CalendarProvider]) -> dict[int, CalendarClient]:
+    """Return the Google client of every Google account (push channels and calendar lists use them)."""
+    return {n: p.client for n, p in providers.items() if isinstance(p, GoogleCalendars)}

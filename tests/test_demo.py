@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from calmirror.engine import is_marked
+from calmirror.google.blocks import is_marked
 from tests.daemon.processes import DaemonProcess, EmulatorProcess
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from calmirror.config import Account, CalendarRef, Flow, Settings
 from calmirror.errors import AuthNeededError, ProviderError
 from calmirror.google.client import CalendarClient
-from calmirror.runtime import runtime
+from calmirror.runtime import google_clients, runtime
 
 # calendarList accessRole values (https://developers.google.com/calendar/api/v3/reference/calendarList)
 READ_ROLES = frozenset({"reader", "writer", "owner"})
@@ -29,8 +29,9 @@ class OnlineCheck:
 async def online_problems(settings: Settings) -> OnlineCheck:
     """Ask Google: every configuration problem (naming the variable to fix), and what it could not ask."""
     async with runtime(settings) as engine:
-        accounts = sorted(engine.clients)
-        answers = await asyncio.gather(*(_roles(engine.clients[n]) for n in accounts))
+        clients = google_clients(engine.providers)
+        accounts = sorted(clients)
+        answers = await asyncio.gather(*(_roles(clients[n]) for n in accounts))
     roles: dict[int, Roles] = {}
     problems: list[str] = []
     unreachable: list[str] = []

@@ -58,11 +58,8 @@ def purge_lines(outcomes: Iterable[PurgeOutcome]) -> str:
     for outcome in outcomes:
         verb = "would remove" if outcome.dry_run else "removed"
         for event in outcome.found:
-            if event["id"] in outcome.deleted:
-                when = event.get("start", {})
-                lines.append(
-                    f"{verb} {outcome.target}: {event['id']} at {when.get('dateTime') or when.get('date')}"
-                )
+            if event.id in outcome.deleted:
+                lines.append(f"{verb} {outcome.target}: {event.id} at {_when(event.interval)}")
         for event_id, why in outcome.failed:
             lines.append(f"failed {outcome.target}: {event_id}: {why}")
         if outcome.error:

@@ -41,7 +41,7 @@ from calmirror.daemon.startup import extend_start, progress
 from calmirror.daemon.systemd import Notifier, watchdog, watchdog_interval
 from calmirror.daemon.webhook import RateLimiter
 from calmirror.errors import ProviderError
-from calmirror.runtime import runtime
+from calmirror.runtime import google_clients, runtime
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
     observer = partial(_observe, metrics)
     async with runtime(settings, observer=observer, close_within=options.client_close_seconds) as engine:
         channels = ChannelManager(
-            engine.clients,
+            google_clients(engine.providers),
             [flow.source for flow in settings.flows],
             key=app[WEBHOOK_KEY],
             base_url=settings.webhook_base_url,

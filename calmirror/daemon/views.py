@@ -18,9 +18,9 @@ FIRST_RECONCILE = "first reconcile"  # the start's phase while the first reconci
 def snapshot(app: web.Application) -> Snapshot:
     """Gather what /health and /metrics show from the engine, clients, channels and dispatcher."""
     settings, engine, lifecycle = app[SETTINGS], app[ENGINE], app[LIFECYCLE]
-    clients = engine.clients
+    providers = engine.providers
     accounts = tuple(
-        AccountView(a.id, a.email, clients[a.id].needs_reauth) for a in settings.accounts.values()
+        AccountView(a.id, a.email, providers[a.id].needs_reauth) for a in settings.accounts.values()
     )
     flows = tuple(flow_view(app, flow) for flow in settings.flows)
     targets = engine.target_status()
@@ -75,7 +75,7 @@ def flow_view(app: web.Application, flow: Flow) -> FlowView:
 
 def _error_kind(engine: SyncEngine, flow: Flow, outcome: FlowOutcome) -> str:
     """Return the short kind of a failed flow's problem: a revoked account, else its first failure's kind."""
-    if any(engine.clients[ref.account_id].needs_reauth for ref in (flow.source, flow.target)):
+    if any(engine.providers[ref.account_id].needs_reauth for ref in (flow.source, flow.target)):
         return "needs_reauth"
     return outcome.failures[0].kind if outcome.failures else "error"
 

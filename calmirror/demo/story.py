@@ -23,7 +23,9 @@ from calmirror.demo.cast import (
 )
 from calmirror.demo.meter import Meter
 from calmirror.emulator import Emulator
-from calmirror.engine import Interval, is_marked, parse_event
+from calmirror.engine import Interval
+from calmirror.google.blocks import is_marked
+from calmirror.google.events import parse_event
 
 TARGETS = (WORK, CLIENT)
 MEETINGS = {meeting.key: meeting for meeting in SEED}

@@ -1,10 +1,9 @@
 """The sync engine's front door: SyncEngine and the values it takes and returns."""
 
 from calmirror.engine.cache import Changes
-from calmirror.engine.events import parse_event, parse_events
 from calmirror.engine.executor import ExecutionReport
 from calmirror.engine.guard import GUARD_FIX
-from calmirror.engine.ids import block_id, is_marked
+from calmirror.engine.ids import block_id
 from calmirror.engine.model import (
     Action,
     Attendee,
@@ -20,6 +19,16 @@ from calmirror.engine.model import (
 )
 from calmirror.engine.outcomes import COLUMNS, FlowOutcome, SyncSummary, TargetOutcome
 from calmirror.engine.planner import plan_target
+from calmirror.engine.provider import (
+    BlockOutcome,
+    BlockWrite,
+    CalendarProvider,
+    Create,
+    Delta,
+    Listing,
+    Remove,
+    Restore,
+)
 from calmirror.engine.purge import PurgeOutcome
 from calmirror.engine.stats import SyncEngineStats
 from calmirror.engine.sync import SyncEngine
@@ -29,15 +38,23 @@ __all__ = [
     "GUARD_FIX",
     "Action",
     "Attendee",
+    "BlockOutcome",
     "BlockSpec",
+    "BlockWrite",
+    "CalendarProvider",
     "Changes",
+    "Create",
+    "Delta",
     "EventProcessingResult",
     "ExecutionReport",
     "FlowOutcome",
     "HoldReason",
     "Interval",
+    "Listing",
     "Plan",
     "PurgeOutcome",
+    "Remove",
+    "Restore",
     "SourceEvent",
     "SyncEngine",
     "SyncEngineStats",
@@ -47,8 +64,5 @@ __all__ = [
     "Trigger",
     "Window",
     "block_id",
-    "is_marked",
-    "parse_event",
-    "parse_events",
     "plan_target",
 ]

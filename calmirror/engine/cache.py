@@ -1,4 +1,4 @@
-"""Per-calendar window cache: a full listing kept current with sync-token deltas (docs/design.md §5)."""
+"""Per-calendar window cache: a full listing kept current with the provider's deltas (docs/design.md §5)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,13 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
 
-from calmirror.engine.events import parse_event
 from calmirror.engine.model import SourceEvent, Window
+from calmirror.engine.provider import CalendarProvider
 from calmirror.errors import ProviderError, SyncTokenExpiredError
-
-if TYPE_CHECKING:
-    from calmirror.google.client import CalendarClient
 
 log = logging.getLogger(__name__)
 
-Event = dict[str, Any]
 FORWARD_MARGIN = timedelta(days=1)
 MAX_TOMBSTONES = 10_000
 
@@ -32,10 +27,9 @@ class _Entry:
     span: tuple[datetime, datetime] | None
 
     @classmethod
-    def of(cls, raw: Event) -> _Entry:
-        """Parse one listed event."""
-        parsed = parse_event(raw)
-        return cls(parsed, parsed.interval.widest_span() if parsed.interval else None)
+    def of(cls, event: SourceEvent) -> _Entry:
+        """Keep one listed event with the span it can mean."""
+        return cls(event, event.interval.widest_span() if event.interval else None)
 
     def overlaps(self, window: Window) -> bool:
         """Tell whether the event overlaps the window (Google's strict rule); odd times always do."""
@@ -54,32 +48,18 @@ class Changes:
     updated: tuple[datetime, ...] = ()
 
 
-def updated_at(item: Event) -> datetime | None:
-    """Return when a listed item was last changed (its RFC 3339 `updated`), None when unreadable."""
-    try:
-        at = datetime.fromisoformat(str(item["updated"]))
-    except (KeyError, ValueError):
-        return None
-    return at if at.tzinfo is not None else None
-
-
-def is_recurring(item: Event) -> bool:
-    """Tell whether a listed item belongs to a recurring series."""
-    return bool(item.get("recurringEventId") or item.get("recurrence"))
-
-
 class CalendarCache:
     """The events of one calendar (as seen by one account) over a window, plus remembered tombstones."""
 
     def __init__(
         self,
-        client: CalendarClient,
+        provider: CalendarProvider,
         calendar_id: str,
         *,
         margin: timedelta = FORWARD_MARGIN,
         max_tombstones: int = MAX_TOMBSTONES,
     ) -> None:
-        self.client = client
+        self.provider = provider
         self.calendar_id = calendar_id
         self.margin = margin
         self.window: Window | None = None
@@ -94,7 +74,7 @@ class CalendarCache:
         self._events: dict[str, _Entry] = {}
         self._tombstones: OrderedDict[str, None] = OrderedDict()
         self._max_tombstones = max_tombstones
-        self._sync_token: str | None = None
+        self._cursor: str | None = None
         self.lock = asyncio.Lock()  # one read or write-back at a time
 
     def covers(self, window: Window) -> bool:
@@ -103,21 +83,19 @@ class CalendarCache:
 
     def ready(self, window: Window) -> bool:
         """Tell whether the cache can serve `window` without a read (its last read succeeded)."""
-        return self.complete and self._sync_token is not None and self.covers(window)
+        return self.complete and self.covers(window)
 
     def invalidate(self) -> None:
         """Forget everything, so the next refresh lists the window again."""
         self._events.clear()
-        self._sync_token = None
+        self._cursor = None
         self.complete = False
 
     async def relist(self, window: Window) -> None:
         """List the window (extended forward by the margin) from scratch; records failure, never raises."""
         wanted = Window(window.start, window.end + self.margin)
         try:
-            listing = await self.client.list_events(
-                self.calendar_id, time_min=wanted.start, time_max=wanted.end, show_deleted=True
-            )
+            listing = await self.provider.list_window(self.calendar_id, wanted)
         except ProviderError as exc:
             self._fail(exc)
             return
@@ -125,45 +103,44 @@ class CalendarCache:
         self.version += 1
         self._events.clear()
         self.window = wanted
-        for item in listing.events:
-            self._apply(item)
-        self._sync_token = listing.next_sync_token
+        for event in listing.events:
+            self._apply(event)
+        self._cursor = listing.cursor
         self.complete = True
         self.error = None
         self.changes = Changes(self.changes.reads + 1)
 
     async def refresh(self, window: Window) -> None:
         """Bring the cache up to date for `window`: a delta when possible, else a full listing."""
-        token = self._sync_token
-        if token is None or not self.covers(window):
+        cursor, listed = self._cursor, self.window
+        if cursor is None or listed is None or not self.covers(window):
             await self.relist(window)
             return
         try:
-            delta = await self.client.list_changes(self.calendar_id, token)
+            delta = await self.provider.read_changes(self.calendar_id, cursor, listed)
         except SyncTokenExpiredError:
-            log.info("sync token of %s expired; listing again", self.calendar_id)
+            log.info("the change cursor of %s expired; listing again", self.calendar_id)
             self.invalidate()
             await self.relist(window)
             return
         except ProviderError as exc:
-            # The cached snapshot and its token stay valid: the next refresh retries the same delta.
+            # The cached snapshot and its cursor stay valid: the next refresh retries the same delta.
             log.warning("fetching changes of %s failed: %s", self.calendar_id, exc)
             self.complete = False
             self.error = exc
             return
         self.deltas += 1
-        updated = tuple(at for at in map(updated_at, delta.events) if at is not None)
-        if any(is_recurring(item) for item in delta.events):
-            # Google's instance set for a changed series is not reliable in a delta.
+        updated = tuple(event.updated for event in delta.events if event.updated is not None)
+        if delta.relist:
             await self.relist(window)
             if self.complete:  # the delta still said what changed
                 self.changes = Changes(self.changes.reads, updated)
             return
-        for item in delta.events:
-            self._apply(item)
+        for event in delta.events:
+            self._apply(event)
         if delta.events:
             self.version += 1
-        self._sync_token = delta.next_sync_token
+        self._cursor = delta.cursor
         self.complete = True
         self.error = None
         self.changes = Changes(self.changes.reads + 1, updated)
@@ -174,21 +151,18 @@ class CalendarCache:
         self.invalidate()
         self.error = exc
 
-    def _apply(self, item: Event) -> None:
-        """Fold one listed item into the cache, dropping live items outside the cache window."""
-        event_id = item.get("id")
-        if not isinstance(event_id, str):
+    def _apply(self, event: SourceEvent) -> None:
+        """Fold one listed event into the cache, dropping live events outside the cache window."""
+        if event.cancelled:
+            self._events.pop(event.id, None)
+            self.remember_tombstone(event.id)
             return
-        if item.get("status") == "cancelled":
-            self._events.pop(event_id, None)
-            self.remember_tombstone(event_id)
-            return
-        self._tombstones.pop(event_id, None)
-        entry = _Entry.of(item)
+        self._tombstones.pop(event.id, None)
+        entry = _Entry.of(event)
         if self.window is not None and entry.overlaps(self.window):
-            self._events[event_id] = entry
+            self._events[event.id] = entry
         else:
-            self._events.pop(event_id, None)
+            self._events.pop(event.id, None)
 
     def remember_tombstone(self, event_id: str) -> None:
         """Remember a deleted event's id (bounded, oldest forgotten first)."""
@@ -197,7 +171,7 @@ class CalendarCache:
         while len(self._tombstones) > self._max_tombstones:
             self._tombstones.popitem(last=False)
 
-    def write_back(self, written: Iterable[Event], deleted: Iterable[str]) -> None:
+    def write_back(self, written: Iterable[SourceEvent], deleted: Iterable[str]) -> None:
         """Record our own writes, so planning from the cache need not wait for the next delta."""
         for event_id in deleted:  # deletes first, as the executor sends them: a restore may reuse the id
             self._events.pop(event_id, None)

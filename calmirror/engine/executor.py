@@ -1,4 +1,4 @@
-"""Carry out a Plan through CalendarClient.apply_writes: deletes first, then creates and restores.
+"""Carry out a Plan through a provider's write_blocks: deletes first, then creates and restores.
 
 A write whose every attempt went unanswered (the connection broke or timed out after sending) may
 have happened: it is reported as `unknown`, never as an error, and the caller must re-read the
@@ -11,18 +11,11 @@ import asyncio
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
-from calmirror.engine.events import parse_interval
-from calmirror.engine.ids import block_body, is_marked
-from calmirror.engine.model import Action, BlockSpec, EventProcessingResult, Plan
+from calmirror.engine.model import Action, BlockSpec, EventProcessingResult, Plan, SourceEvent
+from calmirror.engine.provider import BlockOutcome, CalendarProvider, Create, Remove, Restore
 from calmirror.errors import DuplicateError, Failure, GoneError, NoAnswerError, NotFoundError, ProviderError
-from calmirror.google.writes import Delete, Insert, Update, Write, WriteOutcome
 
-if TYPE_CHECKING:
-    from calmirror.google.client import CalendarClient
-
-Event = dict[str, Any]
 WRITING: frozenset[Action] = frozenset({"created", "restored", "deleted"})  # results a write can change
 _VERB = {"created": "create", "restored": "restore", "deleted": "delete"}
 
@@ -38,7 +31,7 @@ class ExecutionReport:
     deleted: tuple[str, ...] = ()
     failed: tuple[tuple[str, Failure], ...] = ()  # (block id, why)
     unknown: tuple[tuple[str, str], ...] = ()  # (block id, why): no answer, the write may have happened
-    written: tuple[Event, ...] = ()  # live blocks as Google returned them, for the target's cache
+    written: tuple[SourceEvent, ...] = ()  # live blocks as the calendar returned them, for its cache
     dry_run: bool = False
 
     @property
@@ -58,7 +51,7 @@ class _Tally:
     deleted: list[str] = field(default_factory=list)
     failed: dict[str, Failure] = field(default_factory=dict)
     unknown: dict[str, str] = field(default_factory=dict)
-    written: list[Event] = field(default_factory=list)
+    written: list[SourceEvent] = field(default_factory=list)
 
     def settle_error(self, event_id: str, error: ProviderError) -> None:
         """Record a write that did not succeed: unknown when no answer came, else failed."""
@@ -102,7 +95,7 @@ class _Tally:
 
 
 async def apply_plan(
-    client: CalendarClient, calendar_id: str, plan: Plan, *, dry_run: bool = False
+    provider: CalendarProvider, calendar_id: str, plan: Plan, *, dry_run: bool = False
 ) -> ExecutionReport:
     """Carry out `plan` in one calendar; a failed write is reported, and the next pass finishes the job."""
     if dry_run:
@@ -114,95 +107,87 @@ async def apply_plan(
             dry_run=True,
         )
     tally = _Tally(calendar_id)
-    deletes = [block.id for block in plan.deletes]
-    first: list[tuple[BlockSpec, Write]] = [(s, Insert(calendar_id, block_body(s))) for s in plan.creates]
-    first += [(s, Update(calendar_id, s.id, block_body(s))) for s in plan.restores]
-    if not set(deletes).isdisjoint(spec.id for spec, _ in first):
-        # A restore reuses the id of a block this plan deletes, and Google runs batch parts in any
+    removes = [Remove(block.id) for block in plan.deletes]
+    writes: list[Create | Restore] = [Create(spec) for spec in plan.creates]
+    writes += [Restore(spec) for spec in plan.restores]
+    if not {remove.block_id for remove in removes}.isdisjoint(write.spec.id for write in writes):
+        # A restore reuses the id of a block this plan deletes, and a batch's parts may run in any
         # order: the deletes go out first, on their own.
-        await _send(client, calendar_id, deletes, [], tally)
-        deletes = []
-    await _send(client, calendar_id, deletes, first, tally)
+        await _send(provider, calendar_id, removes, [], tally)
+        removes = []
+    await _send(provider, calendar_id, removes, writes, tally)
     return tally.report(plan.results)
 
 
 async def _send(
-    client: CalendarClient,
+    provider: CalendarProvider,
     calendar_id: str,
-    deletes: list[str],
-    first: list[tuple[BlockSpec, Write]],
+    removes: list[Remove],
+    writes: list[Create | Restore],
     tally: _Tally,
 ) -> None:
-    """Send deletes and block writes together; resolve 409s and vanished tombstones in a second round."""
-    writes = [Delete(calendar_id, event_id) for event_id in deletes] + [write for _, write in first]
-    outcomes = await client.apply_writes(writes)
-    for event_id, outcome in zip(deletes, outcomes, strict=False):
+    """Send deletes and block writes together; resolve taken ids and vanished tombstones in a second round."""
+    outcomes = await provider.write_blocks(calendar_id, [*removes, *writes])
+    for remove, outcome in zip(removes, outcomes, strict=False):
         # An answer saying the event is already gone counts as done.
         if outcome.error is None or isinstance(outcome.error, GoneError | NotFoundError):
-            tally.deleted.append(event_id)
+            tally.deleted.append(remove.block_id)
         else:
-            tally.settle_error(event_id, outcome.error)
+            tally.settle_error(remove.block_id, outcome.error)
     conflicts: list[BlockSpec] = []
-    second: list[tuple[BlockSpec, Write]] = []
-    for (spec, _), outcome in zip(first, outcomes[len(deletes) :], strict=True):
-        if isinstance(outcome.write, Insert) and isinstance(outcome.error, DuplicateError):
-            conflicts.append(spec)
-        elif isinstance(outcome.write, Update) and isinstance(outcome.error, NotFoundError | GoneError):
-            second.append((spec, Insert(calendar_id, block_body(spec))))  # the tombstone was purged
+    second: list[Create | Restore] = []
+    for write, outcome in zip(writes, outcomes[len(removes) :], strict=True):
+        if isinstance(write, Create) and isinstance(outcome.error, DuplicateError):
+            conflicts.append(write.spec)
+        elif isinstance(write, Restore) and isinstance(outcome.error, NotFoundError | GoneError):
+            second.append(Create(write.spec))  # the tombstone was purged
         else:
-            _settle(spec, outcome, tally)
-    second += await _resolve_conflicts(client, calendar_id, conflicts, tally)
+            _settle(write, outcome, tally)
+    second += await _resolve_conflicts(provider, calendar_id, conflicts, tally)
     if second:
-        outcomes = await client.apply_writes([write for _, write in second])
-        for (spec, _), outcome in zip(second, outcomes, strict=True):
-            _settle(spec, outcome, tally)
+        for write, outcome in zip(second, await provider.write_blocks(calendar_id, second), strict=True):
+            _settle(write, outcome, tally)
 
 
-def _settle(spec: BlockSpec, outcome: WriteOutcome, tally: _Tally) -> None:
+def _settle(write: Create | Restore, outcome: BlockOutcome, tally: _Tally) -> None:
     """Record the final outcome of one create or restore."""
     if outcome.error is not None:
-        tally.settle_error(spec.id, outcome.error)
+        tally.settle_error(write.spec.id, outcome.error)
         return
     if outcome.event is not None:
         tally.written.append(outcome.event)
-    (tally.created if isinstance(outcome.write, Insert) else tally.restored).append(spec.id)
+    (tally.created if isinstance(write, Create) else tally.restored).append(write.spec.id)
 
 
 async def _resolve_conflicts(
-    client: CalendarClient, calendar_id: str, specs: Sequence[BlockSpec], tally: _Tally
-) -> list[tuple[BlockSpec, Write]]:
-    """Look at each event whose id a create found taken; return the restores it needs."""
+    provider: CalendarProvider, calendar_id: str, specs: Sequence[BlockSpec], tally: _Tally
+) -> list[Create | Restore]:
+    """Look at each event whose id a create found taken; return the writes it needs."""
     found = await asyncio.gather(
-        *(client.get_event(calendar_id, spec.id) for spec in specs), return_exceptions=True
+        *(provider.get_block(calendar_id, spec.id) for spec in specs), return_exceptions=True
     )
-    restores: list[tuple[BlockSpec, Write]] = []
+    writes: list[Create | Restore] = []
     for spec, event in zip(specs, found, strict=True):
         if isinstance(event, ProviderError):
             tally.failed[spec.id] = Failure.of(event, "target", calendar_id, "write")
         elif isinstance(event, BaseException):
             raise event
-        elif event.get("status") == "cancelled":
+        elif event is None:
+            writes.append(Create(spec))  # it vanished between the two answers: create it again
+        elif event.cancelled:
             # Google keeps a deleted event's id: reviving the tombstone is the only way to reuse it.
-            restores.append((spec, Update(calendar_id, spec.id, block_body(spec))))
-        elif not is_marked(event):
+            writes.append(Restore(spec))
+        elif not event.marked:
             why = "an event calmirror does not own already has this block's id"
             tally.failed[spec.id] = Failure(
                 "conflict", "target", calendar_id, None, "write", 409, "duplicate", why
             )
-        elif _same_times(event, spec):
+        elif event.interval == spec.interval:
             tally.existed.append(spec.id)
             tally.written.append(event)
         else:
-            restores.append((spec, Update(calendar_id, spec.id, block_body(spec))))  # ours, edited
-    return restores
-
-
-def _same_times(event: Event, spec: BlockSpec) -> bool:
-    """Tell whether a live block already has the spec's start and end."""
-    try:
-        return parse_interval(event.get("start"), event.get("end")) == spec.interval
-    except ValueError:
-        return False
+            writes.append(Restore(spec))  # ours, edited
+    return writes
 
 
 def _unanswered(error: ProviderError) -> bool:
@@ -211,6 +196,6 @@ def _unanswered(error: ProviderError) -> bool:
 
 
 def _describe(error: ProviderError) -> str:
-    """Return a short message for a failed write (Google's messages carry no secrets)."""
+    """Return a short message for a failed write (translated messages carry no secrets)."""
     status = f"{error.status} " if error.status else ""
     return f"{status}{type(error).__name__}: {error}"

@@ -1,22 +1,18 @@
-"""Deterministic block ids, the ownership mark and the body every block is written with.
+"""Deterministic block ids, a function of (target calendar, interval) alone, for every provider.
 
-A block's id is a function of (target calendar, interval) alone, so two passes that want the same
-block write the same id and the second insert answers 409 instead of duplicating (docs/design.md §3.5). The
-encoding is versioned and frozen: changing it would orphan every block already written.
+Two passes that want the same block write the same id, so the second create answers "exists" (409 in
+Google, 412 in CalDAV) instead of duplicating (docs/design.md §3.5). The encoding is versioned and
+frozen: changing it would orphan every block already written. Lowercase base32hex suits Google's event
+ids, CalDAV resource names and Graph transaction ids alike.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
-from calmirror.engine.model import BlockSpec, Interval
-
-MARK_KEY = "calmirror"
-MARK_VALUE = "block"
+from calmirror.engine.model import Interval
 
 _ID_LENGTH = 26  # 130 bits of sha256; Google accepts 5 to 1024 characters of base32hex
 
@@ -41,38 +37,3 @@ def block_id(target_calendar_id: str, interval: Interval, *, salt: int = 0) -> s
         parts.append(str(salt))
     digest = hashlib.sha256("\n".join(parts).encode("utf-8")).digest()
     return base64.b32hexencode(digest).decode("ascii").lower()[:_ID_LENGTH]
-
-
-def is_marked(resource: Mapping[str, Any]) -> bool:
-    """Tell whether a Google event resource carries calmirror's ownership mark."""
-    private = (resource.get("extendedProperties") or {}).get("private") or {}
-    return bool(private.get(MARK_KEY) == MARK_VALUE)
-
-
-def _when(interval: Interval, instant: datetime) -> dict[str, str]:
-    """Render one end of a block: `date` when all-day, `dateTime` in UTC otherwise."""
-    if interval.all_day:
-        return {"date": instant.date().isoformat()}
-    spec = "seconds" if instant.microsecond == 0 else "microseconds"
-    return {"dateTime": instant.replace(tzinfo=None).isoformat(timespec=spec) + "Z"}
-
-
-def block_body(spec: BlockSpec) -> dict[str, Any]:
-    """Return the full Google event body of a block: silent, private, opaque and marked.
-
-    The same body creates a block and, sent as an update, revives its tombstone (`status: confirmed`)
-    or puts back a block someone edited.
-    """
-    return {
-        "id": spec.id,
-        "summary": spec.title,
-        "start": _when(spec.interval, spec.interval.start),
-        "end": _when(spec.interval, spec.interval.end),
-        "status": "confirmed",
-        "transparency": "opaque",
-        "visibility": "private",
-        # No default reminders and no overrides: a mirrored block must never ring.
-        "reminders": {"useDefault": False},
-        "eventType": "default",
-        "extendedProperties": {"private": {MARK_KEY: MARK_VALUE}},
-    }

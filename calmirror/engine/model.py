@@ -161,6 +161,16 @@ class SourceEvent:
         """Tell whether the event is a cancelled event (a deleted one or a tombstone)."""
         return self.status == "cancelled"
 
+    def as_block(self) -> TargetBlock | None:
+        """Return the event as one of calmirror's live blocks, or None when it is not one.
+
+        Any marked event that is not cancelled counts, whatever its status, so a block someone set to
+        tentative is still matched by time instead of being shadowed by a second block.
+        """
+        if not self.marked or self.cancelled or self.interval is None:
+            return None
+        return TargetBlock(interval=self.interval, id=self.id)
+
 
 @dataclass(frozen=True, order=True)
 class TargetBlock:

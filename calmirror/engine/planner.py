@@ -41,7 +41,6 @@ from datetime import timedelta
 
 from calmirror.config import CalendarRef, Flow
 from calmirror.engine.cover import Cover
-from calmirror.engine.events import as_block
 from calmirror.engine.filters import skip_reason
 from calmirror.engine.guard import GUARD_OFF, DeletionGuard
 from calmirror.engine.ids import block_id
@@ -133,7 +132,7 @@ def _read_target(target_events: Iterable[SourceEvent | TargetBlock], tombstones:
             if item.cancelled:
                 seen.tombstones.add(item.id)
                 continue
-            block = as_block(item)  # None when not ours: never matched, kept, deleted or returned
+            block = item.as_block()  # None when not ours: never matched, kept, deleted or returned
         seen.live_ids.add(item.id)
         if block is not None:
             seen.blocks[block.interval].append(block)

@@ -17,10 +17,10 @@ from calmirror.engine.model import EventProcessingResult, Plan, SourceEvent, Tri
 from calmirror.engine.outcomes import FlowOutcome, SyncSummary, TargetOutcome, flow_outcomes
 from calmirror.engine.passlog import log_pass
 from calmirror.engine.planner import plan_target
+from calmirror.engine.provider import CalendarProvider
 from calmirror.engine.purge import PurgeOutcome, purge_target
 from calmirror.engine.stats import Ledger, SyncEngineStats
 from calmirror.errors import CalmirrorError, Failure, Side
-from calmirror.google.client import CalendarClient
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
@@ -45,13 +45,13 @@ class SyncEngine:
     def __init__(
         self,
         settings: Settings,
-        clients: Mapping[int, CalendarClient],
+        providers: Mapping[int, CalendarProvider],
         *,
         clock: Clock = _utcnow,
         cache_margin: timedelta = FORWARD_MARGIN,
     ) -> None:
         self.settings = settings
-        self.clients = clients
+        self.providers = providers
         self.clock = clock
         self.cache_margin = cache_margin
         self.reconciles: Counter[CalendarRef] = Counter()  # runs per target (tests read it)
@@ -128,7 +128,7 @@ class SyncEngine:
         outcomes = []
         for target in self._targets_of(flows):
             async with self._target(target).lock:
-                outcome = await purge_target(self.clients[target.account_id], target, dry_run=dry_run)
+                outcome = await purge_target(self.providers[target.account_id], target, dry_run=dry_run)
                 if not dry_run:
                     self._cache(target).write_back((), outcome.deleted)
             outcomes.append(outcome)
@@ -180,8 +180,8 @@ class SyncEngine:
     def _cache(self, ref: CalendarRef) -> CalendarCache:
         """Return (creating on first use) the cache of one calendar."""
         if ref not in self._caches:
-            client = self.clients[ref.account_id]
-            self._caches[ref] = CalendarCache(client, ref.calendar_id, margin=self.cache_margin)
+            provider = self.providers[ref.account_id]
+            self._caches[ref] = CalendarCache(provider, ref.calendar_id, margin=self.cache_margin)
         return self._caches[ref]
 
     def _target(self, target: CalendarRef) -> _TargetState:
@@ -325,7 +325,7 @@ class SyncEngine:
         """Carry out a plan and fold our own writes into the target's cache."""
         try:
             report = await apply_plan(
-                self.clients[target.account_id], target.calendar_id, plan, dry_run=dry_run
+                self.providers[target.account_id], target.calendar_id, plan, dry_run=dry_run
             )
         except BaseException:
             cache.invalidate()  # interrupted mid-way: we no longer know what the calendar holds

@@ -24,11 +24,11 @@ from calmirror.google.credentials import credentials_for
 from calmirror.google.discovery import CalendarApi, calendar_api
 from calmirror.google.errors import translate
 from calmirror.google.quota import QuotaLimiter, units_for
-from calmirror.google.resources import Channel, Listing, channel_from, rfc3339
+from calmirror.google.resources import Channel, EventPages, channel_from, rfc3339
 from calmirror.google.writes import Delete, Insert, Update, Write, WriteOutcome, method_id
 from calmirror.retry import RetryPolicy
 
-__all__ = ["METHODS", "CalendarClient", "Channel", "Listing", "RequestObserver"]
+__all__ = ["METHODS", "CalendarClient", "Channel", "EventPages", "RequestObserver"]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class CalendarClient:
         show_deleted: bool = False,
         private_property: tuple[str, str] | None = None,
         page_size: int = 2500,
-    ) -> Listing:
+    ) -> EventPages:
         """List a calendar's events in a window, following every page."""
         params = {
             "calendarId": calendar_id,
@@ -132,7 +132,9 @@ class CalendarClient:
 
         return await self._list_pages("calendar.events.list", page)
 
-    async def list_changes(self, calendar_id: str, sync_token: str, *, single_events: bool = True) -> Listing:
+    async def list_changes(
+        self, calendar_id: str, sync_token: str, *, single_events: bool = True
+    ) -> EventPages:
         """List what changed since `sync_token`; SyncTokenExpiredError when Google wants a full list."""
 
         def page(page_token: str | None, service: Any) -> Any:
@@ -246,7 +248,7 @@ class CalendarClient:
         """Send one write on its own, built exactly as a batch part is (sendUpdates=none)."""
         return await self._call(method_id(write), partial(request_for, write=write))
 
-    async def _list_pages(self, method: str, page: Callable[[str | None, CalendarApi], Any]) -> Listing:
+    async def _list_pages(self, method: str, page: Callable[[str | None, CalendarApi], Any]) -> EventPages:
         """Follow nextPageToken, each page its own retried call; return items and the final sync token."""
         items: list[dict[str, Any]] = []
         page_token: str | None = None
@@ -255,7 +257,7 @@ class CalendarClient:
             items.extend(answer.get("items", []))
             page_token = answer.get("nextPageToken")
             if not page_token:
-                return Listing(tuple(items), answer.get("nextSyncToken"))
+                return EventPages(tuple(items), answer.get("nextSyncToken"))
 
     async def _call(self, method: str, request: Request) -> dict[str, Any]:
         """Execute one API request under the retry policy; return its JSON object ({} for none)."""

@@ -1,4 +1,4 @@
-"""The shapes the client returns (Listing, Channel, busy intervals) and Google's RFC 3339 instants."""
+"""The shapes the client returns (EventPages, Channel, busy intervals) and Google's RFC 3339 instants."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class Listing:
-    """Every event of a listing, all pages concatenated, and the sync token for the next delta."""
+class EventPages:
+    """Every item of a Google listing, all pages concatenated, and the sync token for the next delta."""
 
     events: tuple[dict[str, Any], ...]
     next_sync_token: str | None

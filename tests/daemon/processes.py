@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from calmirror.engine.ids import is_marked
+from calmirror.google.blocks import is_marked
 from harness.processes import (
     WEBHOOK_KEY,
     DaemonProcess,

@@ -12,8 +12,10 @@ import pytest
 
 from calmirror.config import Account, CalendarRef, Flow, Settings
 from calmirror.emulator import Emulator
-from calmirror.engine import SyncEngine, SyncSummary, Trigger, is_marked
+from calmirror.engine import SyncEngine, SyncSummary, Trigger
+from calmirror.google.blocks import is_marked
 from calmirror.google.client import CalendarClient
+from calmirror.google.provider import GoogleCalendars
 from tests.emulator_helpers import account_of as emulator_account
 from tests.emulator_helpers import new_client as emulator_client
 
@@ -81,6 +83,7 @@ class World:
     engine: SyncEngine
     clients: dict[int, CalendarClient]
     users: dict[int, CalendarClient]
+    providers: dict[int, GoogleCalendars]
     ids: Any = field(default_factory=lambda: itertools.count(1))
 
     async def meeting(
@@ -140,8 +143,9 @@ async def make_world(emulator: Emulator) -> AsyncIterator[MakeWorld]:
         clients = {n: new_client(emulator, n) for n in EMAILS}
         users = {n: new_client(emulator, n) for n in EMAILS}
         opened.extend([*clients.values(), *users.values()])
-        engine = SyncEngine(settings, clients, **engine_options)
-        return World(emulator, settings, engine, clients, users)
+        providers = {n: GoogleCalendars(client) for n, client in clients.items()}
+        engine = SyncEngine(settings, providers, **engine_options)
+        return World(emulator, settings, engine, clients, users, providers)
 
     yield make
     for client in opened:

@@ -19,7 +19,7 @@ def window() -> Window:
 
 async def loaded(world: World) -> CalendarCache:
     """Return alice's cache after its first full listing, with the request log cleared."""
-    cache = CalendarCache(world.clients[1], ALICE)
+    cache = CalendarCache(world.providers[1], ALICE)
     await cache.refresh(window())
     world.emulator.reset_requests()
     return cache

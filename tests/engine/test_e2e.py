@@ -8,7 +8,8 @@ import pytest
 
 from calmirror.config import CalendarRef, Flow
 from calmirror.emulator.requestlog import CallRecord
-from calmirror.engine import SyncEngine, SyncSummary, is_marked
+from calmirror.engine import SyncEngine, SyncSummary
+from calmirror.google.blocks import is_marked
 from tests.engine.conftest import EMAILS, OUTSIDER, MakeWorld, World, base_time, changed, rfc
 
 PATHS = ("incremental", "full")
@@ -280,7 +281,7 @@ async def test_invitation_to_the_account_still_blocks_its_secondary_calendar(mak
         end_offset=0,
     )
     settings = world.settings.model_copy(update={"flows": (flow,)})
-    engine = SyncEngine(settings, world.clients)
+    engine = SyncEngine(settings, world.providers)
     attendees = [{"email": EMAILS[1], "responseStatus": "accepted"}, {"email": EMAILS[2]}]
     start = base_time()
     await world.meeting(1, start, attendees=attendees)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from calmirror.engine import BlockSpec, EventProcessingResult, Interval, Plan, TargetBlock, block_id
 from calmirror.engine.executor import apply_plan
-from calmirror.engine.ids import block_body
+from calmirror.google.blocks import block_body
 from tests.engine.conftest import EMAILS, MakeWorld, base_time, changed
 
 BOB = EMAILS[2]
@@ -23,12 +23,14 @@ async def test_create_on_a_tombstone_restores_it(make_world: MakeWorld) -> None:
     """A create whose id belongs to a deleted block gets 409, then revives the tombstone with our body."""
     world = make_world()
     spec = spec_at()
-    await apply_plan(world.clients[2], BOB, Plan(creates=(spec,)))
-    await apply_plan(world.clients[2], BOB, Plan(deletes=(TargetBlock(spec.interval, spec.id),)))
+    await apply_plan(world.providers[2], BOB, Plan(creates=(spec,)))
+    await apply_plan(world.providers[2], BOB, Plan(deletes=(TargetBlock(spec.interval, spec.id),)))
     assert world.blocks(2) == []
     world.emulator.reset_requests()
 
-    report = await apply_plan(world.clients[2], BOB, Plan(creates=(spec,), results=(_created_result(spec),)))
+    report = await apply_plan(
+        world.providers[2], BOB, Plan(creates=(spec,), results=(_created_result(spec),))
+    )
 
     assert report.restored == (spec.id,)
     assert [result.action for result in report.results] == ["restored"]  # an action, not a reason to parse
@@ -48,11 +50,11 @@ async def test_create_on_our_live_block_counts_as_existed(make_world: MakeWorld)
     """A create whose block already exists (an earlier pass or a racing one) is `existed`, not rewritten."""
     world = make_world()
     spec = spec_at()
-    await apply_plan(world.clients[2], BOB, Plan(creates=(spec,)))
+    await apply_plan(world.providers[2], BOB, Plan(creates=(spec,)))
     before = world.emulator.store.get(BOB, spec.id)
     world.emulator.reset_requests()
 
-    report = await apply_plan(world.clients[2], BOB, Plan(creates=(spec,)))
+    report = await apply_plan(world.providers[2], BOB, Plan(creates=(spec,)))
 
     assert report.existed == (spec.id,)
     assert report.created == ()
@@ -69,7 +71,7 @@ async def test_unmarked_event_with_the_block_id_is_never_touched(make_world: Mak
     await world.users[2].insert_event(BOB, foreign)
     before = world.emulator.store.get(BOB, spec.id)
 
-    report = await apply_plan(world.clients[2], BOB, Plan(creates=(spec,)))
+    report = await apply_plan(world.providers[2], BOB, Plan(creates=(spec,)))
 
     assert not report.ok
     assert report.failed[0][0] == spec.id
@@ -86,7 +88,7 @@ async def test_failed_writes_downgrade_their_results(make_world: MakeWorld) -> N
         results=(_created_result(spec),),
     )
 
-    report = await apply_plan(world.clients[2], BOB, plan)
+    report = await apply_plan(world.providers[2], BOB, plan)
 
     assert not report.ok
     assert world.blocks(2) == []
@@ -122,7 +124,7 @@ async def test_dry_run_writes_nothing(make_world: MakeWorld) -> None:
     spec = spec_at()
     world.emulator.reset_requests()
 
-    report = await apply_plan(world.clients[2], BOB, Plan(creates=(spec,)), dry_run=True)
+    report = await apply_plan(world.providers[2], BOB, Plan(creates=(spec,)), dry_run=True)
 
     assert report.created == (spec.id,)
     assert report.dry_run

@@ -15,10 +15,10 @@ from calmirror.engine import (
     TargetBlock,
     Window,
     block_id,
-    parse_event,
     plan_target,
 )
 from calmirror.engine.cover import Cover
+from calmirror.google.events import parse_event
 
 WORK = CalendarRef(account_id=1, calendar_id="alice@work.example")
 HOME = CalendarRef(account_id=2, calendar_id="alice@home.example")

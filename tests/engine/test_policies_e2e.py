@@ -75,7 +75,7 @@ async def test_a_policy_flow_creates_exactly_the_qualifying_blocks(make_world: M
     [flow] = world.settings.flows
     policy = FlowPolicy.model_validate({name.lower(): value for name, value in POLICY.items()})
     settings = world.settings.model_copy(update={"flows": (flow.model_copy(update={"policy": policy}),)})
-    engine = SyncEngine(settings, world.clients)
+    engine = SyncEngine(settings, world.providers)
     planted = await plant(world)
 
     summary = await engine.reconcile_all(engine.window(days_back=1, days_forward=10))

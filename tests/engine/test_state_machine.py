@@ -28,8 +28,10 @@ from hypothesis.stateful import (
 
 from calmirror.config import CalendarRef
 from calmirror.emulator import Emulator, start_emulator
-from calmirror.engine import SyncEngine, SyncSummary, is_marked
+from calmirror.engine import SyncEngine, SyncSummary
+from calmirror.google.blocks import is_marked
 from calmirror.google.client import CalendarClient
+from calmirror.google.provider import GoogleCalendars
 from tests.engine.conftest import (
     EMAILS,
     FlowSpec,
@@ -108,7 +110,7 @@ class Convergence(RuleBasedStateMachine):
         self.settings = make_settings(self.emulator, FLOWS)
         self.clients = {n: new_client(self.emulator, n) for n in EMAILS}
         self.users = {n: new_client(self.emulator, n) for n in EMAILS}
-        self.engine = SyncEngine(self.settings, self.clients)
+        self.engine = SyncEngine(self.settings, {n: GoogleCalendars(c) for n, c in self.clients.items()})
         self.base = base_time()
         self.events: list[tuple[int, dict[str, Any]]] = []  # the users' live events, latest version
         self.etags: dict[tuple[str, str], str] = {}  # every foreign event's expected etag
@@ -127,7 +129,7 @@ class Convergence(RuleBasedStateMachine):
         """The deletion guard of this run: off (0 %), or low enough that a few cancellations trip it."""
         guard = {"deletion_guard_min_blocks": min_blocks, "deletion_guard_percent": percent}
         self.settings = self.settings.model_copy(update=guard)
-        self.engine = SyncEngine(self.settings, self.clients)
+        self.engine = SyncEngine(self.settings, {n: GoogleCalendars(c) for n, c in self.clients.items()})
 
     def _held(self) -> set[CalendarRef]:
         """Return the targets whose last pass had deletions held by the deletion guard."""
@@ -328,7 +330,7 @@ class Convergence(RuleBasedStateMachine):
     @rule()
     def restart(self) -> None:
         """The daemon restarts: every cache and counter is lost, the calendars keep everything."""
-        self.engine = SyncEngine(self.settings, self.clients)
+        self.engine = SyncEngine(self.settings, {n: GoogleCalendars(c) for n, c in self.clients.items()})
 
     @rule()
     def catch_up_and_check(self) -> None:

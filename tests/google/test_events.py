@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from calmirror.engine import Attendee, Interval, TargetBlock, parse_event, parse_events
-from calmirror.engine.events import as_block
+from calmirror.engine import Attendee, Interval, TargetBlock
 from calmirror.engine.filters import participants
+from calmirror.google.events import parse_event, parse_events
 
 MARK = {"private": {"calmirror": "block"}}
 
@@ -159,7 +159,7 @@ def test_marked_live_event_is_a_block() -> None:
     """An event carrying the private mark is one of calmirror's blocks."""
     event = parse_event(timed("2026-11-23T09:00:00Z", "2026-11-23T10:00:00Z", extendedProperties=MARK))
     assert event.marked
-    assert as_block(event) == TargetBlock(Interval(utc(2026, 11, 23, 9), utc(2026, 11, 23, 10)), "ev1")
+    assert event.as_block() == TargetBlock(Interval(utc(2026, 11, 23, 9), utc(2026, 11, 23, 10)), "ev1")
 
 
 @pytest.mark.parametrize(
@@ -172,7 +172,7 @@ def test_marked_live_event_is_a_block() -> None:
 )
 def test_unmarked_or_cancelled_events_are_not_blocks(resource: dict[str, Any]) -> None:
     """Unmarked events and cancelled ones are never treated as live blocks."""
-    assert as_block(parse_event(resource)) is None
+    assert parse_event(resource).as_block() is None
 
 
 def test_parse_events_keeps_listing_order() -> None:

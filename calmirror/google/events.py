@@ -19,8 +19,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from calmirror.engine.ids import is_marked
-from calmirror.engine.model import Attendee, Interval, SourceEvent, TargetBlock
+from calmirror.engine import Attendee, Interval, SourceEvent
+from calmirror.google.blocks import is_marked
 
 
 class _TimeError(ValueError):
@@ -91,6 +91,20 @@ def _organizer(entry: Any) -> Attendee | None:
     )
 
 
+def _updated(resource: Mapping[str, Any]) -> datetime | None:
+    """Return when the event last changed (its RFC 3339 `updated`), None when missing or unreadable."""
+    try:
+        at = datetime.fromisoformat(str(resource["updated"]))
+    except (KeyError, ValueError):
+        return None
+    return at.astimezone(UTC) if at.tzinfo is not None else None
+
+
+def is_recurring(resource: Mapping[str, Any]) -> bool:
+    """Tell whether a listed event belongs to a recurring series."""
+    return bool(resource.get("recurringEventId") or resource.get("recurrence"))
+
+
 def parse_event(resource: Mapping[str, Any]) -> SourceEvent:
     """Parse one Google event resource; never raises for an odd shape, only for a missing id."""
     status = str(resource.get("status") or "confirmed")
@@ -114,20 +128,10 @@ def parse_event(resource: Mapping[str, Any]) -> SourceEvent:
         organizer=_organizer(resource.get("organizer")),
         marked=is_marked(resource),
         time_problem=problem,
+        updated=_updated(resource),
     )
 
 
 def parse_events(resources: Iterable[Mapping[str, Any]]) -> tuple[SourceEvent, ...]:
     """Parse a listing's event resources."""
     return tuple(parse_event(resource) for resource in resources)
-
-
-def as_block(event: SourceEvent) -> TargetBlock | None:
-    """Return the event as one of calmirror's live blocks, or None when it is not one.
-
-    Any marked event that is not cancelled counts, whatever its status, so a block someone set to
-    tentative is still matched by time instead of being shadowed by a second block.
-    """
-    if not event.marked or event.cancelled or event.interval is None:
-        return None
-    return TargetBlock(interval=event.interval, id=event.id)

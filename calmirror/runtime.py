@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from functools import partial
 
-from calmirror.config import Settings
+from calmirror.config import ProviderName, Settings
 from calmirror.engine import CalendarProvider, SyncEngine
-from calmirror.google.client import CalendarClient, RequestObserver
+from calmirror.errors import ProviderError
+from calmirror.google.client import CalendarClient
 from calmirror.google.discovery import CalendarApi, calendar_api
 from calmirror.google.provider import GoogleCalendars
 
 log = logging.getLogger(__name__)
+
+# Told of every provider request: (provider, method, the translated failure or None, seconds or None
+# for a part of a Google batch); the daemon's metrics count them.
+ProviderObserver = Callable[[ProviderName, str, ProviderError | None, float | None], None]
 
 # Google calls on worker threads at once, across all accounts (each account also keeps its own bound).
 # They mostly wait on the network; the bound keeps their CPU work from starving the event loop.
@@ -36,27 +42,27 @@ def open_clients(settings: Settings, api: CalendarApi, calls: asyncio.Semaphore)
 
 @asynccontextmanager
 async def runtime(
-    settings: Settings, *, observer: RequestObserver | None = None, close_within: float | None = None
+    settings: Settings, *, observer: ProviderObserver | None = None, close_within: float | None = None
 ) -> AsyncIterator[SyncEngine]:
     """Open a client per account, yield the engine over them, and close every client on exit.
 
-    `observer` is told of every Google request; `close_within` bounds the closing so that a hung
+    `observer` is told of every provider request; `close_within` bounds the closing so that a hung
     request cannot hold up a daemon's shutdown.
     """
     api = await asyncio.to_thread(calendar_api, settings.google_api_root_url)  # built once per process
     clients = open_clients(settings, api, asyncio.Semaphore(CALLS_AT_ONCE))
     if observer is not None:
         for client in clients.values():
-            client.observe(observer)
+            client.observe(partial(observer, "google"))
     providers: dict[int, CalendarProvider] = {n: GoogleCalendars(client) for n, client in clients.items()}
     try:
         yield SyncEngine(settings, providers)
     finally:
-        closing = asyncio.gather(*(client.aclose() for client in clients.values()))
+        closing = asyncio.gather(*(provider.aclose() for provider in providers.values()))
         try:
             await asyncio.wait_for(closing, close_within)
         except TimeoutError:
-            log.warning("Google clients did not close within %.1fs", close_within)
+            log.warning("provider clients did not close within %.1fs", close_within)
 
 
 def google_clients(providers: Mapping[int, CalendarProvider]) -> dict[int, CalendarClient]:

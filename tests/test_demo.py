@@ -171,7 +171,7 @@ async def test_demo_counts_match_the_calendars_stats_and_request_log(told: Daemo
     calmirror_reads = sum(
         value
         for (name, labels), value in metric.items()
-        if name == "calmirror_google_requests_total" and dict(labels)["method"].endswith((".list", ".get"))
+        if name == "calmirror_provider_requests_total" and dict(labels)["method"].endswith((".list", ".get"))
     )
     assert status == 200
     assert calmirror_reads == reads

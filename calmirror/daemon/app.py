@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from calmirror.config import CalendarRef, Settings
+from calmirror.config import CalendarRef, ProviderName, Settings
 from calmirror.daemon import views
 from calmirror.daemon.channels import ChannelManager
 from calmirror.daemon.dispatch import Dispatcher, count_request
@@ -207,8 +207,14 @@ def _watched(channels: ChannelManager, ref: CalendarRef) -> bool:
     return expiry is not None and expiry > datetime.now(UTC)
 
 
-def _observe(metrics: DaemonMetrics, method: str, error: ProviderError | None, seconds: float | None) -> None:
-    """Count one Google call in the metrics, and each HTTP request (not batch part) against its run."""
-    metrics.request(method, error, seconds)
+def _observe(
+    metrics: DaemonMetrics,
+    provider: ProviderName,
+    method: str,
+    error: ProviderError | None,
+    seconds: float | None,
+) -> None:
+    """Count one provider call in the metrics, and each HTTP request (not batch part) against its run."""
+    metrics.request(provider, method, error, seconds)
     if seconds is not None:
         count_request()

@@ -17,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
+from calmirror.config import ProviderName
 from calmirror.daemon.errorkinds import KINDS, error_kind
 from calmirror.daemon.snapshot import Snapshot
 from calmirror.daemon.webhook import REJECTIONS, STATES
@@ -43,12 +44,13 @@ class DaemonMetrics:
         for collector in (ProcessCollector, PlatformCollector, GCCollector):
             collector(registry=self.registry)
         r, ns = self.registry, "calmirror"
-        self.google_requests = Counter(
-            "google_requests",
-            "Google API calls by method and outcome. Each part of a batch counts under its own method"
-            ' and the batch HTTP request once more under method="batch"; the daemon sends every write'
-            " (events.insert/update/delete) in a batch, so HTTP requests = all calls minus those writes.",
-            ["method", "outcome"],
+        self.provider_requests = Counter(
+            "provider_requests",
+            "Calendar provider calls by provider, method and outcome. In Google, each part of a batch"
+            ' counts under its own method and the batch HTTP request once more under method="batch"; the'
+            " daemon sends every Google write (events.insert/update/delete) in a batch, so Google HTTP"
+            " requests = all its calls minus those writes. Every other provider's call is one request.",
+            ["provider", "method", "outcome"],
             namespace=ns,
             registry=r,
         )
@@ -91,16 +93,19 @@ class DaemonMetrics:
                 self.reconciles.labels(trigger=trigger, outcome=outcome)
         for method in METHODS:
             for kind in KINDS:
-                self.google_requests.labels(method=method_label(method), outcome=kind)
+                self.provider_requests.labels(provider="google", method=method_label(method), outcome=kind)
         for state in STATES:
             self.notifications.labels(state=state)
         for reason in REJECTIONS:
             self.rejections.labels(reason=reason)
 
-    def request(self, method: str, error: ProviderError | None, seconds: float | None) -> None:
-        """Count one Google API attempt, an HTTP request or a batch part (a client RequestObserver)."""
+    def request(
+        self, provider: ProviderName, method: str, error: ProviderError | None, seconds: float | None
+    ) -> None:
+        """Count one provider attempt: an HTTP request, or a part of a Google batch."""
         del seconds  # the reconcile histogram times the work; per-request timing is not in the contract
-        self.google_requests.labels(method=method_label(method), outcome=error_kind(error)).inc()
+        labels = {"provider": provider, "method": method_label(method), "outcome": error_kind(error)}
+        self.provider_requests.labels(**labels).inc()
 
     def reconciled(self, trigger: str, ok: bool, seconds: float) -> None:
         """Count and time one target reconcile."""

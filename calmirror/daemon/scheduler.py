@@ -1,8 +1,9 @@
-"""The daemon's scheduled jobs: the interval poll, the daily full reconcile and channel renewal."""
+"""The daemon's scheduled jobs: the interval polls, the daily full reconcile and channel renewal."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, time
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -15,6 +16,20 @@ Job = Callable[[], Awaitable[None]]
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 
 
+@dataclass(frozen=True)
+class AccountPoll:
+    """The poll of one account that has no push (CalDAV, ICS): its own interval, its own calendars."""
+
+    account_id: int
+    minutes: int
+    run: Job
+
+    @property
+    def job_id(self) -> str:
+        """Return the scheduler's id of this poll."""
+        return f"poll-account-{self.account_id}"
+
+
 def build_scheduler(
     *,
     poll_minutes: int,
@@ -23,10 +38,18 @@ def build_scheduler(
     daily: Job,
     renew: Job | None = None,
     renew_seconds: float = 300.0,
+    account_polls: Sequence[AccountPoll] = (),
 ) -> AsyncIOScheduler:
-    """Return a scheduler (not started) with the poll, the daily reconcile at `daily_at` UTC and renewal."""
+    """Return a scheduler (not started): the polls, the daily reconcile at `daily_at` UTC and renewal.
+
+    `poll` reads the calendars of push-capable accounts every `poll_minutes`; each account without push
+    is read by its own job at its own interval.
+    """
     scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
     scheduler.add_job(poll, IntervalTrigger(minutes=poll_minutes, timezone=UTC), id="poll")
+    for account_poll in account_polls:
+        trigger = IntervalTrigger(minutes=account_poll.minutes, timezone=UTC)
+        scheduler.add_job(account_poll.run, trigger, id=account_poll.job_id)
     scheduler.add_job(
         daily,
         CronTrigger(hour=daily_at.hour, minute=daily_at.minute, timezone=UTC),

@@ -30,10 +30,10 @@ class Progress:
     calls: int
 
     def status(self) -> str:
-        """Return the STATUS= text: "first reconcile: 3 of 7 target(s), 812 Google call(s) answered"."""
+        """Return the STATUS= text: "first reconcile: 3 of 7 target(s), 812 provider call(s) answered"."""
         return (
             f"first reconcile: {self.targets_done} of {self.targets} target(s), "
-            f"{self.calls} Google call(s) answered"
+            f"{self.calls} provider call(s) answered"
         )
 
 
@@ -43,7 +43,7 @@ def progress(settings: Settings, engine: SyncEngine, metrics: DaemonMetrics) -> 
     done = {flow.target for flow in settings.flows if flow.name in finished}
     answered = sum(
         sample.value
-        for family in metrics.google_requests.collect()
+        for family in metrics.provider_requests.collect()
         for sample in family.samples
         if sample.name.endswith("_total") and sample.labels.get("outcome") == "ok"
     )

@@ -120,3 +120,7 @@ class CalendarProvider(Protocol):
     async def list_blocks(self, calendar_id: str) -> tuple[SourceEvent, ...]:
         """Return every live event carrying calmirror's mark, at any time."""
         ...
+
+    async def aclose(self) -> None:
+        """Release the provider's connections and threads (the runtime calls it once, at the end)."""
+        ...

@@ -81,6 +81,10 @@ class GoogleCalendars:
         # The server filters by the mark; checking again costs nothing and guards a lax server.
         return tuple(event for event in parse_events(pages.events) if event.marked and not event.cancelled)
 
+    async def aclose(self) -> None:
+        """Close the client's connections and worker threads."""
+        await self.client.aclose()
+
 
 def _request(calendar_id: str, write: BlockWrite) -> Write:
     """Render one block write as the Google call that makes it."""

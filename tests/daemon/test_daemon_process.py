@@ -85,7 +85,11 @@ async def test_webhooks_mirror_create_move_cancel_and_stats_metrics_follow(
     assert samples[("calmirror_webhook_to_block_seconds_count", ())] >= 3
     assert samples[("calmirror_flow_polling_only", (("flow", "work"),))] == 0.0
     assert samples[("calmirror_channel_expiry_timestamp_seconds", (("flow", "work"),))] > time.time()
-    assert samples[("calmirror_google_requests_total", (("method", "events.watch"), ("outcome", "ok")))] == 1
+    watches = (
+        "calmirror_provider_requests_total",
+        (("method", "events.watch"), ("outcome", "ok"), ("provider", "google")),
+    )
+    assert samples[watches] == 1
     assert any(name.startswith("process_") for name, _ in samples)
     _, open_metrics, headers = await daemon.get("/metrics", Accept="application/openmetrics-text")
     assert headers["Content-Type"].startswith("application/openmetrics-text")

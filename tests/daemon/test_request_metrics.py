@@ -20,17 +20,17 @@ from tests.daemon.processes import (
 
 pytestmark = pytest.mark.slow
 
-REQUESTS = "calmirror_google_requests_total"
+REQUESTS = "calmirror_provider_requests_total"
 
 
 async def requests(daemon: DaemonProcess) -> dict[tuple[str, str], float]:
-    """Return calmirror_google_requests_total from /metrics by (method, outcome)."""
+    """Return the Google rows of calmirror_provider_requests_total from /metrics by (method, outcome)."""
     _, text, _ = await daemon.get("/metrics")
     return {
         (s.labels["method"], s.labels["outcome"]): s.value
         for family in text_string_to_metric_families(text)
         for s in family.samples
-        if s.name == REQUESTS
+        if s.name == REQUESTS and s.labels["provider"] == "google"
     }
 
 

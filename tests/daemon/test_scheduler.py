@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, time, timedelta
 
-from calmirror.daemon.scheduler import build_scheduler
+from calmirror.daemon.scheduler import AccountPoll, build_scheduler
 
 
 async def nothing() -> None:
@@ -24,6 +24,23 @@ async def test_poll_and_daily_reconcile_are_scheduled_in_utc() -> None:
         assert (first_daily.hour, first_daily.minute) == (6, 30)
         assert now < first_daily <= now + timedelta(days=1)
         assert (poll.coalesce, poll.max_instances) == (True, 1)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+async def test_each_account_without_push_is_polled_at_its_own_interval() -> None:
+    """A CalDAV or ICS account's calendars are read by a job of its own, every POLL_MINUTES."""
+    polls = [AccountPoll(3, 5, nothing), AccountPoll(4, 15, nothing)]
+    scheduler = build_scheduler(
+        poll_minutes=60, poll=nothing, daily_at=time(6), daily=nothing, account_polls=polls
+    )
+    scheduler.start(paused=True)
+    try:
+        now = datetime.now(UTC)
+        for job_id, minutes in (("poll-account-3", 5), ("poll-account-4", 15), ("poll", 60)):
+            job = scheduler.get_job(job_id)
+            assert abs(job.next_run_time - (now + timedelta(minutes=minutes))) < timedelta(seconds=5)
+            assert (job.coalesce, job.max_instances) == (True, 1)
     finally:
         scheduler.shutdown(wait=False)
 

@@ -49,6 +49,8 @@ from calmirror.ical.blocks import block_id_of
 _MARGIN = timedelta(days=2)
 # Properties whose breakage makes an event's times unreadable.
 _TIME_PROPERTIES = frozenset({"DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RRULE", "RDATE", "EXDATE"})
+# A UID holding any of these is a series: its instances are expanded and get instance ids.
+_SERIES_PROPERTIES = ("RRULE", "RDATE", "RECURRENCE-ID")
 _PARTSTAT = {"ACCEPTED": "accepted", "DECLINED": "declined", "TENTATIVE": "tentative"}
 _STATUS = {"CANCELLED": "cancelled", "TENTATIVE": "tentative"}
 
@@ -135,33 +137,41 @@ def _sequence(component: Component) -> int:
 def _read_uid(uid: str, copies: list[Component], reader: _Reader) -> list[SourceEvent]:
     """Return the events of one UID overlapping the window, or one event saying its times are unreadable."""
     first = next((c for c in copies if "RECURRENCE-ID" not in c), copies[0])
-    problem = next(filter(None, (_time_problem(component, reader.zone) for component in copies)), None)
-    if problem is None:
-        try:
+    try:
+        if any(key in component for component in copies for key in _SERIES_PROPERTIES):
             return _instances(uid, copies, reader)
-        # A third-party library expands untrusted data: whatever it raises, only this UID is lost.
-        except Exception as error:
-            problem = f"the series cannot be expanded ({type(error).__name__})"
+        interval = _own_interval(first, reader.zone)
+        return [_event(first, uid, interval, reader, series=False)] if _overlaps(interval, reader) else []
+    except _TimeError as error:
+        problem = str(error)
+    # A third-party library expands untrusted data: whatever it raises, only this UID is lost.
+    except Exception as error:
+        problem = f"the series cannot be expanded ({type(error).__name__})"
     status = _status(first)
     return [_event(first, uid, None, reader, problem=None if status == "cancelled" else problem)]
 
 
 def _instances(uid: str, copies: list[Component], reader: _Reader) -> list[SourceEvent]:
-    """Expand one UID's copies over the window and read each instance that overlaps it."""
-    series = any(key in component for component in copies for key in ("RRULE", "RDATE", "RECURRENCE-ID"))
+    """Expand one UID's series over the window and read each instance that overlaps it."""
     calendar = Calendar()
     for component in copies:
+        _own_interval(component, reader.zone)  # the library would guess around unreadable times
         calendar.add_component(component)
     window = reader.window
     found = recurring_ical_events.of(calendar).between(window.start - _MARGIN, window.end + _MARGIN)
     events = []
     for occurrence in found:
         interval = _interval(occurrence.start, occurrence.end, reader.zone)
-        span = interval.widest_span()
-        if span[1] > window.start and span[0] < window.end:
-            event_id = f"{uid}/{_recurrence_key(occurrence, reader.zone)}" if series else uid
-            events.append(_event(occurrence, event_id, interval, reader, series=series))
+        if _overlaps(interval, reader):
+            event_id = f"{uid}/{_recurrence_key(occurrence, reader.zone)}"
+            events.append(_event(occurrence, event_id, interval, reader))
     return events
+
+
+def _overlaps(interval: Interval, reader: _Reader) -> bool:
+    """Tell whether a listing of the window returns the interval (an all-day one judged in every zone)."""
+    start, end = interval.widest_span()
+    return end > reader.window.start and start < reader.window.end
 
 
 def _event(
@@ -289,27 +299,24 @@ def _broken(component: Component) -> set[str]:
     return {str(name) for name, _ in component.errors}
 
 
-def _time_problem(component: Component, zone: tzinfo) -> str | None:
-    """Say why one VEVENT's times cannot be read, None when they can."""
+def _own_interval(component: Component, zone: tzinfo) -> Interval:
+    """Read one VEVENT's own DTSTART and DTEND (else DURATION, else RFC 5545's default)."""
     broken = sorted(_broken(component) & _TIME_PROPERTIES)
     if broken:
-        return f"unreadable {', '.join(broken)}"
+        raise _TimeError(f"unreadable {', '.join(broken)}")
     if "DTSTART" not in component:
-        return "no DTSTART"
-    try:
-        start = _when(component, "DTSTART", zone)
-        if "DTEND" in component:
-            end = _when(component, "DTEND", zone)
-        elif "DURATION" in component:
-            end = start + _value(component, "DURATION").dt
-        else:
-            return None
-        _interval(start, end, zone)
-    except _TimeError as error:
-        return str(error)
-    except (TypeError, ValueError, AttributeError, OverflowError) as error:
-        return f"unreadable times ({type(error).__name__})"
-    return None
+        raise _TimeError("no DTSTART")
+    start = _when(component, "DTSTART", zone)
+    if "DTEND" in component:
+        end = _when(component, "DTEND", zone)
+    elif "DURATION" in component:
+        duration = _value(component, "DURATION").dt
+        if not isinstance(duration, timedelta) or duration < timedelta(0):
+            raise _TimeError("unreadable DURATION")
+        end = start + duration
+    else:
+        end = start if isinstance(start, datetime) else start + timedelta(days=1)
+    return _interval(start, end, zone)
 
 
 def _when(component: Component, name: str, zone: tzinfo) -> date:

@@ -62,7 +62,7 @@ class ProviderError(CalmirrorError):
 
 
 class AuthNeededError(ProviderError):
-    """Raised when an account's refresh token is rejected (invalid_grant): a human must re-authorise it."""
+    """Raised when an account's credentials are refused (invalid_grant, HTTP 401): a person renews them."""
 
     kind: ClassVar[ErrorKind] = "auth"
 
@@ -168,6 +168,9 @@ class UnreadableDataError(ProviderError):
         self.retryable = reason == "truncated"
 
 
+# The reason of an AuthNeededError whose password (a CalDAV app password) the server refused (HTTP 401).
+PASSWORD_REFUSED = "unauthorized"  # noqa: S105 - a reason, not a secret
+
 # What a failure was about: a provider error's kind, or a source event whose times cannot be read.
 FailureKind = Literal[ErrorKind, "unusable_times"]
 Side = Literal["source", "target"]
@@ -233,6 +236,8 @@ class Failure:
         """Return one sentence saying what to do about it."""
         account = f"account {self.account_id}" if self.account_id is not None else "the account"
         calendar = f"{self.side} calendar {self.calendar}"
+        if self.kind == "auth" and self.reason == PASSWORD_REFUSED:
+            return f"the server refused {account}'s password: create a new app password and configure it."
         if self.kind == "auth":
             return f"re-authorise {account} with `calmirror authorize` (see accounts)."
         if self.read_only:

@@ -137,35 +137,42 @@ def _sequence(component: Component) -> int:
 def _read_uid(uid: str, copies: list[Component], reader: _Reader) -> list[SourceEvent]:
     """Return the events of one UID overlapping the window, or one event saying its times are unreadable."""
     first = next((c for c in copies if "RECURRENCE-ID" not in c), copies[0])
+    single = not any(key in component for component in copies for key in _SERIES_PROPERTIES)
     try:
-        if any(key in component for component in copies for key in _SERIES_PROPERTIES):
-            return _instances(uid, copies, reader)
-        interval = _own_interval(first, reader.zone)
-        return [_event(first, uid, interval, reader, series=False)] if _overlaps(interval, reader) else []
+        found = (
+            [(first, uid, _own_interval(first, reader.zone))] if single else _instances(uid, copies, reader)
+        )
     except _TimeError as error:
         problem = str(error)
     # A third-party library expands untrusted data: whatever it raises, only this UID is lost.
     except Exception as error:
         problem = f"the series cannot be expanded ({type(error).__name__})"
-    status = _status(first)
-    return [_event(first, uid, None, reader, problem=None if status == "cancelled" else problem)]
+    else:
+        return [
+            _event(component, event_id, interval, reader, single=single)
+            for component, event_id, interval in found
+            if _overlaps(interval, reader)
+        ]
+    cancelled = _status(first) == "cancelled"  # a tombstone's times do not matter
+    return [_event(first, uid, None, reader, single=single, problem=None if cancelled else problem)]
 
 
-def _instances(uid: str, copies: list[Component], reader: _Reader) -> list[SourceEvent]:
-    """Expand one UID's series over the window and read each instance that overlaps it."""
+def _instances(uid: str, copies: list[Component], reader: _Reader) -> list[tuple[Component, str, Interval]]:
+    """Expand one UID's series around the window: each instance with its id and interval."""
     calendar = Calendar()
     for component in copies:
         _own_interval(component, reader.zone)  # the library would guess around unreadable times
         calendar.add_component(component)
     window = reader.window
     found = recurring_ical_events.of(calendar).between(window.start - _MARGIN, window.end + _MARGIN)
-    events = []
-    for occurrence in found:
-        interval = _interval(occurrence.start, occurrence.end, reader.zone)
-        if _overlaps(interval, reader):
-            event_id = f"{uid}/{_recurrence_key(occurrence, reader.zone)}"
-            events.append(_event(occurrence, event_id, interval, reader))
-    return events
+    return [
+        (
+            occurrence,
+            f"{uid}/{_recurrence_key(occurrence, reader.zone)}",
+            _interval(occurrence.start, occurrence.end, reader.zone),
+        )
+        for occurrence in found
+    ]
 
 
 def _overlaps(interval: Interval, reader: _Reader) -> bool:
@@ -180,11 +187,15 @@ def _event(
     interval: Interval | None,
     reader: _Reader,
     *,
+    single: bool,
     problem: str | None = None,
-    series: bool = True,
 ) -> SourceEvent:
-    """Build the SourceEvent of one instance (or of a whole UID whose times are unreadable)."""
-    block = None if series else block_id_of(component)
+    """Build the SourceEvent of one instance (or of a whole UID whose times are unreadable).
+
+    Only a single event can be one of calmirror's blocks: instances of a series never are, so a
+    block someone made recurring is written again rather than matched.
+    """
+    block = block_id_of(component) if single else None
     attendees = _attendees(component, reader.owner)
     return SourceEvent(
         id=block or event_id,

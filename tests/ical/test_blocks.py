@@ -110,3 +110,12 @@ def test_any_block_reads_back_as_the_same_marked_interval(interval: Interval, ti
     assert event.interval == interval
     assert event.status == "confirmed"
     assert event.transparency == "opaque"
+
+
+def test_a_block_with_broken_times_keeps_its_id() -> None:
+    interval = Interval.timed(datetime(2026, 12, 1, 9, tzinfo=UTC), datetime(2026, 12, 1, 10, tzinfo=UTC))
+    spec = spec_for(interval)
+    text = block_calendar(spec).decode().replace("DTEND:20261201T100000Z", "DTEND:tomorrow-ish")
+    (event,) = read_events(text, around(interval), owner=OWNER)
+    assert (event.id, event.marked, event.interval) == (spec.id, True, None)
+    assert event.time_problem == "unreadable DTEND"

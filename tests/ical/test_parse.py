@@ -227,3 +227,13 @@ def test_instance_ids_are_deterministic_for_date_series() -> None:
     assert [event.id for event in events] == ["bday/20261201", "bday/20261208"]
     assert events == read_events(feed, DECEMBER, owner=OWNER)
     assert all(event.interval and event.interval.duration == timedelta(days=1) for event in events)
+
+
+def test_a_floating_series_is_expanded_in_the_calendar_zone() -> None:
+    feed = calendar(
+        "UID:fs\nDTSTART:20261201T090000\nDTEND:20261201T100000\nRRULE:FREQ=DAILY;COUNT=5\nEXDATE:20261202T090000"
+    )
+    window = Window(at(1, 0), at(4, 0))
+    events = read_events(feed, window, owner=OWNER, zone="America/Los_Angeles")
+    # 09:00 in Los Angeles is 17:00 UTC; the 2nd is excluded, the 3rd is inside the window.
+    assert [event.id for event in events] == ["fs/20261201T170000Z", "fs/20261203T170000Z"]

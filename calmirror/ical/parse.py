@@ -11,7 +11,7 @@ where an event came from. Decisions:
   values make all-day intervals; a missing DTEND means DURATION, else RFC 5545's default (one day for a
   date, zero length for a date-time). A DATE event whose DTEND equals its DTSTART (a common broken
   export) lasts one day.
-- Cancelled events and instances (STATUS:CANCELLED) are returned as tombstones (status "cancelled"),
+- Events and instances whose STATUS is CANCELLED are returned as tombstones (status "cancelled"),
   with their times when readable: the engine's cache folds them as gone and the filters skip them. An
   instance removed by EXDATE is simply absent: a caller diffing ids sees it go.
 - An event whose times cannot be read is returned once under its UID with `interval=None` and
@@ -34,6 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from hashlib import sha256
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,8 +52,9 @@ _MARGIN = timedelta(days=2)
 _TIME_PROPERTIES = frozenset({"DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RRULE", "RDATE", "EXDATE"})
 # A UID holding any of these is a series: its instances are expanded and get instance ids.
 _SERIES_PROPERTIES = ("RRULE", "RDATE", "RECURRENCE-ID")
-_PARTSTAT = {"ACCEPTED": "accepted", "DECLINED": "declined", "TENTATIVE": "tentative"}
-_STATUS = {"CANCELLED": "cancelled", "TENTATIVE": "tentative"}
+_PARTSTAT = MappingProxyType({"ACCEPTED": "accepted", "DECLINED": "declined", "TENTATIVE": "tentative"})
+_STATUS_PROPERTY = "STATUS"
+_STATUS = MappingProxyType({"CANCELLED": "cancelled", "TENTATIVE": "tentative"})
 
 
 class _TimeError(ValueError):
@@ -213,7 +215,8 @@ def _event(
 
 def _status(component: Component) -> str:
     """Map STATUS to the engine's words (confirmed when missing)."""
-    return _STATUS.get(str(component.get("STATUS") or "").upper(), "confirmed")
+    status = component.get(_STATUS_PROPERTY) or ""
+    return _STATUS.get(str(status).upper(), "confirmed")
 
 
 def _busy_status(component: Component) -> str:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from icalendar import Calendar, Component, Event
 
-from calmirror.engine.model import BlockSpec
+from calmirror.engine import BlockSpec
 
 BLOCK_UID_DOMAIN = "calmirror-block.invalid"
 MARK_PROPERTY = "X-CALMIRROR-BLOCK"

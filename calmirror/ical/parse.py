@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 import recurring_ical_events  # type: ignore[import-untyped]
 from icalendar import Calendar, Component
 
-from calmirror.engine.model import Attendee, Interval, SourceEvent, Window
+from calmirror.engine import Attendee, Interval, SourceEvent, Window
 from calmirror.errors import UnreadableDataError
 from calmirror.ical.blocks import block_id_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from calmirror.engine.model import SourceEvent, Window
+from calmirror.engine import SourceEvent, Window
 
 
 def changed_events(

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calmirror.engine.ids import block_id
-from calmirror.engine.model import BlockSpec, Interval, Window
+from calmirror.engine import BlockSpec, Interval, Window, block_id
 from calmirror.ical import block_calendar, block_uid, read_events
 
 OWNER = frozenset({"me@example.com"})

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from calmirror.engine.model import Attendee, Interval, SourceEvent, Window
+from calmirror.engine import Attendee, Interval, SourceEvent, Window
 from calmirror.errors import Failure, UnreadableDataError
 from calmirror.ical import read_events
 from tests.ical.samples import GOOGLE_FEED, OUTLOOK_FEED, calendar

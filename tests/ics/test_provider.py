@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from calmirror.engine.model import BlockSpec, Interval, Window
+from calmirror.engine import BlockSpec, Interval, Window
 from calmirror.engine.provider import Create
 from calmirror.errors import (
     Failure,

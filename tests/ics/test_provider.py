@@ -282,3 +282,22 @@ async def test_a_moved_window_reads_again_and_reports_only_real_deletions(
     # "early" merely left the window; m2 was deleted.
     assert [(event.id, event.status) for event in delta.events] == [("m2", "cancelled")]
     assert feed.not_modified == 0
+
+
+async def test_a_refused_address_asks_for_the_current_one_until_a_read_succeeds(
+    server: FeedServer, provide: Provide
+) -> None:
+    feed = server.publish("cal.ics", calendar(MEETING))
+    feed.mode = "401"
+    provider = provide()
+    with pytest.raises(ProviderError) as refused:
+        await provider.list_window(FEED_CALENDAR_ID, DECEMBER)
+    assert "current secret address" in Failure.of(refused.value, "source", FEED_CALENDAR_ID).fix()
+    assert provider.needs_reauth is not None
+    feed.mode = "ok"
+    await provider.list_window(FEED_CALENDAR_ID, DECEMBER)
+    assert provider.needs_reauth is None
+    feed.mode = "404"
+    with pytest.raises(ProviderError) as missing:
+        await provider.list_window(FEED_CALENDAR_ID, DECEMBER)
+    assert "still published" in Failure.of(missing.value, "source", FEED_CALENDAR_ID).fix()

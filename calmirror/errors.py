@@ -6,7 +6,9 @@ as a class attribute, so classifying an error never depends on the order of an i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import ClassVar, Literal
 
 # The bounded kinds of a provider failure ("error" for anything without a kind of its own).
@@ -60,7 +62,7 @@ class ProviderError(CalmirrorError):
 
 
 class AuthNeededError(ProviderError):
-    """Raised when an account's refresh token is rejected (invalid_grant): a human must re-authorise it."""
+    """Raised when an account's credentials are refused (invalid_grant, HTTP 401): a person renews them."""
 
     kind: ClassVar[ErrorKind] = "auth"
 
@@ -131,6 +133,49 @@ class NoAnswerError(TransientError):
     """Raised when no readable answer came (timeout, broken connection, garbage): a write may be done."""
 
 
+# Why calendar data could not be read, as UnreadableDataError.reason, with what the operator checks.
+UnreadableReason = Literal["unparsable", "truncated", "empty", "too_large"]
+UNREADABLE_FIXES: Mapping[str, str] = MappingProxyType(
+    {
+        "unparsable": "its address answers something that is not iCalendar data (a web or login page?): "
+        "check the address",
+        "truncated": "its answer was cut short (a broken connection or server): it is retried; if it stays, "
+        "check the server",
+        "empty": "it answered no events after it had some, so nothing was deleted: check that it still "
+        "publishes the calendar",
+        "too_large": "its answer is larger than calmirror reads: publish a shorter range of the calendar",
+    }
+)
+
+
+class UnreadableDataError(ProviderError):
+    """Raised when calendar data (an iCalendar feed or resource) cannot be read; `reason` says how.
+
+    A truncated answer is worth reading again (a connection broke), so only that reason retries.
+    """
+
+    kind: ClassVar[ErrorKind] = "invalid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: UnreadableReason,
+        status: int | None = None,
+        account_id: int | None = None,
+    ) -> None:
+        super().__init__(message, status=status, reason=reason, account_id=account_id)
+        self.retryable = reason == "truncated"
+
+
+# The reason of an AuthNeededError whose password (a CalDAV app password) the server refused (HTTP 401).
+PASSWORD_REFUSED = "unauthorized"  # noqa: S105 - a reason, not a secret
+# Reasons of an ICS feed's failures: its address (which carries the feed's secret) was refused (401,
+# 403) or names no feed (404, 410), and the refusal of any write (a feed is read-only).
+FEED_REFUSED = "feed_refused"
+FEED_NOT_FOUND = "feed_not_found"
+FEED_READ_ONLY = "feed_read_only"
+
 # What a failure was about: a provider error's kind, or a source event whose times cannot be read.
 FailureKind = Literal[ErrorKind, "unusable_times"]
 Side = Literal["source", "target"]
@@ -196,6 +241,18 @@ class Failure:
         """Return one sentence saying what to do about it."""
         account = f"account {self.account_id}" if self.account_id is not None else "the account"
         calendar = f"{self.side} calendar {self.calendar}"
+        if self.reason == FEED_REFUSED:
+            return (
+                f"the feed of {account} refused its address: configure the calendar's current secret address."
+            )
+        if self.reason == FEED_NOT_FOUND:
+            return (
+                f"the feed address of {account} names no calendar: check it is still published, correct it."
+            )
+        if self.reason == FEED_READ_ONLY:
+            return f"{account} is an ICS feed, which cannot be written: choose another target calendar."
+        if self.kind == "auth" and self.reason == PASSWORD_REFUSED:
+            return f"the server refused {account}'s password: create a new app password and configure it."
         if self.kind == "auth":
             return f"re-authorise {account} with `calmirror authorize` (see accounts)."
         if self.read_only:
@@ -206,6 +263,9 @@ class Failure:
             return f"check that the {calendar} exists and is shared with {account}, or correct its id."
         if self.kind == "quota":
             return "the Calendar API quota is used up: raise it in the Cloud console or wait for its reset."
+        unreadable = UNREADABLE_FIXES.get(self.reason or "") if self.kind == "invalid" else None
+        if unreadable is not None:
+            return f"the {calendar} cannot be read: {unreadable}."
         if self.kind == "invalid":
             return "the provider refused the request: see the daemon's log and report it."
         if self.kind == "unusable_times":

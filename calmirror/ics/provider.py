@@ -33,8 +33,7 @@ import aiohttp
 from pydantic import SecretStr
 
 from calmirror.config import ProviderName
-from calmirror.engine import SourceEvent, Window
-from calmirror.engine.provider import BlockOutcome, BlockWrite, Delta, Listing
+from calmirror.engine import BlockOutcome, BlockWrite, Delta, Listing, SourceEvent, Window
 from calmirror.errors import (
     FEED_READ_ONLY,
     FEED_REFUSED,

@@ -78,7 +78,7 @@ class DavProxy:
         await site.start()
         port = self._runner.addresses[0][1]
         self.base_url = f"http://127.0.0.1:{port}"
-        self._http = aiohttp.ClientSession(auto_decompress=False)
+        self._http = aiohttp.ClientSession()  # answers are decompressed and sent on plain
         return self
 
     async def stop(self) -> None:

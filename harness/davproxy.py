@@ -33,17 +33,25 @@ class Fault:
     status: int | None = None
     method: str | None = None
     report: str | None = None  # REPORT kind: sync-collection, calendar-query, calendar-multiget
+    path: str | None = None  # only requests for this path
+    depth: str | None = None  # only requests with this Depth header
     times: int | None = 1
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     drop: bool = False
     forward: bool = False
 
-    def matches(self, method: str, kind: str) -> bool:
+    def matches(self, request: web.Request, kind: str) -> bool:
         """Tell whether this fault applies to a request (and is not used up)."""
         if self.times is not None and self.times <= 0:
             return False
-        return (self.method is None or self.method == method) and (self.report is None or self.report == kind)
+        wanted = (
+            (self.method, request.method),
+            (self.report, kind),
+            (self.path, request.path),
+            (self.depth, request.headers.get("Depth")),
+        )
+        return all(want is None or want == got for want, got in wanted)
 
 
 def report_kind(method: str, body: bytes) -> str:
@@ -119,7 +127,7 @@ class DavProxy:
         body = await request.read()
         kind = report_kind(request.method, body)
         self.requests.append((request.method, kind))
-        fault = next((f for f in self.faults if f.matches(request.method, kind)), None)
+        fault = next((f for f in self.faults if f.matches(request, kind)), None)
         if fault is None:
             return await self._forward(request, body)
         if fault.times is not None:

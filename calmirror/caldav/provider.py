@@ -27,7 +27,7 @@ from calmirror.caldav.state import CalendarState, Resource
 from calmirror.caldav.urls import absolute, collection_url
 from calmirror.caldav.wire import DavWire, RequestObserver, open_client
 from calmirror.config import ProviderName
-from calmirror.engine.model import BlockSpec, SourceEvent, Window
+from calmirror.engine import BlockSpec, SourceEvent, Window
 from calmirror.engine.provider import BlockOutcome, BlockWrite, Create, Delta, Listing, Remove
 from calmirror.errors import InvalidRequestError, ProviderError, SyncTokenExpiredError
 from calmirror.ical.blocks import BLOCK_UID_DOMAIN, block_calendar

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from calmirror.engine.model import SourceEvent
+from calmirror.engine import SourceEvent
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 from calmirror.caldav import bodies
 from calmirror.caldav.discovery import DavCalendar, list_calendars
-from calmirror.caldav.errors import NOT_CALMIRRORS, SYNC_UNSUPPORTED, not_calmirrors
+from calmirror.caldav.errors import NOT_CALMIRRORS, SYNC_UNSUPPORTED, Operation, not_calmirrors
 from calmirror.caldav.multistatus import Entry, entries, normal_path, sync_token
 from calmirror.caldav.state import CalendarState, Resource
 from calmirror.caldav.urls import absolute, collection_url
@@ -123,11 +124,10 @@ class CalDavProvider:
         )
         events: list[SourceEvent] = []
         state.cursor = self._next_cursor(state)
-        for entry in entries(answer.response.tree):
-            if entry.path != normal_path(url) and entry.calendar_data is not None:
-                read = self._read(entry.path, entry.calendar_data, window)
-                state.put(entry.path, Resource.of(entry.etag, read))
-                events += read
+        members = [entry for entry in entries(answer.response.tree) if entry.path != normal_path(url)]
+        for entry, read in await self._read_all(members, window):
+            state.put(entry.path, Resource.of(entry.etag, read))
+            events += read
         self._states[calendar_id] = state
         return Listing(tuple(events), state.cursor)
 
@@ -144,11 +144,9 @@ class CalDavProvider:
             changed, deleted, token = await self._etag_changes(url, state)
         fetch = [path for path, etag in changed.items() if _known_etag(state, path) != etag or etag is None]
         events: list[SourceEvent] = []
-        for entry in await self._multiget(url, fetch):
-            if entry.status == 404 or entry.calendar_data is None:
-                deleted.add(entry.path)
-                continue
-            read = self._read(entry.path, entry.calendar_data, window)
+        fetched = await self._multiget(url, fetch)
+        deleted.update(entry.path for entry in fetched if entry.status == 404 or entry.calendar_data is None)
+        for entry, read in await self._read_all(fetched, window):
             old = state.put(entry.path, Resource.of(entry.etag, read))
             events += read
             events += _tombstones(old.ids - {event.id for event in read} if old else ())
@@ -170,7 +168,7 @@ class CalDavProvider:
                 return None
             raise
         data = answer.response._raw_body or answer.response.raw
-        read = self._read(normal_path(url), data, ALL_TIME)
+        read = await asyncio.to_thread(self._read, normal_path(url), data, ALL_TIME)
         self._state(calendar_id).put(normal_path(url), Resource.of(answer.etag, read))
         return next((event for event in read if event.id == block_id), read[0] if read else None)
 
@@ -181,12 +179,11 @@ class CalDavProvider:
         answer = await self._wire.send("list", "REPORT", url, body, {"Depth": "1"})
         state = self._state(calendar_id)
         blocks: list[SourceEvent] = []
-        for entry in entries(answer.response.tree):
-            data = entry.calendar_data
-            # Only resources naming calmirror's domain are expanded: a foreign series is never read here.
-            if data is None or BLOCK_UID_DOMAIN not in data.lower():
-                continue
-            read = self._read(entry.path, data, ALL_TIME)
+        # Only resources naming calmirror's domain are expanded: a foreign series is never read here.
+        ours = [
+            e for e in entries(answer.response.tree) if BLOCK_UID_DOMAIN in (e.calendar_data or "").lower()
+        ]
+        for entry, read in await self._read_all(ours, ALL_TIME):
             state.put(entry.path, Resource.of(entry.etag, read))
             blocks += [event for event in read if event.marked and not event.cancelled]
         return tuple(blocks)
@@ -194,7 +191,10 @@ class CalDavProvider:
     # -- writes --------------------------------------------------------------------------------
 
     async def write_blocks(self, calendar_id: str, writes: Sequence[BlockWrite]) -> list[BlockOutcome]:
-        """Carry out the writes a few at a time; one outcome per write, in order."""
+        """Carry out the writes a few at a time, removals first; one outcome per write, in order.
+
+        Removals go first so a block written under the id of one this batch removes lands afterwards.
+        """
         slots = asyncio.Semaphore(WRITE_CONCURRENCY)
 
         async def one(write: BlockWrite) -> BlockOutcome:
@@ -204,7 +204,12 @@ class CalDavProvider:
                 except ProviderError as exc:
                     return BlockOutcome(write, error=exc)
 
-        return list(await asyncio.gather(*(one(write) for write in writes)))
+        outcomes: dict[int, BlockOutcome] = {}
+        for removals in (True, False):
+            turn = [n for n, write in enumerate(writes) if isinstance(write, Remove) == removals]
+            answered = await asyncio.gather(*(one(writes[n]) for n in turn))
+            outcomes.update(zip(turn, answered, strict=True))
+        return [outcomes[n] for n in range(len(writes))]
 
     async def _write(self, calendar_id: str, write: BlockWrite) -> BlockOutcome:
         """Carry out one write; raise its translated error."""
@@ -216,20 +221,16 @@ class CalDavProvider:
         path = normal_path(url)
         state = self._state(calendar_id)
         known = state.resources.get(path)
+        operation: Operation = "create" if isinstance(write, Create) else "restore"
         if isinstance(write, Create) or known is None:
-            condition, operation = (
-                {"If-None-Match": "*"},
-                "create" if isinstance(write, Create) else "restore",
-            )
+            condition = {"If-None-Match": "*"}  # only where nothing is: a deleted block comes back
         elif spec.id in known.blocks and known.etag is not None:
-            condition, operation = {"If-Match": known.etag}, "restore"
+            condition = {"If-Match": known.etag}  # only over the block a read saw carrying the mark
         else:
             raise not_calmirrors("restore", spec.id, self._account_id)
         headers = {"Content-Type": "text/calendar; charset=utf-8", **condition}
         body = block_calendar(spec).decode()
-        answer = await self._wire.send(
-            "create" if operation == "create" else "restore", "PUT", url, body, headers
-        )
+        answer = await self._wire.send(operation, "PUT", url, body, headers)
         event = _written(spec)
         if answer.etag is None:
             state.drop(path)  # without its ETag the block cannot be removed safely: the next read finds it
@@ -257,7 +258,20 @@ class CalDavProvider:
         """Return a new opaque cursor for the state (the sync token, or a fresh mark in ETag mode)."""
         if state.token is not None:
             return _SYNC_CURSOR + state.token
-        return f"{_ETAG_CURSOR}{id(state)}:{datetime.now(UTC).timestamp()}"
+        return _ETAG_CURSOR + uuid.uuid4().hex
+
+    async def _read_all(
+        self, found: Sequence[Entry], window: Window
+    ) -> list[tuple[Entry, tuple[SourceEvent, ...]]]:
+        """Read every answered resource's instances on a worker thread: expanding series takes CPU."""
+        readable = [(entry, entry.calendar_data) for entry in found if entry.status != 404]
+        texts = [(entry.path, data) for entry, data in readable if data is not None]
+
+        def work() -> list[tuple[SourceEvent, ...]]:
+            return [self._read(path, data, window) for path, data in texts]
+
+        reads = await asyncio.to_thread(work) if texts else []
+        return list(zip([entry for entry, data in readable if data is not None], reads, strict=True))
 
     def _read(self, path: str, data: str | bytes, window: Window) -> tuple[SourceEvent, ...]:
         """Return one resource's instances in the window; an unreadable one as an event without times."""

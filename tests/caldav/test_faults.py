@@ -44,7 +44,11 @@ async def test_an_invalid_sync_token_asks_for_a_new_listing(
 async def test_a_cursor_this_process_did_not_hand_out_asks_for_a_listing(
     provider: CalDavProvider, calendar: str
 ) -> None:
-    with pytest.raises(SyncTokenExpiredError):
+    with pytest.raises(SyncTokenExpiredError):  # never listed here
+        await provider.read_changes(calendar, "sync:from-another-life", DECEMBER)
+    listing = await provider.list_window(calendar, DECEMBER)
+    assert listing.cursor is not None
+    with pytest.raises(SyncTokenExpiredError):  # listed, but this cursor is not the one handed out
         await provider.read_changes(calendar, "sync:from-another-life", DECEMBER)
 
 

@@ -134,3 +134,19 @@ async def test_removing_a_block_someone_deleted_is_not_found(
     # Xandikos checks the precondition first (412), Radicale the resource (404): both leave it gone.
     assert isinstance(removal.error, NotFoundError | PreconditionFailedError)
     assert await get_object(calendar + "other.ics") is not None
+
+
+async def test_a_batch_removes_first_so_a_new_block_can_reuse_the_id(
+    provider: CalDavProvider, proxy: DavProxy, calendar: str
+) -> None:
+    [created] = await provider.write_blocks(calendar, [Create(block_spec(5, BLOCK))])
+    assert created.error is None
+    await provider.list_window(calendar, DECEMBER)
+    moved = block_spec(6, BLOCK)
+
+    create, removal = await provider.write_blocks(calendar, [Create(moved), Remove(BLOCK)])
+
+    assert create.error is None
+    assert removal.error is None
+    [block] = await provider.list_blocks(calendar)
+    assert block.interval == moved.interval

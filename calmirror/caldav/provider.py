@@ -125,6 +125,9 @@ class CalDavProvider:
         events: list[SourceEvent] = []
         state.cursor = self._next_cursor(state)
         members = [entry for entry in entries(answer.response.tree) if entry.path != normal_path(url)]
+        bare = [entry.path for entry in members if entry.status != 404 and entry.calendar_data is None]
+        if bare:  # a server that left out some data: fetch it rather than miss those events
+            members = [entry for entry in members if entry.path not in bare] + await self._multiget(url, bare)
         for entry, read in await self._read_all(members, window):
             state.put(entry.path, Resource.of(entry.etag, read))
             events += read

@@ -25,6 +25,7 @@ METHODS = tuple(
     for op in ("discover", "list", "sync", "etags", "multiget", "get", "create", "restore", "remove")
 )
 XML = 'application/xml; charset="utf-8"'
+MULTISTATUS_METHODS = frozenset({"PROPFIND", "REPORT"})  # a success is a 207 multistatus, nothing else
 
 
 @dataclass(frozen=True)
@@ -163,4 +164,13 @@ class DavWire:
             raise from_status(
                 response.status, operation, path, account_id=self.account_id, preconditions=preconditions
             )
+        if method in MULTISTATUS_METHODS and not _is_multistatus(response):
+            # A portal's or proxy's page answered instead: read as "no events" it would delete blocks.
+            raise no_answer(operation, path, ValueError("not a multistatus"), self.account_id)
         return Answer(response.status, response.headers, response)
+
+
+def _is_multistatus(response: DAVResponse) -> bool:
+    """Tell whether an answer is a WebDAV multistatus (207 with a DAV:multistatus document)."""
+    tree = response.tree
+    return response.status == 207 and tree is not None and tree.tag == "{DAV:}multistatus"

@@ -16,6 +16,7 @@ from calmirror.errors import (
     ProviderError,
     RateLimitedError,
     SyncTokenExpiredError,
+    TransientError,
 )
 from harness.caldav_servers import PASSWORD, DavServer
 from harness.davproxy import SUPPORTED_REPORT, VALID_SYNC_TOKEN, DavProxy, Fault
@@ -175,3 +176,18 @@ async def test_every_attempt_is_observed(provider: CalDavProvider, proxy: DavPro
     await provider.list_window(calendar, DECEMBER)
 
     assert seen == [("caldav.list", None), ("caldav.list", "transient"), ("caldav.list", None)]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [("text/html", b"<html><body>Please log in</body></html>"), ("application/xml", b"<ok/>")],
+    ids=["portal-page", "other-xml"],
+)
+async def test_an_answer_that_is_no_multistatus_is_no_empty_calendar(
+    provider: CalDavProvider, proxy: DavProxy, calendar: str, content_type: str, body: bytes
+) -> None:
+    await store(proxy, calendar + "a.ics", meeting("a", at(3, 9)))
+    proxy.inject(Fault(200, "REPORT", times=None, body=body, headers={"Content-Type": content_type}))
+
+    with pytest.raises(TransientError):
+        await provider.list_window(calendar, DECEMBER)

@@ -7,11 +7,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from calmirror.caldav import CalDavProvider
-from calmirror.retry import RetryPolicy
 from harness.caldav_servers import SERVERS, DavServer, make_calendar, running_server
 from harness.davproxy import DavProxy
-
-OWNER_EMAIL = "alice@example.com"
+from tests.caldav.helpers import provider_for
 
 
 @pytest.fixture(scope="session", params=SERVERS)
@@ -35,19 +33,6 @@ async def proxy(dav_server: DavServer) -> AsyncIterator[DavProxy]:
 async def calendar(dav_server: DavServer, proxy: DavProxy) -> str:
     """A fresh, empty calendar collection; its id is its URL through the proxy."""
     return proxy.url(await make_calendar(dav_server))
-
-
-def provider_for(server: DavServer, proxy: DavProxy, *, password: str | None = None) -> CalDavProvider:
-    """Return a provider for the server's account through the proxy, retrying without waits."""
-    return CalDavProvider(
-        1,
-        proxy.url(server.url(server.principal_path)),
-        server.username,
-        server.password if password is None else password,
-        email=OWNER_EMAIL,
-        timeout=5.0,
-        retry=RetryPolicy(wait=False),
-    )
 
 
 @pytest.fixture

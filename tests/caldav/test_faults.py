@@ -20,8 +20,7 @@ from calmirror.errors import (
 )
 from harness.caldav_servers import PASSWORD, DavServer
 from harness.davproxy import SUPPORTED_REPORT, VALID_SYNC_TOKEN, DavProxy, Fault
-from tests.caldav.conftest import provider_for
-from tests.caldav.ics import DECEMBER, at, block_spec, meeting, remove, store
+from tests.caldav.helpers import DECEMBER, at, block_spec, meeting, provider_for, remove, store
 
 
 @pytest.mark.parametrize(

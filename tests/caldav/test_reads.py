@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from calmirror.caldav import CalDavProvider
-from calmirror.engine.model import Interval, SourceEvent
+from calmirror.engine import Interval, SourceEvent
 from harness.davproxy import DavProxy
-from tests.caldav.ics import ALL_DAY, DECEMBER, FLOATING, SERIES, at, meeting, remove, store
+from tests.caldav.helpers import ALL_DAY, DECEMBER, FLOATING, SERIES, at, meeting, remove, store
 
 
 def by_id(events: tuple[SourceEvent, ...]) -> dict[str, SourceEvent]:

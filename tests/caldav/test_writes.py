@@ -10,7 +10,16 @@ from calmirror.engine.provider import Create, Remove, Restore
 from calmirror.errors import DuplicateError, NotFoundError, PreconditionFailedError
 from harness.caldav_servers import get_object
 from harness.davproxy import DavProxy
-from tests.caldav.ics import DECEMBER, at, block_spec, foreign_at_block, half_marked, meeting, remove, store
+from tests.caldav.helpers import (
+    DECEMBER,
+    at,
+    block_spec,
+    foreign_at_block,
+    half_marked,
+    meeting,
+    remove,
+    store,
+)
 
 BLOCK = "b0000000000000000000000001"
 

@@ -1,12 +1,16 @@
-"""iCalendar objects the CalDAV tests store on the servers, written and deleted as another client would."""
+"""What the CalDAV tests share: the objects other clients store, how they store them, the provider."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from calmirror.engine.model import BlockSpec, Interval, Window
-from harness.caldav_servers import delete_object, put_object
+from calmirror.caldav import CalDavProvider
+from calmirror.engine import BlockSpec, Interval, Window
+from calmirror.retry import RetryPolicy
+from harness.caldav_servers import DavServer, delete_object, put_object
 from harness.davproxy import DavProxy
+
+OWNER_EMAIL = "alice@example.com"
 
 DECEMBER = Window(datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 31, tzinfo=UTC))
 
@@ -72,3 +76,16 @@ async def remove(proxy: DavProxy, url: str) -> None:
     """Delete an object through the proxy as another client would, then forget the counted requests."""
     await delete_object(url)
     proxy.clear()
+
+
+def provider_for(server: DavServer, proxy: DavProxy, *, password: str | None = None) -> CalDavProvider:
+    """Return a provider for the server's account through the proxy, retrying without waits."""
+    return CalDavProvider(
+        1,
+        proxy.url(server.url(server.principal_path)),
+        server.username,
+        server.password if password is None else password,
+        email=OWNER_EMAIL,
+        timeout=5.0,
+        retry=RetryPolicy(wait=False),
+    )

@@ -170,6 +170,11 @@ class UnreadableDataError(ProviderError):
 
 # The reason of an AuthNeededError whose password (a CalDAV app password) the server refused (HTTP 401).
 PASSWORD_REFUSED = "unauthorized"  # noqa: S105 - a reason, not a secret
+# Reasons of an ICS feed's failures: its address (which carries the feed's secret) was refused (401,
+# 403) or names no feed (404, 410), and the refusal of any write (a feed is read-only).
+FEED_REFUSED = "feed_refused"
+FEED_NOT_FOUND = "feed_not_found"
+FEED_READ_ONLY = "feed_read_only"
 
 # What a failure was about: a provider error's kind, or a source event whose times cannot be read.
 FailureKind = Literal[ErrorKind, "unusable_times"]
@@ -236,6 +241,16 @@ class Failure:
         """Return one sentence saying what to do about it."""
         account = f"account {self.account_id}" if self.account_id is not None else "the account"
         calendar = f"{self.side} calendar {self.calendar}"
+        if self.reason == FEED_REFUSED:
+            return (
+                f"the feed of {account} refused its address: configure the calendar's current secret address."
+            )
+        if self.reason == FEED_NOT_FOUND:
+            return (
+                f"the feed address of {account} names no calendar: check it is still published, correct it."
+            )
+        if self.reason == FEED_READ_ONLY:
+            return f"{account} is an ICS feed, which cannot be written: choose another target calendar."
         if self.kind == "auth" and self.reason == PASSWORD_REFUSED:
             return f"the server refused {account}'s password: create a new app password and configure it."
         if self.kind == "auth":

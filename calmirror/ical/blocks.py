@@ -14,11 +14,10 @@ read back at another time (and be rewritten on every pass).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Component, Event
 
-from calmirror.engine.model import BlockSpec
+from calmirror.engine import BlockSpec
 
 BLOCK_UID_DOMAIN = "calmirror-block.invalid"
 MARK_PROPERTY = "X-CALMIRROR-BLOCK"
@@ -30,7 +29,7 @@ def block_uid(block_id: str) -> str:
     return f"{block_id}@{BLOCK_UID_DOMAIN}"
 
 
-def block_id_of(component: Any) -> str | None:
+def block_id_of(component: Component) -> str | None:
     """Return the block id of a VEVENT carrying calmirror's whole mark, None for anyone else's event."""
     if component.get(MARK_PROPERTY) is None:
         return None

@@ -11,7 +11,7 @@ where an event came from. Decisions:
   values make all-day intervals; a missing DTEND means DURATION, else RFC 5545's default (one day for a
   date, zero length for a date-time). A DATE event whose DTEND equals its DTSTART (a common broken
   export) lasts one day.
-- Cancelled events and instances (STATUS:CANCELLED) are returned as tombstones (status "cancelled"),
+- Events and instances whose STATUS is CANCELLED are returned as tombstones (status "cancelled"),
   with their times when readable: the engine's cache folds them as gone and the filters skip them. An
   instance removed by EXDATE is simply absent: a caller diffing ids sees it go.
 - An event whose times cannot be read is returned once under its UID with `interval=None` and
@@ -34,13 +34,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from hashlib import sha256
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import recurring_ical_events  # type: ignore[import-untyped]
 from icalendar import Calendar, Component
 
-from calmirror.engine.model import Attendee, Interval, SourceEvent, Window
+from calmirror.engine import Attendee, Interval, SourceEvent, Window
 from calmirror.errors import UnreadableDataError
 from calmirror.ical.blocks import block_id_of
 
@@ -49,8 +50,11 @@ from calmirror.ical.blocks import block_id_of
 _MARGIN = timedelta(days=2)
 # Properties whose breakage makes an event's times unreadable.
 _TIME_PROPERTIES = frozenset({"DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RRULE", "RDATE", "EXDATE"})
-_PARTSTAT = {"ACCEPTED": "accepted", "DECLINED": "declined", "TENTATIVE": "tentative"}
-_STATUS = {"CANCELLED": "cancelled", "TENTATIVE": "tentative"}
+# A UID holding any of these is a series: its instances are expanded and get instance ids.
+_SERIES_PROPERTIES = ("RRULE", "RDATE", "RECURRENCE-ID")
+_PARTSTAT = MappingProxyType({"ACCEPTED": "accepted", "DECLINED": "declined", "TENTATIVE": "tentative"})
+_STATUS_PROPERTY = "STATUS"
+_STATUS = MappingProxyType({"CANCELLED": "cancelled", "TENTATIVE": "tentative"})
 
 
 class _TimeError(ValueError):
@@ -135,33 +139,48 @@ def _sequence(component: Component) -> int:
 def _read_uid(uid: str, copies: list[Component], reader: _Reader) -> list[SourceEvent]:
     """Return the events of one UID overlapping the window, or one event saying its times are unreadable."""
     first = next((c for c in copies if "RECURRENCE-ID" not in c), copies[0])
-    problem = next(filter(None, (_time_problem(component, reader.zone) for component in copies)), None)
-    if problem is None:
-        try:
-            return _instances(uid, copies, reader)
-        # A third-party library expands untrusted data: whatever it raises, only this UID is lost.
-        except Exception as error:
-            problem = f"the series cannot be expanded ({type(error).__name__})"
-    status = _status(first)
-    return [_event(first, uid, None, reader, problem=None if status == "cancelled" else problem)]
+    single = not any(key in component for component in copies for key in _SERIES_PROPERTIES)
+    try:
+        found = (
+            [(first, uid, _own_interval(first, reader.zone))] if single else _instances(uid, copies, reader)
+        )
+    except _TimeError as error:
+        problem = str(error)
+    # A third-party library expands untrusted data: whatever it raises, only this UID is lost.
+    except Exception as error:
+        problem = f"the series cannot be expanded ({type(error).__name__})"
+    else:
+        return [
+            _event(component, event_id, interval, reader, single=single)
+            for component, event_id, interval in found
+            if _overlaps(interval, reader)
+        ]
+    cancelled = _status(first) == "cancelled"  # a tombstone's times do not matter
+    return [_event(first, uid, None, reader, single=single, problem=None if cancelled else problem)]
 
 
-def _instances(uid: str, copies: list[Component], reader: _Reader) -> list[SourceEvent]:
-    """Expand one UID's copies over the window and read each instance that overlaps it."""
-    series = any(key in component for component in copies for key in ("RRULE", "RDATE", "RECURRENCE-ID"))
+def _instances(uid: str, copies: list[Component], reader: _Reader) -> list[tuple[Component, str, Interval]]:
+    """Expand one UID's series around the window: each instance with its id and interval."""
     calendar = Calendar()
     for component in copies:
+        _own_interval(component, reader.zone)  # the library would guess around unreadable times
         calendar.add_component(component)
     window = reader.window
     found = recurring_ical_events.of(calendar).between(window.start - _MARGIN, window.end + _MARGIN)
-    events = []
-    for occurrence in found:
-        interval = _interval(occurrence.start, occurrence.end, reader.zone)
-        span = interval.widest_span()
-        if span[1] > window.start and span[0] < window.end:
-            event_id = f"{uid}/{_recurrence_key(occurrence, reader.zone)}" if series else uid
-            events.append(_event(occurrence, event_id, interval, reader, series=series))
-    return events
+    return [
+        (
+            occurrence,
+            f"{uid}/{_recurrence_key(occurrence, reader.zone)}",
+            _interval(occurrence.start, occurrence.end, reader.zone),
+        )
+        for occurrence in found
+    ]
+
+
+def _overlaps(interval: Interval, reader: _Reader) -> bool:
+    """Tell whether a listing of the window returns the interval (an all-day one judged in every zone)."""
+    start, end = interval.widest_span()
+    return end > reader.window.start and start < reader.window.end
 
 
 def _event(
@@ -170,11 +189,15 @@ def _event(
     interval: Interval | None,
     reader: _Reader,
     *,
+    single: bool,
     problem: str | None = None,
-    series: bool = True,
 ) -> SourceEvent:
-    """Build the SourceEvent of one instance (or of a whole UID whose times are unreadable)."""
-    block = None if series else block_id_of(component)
+    """Build the SourceEvent of one instance (or of a whole UID whose times are unreadable).
+
+    Only a single event can be one of calmirror's blocks: instances of a series never are, so a
+    block someone made recurring is written again rather than matched.
+    """
+    block = block_id_of(component) if single else None
     attendees = _attendees(component, reader.owner)
     return SourceEvent(
         id=block or event_id,
@@ -192,7 +215,8 @@ def _event(
 
 def _status(component: Component) -> str:
     """Map STATUS to the engine's words (confirmed when missing)."""
-    return _STATUS.get(str(component.get("STATUS") or "").upper(), "confirmed")
+    status = component.get(_STATUS_PROPERTY) or ""
+    return _STATUS.get(str(status).upper(), "confirmed")
 
 
 def _busy_status(component: Component) -> str:
@@ -289,27 +313,24 @@ def _broken(component: Component) -> set[str]:
     return {str(name) for name, _ in component.errors}
 
 
-def _time_problem(component: Component, zone: tzinfo) -> str | None:
-    """Say why one VEVENT's times cannot be read, None when they can."""
+def _own_interval(component: Component, zone: tzinfo) -> Interval:
+    """Read one VEVENT's own DTSTART and DTEND (else DURATION, else RFC 5545's default)."""
     broken = sorted(_broken(component) & _TIME_PROPERTIES)
     if broken:
-        return f"unreadable {', '.join(broken)}"
+        raise _TimeError(f"unreadable {', '.join(broken)}")
     if "DTSTART" not in component:
-        return "no DTSTART"
-    try:
-        start = _when(component, "DTSTART", zone)
-        if "DTEND" in component:
-            end = _when(component, "DTEND", zone)
-        elif "DURATION" in component:
-            end = start + _value(component, "DURATION").dt
-        else:
-            return None
-        _interval(start, end, zone)
-    except _TimeError as error:
-        return str(error)
-    except (TypeError, ValueError, AttributeError, OverflowError) as error:
-        return f"unreadable times ({type(error).__name__})"
-    return None
+        raise _TimeError("no DTSTART")
+    start = _when(component, "DTSTART", zone)
+    if "DTEND" in component:
+        end = _when(component, "DTEND", zone)
+    elif "DURATION" in component:
+        duration = _value(component, "DURATION").dt
+        if not isinstance(duration, timedelta) or duration < timedelta(0):
+            raise _TimeError("unreadable DURATION")
+        end = start + duration
+    else:
+        end = start if isinstance(start, datetime) else start + timedelta(days=1)
+    return _interval(start, end, zone)
 
 
 def _when(component: Component, name: str, zone: tzinfo) -> date:

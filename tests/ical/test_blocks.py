@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calmirror.engine.ids import block_id
-from calmirror.engine.model import BlockSpec, Interval, Window
+from calmirror.engine import BlockSpec, Interval, Window, block_id
 from calmirror.ical import block_calendar, block_uid, read_events
 
 OWNER = frozenset({"me@example.com"})
@@ -110,3 +109,12 @@ def test_any_block_reads_back_as_the_same_marked_interval(interval: Interval, ti
     assert event.interval == interval
     assert event.status == "confirmed"
     assert event.transparency == "opaque"
+
+
+def test_a_block_with_broken_times_keeps_its_id() -> None:
+    interval = Interval.timed(datetime(2026, 12, 1, 9, tzinfo=UTC), datetime(2026, 12, 1, 10, tzinfo=UTC))
+    spec = spec_for(interval)
+    text = block_calendar(spec).decode().replace("DTEND:20261201T100000Z", "DTEND:tomorrow-ish")
+    (event,) = read_events(text, around(interval), owner=OWNER)
+    assert (event.id, event.marked, event.interval) == (spec.id, True, None)
+    assert event.time_problem == "unreadable DTEND"

@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from calmirror.engine.model import Attendee, Interval, SourceEvent, Window
+from calmirror.engine import Attendee, Interval, SourceEvent, Window
 from calmirror.errors import Failure, UnreadableDataError
 from calmirror.ical import read_events
+from tests.ical.samples import GOOGLE_FEED, OUTLOOK_FEED, calendar
 
 OWNER = frozenset({"me@example.com"})
 DECEMBER = Window(datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 31, tzinfo=UTC))
@@ -19,88 +20,11 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 12, day, hour, minute, tzinfo=UTC)
 
 
-def calendar(*events: str, head: str = "") -> str:
-    """Wrap VEVENT bodies (and optional VTIMEZONEs) into a VCALENDAR with CRLF lines."""
-    body = "".join(f"BEGIN:VEVENT\n{event.strip()}\nEND:VEVENT\n" for event in events)
-    text = f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//test//EN\n{head}{body}END:VCALENDAR\n"
-    return text.replace("\n", "\r\n")
-
-
 def by_id(events: tuple[SourceEvent, ...]) -> dict[str, SourceEvent]:
     """Index events by id, checking ids are unique."""
     index = {event.id: event for event in events}
     assert len(index) == len(events)
     return index
-
-
-BERLIN = """BEGIN:VTIMEZONE
-TZID:Europe/Berlin
-X-LIC-LOCATION:Europe/Berlin
-BEGIN:DAYLIGHT
-TZOFFSETFROM:+0100
-TZOFFSETTO:+0200
-TZNAME:CEST
-DTSTART:19700329T020000
-RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU
-END:DAYLIGHT
-BEGIN:STANDARD
-TZOFFSETFROM:+0200
-TZOFFSETTO:+0100
-TZNAME:CET
-DTSTART:19701025T030000
-RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
-END:STANDARD
-END:VTIMEZONE
-"""
-
-# As Google's "secret address in iCal format" export writes it: a weekly series with one instance
-# moved (override) and one deleted (EXDATE), and a meeting with a room and the owner's answer.
-GOOGLE_FEED = calendar(
-    """
-DTSTART;TZID=Europe/Berlin:20261201T100000
-DTEND;TZID=Europe/Berlin:20261201T103000
-RRULE:FREQ=WEEKLY;BYDAY=TU
-EXDATE;TZID=Europe/Berlin:20261215T100000
-DTSTAMP:20261206T120000Z
-UID:weekly123@google.com
-CREATED:20261101T080000Z
-LAST-MODIFIED:20261105T080000Z
-SUMMARY:Weekly sync
-ORGANIZER;CN=Boss:mailto:Boss@Example.com
-ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;CN=me:mailto:me@example.com
-ATTENDEE;CUTYPE=INDIVIDUAL;PARTSTAT=NEEDS-ACTION:mailto:boss@example.com
-ATTENDEE;CUTYPE=RESOURCE;PARTSTAT=ACCEPTED;CN=Room 1:mailto:room1@resource.calendar.google.com
-STATUS:CONFIRMED
-TRANSP:OPAQUE
-""",
-    """
-DTSTART;TZID=Europe/Berlin:20261208T150000
-DTEND;TZID=Europe/Berlin:20261208T153000
-DTSTAMP:20261206T120000Z
-UID:weekly123@google.com
-RECURRENCE-ID;TZID=Europe/Berlin:20261208T100000
-LAST-MODIFIED:20261106T080000Z
-SUMMARY:Weekly sync (moved)
-STATUS:CONFIRMED
-""",
-    """
-DTSTART:20261203T090000Z
-DTEND:20261203T100000Z
-DTSTAMP:20261206T120000Z
-UID:solo@google.com
-SUMMARY:Focus
-TRANSP:TRANSPARENT
-STATUS:TENTATIVE
-""",
-    """
-DTSTART:20261204T090000Z
-DTEND:20261204T100000Z
-DTSTAMP:20261206T120000Z
-UID:gone@google.com
-STATUS:CANCELLED
-""",
-    head="X-WR-CALNAME:me@example.com\nX-WR-TIMEZONE:Europe/Berlin\n" + BERLIN,
-)
 
 
 def test_google_feed_expands_the_series_with_its_moved_and_deleted_instances() -> None:
@@ -161,40 +85,6 @@ STATUS:CANCELLED
         "s1/20261202T090000Z": "cancelled",
         "s1/20261203T090000Z": "confirmed",
     }
-
-
-# As Outlook publishes a calendar: Windows zone names without a VTIMEZONE, and its own busy status.
-OUTLOOK_FEED = calendar(
-    """
-UID:040000008200E00074C5B7101A82E00800000000
-DTSTART;TZID=Eastern Standard Time:20261202T090000
-DTEND;TZID=Eastern Standard Time:20261202T100000
-SUMMARY:Board review
-X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE
-ORGANIZER;CN=Chair:mailto:chair@example.org
-ATTENDEE;PARTSTAT=ACCEPTED:mailto:ME@example.com
-""",
-    """
-UID:free-one
-DTSTART;TZID=W. Europe Standard Time:20261202T090000
-DTEND;TZID=W. Europe Standard Time:20261202T100000
-X-MICROSOFT-CDO-BUSYSTATUS:FREE
-""",
-    """
-UID:oof-one
-DTSTART;TZID=W. Europe Standard Time:20261203T090000
-DTEND;TZID=W. Europe Standard Time:20261203T100000
-TRANSP:TRANSPARENT
-X-MICROSOFT-CDO-BUSYSTATUS:OOF
-""",
-    """
-UID:tentative-alone
-DTSTART;TZID=W. Europe Standard Time:20261204T090000
-DTEND;TZID=W. Europe Standard Time:20261204T100000
-ORGANIZER:mailto:chair@example.org
-X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE
-""",
-)
 
 
 def test_outlook_feed_maps_windows_zones_and_busy_status() -> None:
@@ -337,3 +227,13 @@ def test_instance_ids_are_deterministic_for_date_series() -> None:
     assert [event.id for event in events] == ["bday/20261201", "bday/20261208"]
     assert events == read_events(feed, DECEMBER, owner=OWNER)
     assert all(event.interval and event.interval.duration == timedelta(days=1) for event in events)
+
+
+def test_a_floating_series_is_expanded_in_the_calendar_zone() -> None:
+    feed = calendar(
+        "UID:fs\nDTSTART:20261201T090000\nDTEND:20261201T100000\nRRULE:FREQ=DAILY;COUNT=5\nEXDATE:20261202T090000"
+    )
+    window = Window(at(1, 0), at(4, 0))
+    events = read_events(feed, window, owner=OWNER, zone="America/Los_Angeles")
+    # 09:00 in Los Angeles is 17:00 UTC; the 2nd is excluded, the 3rd is inside the window.
+    assert [event.id for event in events] == ["fs/20261201T170000Z", "fs/20261203T170000Z"]

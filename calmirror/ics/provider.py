@@ -1,0 +1,234 @@
+"""An ICS feed (ICS_ACCOUNT_<N>) as a CalendarProvider: a read-only calendar polled over HTTP(S).
+
+Decisions:
+
+- A feed has one calendar, FEED_CALENDAR_ID. Every read is one GET of the whole feed, parsed by
+  calmirror/ical (off the event loop: a large feed takes a second of CPU).
+- The cursor carries the answer's ETag, Last-Modified and body hash. `read_changes` sends them as
+  If-None-Match/If-Modified-Since: 304 is an empty delta; a 200 whose body hash is unchanged is one
+  too; otherwise the fresh read is compared with the events the provider returned last time, and the
+  delta states every change (tombstones for vanished ids), so the engine never needs a second request.
+  A cursor that is not the provider's latest (or after a restart) raises SyncTokenExpiredError.
+- A failed read raises the error tree and changes nothing: never partial data. A feed that had
+  events and now has no VEVENT at all raises UnreadableDataError reason "empty" (a publishing fault
+  must not delete every block); a feed that was always empty is fine. This process remembers
+  "had events", so after a restart a feed emptied on purpose is accepted.
+- 401 and 403 mean the address (the feed's only credential) was reset or revoked: `needs_reauth`
+  says so until a read succeeds, and the fix asks for the current address.
+- The address carries the feed's secret: it is in no log line, exception or repr, which name
+  "the ICS feed of account N" instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import aiohttp
+from pydantic import SecretStr
+
+from calmirror.config import ProviderName
+from calmirror.engine import SourceEvent, Window
+from calmirror.engine.provider import BlockOutcome, BlockWrite, Delta, Listing
+from calmirror.errors import (
+    FEED_READ_ONLY,
+    FEED_REFUSED,
+    ForbiddenError,
+    NotFoundError,
+    ProviderError,
+    SyncTokenExpiredError,
+    TransientError,
+    UnreadableDataError,
+    UnreadableReason,
+)
+from calmirror.ical import read_events
+from calmirror.ics.cursor import FeedCursor
+from calmirror.ics.diff import changed_events
+from calmirror.ics.fetch import MAX_FEED_BYTES, FeedAnswer, fetch_feed
+from calmirror.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+FEED_CALENDAR_ID = "feed"  # the one calendar of an ICS account
+_VEVENT = re.compile(rb"^BEGIN:VEVENT\r?$", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """The provider's last successful read: its cursor, window and the events it returned."""
+
+    cursor: FeedCursor
+    window: Window
+    events: dict[str, SourceEvent]
+
+
+class IcsProvider:
+    """One ICS_ACCOUNT_<N>: an iCalendar feed read over HTTP(S); it lists and polls, never writes."""
+
+    def __init__(
+        self,
+        account_id: int,
+        url: str | SecretStr,
+        *,
+        owner: Iterable[str] = (),
+        zone: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        max_bytes: int = MAX_FEED_BYTES,
+    ) -> None:
+        """Make the provider; without a `session` it opens its own on first use (close it with close())."""
+        self._account_id = account_id
+        self._url = url if isinstance(url, SecretStr) else SecretStr(url)
+        self._owner = frozenset(email.lower() for email in owner)
+        self._zone = zone
+        self._session = session
+        self._owns_session = session is None
+        self._timeout = timeout
+        self._retry = retry or RetryPolicy()
+        self._max_bytes = max_bytes
+        self._name = f"the ICS feed of account {account_id}"
+        self._needs_reauth: str | None = None
+        self._last: _Read | None = None
+        self._had_events = False
+        self._lock = asyncio.Lock()  # one read at a time: each read replaces what the next compares with
+
+    def __repr__(self) -> str:
+        """Name the account, never the address."""
+        return f"IcsProvider(account {self._account_id})"
+
+    @property
+    def account_id(self) -> int:
+        """Return the configured account's N."""
+        return self._account_id
+
+    @property
+    def provider(self) -> ProviderName:
+        """Return "ics"."""
+        return "ics"
+
+    @property
+    def needs_reauth(self) -> str | None:
+        """Return why the feed's address was refused (a person must configure a new one), else None."""
+        return self._needs_reauth
+
+    async def close(self) -> None:
+        """Close the HTTP session, when the provider opened it."""
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def list_window(self, calendar_id: str, window: Window) -> Listing:
+        """Read the whole feed and return its events overlapping `window`, cancelled ones as tombstones."""
+        self._check(calendar_id)
+        async with self._lock:
+            answer = await self._fetch({})
+            if answer.body is None:  # a 304 to a request without conditions
+                raise TransientError(f"{self._name}: answered 304 to an unconditional request", status=304)
+            events, cursor = await self._read(answer, answer.body, window)
+            return Listing(events, cursor.encode())
+
+    async def read_changes(self, calendar_id: str, cursor: str, window: Window) -> Delta:
+        """Poll the feed with its validators: one request, the delta against the last read's events."""
+        self._check(calendar_id)
+        async with self._lock:
+            last, held = self._last, FeedCursor.decode(cursor)
+            if last is None or held != last.cursor:
+                raise SyncTokenExpiredError(
+                    f"{self._name}: the cursor is not the last read's", reason="cursor"
+                )
+            same_window = window == last.window
+            answer = await self._fetch(held.conditions() if same_window else {})
+            if answer.body is None:
+                return Delta((), cursor)
+            digest = hashlib.sha256(answer.body).hexdigest()
+            if same_window and digest == held.digest:
+                fresh = FeedCursor(digest, answer.etag, answer.last_modified)
+                self._last = _Read(fresh, window, last.events)
+                return Delta((), fresh.encode())
+            events, fresh = await self._read(answer, answer.body, window)
+            return Delta(changed_events(last.events, events, window), fresh.encode())
+
+    async def write_blocks(self, calendar_id: str, writes: Sequence[BlockWrite]) -> list[BlockOutcome]:
+        """Refuse every write: a feed is read-only (the configuration never makes one a target)."""
+        return [
+            BlockOutcome(
+                write,
+                error=ForbiddenError(
+                    f"{self._name} is read-only", reason=FEED_READ_ONLY, account_id=self._account_id
+                ),
+            )
+            for write in writes
+        ]
+
+    async def get_block(self, calendar_id: str, block_id: str) -> SourceEvent | None:
+        """Return None: no block is ever written to a feed."""
+        return None
+
+    async def list_blocks(self, calendar_id: str) -> tuple[SourceEvent, ...]:
+        """Return nothing: no block is ever written to a feed."""
+        return ()
+
+    def _check(self, calendar_id: str) -> None:
+        """Refuse any calendar id but the feed's one."""
+        if calendar_id != FEED_CALENDAR_ID:
+            raise NotFoundError(
+                f"{self._name} has one calendar, {FEED_CALENDAR_ID!r}", account_id=self._account_id
+            )
+
+    async def _fetch(self, conditions: dict[str, str]) -> FeedAnswer:
+        """GET the feed under the retry policy; record whether its address was refused."""
+        session = self._session
+        if session is None:
+            session = self._session = aiohttp.ClientSession(headers={"User-Agent": "calmirror"})
+        url = self._url.get_secret_value()
+
+        async def attempt() -> FeedAnswer:
+            return await fetch_feed(
+                session,
+                url,
+                name=self._name,
+                conditions=conditions,
+                time_limit=self._timeout,
+                max_bytes=self._max_bytes,
+            )
+
+        try:
+            answer = await self._retry.call(attempt)
+        except ProviderError as error:
+            error.account_id = self._account_id
+            if error.reason == FEED_REFUSED:
+                self._needs_reauth = str(error)
+            raise
+        self._needs_reauth = None
+        return answer
+
+    async def _read(
+        self, answer: FeedAnswer, body: bytes, window: Window
+    ) -> tuple[tuple[SourceEvent, ...], FeedCursor]:
+        """Parse a fresh body into the window's events and remember them as the last read."""
+        has_events = _VEVENT.search(body) is not None
+        if self._had_events and not has_events:
+            raise UnreadableDataError(
+                f"{self._name} answered no events after it had some; nothing is deleted",
+                reason="empty",
+                status=200,
+                account_id=self._account_id,
+            )
+        try:
+            events = await asyncio.to_thread(read_events, body, window, owner=self._owner, zone=self._zone)
+        except UnreadableDataError as error:
+            reason = cast(UnreadableReason, error.reason)
+            raise UnreadableDataError(
+                f"{self._name}: {error}", reason=reason, status=200, account_id=self._account_id
+            ) from None
+        self._had_events = self._had_events or has_events
+        cursor = FeedCursor(hashlib.sha256(body).hexdigest(), answer.etag, answer.last_modified)
+        self._last = _Read(cursor, window, {event.id: event for event in events})
+        log.debug("%s read: %d events in the window", self._name, len(events))
+        return events, cursor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
@@ -27,7 +28,7 @@ class Fault:
     """One injected misbehaviour for the matching requests: an answer of its own, or a dropped connection.
 
     `times` counts down per matching request (None: every one). `forward` passes the request to the
-    server first, so a write is carried out before its answer is replaced or dropped.
+    server first, so a write is carried out before its answer is replaced, dropped or withheld.
     """
 
     status: int | None = None
@@ -40,6 +41,7 @@ class Fault:
     body: bytes = b""
     drop: bool = False
     forward: bool = False
+    hang: bool = False  # never answer (until the proxy stops): the client's deadline must end it
 
     def matches(self, request: web.Request, kind: str) -> bool:
         """Tell whether this fault applies to a request (and is not used up)."""
@@ -75,6 +77,7 @@ class DavProxy:
         self.base_url = ""
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._stopping = asyncio.Event()  # releases hung requests
 
     async def start(self) -> DavProxy:
         """Listen on 127.0.0.1 on a free port."""
@@ -91,6 +94,7 @@ class DavProxy:
 
     async def stop(self) -> None:
         """Stop listening and close the upstream connections."""
+        self._stopping.set()
         if self._http is not None:
             await self._http.close()
         if self._runner is not None:
@@ -133,6 +137,8 @@ class DavProxy:
         if fault.times is not None:
             fault.times -= 1
         answer = await self._forward(request, body) if fault.forward else None
+        if fault.hang:
+            await self._stopping.wait()
         if fault.drop:
             # Close without an answer: the client cannot tell whether the request was carried out.
             if request.transport is not None:

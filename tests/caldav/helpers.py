@@ -78,7 +78,9 @@ async def remove(proxy: DavProxy, url: str) -> None:
     proxy.clear()
 
 
-def provider_for(server: DavServer, proxy: DavProxy, *, password: str | None = None) -> CalDavProvider:
+def provider_for(
+    server: DavServer, proxy: DavProxy, *, password: str | None = None, timeout: float = 5.0
+) -> CalDavProvider:
     """Return a provider for the server's account through the proxy, retrying without waits."""
     return CalDavProvider(
         1,
@@ -86,6 +88,6 @@ def provider_for(server: DavServer, proxy: DavProxy, *, password: str | None = N
         server.username,
         server.password if password is None else password,
         email=OWNER_EMAIL,
-        timeout=5.0,
+        timeout=timeout,
         retry=RetryPolicy(wait=False),
     )

@@ -190,3 +190,17 @@ async def test_an_answer_that_is_no_multistatus_is_no_empty_calendar(
 
     with pytest.raises(TransientError):
         await provider.list_window(calendar, DECEMBER)
+
+
+async def test_a_write_the_server_never_answers_ends_at_the_deadline_as_unknown(
+    dav_server: DavServer, proxy: DavProxy, calendar: str
+) -> None:
+    provider = provider_for(dav_server, proxy, timeout=0.3)
+    proxy.inject(Fault(method="PUT", hang=True, forward=True, times=None))
+    try:
+        [hung] = await provider.write_blocks(calendar, [Create(block_spec(5))])
+    finally:
+        await provider.close()
+
+    assert isinstance(hung.error, NoAnswerError)
+    assert proxy.count("PUT") == 3

@@ -144,25 +144,28 @@ async def make_calendar(server: DavServer, name: str | None = None) -> str:
     return server.url(path)
 
 
-async def put_object(server: DavServer, url: str, data: bytes) -> str:
+def _auth(username: str, password: str) -> dict[str, str]:
+    """Return the Authorization header of the test account (or another)."""
+    return {"Authorization": basic_auth(username, password)}
+
+
+async def put_object(url: str, data: bytes, *, username: str = USERNAME, password: str = PASSWORD) -> str:
     """Store one iCalendar object at `url` directly (as another client would) and return its ETag."""
-    headers = {"Authorization": basic_auth(server.username, server.password), "Content-Type": "text/calendar"}
+    headers = {**_auth(username, password), "Content-Type": "text/calendar"}
     async with aiohttp.ClientSession() as http, http.put(url, data=data, headers=headers) as resp:
         assert resp.status in (201, 204), f"PUT {url}: {resp.status} {await resp.text()}"
         return resp.headers.get("ETag", "")
 
 
-async def delete_object(server: DavServer, url: str) -> None:
+async def delete_object(url: str, *, username: str = USERNAME, password: str = PASSWORD) -> None:
     """Delete one object directly, as another client would."""
-    headers = {"Authorization": basic_auth(server.username, server.password)}
-    async with aiohttp.ClientSession() as http, http.delete(url, headers=headers) as resp:
+    async with aiohttp.ClientSession() as http, http.delete(url, headers=_auth(username, password)) as resp:
         assert resp.status in (200, 204), f"DELETE {url}: {resp.status}"
 
 
-async def get_object(server: DavServer, url: str) -> bytes | None:
+async def get_object(url: str, *, username: str = USERNAME, password: str = PASSWORD) -> bytes | None:
     """Return one object's stored data, None when there is none."""
-    headers = {"Authorization": basic_auth(server.username, server.password)}
-    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as resp:
+    async with aiohttp.ClientSession() as http, http.get(url, headers=_auth(username, password)) as resp:
         if resp.status == 404:
             return None
         assert resp.status == 200, f"GET {url}: {resp.status}"

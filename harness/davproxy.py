@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
@@ -27,23 +28,32 @@ class Fault:
     """One injected misbehaviour for the matching requests: an answer of its own, or a dropped connection.
 
     `times` counts down per matching request (None: every one). `forward` passes the request to the
-    server first, so a write is carried out before its answer is replaced or dropped.
+    server first, so a write is carried out before its answer is replaced, dropped or withheld.
     """
 
     status: int | None = None
     method: str | None = None
     report: str | None = None  # REPORT kind: sync-collection, calendar-query, calendar-multiget
+    path: str | None = None  # only requests for this path
+    depth: str | None = None  # only requests with this Depth header
     times: int | None = 1
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     drop: bool = False
     forward: bool = False
+    hang: bool = False  # never answer (until the proxy stops): the client's deadline must end it
 
-    def matches(self, method: str, kind: str) -> bool:
+    def matches(self, request: web.Request, kind: str) -> bool:
         """Tell whether this fault applies to a request (and is not used up)."""
         if self.times is not None and self.times <= 0:
             return False
-        return (self.method is None or self.method == method) and (self.report is None or self.report == kind)
+        wanted = (
+            (self.method, request.method),
+            (self.report, kind),
+            (self.path, request.path),
+            (self.depth, request.headers.get("Depth")),
+        )
+        return all(want is None or want == got for want, got in wanted)
 
 
 def report_kind(method: str, body: bytes) -> str:
@@ -67,6 +77,7 @@ class DavProxy:
         self.base_url = ""
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._stopping = asyncio.Event()  # releases hung requests
 
     async def start(self) -> DavProxy:
         """Listen on 127.0.0.1 on a free port."""
@@ -78,11 +89,12 @@ class DavProxy:
         await site.start()
         port = self._runner.addresses[0][1]
         self.base_url = f"http://127.0.0.1:{port}"
-        self._http = aiohttp.ClientSession(auto_decompress=False)
+        self._http = aiohttp.ClientSession()  # answers are decompressed and sent on plain
         return self
 
     async def stop(self) -> None:
         """Stop listening and close the upstream connections."""
+        self._stopping.set()
         if self._http is not None:
             await self._http.close()
         if self._runner is not None:
@@ -119,12 +131,14 @@ class DavProxy:
         body = await request.read()
         kind = report_kind(request.method, body)
         self.requests.append((request.method, kind))
-        fault = next((f for f in self.faults if f.matches(request.method, kind)), None)
+        fault = next((f for f in self.faults if f.matches(request, kind)), None)
         if fault is None:
             return await self._forward(request, body)
         if fault.times is not None:
             fault.times -= 1
         answer = await self._forward(request, body) if fault.forward else None
+        if fault.hang:
+            await self._stopping.wait()
         if fault.drop:
             # Close without an answer: the client cannot tell whether the request was carried out.
             if request.transport is not None:

@@ -1,0 +1,374 @@
+"""CalDavProvider: one CalDAV account as the engine's CalendarProvider (calmirror/engine/provider.py).
+
+Reads: a listing is one PROPFIND for the collection's sync token (taken first, so a change racing the
+listing shows again in the next delta, never falls in a gap) and one calendar-query REPORT for the
+window, expanded client-side (servers' own expansion differs). A delta is one sync-collection REPORT,
+plus one calendar-multiget for the resources whose ETag changed. A server without sync-collection is
+read by ETags instead: one PROPFIND Depth 1, then the multiget.
+
+Writes go to `{collection}/{block id}.ics` with preconditions, so no write can land on a resource it
+did not mean: a create only where nothing is (If-None-Match: *), a restore or removal only over the
+ETag a read saw carrying calmirror's whole mark (If-Match).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, urlsplit
+
+from calmirror.caldav import bodies
+from calmirror.caldav.discovery import DavCalendar, list_calendars
+from calmirror.caldav.errors import NOT_CALMIRRORS, SYNC_UNSUPPORTED, Operation, not_calmirrors
+from calmirror.caldav.multistatus import Entry, entries, normal_path, sync_token
+from calmirror.caldav.state import CalendarState, Resource
+from calmirror.caldav.urls import absolute, collection_url
+from calmirror.caldav.wire import DavWire, RequestObserver, open_client
+from calmirror.config import ProviderName
+from calmirror.engine import BlockSpec, SourceEvent, Window
+from calmirror.engine.provider import BlockOutcome, BlockWrite, Create, Delta, Listing, Remove
+from calmirror.errors import InvalidRequestError, ProviderError, SyncTokenExpiredError
+from calmirror.ical.blocks import BLOCK_UID_DOMAIN, block_calendar
+from calmirror.ical.parse import read_events
+from calmirror.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+# The server's time-range filter is widened by a day each way: an all-day or floating event means
+# other instants in other zones; read_events then judges each instance against the exact window.
+QUERY_MARGIN = timedelta(days=1)
+# Blocks are single events: "any time" is a range no block can fall outside of.
+ALL_TIME = Window(datetime(1900, 1, 1, tzinfo=UTC), datetime(2300, 1, 1, tzinfo=UTC))
+WRITE_CONCURRENCY = 4  # CalDAV has no batch: a few writes at a time, not hundreds
+MAX_SYNC_PAGES = 100  # a server cutting sync answers short (RFC 6578 section 3.6) is followed this far
+_ETAG_CURSOR = "etags:"
+_SYNC_CURSOR = "sync:"
+
+
+class CalDavProvider:
+    """One CalDAV account (a server URL, a username and an app password) as a CalendarProvider."""
+
+    def __init__(
+        self,
+        account_id: int,
+        url: str,
+        username: str,
+        password: str,
+        *,
+        email: str | None = None,
+        zone: str | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        """Make a provider; the password only ever reaches the HTTP client's Basic auth."""
+        self._account_id = account_id
+        self.url = url
+        self._owner = frozenset({email.lower()} if email else set())
+        self._zone = zone
+        self._wire = DavWire(
+            open_client(url, username, password, timeout),
+            account_id=account_id,
+            retry=retry or RetryPolicy(),
+            timeout=timeout,
+        )
+        self._states: dict[str, CalendarState] = {}
+        self._etags_only: set[str] = set()  # calendars whose server refused sync-collection
+
+    def __repr__(self) -> str:
+        """Name the account and server, never the password."""
+        return f"CalDavProvider(account_id={self._account_id}, url={self.url!r})"
+
+    @property
+    def account_id(self) -> int:
+        """Return the configured account's N."""
+        return self._account_id
+
+    @property
+    def provider(self) -> ProviderName:
+        """Return "caldav"."""
+        return "caldav"
+
+    @property
+    def needs_reauth(self) -> str | None:
+        """Return "unauthorized" once the server refused the password, else None."""
+        return self._wire.needs_reauth
+
+    def observe(self, observer: RequestObserver) -> None:
+        """Tell `observer` about every request attempt: (method id, error or None, seconds)."""
+        self._wire.observe(observer)
+
+    async def close(self) -> None:
+        """Close the HTTP connections."""
+        await self._wire.close()
+
+    async def list_calendars(self) -> list[DavCalendar]:
+        """Return the account's calendar collections, with the account's read/write access to each."""
+        return await list_calendars(self._wire, self.url)
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def list_window(self, calendar_id: str, window: Window) -> Listing:
+        """List the window: the sync token (or every ETag) first, then one calendar-query REPORT."""
+        url = collection_url(calendar_id)
+        state = CalendarState()
+        if calendar_id not in self._etags_only:
+            state.token = await self._sync_token(url)
+        if state.token is None:
+            state.etags = await self._all_etags(url)
+        start, end = window.start - QUERY_MARGIN, window.end + QUERY_MARGIN
+        answer = await self._wire.send(
+            "list", "REPORT", url, bodies.calendar_query(start, end), {"Depth": "1"}
+        )
+        events: list[SourceEvent] = []
+        state.cursor = self._next_cursor(state)
+        members = [entry for entry in entries(answer.response.tree) if entry.path != normal_path(url)]
+        bare = [entry.path for entry in members if entry.status != 404 and entry.calendar_data is None]
+        if bare:  # a server that left out some data: fetch it rather than miss those events
+            members = [entry for entry in members if entry.path not in bare] + await self._multiget(url, bare)
+        for entry, read in await self._read_all(members, window):
+            state.put(entry.path, Resource.of(entry.etag, read))
+            events += read
+        self._states[calendar_id] = state
+        return Listing(tuple(events), state.cursor)
+
+    async def read_changes(self, calendar_id: str, cursor: str, window: Window) -> Delta:
+        """Return what changed since `cursor`: the changed resources' instances, tombstones for the gone."""
+        state = self._states.get(calendar_id)
+        if state is None or state.cursor is None or state.cursor != cursor:
+            raise SyncTokenExpiredError("CalDAV cursor unknown to this process", reason="invalid_sync_token")
+        url = collection_url(calendar_id)
+        token: str | None
+        if state.token is not None:
+            changed, deleted, token = await self._sync(calendar_id, url, state.token)
+        else:
+            changed, deleted, token = await self._etag_changes(url, state)
+        fetch = [path for path, etag in changed.items() if _known_etag(state, path) != etag or etag is None]
+        events: list[SourceEvent] = []
+        fetched = await self._multiget(url, fetch)
+        deleted.update(entry.path for entry in fetched if entry.status == 404 or entry.calendar_data is None)
+        for entry, read in await self._read_all(fetched, window):
+            old = state.put(entry.path, Resource.of(entry.etag, read))
+            events += read
+            events += _tombstones(old.ids - {event.id for event in read} if old else ())
+        for path in deleted:
+            old = state.drop(path)
+            events += _tombstones(old.ids if old else ())
+        state.token = token
+        state.cursor = self._next_cursor(state)
+        return Delta(tuple(events), state.cursor)
+
+    async def get_block(self, calendar_id: str, block_id: str) -> SourceEvent | None:
+        """Return the event stored at the block's address (marked or not), None when nothing is there."""
+        url = _block_url(calendar_id, block_id)
+        try:
+            answer = await self._wire.send("get", "GET", url)
+        except ProviderError as exc:
+            if exc.kind == "not_found":
+                self._state(calendar_id).drop(normal_path(url))
+                return None
+            raise
+        data = answer.response._raw_body or answer.response.raw
+        read = await asyncio.to_thread(self._read, normal_path(url), data, ALL_TIME)
+        self._state(calendar_id).put(normal_path(url), Resource.of(answer.etag, read))
+        return next((event for event in read if event.id == block_id), read[0] if read else None)
+
+    async def list_blocks(self, calendar_id: str) -> tuple[SourceEvent, ...]:
+        """Return every live block at any time: a calendar-query for calmirror's UIDs, checked client-side."""
+        url = collection_url(calendar_id)
+        body = bodies.calendar_query(uid_part=BLOCK_UID_DOMAIN)
+        answer = await self._wire.send("list", "REPORT", url, body, {"Depth": "1"})
+        state = self._state(calendar_id)
+        blocks: list[SourceEvent] = []
+        # Only resources naming calmirror's domain are expanded: a foreign series is never read here.
+        ours = [
+            e for e in entries(answer.response.tree) if BLOCK_UID_DOMAIN in (e.calendar_data or "").lower()
+        ]
+        for entry, read in await self._read_all(ours, ALL_TIME):
+            state.put(entry.path, Resource.of(entry.etag, read))
+            blocks += [event for event in read if event.marked and not event.cancelled]
+        return tuple(blocks)
+
+    # -- writes --------------------------------------------------------------------------------
+
+    async def write_blocks(self, calendar_id: str, writes: Sequence[BlockWrite]) -> list[BlockOutcome]:
+        """Carry out the writes a few at a time, removals first; one outcome per write, in order.
+
+        Removals go first so a block written under the id of one this batch removes lands afterwards.
+        """
+        slots = asyncio.Semaphore(WRITE_CONCURRENCY)
+
+        async def one(write: BlockWrite) -> BlockOutcome:
+            async with slots:
+                try:
+                    return await self._write(calendar_id, write)
+                except ProviderError as exc:
+                    return BlockOutcome(write, error=exc)
+
+        outcomes: dict[int, BlockOutcome] = {}
+        for removals in (True, False):
+            turn = [n for n, write in enumerate(writes) if isinstance(write, Remove) == removals]
+            answered = await asyncio.gather(*(one(writes[n]) for n in turn))
+            outcomes.update(zip(turn, answered, strict=True))
+        return [outcomes[n] for n in range(len(writes))]
+
+    async def _write(self, calendar_id: str, write: BlockWrite) -> BlockOutcome:
+        """Carry out one write; raise its translated error."""
+        if isinstance(write, Remove):
+            await self._remove(calendar_id, write.block_id)
+            return BlockOutcome(write)
+        spec = write.spec
+        url = _block_url(calendar_id, spec.id)
+        path = normal_path(url)
+        state = self._state(calendar_id)
+        known = state.resources.get(path)
+        operation: Operation = "create" if isinstance(write, Create) else "restore"
+        if isinstance(write, Create) or known is None:
+            condition = {"If-None-Match": "*"}  # only where nothing is: a deleted block comes back
+        elif spec.id in known.blocks and known.etag is not None:
+            condition = {"If-Match": known.etag}  # only over the block a read saw carrying the mark
+        else:
+            raise not_calmirrors("restore", spec.id, self._account_id)
+        headers = {"Content-Type": "text/calendar; charset=utf-8", **condition}
+        body = block_calendar(spec).decode()
+        answer = await self._wire.send(operation, "PUT", url, body, headers)
+        event = _written(spec)
+        if answer.etag is None:
+            state.drop(path)  # without its ETag the block cannot be removed safely: the next read finds it
+        else:
+            state.put(path, Resource(answer.etag, frozenset({spec.id}), frozenset({spec.id})))
+        return BlockOutcome(write, event=event)
+
+    async def _remove(self, calendar_id: str, block_id: str) -> None:
+        """Delete a block over the ETag a read saw carrying its mark; refuse anything else unsent."""
+        seen = self._state(calendar_id).block(block_id)
+        if seen is None or seen[1].etag is None:
+            raise not_calmirrors("remove", block_id, self._account_id)
+        path, resource = seen
+        url = absolute(calendar_id, path)
+        await self._wire.send("remove", "DELETE", url, headers={"If-Match": str(resource.etag)})
+        self._state(calendar_id).drop(path)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _state(self, calendar_id: str) -> CalendarState:
+        """Return a calendar's state, starting an empty one (no cursor) when it was never listed."""
+        return self._states.setdefault(calendar_id, CalendarState())
+
+    def _next_cursor(self, state: CalendarState) -> str:
+        """Return a new opaque cursor for the state (the sync token, or a fresh mark in ETag mode)."""
+        if state.token is not None:
+            return _SYNC_CURSOR + state.token
+        return _ETAG_CURSOR + uuid.uuid4().hex
+
+    async def _read_all(
+        self, found: Sequence[Entry], window: Window
+    ) -> list[tuple[Entry, tuple[SourceEvent, ...]]]:
+        """Read every answered resource's instances on a worker thread: expanding series takes CPU."""
+        readable = [(entry, entry.calendar_data) for entry in found if entry.status != 404]
+        texts = [(entry.path, data) for entry, data in readable if data is not None]
+
+        def work() -> list[tuple[SourceEvent, ...]]:
+            return [self._read(path, data, window) for path, data in texts]
+
+        reads = await asyncio.to_thread(work) if texts else []
+        return list(zip([entry for entry, data in readable if data is not None], reads, strict=True))
+
+    def _read(self, path: str, data: str | bytes, window: Window) -> tuple[SourceEvent, ...]:
+        """Return one resource's instances in the window; an unreadable one as an event without times."""
+        try:
+            return read_events(data, window, owner=self._owner, zone=self._zone)
+        except (ValueError, ProviderError) as exc:
+            log.warning("CalDAV resource %s cannot be read: %s", path, type(exc).__name__)
+            return (SourceEvent(id=f"unreadable:{path}", time_problem="unreadable iCalendar data"),)
+
+    async def _sync_token(self, url: str) -> str | None:
+        """Return the collection's DAV:sync-token, None when the server has none (ETag mode)."""
+        answer = await self._wire.send(
+            "list", "PROPFIND", url, bodies.propfind("D:sync-token"), {"Depth": "0"}
+        )
+        return next((entry.text("{DAV:}sync-token") for entry in entries(answer.response.tree)), None)
+
+    async def _all_etags(self, url: str) -> dict[str, str]:
+        """Return every member resource's ETag (one PROPFIND Depth 1)."""
+        answer = await self._wire.send("etags", "PROPFIND", url, bodies.propfind("D:getetag"), {"Depth": "1"})
+        own = normal_path(url)
+        return {e.path: e.etag for e in entries(answer.response.tree) if e.path != own and e.etag is not None}
+
+    async def _sync(
+        self, calendar_id: str, url: str, token: str
+    ) -> tuple[dict[str, str | None], set[str], str]:
+        """Read a sync-collection delta, following truncated answers; changed path -> ETag, deleted, token."""
+        changed: dict[str, str | None] = {}
+        deleted: set[str] = set()
+        own = normal_path(url)
+        for _ in range(MAX_SYNC_PAGES):
+            try:
+                answer = await self._wire.send(
+                    "sync", "REPORT", url, bodies.sync_collection(token), {"Depth": "0"}
+                )
+            except InvalidRequestError as exc:
+                if exc.reason == SYNC_UNSUPPORTED:
+                    # Read by ETags from now on; that needs a listing that records every ETag.
+                    self._etags_only.add(calendar_id)
+                    raise SyncTokenExpiredError(str(exc), status=exc.status, reason=exc.reason) from exc
+                raise
+            truncated = False
+            for entry in entries(answer.response.tree):
+                if entry.path == own:
+                    truncated = truncated or entry.status == 507
+                elif entry.status == 404:
+                    deleted.add(entry.path)
+                    changed.pop(entry.path, None)
+                else:
+                    changed[entry.path] = entry.etag
+                    deleted.discard(entry.path)
+            token = sync_token(answer.response.tree) or token
+            if not truncated:
+                return changed, deleted, token
+        raise SyncTokenExpiredError("CalDAV sync answers never ended", reason="invalid_sync_token")
+
+    async def _etag_changes(
+        self, url: str, state: CalendarState
+    ) -> tuple[dict[str, str | None], set[str], None]:
+        """Compare every ETag with the last read's: changed path -> ETag, and the deleted paths."""
+        now = await self._all_etags(url)
+        changed: dict[str, str | None] = {p: e for p, e in now.items() if state.etags.get(p) != e}
+        deleted = set(state.etags) - set(now)
+        state.etags = dict(now)
+        return changed, deleted, None
+
+    async def _multiget(self, url: str, paths: Sequence[str]) -> list[Entry]:
+        """Fetch the data of the given resources in one calendar-multiget REPORT (none when no paths)."""
+        if not paths:
+            return []
+        body = bodies.multiget(urlsplit(absolute(url, path)).path for path in paths)
+        answer = await self._wire.send("multiget", "REPORT", url, body, {"Depth": "1"})
+        wanted = set(paths)
+        return [entry for entry in entries(answer.response.tree) if entry.path in wanted]
+
+
+def _known_etag(state: CalendarState, path: str) -> str | None:
+    """Return the ETag a resource had when last read or written, None when unknown."""
+    known = state.resources.get(path)
+    return known.etag if known else None
+
+
+def _tombstones(ids: Iterable[str]) -> list[SourceEvent]:
+    """Return cancelled events for instance ids that are gone."""
+    return [SourceEvent(id=event_id, status="cancelled") for event_id in sorted(ids)]
+
+
+def _written(spec: BlockSpec) -> SourceEvent:
+    """Return a block as written: a marked event at the spec's interval."""
+    return SourceEvent(id=spec.id, summary=spec.title, interval=spec.interval, marked=True)
+
+
+def _block_url(calendar_id: str, block_id: str) -> str:
+    """Return the address of a block's resource: `{collection}/{block id}.ics`."""
+    return collection_url(calendar_id) + quote(f"{block_id}.ics", safe="")
+
+
+__all__ = ["NOT_CALMIRRORS", "CalDavProvider"]

@@ -28,8 +28,17 @@ from calmirror.caldav.state import CalendarState, Resource
 from calmirror.caldav.urls import absolute, collection_url
 from calmirror.caldav.wire import DavWire, RequestObserver, open_client
 from calmirror.config import ProviderName
-from calmirror.engine import BlockSpec, SourceEvent, Window
-from calmirror.engine.provider import BlockOutcome, BlockWrite, Create, Delta, Listing, Remove
+from calmirror.engine import (
+    BlockOutcome,
+    BlockSpec,
+    BlockWrite,
+    Create,
+    Delta,
+    Listing,
+    Remove,
+    SourceEvent,
+    Window,
+)
 from calmirror.errors import InvalidRequestError, ProviderError, SyncTokenExpiredError
 from calmirror.ical.blocks import BLOCK_UID_DOMAIN, block_calendar
 from calmirror.ical.parse import read_events
@@ -100,7 +109,7 @@ class CalDavProvider:
         """Tell `observer` about every request attempt: (method id, error or None, seconds)."""
         self._wire.observe(observer)
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Close the HTTP connections."""
         await self._wire.close()
 

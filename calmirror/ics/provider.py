@@ -116,7 +116,7 @@ class IcsProvider:
         """Return why the feed's address was refused (a person must configure a new one), else None."""
         return self._needs_reauth
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Close the HTTP session, when the provider opened it."""
         if self._owns_session and self._session is not None:
             await self._session.close()

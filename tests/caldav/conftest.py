@@ -42,4 +42,4 @@ async def provider(dav_server: DavServer, proxy: DavProxy) -> AsyncIterator[CalD
     try:
         yield made
     finally:
-        await made.close()
+        await made.aclose()

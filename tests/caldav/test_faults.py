@@ -100,7 +100,7 @@ async def test_a_refused_password_needs_a_person_and_is_never_logged(
             await provider.list_window(calendar, DECEMBER)
         assert provider.needs_reauth == "unauthorized"
     finally:
-        await provider.close()
+        await provider.aclose()
 
     failure = Failure.of(caught.value, "target", calendar)
     assert failure.needs_person
@@ -200,7 +200,7 @@ async def test_a_write_the_server_never_answers_ends_at_the_deadline_as_unknown(
     try:
         [hung] = await provider.write_blocks(calendar, [Create(block_spec(5))])
     finally:
-        await provider.close()
+        await provider.aclose()
 
     assert isinstance(hung.error, NoAnswerError)
     assert proxy.count("PUT") == 3

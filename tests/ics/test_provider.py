@@ -52,7 +52,7 @@ async def provide(server: FeedServer) -> AsyncIterator[Provide]:
 
     yield make
     for provider in made:
-        await provider.close()
+        await provider.aclose()
 
 
 async def test_an_unchanged_poll_is_one_request_answered_304(server: FeedServer, provide: Provide) -> None:
@@ -205,7 +205,7 @@ async def test_an_unreachable_feed_is_no_answer(provide: Provide, caplog: pytest
         with pytest.raises(NoAnswerError) as caught:
             await provider.list_window(FEED_CALENDAR_ID, DECEMBER)
     finally:
-        await provider.close()
+        await provider.aclose()
     assert_secret_kept(caught.value, "http://127.0.0.1:9/s3cr3t-t0ken.ics", caplog)
 
 

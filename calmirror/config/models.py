@@ -118,7 +118,8 @@ class IcsAccount(BaseModel, frozen=True):
 
 # Any configured account; `account.provider` says which.
 Account: TypeAlias = GoogleAccount | CalDavAccount | IcsAccount
-# The Settings field of each account family (each a numbered() field of Settings below).
+# The Settings field of each account family (each a numbered() field of Settings below): a new
+# provider's family is added here and to Account.
 _ACCOUNT_FIELDS: Mapping[str, type[Account]] = MappingProxyType(
     {"google_accounts": GoogleAccount, "caldav_accounts": CalDavAccount, "ics_accounts": IcsAccount}
 )
@@ -290,7 +291,9 @@ class Settings(BaseSettings):
     @property
     def accounts(self) -> Mapping[int, Account]:
         """Return every account of every provider by its N, in N order."""
-        merged: dict[int, Account] = {**self.google_accounts, **self.caldav_accounts, **self.ics_accounts}
+        merged: dict[int, Account] = {
+            n: a for field in _ACCOUNT_FIELDS for n, a in getattr(self, field).items()
+        }
         return MappingProxyType(dict(sorted(merged.items())))
 
     def account(self, account_id: int) -> Account:

@@ -106,8 +106,11 @@ def check_references(reader: Reader, numbers: dict[str, set[int]]) -> None:
 def _account_of(reader: Reader, numbers: dict[str, set[int]], name: str) -> tuple[Family, int] | None:
     """Return the account family and N a flow's *_ACCOUNT_ID variable names, or None when none is known."""
     value = reader.text(name)
-    n = int(value) if value is not None and _NUMBER.match(value) else None
-    return next(((f, n) for f in ACCOUNT_FAMILY.values() if n in numbers[f.attribute]), None)
+    if value is None or not _NUMBER.match(value):
+        return None
+    return next(
+        ((f, int(value)) for f in ACCOUNT_FAMILY.values() if int(value) in numbers[f.attribute]), None
+    )
 
 
 def _caldav_problem(who: str, account_url: str, calendar_id: str) -> str | None:
@@ -129,8 +132,7 @@ def _side_problem(reader: Reader, side: str, family: Family, n: int, calendar_id
         return f"`primary` names a Google account's own calendar; {who} is not a Google account"
     if family.provider == "ics" and calendar_id != FEED_CALENDAR_ID:
         return f"{who} is an ICS feed, which is one calendar: leave {side}_CALENDAR_ID out"
-    account_url = reader.text(f"{family.prefix}{n}_URL")
-    if family.provider == "caldav" and account_url is not None:
+    if family.provider == "caldav" and (account_url := reader.text(f"{family.prefix}{n}_URL")) is not None:
         return _caldav_problem(who, account_url, calendar_id)
     return None
 
@@ -141,10 +143,10 @@ def check_providers(reader: Reader, numbers: dict[str, set[int]]) -> None:
         prefix = f"{FLOW_PREFIX}{flow}_"
         for side in ("SOURCE", "TARGET"):
             account = _account_of(reader, numbers, f"{prefix}{side}_ACCOUNT_ID")
-            calendar_id = reader.text(f"{prefix}{side}_CALENDAR_ID")
             if account is None:
                 continue
             family, n = account
+            calendar_id = reader.text(f"{prefix}{side}_CALENDAR_ID")
             if side == "TARGET" and family.provider == "ics":
                 reader.problem(
                     f"{prefix}TARGET_ACCOUNT_ID",

@@ -113,7 +113,7 @@ class IcsAccount(BaseModel, frozen=True):
     def shown_url(self) -> str:
         """Return the feed's address as it may be shown: scheme and host only (its rest may be a token)."""
         parts = urlsplit(self.url.get_secret_value())
-        return f"{parts.scheme}://{parts.hostname}/…"
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…"
 
 
 # Any configured account; `account.provider` says which.

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from calmirror.config import Account, CalendarRef, Flow, Settings
+from calmirror.config import CalendarRef, Flow, GoogleAccount, Settings
 from calmirror.emulator import AccountCredentials, Emulator, start_emulator
 from calmirror.google.client import CalendarClient
 from calmirror.google.discovery import CalendarApi
@@ -67,10 +67,10 @@ class Endpoint(Root, Protocol):
     def accounts(self) -> dict[str, AccountCredentials]: ...
 
 
-def account(endpoint: Endpoint, account_id: int, email: str) -> Account:
-    """Return the configured Account for one of the emulator's accounts."""
+def account(endpoint: Endpoint, account_id: int, email: str) -> GoogleAccount:
+    """Return the configured GoogleAccount for one of the emulator's accounts."""
     creds = endpoint.accounts[email]
-    return Account(
+    return GoogleAccount(
         id=account_id,
         email=email,
         client_id=creds.client_id,
@@ -80,7 +80,7 @@ def account(endpoint: Endpoint, account_id: int, email: str) -> Account:
 
 
 def client(
-    endpoint: Root, acct: Account, *, max_threads: int = 4, api: CalendarApi | None = None
+    endpoint: Root, acct: GoogleAccount, *, max_threads: int = 4, api: CalendarApi | None = None
 ) -> CalendarClient:
     """Return a real CalendarClient pointed at the emulator, its quota limiter effectively off.
 
@@ -99,11 +99,11 @@ def client(
 
 
 def settings(
-    emulator: Emulator, accounts: Sequence[Account], flows: Sequence[Flow], *, days_forward: int
+    emulator: Emulator, accounts: Sequence[GoogleAccount], flows: Sequence[Flow], *, days_forward: int
 ) -> Settings:
     """Return Settings for these accounts and flows, with the daily window reaching `days_forward`."""
     return Settings(
-        accounts={a.id: a for a in accounts},
+        google_accounts={a.id: a for a in accounts},
         flows=tuple(flows),
         daily_reconcile_days_back=2,
         daily_reconcile_days_forward=days_forward,
@@ -112,7 +112,7 @@ def settings(
     )
 
 
-def flow(source: Account, target: Account, *, offsets: int = 5) -> Flow:
+def flow(source: GoogleAccount, target: GoogleAccount, *, offsets: int = 5) -> Flow:
     """Return the one flow the benchmarks mirror: the source's primary into the target's primary."""
     return Flow(
         id=1,

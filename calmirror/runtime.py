@@ -27,7 +27,7 @@ CALLS_AT_ONCE = 32
 
 
 def open_clients(settings: Settings, api: CalendarApi, calls: asyncio.Semaphore) -> dict[int, CalendarClient]:
-    """Return one CalendarClient per configured account, all sharing `api` and the `calls` bound."""
+    """Return one CalendarClient per Google account, all sharing `api` and the `calls` bound."""
     return {
         account.id: CalendarClient(
             account,
@@ -36,7 +36,7 @@ def open_clients(settings: Settings, api: CalendarApi, calls: asyncio.Semaphore)
             api=api,
             calls=calls,
         )
-        for account in settings.accounts.values()
+        for account in settings.google_accounts.values()
     }
 
 

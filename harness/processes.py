@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 from pydantic import SecretStr
 
-from calmirror.config import Account
+from calmirror.config import GoogleAccount
 from calmirror.google.client import CalendarClient
 from calmirror.retry import RetryPolicy
 
@@ -43,10 +43,10 @@ class EmulatorProcess:
     token_uri: str
     accounts: dict[str, dict[str, str]]
 
-    def account(self, email: str, account_id: int) -> Account:
-        """Return the config Account of one emulator account."""
+    def account(self, email: str, account_id: int) -> GoogleAccount:
+        """Return the config GoogleAccount of one emulator account."""
         creds = self.accounts[email]
-        return Account(
+        return GoogleAccount(
             id=account_id,
             email=email,
             client_id=creds["client_id"],

@@ -17,7 +17,7 @@ from googleapiclient.discovery import build_from_document
 from googleapiclient.discovery_cache import get_static_doc
 from pydantic import SecretStr
 
-from calmirror.config import Account
+from calmirror.config import GoogleAccount
 from calmirror.emulator import Emulator
 from calmirror.google.client import CalendarClient
 from calmirror.google.quota import QuotaLimiter
@@ -27,10 +27,10 @@ NO_WAIT = RetryPolicy(wait=False)
 ROOMY = ((1.0, 1_000_000), (60.0, 1_000_000))  # quota limits no test reaches unless it means to
 
 
-def account_of(emulator: Emulator, email: str, account_id: int = 1) -> Account:
-    """Return the config Account for an emulator account."""
+def account_of(emulator: Emulator, email: str, account_id: int = 1) -> GoogleAccount:
+    """Return the config GoogleAccount for an emulator account."""
     creds = emulator.accounts[email]
-    return Account(
+    return GoogleAccount(
         id=account_id,
         email=email,
         client_id=creds.client_id,

@@ -27,8 +27,9 @@ def with_next_step(settings: Settings, outcome: FlowOutcome) -> str:
 def _step(settings: Settings, flow: Flow, failure: Failure) -> str | None:
     """Return the next step for one failure of a flow, or None when there is nothing to suggest."""
     ref = flow.source if failure.side == "source" else flow.target
-    if failure.kind == "auth":
-        return authorize_hint(settings.account(ref.account_id))
+    google = settings.google_accounts.get(ref.account_id)
+    if failure.kind == "auth" and google is not None:
+        return authorize_hint(google)
     if failure.kind in _NO_ACCESS:
         variable = f"SYNC_FLOW_{flow.id}_{failure.side.upper()}_CALENDAR_ID={ref.calendar_id}"
         return f"check {variable} (`calmirror check-config --online` tells what access is missing)"

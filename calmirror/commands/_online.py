@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from calmirror.config import Account, CalendarRef, Flow, Settings
+from calmirror.config import CalendarRef, Flow, GoogleAccount, Settings
 from calmirror.errors import AuthNeededError, ProviderError
 from calmirror.google.client import CalendarClient
 from calmirror.runtime import google_clients, runtime
@@ -39,7 +39,7 @@ async def online_problems(settings: Settings) -> OnlineCheck:
         if isinstance(answer, ProviderError) and answer.retryable:  # the network or Google, not the settings
             unreachable.append(f"account {n}: Google could not be asked ({answer.kind}): {answer}")
         elif isinstance(answer, ProviderError):
-            problems.append(_account_problem(settings.account(n), answer))
+            problems.append(_account_problem(settings.google_accounts[n], answer))
         else:
             roles[n] = answer
     for flow in settings.flows:
@@ -56,7 +56,7 @@ async def _roles(client: CalendarClient) -> Roles | ProviderError:
     return {str(entry["id"]): str(entry.get("accessRole", "")) for entry in entries if "id" in entry}
 
 
-def _account_problem(account: Account, error: ProviderError) -> str:
+def _account_problem(account: GoogleAccount, error: ProviderError) -> str:
     """Return the problem of an account whose calendars could not be listed."""
     prefix = f"GOOGLE_ACCOUNT_{account.id}_"
     authorize = authorize_hint(account)
@@ -68,7 +68,7 @@ def _account_problem(account: Account, error: ProviderError) -> str:
     return f"{prefix}*: account {account.id} could not list its calendars: {error}"
 
 
-def authorize_hint(account: Account) -> str:
+def authorize_hint(account: GoogleAccount) -> str:
     """Return the command that gives an account a new refresh token."""
     return f"run `calmirror authorize --email {account.email} --account-number {account.id}`"
 
@@ -92,7 +92,7 @@ def _flow_problems(settings: Settings, flow: Flow, roles: Mapping[int, Roles]) -
 
 def _lacking(settings: Settings, ref: CalendarRef, role: str | None) -> str:
     """Describe the access an account lacks to a calendar."""
-    account = settings.account(ref.account_id)
+    account = settings.google_accounts[ref.account_id]
     who = f"account {ref.account_id} ({account.email})"
     if role is None:
         return f"{who} does not have this calendar in its calendar list (wrong id, or not shared with it)"

@@ -17,7 +17,7 @@ from calmirror.commands._arguments import bounded
 from calmirror.commands._config import load_raw_config, report_config_error
 from calmirror.config.groups import account_client
 from calmirror.config.models import DEFAULT_TOKEN_URI
-from calmirror.config.names import ACCOUNT_PREFIX
+from calmirror.config.names import GOOGLE_ACCOUNT_PREFIX
 from calmirror.config.reader import Reader
 from calmirror.errors import ConfigError
 
@@ -93,7 +93,7 @@ def _print_lines(
     refresh_token: str,
 ) -> None:
     """Print the account's lines to paste: the refresh token, and the e-mail and client when they are new."""
-    prefix = f"{ACCOUNT_PREFIX}{args.account_number}_"
+    prefix = f"{GOOGLE_ACCOUNT_PREFIX}{args.account_number}_"
     print("# Paste into your .env (or the service's env file), replacing any older line of the same name;")
     print("# under deploy/install.sh each secret goes in a file of its name in /etc/calmirror/credentials/:")
     if values.get(f"{prefix}EMAIL", "").lower() != args.email.lower():

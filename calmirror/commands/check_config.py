@@ -10,7 +10,7 @@ from typing import Any
 
 from calmirror.commands._config import load_config, report_config_error
 from calmirror.commands._online import online_problems
-from calmirror.config import Settings
+from calmirror.config import Account, CalDavAccount, GoogleAccount, Settings
 from calmirror.config.models import DEFAULT_API_ROOT, DEFAULT_TOKEN_URI
 from calmirror.errors import ConfigError
 from calmirror.logs import MIN_MASKED_LENGTH, redact, setup_logging
@@ -55,15 +55,27 @@ def _guard(settings: Settings) -> str:
     )
 
 
+def _account(account: Account) -> str:
+    """Return an account's line: its provider, who it is, what is set; no secret, no feed's URL."""
+    if isinstance(account, GoogleAccount):
+        client = "shared" if account.shared_client else "own"
+        return (
+            f"  {account.id}: google {account.email}  client {client} (id {account.client_id}, secret set)"
+            "  refresh token set"
+        )
+    owner = f"  owner {account.email}" if account.email else ""
+    if isinstance(account, CalDavAccount):
+        return (
+            f"  {account.id}: caldav {account.url}  user {account.username}  password set{owner}"
+            f"  polled every {account.poll_minutes} min"
+        )
+    return f"  {account.id}: ics {account.shown_url()}{owner}  fetched every {account.poll_minutes} min"
+
+
 def summary(settings: Settings) -> list[str]:
     """Return the one-screen description of a valid configuration, without any secret."""
     lines = [f"accounts ({len(settings.accounts)}):"]
-    for account in settings.accounts.values():
-        client = "shared" if account.shared_client else "own"
-        lines.append(
-            f"  {account.id}: {account.email}  client {client} (id {account.client_id}, secret set)"
-            "  refresh token set"
-        )
+    lines += [_account(account) for account in settings.accounts.values()]
     lines.append(f"flows ({len(settings.flows)}):")
     for flow in settings.flows:
         lines.append(
@@ -128,8 +140,12 @@ def check_online(settings: Settings) -> int:
         for line in found.unreachable:
             print(f"  {redact(line, _shown_secrets(settings))}", file=sys.stderr)
         return 1
+    others = len(settings.accounts) - len(settings.google_accounts)
+    flows = "every flow between Google accounts" if others else "every flow"
     print(
-        f"online: {len(settings.accounts)} account(s) authorized; every flow can read its source "
+        f"online: {len(settings.google_accounts)} account(s) authorized; {flows} can read its source "
         "calendar and write its target calendar"
     )
+    if others:
+        print(f"online: {others} CalDAV or ICS account(s) not checked online yet")
     return 0

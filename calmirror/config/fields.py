@@ -7,7 +7,7 @@ from datetime import time
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
@@ -58,6 +58,14 @@ def _url(value: str) -> str:
     return value
 
 
+def _feed_url(value: SecretStr) -> SecretStr:
+    """Check a feed's http(s) URL, a secret: no message repeats it."""
+    if value.get_secret_value().lower().startswith(("webcal://", "webcals://")):
+        raise ValueError("a webcal:// address; write it with https:// instead")
+    _url(value.get_secret_value())
+    return value
+
+
 def _base_url(value: str) -> str:
     """Check a URL calmirror appends its own path to, and drop its trailing slash."""
     parts = urlsplit(_url(value))
@@ -91,6 +99,7 @@ LogFormat = Annotated[Literal["text", "json"], _one_of(LOG_FORMATS)]
 TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
 Url = Annotated[str, AfterValidator(_url)]
 BaseUrl = Annotated[str, AfterValidator(_base_url)]
+FeedUrl = Annotated[SecretStr, AfterValidator(_feed_url)]
 ApiRoot = Annotated[str, AfterValidator(_api_root)]
 Email = Annotated[str, AfterValidator(_email)]
 NotPlaceholder = BeforeValidator(_not_placeholder)

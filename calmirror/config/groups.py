@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
 
-from calmirror.config.models import Flow, Settings
-from calmirror.config.names import ACCOUNT_PREFIX, FAMILIES, FAMILY, FLOW_PREFIX, parse_numbered
+from calmirror.config.calendars import FEED_CALENDAR_ID, PRIMARY, caldav_calendar_url, on_account_server
+from calmirror.config.models import Flow, Settings, account_clashes
+from calmirror.config.names import (
+    ACCOUNT_FAMILY,
+    FAMILIES,
+    FAMILY,
+    FLOW_PREFIX,
+    GOOGLE_ACCOUNT_PREFIX,
+    Family,
+    parse_numbered,
+)
 from calmirror.config.reader import Reader
 
 NO_FLOWS = f"{FLOW_PREFIX}<N>_*: no sync flow is configured (see .env.example)"
@@ -31,21 +42,23 @@ def group_numbers(reader: Reader) -> dict[str, set[int]]:
 
 def account_client(reader: Reader, n: int) -> tuple[str, str, bool] | None:
     """Return (client id, client secret, shared) for account n, or None after recording problems."""
-    own_id, own_secret = (reader.text(f"{ACCOUNT_PREFIX}{n}_{field}") for field in _CLIENT)
+    own_id, own_secret = (reader.text(f"{GOOGLE_ACCOUNT_PREFIX}{n}_{field}") for field in _CLIENT)
     if own_id and own_secret:
         return own_id, own_secret, False
     if own_id or own_secret:
         have, lack = _CLIENT if own_id else _CLIENT[::-1]
         reader.problem(
-            f"{ACCOUNT_PREFIX}{n}_{lack}",
-            f"missing; {ACCOUNT_PREFIX}{n}_{have} is set, and an account's own OAuth client needs both",
+            f"{GOOGLE_ACCOUNT_PREFIX}{n}_{lack}",
+            f"missing; {GOOGLE_ACCOUNT_PREFIX}{n}_{have} is set, "
+            "and an account's own OAuth client needs both",
         )
         return None
     shared_id, shared_secret = reader.text("GOOGLE_CLIENT_ID"), reader.text("GOOGLE_CLIENT_SECRET")
     for field, shared in zip(_CLIENT, (shared_id, shared_secret), strict=True):
         if not shared:
             reader.problem(
-                f"{ACCOUNT_PREFIX}{n}_{field}", f"missing, and the shared GOOGLE_{field} is not set either"
+                f"{GOOGLE_ACCOUNT_PREFIX}{n}_{field}",
+                f"missing, and the shared GOOGLE_{field} is not set either",
             )
     return (shared_id, shared_secret, True) if shared_id and shared_secret else None
 
@@ -60,18 +73,88 @@ def check_clients(reader: Reader, accounts: set[int]) -> None:
         account_client(reader, n)
 
 
+def check_account_numbers(reader: Reader, numbers: dict[str, set[int]]) -> None:
+    """Record every N that two account families use: a flow's account id must name one account."""
+    reader.problems += account_clashes({f.prefix: numbers[f.attribute] for f in ACCOUNT_FAMILY.values()})
+
+
+def _referred(refers_to: str) -> Iterable[Family]:
+    """Return the families whose Ns a variable may name: every account family, or the one named."""
+    return ACCOUNT_FAMILY.values() if refers_to == "accounts" else (FAMILY[refers_to],)
+
+
+def _any_of(families: Iterable[Family], n: int) -> str:
+    """Return `A_7_*, B_7_* or C_7_*`: the members of any of the families with this N."""
+    *others, last = [family.members(n) for family in families]
+    return f"{', '.join(others)} or {last}" if others else last
+
+
 def check_references(reader: Reader, numbers: dict[str, set[int]]) -> None:
     """Record every variable naming the N of a family member that is not configured (an unknown account)."""
     for family in FAMILIES:
         for n in sorted(numbers[family.attribute]):
             for suffix, declared in family.variables.items():
-                target = FAMILY[declared.refers_to] if declared.refers_to else None
                 name = f"{family.prefix}{n}_{suffix}"
                 value = reader.text(name)
-                if target is None or value is None or not _NUMBER.match(value):
+                if declared.refers_to is None or value is None or not _NUMBER.match(value):
                     continue
-                if int(value) not in numbers[target.attribute]:
-                    reader.problem(name, f"no {target.prefix}{int(value)}_* is configured")
+                targets = tuple(_referred(declared.refers_to))
+                if not any(int(value) in numbers[target.attribute] for target in targets):
+                    reader.problem(name, f"no {_any_of(targets, int(value))} is configured")
+
+
+def _account_of(reader: Reader, numbers: dict[str, set[int]], name: str) -> tuple[Family, int] | None:
+    """Return the account family and N a flow's *_ACCOUNT_ID variable names, or None when none is known."""
+    value = reader.text(name)
+    if value is None or not _NUMBER.match(value):
+        return None
+    return next(
+        ((f, int(value)) for f in ACCOUNT_FAMILY.values() if int(value) in numbers[f.attribute]), None
+    )
+
+
+def _caldav_problem(who: str, account_url: str, calendar_id: str) -> str | None:
+    """Return why a CalDAV calendar id cannot be the account's calendar, or None when it can."""
+    try:
+        url = caldav_calendar_url(account_url, calendar_id)
+    except ValueError:
+        return None  # the account's URL is reported as not a URL
+    if on_account_server(account_url, url):
+        return None
+    server = urlsplit(account_url).hostname
+    return f"not on the server of {who} ({server}); calmirror sends the account's password to no other"
+
+
+def _side_problem(reader: Reader, side: str, family: Family, n: int, calendar_id: str) -> str | None:
+    """Return why a flow's calendar id does not fit the provider of its account, or None when it does."""
+    who = f"account {n} ({family.members(n)})"
+    if calendar_id == PRIMARY and family.provider != "google":
+        return f"`primary` names a Google account's own calendar; {who} is not a Google account"
+    if family.provider == "ics" and calendar_id != FEED_CALENDAR_ID:
+        return f"{who} is an ICS feed, which is one calendar: leave {side}_CALENDAR_ID out"
+    if family.provider == "caldav" and (account_url := reader.text(f"{family.prefix}{n}_URL")) is not None:
+        return _caldav_problem(who, account_url, calendar_id)
+    return None
+
+
+def check_providers(reader: Reader, numbers: dict[str, set[int]]) -> None:
+    """Record every flow side its account's provider cannot serve: a feed as target, a foreign calendar."""
+    for flow in sorted(numbers["flows"]):
+        prefix = f"{FLOW_PREFIX}{flow}_"
+        for side in ("SOURCE", "TARGET"):
+            account = _account_of(reader, numbers, f"{prefix}{side}_ACCOUNT_ID")
+            if account is None:
+                continue
+            family, n = account
+            calendar_id = reader.text(f"{prefix}{side}_CALENDAR_ID")
+            if side == "TARGET" and family.provider == "ics":
+                reader.problem(
+                    f"{prefix}TARGET_ACCOUNT_ID",
+                    f"account {n} ({family.members(n)}) is an ICS feed, which calmirror can only read: "
+                    "a feed can be a flow's source, never its target",
+                )
+            elif calendar_id is not None and (problem := _side_problem(reader, side, family, n, calendar_id)):
+                reader.problem(f"{prefix}{side}_CALENDAR_ID", problem)
 
 
 def check_across(reader: Reader, settings: Settings) -> None:
@@ -101,5 +184,8 @@ def check_across(reader: Reader, settings: Settings) -> None:
 def warn_unused_accounts(reader: Reader, settings: Settings) -> None:
     """Warn about every account no flow reads or writes."""
     used = {ref.account_id for flow in settings.flows for ref in (flow.source, flow.target)}
-    for n in sorted(set(settings.accounts) - used):
-        reader.warnings.append(f"{ACCOUNT_PREFIX}{n}_*: account {n} is used by no flow")
+    for n, account in settings.accounts.items():
+        if n not in used:
+            reader.warnings.append(
+                f"{ACCOUNT_FAMILY[account.provider].members(n)}: account {n} is used by no flow"
+            )

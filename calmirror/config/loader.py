@@ -53,10 +53,12 @@ def _check_webhook(reader: Reader) -> None:
 
 
 def _check_before(reader: Reader) -> None:
-    """Record the problems no single field shows: bad N, clients, references, no flow, webhook key."""
+    """Record the problems no single field shows: bad or shared N, clients, references, providers, ..."""
     numbers = groups.group_numbers(reader)
-    groups.check_clients(reader, numbers["accounts"])
+    groups.check_account_numbers(reader, numbers)
+    groups.check_clients(reader, numbers["google_accounts"])
     groups.check_references(reader, numbers)
+    groups.check_providers(reader, numbers)
     if not numbers["flows"]:
         reader.problems.append(groups.NO_FLOWS)
     _check_webhook(reader)

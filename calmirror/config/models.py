@@ -3,25 +3,32 @@
 A field's variable is its name in upper case (`listen_port` is LISTEN_PORT). A numbered family such as
 GOOGLE_ACCOUNT_<N>_* is one model plus one `numbered(PREFIX)` field of Settings: the variable source
 (source.py), the typo checker (typos.py) and the problem mapper (problems.py) all read it from there
-(names.py). A nested model's fields are variables under the field's name (SOURCE_ACCOUNT_ID), or under
-none when the field is marked INLINE (a flow's policy: SYNC_FLOW_<N>_DAYS).
+(names.py). An account model's `provider` ClassVar makes its family an account family: all of them
+share one number space, the N a flow's SOURCE_ACCOUNT_ID and TARGET_ACCOUNT_ID name. A nested model's
+fields are variables under the field's name (SOURCE_ACCOUNT_ID), or under none when the field is marked
+INLINE (a flow's policy: SYNC_FLOW_<N>_DAYS).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import time
-from typing import Annotated, Any, Literal
+from types import MappingProxyType
+from typing import Annotated, Any, ClassVar, Literal, TypeAlias
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from calmirror.config.calendars import spelt
 from calmirror.config.fields import (
     INLINE,
     NOT_A_VARIABLE,
     ApiRoot,
     BaseUrl,
     Email,
+    FeedUrl,
     LogFormat,
     LogLevel,
     NotPlaceholder,
@@ -44,13 +51,16 @@ DEFAULT_GUARD_MIN_BLOCKS = 25
 DEFAULT_GUARD_PERCENT = 50
 GUARD_PERCENT_RANGE = (0, 99)  # no pass deletes more than all blocks: 100 would hold nothing
 MAX_OFFSET_MINUTES = 24 * 60  # a longer margin around a meeting is surely a unit mistake (hours?)
+MAX_POLL_MINUTES = 24 * 60
 # The calendar services an account can be at.
 ProviderName = Literal["google", "caldav", "ics", "microsoft"]
 
 
-def numbered(prefix: str) -> Any:
-    """Declare a field holding one model per N of the variables `PREFIX<N>_*`."""
-    return Field(json_schema_extra={"numbered": prefix})
+def numbered(prefix: str, empty: Callable[[], Any] | None = None) -> Any:
+    """Declare a field holding one model per N of the variables `PREFIX<N>_*` (`empty` builds its default)."""
+    if empty is None:
+        return Field(json_schema_extra={"numbered": prefix})
+    return Field(default_factory=empty, json_schema_extra={"numbered": prefix})
 
 
 class CalendarRef(BaseModel, frozen=True):
@@ -63,9 +73,10 @@ class CalendarRef(BaseModel, frozen=True):
         return f"{self.account_id}:{self.calendar_id}"
 
 
-class Account(BaseModel, frozen=True):
+class GoogleAccount(BaseModel, frozen=True):
     """A Google account calmirror acts as (GOOGLE_ACCOUNT_<N>_*)."""
 
+    provider: ClassVar[Literal["google"]] = "google"
     id: int = Field(json_schema_extra=NOT_A_VARIABLE)
     email: Email = Field(description="the account's Google address")
     client_id: str = Field(description="its OAuth client id, else the shared GOOGLE_CLIENT_ID")
@@ -73,6 +84,64 @@ class Account(BaseModel, frozen=True):
     refresh_token: SecretStr = Field(description="run `calmirror authorize` to obtain one")
     # True when the client comes from GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET
     shared_client: bool = Field(default=False, json_schema_extra=NOT_A_VARIABLE)
+
+
+PollMinutes = Annotated[int, Field(ge=1, le=MAX_POLL_MINUTES)]
+
+
+class CalDavAccount(BaseModel, frozen=True):
+    """A CalDAV account calmirror acts as (CALDAV_ACCOUNT_<N>_*): iCloud, Fastmail, Nextcloud, ..."""
+
+    provider: ClassVar[Literal["caldav"]] = "caldav"
+    id: int = Field(json_schema_extra=NOT_A_VARIABLE)
+    url: Url = Field(description="the server's or principal's address, e.g. https://caldav.icloud.com/")
+    username: str = Field(description="the login name, often the address")
+    password: SecretStr = Field(description="its (app-specific) password")
+    email: Email | None = Field(default=None, description="the owner's address")
+    poll_minutes: PollMinutes = Field(default=5, description="minutes between polls of its calendars")
+
+
+class IcsAccount(BaseModel, frozen=True):
+    """An ICS feed calmirror reads (ICS_ACCOUNT_<N>_*): one calendar, read-only, so only ever a source."""
+
+    provider: ClassVar[Literal["ics"]] = "ics"
+    id: int = Field(json_schema_extra=NOT_A_VARIABLE)
+    url: FeedUrl = Field(description="the feed's http(s) address; secret, as it often carries a token")
+    email: Email | None = Field(default=None, description="the owner's address")
+    poll_minutes: PollMinutes = Field(default=15, description="minutes between downloads of the feed")
+
+    def shown_url(self) -> str:
+        """Return the feed's address as it may be shown: scheme and host only (its rest may be a token)."""
+        parts = urlsplit(self.url.get_secret_value())
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…"
+
+
+# Any configured account; `account.provider` says which.
+Account: TypeAlias = GoogleAccount | CalDavAccount | IcsAccount
+# The Settings field of each account family (each a numbered() field of Settings below): a new
+# provider's family is added here and to Account.
+_ACCOUNT_FIELDS: Mapping[str, type[Account]] = MappingProxyType(
+    {"google_accounts": GoogleAccount, "caldav_accounts": CalDavAccount, "ics_accounts": IcsAccount}
+)
+
+
+def _prefix(field: FieldInfo) -> str:
+    """Return the variable prefix of a numbered() field, e.g. GOOGLE_ACCOUNT_."""
+    extra = field.json_schema_extra
+    return str(extra["numbered"]) if isinstance(extra, dict) else ""
+
+
+def account_clashes(numbers: Mapping[str, Iterable[int]]) -> list[str]:
+    """Return one problem per N used by more than one account family; `numbers` maps each prefix to its Ns."""
+    users: dict[int, list[str]] = {}
+    for prefix, ns in numbers.items():
+        for n in ns:
+            users.setdefault(n, []).append(f"{prefix}{n}_*")
+    return [
+        f"{' and '.join(names)}: an account number names one account; renumber one of them"
+        for n, names in sorted(users.items())
+        if len(names) > 1
+    ]
 
 
 Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET_MINUTES)]
@@ -100,27 +169,34 @@ def _share_client(data: dict[str, Any]) -> dict[str, Any]:
         n: {**account, **shared, "shared_client": True}
         if isinstance(account, dict) and not {"client_id", "client_secret"} & account.keys()
         else account
-        for n, account in data["accounts"].items()
+        for n, account in data["google_accounts"].items()
     }
-    return {**data, "accounts": accounts}
+    return {**data, "google_accounts": accounts}
 
 
-def _spelt(ref: Any, emails: Mapping[str, Any]) -> Any:
-    """Return a raw calendar reference with `primary` spelt as its account's address, when it has one."""
-    if not isinstance(ref, dict) or ref.get("calendar_id") != "primary":
-        return ref
-    email = emails.get(str(ref.get("account_id")))
-    return {**ref, "calendar_id": email.lower()} if isinstance(email, str) else ref
+def _spell_calendars(data: dict[str, Any]) -> dict[str, Any]:
+    """Spell every flow's calendars the one way their provider does (calendars.py), before validation.
 
-
-def _spell_primary(data: dict[str, Any]) -> dict[str, Any]:
-    """Spell every flow's `primary` calendar as its account's address: one calendar, one spelling.
-
-    Two spellings of one calendar would let two planners fight over the same blocks.
+    A calendar of an unknown account is left as written: groups.py reports the unknown account.
     """
-    emails = {str(n): a.get("email") for n, a in data["accounts"].items() if isinstance(a, dict)}
+    accounts = {
+        str(n): (model.provider, account)
+        for field, model in _ACCOUNT_FIELDS.items()
+        if isinstance(data.get(field), Mapping)
+        for n, account in data[field].items()
+        if isinstance(account, Mapping)
+    }
+
+    def ref(raw: Any) -> Any:
+        """Return one raw calendar reference with its calendar id spelt."""
+        found = accounts.get(str(raw.get("account_id"))) if isinstance(raw, dict) else None
+        if found is None:
+            return raw
+        calendar_id = spelt(found[0], found[1], raw.get("calendar_id"))
+        return raw if calendar_id is None else {**raw, "calendar_id": calendar_id}
+
     flows = [
-        {**flow, **{side: _spelt(flow[side], emails) for side in ("source", "target") if side in flow}}
+        {**flow, **{side: ref(flow[side]) for side in ("source", "target") if side in flow}}
         if isinstance(flow, dict)
         else flow
         for flow in data["flows"]
@@ -133,7 +209,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True, extra="forbid")
 
-    accounts: Mapping[int, Account] = numbered("GOOGLE_ACCOUNT_")
+    google_accounts: Mapping[int, GoogleAccount] = numbered("GOOGLE_ACCOUNT_", dict)
+    caldav_accounts: Mapping[int, CalDavAccount] = numbered("CALDAV_ACCOUNT_", dict)
+    ics_accounts: Mapping[int, IcsAccount] = numbered("ICS_ACCOUNT_", dict)
     flows: tuple[Flow, ...] = numbered("SYNC_FLOW_")
     google_client_id: str | None = Field(default=None, description="the shared OAuth client's id")
     google_client_secret: SecretStr | None = Field(default=None, description="the shared client's secret")
@@ -176,11 +254,22 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _resolve(cls, data: Any) -> Any:
-        """Apply the shared-client fallback and spell `primary` calendars as addresses, before validation."""
-        if not isinstance(data, dict) or not isinstance(data.get("accounts"), Mapping):
+        """Apply the shared-client fallback and spell every flow's calendars one way, before validation."""
+        if not isinstance(data, dict):
             return data
-        data = _share_client(data)
-        return _spell_primary(data) if isinstance(data.get("flows"), list | tuple) else data
+        if isinstance(data.get("google_accounts"), Mapping):
+            data = _share_client(data)
+        return _spell_calendars(data) if isinstance(data.get("flows"), list | tuple) else data
+
+    @model_validator(mode="after")
+    def _one_number_space(self) -> Settings:
+        """Refuse an N two account families use: a flow's account id must name one account."""
+        fields = type(self).model_fields
+        numbers = {_prefix(fields[field]): getattr(self, field).keys() for field in _ACCOUNT_FIELDS}
+        clashes = account_clashes(numbers)
+        if clashes:
+            raise ValueError(clashes[0])
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -199,8 +288,16 @@ class Settings(BaseSettings):
         """
         return (init_settings,)
 
+    @property
+    def accounts(self) -> Mapping[int, Account]:
+        """Return every account of every provider by its N, in N order."""
+        merged: dict[int, Account] = {
+            n: a for field in _ACCOUNT_FIELDS for n, a in getattr(self, field).items()
+        }
+        return MappingProxyType(dict(sorted(merged.items())))
+
     def account(self, account_id: int) -> Account:
-        """Return the account with this id; KeyError when there is none."""
+        """Return the account with this id, of any provider; KeyError when there is none."""
         return self.accounts[account_id]
 
     def targets(self) -> tuple[CalendarRef, ...]:
@@ -216,8 +313,10 @@ class Settings(BaseSettings):
         return tuple(flow for flow in self.flows if flow.source == source)
 
     def secrets(self) -> tuple[str, ...]:
-        """Return every secret value (client secrets, refresh tokens, webhook key) for log redaction."""
+        """Return every secret value (client secrets, tokens, passwords, feed URLs, webhook key) to redact."""
         values = [self.webhook_api_key] if self.webhook_api_key else []
-        for account in self.accounts.values():
+        for account in self.google_accounts.values():
             values += [account.client_secret, account.refresh_token]
+        values += [account.password for account in self.caldav_accounts.values()]
+        values += [account.url for account in self.ics_accounts.values()]
         return tuple(dict.fromkeys(v.get_secret_value() for v in values if v.get_secret_value()))

@@ -70,6 +70,11 @@ class Family:
     model: type[BaseModel]
     variables: Mapping[str, Variable]
     as_tuple: bool  # Settings holds the family as a tuple in N order, else as a mapping by N
+    provider: str | None  # an account family's provider ("google", "caldav", ...), else None
+
+    def members(self, n: int | str) -> str:
+        """Return how a problem names all variables of member n, e.g. CALDAV_ACCOUNT_3_*."""
+        return f"{self.prefix}{n}_*"
 
 
 def families(settings_cls: type[BaseModel]) -> tuple[Family, ...]:
@@ -81,7 +86,9 @@ def families(settings_cls: type[BaseModel]) -> tuple[Family, ...]:
             continue
         model = next(arg for arg in get_args(field.annotation) if _is_model(arg))
         variables = MappingProxyType({variable.name: variable for variable in _variables(model)})
-        found.append(Family(prefix, attribute, model, variables, get_origin(field.annotation) is tuple))
+        as_tuple = get_origin(field.annotation) is tuple
+        provider = getattr(model, "provider", None)  # the ClassVar of an account model
+        found.append(Family(prefix, attribute, model, variables, as_tuple, provider))
     return tuple(found)
 
 
@@ -89,8 +96,10 @@ FAMILIES = families(Settings)
 FAMILY: Mapping[str, Family] = MappingProxyType({family.attribute: family for family in FAMILIES})
 GLOBALS: Mapping[str, Variable] = MappingProxyType({v.name: v for v in _variables(Settings)})
 GLOBAL_NAMES = tuple(GLOBALS)
-ACCOUNT_PREFIX, FLOW_PREFIX = FAMILY["accounts"].prefix, FAMILY["flows"].prefix
-ACCOUNT_FIELDS, FLOW_FIELDS = tuple(FAMILY["accounts"].variables), tuple(FAMILY["flows"].variables)
+# The account families by provider: one number space, which a flow's SOURCE/TARGET_ACCOUNT_ID refer to.
+ACCOUNT_FAMILY: Mapping[str, Family] = MappingProxyType({f.provider: f for f in FAMILIES if f.provider})
+GOOGLE_ACCOUNT_PREFIX, FLOW_PREFIX = FAMILY["google_accounts"].prefix, FAMILY["flows"].prefix
+FLOW_FIELDS = tuple(FAMILY["flows"].variables)
 _NUMBERED = re.compile(
     rf"^(?P<prefix>{'|'.join(family.prefix for family in FAMILIES)})(?P<n>[^_]+)_(?P<field>.+)$"
 )

@@ -18,6 +18,10 @@ _BOUNDS = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "l
 def report_invalid(reader: Reader, invalid: ValidationError, source: VariablesSource) -> None:
     """Record one problem per error, on a variable no earlier problem named (e.g. a client's half)."""
     for error in invalid.errors():
+        if not error["loc"]:  # a rule of Settings as a whole, named in its message; groups.py may have it
+            whole = _message(error, None)
+            reader.problems += [] if whole in reader.problems else [whole]
+            continue
         for name, declared in _named(error["loc"], error["type"] == "missing", source):
             if name not in reader.named:
                 reader.problem(name, _message(error, declared))

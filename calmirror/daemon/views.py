@@ -20,7 +20,7 @@ def snapshot(app: web.Application) -> Snapshot:
     settings, engine, lifecycle = app[SETTINGS], app[ENGINE], app[LIFECYCLE]
     providers = engine.providers
     accounts = tuple(
-        AccountView(a.id, a.email, providers[a.id].needs_reauth) for a in settings.accounts.values()
+        AccountView(a.id, a.email, providers[a.id].needs_reauth) for a in settings.google_accounts.values()
     )
     flows = tuple(flow_view(app, flow) for flow in settings.flows)
     targets = engine.target_status()

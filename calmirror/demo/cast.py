@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from calmirror.config import Account
+from calmirror.config import GoogleAccount
 from calmirror.emulator import Emulator
 from calmirror.errors import ProviderError
 from calmirror.google.client import CalendarClient
@@ -156,7 +156,7 @@ class People:
         self.clients: dict[str, CalendarClient] = {}
         for number, email in enumerate(PEOPLE, start=100):
             creds = emulator.accounts[email]
-            account = Account(
+            account = GoogleAccount(
                 id=number,
                 email=email,
                 client_id=creds.client_id,

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import google_auth_httplib2
 import httplib2
 
-from calmirror.config import Account
+from calmirror.config import GoogleAccount
 from calmirror.errors import AuthNeededError, GoneError, NoAnswerError, ProviderError, SyncTokenExpiredError
 from calmirror.google.answers import checked_answer, unknown_if_unanswered
 from calmirror.google.batch import BATCH_LIMIT, PartResult, request_for, run_batch
@@ -58,7 +58,7 @@ class CalendarClient:
 
     def __init__(
         self,
-        account: Account,
+        account: GoogleAccount,
         *,
         api_root: str,
         token_uri: str,

@@ -8,7 +8,7 @@ from typing import Any
 
 from google.oauth2.credentials import Credentials
 
-from calmirror.config import Account
+from calmirror.config import GoogleAccount
 
 # google-auth refreshes 3 min 45 s before expiry; a token living shorter than twice that would be
 # refreshed before every request (and again inside the same request), so the margin shrinks for it.
@@ -55,7 +55,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def credentials_for(account: Account, token_uri: str) -> SharedCredentials:
+def credentials_for(account: GoogleAccount, token_uri: str) -> SharedCredentials:
     """Build the account's refreshable credentials against `token_uri` (no access token yet)."""
     # Constructed directly: from_authorized_user_info ignores token_uri (google-auth issue #1062).
     return SharedCredentials(

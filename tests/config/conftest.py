@@ -78,6 +78,8 @@ CONFIG_PREFIXES = (
     "LOG_LEVEL",
     "CREDENTIALS_DIRECTORY",
     "DELETION_",
+    "CALDAV_",
+    "ICS_",
 )
 
 

@@ -37,9 +37,10 @@ def test_valid_configuration_prints_the_summary(
     assert out.splitlines() == [
         "configuration OK",
         "accounts (2):",
-        "  1: alice@example.com  client shared (id shared.apps.googleusercontent.com, secret set)"
+        "  1: google alice@example.com  client shared (id shared.apps.googleusercontent.com, secret set)"
         "  refresh token set",
-        "  2: bob@example.com  client own (id own.apps.googleusercontent.com, secret set)  refresh token set",
+        "  2: google bob@example.com  client own (id own.apps.googleusercontent.com, secret set)"
+        "  refresh token set",
         "flows (2):",
         "  1: 'Work to personal'  1:alice@example.com -> 2:bob@example.com  offsets -5/+10 min"
         "  min participants 2  title 'Busy'",
@@ -133,7 +134,8 @@ def test_invalid_configuration_lists_every_problem(
         "calmirror: 3 configuration problem(s):",
         "  GOOGLE_ACCOUNT_2_CLIENT_SECRET: missing; GOOGLE_ACCOUNT_2_CLIENT_ID is set, and an account's own "
         "OAuth client needs both",
-        "  SYNC_FLOW_2_TARGET_ACCOUNT_ID=7: no GOOGLE_ACCOUNT_7_* is configured",
+        "  SYNC_FLOW_2_TARGET_ACCOUNT_ID=7: no GOOGLE_ACCOUNT_7_*, CALDAV_ACCOUNT_7_* or ICS_ACCOUNT_7_* "
+        "is configured",
         "  LISTEN_PORT=eighty: not a whole number",
     ]
     assert_no_secret(out, err)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar, Literal
 
 import pytest
 from pydantic import BaseModel, Field, SecretStr, ValidationError
@@ -22,24 +23,27 @@ def _problems(env: dict[str, str]) -> list[str]:
 
 
 def test_a_new_family_is_one_model_and_one_field() -> None:
-    """A CALDAV_ACCOUNT_<N>_* family needs only its model and a numbered() field: its names follow."""
+    """A MICROSOFT_ACCOUNT_<N>_* family needs only its model and a numbered() field: its names follow,
+    and its `provider` makes it an account family that flows may name."""
 
-    class CalDavAccount(BaseModel, frozen=True):
-        """A CalDAV account, as a later family might declare it."""
+    class MicrosoftAccount(BaseModel, frozen=True):
+        """A Microsoft account, as a later family might declare it."""
 
-        url: str = Field(description="the server's address")
-        username: str
-        password: SecretStr
+        provider: ClassVar[Literal["microsoft"]] = "microsoft"
+        tenant: str = Field(description="the directory's id")
+        email: str
+        refresh_token: SecretStr
 
-    class WithCalDav(Settings):
+    class WithMicrosoft(Settings):
         """Settings plus the new family."""
 
-        caldav_accounts: Mapping[int, CalDavAccount] = numbered("CALDAV_ACCOUNT_")
+        microsoft_accounts: Mapping[int, MicrosoftAccount] = numbered("MICROSOFT_ACCOUNT_", dict)
 
-    caldav = families(WithCalDav)[-1]
-    assert (caldav.prefix, caldav.attribute) == ("CALDAV_ACCOUNT_", "caldav_accounts")
-    assert list(caldav.variables) == ["URL", "USERNAME", "PASSWORD"]
-    assert [name for name, variable in caldav.variables.items() if variable.secret] == ["PASSWORD"]
+    microsoft = families(WithMicrosoft)[-1]
+    assert (microsoft.prefix, microsoft.attribute) == ("MICROSOFT_ACCOUNT_", "microsoft_accounts")
+    assert microsoft.provider == "microsoft"
+    assert list(microsoft.variables) == ["TENANT", "EMAIL", "REFRESH_TOKEN"]
+    assert [name for name, variable in microsoft.variables.items() if variable.secret] == ["REFRESH_TOKEN"]
 
 
 def test_every_variable_is_described() -> None:
@@ -80,7 +84,7 @@ def test_settings_built_directly_read_no_environment(clean_env: pytest.MonkeyPat
     """Settings(...) in code takes its arguments and defaults only, whatever os.environ or ./.env say."""
     clean_env.setenv("LISTEN_PORT", "1234")
     (tmp_path / ".env").write_text("LISTEN_PORT=4321\n")
-    assert Settings(accounts={}, flows=()).listen_port == 8000
+    assert Settings(flows=()).listen_port == 8000
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ def test_env_example_leaves_webhooks_off_and_its_placeholder_key_is_refused(tmp_
 
 def _declared() -> list[tuple[str, Variable]]:
     """Return every declared variable, numbered ones as .env.example's first member of the family has them."""
-    example_number = {"GOOGLE_ACCOUNT_": 2, "SYNC_FLOW_": 1}
+    example_number = {"GOOGLE_ACCOUNT_": 2, "CALDAV_ACCOUNT_": 3, "ICS_ACCOUNT_": 4, "SYNC_FLOW_": 1}
     return [
         *GLOBALS.items(),
         *(
@@ -103,3 +103,25 @@ def test_env_example_policy_lines_uncommented_are_valid(tmp_path: Path) -> None:
     )
     assert policy.skip_title_regex is not None
     assert policy.skip_title_regex.search("LUNCH? maybe")
+
+
+def test_env_example_caldav_and_ics_lines_uncommented_are_valid(tmp_path: Path) -> None:
+    """The commented CalDAV account, ICS feed and their flows, uncommented, load without a warning."""
+    uncommented = tmp_path / ".env"
+    text = EXAMPLE.read_text()
+    pattern = r"^# ((?:CALDAV_ACCOUNT_3|ICS_ACCOUNT_4|SYNC_FLOW_3|SYNC_FLOW_4)_[A-Z_]+=)"
+    uncommented.write_text(re.sub(pattern, r"\1", text, flags=re.MULTILINE))
+
+    settings = load_settings({}, env_file=uncommented, credentials_directory=None)
+
+    assert settings.warnings == ()
+    assert {n: account.provider for n, account in settings.accounts.items()} == {
+        1: "google",
+        2: "google",
+        3: "caldav",
+        4: "ics",
+    }
+    assert [(str(flow.source), str(flow.target)) for flow in settings.flows[2:]] == [
+        ("3:https://p42-caldav.icloud.com/1234567890/calendars/home/", "1:alice@example.com"),
+        ("4:feed", "1:alice@example.com"),
+    ]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pydantic import SecretStr
 
 from calmirror.commands._hints import with_next_step
-from calmirror.config import Account, CalendarRef, Flow, Settings
+from calmirror.config import CalendarRef, Flow, GoogleAccount, Settings
 from calmirror.engine import FlowOutcome
 from calmirror.errors import Failure, ForbiddenError, QuotaExceededError, RateLimitedError
 
@@ -17,7 +17,9 @@ ALICE, BOB = "alice@example.com", "bob@example.com"
 def settings() -> Settings:
     """One flow, alice's calendar into bob's."""
     accounts = {
-        n: Account(id=n, email=e, client_id="c", client_secret=SecretStr("s"), refresh_token=SecretStr("r"))
+        n: GoogleAccount(
+            id=n, email=e, client_id="c", client_secret=SecretStr("s"), refresh_token=SecretStr("r")
+        )
         for n, e in ((1, ALICE), (2, BOB))
     }
     flow = Flow(
@@ -28,7 +30,7 @@ def settings() -> Settings:
         start_offset=0,
         end_offset=0,
     )
-    return Settings(accounts=accounts, flows=(flow,))
+    return Settings(google_accounts=accounts, flows=(flow,))
 
 
 def failed(failure: Failure) -> FlowOutcome:

@@ -6,7 +6,7 @@ from datetime import time
 
 import pytest
 
-from calmirror.config import Account, CalendarRef, Flow, Settings, load_settings
+from calmirror.config import CalendarRef, Flow, GoogleAccount, Settings, load_settings
 
 
 def _load(env: dict[str, str]) -> Settings:
@@ -17,7 +17,7 @@ def _load(env: dict[str, str]) -> Settings:
 def test_good_environment_builds_accounts_and_flows(good_env: dict[str, str]) -> None:
     """Accounts are keyed by N, use their own or the shared client, and flows refer to them."""
     settings = _load(good_env)
-    assert settings.accounts[1] == Account(
+    assert settings.google_accounts[1] == GoogleAccount(
         id=1,
         email="alice@example.com",
         client_id="shared.apps.googleusercontent.com",
@@ -25,9 +25,9 @@ def test_good_environment_builds_accounts_and_flows(good_env: dict[str, str]) ->
         refresh_token="1//refresh-token-one-a8e2",
         shared_client=True,
     )
-    assert settings.accounts[2].client_id == "own.apps.googleusercontent.com"
-    assert settings.accounts[2].client_secret.get_secret_value() == "own-client-secret-91bc"
-    assert not settings.accounts[2].shared_client
+    assert settings.google_accounts[2].client_id == "own.apps.googleusercontent.com"
+    assert settings.google_accounts[2].client_secret.get_secret_value() == "own-client-secret-91bc"
+    assert not settings.google_accounts[2].shared_client
     assert settings.flows == (
         Flow(
             id=1,

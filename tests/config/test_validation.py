@@ -139,7 +139,10 @@ def test_bad_environment_names_exactly_the_wrong_variables(
 def test_unknown_account_message_matches_the_design(good_env: dict[str, str]) -> None:
     """A flow naming an unconfigured account gets the exact message docs/design.md §1.4 shows."""
     good_env["SYNC_FLOW_2_TARGET_ACCOUNT_ID"] = "7"
-    assert _problems(good_env) == ["SYNC_FLOW_2_TARGET_ACCOUNT_ID=7: no GOOGLE_ACCOUNT_7_* is configured"]
+    assert _problems(good_env) == [
+        "SYNC_FLOW_2_TARGET_ACCOUNT_ID=7: no GOOGLE_ACCOUNT_7_*, CALDAV_ACCOUNT_7_* or ICS_ACCOUNT_7_* "
+        "is configured"
+    ]
 
 
 def test_placeholder_webhook_key_is_refused_in_one_line(good_env: dict[str, str]) -> None:

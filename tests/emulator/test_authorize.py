@@ -108,7 +108,7 @@ async def test_pasted_output_makes_a_valid_configuration(
     assert err == ""
     assert ("GOOGLE_ACCOUNT_2_CLIENT_SECRET=" in out) is not shared
     assert ("GOOGLE_ACCOUNT_2_CLIENT_ID=" in out) is not shared
-    assert f"  2: {BOB}  client {'shared' if shared else 'own'}" in summary
+    assert f"  2: google {BOB}  client {'shared' if shared else 'own'}" in summary
 
 
 def secrets_to_files(config: str, credentials: Path) -> str:
@@ -192,7 +192,7 @@ async def test_the_health_fix_round_trips_with_the_configured_client(
     code, summary, err = await check_online(workdir, env, *flags)
 
     assert code == 0, err
-    assert f"  2: {BOB}  client {'shared' if shared else 'own'} " in summary
+    assert f"  2: google {BOB}  client {'shared' if shared else 'own'} " in summary
     assert "online: 2 account(s) authorized" in summary
     assert token not in summary + err
     assert alice.client_id != bob.client_id  # the layouts differ in which client the token belongs to

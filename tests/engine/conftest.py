@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from calmirror.config import Account, CalendarRef, Flow, Settings
+from calmirror.config import CalendarRef, Flow, GoogleAccount, Settings
 from calmirror.emulator import Emulator
 from calmirror.engine import SyncEngine, SyncSummary, Trigger
 from calmirror.google.blocks import is_marked
@@ -35,15 +35,15 @@ def rfc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def account_of(emulator: Emulator, account_id: int) -> Account:
-    """Return the config Account of an emulator account."""
+def account_of(emulator: Emulator, account_id: int) -> GoogleAccount:
+    """Return the config GoogleAccount of an emulator account."""
     return emulator_account(emulator, EMAILS[account_id], account_id)
 
 
 def make_settings(emulator: Emulator, flows: Sequence[FlowSpec]) -> Settings:
     """Return Settings with the three emulator accounts and the given flows between primary calendars."""
     return Settings(
-        accounts={n: account_of(emulator, n) for n in EMAILS},
+        google_accounts={n: account_of(emulator, n) for n in EMAILS},
         flows=tuple(
             Flow(
                 id=i,
@@ -193,7 +193,7 @@ def qualifies(event: dict[str, Any], identities: set[str], min_participants: int
 
 def desired(emulator: Emulator, settings: Settings, target: CalendarRef) -> set[Span]:
     """Return the desired block spans of a target calendar from its flows' live source events."""
-    identities = {settings.accounts[target.account_id].email.lower(), target.calendar_id.lower()}
+    identities = {settings.google_accounts[target.account_id].email.lower(), target.calendar_id.lower()}
     wanted: set[Span] = set()
     for flow in settings.flows_into(target):
         for event in emulator.store.raw_events(flow.source.calendar_id):

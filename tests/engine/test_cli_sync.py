@@ -30,7 +30,7 @@ def environment_of(emulator: Emulator, settings: Settings) -> dict[str, str]:
     """Return the environment a user would configure for these accounts and flows on the emulator."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "SYNC_FLOW_"))}
     env |= {"GOOGLE_API_ROOT_URL": emulator.api_root, "GOOGLE_TOKEN_URI": emulator.token_uri}
-    for account in settings.accounts.values():
+    for account in settings.google_accounts.values():
         prefix = f"GOOGLE_ACCOUNT_{account.id}_"
         env |= {
             prefix + "EMAIL": account.email,

@@ -2,7 +2,6 @@
 
 from calmirror.caldav.discovery import DavCalendar
 from calmirror.caldav.provider import CalDavProvider
-from calmirror.caldav.urls import normalise_calendar_url
 from calmirror.caldav.wire import METHODS, RequestObserver
 
-__all__ = ["METHODS", "CalDavProvider", "DavCalendar", "RequestObserver", "normalise_calendar_url"]
+__all__ = ["METHODS", "CalDavProvider", "DavCalendar", "RequestObserver"]

@@ -10,20 +10,42 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 PRIMARY = "primary"  # Google's name for an account's own calendar
 FEED_CALENDAR_ID = "feed"  # an ICS feed is one calendar; a flow from it names it so (or leaves it out)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def caldav_calendar_url(account_url: str, calendar_id: str) -> str:
-    """Return a CalDAV collection's absolute URL ending in "/"; a path is resolved on the account's server.
+def normalise_calendar_url(account_url: str, value: str) -> str:
+    """Return a CalDAV calendar's absolute collection URL from a path on the account's server, or a URL.
 
-    Raises ValueError when either is not a URL (an unbalanced IPv6 bracket).
+    Scheme and host are lowercased, a default port dropped, the path quoted one way and ended with "/".
+    Raises ValueError naming what to fix (credentials inside a URL are refused: they belong in the
+    password setting).
     """
-    parts = urlsplit(urljoin(account_url, calendar_id))
-    path = parts.path if parts.path.endswith("/") else parts.path + "/"
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+    value = value.strip()
+    if not value:
+        raise ValueError("a CalDAV calendar id must be a collection path or URL, got an empty value")
+    base = urlsplit(account_url)
+    if base.scheme not in _DEFAULT_PORTS or not base.hostname:
+        raise ValueError("a CalDAV account URL must start with https:// (or http://) and name a host")
+    parts = urlsplit(urljoin(account_url, value))
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise ValueError(f"a CalDAV calendar URL must start with https:// (or http://): {value[:80]!r}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(
+            "a CalDAV URL must not carry a user name or password: set them as their own settings"
+        )
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None and parts.port != _DEFAULT_PORTS[parts.scheme]:
+        host += f":{parts.port}"
+    path = quote(unquote(parts.path or "/"), safe="/@:+,;=!$&'()*~")
+    if not path.endswith("/"):
+        path += "/"
+    return urlunsplit((parts.scheme.lower(), host, path, "", ""))
 
 
 def _site(host: str) -> str:
@@ -61,7 +83,7 @@ def spelt(provider: str, account: Mapping[str, Any], calendar_id: Any) -> Any:
         return email.lower()
     if provider == "caldav" and calendar_id != PRIMARY and isinstance(url, str):
         try:
-            return caldav_calendar_url(url, calendar_id)
+            return normalise_calendar_url(url, calendar_id)
         except ValueError:
             return calendar_id  # the account's URL is reported as not a URL
     return calendar_id

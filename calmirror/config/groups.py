@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from calmirror.config.calendars import FEED_CALENDAR_ID, PRIMARY, caldav_calendar_url, on_account_server
+from calmirror.config.calendars import FEED_CALENDAR_ID, PRIMARY, normalise_calendar_url, on_account_server
 from calmirror.config.models import Flow, Settings, account_clashes
 from calmirror.config.names import (
     ACCOUNT_FAMILY,
@@ -115,10 +115,12 @@ def _account_of(reader: Reader, numbers: dict[str, set[int]], name: str) -> tupl
 
 def _caldav_problem(who: str, account_url: str, calendar_id: str) -> str | None:
     """Return why a CalDAV calendar id cannot be the account's calendar, or None when it can."""
-    try:
-        url = caldav_calendar_url(account_url, calendar_id)
-    except ValueError:
+    if urlsplit(account_url).scheme not in ("http", "https"):
         return None  # the account's URL is reported as not a URL
+    try:
+        url = normalise_calendar_url(account_url, calendar_id)
+    except ValueError as error:
+        return str(error)
     if on_account_server(account_url, url):
         return None
     server = urlsplit(account_url).hostname

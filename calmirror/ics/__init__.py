@@ -1,6 +1,6 @@
 """ICS feeds as a calendar provider: a read-only iCalendar calendar polled over HTTP(S)."""
 
 from calmirror.ics.fetch import MAX_FEED_BYTES
-from calmirror.ics.provider import FEED_CALENDAR_ID, IcsProvider
+from calmirror.ics.provider import IcsProvider
 
-__all__ = ["FEED_CALENDAR_ID", "MAX_FEED_BYTES", "IcsProvider"]
+__all__ = ["MAX_FEED_BYTES", "IcsProvider"]

@@ -32,7 +32,7 @@ from typing import cast
 import aiohttp
 from pydantic import SecretStr
 
-from calmirror.config import ProviderName
+from calmirror.config import FEED_CALENDAR_ID, ProviderName
 from calmirror.engine import BlockOutcome, BlockWrite, Delta, Listing, SourceEvent, Window
 from calmirror.errors import (
     FEED_READ_ONLY,
@@ -53,7 +53,7 @@ from calmirror.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
-FEED_CALENDAR_ID = "feed"  # the one calendar of an ICS account
+
 _VEVENT = re.compile(rb"^BEGIN:VEVENT\r?$", re.IGNORECASE | re.MULTILINE)
 
 

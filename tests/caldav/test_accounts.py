@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from calmirror.caldav import CalDavProvider, normalise_calendar_url
+from calmirror.caldav import CalDavProvider
+from calmirror.config.calendars import normalise_calendar_url
 from harness.caldav_servers import DavServer
 from harness.davproxy import DavProxy, Fault
 

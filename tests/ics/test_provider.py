@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from calmirror.config import FEED_CALENDAR_ID
 from calmirror.engine import BlockSpec, Interval, Window
 from calmirror.engine.provider import Create
 from calmirror.errors import (
@@ -18,7 +19,7 @@ from calmirror.errors import (
     TransientError,
     UnreadableDataError,
 )
-from calmirror.ics import FEED_CALENDAR_ID, IcsProvider
+from calmirror.ics import IcsProvider
 from calmirror.retry import RetryPolicy
 from harness.feeds import FeedServer, feed_server
 from tests.ical.samples import GOOGLE_FEED, OUTLOOK_FEED, calendar

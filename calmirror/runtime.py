@@ -7,15 +7,27 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Protocol
 
+from calmirror.caldav import CalDavProvider
 from calmirror.config import ProviderName, Settings
 from calmirror.engine import CalendarProvider, SyncEngine
 from calmirror.errors import ProviderError
 from calmirror.google.client import CalendarClient
 from calmirror.google.discovery import CalendarApi, calendar_api
 from calmirror.google.provider import GoogleCalendars
+from calmirror.ics import IcsProvider
 
 log = logging.getLogger(__name__)
+
+
+class Provider(CalendarProvider, Protocol):
+    """A provider as the runtime holds it: it also tells an observer of every request it makes."""
+
+    def observe(self, observer: Callable[[str, ProviderError | None, float | None], None]) -> None:
+        """Tell `observer` of every request from now on: (method, failure or None, seconds or None)."""
+        ...
+
 
 # Told of every provider request: (provider, method, the translated failure or None, seconds or None
 # for a part of a Google batch); the daemon's metrics count them.
@@ -40,6 +52,21 @@ def open_clients(settings: Settings, api: CalendarApi, calls: asyncio.Semaphore)
     }
 
 
+async def open_providers(settings: Settings) -> dict[int, Provider]:
+    """Return one provider per configured account, by its N, whatever its service."""
+    providers: dict[int, Provider] = {}
+    if settings.google_accounts:
+        api = await asyncio.to_thread(calendar_api, settings.google_api_root_url)  # built once per process
+        clients = open_clients(settings, api, asyncio.Semaphore(CALLS_AT_ONCE))
+        providers |= {n: GoogleCalendars(client) for n, client in clients.items()}
+    for n, caldav in settings.caldav_accounts.items():
+        password = caldav.password.get_secret_value()
+        providers[n] = CalDavProvider(n, caldav.url, caldav.username, password, email=caldav.email)
+    for n, feed in settings.ics_accounts.items():
+        providers[n] = IcsProvider(n, feed.url, owner=[feed.email] if feed.email else [])
+    return providers
+
+
 @asynccontextmanager
 async def runtime(
     settings: Settings, *, observer: ProviderObserver | None = None, close_within: float | None = None
@@ -49,12 +76,10 @@ async def runtime(
     `observer` is told of every provider request; `close_within` bounds the closing so that a hung
     request cannot hold up a daemon's shutdown.
     """
-    api = await asyncio.to_thread(calendar_api, settings.google_api_root_url)  # built once per process
-    clients = open_clients(settings, api, asyncio.Semaphore(CALLS_AT_ONCE))
+    providers = await open_providers(settings)
     if observer is not None:
-        for client in clients.values():
-            client.observe(partial(observer, "google"))
-    providers: dict[int, CalendarProvider] = {n: GoogleCalendars(client) for n, client in clients.items()}
+        for provider in providers.values():
+            provider.observe(partial(observer, provider.provider))
     try:
         yield SyncEngine(settings, providers)
     finally:

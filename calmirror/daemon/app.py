@@ -55,7 +55,7 @@ def create_app(
     app = web.Application(client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[OPTIONS] = options or DaemonOptions()
-    app[METRICS] = DaemonMetrics()
+    app[METRICS] = DaemonMetrics(sorted({account.provider for account in settings.accounts.values()}))
     app[LIFECYCLE] = Lifecycle(notifier or Notifier.from_environ())
     key = settings.webhook_api_key
     app[WEBHOOK_KEY] = key.get_secret_value() if key else None

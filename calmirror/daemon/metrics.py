@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import get_args
 
 from prometheus_client import (
@@ -17,16 +17,26 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
+from calmirror.caldav import METHODS as CALDAV_METHODS
 from calmirror.config import ProviderName
 from calmirror.daemon.errorkinds import KINDS, error_kind
 from calmirror.daemon.snapshot import Snapshot
 from calmirror.daemon.webhook import REJECTIONS, STATES
 from calmirror.engine import HoldReason, Trigger
 from calmirror.errors import ProviderError
-from calmirror.google.client import METHODS
+from calmirror.google.client import METHODS as GOOGLE_METHODS
+from calmirror.ics import GET_METHOD
 
 TRIGGERS: tuple[Trigger, ...] = get_args(Trigger)
 HOLD_REASONS: tuple[HoldReason, ...] = get_args(HoldReason)
+# Every request method of each provider, by the names its client tells its observers.
+PROVIDER_METHODS: dict[ProviderName, tuple[str, ...]] = {
+    "google": GOOGLE_METHODS,
+    "caldav": CALDAV_METHODS,
+    "ics": (GET_METHOD,),
+    "microsoft": (),
+}
+GOOGLE_ONLY: tuple[ProviderName, ...] = ("google",)
 _LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 _RECONCILE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
@@ -39,7 +49,8 @@ def method_label(method: str) -> str:
 class DaemonMetrics:
     """The daemon's metric objects, registered on a registry of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, providers: Collection[ProviderName] = GOOGLE_ONLY) -> None:
+        """Make the metrics; every method of each configured provider is shown from zero on."""
         self.registry = CollectorRegistry()
         for collector in (ProcessCollector, PlatformCollector, GCCollector):
             collector(registry=self.registry)
@@ -91,9 +102,12 @@ class DaemonMetrics:
             self.reconcile_duration.labels(trigger=trigger)
             for outcome in ("ok", "error"):
                 self.reconciles.labels(trigger=trigger, outcome=outcome)
-        for method in METHODS:
-            for kind in KINDS:
-                self.provider_requests.labels(provider="google", method=method_label(method), outcome=kind)
+        for provider in providers:
+            for method in PROVIDER_METHODS[provider]:
+                for kind in KINDS:
+                    self.provider_requests.labels(
+                        provider=provider, method=method_label(method), outcome=kind
+                    )
         for state in STATES:
             self.notifications.labels(state=state)
         for reason in REJECTIONS:

@@ -18,7 +18,7 @@ from calmirror.engine import (
 )
 from calmirror.errors import NotFoundError
 from calmirror.google.blocks import MARK_KEY, MARK_VALUE, block_body
-from calmirror.google.client import CalendarClient
+from calmirror.google.client import CalendarClient, RequestObserver
 from calmirror.google.events import is_recurring, parse_event, parse_events
 from calmirror.google.writes import Delete, Insert, Update, Write
 
@@ -30,6 +30,10 @@ class GoogleCalendars:
 
     def __init__(self, client: CalendarClient) -> None:
         self.client = client  # the daemon's push channels use it directly
+
+    def observe(self, observer: RequestObserver) -> None:
+        """Tell `observer` of every Google call from now on (a batch's parts each with seconds None)."""
+        self.client.observe(observer)
 
     @property
     def account_id(self) -> int:

@@ -25,7 +25,8 @@ import asyncio
 import hashlib
 import logging
 import re
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -52,6 +53,10 @@ from calmirror.ics.fetch import MAX_FEED_BYTES, FeedAnswer, fetch_feed
 from calmirror.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
+
+GET_METHOD = "ics.get"  # the one request a feed is read with, as metrics name it
+# Told of every request attempt: (method, the translated failure or None, seconds).
+RequestObserver = Callable[[str, ProviderError | None, float | None], None]
 
 
 _VEVENT = re.compile(rb"^BEGIN:VEVENT\r?$", re.IGNORECASE | re.MULTILINE)
@@ -96,10 +101,15 @@ class IcsProvider:
         self._last: _Read | None = None
         self._had_events = False
         self._lock = asyncio.Lock()  # one read at a time: each read replaces what the next compares with
+        self._observers: list[RequestObserver] = []
 
     def __repr__(self) -> str:
         """Name the account, never the address."""
         return f"IcsProvider(account {self._account_id})"
+
+    def observe(self, observer: RequestObserver) -> None:
+        """Tell `observer` of every GET of the feed from now on: (method, failure or None, seconds)."""
+        self._observers.append(observer)
 
     @property
     def account_id(self) -> int:
@@ -188,14 +198,22 @@ class IcsProvider:
         url = self._url.get_secret_value()
 
         async def attempt() -> FeedAnswer:
-            return await fetch_feed(
-                session,
-                url,
-                name=self._name,
-                conditions=conditions,
-                time_limit=self._timeout,
-                max_bytes=self._max_bytes,
-            )
+            started, failure = time.monotonic(), None
+            try:
+                return await fetch_feed(
+                    session,
+                    url,
+                    name=self._name,
+                    conditions=conditions,
+                    time_limit=self._timeout,
+                    max_bytes=self._max_bytes,
+                )
+            except ProviderError as error:
+                failure = error
+                raise
+            finally:
+                for observer in self._observers:
+                    observer(GET_METHOD, failure, time.monotonic() - started)
 
         try:
             answer = await self._retry.call(attempt)

@@ -312,7 +312,10 @@ async def test_verbose_lists_each_block_and_each_skip_in_plain_words(
     declined = [{"email": EMAILS[1], "responseStatus": "declined"}, {"email": "guest@elsewhere.test"}]
     await world.meeting(1, start + timedelta(hours=6), summary="Vendor pitch", attendees=declined)
     env = environment(world) | {"LOG_LEVEL": "DEBUG"}
-    block = f"{start - timedelta(minutes=10):%Y-%m-%d %H:%M}-{start + timedelta(minutes=65):%H:%M} UTC"
+    first, last = start - timedelta(minutes=10), start + timedelta(minutes=65)
+    # The end shows its date only when the block crosses midnight (a run late in the UTC day).
+    end = f"{last:%H:%M}" if last.date() == first.date() else f"{last:%Y-%m-%d %H:%M}"
+    block = f"{first:%Y-%m-%d %H:%M}-{end} UTC"
 
     code, out, err = await calmirror(env, tmp_path, "sync", "--dry-run")
 

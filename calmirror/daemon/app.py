@@ -35,7 +35,7 @@ from calmirror.daemon.lifecycle import DaemonOptions, Lifecycle
 from calmirror.daemon.metrics import DaemonMetrics
 from calmirror.daemon.pushaudit import PushAudit
 from calmirror.daemon.routes import add_routes
-from calmirror.daemon.scheduler import build_scheduler
+from calmirror.daemon.scheduler import AccountPoll, build_scheduler
 from calmirror.daemon.snapshot import Snapshot
 from calmirror.daemon.startup import extend_start, progress
 from calmirror.daemon.systemd import Notifier, watchdog, watchdog_interval
@@ -78,7 +78,7 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
     async with runtime(settings, observer=observer, close_within=options.client_close_seconds) as engine:
         channels = ChannelManager(
             google_clients(engine.providers),
-            [flow.source for flow in settings.flows],
+            [flow.source for flow in settings.flows if flow.source.account_id in settings.google_accounts],
             key=app[WEBHOOK_KEY],
             base_url=settings.webhook_base_url,
             ttl_seconds=options.channel_ttl_seconds,
@@ -112,10 +112,11 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     """Own the scheduler and the watchdog; on cleanup stop them before the engine's parts close."""
     lifecycle, settings, channels, dispatcher = app[LIFECYCLE], app[SETTINGS], app[CHANNELS], app[DISPATCHER]
-    calendars = list(dict.fromkeys(ref for f in settings.flows for ref in (f.source, f.target)))
+    calendars = _calendars_by_account(settings)
+    pushed = [ref for n in settings.google_accounts for ref in calendars.get(n, ())]
 
     async def poll() -> None:
-        await dispatcher.poll(calendars)
+        await dispatcher.poll(pushed)
 
     async def daily() -> None:
         await dispatcher.reconcile_all("daily")
@@ -127,6 +128,11 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
         daily=daily,
         renew=channels.renew_due if channels.enabled else None,
         renew_seconds=channels.check_seconds,
+        account_polls=[
+            AccountPoll(n, account.poll_minutes, partial(dispatcher.poll, calendars.get(n, [])))
+            for accounts in (settings.caldav_accounts, settings.ics_accounts)
+            for n, account in accounts.items()
+        ],
     )
     app[SCHEDULER] = scheduler
     interval = watchdog_interval()
@@ -191,6 +197,14 @@ async def _start(app: web.Application) -> None:
     lifecycle.notifier.notify("READY=1", f"STATUS={status}")
     ok = summary is not None and summary.ok
     log.info("ready: %s; first reconcile %s", status, "succeeded" if ok else "had failures (see /health)")
+
+
+def _calendars_by_account(settings: Settings) -> dict[int, list[CalendarRef]]:
+    """Return every calendar the flows read, grouped by the account N that reads it."""
+    calendars: dict[int, list[CalendarRef]] = {}
+    for ref in dict.fromkeys(ref for flow in settings.flows for ref in (flow.source, flow.target)):
+        calendars.setdefault(ref.account_id, []).append(ref)
+    return calendars
 
 
 def _flows_by_source(settings: Settings) -> dict[CalendarRef, list[str]]:

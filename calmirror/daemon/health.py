@@ -25,10 +25,12 @@ FAILING = frozenset({"error", "stale"})  # flow states that make /health `fail`
 
 def health(snapshot: Snapshot) -> tuple[int, dict[str, Any]]:
     """Return the status and body: 503 while starting or when something needs a person, else 200."""
-    accounts = [_account(account) for account in snapshot.accounts]
+    accounts = [_account(account, snapshot) for account in snapshot.accounts]
     views = {flow.name: flow for flow in snapshot.flows}
     flows = [_flow(flow, snapshot, views) for flow in snapshot.flows]
-    problems = [f"account {a['id']} needs re-authorisation" for a in accounts if a["state"] != "ok"]
+    problems = [
+        f"account {a['id']} needs new credentials; fix: {a['fix']}" for a in accounts if a["fix"]
+    ]
     problems += [line for f in flows if f["state"] in FAILING for line in f["problems"]]
     problems += [_guard_line(target) for target in snapshot.targets if _guarded(target.held)]
     warnings = [line for f in flows if f["state"] == "warn" for line in f["problems"]]
@@ -49,16 +51,36 @@ def health(snapshot: Snapshot) -> tuple[int, dict[str, Any]]:
     return (200 if status in ("pass", "warn") else 503), body
 
 
-def _account(account: AccountView) -> dict[str, Any]:
-    """Describe one account; a revoked grant names the command that fixes it."""
-    entry: dict[str, Any] = {"id": account.id, "email": account.email, "state": "ok"}
+def _account(account: AccountView, snapshot: Snapshot) -> dict[str, Any]:
+    """Describe one account: its provider, how it is read, and what renews refused credentials."""
+    entry: dict[str, Any] = {
+        "id": account.id,
+        "provider": account.provider,
+        "email": account.email,
+        "state": "ok",
+        "sync": _sync_mode(account, snapshot),
+        "fix": None,
+    }
     if account.needs_reauth is not None:
-        entry |= {
-            "state": "needs_reauth",
-            "error": account.needs_reauth,
-            "fix": f"calmirror authorize --email {account.email} --account-number {account.id}",
-        }
+        entry |= {"state": "needs_reauth", "error": account.needs_reauth, "fix": _renewal(account)}
     return entry
+
+
+def _sync_mode(account: AccountView, snapshot: Snapshot) -> str:
+    """Say how an account's calendars are read: push and the global poll, or its own poll."""
+    if account.poll_minutes is not None:
+        return f"polling every {account.poll_minutes} min"
+    every = f"polling every {int(snapshot.poll_interval.total_seconds() // 60)} min"
+    return f"push, and {every}" if snapshot.webhooks else every
+
+
+def _renewal(account: AccountView) -> str:
+    """Return what gives an account credentials its provider accepts again."""
+    if account.provider == "caldav":
+        return f"create a new app password, set it as CALDAV_ACCOUNT_{account.id}_PASSWORD and restart"
+    if account.provider == "ics":
+        return f"set the feed's current secret address as ICS_ACCOUNT_{account.id}_URL and restart"
+    return f"calmirror authorize --email {account.email} --account-number {account.id}"
 
 
 def _flow(flow: FlowView, snapshot: Snapshot, views: Mapping[str, FlowView]) -> dict[str, Any]:
@@ -91,7 +113,7 @@ def _state(flow: FlowView, snapshot: Snapshot, views: Mapping[str, FlowView]) ->
     if guarded:  # a person must look before the blocks go: no grace, no retry cures it (said once per target)
         return "error", lines
     since = flow.last_success or snapshot.started_at
-    if snapshot.ready and snapshot.now - since > 2 * snapshot.poll_interval:
+    if snapshot.ready and snapshot.now - since > 2 * (flow.poll_interval or snapshot.poll_interval):
         return "stale", lines or ["no successful sync recently"]
     if flow.last_ok is None:  # once ready, the first reconcile gave it no outcome: it broke off
         return ("warn", [*lines, NO_OUTCOME_YET]) if snapshot.ready else ("pending", lines)

@@ -162,20 +162,22 @@ class _SnapshotCollector(Collector):
         for view in s.flows:
             if view.channel_expiry is not None and view.polling_reason is None:
                 expiry.add_metric([view.name], view.channel_expiry.timestamp())
-            polling.add_metric([view.name], float(view.polling_reason is not None))
+            if view.push:  # a source without push is polled by design: no series, no alert
+                polling.add_metric([view.name], float(view.polling_reason is not None))
             if view.last_success is not None:
                 success.add_metric([view.name], view.last_success.timestamp())
             up.add_metric([view.name], float(bool(view.last_ok)))
             person.add_metric([view.name], float(any(f.needs_person for f in view.failures)))
-        account_up = GaugeMetricFamily(
-            "calmirror_account_up", "1 when the account works.", labels=["account"]
-        )
+        labels = ["account", "provider"]
+        account_up = GaugeMetricFamily("calmirror_account_up", "1 when the account works.", labels=labels)
         reauth = GaugeMetricFamily(
-            "calmirror_account_needs_reauth", "1 after invalid_grant.", labels=["account"]
+            "calmirror_account_needs_reauth",
+            "1 after its credentials were refused (Google invalid_grant, a CalDAV or feed 401).",
+            labels=labels,
         )
         for account in s.accounts:
-            account_up.add_metric([str(account.id)], float(account.needs_reauth is None))
-            reauth.add_metric([str(account.id)], float(account.needs_reauth is not None))
+            account_up.add_metric([str(account.id), account.provider], float(account.needs_reauth is None))
+            reauth.add_metric([str(account.id), account.provider], float(account.needs_reauth is not None))
         yield from (expiry, polling, success, up, person, account_up, reauth, _deletions_held(s))
         stats = s.stats
         for name, value in (

@@ -5,17 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from calmirror.config import ProviderName
 from calmirror.engine import HoldReason, SyncEngineStats
 from calmirror.errors import Failure
 
 
 @dataclass(frozen=True)
 class AccountView:
-    """One configured account: its id N, email, and the OAuth error that stopped it (if any)."""
+    """One configured account: its id N, address, the refusal that stopped it (if any), how it is read."""
 
     id: int
-    email: str
-    needs_reauth: str | None
+    email: str | None
+    needs_reauth: str | None  # why its credentials were refused: a person must renew them
+    provider: ProviderName = "google"
+    poll_minutes: int | None = None  # its own poll interval (no push), None: push and the global poll
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class FlowView:
     target: str = ""  # its target calendar as "account:calendar id"
     held: tuple[tuple[str, HoldReason], ...] = ()  # deletions held in its target (block id, why)
     held_by: tuple[str, ...] = ()  # the flows into that target whose source could not be read
+    poll_interval: timedelta | None = None  # how often its source is polled, None: the global interval
+    push: bool = True  # whether its source's provider can notify (else polling is by design)
 
 
 @dataclass(frozen=True)

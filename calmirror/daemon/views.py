@@ -7,21 +7,19 @@ from typing import Any
 
 from aiohttp import web
 
-from calmirror.config import Flow, Settings
+from calmirror.config import Account, Flow, GoogleAccount, Settings
 from calmirror.daemon.keys import CHANNELS, DISPATCHER, ENGINE, LIFECYCLE, OPTIONS, SETTINGS
 from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetView
 from calmirror.engine import FlowOutcome, SyncEngine, TargetOutcome
 
 FIRST_RECONCILE = "first reconcile"  # the start's phase while the first reconcile runs
+PROVIDER_NAMES = {"google": "Google", "caldav": "CalDAV", "ics": "an ICS feed", "microsoft": "Microsoft 365"}
 
 
 def snapshot(app: web.Application) -> Snapshot:
     """Gather what /health and /metrics show from the engine, clients, channels and dispatcher."""
     settings, engine, lifecycle = app[SETTINGS], app[ENGINE], app[LIFECYCLE]
-    providers = engine.providers
-    accounts = tuple(
-        AccountView(a.id, a.email, providers[a.id].needs_reauth) for a in settings.google_accounts.values()
-    )
+    accounts = tuple(_account_view(engine, account) for account in settings.accounts.values())
     flows = tuple(flow_view(app, flow) for flow in settings.flows)
     targets = engine.target_status()
     return Snapshot(
@@ -42,6 +40,14 @@ def snapshot(app: web.Application) -> Snapshot:
     )
 
 
+def _account_view(engine: SyncEngine, account: Account) -> AccountView:
+    """Describe one account of any provider: who it is, whether it works, and how it is read."""
+    reauth = engine.providers[account.id].needs_reauth
+    if isinstance(account, GoogleAccount):
+        return AccountView(account.id, account.email, reauth)
+    return AccountView(account.id, account.email, reauth, account.provider, account.poll_minutes)
+
+
 def _phase(phase: str, done: int, targets: int) -> str:
     """Return what the start waits on; during the first reconcile, how many targets are done."""
     return f"{phase}: {done} of {targets} targets done" if phase == FIRST_RECONCILE else phase
@@ -56,21 +62,31 @@ def _held_by(settings: Settings, outcome: TargetOutcome) -> tuple[str, ...]:
 
 def flow_view(app: web.Application, flow: Flow) -> FlowView:
     """Describe one flow from its last outcome, its last success and its source's channel."""
-    engine, channels = app[ENGINE], app[CHANNELS]
+    engine, channels, settings = app[ENGINE], app[CHANNELS], app[SETTINGS]
     outcome = engine.flow_status().get(flow.name)
+    source = settings.account(flow.source.account_id)
+    polled = None if isinstance(source, GoogleAccount) else source.poll_minutes
     return FlowView(
         name=flow.name,
         last_success=app[DISPATCHER].last_success.get(flow.name),
         last_ok=outcome.ok if outcome else None,
         last_error=None if outcome is None or outcome.ok else _error_kind(engine, flow, outcome),
         channel_expiry=channels.expiry(flow.source),
-        polling_reason=channels.polling_reason(flow.source),
+        polling_reason=channels.polling_reason(flow.source) if polled is None else _no_push(source),
         failures=outcome.failures if outcome else (),
         failing_since=outcome.failing_since if outcome else None,
         target=str(flow.target),
         held=outcome.held if outcome else (),
         held_by=outcome.held_by if outcome else (),
+        poll_interval=None if polled is None else timedelta(minutes=polled),
+        push=polled is None,
     )
+
+
+def _no_push(account: Account) -> str:
+    """Say why a flow's source is polled only: its provider has no push calmirror can use."""
+    minutes = account.poll_minutes if not isinstance(account, GoogleAccount) else 0
+    return f"{PROVIDER_NAMES[account.provider]} has no push: polled every {minutes} min"
 
 
 def _error_kind(engine: SyncEngine, flow: Flow, outcome: FlowOutcome) -> str:

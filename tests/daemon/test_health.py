@@ -64,12 +64,51 @@ def test_revoked_account_is_503_and_names_the_fix() -> None:
     revoked = body["accounts"][1]
     assert revoked == {
         "id": 2,
+        "provider": "google",
         "email": "b@example.com",
         "state": "needs_reauth",
+        "sync": "polling every 60 min",
         "error": "invalid_grant",
         "fix": "calmirror authorize --email b@example.com --account-number 2",
     }
-    assert body["problems"] == ["account 2 needs re-authorisation"]
+    assert body["problems"] == [
+        "account 2 needs new credentials; fix: calmirror authorize --email b@example.com --account-number 2"
+    ]
+
+
+def test_each_account_names_its_provider_how_it_is_read_and_how_to_renew_it() -> None:
+    """A CalDAV account polled on its own says so; a refused password and feed address name their fix."""
+    accounts = (
+        AccountView(1, "a@example.com", None),
+        AccountView(3, None, "unauthorized", "caldav", 5),
+        AccountView(4, None, "feed_refused", "ics", 15),
+    )
+    status, body = health(replace(snapshot(accounts=accounts), webhooks=True))
+    assert status == 503
+    google, caldav, feed = body["accounts"]
+    assert (google["provider"], google["sync"], google["state"]) == (
+        "google",
+        "push, and polling every 60 min",
+        "ok",
+    )
+    assert (caldav["provider"], caldav["sync"], caldav["state"]) == (
+        "caldav",
+        "polling every 5 min",
+        "needs_reauth",
+    )
+    assert caldav["fix"] == "create a new app password, set it as CALDAV_ACCOUNT_3_PASSWORD and restart"
+    assert feed["sync"] == "polling every 15 min"
+    assert feed["fix"] == "set the feed's current secret address as ICS_ACCOUNT_4_URL and restart"
+    assert len(body["problems"]) == 2
+
+
+def test_a_polled_source_is_stale_after_twice_its_own_interval() -> None:
+    """A CalDAV source polled every 5 min is stale after 10 min, not after twice the global interval."""
+    polled = replace(POLLED, poll_interval=timedelta(minutes=5), push=False)
+    fresh = replace(polled, last_success=NOW - timedelta(minutes=9))
+    old = replace(polled, last_success=NOW - timedelta(minutes=11))
+    assert health(snapshot(flows=(fresh,)))[1]["flows"][0]["state"] == "ok"
+    assert health(snapshot(flows=(old,)))[1]["flows"][0]["state"] == "stale"
 
 
 def test_flow_without_success_within_twice_the_interval_is_503() -> None:

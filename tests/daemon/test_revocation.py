@@ -57,7 +57,7 @@ async def test_revoked_account_is_named_in_health_while_the_other_flow_keeps_mir
             assert revoked["state"] == "needs_reauth"
             assert "invalid_grant" in revoked["error"]
             assert "calmirror authorize" in revoked["fix"]
-            assert "account 3 needs re-authorisation" in body["problems"]
+            assert any(line.startswith("account 3 needs new credentials; fix: ") for line in body["problems"])
 
             second = next_hour(days=2)
             await alice.insert_event(ALICE, meeting_body(second))

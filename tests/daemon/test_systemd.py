@@ -143,8 +143,8 @@ async def start_notifying_daemon(
 
 
 def answered(message: str) -> int:
-    """Return the Google calls answered that a first-reconcile STATUS= line reports."""
-    found = re.search(r"STATUS=first reconcile: \d+ of 1 target\(s\), (\d+) Google call", message)
+    """Return the provider calls answered that a first-reconcile STATUS= line reports."""
+    found = re.search(r"STATUS=first reconcile: \d+ of 1 target\(s\), (\d+) provider call", message)
     assert found, message
     return int(found[1])
 

@@ -11,7 +11,7 @@ from calmirror.caldav.discovery import DavCalendar
 from calmirror.commands._online_check import OnlineCheck
 from calmirror.config import CalDavAccount, Flow, Settings
 from calmirror.config.calendars import normalise_calendar_url
-from calmirror.errors import PASSWORD_REFUSED, AuthNeededError, NotFoundError, ProviderError
+from calmirror.errors import PASSWORD_REFUSED, AuthNeededError, ForbiddenError, NotFoundError, ProviderError
 
 Listing = dict[str, DavCalendar]  # calendar URL, spelt as a flow's calendar id -> the calendar
 
@@ -30,6 +30,8 @@ async def check_caldav(settings: Settings, providers: Mapping[int, CalDavProvide
             )
         elif isinstance(answer, ProviderError):
             found.problems.append(_account_problem(account, answer))
+        elif not answer:  # a wrong address can answer an empty listing rather than an error
+            found.problems.append(_wrong_url(account, "none listed"))
         else:
             listings[n] = _spelt(account, answer)
             found.lines.extend(_listing_lines(account, listings[n]))
@@ -61,8 +63,6 @@ def _listing_lines(account: CalDavAccount, listing: Listing) -> list[str]:
     """Return the account's calendars as lines: URL (to copy into a flow), display name, access."""
     lines = [f"calendars of account {account.id} (caldav {account.url}  user {account.username}):"]
     lines += [f"  {url}  {calendar.name!r}  {_access(calendar)}" for url, calendar in sorted(listing.items())]
-    if not listing:
-        lines.append("  (none)")
     return lines
 
 
@@ -83,9 +83,17 @@ def _account_problem(account: CalDavAccount, error: ProviderError) -> str:
             f"{prefix}PASSWORD: the server at {account.url} refused the password of user "
             f"{account.username!r} (HTTP 401): create a new app password and configure it"
         )
-    if isinstance(error, NotFoundError):
-        return f"{prefix}URL={account.url}: no CalDAV account answers there ({error})"
+    if isinstance(error, (NotFoundError, ForbiddenError)):
+        return _wrong_url(account, f"HTTP {error.status}")
     return f"{prefix}*: account {account.id} could not list its calendars: {error}"
+
+
+def _wrong_url(account: CalDavAccount, what: str) -> str:
+    """Return the problem of an account URL where the user's calendars are not found."""
+    return (
+        f"CALDAV_ACCOUNT_{account.id}_URL={account.url}: user {account.username!r} has no calendars there "
+        f"({what}); give the server's address or the user's principal URL"
+    )
 
 
 def _flow_problems(settings: Settings, flow: Flow, listings: Mapping[int, Listing]) -> list[str]:

@@ -116,6 +116,25 @@ async def test_a_calendar_not_of_the_account_names_its_flow_variable(
     assert_no_secret(out, err)
 
 
+async def test_an_account_url_without_calendars_names_the_url_variable(
+    dav_server: DavServer, feeds: FeedServer, tmp_path: Path
+) -> None:
+    """An account URL where the user has no calendars (Radicale refuses it, Xandikos lists none): exit 2."""
+    work = await make_calendar(dav_server)
+    dav_url = dav_server.base_url + "/nobody/"
+    env = environment(dav_url, feeds.url(f"{FEED_TOKEN}.ics"), work, work + "other/")
+
+    code, out, err = await calmirror(env, tmp_path, "check-config", "--online")
+
+    assert code == 2, err
+    why = "HTTP 403" if dav_server.name == "radicale" else "none listed"
+    assert err.splitlines()[1:] == [
+        f"  CALDAV_ACCOUNT_1_URL={dav_url}: user 'alice' has no calendars there ({why}); give the server's "
+        "address or the user's principal URL"
+    ]
+    assert_no_secret(out, err)
+
+
 @pytest.mark.parametrize("dav_server", ["radicale"], indirect=True)  # Xandikos accepts any password
 async def test_a_refused_password_names_the_password_variable(
     dav_server: DavServer, feeds: FeedServer, tmp_path: Path

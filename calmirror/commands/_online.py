@@ -55,7 +55,7 @@ async def _check_google(settings: Settings, clients: Mapping[int, CalendarClient
             roles[n] = answer
     for flow in settings.flows:
         problems += _flow_problems(settings, flow, roles)
-    return OnlineCheck(problems, unreachable)
+    return OnlineCheck(tuple(problems), tuple(unreachable))
 
 
 async def _roles(client: CalendarClient) -> Roles | ProviderError:

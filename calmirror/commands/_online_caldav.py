@@ -20,24 +20,25 @@ async def check_caldav(settings: Settings, providers: Mapping[int, CalDavProvide
     """Ask every CalDAV account for its calendars once; list them and check each flow's CalDAV calendars."""
     accounts = sorted(providers)
     answers = await asyncio.gather(*(_calendars(providers[n]) for n in accounts))
-    found = OnlineCheck()
+    problems: list[str] = []
+    unreachable: list[str] = []
+    lines: list[str] = []
     listings: dict[int, Listing] = {}
     for n, answer in zip(accounts, answers, strict=True):
         account = settings.caldav_accounts[n]
         if isinstance(answer, ProviderError) and answer.retryable:  # the network or server, not the settings
-            found.unreachable.append(
-                f"account {n}: the CalDAV server could not be asked ({answer.kind}): {answer}"
-            )
+            where = f"the CalDAV server at {account.url}"
+            unreachable.append(f"account {n}: {where} could not be asked ({answer.kind}): {answer}")
         elif isinstance(answer, ProviderError):
-            found.problems.append(_account_problem(account, answer))
+            problems.append(_account_problem(account, answer))
         elif not answer:  # a wrong address can answer an empty listing rather than an error
-            found.problems.append(_wrong_url(account, "none listed"))
+            problems.append(_wrong_url(account, "none listed"))
         else:
             listings[n] = _spelt(account, answer)
-            found.lines.extend(_listing_lines(account, listings[n]))
+            lines += _listing_lines(account, listings[n])
     for flow in settings.flows:
-        found.problems.extend(_flow_problems(settings, flow, listings))
-    return found
+        problems += _flow_problems(flow, listings)
+    return OnlineCheck(tuple(problems), tuple(unreachable), tuple(lines))
 
 
 async def _calendars(provider: CalDavProvider) -> list[DavCalendar] | ProviderError:
@@ -96,7 +97,7 @@ def _wrong_url(account: CalDavAccount, what: str) -> str:
     )
 
 
-def _flow_problems(settings: Settings, flow: Flow, listings: Mapping[int, Listing]) -> list[str]:
+def _flow_problems(flow: Flow, listings: Mapping[int, Listing]) -> list[str]:
     """Return the problems of one flow's CalDAV sides: a calendar of the account, readable or writable."""
     problems = []
     for side, ref in (("SOURCE", flow.source), ("TARGET", flow.target)):

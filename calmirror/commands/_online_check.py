@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class OnlineCheck:
     """Problems in the configuration, accounts that could not be asked, and lines to show (listings)."""
 
-    problems: list[str] = field(default_factory=list)
-    unreachable: list[str] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
+    problems: tuple[str, ...]
+    unreachable: tuple[str, ...]
+    lines: tuple[str, ...] = ()
 
     def __add__(self, other: OnlineCheck) -> OnlineCheck:
         """Return both findings, this one's first."""

@@ -32,20 +32,22 @@ async def check_feeds(settings: Settings, providers: Mapping[int, IcsProvider]) 
     )
     accounts = sorted(providers)
     answers = await asyncio.gather(*(_count(providers[n], window) for n in accounts))
-    found = OnlineCheck()
+    problems: list[str] = []
+    unreachable: list[str] = []
+    lines: list[str] = []
     for n, answer in zip(accounts, answers, strict=True):
         account = settings.ics_accounts[n]
+        where = f"the ICS feed at {account.shown_url()}"
         if isinstance(answer, ProviderError) and answer.retryable:  # the network or server, not the settings
-            where = f"the ICS feed at {account.shown_url()}"
-            found.unreachable.append(f"account {n}: {where} could not be asked ({answer.kind}): {answer}")
+            unreachable.append(f"account {n}: {where} could not be asked ({answer.kind}): {answer}")
         elif isinstance(answer, ProviderError):
-            found.problems.append(_feed_problem(account, answer))
+            problems.append(_feed_problem(account, answer))
         else:
-            found.lines.append(
+            lines.append(
                 f"feed of account {n} (ics {account.shown_url()}): {answer} event(s) from "
                 f"{window.start:%Y-%m-%d} to {window.end:%Y-%m-%d}"
             )
-    return found
+    return OnlineCheck(tuple(problems), tuple(unreachable), tuple(lines))
 
 
 async def _count(provider: IcsProvider, window: Window) -> int | ProviderError:

@@ -210,7 +210,7 @@ async def test_unreachable_servers_could_not_be_asked(tmp_path: Path) -> None:
 
     assert code == 1, err
     assert "could not check online (nothing to fix in the settings; try again)" in err
-    assert "account 1: the CalDAV server could not be asked (transient)" in err
+    assert f"account 1: the CalDAV server at {dav_url} could not be asked (transient)" in err
     assert f"account 2: the ICS feed at {feed_host}/… could not be asked (transient)" in err
     assert "_ACCOUNT_" not in err  # no variable is blamed
     assert "SYNC_FLOW_" not in err

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.caldav_servers import PASSWORD, SERVERS, DavServer, make_calendar, running_server
+from harness.davproxy import DavProxy, Fault
 from harness.feeds import FeedServer, Mode, feed_server
 from harness.processes import free_port
 from tests.config.conftest import CONFIG_PREFIXES
@@ -152,6 +153,44 @@ async def test_a_refused_password_names_the_password_variable(
         "(HTTP 401): create a new app password and configure it"
     ]
     assert_no_secret(out, err)
+
+
+# The home's listing as a server sharing one calendar read-only answers it (RFC 3744 privileges).
+READ_ONLY_HOME = b"""<?xml version="1.0" encoding="utf-8"?>
+<D:multistatus xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:response>
+<D:href>/alice/shared/</D:href><D:propstat><D:prop>
+<D:resourcetype><D:collection/><C:calendar/></D:resourcetype><D:displayname>Shared</D:displayname>
+<D:current-user-privilege-set><D:privilege><D:read/></D:privilege></D:current-user-privilege-set>
+</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>"""
+
+
+@pytest.mark.parametrize("dav_server", ["radicale"], indirect=True)  # its principal is its home, /alice/
+async def test_a_read_only_calendar_as_target_names_the_target_variable(
+    dav_server: DavServer, feeds: FeedServer, tmp_path: Path
+) -> None:
+    """A calendar the account may only read, as a flow's target: exit 2, naming the target's variable."""
+    proxy = await DavProxy(dav_server.base_url).start()
+    try:
+        headers = {"Content-Type": "application/xml; charset=utf-8"}
+        home = dav_server.home_path
+        proxy.inject(
+            Fault(207, "PROPFIND", path=home, depth="1", times=None, headers=headers, body=READ_ONLY_HOME)
+        )
+        shared = proxy.url(dav_server.url(home + "shared/"))
+        env = environment(
+            proxy.url(dav_server.base_url + "/"), feeds.url(f"{FEED_TOKEN}.ics"), shared, shared
+        )
+        env = {k: v for k, v in env.items() if not k.startswith("SYNC_FLOW_2_")}  # one flow: feed -> shared
+
+        code, out, err = await calmirror(env, tmp_path, "check-config", "--online")
+    finally:
+        await proxy.stop()
+
+    assert code == 2, err
+    assert f"  {shared}  'Shared'  read only" in out.splitlines()
+    assert err.splitlines()[1:] == [
+        f"  SYNC_FLOW_1_TARGET_CALENDAR_ID={shared}: account 1 may only read it; flow 'feed' writes to it"
+    ]
 
 
 async def test_a_feed_as_target_is_refused_before_asking_anyone(feeds: FeedServer, tmp_path: Path) -> None:

@@ -1,14 +1,21 @@
-"""`check-config --online`: every token refreshes, every flow can read its source and write its target."""
+"""`check-config --online`: every account answers, every flow can read its source and write its target.
+
+Google is checked here; CalDAV and ICS in _online_caldav.py and _online_ics.py, each reporting an OnlineCheck.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from calmirror.caldav import CalDavProvider
+from calmirror.commands._online_caldav import check_caldav
+from calmirror.commands._online_check import OnlineCheck
+from calmirror.commands._online_ics import check_feeds
 from calmirror.config import CalendarRef, Flow, GoogleAccount, Settings
 from calmirror.errors import AuthNeededError, ProviderError
 from calmirror.google.client import CalendarClient
+from calmirror.ics import IcsProvider
 from calmirror.runtime import google_clients, runtime
 
 # calendarList accessRole values (https://developers.google.com/calendar/api/v3/reference/calendarList)
@@ -18,20 +25,24 @@ WRITE_ROLES = frozenset({"writer", "owner"})
 Roles = dict[str, str]  # calendar id -> the account's accessRole
 
 
-@dataclass(frozen=True)
-class OnlineCheck:
-    """What asking Google found: problems in the configuration, and accounts Google could not be asked for."""
-
-    problems: list[str]
-    unreachable: list[str]
-
-
 async def online_problems(settings: Settings) -> OnlineCheck:
-    """Ask Google: every configuration problem (naming the variable to fix), and what it could not ask."""
+    """Ask every account once: the problems (naming the variable to fix), what it could not ask, listings."""
     async with runtime(settings) as engine:
-        clients = google_clients(engine.providers)
-        accounts = sorted(clients)
-        answers = await asyncio.gather(*(_roles(clients[n]) for n in accounts))
+        providers = engine.providers
+        caldav = {n: p for n, p in providers.items() if isinstance(p, CalDavProvider)}
+        feeds = {n: p for n, p in providers.items() if isinstance(p, IcsProvider)}
+        google, dav, ics = await asyncio.gather(
+            _check_google(settings, google_clients(providers)),
+            check_caldav(settings, caldav),
+            check_feeds(settings, feeds),
+        )
+    return google + dav + ics
+
+
+async def _check_google(settings: Settings, clients: Mapping[int, CalendarClient]) -> OnlineCheck:
+    """Ask Google: every token refreshes, every flow's Google source is readable and target writable."""
+    accounts = sorted(clients)
+    answers = await asyncio.gather(*(_roles(clients[n]) for n in accounts))
     roles: dict[int, Roles] = {}
     problems: list[str] = []
     unreachable: list[str] = []
@@ -44,7 +55,7 @@ async def online_problems(settings: Settings) -> OnlineCheck:
             roles[n] = answer
     for flow in settings.flows:
         problems += _flow_problems(settings, flow, roles)
-    return OnlineCheck(problems, unreachable)
+    return OnlineCheck(tuple(problems), tuple(unreachable))
 
 
 async def _roles(client: CalendarClient) -> Roles | ProviderError:

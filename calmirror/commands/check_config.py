@@ -34,8 +34,9 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     parser.add_argument(
         "--online",
         action="store_true",
-        help="also ask Google: refresh every account's token, and check that every flow's account can "
-        "read its source calendar and write its target calendar",
+        help="also ask every account: refresh Google tokens, list CalDAV calendars (with their URLs), "
+        "fetch ICS feeds, and check that every flow's account can read its source calendar and write "
+        "its target calendar",
     )
     parser.set_defaults(handler=check_config)
 
@@ -124,13 +125,20 @@ def _shown_secrets(settings: Settings) -> list[str]:
 
 
 def check_online(settings: Settings) -> int:
-    """Ask Google whether the configuration works: 2 for a problem in it, 1 when Google could not be asked."""
+    """Ask every account whether the configuration works: 2 for a problem in it, 1 when one was not asked.
+
+    CalDAV accounts' calendars (with the URLs a flow names) and each feed's size are printed first, even
+    when something is wrong: they are what a person picks a flow's calendar from.
+    """
     setup_logging(settings.log_level, settings.secrets(), fmt=settings.log_format)
     found = asyncio.run(online_problems(settings))
+    shown = _shown_secrets(settings)
+    for line in found.lines:
+        print(redact(line, shown))
     if found.problems:
         print(f"calmirror: {len(found.problems)} problem(s) found online:", file=sys.stderr)
         for problem in found.problems:
-            print(f"  {redact(problem, _shown_secrets(settings))}", file=sys.stderr)
+            print(f"  {redact(problem, shown)}", file=sys.stderr)
         return 2
     if found.unreachable:
         print(
@@ -138,14 +146,10 @@ def check_online(settings: Settings) -> int:
             file=sys.stderr,
         )
         for line in found.unreachable:
-            print(f"  {redact(line, _shown_secrets(settings))}", file=sys.stderr)
+            print(f"  {redact(line, shown)}", file=sys.stderr)
         return 1
-    others = len(settings.accounts) - len(settings.google_accounts)
-    flows = "every flow between Google accounts" if others else "every flow"
     print(
-        f"online: {len(settings.google_accounts)} account(s) authorized; {flows} can read its source "
+        f"online: {len(settings.accounts)} account(s) authorized; every flow can read its source "
         "calendar and write its target calendar"
     )
-    if others:
-        print(f"online: {others} CalDAV or ICS account(s) not checked online yet")
     return 0

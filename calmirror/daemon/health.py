@@ -28,9 +28,7 @@ def health(snapshot: Snapshot) -> tuple[int, dict[str, Any]]:
     accounts = [_account(account, snapshot) for account in snapshot.accounts]
     views = {flow.name: flow for flow in snapshot.flows}
     flows = [_flow(flow, snapshot, views) for flow in snapshot.flows]
-    problems = [
-        f"account {a['id']} needs new credentials; fix: {a['fix']}" for a in accounts if a["fix"]
-    ]
+    problems = [f"account {a['id']} needs new credentials; fix: {a['fix']}" for a in accounts if a["fix"]]
     problems += [line for f in flows if f["state"] in FAILING for line in f["problems"]]
     problems += [_guard_line(target) for target in snapshot.targets if _guarded(target.held)]
     warnings = [line for f in flows if f["state"] == "warn" for line in f["problems"]]

@@ -58,6 +58,15 @@ def _url(value: str) -> str:
     return value
 
 
+def _server_url(value: str) -> str:
+    """Check a server's http(s) URL that must not carry a password (it would show wherever the URL does)."""
+    _url(value)
+    parts = urlsplit(value)
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("a URL with a user name or password in it; set those as their own settings")
+    return value
+
+
 def _feed_url(value: SecretStr) -> SecretStr:
     """Check a feed's http(s) URL, a secret: no message repeats it."""
     if value.get_secret_value().lower().startswith(("webcal://", "webcals://")):
@@ -98,6 +107,7 @@ LogLevel = Annotated[str, _one_of(LOG_LEVELS, {"WARN": "WARNING"})]
 LogFormat = Annotated[Literal["text", "json"], _one_of(LOG_FORMATS)]
 TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
 Url = Annotated[str, AfterValidator(_url)]
+ServerUrl = Annotated[str, AfterValidator(_server_url)]
 BaseUrl = Annotated[str, AfterValidator(_base_url)]
 FeedUrl = Annotated[SecretStr, AfterValidator(_feed_url)]
 ApiRoot = Annotated[str, AfterValidator(_api_root)]

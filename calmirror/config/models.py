@@ -33,6 +33,7 @@ from calmirror.config.fields import (
     LogLevel,
     NotPlaceholder,
     Port,
+    ServerUrl,
     TimeOfDay,
     Url,
 )
@@ -94,7 +95,7 @@ class CalDavAccount(BaseModel, frozen=True):
 
     provider: ClassVar[Literal["caldav"]] = "caldav"
     id: int = Field(json_schema_extra=NOT_A_VARIABLE)
-    url: Url = Field(description="the server's or principal's address, e.g. https://caldav.icloud.com/")
+    url: ServerUrl = Field(description="the server's or principal's address, e.g. https://caldav.icloud.com/")
     username: str = Field(description="the login name, often the address")
     password: SecretStr = Field(description="its (app-specific) password")
     email: Email | None = Field(default=None, description="the owner's address")

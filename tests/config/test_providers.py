@@ -8,7 +8,14 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from calmirror.cli import main
-from calmirror.config import FEED_CALENDAR_ID, CalDavAccount, CalendarRef, IcsAccount, Settings, load_settings
+from calmirror.config import (
+    FEED_CALENDAR_ID,
+    CalDavAccount,
+    CalendarRef,
+    IcsAccount,
+    Settings,
+    load_settings,
+)
 from calmirror.errors import ConfigError
 
 PASSWORD = "caldav-app-password-3e9f"
@@ -356,3 +363,10 @@ def test_a_flow_naming_an_unknown_account_names_every_family(env: dict[str, str]
         "SYNC_FLOW_3_SOURCE_ACCOUNT_ID=9: no GOOGLE_ACCOUNT_9_*, CALDAV_ACCOUNT_9_* or ICS_ACCOUNT_9_* "
         "is configured"
     ]
+
+
+def test_a_caldav_account_url_with_a_password_in_it_is_refused(env: dict[str, str]) -> None:
+    """A password written into CALDAV_ACCOUNT_<N>_URL would show wherever the URL does: refused."""
+    problems = _problems(env | {"CALDAV_ACCOUNT_3_URL": "https://carol:hunter2@caldav.fastmail.com/dav/"})
+    [problem] = [p for p in problems if p.startswith("CALDAV_ACCOUNT_3_URL")]
+    assert "user name or password in it" in problem

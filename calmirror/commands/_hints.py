@@ -1,11 +1,10 @@
-"""The next step to suggest for a flow a sync pass failed: re-authorize an account, or check a calendar id.
+"""The next step for a flow a sync pass failed: renew an account's credentials, or check a calendar id.
 
 It decides by the failures' kinds and sides (calmirror.errors.Failure), never by a message's words.
 """
 
 from __future__ import annotations
 
-from calmirror.commands._online import authorize_hint
 from calmirror.config import Flow, Settings
 from calmirror.engine import FlowOutcome
 from calmirror.errors import Failure
@@ -27,9 +26,8 @@ def with_next_step(settings: Settings, outcome: FlowOutcome) -> str:
 def _step(settings: Settings, flow: Flow, failure: Failure) -> str | None:
     """Return the next step for one failure of a flow, or None when there is nothing to suggest."""
     ref = flow.source if failure.side == "source" else flow.target
-    google = settings.google_accounts.get(ref.account_id)
-    if failure.kind == "auth" and google is not None:
-        return authorize_hint(google)
+    if failure.kind == "auth" and ref.account_id in settings.accounts:
+        return settings.account(ref.account_id).renewal()
     if failure.kind in _NO_ACCESS:
         variable = f"SYNC_FLOW_{flow.id}_{failure.side.upper()}_CALENDAR_ID={ref.calendar_id}"
         return f"check {variable} (`calmirror check-config --online` tells what access is missing)"

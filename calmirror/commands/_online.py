@@ -70,18 +70,13 @@ async def _roles(client: CalendarClient) -> Roles | ProviderError:
 def _account_problem(account: GoogleAccount, error: ProviderError) -> str:
     """Return the problem of an account whose calendars could not be listed."""
     prefix = f"GOOGLE_ACCOUNT_{account.id}_"
-    authorize = authorize_hint(account)
+    authorize = account.renewal()
     if isinstance(error, AuthNeededError) and error.reason == "invalid_client":
         secret = "GOOGLE_CLIENT_SECRET" if account.shared_client else f"{prefix}CLIENT_SECRET"
         return f"{secret}: Google rejects the OAuth client of account {account.id} (invalid_client)"
     if isinstance(error, AuthNeededError):
         return f"{prefix}REFRESH_TOKEN: Google rejects it ({error.reason}); {authorize}"
     return f"{prefix}*: account {account.id} could not list its calendars: {error}"
-
-
-def authorize_hint(account: GoogleAccount) -> str:
-    """Return the command that gives an account a new refresh token."""
-    return f"run `calmirror authorize --email {account.email} --account-number {account.id}`"
 
 
 def _flow_problems(settings: Settings, flow: Flow, roles: Mapping[int, Roles]) -> list[str]:

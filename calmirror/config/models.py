@@ -86,6 +86,10 @@ class GoogleAccount(BaseModel, frozen=True):
     # True when the client comes from GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET
     shared_client: bool = Field(default=False, json_schema_extra=NOT_A_VARIABLE)
 
+    def renewal(self) -> str:
+        """Return what gives the account credentials Google accepts again (a new refresh token)."""
+        return f"run `calmirror authorize --email {self.email} --account-number {self.id}`"
+
 
 PollMinutes = Annotated[int, Field(ge=1, le=MAX_POLL_MINUTES)]
 
@@ -101,6 +105,10 @@ class CalDavAccount(BaseModel, frozen=True):
     email: Email | None = Field(default=None, description="the owner's address")
     poll_minutes: PollMinutes = Field(default=5, description="minutes between polls of its calendars")
 
+    def renewal(self) -> str:
+        """Return what gives the account credentials its server accepts again."""
+        return f"create a new app password, set it as CALDAV_ACCOUNT_{self.id}_PASSWORD and restart"
+
 
 class IcsAccount(BaseModel, frozen=True):
     """An ICS feed calmirror reads (ICS_ACCOUNT_<N>_*): one calendar, read-only, so only ever a source."""
@@ -110,6 +118,10 @@ class IcsAccount(BaseModel, frozen=True):
     url: FeedUrl = Field(description="the feed's http(s) address; secret, as it often carries a token")
     email: Email | None = Field(default=None, description="the owner's address")
     poll_minutes: PollMinutes = Field(default=15, description="minutes between downloads of the feed")
+
+    def renewal(self) -> str:
+        """Return what makes the feed readable again after its server refused the address."""
+        return f"set the feed's current secret address as ICS_ACCOUNT_{self.id}_URL and restart"
 
     def shown_url(self) -> str:
         """Return the feed's address as it may be shown: scheme and host only (its rest may be a token)."""

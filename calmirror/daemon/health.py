@@ -28,7 +28,9 @@ def health(snapshot: Snapshot) -> tuple[int, dict[str, Any]]:
     accounts = [_account(account, snapshot) for account in snapshot.accounts]
     views = {flow.name: flow for flow in snapshot.flows}
     flows = [_flow(flow, snapshot, views) for flow in snapshot.flows]
-    problems = [f"account {a['id']} needs new credentials; fix: {a['fix']}" for a in accounts if a["fix"]]
+    problems = [
+        f"account {a['id']} needs new credentials; fix: {a['fix']}" for a in accounts if a["state"] != "ok"
+    ]
     problems += [line for f in flows if f["state"] in FAILING for line in f["problems"]]
     problems += [_guard_line(target) for target in snapshot.targets if _guarded(target.held)]
     warnings = [line for f in flows if f["state"] == "warn" for line in f["problems"]]
@@ -60,7 +62,7 @@ def _account(account: AccountView, snapshot: Snapshot) -> dict[str, Any]:
         "fix": None,
     }
     if account.needs_reauth is not None:
-        entry |= {"state": "needs_reauth", "error": account.needs_reauth, "fix": _renewal(account)}
+        entry |= {"state": "needs_reauth", "error": account.needs_reauth, "fix": account.renewal}
     return entry
 
 
@@ -70,15 +72,6 @@ def _sync_mode(account: AccountView, snapshot: Snapshot) -> str:
         return f"polling every {account.poll_minutes} min"
     every = f"polling every {int(snapshot.poll_interval.total_seconds() // 60)} min"
     return f"push, and {every}" if snapshot.webhooks else every
-
-
-def _renewal(account: AccountView) -> str:
-    """Return what gives an account credentials its provider accepts again."""
-    if account.provider == "caldav":
-        return f"create a new app password, set it as CALDAV_ACCOUNT_{account.id}_PASSWORD and restart"
-    if account.provider == "ics":
-        return f"set the feed's current secret address as ICS_ACCOUNT_{account.id}_URL and restart"
-    return f"calmirror authorize --email {account.email} --account-number {account.id}"
 
 
 def _flow(flow: FlowView, snapshot: Snapshot, views: Mapping[str, FlowView]) -> dict[str, Any]:

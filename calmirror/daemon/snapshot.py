@@ -19,6 +19,7 @@ class AccountView:
     needs_reauth: str | None  # why its credentials were refused: a person must renew them
     provider: ProviderName = "google"
     poll_minutes: int | None = None  # its own poll interval (no push), None: push and the global poll
+    renewal: str = ""  # what gives it credentials its provider accepts again
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,9 @@ def snapshot(app: web.Application) -> Snapshot:
 
 def _account_view(engine: SyncEngine, account: Account) -> AccountView:
     """Describe one account of any provider: who it is, whether it works, and how it is read."""
-    reauth = engine.providers[account.id].needs_reauth
-    if isinstance(account, GoogleAccount):
-        return AccountView(account.id, account.email, reauth)
-    return AccountView(account.id, account.email, reauth, account.provider, account.poll_minutes)
+    reauth, renewal = engine.providers[account.id].needs_reauth, account.renewal()
+    polled = None if isinstance(account, GoogleAccount) else account.poll_minutes
+    return AccountView(account.id, account.email, reauth, account.provider, polled, renewal)
 
 
 def _phase(phase: str, done: int, targets: int) -> str:

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
+from calmirror.config import CalDavAccount, IcsAccount
 from calmirror.daemon.health import NO_OUTCOME_YET, POLLING_ONLY, health
 from calmirror.daemon.metrics import DaemonMetrics
 from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetView
@@ -58,7 +60,9 @@ def test_starting_is_503() -> None:
 
 def test_revoked_account_is_503_and_names_the_fix() -> None:
     """invalid_grant: the account and the command that fixes it."""
-    accounts = (AccountView(1, "a@example.com", None), AccountView(2, "b@example.com", "invalid_grant"))
+    renewal = "run `calmirror authorize --email b@example.com --account-number 2`"
+    revoked_view = AccountView(2, "b@example.com", "invalid_grant", renewal=renewal)
+    accounts = (AccountView(1, "a@example.com", None), revoked_view)
     status, body = health(snapshot(accounts=accounts))
     assert status == 503
     revoked = body["accounts"][1]
@@ -69,19 +73,21 @@ def test_revoked_account_is_503_and_names_the_fix() -> None:
         "state": "needs_reauth",
         "sync": "polling every 60 min",
         "error": "invalid_grant",
-        "fix": "calmirror authorize --email b@example.com --account-number 2",
+        "fix": renewal,
     }
-    assert body["problems"] == [
-        "account 2 needs new credentials; fix: calmirror authorize --email b@example.com --account-number 2"
-    ]
+    assert body["problems"] == [f"account 2 needs new credentials; fix: {renewal}"]
+
+
+CAL_DAV = CalDavAccount(id=3, url="https://caldav.example.com/", username="u", password=SecretStr("p"))
+FEED = IcsAccount(id=4, url=SecretStr("https://feeds.example.com/feed.ics"))
 
 
 def test_each_account_names_its_provider_how_it_is_read_and_how_to_renew_it() -> None:
     """A CalDAV account polled on its own says so; a refused password and feed address name their fix."""
     accounts = (
         AccountView(1, "a@example.com", None),
-        AccountView(3, None, "unauthorized", "caldav", 5),
-        AccountView(4, None, "feed_refused", "ics", 15),
+        AccountView(3, None, "unauthorized", "caldav", 5, CAL_DAV.renewal()),
+        AccountView(4, None, "feed_refused", "ics", 15, FEED.renewal()),
     )
     status, body = health(replace(snapshot(accounts=accounts), webhooks=True))
     assert status == 503

@@ -351,7 +351,7 @@ async def direction(rig: Rig, change: Change, plan: common.Schedule, meetings: i
         seen = await rig.measure(poll(rig, ref))
         rows += seen_rows(f"unchanged poll, {side} calendar", rig.system, seen, dav=dav, feed=False)
     await rig.expect(expected, "the unchanged polls")
-    changes = (
+    changes: tuple[tuple[str, set[tuple[datetime, datetime]]], ...] = (
         ("new", {block_of(plan, meetings)}),
         ("moved", {block_of(plan, meetings, timedelta(minutes=10))}),
         ("cancelled", set()),

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pydantic import SecretStr
 
 from calmirror.caldav import CalDavProvider
-from calmirror.engine import Interval
-from harness.caldav_servers import DavServer
+from calmirror.config import CalDavAccount, CalendarRef, Flow, Settings
+from calmirror.engine import Interval, SyncEngine, Window
+from harness.caldav_servers import DavServer, make_calendar
 from harness.davproxy import DavProxy
-from tests.caldav.helpers import DECEMBER, at, calendar, set_calendar_property, store, vtimezone
+from tests.caldav.helpers import (
+    DECEMBER,
+    OWNER_EMAIL,
+    at,
+    set_calendar_property,
+    store,
+    vtimezone,
+)
+from tests.caldav.helpers import calendar as calendar_of
 
 # 09:00 to 10:00 on 15 December, no zone: in Berlin (UTC+1 in winter) that is 08:00 UTC.
-NINE = calendar("UID:lunch\nDTSTART:20261215T090000\nDTEND:20261215T100000\nSUMMARY:Standup")
-NINE_AGAIN = calendar("UID:later\nDTSTART:20261216T090000\nDTEND:20261216T100000\nSUMMARY:Review")
+NINE = calendar_of("UID:lunch\nDTSTART:20261215T090000\nDTEND:20261215T100000\nSUMMARY:Standup")
+NINE_AGAIN = calendar_of("UID:later\nDTSTART:20261216T090000\nDTEND:20261216T100000\nSUMMARY:Review")
 
 
 def skip_on_xandikos_unless_iana(server: DavServer, tzid: str) -> None:
@@ -77,3 +88,36 @@ async def test_an_unknown_zone_falls_back_to_utc_with_a_warning(
     assert intervals(listing.events) == {"lunch": Interval.timed(at(15, 9), at(15, 10))}
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("'Mars/Olympus_Mons'" in message and "in UTC" in message for message in warned)
+
+
+async def test_a_floating_nine_oclock_in_a_berlin_calendar_becomes_a_block_at_eight_utc_in_winter(
+    dav_server: DavServer, provider: CalDavProvider, proxy: DavProxy, calendar: str
+) -> None:
+    day = date(datetime.now(UTC).year + 1, 1, 15)  # always ahead, always winter (UTC+1 in Berlin)
+    await set_calendar_property(proxy, calendar, "calendar-timezone", vtimezone("Europe/Berlin"))
+    meeting = (
+        f"UID:standup\nDTSTART:{day:%Y%m%d}T090000\nDTEND:{day:%Y%m%d}T093000\nSUMMARY:Standup\n"
+        f"ORGANIZER:mailto:{OWNER_EMAIL}\nATTENDEE;PARTSTAT=ACCEPTED:mailto:{OWNER_EMAIL}\n"
+        "ATTENDEE;PARTSTAT=ACCEPTED:mailto:guest@example.net"
+    )
+    await store(proxy, calendar + "standup.ics", calendar_of(meeting))
+    target = proxy.url(await make_calendar(dav_server))
+    account = CalDavAccount(
+        id=1, url=provider.url, username=dav_server.username, password=SecretStr(dav_server.password)
+    )
+    flow = Flow(
+        id=1,
+        name="berlin",
+        source=CalendarRef(account_id=1, calendar_id=calendar),
+        target=CalendarRef(account_id=1, calendar_id=target),
+    )
+    engine = SyncEngine(Settings(caldav_accounts={1: account}, flows=(flow,)), {1: provider})
+    nine = datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+    summary = await engine.reconcile_all(Window(nine - timedelta(days=1), nine + timedelta(days=2)))
+
+    assert summary.ok
+    blocks = await provider.list_blocks(target)
+    assert [block.interval for block in blocks] == [
+        Interval.timed(nine + timedelta(hours=8), nine + timedelta(hours=8, minutes=30))
+    ]

@@ -11,8 +11,9 @@ from pydantic import SecretStr
 from calmirror.caldav import CalDavProvider
 from calmirror.config import CalDavAccount, CalendarRef, Flow, Settings
 from calmirror.engine import Interval, SyncEngine, Window
+from calmirror.errors import SyncTokenExpiredError
 from harness.caldav_servers import DavServer, make_calendar
-from harness.davproxy import DavProxy
+from harness.davproxy import DavProxy, Fault
 from tests.caldav.helpers import (
     DECEMBER,
     OWNER_EMAIL,
@@ -121,3 +122,21 @@ async def test_a_floating_nine_oclock_in_a_berlin_calendar_becomes_a_block_at_ei
     assert [block.interval for block in blocks] == [
         Interval.timed(nine + timedelta(hours=8), nine + timedelta(hours=8, minutes=30))
     ]
+
+
+async def test_a_calendar_read_by_etags_keeps_its_zone_without_another_request(
+    provider: CalDavProvider, proxy: DavProxy, calendar: str
+) -> None:
+    await set_calendar_property(proxy, calendar, "calendar-timezone", vtimezone("Europe/Berlin"))
+    await store(proxy, calendar + "lunch.ics", NINE)
+    proxy.inject(Fault(501, "REPORT", "sync-collection", times=None))
+    listing = await provider.list_window(calendar, DECEMBER)
+    assert listing.cursor is not None
+    with pytest.raises(SyncTokenExpiredError):  # the server refuses sync-collection: ETags from now on
+        await provider.read_changes(calendar, listing.cursor, DECEMBER)
+    proxy.clear()
+
+    listing = await provider.list_window(calendar, DECEMBER)
+
+    assert intervals(listing.events) == {"lunch": Interval.timed(at(15, 8), at(15, 9))}
+    assert proxy.counts() == {"PROPFIND": 1, "REPORT calendar-query": 1}  # the ETags' PROPFIND only

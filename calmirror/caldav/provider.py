@@ -23,10 +23,11 @@ from urllib.parse import quote, urlsplit
 from calmirror.caldav import bodies
 from calmirror.caldav.discovery import DavCalendar, list_calendars
 from calmirror.caldav.errors import NOT_CALMIRRORS, SYNC_UNSUPPORTED, Operation, not_calmirrors
-from calmirror.caldav.multistatus import Entry, entries, normal_path, sync_token
+from calmirror.caldav.multistatus import DAV, Entry, entries, normal_path, sync_token
 from calmirror.caldav.state import CalendarState, Resource
 from calmirror.caldav.urls import absolute, collection_url
-from calmirror.caldav.wire import DavWire, RequestObserver, open_client
+from calmirror.caldav.wire import DavWire, RequestObserver, open_client, path_of
+from calmirror.caldav.zone import ZONE_PROPERTIES, iana_zone, stated_tzid
 from calmirror.config import ProviderName
 from calmirror.engine import (
     BlockOutcome,
@@ -85,6 +86,7 @@ class CalDavProvider:
         )
         self._states: dict[str, CalendarState] = {}
         self._etags_only: set[str] = set()  # calendars whose server refused sync-collection
+        self._zone_told: set[str] = set()  # calendars whose missing or unknown zone was logged
 
     def __repr__(self) -> str:
         """Name the account and server, never the password."""
@@ -120,13 +122,21 @@ class CalDavProvider:
     # -- reads ---------------------------------------------------------------------------------
 
     async def list_window(self, calendar_id: str, window: Window) -> Listing:
-        """List the window: the sync token (or every ETag) first, then one calendar-query REPORT."""
+        """List the window: the sync token (or every ETag) first, then one calendar-query REPORT.
+
+        The PROPFIND that reads the token (or the ETags) also reads the calendar's zone, in which its
+        floating times are read.
+        """
         url = collection_url(calendar_id)
         state = CalendarState()
+        collection: Entry | None = None
         if calendar_id not in self._etags_only:
-            state.token = await self._sync_token(url)
+            collection = await self._collection(url)
+            state.token = collection.text(DAV + "sync-token") if collection else None
         if state.token is None:
-            state.etags = await self._all_etags(url)
+            state.etags, own = await self._all_etags(url)
+            collection = collection or own
+        state.zone = self._zone_of(calendar_id, collection)
         start, end = window.start - QUERY_MARGIN, window.end + QUERY_MARGIN
         answer = await self._wire.send(
             "list", "REPORT", url, bodies.calendar_query(start, end), {"Depth": "1"}
@@ -137,7 +147,7 @@ class CalDavProvider:
         bare = [entry.path for entry in members if entry.status != 404 and entry.calendar_data is None]
         if bare:  # a server that left out some data: fetch it rather than miss those events
             members = [entry for entry in members if entry.path not in bare] + await self._multiget(url, bare)
-        for entry, read in await self._read_all(members, window):
+        for entry, read in await self._read_all(members, window, state.zone):
             state.put(entry.path, Resource.of(entry.etag, read))
             events += read
         self._states[calendar_id] = state
@@ -158,7 +168,7 @@ class CalDavProvider:
         events: list[SourceEvent] = []
         fetched = await self._multiget(url, fetch)
         deleted.update(entry.path for entry in fetched if entry.status == 404 or entry.calendar_data is None)
-        for entry, read in await self._read_all(fetched, window):
+        for entry, read in await self._read_all(fetched, window, state.zone):
             old = state.put(entry.path, Resource.of(entry.etag, read))
             events += read
             events += _tombstones(old.ids - {event.id for event in read} if old else ())
@@ -180,7 +190,8 @@ class CalDavProvider:
                 return None
             raise
         data = answer.response._raw_body or answer.response.raw
-        read = await asyncio.to_thread(self._read, normal_path(url), data, ALL_TIME)
+        zone = self._state(calendar_id).zone
+        read = await asyncio.to_thread(self._read, normal_path(url), data, ALL_TIME, zone)
         self._state(calendar_id).put(normal_path(url), Resource.of(answer.etag, read))
         return next((event for event in read if event.id == block_id), read[0] if read else None)
 
@@ -195,7 +206,7 @@ class CalDavProvider:
         ours = [
             e for e in entries(answer.response.tree) if BLOCK_UID_DOMAIN in (e.calendar_data or "").lower()
         ]
-        for entry, read in await self._read_all(ours, ALL_TIME):
+        for entry, read in await self._read_all(ours, ALL_TIME, state.zone):
             state.put(entry.path, Resource.of(entry.etag, read))
             blocks += [event for event in read if event.marked and not event.cancelled]
         return tuple(blocks)
@@ -266,6 +277,31 @@ class CalDavProvider:
         """Return a calendar's state, starting an empty one (no cursor) when it was never listed."""
         return self._states.setdefault(calendar_id, CalendarState())
 
+    def _zone_of(self, calendar_id: str, collection: Entry | None) -> str | None:
+        """Return the zone of a calendar's floating times: its own, else the configured one (None: UTC).
+
+        A calendar without a known zone is logged once: its floating times may be off by hours.
+        """
+        stated = stated_tzid(collection)
+        zone = iana_zone(stated) if stated else None
+        if zone is None and calendar_id not in self._zone_told:
+            self._zone_told.add(calendar_id)
+            fallback = self._zone or "UTC"
+            if stated:
+                log.warning(
+                    "CalDAV calendar %s states the unknown time zone %r; its floating times are read in %s",
+                    path_of(calendar_id),
+                    stated[:64],
+                    fallback,
+                )
+            else:
+                log.info(
+                    "CalDAV calendar %s states no time zone; its floating times are read in %s",
+                    path_of(calendar_id),
+                    fallback,
+                )
+        return zone or self._zone
+
     def _next_cursor(self, state: CalendarState) -> str:
         """Return a new opaque cursor for the state (the sync token, or a fresh mark in ETag mode)."""
         if state.token is not None:
@@ -273,38 +309,42 @@ class CalDavProvider:
         return _ETAG_CURSOR + uuid.uuid4().hex
 
     async def _read_all(
-        self, found: Sequence[Entry], window: Window
+        self, found: Sequence[Entry], window: Window, zone: str | None
     ) -> list[tuple[Entry, tuple[SourceEvent, ...]]]:
         """Read every answered resource's instances on a worker thread: expanding series takes CPU."""
         readable = [(entry, entry.calendar_data) for entry in found if entry.status != 404]
         texts = [(entry.path, data) for entry, data in readable if data is not None]
 
         def work() -> list[tuple[SourceEvent, ...]]:
-            return [self._read(path, data, window) for path, data in texts]
+            return [self._read(path, data, window, zone) for path, data in texts]
 
         reads = await asyncio.to_thread(work) if texts else []
         return list(zip([entry for entry, data in readable if data is not None], reads, strict=True))
 
-    def _read(self, path: str, data: str | bytes, window: Window) -> tuple[SourceEvent, ...]:
+    def _read(
+        self, path: str, data: str | bytes, window: Window, zone: str | None
+    ) -> tuple[SourceEvent, ...]:
         """Return one resource's instances in the window; an unreadable one as an event without times."""
         try:
-            return read_events(data, window, owner=self._owner, zone=self._zone)
+            return read_events(data, window, owner=self._owner, zone=zone)
         except (ValueError, ProviderError) as exc:
             log.warning("CalDAV resource %s cannot be read: %s", path, type(exc).__name__)
             return (SourceEvent(id=f"unreadable:{path}", time_problem="unreadable iCalendar data"),)
 
-    async def _sync_token(self, url: str) -> str | None:
-        """Return the collection's DAV:sync-token, None when the server has none (ETag mode)."""
-        answer = await self._wire.send(
-            "list", "PROPFIND", url, bodies.propfind("D:sync-token"), {"Depth": "0"}
-        )
-        return next((entry.text("{DAV:}sync-token") for entry in entries(answer.response.tree)), None)
+    async def _collection(self, url: str) -> Entry | None:
+        """Return the collection's own properties: its DAV:sync-token (none: ETag mode) and its zone."""
+        body = bodies.propfind("D:sync-token", *ZONE_PROPERTIES)
+        answer = await self._wire.send("list", "PROPFIND", url, body, {"Depth": "0"})
+        return next(iter(entries(answer.response.tree)), None)
 
-    async def _all_etags(self, url: str) -> dict[str, str]:
-        """Return every member resource's ETag (one PROPFIND Depth 1)."""
-        answer = await self._wire.send("etags", "PROPFIND", url, bodies.propfind("D:getetag"), {"Depth": "1"})
+    async def _all_etags(self, url: str) -> tuple[dict[str, str], Entry | None]:
+        """Return every member resource's ETag and the collection's own entry (one PROPFIND Depth 1)."""
+        body = bodies.propfind("D:getetag", *ZONE_PROPERTIES)
+        answer = await self._wire.send("etags", "PROPFIND", url, body, {"Depth": "1"})
         own = normal_path(url)
-        return {e.path: e.etag for e in entries(answer.response.tree) if e.path != own and e.etag is not None}
+        found = entries(answer.response.tree)
+        etags = {e.path: e.etag for e in found if e.path != own and e.etag is not None}
+        return etags, next((e for e in found if e.path == own), None)
 
     async def _sync(
         self, calendar_id: str, url: str, token: str
@@ -343,7 +383,7 @@ class CalDavProvider:
         self, url: str, state: CalendarState
     ) -> tuple[dict[str, str | None], set[str], None]:
         """Compare every ETag with the last read's: changed path -> ETag, and the deleted paths."""
-        now = await self._all_etags(url)
+        now, _ = await self._all_etags(url)
         changed: dict[str, str | None] = {p: e for p, e in now.items() if state.etags.get(p) != e}
         deleted = set(state.etags) - set(now)
         state.etags = dict(now)

@@ -28,10 +28,12 @@ class CalendarState:
 
     `etags` holds every resource's ETag (ETag mode only: the listing's query sees just the window).
     `cursor` is the last cursor handed out: any other one is stale and the caller must list again.
+    `zone` is None when neither the calendar nor the configuration names one: floating times are UTC.
     """
 
     cursor: str | None = None
     token: str | None = None
+    zone: str | None = None  # the IANA zone of floating times, as the last listing found it
     resources: dict[str, Resource] = field(default_factory=dict)
     etags: dict[str, str] = field(default_factory=dict)
     _blocks: dict[str, str] = field(default_factory=dict)  # block id -> path of the resource marking it

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from xml.sax.saxutils import escape
+
+import aiohttp
 
 from calmirror.caldav import CalDavProvider
 from calmirror.engine import BlockSpec, Interval, Window
 from calmirror.retry import RetryPolicy
-from harness.caldav_servers import DavServer, delete_object, put_object
+from harness.caldav_servers import PASSWORD, USERNAME, DavServer, basic_auth, delete_object, put_object
 from harness.davproxy import DavProxy
 
 OWNER_EMAIL = "alice@example.com"
@@ -91,3 +94,33 @@ def provider_for(
         timeout=timeout,
         retry=RetryPolicy(wait=False),
     )
+
+
+def vtimezone(tzid: str) -> str:
+    """Return a VCALENDAR holding one VTIMEZONE with Central European rules under `tzid`."""
+    lines = (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//test//EN\nBEGIN:VTIMEZONE\n"
+        f"TZID:{tzid}\nBEGIN:STANDARD\nDTSTART:19701025T030000\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\n"
+        "TZOFFSETFROM:+0200\nTZOFFSETTO:+0100\nEND:STANDARD\nBEGIN:DAYLIGHT\nDTSTART:19700329T020000\n"
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0200\nEND:DAYLIGHT\n"
+        "END:VTIMEZONE\nEND:VCALENDAR\n"
+    )
+    return lines.replace("\n", "\r\n")
+
+
+async def set_calendar_property(proxy: DavProxy, url: str, name: str, value: str) -> None:
+    """Set a CalDAV property of a calendar (PROPPATCH), as a calendar app would; forget the count."""
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>'
+        f"<C:{name}>{escape(value)}</C:{name}></D:prop></D:set></D:propertyupdate>"
+    )
+    headers = {"Authorization": basic_auth(USERNAME, PASSWORD), "Content-Type": "application/xml"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request("PROPPATCH", url, data=body, headers=headers) as resp,
+    ):
+        text = await resp.text()
+        assert resp.status == 207, f"PROPPATCH {name}: {resp.status} {text}"
+        assert "200" in text, f"PROPPATCH {name} refused: {text}"
+    proxy.clear()

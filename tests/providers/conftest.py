@@ -28,6 +28,7 @@ from harness.caldav_servers import SERVERS, DavServer, delete_object, make_calen
 from harness.davproxy import DavProxy
 from harness.feeds import FeedServer
 from tests.emulator_helpers import account_of, new_client
+from tests.ical.samples import calendar as feed_calendar
 from tests.providers.dav import DAV_EMAIL, Span, dav_blocks, direct, google_span, meeting, put
 
 GOOGLE = {1: "alice@example.com", 2: "bob@example.com"}
@@ -214,7 +215,11 @@ def open_test_providers(emulator: Emulator, settings: Settings) -> dict[int, Cal
     return providers
 
 
-MakeMixed = Callable[..., Any]  # async (flows, **settings) -> Mixed
+# For tests without a CalDAV calendar: the world still has one, but once is enough.
+ONE_SERVER = pytest.mark.parametrize("dav_server", ["radicale"], indirect=True)
+
+MakeMixed = Callable[..., Any]  # async (flows, *, clock, **settings) -> Mixed
+Clock = Callable[[], datetime]
 
 
 @pytest.fixture
@@ -231,9 +236,10 @@ async def make_mixed(
         "b": proxy.url(await make_calendar(dav_server)),
         FEED_CALENDAR_ID: FEED_CALENDAR_ID,
     }
-    feeds.publish(FEED_NAME, "")
+    feeds.publish(FEED_NAME, feed_calendar())
 
-    async def make(flows: Sequence[FlowSpec], **more: Any) -> Mixed:
+    async def make(flows: Sequence[FlowSpec], *, clock: Clock | None = None, **more: Any) -> Mixed:
+        """Make the world; `clock` pins the engine's now (fixture feeds have fixed dates)."""
         spelt = [
             (name, (s, calendars.get(sc, sc)), (t, calendars.get(tc, tc)), before, after)
             for name, (s, sc), (t, tc), before, after in flows
@@ -243,7 +249,7 @@ async def make_mixed(
         users = {n: new_client(emulator, email, n) for n, email in GOOGLE.items()}
         opened.extend(providers.values())
         opened.extend(GoogleCalendars(client) for client in users.values())
-        engine = SyncEngine(settings, providers)
+        engine = SyncEngine(settings, providers, clock=clock) if clock else SyncEngine(settings, providers)
         return Mixed(emulator, dav_server, proxy, feeds, settings, engine, providers, users, calendars)
 
     yield make

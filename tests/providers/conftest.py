@@ -24,7 +24,15 @@ from calmirror.google.client import CalendarClient
 from calmirror.google.provider import GoogleCalendars
 from calmirror.ics import IcsProvider
 from calmirror.retry import RetryPolicy
-from harness.caldav_servers import SERVERS, DavServer, delete_object, make_calendar, running_server
+from harness.caldav_servers import (
+    PASSWORD,
+    SERVERS,
+    USERNAME,
+    DavServer,
+    delete_object,
+    make_calendar,
+    running_server,
+)
 from harness.davproxy import DavProxy
 from harness.feeds import FeedServer
 from tests.emulator_helpers import account_of, new_client
@@ -154,23 +162,17 @@ async def feeds() -> AsyncIterator[FeedServer]:
 
 
 def make_settings(
-    emulator: Emulator,
-    server: DavServer,
-    proxy: DavProxy,
-    feed_url: str,
-    flows: Sequence[FlowSpec],
-    **more: Any,
+    emulator: Emulator, principal: str, feed_url: str, flows: Sequence[FlowSpec], **more: Any
 ) -> Settings:
-    """Return Settings with the Google, CalDAV and feed accounts of a world and the given flows."""
-    principal = proxy.url(server.url(server.principal_path))
+    """Return Settings with the Google, CalDAV (at `principal`) and feed accounts and the given flows."""
     return Settings(
         google_accounts={n: account_of(emulator, email, n) for n, email in GOOGLE.items()},
         caldav_accounts={
             n: CalDavAccount(
                 id=n,
                 url=principal,
-                username=server.username,
-                password=SecretStr(server.password),
+                username=USERNAME,  # both servers serve harness.caldav_servers' one account
+                password=SecretStr(PASSWORD),
                 email=DAV_EMAIL,
             )
             for n in CALDAV
@@ -244,7 +246,8 @@ async def make_mixed(
             (name, (s, calendars.get(sc, sc)), (t, calendars.get(tc, tc)), before, after)
             for name, (s, sc), (t, tc), before, after in flows
         ]
-        settings = make_settings(emulator, dav_server, proxy, feeds.url(FEED_NAME), spelt, **more)
+        principal = proxy.url(dav_server.url(dav_server.principal_path))
+        settings = make_settings(emulator, principal, feeds.url(FEED_NAME), spelt, **more)
         providers = open_test_providers(emulator, settings)
         users = {n: new_client(emulator, email, n) for n, email in GOOGLE.items()}
         opened.extend(providers.values())

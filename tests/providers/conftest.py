@@ -240,14 +240,20 @@ async def make_mixed(
     }
     feeds.publish(FEED_NAME, feed_calendar())
 
-    async def make(flows: Sequence[FlowSpec], *, clock: Clock | None = None, **more: Any) -> Mixed:
-        """Make the world; `clock` pins the engine's now (fixture feeds have fixed dates)."""
+    async def make(
+        flows: Sequence[FlowSpec], *, clock: Clock | None = None, flow_fields: Any = None, **more: Any
+    ) -> Mixed:
+        """Make the world; `clock` pins the engine's now (fixture feeds have fixed dates), `flow_fields`
+        sets more fields of every flow (a policy), `more` more settings."""
         spelt = [
             (name, (s, calendars.get(sc, sc)), (t, calendars.get(tc, tc)), before, after)
             for name, (s, sc), (t, tc), before, after in flows
         ]
         principal = proxy.url(dav_server.url(dav_server.principal_path))
         settings = make_settings(emulator, principal, feeds.url(FEED_NAME), spelt, **more)
+        if flow_fields:
+            flows = tuple(flow.model_copy(update=flow_fields) for flow in settings.flows)
+            settings = settings.model_copy(update={"flows": flows})
         providers = open_test_providers(emulator, settings)
         users = {n: new_client(emulator, email, n) for n, email in GOOGLE.items()}
         opened.extend(providers.values())

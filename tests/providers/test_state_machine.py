@@ -1,7 +1,8 @@
 """A Hypothesis state machine over the engine with real CalDAV calendars as source and target.
 
 Random creates, moves, declines and cancellations in a Google and a CalDAV source, foreign events put
-into the CalDAV target, lost and duplicated triggers; after every full reconcile each target's blocks
+into the CalDAV target, lost and duplicated triggers, CalDAV requests failed or dropped (after being
+carried out, too); after every full reconcile each target's blocks
 are the desired set (tests/engine/conftest.py's oracle: no block nobody wants, none doubled, every
 desired span blocked), no foreign event changed, and a second reconcile plans no write.
 """
@@ -19,13 +20,13 @@ from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_a
 from calmirror.emulator import start_emulator
 from calmirror.engine import CalendarProvider, SyncEngine
 from harness.caldav_servers import DavServer, get_object, make_calendar
-from harness.davproxy import DavProxy
+from harness.davproxy import DavProxy, Fault
 from harness.feeds import FeedServer
 from tests.caldav.helpers import calendar
 from tests.emulator_helpers import new_client
 from tests.engine.conftest import base_time, covered
 from tests.engine.test_state_machine import LoopThread
-from tests.providers.conftest import GOOGLE, Mixed, make_settings, open_test_providers
+from tests.providers.conftest import GOOGLE, FlowSpec, Mixed, make_settings, open_test_providers
 from tests.providers.dav import Span, put, stamp
 
 pytestmark = pytest.mark.slow
@@ -53,12 +54,14 @@ class CalDavConvergence(RuleBasedStateMachine):
         run = self.runner.run
         emulator = run(start_emulator(accounts=tuple(GOOGLE.values())))
         calendars = {"a": run(make_calendar(self.server)), "b": run(make_calendar(self.server))}
-        flows = [
+        flows: list[FlowSpec] = [
             ("google to dav", (1, GOOGLE[1]), (3, calendars["b"]), 10, 5),
             ("dav to dav", (4, calendars["a"]), (3, calendars["b"]), 0, 0),
             ("dav to google", (4, calendars["a"]), (2, GOOGLE[2]), 0, 0),
         ]
-        principal = self.server.url(self.server.principal_path)
+        self.proxy = run(DavProxy(self.server.base_url).start())
+        calendars = {name: self.proxy.url(url) for name, url in calendars.items()}
+        principal = self.proxy.url(self.server.url(self.server.principal_path))
         config = make_settings(emulator, principal, "http://127.0.0.1:9/unused.ics", flows)
         self.providers: dict[int, CalendarProvider] = open_test_providers(emulator, config)
         users = {n: new_client(emulator, email, n) for n, email in GOOGLE.items()}  # the owners' clients
@@ -81,6 +84,7 @@ class CalDavConvergence(RuleBasedStateMachine):
             self.runner.run_all(*(p.aclose() for p in self.providers.values()))
             self.runner.run_all(*(user.aclose() for user in self.world.users.values()))
             self.runner.run(self.world.emulator.stop())
+            self.runner.run(self.proxy.stop())
 
     # --- the owners -----------------------------------------------------------------------------
 
@@ -147,6 +151,19 @@ class CalDavConvergence(RuleBasedStateMachine):
         ref = self.world.ref(*self._where(source))
         self.runner.run_all(*(self.world.engine.calendars_changed([ref], "poll") for _ in range(copies)))
 
+    @rule(
+        method=st.sampled_from(["PUT", "DELETE", "REPORT"]),
+        how=st.sampled_from(["500", "drop", "carried out, then dropped"]),
+        times=st.integers(1, 3),
+    )
+    def fault(self, method: str, how: str, times: int) -> None:
+        """The CalDAV server fails the next few requests of one kind (until the next full reconcile)."""
+        forward = how.startswith("carried")
+        status = 500 if how == "500" else None
+        self.proxy.inject(
+            Fault(method=method, status=status, drop=status is None, forward=forward, times=times)
+        )
+
     # --- the check --------------------------------------------------------------------------------
 
     def _wanted(self, target: str) -> set[Span]:
@@ -174,6 +191,7 @@ class CalDavConvergence(RuleBasedStateMachine):
     @rule()
     def reconcile_and_check(self) -> None:
         """A full reconcile converges every target, touches no foreign event; a second one plans nothing."""
+        self.proxy.faults.clear()
         summary = self.runner.run(self.world.engine.reconcile_all())
         assert summary.ok, {name: outcome.message for name, outcome in summary.flows.items()}
         for target in ("dav", "google"):

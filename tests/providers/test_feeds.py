@@ -86,3 +86,16 @@ async def test_a_google_exported_feed_with_a_series(make_mixed: MakeMixed) -> No
     assert world.google_spans(1) == [span(1, 9, 0, 30), span(8, 15, 0, 30)]
 
     await an_unchanged_poll_writes_nothing(world)
+
+
+async def test_a_feed_into_a_caldav_target(make_mixed: MakeMixed) -> None:
+    """Neither side is Google: the Outlook feed's meetings become blocks in a CalDAV calendar."""
+    world = await make_mixed(
+        [("feed to caldav", (FEED, FEED_CALENDAR_ID), (3, "b"), 0, 0)], clock=lambda: NOW
+    )
+    world.feeds.publish(FEED_NAME, OUTLOOK_FEED)
+
+    summary = await world.changed(FEED, FEED_CALENDAR_ID)
+
+    assert summary.flows["feed to caldav"].ok
+    assert await world.dav_spans("b") == [span(2, 14, 0, 60), span(4, 8, 0, 60)]

@@ -7,7 +7,7 @@ and a SyncEngine over all of them. Every assertion reads what the calendars real
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -220,7 +220,7 @@ def open_test_providers(emulator: Emulator, settings: Settings) -> dict[int, Cal
 # For tests without a CalDAV calendar: the world still has one, but once is enough.
 ONE_SERVER = pytest.mark.parametrize("dav_server", ["radicale"], indirect=True)
 
-MakeMixed = Callable[..., Any]  # async (flows, *, clock, **settings) -> Mixed
+MakeMixed = Callable[..., Awaitable[Mixed]]  # (flows, *, clock, flow_fields, **settings)
 Clock = Callable[[], datetime]
 
 
@@ -243,8 +243,7 @@ async def make_mixed(
     async def make(
         flows: Sequence[FlowSpec], *, clock: Clock | None = None, flow_fields: Any = None, **more: Any
     ) -> Mixed:
-        """Make the world; `clock` pins the engine's now (fixture feeds have fixed dates), `flow_fields`
-        sets more fields of every flow (a policy), `more` more settings."""
+        """Make a world: `clock` pins now, `flow_fields` updates every flow, `more` updates settings."""
         spelt = [
             (name, (s, calendars.get(sc, sc)), (t, calendars.get(tc, tc)), before, after)
             for name, (s, sc), (t, tc), before, after in flows
@@ -252,8 +251,8 @@ async def make_mixed(
         principal = proxy.url(dav_server.url(dav_server.principal_path))
         settings = make_settings(emulator, principal, feeds.url(FEED_NAME), spelt, **more)
         if flow_fields:
-            flows = tuple(flow.model_copy(update=flow_fields) for flow in settings.flows)
-            settings = settings.model_copy(update={"flows": flows})
+            copies = tuple(flow.model_copy(update=flow_fields) for flow in settings.flows)
+            settings = settings.model_copy(update={"flows": copies})
         providers = open_test_providers(emulator, settings)
         users = {n: new_client(emulator, email, n) for n, email in GOOGLE.items()}
         opened.extend(providers.values())

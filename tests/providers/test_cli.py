@@ -77,6 +77,7 @@ async def test_a_sync_killed_mid_write_is_finished_by_the_next(make_mixed: MakeM
     )  # fmt: skip
 
     async def two_puts() -> bool:
+        """Tell whether two PUTs reached the proxy."""
         return world.proxy.count("PUT") >= 2  # at least two creates are carried out and waiting
 
     try:

@@ -28,7 +28,7 @@ def feed_meeting(uid: str, start: datetime) -> str:
 
 async def both_passes(world: Mixed, account_id: int, calendar: str) -> list[tuple[bool, str, str]]:
     """Run a poll of the source and the full reconcile; return each pass's (ok, failure kind, side)."""
-    seen = []
+    seen: list[tuple[bool, str, str]] = []
     for summary in (await world.changed(account_id, calendar), await world.reconcile()):
         [outcome] = summary.flows.values()
         [failure] = outcome.failures or [None]

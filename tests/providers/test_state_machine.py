@@ -50,6 +50,7 @@ class CalDavConvergence(RuleBasedStateMachine):
     server: DavServer
 
     def __init__(self) -> None:
+        """Start an emulator and a proxy, make two calendars, and build the engine over them."""
         super().__init__()
         run = self.runner.run
         emulator = run(start_emulator(accounts=tuple(GOOGLE.values())))

@@ -215,7 +215,7 @@ def test_caldav_targets_converge_under_random_changes(loop_thread: LoopThread, d
     run_state_machine_as_test(
         CalDavConvergence,
         settings=settings(
-            max_examples=15,
+            max_examples=40,
             stateful_step_count=15,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],

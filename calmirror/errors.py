@@ -151,7 +151,7 @@ UNREADABLE_FIXES: Mapping[str, str] = MappingProxyType(
 class UnreadableDataError(ProviderError):
     """Raised when calendar data (an iCalendar feed or resource) cannot be read; `reason` says how.
 
-    A truncated answer is worth reading again (a connection broke), so only that reason retries.
+    A truncated answer is a TruncatedDataError: a broken connection, worth reading again.
     """
 
     kind: ClassVar[ErrorKind] = "invalid"
@@ -165,7 +165,16 @@ class UnreadableDataError(ProviderError):
         account_id: int | None = None,
     ) -> None:
         super().__init__(message, status=status, reason=reason, account_id=account_id)
-        self.retryable = reason == "truncated"
+
+
+class TruncatedDataError(UnreadableDataError):
+    """Raised when calendar data stops before its end (a broken connection): transient, so retried."""
+
+    kind: ClassVar[ErrorKind] = "transient"
+    retryable = True
+
+    def __init__(self, message: str, *, status: int | None = None, account_id: int | None = None) -> None:
+        super().__init__(message, reason="truncated", status=status, account_id=account_id)
 
 
 # The reason of an AuthNeededError whose password (a CalDAV app password) the server refused (HTTP 401).

@@ -42,7 +42,7 @@ import recurring_ical_events  # type: ignore[import-untyped]
 from icalendar import Calendar, Component
 
 from calmirror.engine import Attendee, Interval, SourceEvent, Window
-from calmirror.errors import UnreadableDataError
+from calmirror.errors import TruncatedDataError, UnreadableDataError
 from calmirror.ical.blocks import block_id_of
 
 # Expansion looks this far beyond the window, then each instance is judged exactly: an all-day or
@@ -93,7 +93,7 @@ def _calendars(data: bytes | str) -> list[Calendar]:
     if not text[:15].upper().startswith("BEGIN:VCALENDAR"):
         raise UnreadableDataError("the data does not start with BEGIN:VCALENDAR", reason="unparsable")
     if not text[-13:].upper().endswith("END:VCALENDAR"):
-        raise UnreadableDataError("the calendar data ends before END:VCALENDAR", reason="truncated")
+        raise TruncatedDataError("the calendar data ends before END:VCALENDAR")
     try:
         calendars: list[Calendar] = Calendar.from_ical(text, multiple=True)
     except (ValueError, KeyError, IndexError, TypeError) as error:

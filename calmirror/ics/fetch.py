@@ -23,6 +23,7 @@ from calmirror.errors import (
     ProviderError,
     RateLimitedError,
     TransientError,
+    TruncatedDataError,
     UnreadableDataError,
 )
 
@@ -73,9 +74,7 @@ async def fetch_feed(
         ) from None
     except aiohttp.ClientPayloadError:
         # The body ended before its declared length (or its last chunk): a connection broke.
-        raise UnreadableDataError(
-            f"{name}: the answer was cut short", reason="truncated", status=200
-        ) from None
+        raise TruncatedDataError(f"{name}: the answer was cut short", status=200) from None
     except aiohttp.InvalidURL:
         raise InvalidRequestError(f"{name}: the configured address is not a URL", reason="address") from None
     except TimeoutError:

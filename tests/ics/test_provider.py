@@ -157,7 +157,7 @@ def assert_secret_kept(error: BaseException, url: str, caplog: pytest.LogCapture
         ("404", ("not_found", 1)),
         ("401", ("auth", 1)),
         ("403", ("forbidden", 1)),
-        ("truncated", ("invalid", ATTEMPTS)),  # a connection cut short is worth one more try
+        ("truncated", ("transient", ATTEMPTS)),  # a connection cut short is worth one more try
     ],
 )
 async def test_failed_reads_raise_the_right_kind_and_keep_the_address_secret(

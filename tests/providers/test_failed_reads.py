@@ -63,7 +63,7 @@ async def test_a_caldav_source_that_cannot_be_read_deletes_no_block(
 
 @ONE_SERVER
 @pytest.mark.parametrize(
-    ("fault", "kind"), [("500", "transient"), ("truncated", "invalid"), ("empty", "invalid")]
+    ("fault", "kind"), [("500", "transient"), ("truncated", "transient"), ("empty", "invalid")]
 )
 async def test_a_feed_that_fails_deletes_no_block(make_mixed: MakeMixed, fault: str, kind: str) -> None:
     """A feed answering 500, cut short, or suddenly without events keeps the blocks it gave."""

@@ -19,7 +19,7 @@ from tests.providers.dav import Span
 pytestmark = pytest.mark.slow
 
 FLOWS = [("to caldav", (1, GOOGLE[1]), (3, "b"), 10, 5), ("caldav to caldav", (4, "a"), (3, "b"), 0, 0)]
-SYNC = ("sync", "--days-back", "1", "--days-forward", "5")
+SYNC_ARGS = ("sync", "--days-back", "1", "--days-forward", "5")
 
 
 def environment(world: Mixed) -> dict[str, str]:
@@ -58,7 +58,7 @@ async def test_two_sync_processes_at_once_make_no_duplicate(make_mixed: MakeMixe
     wanted = await meetings(world)
     env = environment(world)
 
-    results = await asyncio.gather(calmirror(env, tmp_path, *SYNC), calmirror(env, tmp_path, *SYNC))
+    results = await asyncio.gather(calmirror(env, tmp_path, *SYNC_ARGS), calmirror(env, tmp_path, *SYNC_ARGS))
 
     assert [code for code, _out, _err in results] == [0, 0], results
     assert await world.dav_spans("b") == wanted
@@ -72,7 +72,7 @@ async def test_a_sync_killed_mid_write_is_finished_by_the_next(make_mixed: MakeM
     env = environment(world)
     world.proxy.inject(Fault(method="PUT", forward=True, hang=True, times=None))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "calmirror", *SYNC, env=env, cwd=tmp_path,
+        sys.executable, "-m", "calmirror", *SYNC_ARGS, env=env, cwd=tmp_path,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -88,7 +88,7 @@ async def test_a_sync_killed_mid_write_is_finished_by_the_next(make_mixed: MakeM
     assert 2 <= len(await world.dav_spans("b")) < len(wanted)
     world.proxy.clear()
 
-    code, out, err = await calmirror(env, tmp_path, *SYNC)
+    code, out, err = await calmirror(env, tmp_path, *SYNC_ARGS)
 
     assert code == 0, err
     assert await world.dav_spans("b") == wanted

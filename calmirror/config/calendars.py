@@ -7,7 +7,7 @@ ICS feed's only calendar as FEED_CALENDAR_ID.
 
 from __future__ import annotations
 
-import ipaddress
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
@@ -48,28 +48,24 @@ def normalise_calendar_url(account_url: str, value: str) -> str:
     return urlunsplit((parts.scheme.lower(), host, path, "", ""))
 
 
-def _site(host: str) -> str:
-    """Return the domain whose hosts count as one server: caldav.icloud.com -> icloud.com."""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        labels = host.split(".")
-        return ".".join(labels[1:]) if len(labels) > 2 else host  # example.com stays whole
-    return host  # an IP address is its own site
+# Servers that answer at one host but keep each person's calendars on partition hosts: the account's
+# host, and the pattern of the hosts that are still the same service (and get its password).
+PARTITION_HOSTS = {"caldav.icloud.com": re.compile(r"p\d+-caldav\.icloud\.com")}
 
 
 def on_account_server(account_url: str, calendar_url: str) -> bool:
     """Say whether a calendar URL is on the account's server, where calmirror may send its password.
 
-    iCloud answers at caldav.icloud.com but keeps each person's calendars on a partition host such as
-    p42-caldav.icloud.com, so a host of the same domain counts as the account's server; no other does,
-    and an https:// account's password never goes to an http:// address.
+    Only the account's own host counts, and the partition hosts of a service known to use them (iCloud
+    answers at caldav.icloud.com and keeps calendars on pNN-caldav.icloud.com); a host that merely
+    shares a domain (another customer of a shared host) never does, and an https:// account's password
+    never goes to an http:// address.
     """
     account, calendar = urlsplit(account_url), urlsplit(calendar_url)
     host, other = (account.hostname or "").lower(), (calendar.hostname or "").lower()
-    site = _site(host)
-    sibling = site != host and (other == site or other.endswith("." + site))
-    return (other == host or sibling) and not (account.scheme == "https" and calendar.scheme != "https")
+    partition = PARTITION_HOSTS.get(host)
+    same = other == host or (partition is not None and partition.fullmatch(other) is not None)
+    return same and not (account.scheme == "https" and calendar.scheme != "https")
 
 
 def spelt(provider: str, account: Mapping[str, Any], calendar_id: Any) -> Any:

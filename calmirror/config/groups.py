@@ -159,6 +159,14 @@ def check_providers(reader: Reader, numbers: dict[str, set[int]]) -> None:
                 reader.problem(f"{prefix}{side}_CALENDAR_ID", problem)
 
 
+def _key(calendar_id: str) -> str:
+    """Return what makes two calendar ids one calendar: an address ignores case, a URL's path does not.
+
+    A CalDAV URL is already spelt one way (scheme and host lowercased); its path is case-sensitive.
+    """
+    return calendar_id if calendar_id.startswith(("http://", "https://")) else calendar_id.casefold()
+
+
 def check_across(reader: Reader, settings: Settings) -> None:
     """Record problems between flows: repeated names, self-mirrors, one calendar under two spellings."""
     names: dict[str, Flow] = {}
@@ -168,13 +176,13 @@ def check_across(reader: Reader, settings: Settings) -> None:
         first = names.setdefault(flow.name.casefold(), flow)
         if first is not flow:
             reader.problem(prefix + "NAME", f"the same name as {FLOW_PREFIX}{first.id}_NAME")
-        if flow.source.calendar_id.casefold() == flow.target.calendar_id.casefold():
+        if _key(flow.source.calendar_id) == _key(flow.target.calendar_id):
             reader.problem(
                 prefix + "TARGET_CALENDAR_ID",
                 f"the same calendar as {prefix}SOURCE_CALENDAR_ID; nothing to mirror",
             )
             continue
-        other = targets.setdefault(flow.target.calendar_id.casefold(), flow)
+        other = targets.setdefault(_key(flow.target.calendar_id), flow)
         if other.target != flow.target:
             reader.problem(
                 prefix + "TARGET_CALENDAR_ID",

@@ -370,3 +370,34 @@ def test_a_caldav_account_url_with_a_password_in_it_is_refused(env: dict[str, st
     problems = _problems(env | {"CALDAV_ACCOUNT_3_URL": "https://carol:hunter2@caldav.fastmail.com/dav/"})
     [problem] = [p for p in problems if p.startswith("CALDAV_ACCOUNT_3_URL")]
     assert "user name or password in it" in problem
+
+
+@pytest.mark.parametrize(
+    ("account", "calendar"),
+    [
+        ("https://mydav.co.uk/dav/", "https://attacker.co.uk/cal/"),
+        ("https://nx123.your-storageshare.de/remote.php/dav/", "https://nx999.your-storageshare.de/cal/"),
+        ("https://caldav.icloud.com/", "https://caldav.icloud.com.example.net/cal/"),
+    ],
+)
+def test_a_host_that_only_shares_a_domain_is_not_the_accounts_server(
+    env: dict[str, str], account: str, calendar: str
+) -> None:
+    """Another customer of a shared host is another server: the account's password never goes there."""
+    env |= {"CALDAV_ACCOUNT_3_URL": account, "SYNC_FLOW_3_SOURCE_CALENDAR_ID": calendar}
+    [problem] = [p for p in _problems(env) if p.startswith("SYNC_FLOW_3_SOURCE_CALENDAR_ID")]
+    assert "not on the server of account 3" in problem
+
+
+def test_two_caldav_calendars_whose_paths_differ_only_in_case_are_two_calendars(env: dict[str, str]) -> None:
+    """A URL's path is case-sensitive: /Work/ and /work/ are two calendars, one may feed the other."""
+    env |= {
+        "SYNC_FLOW_5_NAME": "work to Work",
+        "SYNC_FLOW_5_SOURCE_ACCOUNT_ID": "3",
+        "SYNC_FLOW_5_SOURCE_CALENDAR_ID": "/dav/calendars/user/carol@fastmail.com/work/",
+        "SYNC_FLOW_5_TARGET_ACCOUNT_ID": "3",
+        "SYNC_FLOW_5_TARGET_CALENDAR_ID": "/dav/calendars/user/carol@fastmail.com/Work/",
+    }
+    settings = _load(env)
+    flow = next(flow for flow in settings.flows if flow.name == "work to Work")
+    assert flow.source.calendar_id != flow.target.calendar_id

@@ -185,6 +185,23 @@ async def test_failed_reads_raise_the_right_kind_and_keep_the_address_secret(
         assert caught.value.reason == "truncated"
 
 
+async def test_a_complete_answer_whose_body_stops_early_is_transient_and_read_again(
+    server: FeedServer, provide: Provide
+) -> None:
+    # A 200 of its full declared length whose body ends before END:VCALENDAR (a cut export).
+    feed = server.publish("cal.ics", calendar(MEETING, OTHER).removesuffix("END:VCALENDAR\r\n"))
+    provider = provide()
+    with pytest.raises(UnreadableDataError) as caught:
+        await provider.list_window(FEED_CALENDAR_ID, DECEMBER)
+    assert (caught.value.kind, caught.value.reason) == ("transient", "truncated")
+    assert caught.value.account_id == 7
+    assert "account 7" in str(caught.value)
+    assert feed.requests == ATTEMPTS
+    server.publish("cal.ics", calendar(MEETING, OTHER))
+    listing = await provider.list_window(FEED_CALENDAR_ID, DECEMBER)
+    assert {event.id for event in listing.events} == {"m1", "m2"}
+
+
 async def test_a_hung_feed_times_out_as_no_answer(
     server: FeedServer, provide: Provide, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -4,6 +4,9 @@ Decisions:
 
 - A feed has one calendar, FEED_CALENDAR_ID. Every read is one GET of the whole feed, parsed by
   calmirror/ical (off the event loop: a large feed takes a second of CPU).
+- Floating times are read in the zone the feed's X-WR-TIMEZONE names (Google, Apple and Outlook
+  exports state it; Windows names mapped), else in the provider's `zone` (None: UTC); a feed naming
+  no known zone is logged once.
 - The cursor carries the answer's ETag, Last-Modified and body hash. `read_changes` sends them as
   If-None-Match/If-Modified-Since: 304 is an empty delta; a 200 whose body hash is unchanged is one
   too; otherwise the fresh read is compared with the events the provider returned last time, and the
@@ -45,7 +48,7 @@ from calmirror.errors import (
     TransientError,
     UnreadableDataError,
 )
-from calmirror.ical import read_events
+from calmirror.ical import FeedEvents, read_feed
 from calmirror.ics.cursor import FeedCursor
 from calmirror.ics.diff import changed_events
 from calmirror.ics.fetch import MAX_FEED_BYTES, FeedAnswer, fetch_feed
@@ -110,6 +113,7 @@ class IcsProvider:
         self._needs_reauth: str | None = None
         self._last: _Read | None = None
         self._had_events = False
+        self._zone_told = False  # whether a missing or unknown zone of the feed was logged
         self._lock = asyncio.Lock()  # one read at a time: each read replaces what the next compares with
         self._observers: list[RequestObserver] = []
 
@@ -256,13 +260,30 @@ class IcsProvider:
                 status=200,
             )
         try:
-            events = await asyncio.to_thread(read_events, body, window, owner=self._owner, zone=self._zone)
+            read = await asyncio.to_thread(read_feed, body, window, owner=self._owner, zone=self._zone)
         except UnreadableDataError as error:
             # The same object goes on: a TruncatedDataError stays transient, so it is read again.
             error.args = (f"{self._name}: {error}",)
             error.status = 200
             raise
-        return _Fresh(digest, answer.etag, answer.last_modified, events, has_events=has_events)
+        self._tell_zone(read)
+        return _Fresh(digest, answer.etag, answer.last_modified, read.events, has_events=has_events)
+
+    def _tell_zone(self, read: FeedEvents) -> None:
+        """Log once when the feed names no known zone: its floating times may then be off by hours."""
+        if read.zone is not None or self._zone_told:
+            return
+        self._zone_told = True
+        fallback = self._zone or "UTC"
+        if read.stated_zone:
+            log.warning(
+                "%s names the unknown time zone %r; its floating times are read in %s",
+                self._name,
+                read.stated_zone,
+                fallback,
+            )
+        else:
+            log.info("%s names no time zone; its floating times are read in %s", self._name, fallback)
 
     def _remember(self, fresh: _Fresh, window: Window) -> FeedCursor:
         """Keep a fresh read's events as the ones the next poll compares with; return its cursor."""

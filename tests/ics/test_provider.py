@@ -140,6 +140,34 @@ async def test_feeds_from_google_and_outlook_read_right(server: FeedServer, prov
     )
 
 
+async def test_floating_times_are_read_in_the_zone_the_feed_names(
+    server: FeedServer, provide: Provide, caplog: pytest.LogCaptureFixture
+) -> None:
+    floating = "UID:f\nDTSTART:20261201T090000\nDTEND:20261201T100000"
+    server.publish("berlin.ics", calendar(floating, head="X-WR-TIMEZONE:Europe/Berlin\r\n"))
+    server.publish("plain.ics", calendar(floating))
+    server.publish("mars.ics", calendar(floating, head="X-WR-TIMEZONE:Mars/Olympus_Mons\r\n"))
+    caplog.set_level(logging.INFO, logger="calmirror.ics.provider")
+    (berlin,) = (await provide("berlin.ics").list_window(FEED_CALENDAR_ID, DECEMBER)).events
+    (plain,) = (await provide("plain.ics").list_window(FEED_CALENDAR_ID, DECEMBER)).events
+    assert berlin.interval == Interval.timed(
+        datetime(2026, 12, 1, 8, tzinfo=UTC), datetime(2026, 12, 1, 9, tzinfo=UTC)
+    )
+    assert plain.interval == Interval.timed(
+        datetime(2026, 12, 1, 9, tzinfo=UTC), datetime(2026, 12, 1, 10, tzinfo=UTC)
+    )
+    mars = provide("mars.ics")
+    for _ in range(2):
+        (unknown,) = (await mars.list_window(FEED_CALENDAR_ID, DECEMBER)).events
+        assert unknown.interval == plain.interval
+    told = [record.getMessage() for record in caplog.records if "time zone" in record.getMessage()]
+    assert told == [
+        "the ICS feed of account 7 names no time zone; its floating times are read in UTC",
+        "the ICS feed of account 7 names the unknown time zone 'Mars/Olympus_Mons'; its floating times "
+        "are read in UTC",
+    ]
+
+
 def assert_secret_kept(error: BaseException, url: str, caplog: pytest.LogCaptureFixture) -> None:
     """Check the feed's address appears neither in the error nor in any log record."""
     secret = url.rsplit("/", 1)[-1]

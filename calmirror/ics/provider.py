@@ -2,8 +2,8 @@
 
 Decisions:
 
-- A feed has one calendar, FEED_CALENDAR_ID. Every read is one GET of the whole feed, parsed by
-  calmirror/ical (off the event loop: a large feed takes a second of CPU).
+- A feed has one calendar, FEED_CALENDAR_ID. Every read is one GET of the whole feed, hashed,
+  scanned and parsed by calmirror/ical off the event loop (a large feed takes a second of CPU).
 - Floating times are read in the zone the feed's X-WR-TIMEZONE names (Google, Apple and Outlook
   exports state it; Windows names mapped), else in the provider's `zone` (None: UTC); a feed naming
   no known zone is logged once.
@@ -216,7 +216,8 @@ class IcsProvider:
             answer = await self._fetch(session, conditions)
             if answer.body is None:
                 return None
-            return await self._study(answer, answer.body, window, known)
+            # On a worker thread: hashing and scanning up to 20 MiB take CPU too, not only parsing.
+            return await asyncio.to_thread(self._read_body, answer, answer.body, window, known)
 
         try:
             return await self._retry.call(attempt)
@@ -247,8 +248,8 @@ class IcsProvider:
         self._needs_reauth = None
         return answer
 
-    async def _study(self, answer: FeedAnswer, body: bytes, window: Window, known: str | None) -> _Fresh:
-        """Hash a fresh body and, unless it is the one last read, read the window's events from it."""
+    def _read_body(self, answer: FeedAnswer, body: bytes, window: Window, known: str | None) -> _Fresh:
+        """Hash a body and, unless it is the one last read, read the window's events (on a worker thread)."""
         digest = hashlib.sha256(body).hexdigest()
         if digest == known:
             return _Fresh(digest, answer.etag, answer.last_modified, None, has_events=True)
@@ -260,7 +261,7 @@ class IcsProvider:
                 status=200,
             )
         try:
-            read = await asyncio.to_thread(read_feed, body, window, owner=self._owner, zone=self._zone)
+            read = read_feed(body, window, owner=self._owner, zone=self._zone)
         except UnreadableDataError as error:
             # The same object goes on: a TruncatedDataError stays transient, so it is read again.
             error.args = (f"{self._name}: {error}",)

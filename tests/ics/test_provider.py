@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
 
 import pytest
 
@@ -29,6 +32,8 @@ OWNER = ("me@example.com",)
 ATTEMPTS = 2
 MEETING = "UID:m1\nDTSTART:20261201T090000Z\nDTEND:20261201T100000Z\nSUMMARY:Planning"
 OTHER = "UID:m2\nDTSTART:20261202T090000Z\nDTEND:20261202T100000Z\nSUMMARY:Review"
+
+VEVENT_LINE = rb"^BEGIN:VEVENT\r?$"  # the provider's scan for any event in a body
 
 Provide = Callable[..., IcsProvider]
 
@@ -166,6 +171,40 @@ async def test_floating_times_are_read_in_the_zone_the_feed_names(
         "the ICS feed of account 7 names the unknown time zone 'Mars/Olympus_Mons'; its floating times "
         "are read in UTC",
     ]
+
+
+async def test_a_body_is_hashed_scanned_and_parsed_off_the_event_loop(
+    server: FeedServer, provide: Provide
+) -> None:
+    # A feed can be 20 MiB: the loop's own thread must run none of the work whose cost grows with it.
+    feed = server.publish("cal.ics", calendar(MEETING))
+    feed.validators = False  # every poll answers the whole body, to be hashed and compared
+    provider = provide()
+    on_loop: set[str] = set()
+
+    def watch(frame: FrameType, event: str, arg: object) -> None:
+        """Note calmirror's work on a body run on this (the loop's) thread: SHA-256, the scan, parsing."""
+        caller = Path(frame.f_code.co_filename)
+        name = getattr(arg, "__name__", "")
+        pattern = getattr(getattr(arg, "__self__", None), "pattern", None)
+        if event == "c_call" and caller.match("calmirror/ics/*.py"):
+            if name == "openssl_sha256" or (name == "search" and pattern == VEVENT_LINE):
+                on_loop.add(name)
+        elif event == "call" and caller.match("calmirror/ical/parse.py"):
+            on_loop.add("parse")
+
+    sys.setprofile(watch)
+    try:
+        listing = await provider.list_window(FEED_CALENDAR_ID, DECEMBER)
+        assert listing.cursor is not None
+        same = await provider.read_changes(FEED_CALENDAR_ID, listing.cursor, DECEMBER)
+        server.publish("cal.ics", calendar(MEETING, OTHER)).validators = False
+        assert same.cursor is not None
+        changed = await provider.read_changes(FEED_CALENDAR_ID, same.cursor, DECEMBER)
+    finally:
+        sys.setprofile(None)
+    assert (same.events, [event.id for event in changed.events]) == ((), ["m2"])
+    assert on_loop == set()
 
 
 def assert_secret_kept(error: BaseException, url: str, caplog: pytest.LogCaptureFixture) -> None:

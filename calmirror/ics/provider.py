@@ -16,7 +16,8 @@ Decisions:
   before END:VCALENDAR is a TruncatedDataError, retried with its GET like a broken connection. A
   feed that had events and now has no VEVENT at all raises UnreadableDataError reason "empty" (a
   publishing fault must not delete every block); a feed that was always empty is fine. This process
-  remembers "had events", so after a restart a feed emptied on purpose is accepted.
+  remembers "had events", so after a restart a feed emptied on purpose is accepted, and so is a
+  broken export: nothing in an empty body tells them apart, and then only the deletion guard holds.
 - 401 and 403 mean the address (the feed's only credential) was reset or revoked: `needs_reauth`
   says so until a read succeeds, and the fix asks for the current address.
 - The address carries the feed's secret: it is in no log line, exception or repr, which name

@@ -27,7 +27,7 @@ from calmirror.caldav.multistatus import DAV, Entry, entries, normal_path, sync_
 from calmirror.caldav.state import CalendarState, Resource
 from calmirror.caldav.urls import absolute, collection_url
 from calmirror.caldav.wire import DavWire, RequestObserver, open_client, path_of
-from calmirror.caldav.zone import ZONE_PROPERTIES, iana_zone, stated_tzid
+from calmirror.caldav.zone import ZONE_PROPERTIES, stated_tzid
 from calmirror.config import ProviderName
 from calmirror.engine import (
     BlockOutcome,
@@ -43,6 +43,7 @@ from calmirror.engine import (
 from calmirror.errors import InvalidRequestError, ProviderError, SyncTokenExpiredError
 from calmirror.ical.blocks import BLOCK_UID_DOMAIN, block_calendar
 from calmirror.ical.parse import read_events
+from calmirror.ical.zones import iana_zone
 from calmirror.retry import RetryPolicy
 
 log = logging.getLogger(__name__)

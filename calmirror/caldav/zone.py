@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from icalendar import Calendar
-from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from calmirror.caldav.multistatus import CALDAV, Entry
 
@@ -29,16 +26,3 @@ def stated_tzid(collection: Entry | None) -> str | None:
         return text[:64]  # not iCalendar: reported as an unknown zone
     found = next((str(tz["TZID"]).strip() for tz in timezones if tz.get("TZID")), "")
     return found or None
-
-
-def iana_zone(tzid: str) -> str | None:
-    """Return the IANA name for a TZID (IANA itself, or a Windows name), None when no zone is known."""
-    for name in (tzid.strip(), WINDOWS_TO_OLSON.get(tzid.strip(), "")):
-        if not name:
-            continue
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-        return name
-    return None

@@ -7,7 +7,8 @@ where an event came from. Decisions:
   moved instances). An instance's id is `{UID}/{its RECURRENCE-ID in UTC}` (`20261201T090000Z`, or
   `20261201` for a date), so it stays the same when the instance moves; a single event's id is its UID.
 - Times: a TZID is read from the object's VTIMEZONE or the IANA database, Windows names ("Eastern
-  Standard Time") included; floating times are read in the calendar's `zone` (UTC when None); DATE
+  Standard Time") included; floating times are read in the calendar's `zone` (UTC when None), a
+  feed's (read_feed) in the zone its X-WR-TIMEZONE names when that is known; DATE
   values make all-day intervals; a missing DTEND means DURATION, else RFC 5545's default (one day for a
   date, zero length for a date-time). A DATE event whose DTEND equals its DTSTART (a common broken
   export) lasts one day.
@@ -44,6 +45,7 @@ from icalendar import Calendar, Component
 from calmirror.engine import Attendee, Interval, SourceEvent, Window
 from calmirror.errors import TruncatedDataError, UnreadableDataError
 from calmirror.ical.blocks import block_id_of
+from calmirror.ical.zones import iana_zone
 
 # Expansion looks this far beyond the window, then each instance is judged exactly: an all-day or
 # floating instance means different instants in different zones.
@@ -70,13 +72,44 @@ class _Reader:
     window: Window
 
 
+@dataclass(frozen=True)
+class FeedEvents:
+    """A feed's events, and the zone it names for its floating times (X-WR-TIMEZONE) as written."""
+
+    events: tuple[SourceEvent, ...]
+    stated_zone: str | None  # X-WR-TIMEZONE as written (at most 64 characters), None when missing
+    zone: str | None  # the IANA zone that names, None when none is known (the caller's zone applied)
+
+
 def read_events(
     data: bytes | str, window: Window, *, owner: frozenset[str], zone: str | None = None
 ) -> tuple[SourceEvent, ...]:
     """Return the VEVENT instances of one iCalendar object that overlap `window`, series expanded."""
+    return _read(_calendars(data), window, owner, zone)
+
+
+def read_feed(
+    data: bytes | str, window: Window, *, owner: frozenset[str], zone: str | None = None
+) -> FeedEvents:
+    """Read a feed as read_events does, its floating times in its X-WR-TIMEZONE when that is a known zone.
+
+    X-WR-TIMEZONE is no standard, but Google, Apple and Outlook exports name their calendar's zone by
+    it (https://github.com/niccokunzmann/x-wr-timezone describes it); `zone` applies when a feed
+    names none, or one that is neither an IANA nor a Windows zone name.
+    """
+    calendars = _calendars(data)
+    stated = next((str(c["X-WR-TIMEZONE"]).strip()[:64] for c in calendars if "X-WR-TIMEZONE" in c), None)
+    known = iana_zone(stated) if stated else None
+    return FeedEvents(_read(calendars, window, owner, known or zone), stated or None, known)
+
+
+def _read(
+    calendars: list[Calendar], window: Window, owner: frozenset[str], zone: str | None
+) -> tuple[SourceEvent, ...]:
+    """Return the VEVENT instances of parsed calendars that overlap `window`, ids unique."""
     reader = _Reader(frozenset(email.lower() for email in owner), ZoneInfo(zone) if zone else UTC, window)
     events: dict[str, SourceEvent] = {}
-    for uid, copies in sorted(_by_uid(_calendars(data)).items()):
+    for uid, copies in sorted(_by_uid(calendars).items()):
         for event in _read_uid(uid, _latest_copies(copies), reader):
             held = events.get(event.id)
             if held is None or (event.marked and not held.marked):

@@ -2,17 +2,22 @@
 
 Decisions:
 
-- A feed has one calendar, FEED_CALENDAR_ID. Every read is one GET of the whole feed, parsed by
-  calmirror/ical (off the event loop: a large feed takes a second of CPU).
+- A feed has one calendar, FEED_CALENDAR_ID. Every read is one GET of the whole feed, hashed,
+  scanned and parsed by calmirror/ical off the event loop (a large feed takes a second of CPU).
+- Floating times are read in the zone the feed's X-WR-TIMEZONE names (Google, Apple and Outlook
+  exports state it; Windows names mapped), else in the provider's `zone` (None: UTC); a feed naming
+  no known zone is logged once.
 - The cursor carries the answer's ETag, Last-Modified and body hash. `read_changes` sends them as
   If-None-Match/If-Modified-Since: 304 is an empty delta; a 200 whose body hash is unchanged is one
   too; otherwise the fresh read is compared with the events the provider returned last time, and the
   delta states every change (tombstones for vanished ids), so the engine never needs a second request.
   A cursor that is not the provider's latest (or after a restart) raises SyncTokenExpiredError.
-- A failed read raises the error tree and changes nothing: never partial data. A feed that had
-  events and now has no VEVENT at all raises UnreadableDataError reason "empty" (a publishing fault
-  must not delete every block); a feed that was always empty is fine. This process remembers
-  "had events", so after a restart a feed emptied on purpose is accepted.
+- A failed read raises the error tree and changes nothing: never partial data. A body that stops
+  before END:VCALENDAR is a TruncatedDataError, retried with its GET like a broken connection. A
+  feed that had events and now has no VEVENT at all raises UnreadableDataError reason "empty" (a
+  publishing fault must not delete every block); a feed that was always empty is fine. This process
+  remembers "had events", so after a restart a feed emptied on purpose is accepted, and so is a
+  broken export: nothing in an empty body tells them apart, and then only the deletion guard holds.
 - 401 and 403 mean the address (the feed's only credential) was reset or revoked: `needs_reauth`
   says so until a read succeeds, and the fix asks for the current address.
 - The address carries the feed's secret: it is in no log line, exception or repr, which name
@@ -28,7 +33,6 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
 
 import aiohttp
 from pydantic import SecretStr
@@ -44,9 +48,8 @@ from calmirror.errors import (
     SyncTokenExpiredError,
     TransientError,
     UnreadableDataError,
-    UnreadableReason,
 )
-from calmirror.ical import read_events
+from calmirror.ical import FeedEvents, read_feed
 from calmirror.ics.cursor import FeedCursor
 from calmirror.ics.diff import changed_events
 from calmirror.ics.fetch import MAX_FEED_BYTES, FeedAnswer, fetch_feed
@@ -60,6 +63,17 @@ RequestObserver = Callable[[str, ProviderError | None, float | None], None]
 
 
 _VEVENT = re.compile(rb"^BEGIN:VEVENT\r?$", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class _Fresh:
+    """One answered body: its hash and validators, and its events in the window (None: the body last read)."""
+
+    digest: str
+    etag: str | None
+    last_modified: str | None
+    events: tuple[SourceEvent, ...] | None
+    has_events: bool  # it holds a VEVENT, in the window or not
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,7 @@ class IcsProvider:
         self._needs_reauth: str | None = None
         self._last: _Read | None = None
         self._had_events = False
+        self._zone_told = False  # whether a missing or unknown zone of the feed was logged
         self._lock = asyncio.Lock()  # one read at a time: each read replaces what the next compares with
         self._observers: list[RequestObserver] = []
 
@@ -136,11 +151,10 @@ class IcsProvider:
         """Read the whole feed and return its events overlapping `window`, cancelled ones as tombstones."""
         self._check(calendar_id)
         async with self._lock:
-            answer = await self._fetch({})
-            if answer.body is None:  # a 304 to a request without conditions
+            fresh = await self._get({}, window, known=None)
+            if fresh is None:  # a 304 to a request without conditions
                 raise TransientError(f"{self._name}: answered 304 to an unconditional request", status=304)
-            events, cursor = await self._read(answer, answer.body, window)
-            return Listing(events, cursor.encode())
+            return Listing(fresh.events or (), self._remember(fresh, window).encode())
 
     async def read_changes(self, calendar_id: str, cursor: str, window: Window) -> Delta:
         """Poll the feed with its validators: one request, the delta against the last read's events."""
@@ -152,16 +166,16 @@ class IcsProvider:
                     f"{self._name}: the cursor is not the last read's", reason="cursor"
                 )
             same_window = window == last.window
-            answer = await self._fetch(held.conditions() if same_window else {})
-            if answer.body is None:
+            conditions, known = (held.conditions(), held.digest) if same_window else ({}, None)
+            fresh = await self._get(conditions, window, known=known)
+            if fresh is None:
                 return Delta((), cursor)
-            digest = hashlib.sha256(answer.body).hexdigest()
-            if same_window and digest == held.digest:
-                fresh = FeedCursor(digest, answer.etag, answer.last_modified)
-                self._last = _Read(fresh, window, last.events)
-                return Delta((), fresh.encode())
-            events, fresh = await self._read(answer, answer.body, window)
-            return Delta(changed_events(last.events, events, window), fresh.encode())
+            if fresh.events is None:  # the body last read, answered again
+                unchanged = FeedCursor(fresh.digest, fresh.etag, fresh.last_modified)
+                self._last = _Read(unchanged, window, last.events)
+                return Delta((), unchanged.encode())
+            changes = changed_events(last.events, fresh.events, window)
+            return Delta(changes, self._remember(fresh, window).encode())
 
     async def write_blocks(self, calendar_id: str, writes: Sequence[BlockWrite]) -> list[BlockOutcome]:
         """Refuse every write: a feed is read-only (the configuration never makes one a target)."""
@@ -190,62 +204,94 @@ class IcsProvider:
                 f"{self._name} has one calendar, {FEED_CALENDAR_ID!r}", account_id=self._account_id
             )
 
-    async def _fetch(self, conditions: dict[str, str]) -> FeedAnswer:
-        """GET the feed under the retry policy; record whether its address was refused."""
+    async def _get(self, conditions: dict[str, str], window: Window, *, known: str | None) -> _Fresh | None:
+        """GET the feed and read its body (None for a 304), retrying transient failures, a cut body too.
+
+        `known` is the hash of the body last read: that body is not read again.
+        """
         session = self._session
         if session is None:
             session = self._session = aiohttp.ClientSession(headers={"User-Agent": "calmirror"})
-        url = self._url.get_secret_value()
 
-        async def attempt() -> FeedAnswer:
-            started, failure = time.monotonic(), None
-            try:
-                return await fetch_feed(
-                    session,
-                    url,
-                    name=self._name,
-                    conditions=conditions,
-                    time_limit=self._timeout,
-                    max_bytes=self._max_bytes,
-                )
-            except ProviderError as error:
-                failure = error
-                raise
-            finally:
-                for observer in self._observers:
-                    observer(GET_METHOD, failure, time.monotonic() - started)
+        async def attempt() -> _Fresh | None:
+            answer = await self._fetch(session, conditions)
+            if answer.body is None:
+                return None
+            # On a worker thread: hashing and scanning up to 20 MiB take CPU too, not only parsing.
+            return await asyncio.to_thread(self._read_body, answer, answer.body, window, known)
 
         try:
-            answer = await self._retry.call(attempt)
+            return await self._retry.call(attempt)
         except ProviderError as error:
             error.account_id = self._account_id
+            raise
+
+    async def _fetch(self, session: aiohttp.ClientSession, conditions: dict[str, str]) -> FeedAnswer:
+        """GET the feed once, told to the observers; record whether its address was refused."""
+        started, failure = time.monotonic(), None
+        try:
+            answer = await fetch_feed(
+                session,
+                self._url.get_secret_value(),
+                name=self._name,
+                conditions=conditions,
+                time_limit=self._timeout,
+                max_bytes=self._max_bytes,
+            )
+        except ProviderError as error:
+            failure = error
             if error.reason == FEED_REFUSED:
                 self._needs_reauth = str(error)
             raise
+        finally:
+            for observer in self._observers:
+                observer(GET_METHOD, failure, time.monotonic() - started)
         self._needs_reauth = None
         return answer
 
-    async def _read(
-        self, answer: FeedAnswer, body: bytes, window: Window
-    ) -> tuple[tuple[SourceEvent, ...], FeedCursor]:
-        """Parse a fresh body into the window's events and remember them as the last read."""
+    def _read_body(self, answer: FeedAnswer, body: bytes, window: Window, known: str | None) -> _Fresh:
+        """Hash a body and, unless it is the one last read, read the window's events (on a worker thread)."""
+        digest = hashlib.sha256(body).hexdigest()
+        if digest == known:
+            return _Fresh(digest, answer.etag, answer.last_modified, None, has_events=True)
         has_events = _VEVENT.search(body) is not None
         if self._had_events and not has_events:
             raise UnreadableDataError(
                 f"{self._name} answered no events after it had some; nothing is deleted",
                 reason="empty",
                 status=200,
-                account_id=self._account_id,
             )
         try:
-            events = await asyncio.to_thread(read_events, body, window, owner=self._owner, zone=self._zone)
+            read = read_feed(body, window, owner=self._owner, zone=self._zone)
         except UnreadableDataError as error:
-            reason = cast(UnreadableReason, error.reason)
-            raise UnreadableDataError(
-                f"{self._name}: {error}", reason=reason, status=200, account_id=self._account_id
-            ) from None
-        self._had_events = self._had_events or has_events
-        cursor = FeedCursor(hashlib.sha256(body).hexdigest(), answer.etag, answer.last_modified)
+            # The same object goes on: a TruncatedDataError stays transient, so it is read again.
+            error.args = (f"{self._name}: {error}",)
+            error.status = 200
+            raise
+        self._tell_zone(read)
+        return _Fresh(digest, answer.etag, answer.last_modified, read.events, has_events=has_events)
+
+    def _tell_zone(self, read: FeedEvents) -> None:
+        """Log once when the feed names no known zone: its floating times may then be off by hours."""
+        if read.zone is not None or self._zone_told:
+            return
+        self._zone_told = True
+        fallback = self._zone or "UTC"
+        if read.stated_zone:
+            log.warning(
+                "%s names the unknown time zone %r; its floating times are read in %s",
+                self._name,
+                read.stated_zone,
+                fallback,
+            )
+        else:
+            log.info("%s names no time zone; its floating times are read in %s", self._name, fallback)
+
+    def _remember(self, fresh: _Fresh, window: Window) -> FeedCursor:
+        """Keep a fresh read's events as the ones the next poll compares with; return its cursor."""
+        events = fresh.events or ()
+        self._had_events = self._had_events or fresh.has_events
+        cursor = FeedCursor(fresh.digest, fresh.etag, fresh.last_modified)
         self._last = _Read(cursor, window, {event.id: event for event in events})
         log.debug("%s read: %d events in the window", self._name, len(events))
-        return events, cursor
+        return cursor

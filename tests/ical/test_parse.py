@@ -8,7 +8,7 @@ import pytest
 
 from calmirror.engine import Attendee, Interval, SourceEvent, Window
 from calmirror.errors import Failure, UnreadableDataError
-from calmirror.ical import read_events
+from calmirror.ical import read_events, read_feed
 from tests.ical.samples import GOOGLE_FEED, OUTLOOK_FEED, calendar
 
 OWNER = frozenset({"me@example.com"})
@@ -125,6 +125,29 @@ def test_floating_times_are_read_in_the_calendar_zone() -> None:
     (tokyo,) = read_events(feed, DECEMBER, owner=OWNER, zone="Asia/Tokyo")
     assert utc.interval == Interval.timed(at(1, 9), at(1, 10))
     assert tokyo.interval == Interval.timed(at(1, 0), at(1, 1))
+
+
+@pytest.mark.parametrize(
+    ("head", "zone", "hour", "known"),
+    [
+        ("X-WR-TIMEZONE:Europe/Berlin\n", None, 8, "Europe/Berlin"),  # a zone named the IANA way
+        ("X-WR-TIMEZONE:W. Europe Standard Time\n", "Asia/Tokyo", 8, "Europe/Berlin"),  # Windows name
+        ("X-WR-TIMEZONE:Mars/Olympus_Mons\n", "Asia/Tokyo", 0, None),  # unknown: the caller's zone
+        ("", None, 9, None),  # none named: UTC
+    ],
+)
+def test_a_feed_reads_its_floating_times_in_the_zone_it_names(
+    head: str, zone: str | None, hour: int, known: str | None
+) -> None:
+    feed = calendar("UID:f\nDTSTART:20261201T090000\nDTEND:20261201T100000", head=head)
+    read = read_feed(feed, DECEMBER, owner=OWNER, zone=zone)
+    (event,) = read.events
+    assert event.interval == Interval.timed(at(1, hour), at(1, hour + 1))
+    assert read.zone == known
+    assert read.stated_zone == (head.partition(":")[2].strip() or None)
+    # read_events leaves the property alone: a CalDAV resource's zone is its collection's.
+    (plain,) = read_events(feed, DECEMBER, owner=OWNER)
+    assert plain.interval == Interval.timed(at(1, 9), at(1, 10))
 
 
 def test_missing_dtend_uses_duration_or_the_rfc_default() -> None:

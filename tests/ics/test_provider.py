@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
 
 import pytest
 
@@ -29,6 +32,8 @@ OWNER = ("me@example.com",)
 ATTEMPTS = 2
 MEETING = "UID:m1\nDTSTART:20261201T090000Z\nDTEND:20261201T100000Z\nSUMMARY:Planning"
 OTHER = "UID:m2\nDTSTART:20261202T090000Z\nDTEND:20261202T100000Z\nSUMMARY:Review"
+
+VEVENT_LINE = rb"^BEGIN:VEVENT\r?$"  # the provider's scan for any event in a body
 
 Provide = Callable[..., IcsProvider]
 
@@ -140,6 +145,68 @@ async def test_feeds_from_google_and_outlook_read_right(server: FeedServer, prov
     )
 
 
+async def test_floating_times_are_read_in_the_zone_the_feed_names(
+    server: FeedServer, provide: Provide, caplog: pytest.LogCaptureFixture
+) -> None:
+    floating = "UID:f\nDTSTART:20261201T090000\nDTEND:20261201T100000"
+    server.publish("berlin.ics", calendar(floating, head="X-WR-TIMEZONE:Europe/Berlin\r\n"))
+    server.publish("plain.ics", calendar(floating))
+    server.publish("mars.ics", calendar(floating, head="X-WR-TIMEZONE:Mars/Olympus_Mons\r\n"))
+    caplog.set_level(logging.INFO, logger="calmirror.ics.provider")
+    (berlin,) = (await provide("berlin.ics").list_window(FEED_CALENDAR_ID, DECEMBER)).events
+    (plain,) = (await provide("plain.ics").list_window(FEED_CALENDAR_ID, DECEMBER)).events
+    assert berlin.interval == Interval.timed(
+        datetime(2026, 12, 1, 8, tzinfo=UTC), datetime(2026, 12, 1, 9, tzinfo=UTC)
+    )
+    assert plain.interval == Interval.timed(
+        datetime(2026, 12, 1, 9, tzinfo=UTC), datetime(2026, 12, 1, 10, tzinfo=UTC)
+    )
+    mars = provide("mars.ics")
+    for _ in range(2):
+        (unknown,) = (await mars.list_window(FEED_CALENDAR_ID, DECEMBER)).events
+        assert unknown.interval == plain.interval
+    told = [record.getMessage() for record in caplog.records if "time zone" in record.getMessage()]
+    assert told == [
+        "the ICS feed of account 7 names no time zone; its floating times are read in UTC",
+        "the ICS feed of account 7 names the unknown time zone 'Mars/Olympus_Mons'; its floating times "
+        "are read in UTC",
+    ]
+
+
+async def test_a_body_is_hashed_scanned_and_parsed_off_the_event_loop(
+    server: FeedServer, provide: Provide
+) -> None:
+    # A feed can be 20 MiB: the loop's own thread must run none of the work whose cost grows with it.
+    feed = server.publish("cal.ics", calendar(MEETING))
+    feed.validators = False  # every poll answers the whole body, to be hashed and compared
+    provider = provide()
+    on_loop: set[str] = set()
+
+    def watch(frame: FrameType, event: str, arg: object) -> None:
+        """Note calmirror's work on a body run on this (the loop's) thread: SHA-256, the scan, parsing."""
+        caller = Path(frame.f_code.co_filename)
+        name = getattr(arg, "__name__", "")
+        pattern = getattr(getattr(arg, "__self__", None), "pattern", None)
+        if event == "c_call" and caller.match("calmirror/ics/*.py"):
+            if name == "openssl_sha256" or (name == "search" and pattern == VEVENT_LINE):
+                on_loop.add(name)
+        elif event == "call" and caller.match("calmirror/ical/parse.py"):
+            on_loop.add("parse")
+
+    sys.setprofile(watch)
+    try:
+        listing = await provider.list_window(FEED_CALENDAR_ID, DECEMBER)
+        assert listing.cursor is not None
+        same = await provider.read_changes(FEED_CALENDAR_ID, listing.cursor, DECEMBER)
+        server.publish("cal.ics", calendar(MEETING, OTHER)).validators = False
+        assert same.cursor is not None
+        changed = await provider.read_changes(FEED_CALENDAR_ID, same.cursor, DECEMBER)
+    finally:
+        sys.setprofile(None)
+    assert (same.events, [event.id for event in changed.events]) == ((), ["m2"])
+    assert on_loop == set()
+
+
 def assert_secret_kept(error: BaseException, url: str, caplog: pytest.LogCaptureFixture) -> None:
     """Check the feed's address appears neither in the error nor in any log record."""
     secret = url.rsplit("/", 1)[-1]
@@ -183,6 +250,23 @@ async def test_failed_reads_raise_the_right_kind_and_keep_the_address_secret(
     assert (provider.needs_reauth is not None) == (mode in {"401", "403"})
     if mode == "truncated":
         assert caught.value.reason == "truncated"
+
+
+async def test_a_complete_answer_whose_body_stops_early_is_transient_and_read_again(
+    server: FeedServer, provide: Provide
+) -> None:
+    # A 200 of its full declared length whose body ends before END:VCALENDAR (a cut export).
+    feed = server.publish("cal.ics", calendar(MEETING, OTHER).removesuffix("END:VCALENDAR\r\n"))
+    provider = provide()
+    with pytest.raises(UnreadableDataError) as caught:
+        await provider.list_window(FEED_CALENDAR_ID, DECEMBER)
+    assert (caught.value.kind, caught.value.reason) == ("transient", "truncated")
+    assert caught.value.account_id == 7
+    assert "account 7" in str(caught.value)
+    assert feed.requests == ATTEMPTS
+    server.publish("cal.ics", calendar(MEETING, OTHER))
+    listing = await provider.list_window(FEED_CALENDAR_ID, DECEMBER)
+    assert {event.id for event in listing.events} == {"m1", "m2"}
 
 
 async def test_a_hung_feed_times_out_as_no_answer(

@@ -63,10 +63,11 @@ async def test_a_caldav_source_that_cannot_be_read_deletes_no_block(
 
 @ONE_SERVER
 @pytest.mark.parametrize(
-    ("fault", "kind"), [("500", "transient"), ("truncated", "transient"), ("empty", "invalid")]
+    ("fault", "kind"),
+    [("500", "transient"), ("truncated", "transient"), ("cut", "transient"), ("empty", "invalid")],
 )
 async def test_a_feed_that_fails_deletes_no_block(make_mixed: MakeMixed, fault: str, kind: str) -> None:
-    """A feed answering 500, cut short, or suddenly without events keeps the blocks it gave."""
+    """A feed answering 500, cut short (connection or body), or suddenly without events keeps its blocks."""
     world = await make_mixed([FROM_FEED])
     t = base_time()
     world.feeds.publish(
@@ -77,6 +78,8 @@ async def test_a_feed_that_fails_deletes_no_block(make_mixed: MakeMixed, fault: 
 
     if fault == "empty":
         world.feeds.publish(FEED_NAME, feed_calendar())
+    elif fault == "cut":  # a complete 200 whose body stops before END:VCALENDAR
+        world.feeds.publish(FEED_NAME, feed_calendar(feed_meeting("m1", t)).removesuffix("END:VCALENDAR\r\n"))
     else:
         world.feeds.publish(FEED_NAME, feed_calendar(feed_meeting("m1", t)))  # what a good read would show
         world.feeds.feeds[FEED_NAME].mode = "500" if fault == "500" else "truncated"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from calmirror.config import FEED_CALENDAR_ID
-from tests.ical.samples import GOOGLE_FEED, OUTLOOK_FEED
+from tests.ical.samples import GOOGLE_FEED, OUTLOOK_FEED, calendar
 from tests.providers.conftest import FEED, FEED_NAME, GOOGLE, ONE_SERVER, MakeMixed, Mixed
-from tests.providers.dav import Span
+from tests.providers.dav import DAV_EMAIL, ORGANIZER, Span
 
 FROM_FEED = ("from feed", (FEED, FEED_CALENDAR_ID), (1, GOOGLE[1]), 0, 0)
 # The fixture feeds are of December 2026: the engine's now is pinned inside them.
@@ -86,6 +86,23 @@ async def test_a_google_exported_feed_with_a_series(make_mixed: MakeMixed) -> No
     assert world.google_spans(1) == [span(1, 9, 0, 30), span(8, 15, 0, 30)]
 
     await an_unchanged_poll_writes_nothing(world)
+
+
+@ONE_SERVER
+async def test_floating_times_follow_the_zone_the_feed_names(make_mixed: MakeMixed) -> None:
+    """A floating 09:00 in December is 08:00 UTC in a feed naming Europe/Berlin, 09:00 in one naming none."""
+    world = await make_mixed([FROM_FEED], clock=lambda: NOW)
+    meeting = (
+        "UID:f1\nDTSTART:20261203T090000\nDTEND:20261203T100000\nSUMMARY:Standup\n"
+        f"ORGANIZER:mailto:{ORGANIZER}\nATTENDEE;PARTSTAT=ACCEPTED:mailto:{DAV_EMAIL}"
+    )
+    world.feeds.publish(FEED_NAME, calendar(meeting, head="X-WR-TIMEZONE:Europe/Berlin\r\n"))
+    await poll(world)
+    assert world.google_spans(1) == [span(3, 8, 0, 60)]
+
+    world.feeds.publish(FEED_NAME, calendar(meeting))
+    await poll(world)
+    assert world.google_spans(1) == [span(3, 9, 0, 60)]
 
 
 async def test_a_feed_into_a_caldav_target(make_mixed: MakeMixed) -> None:

@@ -83,3 +83,11 @@ def spelt(provider: str, account: Mapping[str, Any], calendar_id: Any) -> Any:
         except ValueError:
             return calendar_id  # the account's URL is reported as not a URL
     return calendar_id
+
+
+def shown_address(value: str) -> str:
+    """Return an address as it may be shown when it may carry a token: its scheme and host, then "…"."""
+    parts = urlsplit(value.strip())
+    if not parts.scheme or not parts.netloc:
+        return "…"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…"

@@ -133,7 +133,7 @@ def _side_problem(reader: Reader, side: str, family: Family, n: int, calendar_id
     if calendar_id == PRIMARY and family.provider != "google":
         return f"`primary` names a Google account's own calendar; {who} is not a Google account"
     if family.provider == "ics" and calendar_id != FEED_CALENDAR_ID:
-        return f"{who} is an ICS feed, which is one calendar: leave {side}_CALENDAR_ID out"
+        return f"{who} is an ICS feed, which is one calendar: leave this variable out"
     if family.provider == "caldav" and (account_url := reader.text(f"{family.prefix}{n}_URL")) is not None:
         return _caldav_problem(who, account_url, calendar_id)
     return None
@@ -156,7 +156,8 @@ def check_providers(reader: Reader, numbers: dict[str, set[int]]) -> None:
                     "a feed can be a flow's source, never its target",
                 )
             elif calendar_id is not None and (problem := _side_problem(reader, side, family, n, calendar_id)):
-                reader.problem(f"{prefix}{side}_CALENDAR_ID", problem)
+                # A feed's address carries its token: someone may paste it where the calendar id goes.
+                reader.problem(f"{prefix}{side}_CALENDAR_ID", problem, masked=family.provider == "ics")
 
 
 def _key(calendar_id: str) -> str:

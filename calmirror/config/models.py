@@ -15,13 +15,12 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import time
 from types import MappingProxyType
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from calmirror.config.calendars import spelt
+from calmirror.config.calendars import shown_address, spelt
 from calmirror.config.fields import (
     INLINE,
     NOT_A_VARIABLE,
@@ -125,8 +124,7 @@ class IcsAccount(BaseModel, frozen=True):
 
     def shown_url(self) -> str:
         """Return the feed's address as it may be shown: scheme and host only (its rest may be a token)."""
-        parts = urlsplit(self.url.get_secret_value())
-        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…"
+        return shown_address(self.url.get_secret_value())
 
 
 # Any configured account; `account.provider` says which.

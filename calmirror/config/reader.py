@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from calmirror.config.calendars import shown_address
 from calmirror.config.names import is_secret
 
 _SHOWN_LENGTH = 80
@@ -26,10 +27,14 @@ class Reader:
         shown = value if len(value) <= _SHOWN_LENGTH else value[:_SHOWN_LENGTH] + "..."
         return f"{name}={shown}"
 
-    def problem(self, name: str, message: str) -> None:
-        """Record that variable `name` is wrong."""
+    def problem(self, name: str, message: str, *, masked: bool = False) -> None:
+        """Record that variable `name` is wrong; `masked` shows a URL as its scheme and host."""
         self.named.add(name)
-        self.problems.append(f"{self.label(name)}: {message}")
+        label = self.label(name)
+        value = self.values.get(name)
+        if masked and value is not None and label != name and "://" in value:
+            label = f"{name}={shown_address(value)}"
+        self.problems.append(f"{label}: {message}")
 
     def warn(self, name: str, message: str) -> None:
         """Record that variable `name` is suspicious but usable."""

@@ -201,7 +201,7 @@ def test_a_feed_has_no_other_calendar(env: dict[str, str]) -> None:
     env["SYNC_FLOW_4_SOURCE_CALENDAR_ID"] = "holidays"
     assert _problems(env) == [
         "SYNC_FLOW_4_SOURCE_CALENDAR_ID=holidays: account 4 (ICS_ACCOUNT_4_*) is an ICS feed, which is one "
-        "calendar: leave SOURCE_CALENDAR_ID out"
+        "calendar: leave this variable out"
     ]
 
 
@@ -401,3 +401,11 @@ def test_two_caldav_calendars_whose_paths_differ_only_in_case_are_two_calendars(
     settings = _load(env)
     flow = next(flow for flow in settings.flows if flow.name == "work to Work")
     assert flow.source.calendar_id != flow.target.calendar_id
+
+
+def test_a_feed_address_pasted_as_its_calendar_id_is_not_printed(env: dict[str, str]) -> None:
+    """Someone may paste the feed's address where the calendar id goes: its token is never shown."""
+    env["SYNC_FLOW_4_SOURCE_CALENDAR_ID"] = "https://school.example/feeds/OTHERTOKEN77/x.ics"
+    [problem] = _problems(env)
+    assert problem.startswith("SYNC_FLOW_4_SOURCE_CALENDAR_ID=https://school.example/…: ")
+    assert "OTHERTOKEN77" not in problem

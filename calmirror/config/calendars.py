@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit, urlunsplit
 
 PRIMARY = "primary"  # Google's name for an account's own calendar
 FEED_CALENDAR_ID = "feed"  # an ICS feed is one calendar; a flow from it names it so (or leaves it out)
@@ -65,7 +65,13 @@ def on_account_server(account_url: str, calendar_url: str) -> bool:
     host, other = (account.hostname or "").lower(), (calendar.hostname or "").lower()
     partition = PARTITION_HOSTS.get(host)
     same = other == host or (partition is not None and partition.fullmatch(other) is not None)
-    return same and not (account.scheme == "https" and calendar.scheme != "https")
+    same_port = _port(account) == _port(calendar)
+    return same and same_port and not (account.scheme == "https" and calendar.scheme != "https")
+
+
+def _port(parts: SplitResult) -> int | None:
+    """Return the port a URL reaches: its own, else its scheme's default."""
+    return parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
 
 
 def spelt(provider: str, account: Mapping[str, Any], calendar_id: Any) -> Any:

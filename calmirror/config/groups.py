@@ -123,7 +123,9 @@ def _caldav_problem(who: str, account_url: str, calendar_id: str) -> str | None:
         return str(error)
     if on_account_server(account_url, url):
         return None
-    server = urlsplit(account_url).hostname
+    if urlsplit(account_url).scheme == "https" and urlsplit(url).scheme != "https":
+        return f"an http:// address while {who} is https://; calmirror sends its password over https only"
+    server = urlsplit(account_url).netloc
     return f"not on the server of {who} ({server}); calmirror sends the account's password to no other"
 
 

@@ -158,14 +158,13 @@ def test_two_spellings_of_one_caldav_target_are_one_calendar(env: dict[str, str]
     [
         ("https://calendar.evil.example/dav/calendars/carol/", "caldav.fastmail.com"),
         ("//calendar.evil.example/dav/calendars/carol/", "caldav.fastmail.com"),
-        ("http://caldav.fastmail.com/dav/calendars/user/carol@fastmail.com/Default/", "caldav.fastmail.com"),
     ],
 )
 def test_a_caldav_calendar_off_the_accounts_server_is_refused(
     env: dict[str, str], calendar_id: str, server: str
 ) -> None:
     """A calendar on another host (or over http:// for an https:// account) would be sent the password."""
-    env["SYNC_FLOW_3_SOURCE_CALENDAR_ID"] = calendar_id
+    """A calendar on another host would be sent the password: refused."""
     assert _problems(env) == [
         f"SYNC_FLOW_3_SOURCE_CALENDAR_ID={calendar_id}: not on the server of account 3 (CALDAV_ACCOUNT_3_*) "
         f"({server}); calmirror sends the account's password to no other"
@@ -409,3 +408,17 @@ def test_a_feed_address_pasted_as_its_calendar_id_is_not_printed(env: dict[str, 
     [problem] = _problems(env)
     assert problem.startswith("SYNC_FLOW_4_SOURCE_CALENDAR_ID=https://school.example/…: ")
     assert "OTHERTOKEN77" not in problem
+
+
+def test_another_port_of_the_accounts_host_is_another_server(env: dict[str, str]) -> None:
+    """A different port may be another program: the account's password does not go there either."""
+    env["SYNC_FLOW_3_SOURCE_CALENDAR_ID"] = "https://caldav.fastmail.com:8443/dav/calendars/x/"
+    [problem] = [p for p in _problems(env) if p.startswith("SYNC_FLOW_3_SOURCE_CALENDAR_ID")]
+    assert "not on the server of account 3" in problem
+
+
+def test_an_http_calendar_of_an_https_account_says_so(env: dict[str, str]) -> None:
+    """The same host over http:// is refused with the reason, not as "another server"."""
+    env["SYNC_FLOW_3_SOURCE_CALENDAR_ID"] = "http://caldav.fastmail.com/dav/calendars/x/"
+    [problem] = [p for p in _problems(env) if p.startswith("SYNC_FLOW_3_SOURCE_CALENDAR_ID")]
+    assert "an http:// address while account 3" in problem

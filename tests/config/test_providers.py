@@ -163,8 +163,8 @@ def test_two_spellings_of_one_caldav_target_are_one_calendar(env: dict[str, str]
 def test_a_caldav_calendar_off_the_accounts_server_is_refused(
     env: dict[str, str], calendar_id: str, server: str
 ) -> None:
-    """A calendar on another host (or over http:// for an https:// account) would be sent the password."""
     """A calendar on another host would be sent the password: refused."""
+    env["SYNC_FLOW_3_SOURCE_CALENDAR_ID"] = calendar_id
     assert _problems(env) == [
         f"SYNC_FLOW_3_SOURCE_CALENDAR_ID={calendar_id}: not on the server of account 3 (CALDAV_ACCOUNT_3_*) "
         f"({server}); calmirror sends the account's password to no other"

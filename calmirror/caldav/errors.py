@@ -32,6 +32,8 @@ NOT_CALMIRRORS = "not_calmirrors"
 VALID_SYNC_TOKEN = "{DAV:}valid-sync-token"  # noqa: S105 - an XML element name
 SUPPORTED_REPORT = "{DAV:}supported-report"
 NEED_PRIVILEGES = "{DAV:}need-privileges"
+INCOMPLETE = "incomplete_answer"  # a read whose answer failed or left out part of what was asked
+GONE = frozenset({404, 410})  # the only member statuses that mean "this resource was deleted"
 
 
 def from_status(
@@ -101,6 +103,15 @@ def no_answer(operation: Operation, path: str, cause: BaseException, account_id:
     if operation in WRITES:
         return NoAnswerError(message, reason="no_answer", account_id=account_id)
     return TransientError(message, reason="no_answer", account_id=account_id)
+
+
+def incomplete(operation: Operation, path: str, why: str, account_id: int | None) -> ProviderError:
+    """Return the error for an answer that failed or left out part of what was asked: a failed read.
+
+    `why` names statuses or counts only, never a resource's content.
+    """
+    message = f"CalDAV {operation} {path}: incomplete answer ({why})"
+    return TransientError(message, reason=INCOMPLETE, account_id=account_id)
 
 
 def not_calmirrors(operation: Operation, block_id: str, account_id: int | None) -> ProviderError:

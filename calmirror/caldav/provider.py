@@ -22,7 +22,14 @@ from urllib.parse import quote, urlsplit
 
 from calmirror.caldav import bodies
 from calmirror.caldav.discovery import DavCalendar, list_calendars
-from calmirror.caldav.errors import NOT_CALMIRRORS, SYNC_UNSUPPORTED, Operation, not_calmirrors
+from calmirror.caldav.errors import (
+    GONE,
+    NOT_CALMIRRORS,
+    SYNC_UNSUPPORTED,
+    Operation,
+    incomplete,
+    not_calmirrors,
+)
 from calmirror.caldav.multistatus import DAV, Entry, entries, normal_path, sync_token
 from calmirror.caldav.state import CalendarState, Resource
 from calmirror.caldav.urls import absolute, collection_url
@@ -144,7 +151,7 @@ class CalDavProvider:
         events: list[SourceEvent] = []
         state.cursor = self._next_cursor(state)
         members = [entry for entry in entries(answer.response.tree) if entry.path != normal_path(url)]
-        bare = [entry.path for entry in members if entry.status != 404 and entry.calendar_data is None]
+        bare = [entry.path for entry in members if entry.status not in GONE and entry.calendar_data is None]
         if bare:  # a server that left out some data: fetch it rather than miss those events
             members = [entry for entry in members if entry.path not in bare] + await self._multiget(url, bare)
         for entry, read in await self._read_all(members, window, state.zone):
@@ -167,7 +174,7 @@ class CalDavProvider:
         fetch = [path for path, etag in changed.items() if _known_etag(state, path) != etag or etag is None]
         events: list[SourceEvent] = []
         fetched = await self._multiget(url, fetch)
-        deleted.update(entry.path for entry in fetched if entry.status == 404 or entry.calendar_data is None)
+        deleted.update(entry.path for entry in fetched if entry.status in GONE)
         for entry, read in await self._read_all(fetched, window, state.zone):
             old = state.put(entry.path, Resource.of(entry.etag, read))
             events += read
@@ -312,7 +319,7 @@ class CalDavProvider:
         self, found: Sequence[Entry], window: Window, zone: str | None
     ) -> list[tuple[Entry, tuple[SourceEvent, ...]]]:
         """Read every answered resource's instances on a worker thread: expanding series takes CPU."""
-        readable = [(entry, entry.calendar_data) for entry in found if entry.status != 404]
+        readable = [(entry, entry.calendar_data) for entry in found if entry.status not in GONE]
         texts = [(entry.path, data) for entry, data in readable if data is not None]
 
         def work() -> list[tuple[SourceEvent, ...]]:
@@ -390,13 +397,23 @@ class CalDavProvider:
         return changed, deleted, None
 
     async def _multiget(self, url: str, paths: Sequence[str]) -> list[Entry]:
-        """Fetch the data of the given resources in one calendar-multiget REPORT (none when no paths)."""
+        """Fetch the data of the given resources in one calendar-multiget REPORT (none when no paths).
+
+        Only a 404 or 410 says a resource is gone: a member failed or answered without its data fails
+        the whole read, so nothing is taken for deleted that was merely not read.
+        """
         if not paths:
             return []
         body = bodies.multiget(urlsplit(absolute(url, path)).path for path in paths)
         answer = await self._wire.send("multiget", "REPORT", url, body, {"Depth": "1"})
         wanted = set(paths)
-        return [entry for entry in entries(answer.response.tree) if entry.path in wanted]
+        found = [entry for entry in entries(answer.response.tree) if entry.path in wanted]
+        failed = [e for e in found if e.status not in GONE and (e.status >= 300 or e.calendar_data is None)]
+        if failed:
+            statuses = ", ".join(sorted({str(entry.status) for entry in failed}))
+            why = f"{len(failed)} resources without data, status {statuses}"
+            raise incomplete("multiget", path_of(url), why, self._account_id)
+        return found
 
 
 def _known_etag(state: CalendarState, path: str) -> str | None:

@@ -1,0 +1,70 @@
+"""CalDAV answers that fail or leave out part of a read: the read fails, nothing is taken for deleted."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from calmirror.caldav import CalDavProvider
+from calmirror.errors import TransientError
+from harness.davproxy import DavProxy, Fault
+from tests.caldav.helpers import DECEMBER, at, meeting, store
+
+XML = {"Content-Type": "application/xml; charset=utf-8"}
+ETAG_OK = (
+    '<D:propstat><D:prop><D:getetag>"x"</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>'
+)
+
+
+def multistatus(*responses: str) -> bytes:
+    """Return a DAV:multistatus document holding the given DAV:response elements."""
+    inner = "".join(responses)
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        f'<D:multistatus xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">{inner}</D:multistatus>'
+    ).encode()
+
+
+def response(href: str, inner: str) -> str:
+    """Return one DAV:response for `href`."""
+    return f"<D:response><D:href>{href}</D:href>{inner}</D:response>"
+
+
+def without_data(href: str, shape: str) -> bytes:
+    """Return a multiget answer naming `href` without its calendar data, in one of the ways servers do."""
+    refused = (
+        "<D:propstat><D:prop><C:calendar-data/></D:prop><D:status>HTTP/1.1 {} No</D:status></D:propstat>"
+    )
+    shapes = {
+        "propstat-500": ETAG_OK + refused.format(500),
+        "propstat-403": ETAG_OK + refused.format(403),
+        "empty-data": '<D:propstat><D:prop><D:getetag>"x"</D:getetag><C:calendar-data/></D:prop>'
+        "<D:status>HTTP/1.1 200 OK</D:status></D:propstat>",
+        "response-500": "<D:status>HTTP/1.1 500 Internal Server Error</D:status>",
+    }
+    return multistatus(response(href, shapes[shape]))
+
+
+@pytest.mark.parametrize("shape", ["propstat-500", "propstat-403", "empty-data", "response-500"])
+async def test_a_changed_resource_answered_without_data_fails_the_delta(
+    provider: CalDavProvider, proxy: DavProxy, calendar: str, shape: str
+) -> None:
+    await store(proxy, calendar + "a.ics", meeting("a", at(3, 9)))
+    listing = await provider.list_window(calendar, DECEMBER)
+    assert listing.cursor is not None
+    await store(proxy, calendar + "a.ics", meeting("a", at(4, 9)))
+    href = urlsplit(calendar).path + "a.ics"
+    body = without_data(href, shape)
+    proxy.inject(Fault(207, "REPORT", "calendar-multiget", times=None, body=body, headers=XML))
+
+    with pytest.raises(TransientError):
+        await provider.read_changes(calendar, listing.cursor, DECEMBER)
+    proxy.clear()
+    delta = await provider.read_changes(calendar, listing.cursor, DECEMBER)  # the cursor did not move
+
+    [moved] = delta.events
+    assert moved.id == "a"
+    assert not moved.cancelled
+    assert moved.interval is not None
+    assert moved.interval.start == at(4, 9)

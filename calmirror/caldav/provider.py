@@ -150,7 +150,7 @@ class CalDavProvider:
         )
         events: list[SourceEvent] = []
         state.cursor = self._next_cursor(state)
-        members = [entry for entry in entries(answer.response.tree) if entry.path != normal_path(url)]
+        members = self._members(answer.response.tree, url, "list")
         bare = [entry.path for entry in members if entry.status not in GONE and entry.calendar_data is None]
         if bare:  # a server that left out some data: fetch it rather than miss those events
             members = [entry for entry in members if entry.path not in bare] + await self._multiget(url, bare)
@@ -210,9 +210,8 @@ class CalDavProvider:
         state = self._state(calendar_id)
         blocks: list[SourceEvent] = []
         # Only resources naming calmirror's domain are expanded: a foreign series is never read here.
-        ours = [
-            e for e in entries(answer.response.tree) if BLOCK_UID_DOMAIN in (e.calendar_data or "").lower()
-        ]
+        found = self._members(answer.response.tree, url, "list")
+        ours = [e for e in found if BLOCK_UID_DOMAIN in (e.calendar_data or "").lower()]
         for entry, read in await self._read_all(ours, ALL_TIME, state.zone):
             state.put(entry.path, Resource.of(entry.etag, read))
             blocks += [event for event in read if event.marked and not event.cancelled]
@@ -338,6 +337,19 @@ class CalDavProvider:
             log.warning("CalDAV resource %s cannot be read: %s", path, type(exc).__name__)
             return (SourceEvent(id=f"unreadable:{path}", time_problem="unreadable iCalendar data"),)
 
+    def _members(self, tree: object, url: str, operation: Operation) -> list[Entry]:
+        """Return a REPORT answer's member entries; raise when the answer about the request-URI failed.
+
+        A 507 there says the server cut the answer short (RFC 4918 section 11.4, RFC 4791 section 7.8):
+        read as complete, the members it left out would be taken for deleted.
+        """
+        own = normal_path(url)
+        found = entries(tree)
+        failed = sorted({str(entry.status) for entry in found if entry.path == own and entry.status >= 300})
+        if failed:
+            raise incomplete(operation, path_of(url), f"status {', '.join(failed)}", self._account_id)
+        return [entry for entry in found if entry.path != own]
+
     async def _collection(self, url: str) -> Entry | None:
         """Return the collection's own properties: its DAV:sync-token (none: ETag mode) and its zone."""
         body = bodies.propfind("D:sync-token", *ZONE_PROPERTIES)
@@ -381,9 +393,12 @@ class CalDavProvider:
                 else:
                     changed[entry.path] = entry.etag
                     deleted.discard(entry.path)
-            token = sync_token(answer.response.tree) or token
+            next_token = sync_token(answer.response.tree) or token
             if not truncated:
-                return changed, deleted, token
+                return changed, deleted, next_token
+            if next_token == token:
+                break  # cut short with no progress: asking again would only get the same answer
+            token = next_token
         raise SyncTokenExpiredError("CalDAV sync answers never ended", reason="invalid_sync_token")
 
     async def _etag_changes(
@@ -407,7 +422,7 @@ class CalDavProvider:
         body = bodies.multiget(urlsplit(absolute(url, path)).path for path in paths)
         answer = await self._wire.send("multiget", "REPORT", url, body, {"Depth": "1"})
         wanted = set(paths)
-        found = [entry for entry in entries(answer.response.tree) if entry.path in wanted]
+        found = [e for e in self._members(answer.response.tree, url, "multiget") if e.path in wanted]
         failed = [e for e in found if e.status not in GONE and (e.status >= 300 or e.calendar_data is None)]
         if failed:
             statuses = ", ".join(sorted({str(entry.status) for entry in failed}))

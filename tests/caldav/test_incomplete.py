@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from calmirror.caldav import CalDavProvider
-from calmirror.errors import TransientError
+from calmirror.errors import SyncTokenExpiredError, TransientError
 from harness.davproxy import DavProxy, Fault
 from tests.caldav.helpers import DECEMBER, at, meeting, store
 
@@ -68,3 +68,55 @@ async def test_a_changed_resource_answered_without_data_fails_the_delta(
     assert not moved.cancelled
     assert moved.interval is not None
     assert moved.interval.start == at(4, 9)
+
+
+def truncated(calendar: str, *members: str, token: str = "") -> bytes:
+    """Return an answer cut short: a 507 on the request-URI (RFC 4918 section 11.4), then `members`."""
+    own = response(urlsplit(calendar).path, "<D:status>HTTP/1.1 507 Insufficient Storage</D:status>")
+    tail = f"<D:sync-token>{token}</D:sync-token>" if token else ""
+    return multistatus(own, *members).replace(b"</D:multistatus>", tail.encode() + b"</D:multistatus>")
+
+
+async def test_a_listing_cut_short_fails(provider: CalDavProvider, proxy: DavProxy, calendar: str) -> None:
+    await store(proxy, calendar + "a.ics", meeting("a", at(3, 9)))
+    proxy.inject(Fault(207, "REPORT", "calendar-query", times=None, body=truncated(calendar), headers=XML))
+
+    with pytest.raises(TransientError):
+        await provider.list_window(calendar, DECEMBER)
+    with pytest.raises(TransientError):
+        await provider.list_blocks(calendar)
+
+
+async def test_a_multiget_cut_short_fails_the_delta(
+    provider: CalDavProvider, proxy: DavProxy, calendar: str
+) -> None:
+    await store(proxy, calendar + "a.ics", meeting("a", at(3, 9)))
+    listing = await provider.list_window(calendar, DECEMBER)
+    assert listing.cursor is not None
+    await store(proxy, calendar + "a.ics", meeting("a", at(4, 9)))
+    await store(proxy, calendar + "b.ics", meeting("b", at(5, 9)))
+    href = urlsplit(calendar).path + "a.ics"
+    gone = response(href, "<D:status>HTTP/1.1 404 Not Found</D:status>")
+    body = truncated(calendar, gone)
+    proxy.inject(Fault(207, "REPORT", "calendar-multiget", times=None, body=body, headers=XML))
+
+    with pytest.raises(TransientError):
+        await provider.read_changes(calendar, listing.cursor, DECEMBER)
+    proxy.clear()
+    delta = await provider.read_changes(calendar, listing.cursor, DECEMBER)
+
+    assert {e.id: e.cancelled for e in delta.events} == {"a": False, "b": False}
+
+
+async def test_a_sync_answer_cut_short_without_progress_is_not_asked_again(
+    provider: CalDavProvider, proxy: DavProxy, calendar: str
+) -> None:
+    listing = await provider.list_window(calendar, DECEMBER)
+    assert listing.cursor is not None
+    token = listing.cursor.removeprefix("sync:")
+    body = truncated(calendar, token=token)
+    proxy.inject(Fault(207, "REPORT", "sync-collection", times=None, body=body, headers=XML))
+
+    with pytest.raises(SyncTokenExpiredError):
+        await provider.read_changes(calendar, listing.cursor, DECEMBER)
+    assert proxy.count("REPORT", "sync-collection") == 1

@@ -414,8 +414,8 @@ class CalDavProvider:
     async def _multiget(self, url: str, paths: Sequence[str]) -> list[Entry]:
         """Fetch the data of the given resources in one calendar-multiget REPORT (none when no paths).
 
-        Only a 404 or 410 says a resource is gone: a member failed or answered without its data fails
-        the whole read, so nothing is taken for deleted that was merely not read.
+        Only a 404 or 410 says a resource is gone: a member failed, answered without its data or left
+        out fails the whole read, so nothing is taken for deleted, or skipped, that was merely not read.
         """
         if not paths:
             return []
@@ -428,6 +428,9 @@ class CalDavProvider:
             statuses = ", ".join(sorted({str(entry.status) for entry in failed}))
             why = f"{len(failed)} resources without data, status {statuses}"
             raise incomplete("multiget", path_of(url), why, self._account_id)
+        missing = wanted - {entry.path for entry in found}
+        if missing:  # neither read nor said to be gone: a change that would be lost
+            raise incomplete("multiget", path_of(url), f"{len(missing)} resources left out", self._account_id)
         return found
 
 

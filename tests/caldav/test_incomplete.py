@@ -120,3 +120,32 @@ async def test_a_sync_answer_cut_short_without_progress_is_not_asked_again(
     with pytest.raises(SyncTokenExpiredError):
         await provider.read_changes(calendar, listing.cursor, DECEMBER)
     assert proxy.count("REPORT", "sync-collection") == 1
+
+
+async def test_a_changed_resource_the_multiget_leaves_out_fails_the_delta(
+    provider: CalDavProvider, proxy: DavProxy, calendar: str
+) -> None:
+    await store(proxy, calendar + "a.ics", meeting("a", at(3, 9)))
+    listing = await provider.list_window(calendar, DECEMBER)
+    assert listing.cursor is not None
+    await store(proxy, calendar + "a.ics", meeting("a", at(4, 9)))
+    proxy.inject(Fault(207, "REPORT", "calendar-multiget", times=None, body=multistatus(), headers=XML))
+
+    with pytest.raises(TransientError):
+        await provider.read_changes(calendar, listing.cursor, DECEMBER)
+    proxy.clear()
+    delta = await provider.read_changes(calendar, listing.cursor, DECEMBER)
+
+    assert [e.id for e in delta.events] == ["a"]
+
+
+async def test_a_listed_resource_still_without_data_after_fetching_it_fails_the_listing(
+    provider: CalDavProvider, proxy: DavProxy, calendar: str
+) -> None:
+    await store(proxy, calendar + "a.ics", meeting("a", at(3, 9)))
+    bare = multistatus(response(urlsplit(calendar).path + "a.ics", ETAG_OK))
+    proxy.inject(Fault(207, "REPORT", "calendar-query", times=None, body=bare, headers=XML))
+    proxy.inject(Fault(207, "REPORT", "calendar-multiget", times=None, body=multistatus(), headers=XML))
+
+    with pytest.raises(TransientError):
+        await provider.list_window(calendar, DECEMBER)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlsplit
 
@@ -166,23 +166,17 @@ class CalDavProvider:
         if state is None or state.cursor is None or state.cursor != cursor:
             raise SyncTokenExpiredError("CalDAV cursor unknown to this process", reason="invalid_sync_token")
         url = collection_url(calendar_id)
-        token: str | None
-        if state.token is not None:
-            changed, deleted, token = await self._sync(calendar_id, url, state.token)
+        token, etags = state.token, None
+        if token is not None:
+            changed, deleted, token = await self._sync(calendar_id, url, token)
         else:
-            changed, deleted, token = await self._etag_changes(url, state)
+            changed, deleted, etags = await self._etag_changes(url, state)
         fetch = [path for path, etag in changed.items() if _known_etag(state, path) != etag or etag is None]
-        events: list[SourceEvent] = []
         fetched = await self._multiget(url, fetch)
-        deleted.update(entry.path for entry in fetched if entry.status in GONE)
-        for entry, read in await self._read_all(fetched, window, state.zone):
-            old = state.put(entry.path, Resource.of(entry.etag, read))
-            events += read
-            events += _tombstones(old.ids - {event.id for event in read} if old else ())
-        for path in deleted:
-            old = state.drop(path)
-            events += _tombstones(old.ids if old else ())
-        state.token = token
+        reads = await self._read_all(fetched, window, state.zone)
+        # No await from here on: the state moves only once every request of the delta succeeded.
+        gone = deleted | {entry.path for entry in fetched if entry.status in GONE}
+        events = state.apply(reads, gone, token=token, etags=etags)
         state.cursor = self._next_cursor(state)
         return Delta(tuple(events), state.cursor)
 
@@ -403,13 +397,15 @@ class CalDavProvider:
 
     async def _etag_changes(
         self, url: str, state: CalendarState
-    ) -> tuple[dict[str, str | None], set[str], None]:
-        """Compare every ETag with the last read's: changed path -> ETag, and the deleted paths."""
+    ) -> tuple[dict[str, str | None], set[str], dict[str, str]]:
+        """Compare every ETag with the last read's: changed path -> ETag, the deleted paths, every ETag now.
+
+        The state is left as it is: a later request of the delta may fail, and the retry must compare
+        against the same ETags again.
+        """
         now, _ = await self._all_etags(url)
         changed: dict[str, str | None] = {p: e for p, e in now.items() if state.etags.get(p) != e}
-        deleted = set(state.etags) - set(now)
-        state.etags = dict(now)
-        return changed, deleted, None
+        return changed, set(state.etags) - set(now), now
 
     async def _multiget(self, url: str, paths: Sequence[str]) -> list[Entry]:
         """Fetch the data of the given resources in one calendar-multiget REPORT (none when no paths).
@@ -438,11 +434,6 @@ def _known_etag(state: CalendarState, path: str) -> str | None:
     """Return the ETag a resource had when last read or written, None when unknown."""
     known = state.resources.get(path)
     return known.etag if known else None
-
-
-def _tombstones(ids: Iterable[str]) -> list[SourceEvent]:
-    """Return cancelled events for instance ids that are gone."""
-    return [SourceEvent(id=event_id, status="cancelled") for event_id in sorted(ids)]
 
 
 def _written(spec: BlockSpec) -> SourceEvent:

@@ -149,3 +149,30 @@ async def test_a_listed_resource_still_without_data_after_fetching_it_fails_the_
 
     with pytest.raises(TransientError):
         await provider.list_window(calendar, DECEMBER)
+
+
+async def test_a_failed_etag_delta_is_read_again_in_full(
+    provider: CalDavProvider, proxy: DavProxy, calendar: str
+) -> None:
+    await store(proxy, calendar + "a.ics", meeting("a", at(3, 9)))
+    no_sync = Fault(501, "REPORT", "sync-collection", times=None)
+    proxy.inject(no_sync)
+    listing = await provider.list_window(calendar, DECEMBER)
+    assert listing.cursor is not None
+    with pytest.raises(SyncTokenExpiredError):  # found out: list again, by ETags
+        await provider.read_changes(calendar, listing.cursor, DECEMBER)
+    listing = await provider.list_window(calendar, DECEMBER)
+    assert listing.cursor is not None
+    await store(proxy, calendar + "a.ics", meeting("a", at(4, 9)))
+    proxy.inject(no_sync)
+    proxy.inject(Fault(500, "REPORT", "calendar-multiget", times=None))
+
+    with pytest.raises(TransientError):
+        await provider.read_changes(calendar, listing.cursor, DECEMBER)
+    proxy.clear()
+    proxy.inject(no_sync)
+    delta = await provider.read_changes(calendar, listing.cursor, DECEMBER)
+
+    [moved] = delta.events
+    assert moved.interval is not None
+    assert moved.interval.start == at(4, 9)

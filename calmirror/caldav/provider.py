@@ -18,23 +18,22 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from calmirror.caldav import bodies
+from calmirror.caldav import bodies, queries
 from calmirror.caldav.discovery import DavCalendar, list_calendars
 from calmirror.caldav.errors import (
     GONE,
     NOT_CALMIRRORS,
     SYNC_UNSUPPORTED,
     Operation,
-    incomplete,
     not_calmirrors,
 )
-from calmirror.caldav.multistatus import DAV, Entry, entries, normal_path, sync_token
+from calmirror.caldav.multistatus import DAV, Entry, normal_path
 from calmirror.caldav.state import CalendarState, Resource
 from calmirror.caldav.urls import absolute, collection_url
 from calmirror.caldav.wire import DavWire, RequestObserver, open_client, path_of
-from calmirror.caldav.zone import ZONE_PROPERTIES, iana_zone, stated_tzid
+from calmirror.caldav.zone import iana_zone, stated_tzid
 from calmirror.config import ProviderName
 from calmirror.engine import (
     BlockOutcome,
@@ -60,7 +59,6 @@ QUERY_MARGIN = timedelta(days=1)
 # Blocks are single events: "any time" is a range no block can fall outside of.
 ALL_TIME = Window(datetime(1900, 1, 1, tzinfo=UTC), datetime(2300, 1, 1, tzinfo=UTC))
 WRITE_CONCURRENCY = 4  # CalDAV has no batch: a few writes at a time, not hundreds
-MAX_SYNC_PAGES = 100  # a server cutting sync answers short (RFC 6578 section 3.6) is followed this far
 _ETAG_CURSOR = "etags:"
 _SYNC_CURSOR = "sync:"
 
@@ -138,10 +136,10 @@ class CalDavProvider:
         state = CalendarState()
         collection: Entry | None = None
         if calendar_id not in self._etags_only:
-            collection = await self._collection(url)
+            collection = await queries.collection(self._wire, url)
             state.token = collection.text(DAV + "sync-token") if collection else None
         if state.token is None:
-            state.etags, own = await self._all_etags(url)
+            state.etags, own = await queries.all_etags(self._wire, url)
             collection = collection or own
         state.zone = self._zone_of(calendar_id, collection)
         start, end = window.start - QUERY_MARGIN, window.end + QUERY_MARGIN
@@ -150,10 +148,12 @@ class CalDavProvider:
         )
         events: list[SourceEvent] = []
         state.cursor = self._next_cursor(state)
-        members = self._members(answer.response.tree, url, "list")
+        members = queries.members(answer.response.tree, url, "list", self._account_id)
         bare = [entry.path for entry in members if entry.status not in GONE and entry.calendar_data is None]
         if bare:  # a server that left out some data: fetch it rather than miss those events
-            members = [entry for entry in members if entry.path not in bare] + await self._multiget(url, bare)
+            members = [entry for entry in members if entry.path not in bare] + await queries.multiget(
+                self._wire, url, bare
+            )
         for entry, read in await self._read_all(members, window, state.zone):
             state.put(entry.path, Resource.of(entry.etag, read))
             events += read
@@ -170,9 +170,9 @@ class CalDavProvider:
         if token is not None:
             changed, deleted, token = await self._sync(calendar_id, url, token)
         else:
-            changed, deleted, etags = await self._etag_changes(url, state)
+            changed, deleted, etags = await queries.etag_changes(self._wire, url, state)
         fetch = [path for path, etag in changed.items() if _known_etag(state, path) != etag or etag is None]
-        fetched = await self._multiget(url, fetch)
+        fetched = await queries.multiget(self._wire, url, fetch)
         reads = await self._read_all(fetched, window, state.zone)
         # No await from here on: the state moves only once every request of the delta succeeded.
         gone = deleted | {entry.path for entry in fetched if entry.status in GONE}
@@ -204,7 +204,7 @@ class CalDavProvider:
         state = self._state(calendar_id)
         blocks: list[SourceEvent] = []
         # Only resources naming calmirror's domain are expanded: a foreign series is never read here.
-        found = self._members(answer.response.tree, url, "list")
+        found = queries.members(answer.response.tree, url, "list", self._account_id)
         ours = [e for e in found if BLOCK_UID_DOMAIN in (e.calendar_data or "").lower()]
         for entry, read in await self._read_all(ours, ALL_TIME, state.zone):
             state.put(entry.path, Resource.of(entry.etag, read))
@@ -308,6 +308,19 @@ class CalDavProvider:
             return _SYNC_CURSOR + state.token
         return _ETAG_CURSOR + uuid.uuid4().hex
 
+    async def _sync(
+        self, calendar_id: str, url: str, token: str
+    ) -> tuple[dict[str, str | None], set[str], str]:
+        """Read a sync-collection delta; a server without the report is read by ETags from now on."""
+        try:
+            return await queries.sync(self._wire, url, token)
+        except InvalidRequestError as exc:
+            if exc.reason != SYNC_UNSUPPORTED:
+                raise
+            # Read by ETags from now on; that needs a listing that records every ETag.
+            self._etags_only.add(calendar_id)
+            raise SyncTokenExpiredError(str(exc), status=exc.status, reason=exc.reason) from exc
+
     async def _read_all(
         self, found: Sequence[Entry], window: Window, zone: str | None
     ) -> list[tuple[Entry, tuple[SourceEvent, ...]]]:
@@ -330,104 +343,6 @@ class CalDavProvider:
         except (ValueError, ProviderError) as exc:
             log.warning("CalDAV resource %s cannot be read: %s", path, type(exc).__name__)
             return (SourceEvent(id=f"unreadable:{path}", time_problem="unreadable iCalendar data"),)
-
-    def _members(self, tree: object, url: str, operation: Operation) -> list[Entry]:
-        """Return a REPORT answer's member entries; raise when the answer about the request-URI failed.
-
-        A 507 there says the server cut the answer short (RFC 4918 section 11.4, RFC 4791 section 7.8):
-        read as complete, the members it left out would be taken for deleted.
-        """
-        own = normal_path(url)
-        found = entries(tree)
-        failed = sorted({str(entry.status) for entry in found if entry.path == own and entry.status >= 300})
-        if failed:
-            raise incomplete(operation, path_of(url), f"status {', '.join(failed)}", self._account_id)
-        return [entry for entry in found if entry.path != own]
-
-    async def _collection(self, url: str) -> Entry | None:
-        """Return the collection's own properties: its DAV:sync-token (none: ETag mode) and its zone."""
-        body = bodies.propfind("D:sync-token", *ZONE_PROPERTIES)
-        answer = await self._wire.send("list", "PROPFIND", url, body, {"Depth": "0"})
-        return next(iter(entries(answer.response.tree)), None)
-
-    async def _all_etags(self, url: str) -> tuple[dict[str, str], Entry | None]:
-        """Return every member resource's ETag and the collection's own entry (one PROPFIND Depth 1)."""
-        body = bodies.propfind("D:getetag", *ZONE_PROPERTIES)
-        answer = await self._wire.send("etags", "PROPFIND", url, body, {"Depth": "1"})
-        own = normal_path(url)
-        found = entries(answer.response.tree)
-        etags = {e.path: e.etag for e in found if e.path != own and e.etag is not None}
-        return etags, next((e for e in found if e.path == own), None)
-
-    async def _sync(
-        self, calendar_id: str, url: str, token: str
-    ) -> tuple[dict[str, str | None], set[str], str]:
-        """Read a sync-collection delta, following truncated answers; changed path -> ETag, deleted, token."""
-        changed: dict[str, str | None] = {}
-        deleted: set[str] = set()
-        own = normal_path(url)
-        for _ in range(MAX_SYNC_PAGES):
-            try:
-                answer = await self._wire.send(
-                    "sync", "REPORT", url, bodies.sync_collection(token), {"Depth": "0"}
-                )
-            except InvalidRequestError as exc:
-                if exc.reason == SYNC_UNSUPPORTED:
-                    # Read by ETags from now on; that needs a listing that records every ETag.
-                    self._etags_only.add(calendar_id)
-                    raise SyncTokenExpiredError(str(exc), status=exc.status, reason=exc.reason) from exc
-                raise
-            truncated = False
-            for entry in entries(answer.response.tree):
-                if entry.path == own:
-                    truncated = truncated or entry.status == 507
-                elif entry.status == 404:
-                    deleted.add(entry.path)
-                    changed.pop(entry.path, None)
-                else:
-                    changed[entry.path] = entry.etag
-                    deleted.discard(entry.path)
-            next_token = sync_token(answer.response.tree) or token
-            if not truncated:
-                return changed, deleted, next_token
-            if next_token == token:
-                break  # cut short with no progress: asking again would only get the same answer
-            token = next_token
-        raise SyncTokenExpiredError("CalDAV sync answers never ended", reason="invalid_sync_token")
-
-    async def _etag_changes(
-        self, url: str, state: CalendarState
-    ) -> tuple[dict[str, str | None], set[str], dict[str, str]]:
-        """Compare every ETag with the last read's: changed path -> ETag, the deleted paths, every ETag now.
-
-        The state is left as it is: a later request of the delta may fail, and the retry must compare
-        against the same ETags again.
-        """
-        now, _ = await self._all_etags(url)
-        changed: dict[str, str | None] = {p: e for p, e in now.items() if state.etags.get(p) != e}
-        return changed, set(state.etags) - set(now), now
-
-    async def _multiget(self, url: str, paths: Sequence[str]) -> list[Entry]:
-        """Fetch the data of the given resources in one calendar-multiget REPORT (none when no paths).
-
-        Only a 404 or 410 says a resource is gone: a member failed, answered without its data or left
-        out fails the whole read, so nothing is taken for deleted, or skipped, that was merely not read.
-        """
-        if not paths:
-            return []
-        body = bodies.multiget(urlsplit(absolute(url, path)).path for path in paths)
-        answer = await self._wire.send("multiget", "REPORT", url, body, {"Depth": "1"})
-        wanted = set(paths)
-        found = [e for e in self._members(answer.response.tree, url, "multiget") if e.path in wanted]
-        failed = [e for e in found if e.status not in GONE and (e.status >= 300 or e.calendar_data is None)]
-        if failed:
-            statuses = ", ".join(sorted({str(entry.status) for entry in failed}))
-            why = f"{len(failed)} resources without data, status {statuses}"
-            raise incomplete("multiget", path_of(url), why, self._account_id)
-        missing = wanted - {entry.path for entry in found}
-        if missing:  # neither read nor said to be gone: a change that would be lost
-            raise incomplete("multiget", path_of(url), f"{len(missing)} resources left out", self._account_id)
-        return found
 
 
 def _known_etag(state: CalendarState, path: str) -> str | None:

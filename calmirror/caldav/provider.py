@@ -109,7 +109,7 @@ class CalDavProvider:
 
     @property
     def needs_reauth(self) -> str | None:
-        """Return "unauthorized" once the server refused the password, else None."""
+        """Return "unauthorized" while the server refuses the password (until a request passes), else None."""
         return self._wire.needs_reauth
 
     def observe(self, observer: RequestObserver) -> None:

@@ -204,3 +204,18 @@ async def test_a_write_the_server_never_answers_ends_at_the_deadline_as_unknown(
 
     assert isinstance(hung.error, NoAnswerError)
     assert proxy.count("PUT") == 3
+
+
+async def test_a_refusal_that_passes_no_longer_asks_for_a_new_password(
+    provider: CalDavProvider, proxy: DavProxy, calendar: str
+) -> None:
+    proxy.inject(Fault(401, times=1, headers={"WWW-Authenticate": 'Basic realm="test"'}))
+    with pytest.raises(AuthNeededError):
+        await provider.list_window(calendar, DECEMBER)
+    assert provider.needs_reauth == "unauthorized"
+
+    listing = await provider.list_window(calendar, DECEMBER)
+    assert listing.cursor is not None
+    await provider.read_changes(calendar, listing.cursor, DECEMBER)
+
+    assert provider.needs_reauth is None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -146,15 +146,16 @@ class CalDavProvider:
         answer = await self._wire.send(
             "list", "REPORT", url, bodies.calendar_query(start, end), {"Depth": "1"}
         )
-        events: list[SourceEvent] = []
         state.cursor = self._next_cursor(state)
-        members = queries.members(answer.response.tree, url, "list", self._account_id)
+        tree, account = answer.response.tree, self._account_id
+        members, reads = await self._read_answer(
+            lambda: queries.members(tree, url, "list", account), window, state.zone
+        )
         bare = [entry.path for entry in members if entry.status not in GONE and entry.calendar_data is None]
         if bare:  # a server that left out some data: fetch it rather than miss those events
-            members = [entry for entry in members if entry.path not in bare] + await queries.multiget(
-                self._wire, url, bare
-            )
-        for entry, read in await self._read_all(members, window, state.zone):
+            reads += (await self._multiget(url, bare, window, state.zone))[1]
+        events: list[SourceEvent] = []
+        for entry, read in reads:
             state.put(entry.path, Resource.of(entry.etag, read))
             events += read
         self._states[calendar_id] = state
@@ -172,8 +173,7 @@ class CalDavProvider:
         else:
             changed, deleted, etags = await queries.etag_changes(self._wire, url, state)
         fetch = [path for path, etag in changed.items() if _known_etag(state, path) != etag or etag is None]
-        fetched = await queries.multiget(self._wire, url, fetch)
-        reads = await self._read_all(fetched, window, state.zone)
+        fetched, reads = await self._multiget(url, fetch, window, state.zone)
         # No await from here on: the state moves only once every request of the delta succeeded.
         gone = deleted | {entry.path for entry in fetched if entry.status in GONE}
         events = state.apply(reads, gone, token=token, etags=etags)
@@ -203,10 +203,11 @@ class CalDavProvider:
         answer = await self._wire.send("list", "REPORT", url, body, {"Depth": "1"})
         state = self._state(calendar_id)
         blocks: list[SourceEvent] = []
-        # Only resources naming calmirror's domain are expanded: a foreign series is never read here.
-        found = queries.members(answer.response.tree, url, "list", self._account_id)
-        ours = [e for e in found if BLOCK_UID_DOMAIN in (e.calendar_data or "").lower()]
-        for entry, read in await self._read_all(ours, ALL_TIME, state.zone):
+        tree, account = answer.response.tree, self._account_id
+        _, reads = await self._read_answer(
+            lambda: queries.members(tree, url, "list", account), ALL_TIME, state.zone, ours=True
+        )
+        for entry, read in reads:
             state.put(entry.path, Resource.of(entry.etag, read))
             blocks += [event for event in read if event.marked and not event.cancelled]
         return tuple(blocks)
@@ -321,18 +322,34 @@ class CalDavProvider:
             self._etags_only.add(calendar_id)
             raise SyncTokenExpiredError(str(exc), status=exc.status, reason=exc.reason) from exc
 
-    async def _read_all(
-        self, found: Sequence[Entry], window: Window, zone: str | None
-    ) -> list[tuple[Entry, tuple[SourceEvent, ...]]]:
-        """Read every answered resource's instances on a worker thread: expanding series takes CPU."""
-        readable = [(entry, entry.calendar_data) for entry in found if entry.status not in GONE]
-        texts = [(entry.path, data) for entry, data in readable if data is not None]
+    async def _multiget(
+        self, url: str, paths: Sequence[str], window: Window, zone: str | None
+    ) -> tuple[list[Entry], list[tuple[Entry, tuple[SourceEvent, ...]]]]:
+        """Fetch the resources at `paths` (one multiget; none when no paths): their entries and instances."""
+        if not paths:
+            return [], []
+        tree, account = await queries.multiget(self._wire, url, paths), self._account_id
+        return await self._read_answer(
+            lambda: queries.multiget_members(tree, url, paths, account), window, zone
+        )
 
-        def work() -> list[tuple[SourceEvent, ...]]:
-            return [self._read(path, data, window, zone) for path, data in texts]
+    async def _read_answer(
+        self, select: Callable[[], list[Entry]], window: Window, zone: str | None, *, ours: bool = False
+    ) -> tuple[list[Entry], list[tuple[Entry, tuple[SourceEvent, ...]]]]:
+        """Read an answer's entries (`select`) and their instances in one worker-thread hop.
 
-        reads = await asyncio.to_thread(work) if texts else []
-        return list(zip([entry for entry, data in readable if data is not None], reads, strict=True))
+        Thousands of members and expanding series take CPU the event loop must not wait for. `ours`
+        reads only resources naming calmirror's UID domain: a foreign series is never expanded there.
+        """
+
+        def work() -> tuple[list[Entry], list[tuple[Entry, tuple[SourceEvent, ...]]]]:
+            found = select()
+            readable = [(e, e.calendar_data) for e in found if e.status not in GONE]
+            if ours:
+                readable = [(e, data) for e, data in readable if BLOCK_UID_DOMAIN in (data or "").lower()]
+            return found, [(e, self._read(e.path, data, window, zone)) for e, data in readable if data]
+
+        return await asyncio.to_thread(work)
 
     def _read(
         self, path: str, data: str | bytes, window: Window, zone: str | None

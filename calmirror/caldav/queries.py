@@ -7,7 +7,9 @@ partial read is never taken for a complete one.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from calmirror.caldav import bodies
@@ -22,7 +24,7 @@ from calmirror.errors import SyncTokenExpiredError
 MAX_SYNC_PAGES = 100  # a server cutting sync answers short (RFC 6578 section 3.6) is followed this far
 
 
-def members(tree: object, url: str, operation: Operation, account_id: int) -> list[Entry]:
+def members(tree: Any, url: str, operation: Operation, account_id: int) -> list[Entry]:
     """Return a REPORT answer's member entries; raise when the answer about the request-URI failed.
 
     A 507 there says the server cut the answer short (RFC 4918 section 11.4, RFC 4791 section 7.8):
@@ -48,7 +50,7 @@ async def all_etags(wire: DavWire, url: str) -> tuple[dict[str, str], Entry | No
     body = bodies.propfind("D:getetag", *ZONE_PROPERTIES)
     answer = await wire.send("etags", "PROPFIND", url, body, {"Depth": "1"})
     own = normal_path(url)
-    found = entries(answer.response.tree)
+    found = await asyncio.to_thread(entries, answer.response.tree)  # thousands of members take a while
     etags = {e.path: e.etag for e in found if e.path != own and e.etag is not None}
     return etags, next((e for e in found if e.path == own), None)
 
@@ -61,7 +63,7 @@ async def sync(wire: DavWire, url: str, token: str) -> tuple[dict[str, str | Non
     for _ in range(MAX_SYNC_PAGES):
         answer = await wire.send("sync", "REPORT", url, bodies.sync_collection(token), {"Depth": "0"})
         truncated = False
-        for entry in entries(answer.response.tree):
+        for entry in await asyncio.to_thread(entries, answer.response.tree):
             if entry.path == own:
                 truncated = truncated or entry.status == 507
             elif entry.status == 404:
@@ -92,19 +94,24 @@ async def etag_changes(
     return changed, set(state.etags) - set(now), now
 
 
-async def multiget(wire: DavWire, url: str, paths: Sequence[str]) -> list[Entry]:
-    """Fetch the data of the given resources in one calendar-multiget REPORT (none when no paths).
+async def multiget(wire: DavWire, url: str, paths: Sequence[str]) -> Any:
+    """Ask for the data of the given resources in one calendar-multiget REPORT; return the answer's tree.
+
+    The tree is read (multiget_members) on a worker thread, together with the data it holds.
+    """
+    body = bodies.multiget(urlsplit(absolute(url, path)).path for path in paths)
+    answer = await wire.send("multiget", "REPORT", url, body, {"Depth": "1"})
+    return answer.response.tree
+
+
+def multiget_members(tree: Any, url: str, paths: Sequence[str], account_id: int) -> list[Entry]:
+    """Return a multiget answer's entries for the given paths, checked complete.
 
     Only a 404 or 410 says a resource is gone: a member failed, answered without its data or left
     out fails the whole read, so nothing is taken for deleted, or skipped, that was merely not read.
     """
-    if not paths:
-        return []
-    body = bodies.multiget(urlsplit(absolute(url, path)).path for path in paths)
-    answer = await wire.send("multiget", "REPORT", url, body, {"Depth": "1"})
     wanted = set(paths)
-    account_id = wire.account_id
-    found = [e for e in members(answer.response.tree, url, "multiget", account_id) if e.path in wanted]
+    found = [e for e in members(tree, url, "multiget", account_id) if e.path in wanted]
     failed = [e for e in found if e.status not in GONE and (e.status >= 300 or e.calendar_data is None)]
     if failed:
         statuses = ", ".join(sorted({str(entry.status) for entry in failed}))

@@ -43,11 +43,12 @@ from calmirror.engine import (
     Delta,
     Listing,
     Remove,
+    Restore,
     SourceEvent,
     Window,
 )
 from calmirror.errors import InvalidRequestError, ProviderError, SyncTokenExpiredError
-from calmirror.ical.blocks import BLOCK_UID_DOMAIN, block_calendar
+from calmirror.ical.blocks import BLOCK_UID_DOMAIN, block_calendar, block_uid
 from calmirror.ical.parse import read_events
 from calmirror.retry import RetryPolicy
 
@@ -181,20 +182,40 @@ class CalDavProvider:
         return Delta(tuple(events), state.cursor)
 
     async def get_block(self, calendar_id: str, block_id: str) -> SourceEvent | None:
-        """Return the event stored at the block's address (marked or not), None when nothing is there."""
+        """Return the event stored at the block's address (marked or not), else the one holding its UID.
+
+        A block another client moved keeps its UID at another address; a create there is refused as a
+        UID conflict (RFC 4791 section 5.3.2.1), so it is looked up by UID rather than created again.
+        """
         url = _block_url(calendar_id, block_id)
         try:
             answer = await self._wire.send("get", "GET", url)
         except ProviderError as exc:
-            if exc.kind == "not_found":
-                self._state(calendar_id).drop(normal_path(url))
-                return None
-            raise
+            if exc.kind != "not_found":
+                raise
+            self._state(calendar_id).drop(normal_path(url))
+            return await self._holder(calendar_id, block_id)
         data = answer.response._raw_body or answer.response.raw
         zone = self._state(calendar_id).zone
         read = await asyncio.to_thread(self._read, normal_path(url), data, ALL_TIME, zone)
         self._state(calendar_id).put(normal_path(url), Resource.of(answer.etag, read))
         return next((event for event in read if event.id == block_id), read[0] if read else None)
+
+    async def _holder(self, calendar_id: str, block_id: str) -> SourceEvent | None:
+        """Return the event carrying a block's UID anywhere in the calendar (one calendar-query), or None."""
+        url = collection_url(calendar_id)
+        body = bodies.calendar_query(uid_part=block_uid(block_id))
+        answer = await self._wire.send("get", "REPORT", url, body, {"Depth": "1"})
+        state, tree, account = self._state(calendar_id), answer.response.tree, self._account_id
+        _, reads = await self._read_answer(
+            lambda: queries.members(tree, url, "get", account), ALL_TIME, state.zone
+        )
+        for entry, read in reads:
+            found = next((event for event in read if event.id == block_id), None)
+            if found is not None:
+                state.put(entry.path, Resource.of(entry.etag, read))
+                return found
+        return None
 
     async def list_blocks(self, calendar_id: str) -> tuple[SourceEvent, ...]:
         """Return every live block at any time: a calendar-query for calmirror's UIDs, checked client-side."""
@@ -241,9 +262,11 @@ class CalDavProvider:
             await self._remove(calendar_id, write.block_id)
             return BlockOutcome(write)
         spec = write.spec
-        url = _block_url(calendar_id, spec.id)
-        path = normal_path(url)
         state = self._state(calendar_id)
+        seen = state.block(spec.id) if isinstance(write, Restore) else None
+        # A restore goes where a read saw the block, which another client may have moved.
+        url = absolute(calendar_id, seen[0]) if seen else _block_url(calendar_id, spec.id)
+        path = normal_path(url)
         known = state.resources.get(path)
         operation: Operation = "create" if isinstance(write, Create) else "restore"
         if isinstance(write, Create) or known is None:

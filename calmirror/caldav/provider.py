@@ -225,9 +225,12 @@ class CalDavProvider:
         state = self._state(calendar_id)
         blocks: list[SourceEvent] = []
         tree, account = answer.response.tree, self._account_id
-        _, reads = await self._read_answer(
+        found, reads = await self._read_answer(
             lambda: queries.members(tree, url, "list", account), ALL_TIME, state.zone, ours=True
         )
+        bare = [entry.path for entry in found if entry.status not in GONE and entry.calendar_data is None]
+        if bare:  # left without data (a purge can do that): fetch them, or the blocks would be missed
+            reads += (await self._multiget(url, bare, ALL_TIME, state.zone, ours=True))[1]
         for entry, read in reads:
             state.put(entry.path, Resource.of(entry.etag, read))
             blocks += [event for event in read if event.marked and not event.cancelled]
@@ -346,14 +349,14 @@ class CalDavProvider:
             raise SyncTokenExpiredError(str(exc), status=exc.status, reason=exc.reason) from exc
 
     async def _multiget(
-        self, url: str, paths: Sequence[str], window: Window, zone: str | None
+        self, url: str, paths: Sequence[str], window: Window, zone: str | None, *, ours: bool = False
     ) -> tuple[list[Entry], list[tuple[Entry, tuple[SourceEvent, ...]]]]:
         """Fetch the resources at `paths` (one multiget; none when no paths): their entries and instances."""
         if not paths:
             return [], []
         tree, account = await queries.multiget(self._wire, url, paths), self._account_id
         return await self._read_answer(
-            lambda: queries.multiget_members(tree, url, paths, account), window, zone
+            lambda: queries.multiget_members(tree, url, paths, account), window, zone, ours=ours
         )
 
     async def _read_answer(

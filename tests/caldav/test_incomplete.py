@@ -7,9 +7,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from calmirror.caldav import CalDavProvider
+from calmirror.engine.provider import Create
 from calmirror.errors import SyncTokenExpiredError, TransientError
 from harness.davproxy import DavProxy, Fault
-from tests.caldav.helpers import DECEMBER, at, meeting, store
+from tests.caldav.helpers import DECEMBER, at, block_spec, meeting, store
 
 XML = {"Content-Type": "application/xml; charset=utf-8"}
 ETAG_OK = (
@@ -176,3 +177,20 @@ async def test_a_failed_etag_delta_is_read_again_in_full(
     [moved] = delta.events
     assert moved.interval is not None
     assert moved.interval.start == at(4, 9)
+
+
+async def test_list_blocks_fetches_a_block_listed_without_data(
+    provider: CalDavProvider, proxy: DavProxy, calendar: str
+) -> None:
+    spec = block_spec(5)
+    [created] = await provider.write_blocks(calendar, [Create(spec)])
+    assert created.error is None
+    bare = multistatus(response(urlsplit(calendar).path + f"{spec.id}.ics", ETAG_OK))
+    proxy.inject(Fault(207, "REPORT", "calendar-query", body=bare, headers=XML))
+
+    assert [block.id for block in await provider.list_blocks(calendar)] == [spec.id]
+    proxy.clear()
+    proxy.inject(Fault(207, "REPORT", "calendar-query", body=bare, headers=XML))
+    proxy.inject(Fault(207, "REPORT", "calendar-multiget", times=None, body=multistatus(), headers=XML))
+    with pytest.raises(TransientError):  # still without data: no listing that misses the block
+        await provider.list_blocks(calendar)

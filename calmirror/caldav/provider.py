@@ -91,6 +91,9 @@ class CalDavProvider:
             timeout=timeout,
         )
         self._states: dict[str, CalendarState] = {}
+        # One state-changing read or write batch per calendar at a time: a listing replaces the state
+        # a concurrent write would otherwise record its ETag in, and lose.
+        self._locks: dict[str, asyncio.Lock] = {}
         self._etags_only: set[str] = set()  # calendars whose server refused sync-collection
         self._zone_told: set[str] = set()  # calendars whose missing or unknown zone was logged
 
@@ -128,6 +131,11 @@ class CalDavProvider:
     # -- reads ---------------------------------------------------------------------------------
 
     async def list_window(self, calendar_id: str, window: Window) -> Listing:
+        """List the window: the sync token (or every ETag) first, then one calendar-query REPORT."""
+        async with self._lock(calendar_id):
+            return await self._list_window(calendar_id, window)
+
+    async def _list_window(self, calendar_id: str, window: Window) -> Listing:
         """List the window: the sync token (or every ETag) first, then one calendar-query REPORT.
 
         The PROPFIND that reads the token (or the ETags) also reads the calendar's zone, in which its
@@ -164,6 +172,11 @@ class CalDavProvider:
 
     async def read_changes(self, calendar_id: str, cursor: str, window: Window) -> Delta:
         """Return what changed since `cursor`: the changed resources' instances, tombstones for the gone."""
+        async with self._lock(calendar_id):
+            return await self._read_changes(calendar_id, cursor, window)
+
+    async def _read_changes(self, calendar_id: str, cursor: str, window: Window) -> Delta:
+        """Return what changed since `cursor`: the changed resources' instances, tombstones for the gone."""
         state = self._states.get(calendar_id)
         if state is None or state.cursor is None or state.cursor != cursor:
             raise SyncTokenExpiredError("CalDAV cursor unknown to this process", reason="invalid_sync_token")
@@ -182,6 +195,11 @@ class CalDavProvider:
         return Delta(tuple(events), state.cursor)
 
     async def get_block(self, calendar_id: str, block_id: str) -> SourceEvent | None:
+        """Return the event stored at the block's address (marked or not), else the one holding its UID."""
+        async with self._lock(calendar_id):
+            return await self._get_block(calendar_id, block_id)
+
+    async def _get_block(self, calendar_id: str, block_id: str) -> SourceEvent | None:
         """Return the event stored at the block's address (marked or not), else the one holding its UID.
 
         A block another client moved keeps its UID at another address; a create there is refused as a
@@ -219,6 +237,11 @@ class CalDavProvider:
 
     async def list_blocks(self, calendar_id: str) -> tuple[SourceEvent, ...]:
         """Return every live block at any time: a calendar-query for calmirror's UIDs, checked client-side."""
+        async with self._lock(calendar_id):
+            return await self._list_blocks(calendar_id)
+
+    async def _list_blocks(self, calendar_id: str) -> tuple[SourceEvent, ...]:
+        """Return every live block at any time: a calendar-query for calmirror's UIDs, checked client-side."""
         url = collection_url(calendar_id)
         body = bodies.calendar_query(uid_part=BLOCK_UID_DOMAIN)
         answer = await self._wire.send("list", "REPORT", url, body, {"Depth": "1"})
@@ -239,6 +262,11 @@ class CalDavProvider:
     # -- writes --------------------------------------------------------------------------------
 
     async def write_blocks(self, calendar_id: str, writes: Sequence[BlockWrite]) -> list[BlockOutcome]:
+        """Carry out the writes a few at a time, removals first; one outcome per write, in order."""
+        async with self._lock(calendar_id):
+            return await self._write_blocks(calendar_id, writes)
+
+    async def _write_blocks(self, calendar_id: str, writes: Sequence[BlockWrite]) -> list[BlockOutcome]:
         """Carry out the writes a few at a time, removals first; one outcome per write, in order.
 
         Removals go first so a block written under the id of one this batch removes lands afterwards.
@@ -299,6 +327,10 @@ class CalDavProvider:
         self._state(calendar_id).drop(path)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _lock(self, calendar_id: str) -> asyncio.Lock:
+        """Return the lock of one calendar's state (never shared across calendars)."""
+        return self._locks.setdefault(calendar_id, asyncio.Lock())
 
     def _state(self, calendar_id: str) -> CalendarState:
         """Return a calendar's state, starting an empty one (no cursor) when it was never listed."""

@@ -6,9 +6,9 @@ window, expanded client-side (servers' own expansion differs). A delta is one sy
 plus one calendar-multiget for the resources whose ETag changed. A server without sync-collection is
 read by ETags instead: one PROPFIND Depth 1, then the multiget.
 
-Writes go to `{collection}/{block id}.ics` with preconditions, so no write can land on a resource it
-did not mean: a create only where nothing is (If-None-Match: *), a restore or removal only over the
-ETag a read saw carrying calmirror's whole mark (If-Match).
+Writes (calmirror/caldav/writes.py) go to `{collection}/{block id}.ics` with preconditions, so no
+write can land on a resource it did not mean. The read requests and their completeness checks are in
+calmirror/caldav/queries.py. One calendar's reads and write batches take turns (a lock per calendar).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
 
 from calmirror.caldav import bodies, queries
 from calmirror.caldav.discovery import DavCalendar, list_calendars
@@ -26,29 +25,24 @@ from calmirror.caldav.errors import (
     GONE,
     NOT_CALMIRRORS,
     SYNC_UNSUPPORTED,
-    Operation,
-    not_calmirrors,
 )
 from calmirror.caldav.multistatus import DAV, Entry, normal_path
 from calmirror.caldav.state import CalendarState, Resource
-from calmirror.caldav.urls import absolute, collection_url
+from calmirror.caldav.urls import block_url, collection_url
 from calmirror.caldav.wire import DavWire, RequestObserver, open_client, path_of
+from calmirror.caldav.writes import write_all
 from calmirror.caldav.zone import iana_zone, stated_tzid
 from calmirror.config import ProviderName
 from calmirror.engine import (
     BlockOutcome,
-    BlockSpec,
     BlockWrite,
-    Create,
     Delta,
     Listing,
-    Remove,
-    Restore,
     SourceEvent,
     Window,
 )
 from calmirror.errors import InvalidRequestError, ProviderError, SyncTokenExpiredError
-from calmirror.ical.blocks import BLOCK_UID_DOMAIN, block_calendar, block_uid
+from calmirror.ical.blocks import BLOCK_UID_DOMAIN, block_uid
 from calmirror.ical.parse import read_events
 from calmirror.retry import RetryPolicy
 
@@ -59,7 +53,6 @@ log = logging.getLogger(__name__)
 QUERY_MARGIN = timedelta(days=1)
 # Blocks are single events: "any time" is a range no block can fall outside of.
 ALL_TIME = Window(datetime(1900, 1, 1, tzinfo=UTC), datetime(2300, 1, 1, tzinfo=UTC))
-WRITE_CONCURRENCY = 4  # CalDAV has no batch: a few writes at a time, not hundreds
 _ETAG_CURSOR = "etags:"
 _SYNC_CURSOR = "sync:"
 
@@ -205,7 +198,7 @@ class CalDavProvider:
         A block another client moved keeps its UID at another address; a create there is refused as a
         UID conflict (RFC 4791 section 5.3.2.1), so it is looked up by UID rather than created again.
         """
-        url = _block_url(calendar_id, block_id)
+        url = block_url(calendar_id, block_id)
         try:
             answer = await self._wire.send("get", "GET", url)
         except ProviderError as exc:
@@ -264,67 +257,7 @@ class CalDavProvider:
     async def write_blocks(self, calendar_id: str, writes: Sequence[BlockWrite]) -> list[BlockOutcome]:
         """Carry out the writes a few at a time, removals first; one outcome per write, in order."""
         async with self._lock(calendar_id):
-            return await self._write_blocks(calendar_id, writes)
-
-    async def _write_blocks(self, calendar_id: str, writes: Sequence[BlockWrite]) -> list[BlockOutcome]:
-        """Carry out the writes a few at a time, removals first; one outcome per write, in order.
-
-        Removals go first so a block written under the id of one this batch removes lands afterwards.
-        """
-        slots = asyncio.Semaphore(WRITE_CONCURRENCY)
-
-        async def one(write: BlockWrite) -> BlockOutcome:
-            async with slots:
-                try:
-                    return await self._write(calendar_id, write)
-                except ProviderError as exc:
-                    return BlockOutcome(write, error=exc)
-
-        outcomes: dict[int, BlockOutcome] = {}
-        for removals in (True, False):
-            turn = [n for n, write in enumerate(writes) if isinstance(write, Remove) == removals]
-            answered = await asyncio.gather(*(one(writes[n]) for n in turn))
-            outcomes.update(zip(turn, answered, strict=True))
-        return [outcomes[n] for n in range(len(writes))]
-
-    async def _write(self, calendar_id: str, write: BlockWrite) -> BlockOutcome:
-        """Carry out one write; raise its translated error."""
-        if isinstance(write, Remove):
-            await self._remove(calendar_id, write.block_id)
-            return BlockOutcome(write)
-        spec = write.spec
-        state = self._state(calendar_id)
-        seen = state.block(spec.id) if isinstance(write, Restore) else None
-        # A restore goes where a read saw the block, which another client may have moved.
-        url = absolute(calendar_id, seen[0]) if seen else _block_url(calendar_id, spec.id)
-        path = normal_path(url)
-        known = state.resources.get(path)
-        operation: Operation = "create" if isinstance(write, Create) else "restore"
-        if isinstance(write, Create) or known is None:
-            condition = {"If-None-Match": "*"}  # only where nothing is: a deleted block comes back
-        elif spec.id in known.blocks and known.etag is not None:
-            condition = {"If-Match": known.etag}  # only over the block a read saw carrying the mark
-        else:
-            raise not_calmirrors("restore", spec.id, self._account_id)
-        headers = {"Content-Type": "text/calendar; charset=utf-8", **condition}
-        body = block_calendar(spec).decode()
-        answer = await self._wire.send(operation, "PUT", url, body, headers)
-        event = _written(spec)
-        if answer.etag is None:
-            state.drop(path)  # without its ETag the block cannot be removed safely: the next read finds it
-        else:
-            state.put(path, Resource(answer.etag, frozenset({spec.id}), frozenset({spec.id})))
-        return BlockOutcome(write, event=event)
-
-    async def _remove(self, calendar_id: str, block_id: str) -> None:
-        """Delete a block over the ETag a read saw carrying its mark; refuse anything else unsent."""
-        seen = self._state(calendar_id).block(block_id)
-        if seen is None or seen[1].etag is None:
-            raise not_calmirrors("remove", block_id, self._account_id)
-        path, resource = seen
-        url = absolute(calendar_id, path)
-        await self._wire.send("remove", "DELETE", url, headers={"If-Match": str(resource.etag)})
-        self._state(calendar_id).drop(path)
+            return await write_all(self._wire, self._state(calendar_id), calendar_id, writes)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -424,16 +357,6 @@ def _known_etag(state: CalendarState, path: str) -> str | None:
     """Return the ETag a resource had when last read or written, None when unknown."""
     known = state.resources.get(path)
     return known.etag if known else None
-
-
-def _written(spec: BlockSpec) -> SourceEvent:
-    """Return a block as written: a marked event at the spec's interval."""
-    return SourceEvent(id=spec.id, summary=spec.title, interval=spec.interval, marked=True)
-
-
-def _block_url(calendar_id: str, block_id: str) -> str:
-    """Return the address of a block's resource: `{collection}/{block id}.ics`."""
-    return collection_url(calendar_id) + quote(f"{block_id}.ics", safe="")
 
 
 __all__ = ["NOT_CALMIRRORS", "CalDavProvider"]

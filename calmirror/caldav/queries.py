@@ -46,11 +46,19 @@ async def collection(wire: DavWire, url: str) -> Entry | None:
 
 
 async def all_etags(wire: DavWire, url: str) -> tuple[dict[str, str], Entry | None]:
-    """Return every member resource's ETag and the collection's own entry (one PROPFIND Depth 1)."""
+    """Return every member resource's ETag and the collection's own entry (one PROPFIND Depth 1).
+
+    A member left without an ETag, or an answer cut short (507 on the collection), fails the read:
+    a resource missing from the ETags would be taken for deleted.
+    """
     body = bodies.propfind("D:getetag", *ZONE_PROPERTIES)
     answer = await wire.send("etags", "PROPFIND", url, body, {"Depth": "1"})
     own = normal_path(url)
     found = await asyncio.to_thread(entries, answer.response.tree)  # thousands of members take a while
+    failed = [e for e in found if e.status >= 300 or (e.path != own and e.etag is None)]
+    if failed:
+        why = f"{len(failed)} entries failed or without an ETag"
+        raise incomplete("etags", path_of(url), why, wire.account_id)
     etags = {e.path: e.etag for e in found if e.path != own and e.etag is not None}
     return etags, next((e for e in found if e.path == own), None)
 

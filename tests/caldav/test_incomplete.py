@@ -194,3 +194,25 @@ async def test_list_blocks_fetches_a_block_listed_without_data(
     proxy.inject(Fault(207, "REPORT", "calendar-multiget", times=None, body=multistatus(), headers=XML))
     with pytest.raises(TransientError):  # still without data: no listing that misses the block
         await provider.list_blocks(calendar)
+
+
+@pytest.mark.parametrize("shape", ["cut-short", "member-without-etag"])
+async def test_an_incomplete_etag_listing_fails_the_delta(
+    provider: CalDavProvider, proxy: DavProxy, calendar: str, shape: str
+) -> None:
+    await store(proxy, calendar + "a.ics", meeting("a", at(3, 9)))
+    no_sync = Fault(501, "REPORT", "sync-collection", times=None)
+    proxy.inject(no_sync)
+    listing = await provider.list_window(calendar, DECEMBER)
+    assert listing.cursor is not None
+    with pytest.raises(SyncTokenExpiredError):  # found out: list again, by ETags
+        await provider.read_changes(calendar, listing.cursor, DECEMBER)
+    listing = await provider.list_window(calendar, DECEMBER)
+    assert listing.cursor is not None
+    href = urlsplit(calendar).path + "a.ics"
+    no_etag = "<D:propstat><D:prop><D:getetag/></D:prop><D:status>HTTP/1.1 404 No</D:status></D:propstat>"
+    body = truncated(calendar) if shape == "cut-short" else multistatus(response(href, no_etag))
+    proxy.inject(Fault(207, "PROPFIND", depth="1", times=None, body=body, headers=XML))
+
+    with pytest.raises(TransientError):  # never a tombstone for "a"
+        await provider.read_changes(calendar, listing.cursor, DECEMBER)

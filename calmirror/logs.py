@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterable
 from logging.handlers import QueueHandler, QueueListener
+from pathlib import Path
 
 MASK = "***"
 # A secret shorter than this would mask parts of ordinary words ("short" inside "shorter"): in logs it is
@@ -81,6 +82,21 @@ class RedactingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info, self.secrets)
         return True
+
+
+class QuietCaldavFilter(logging.Filter):
+    """Drops the caldav library's records below WARNING: they carry request and answer bodies.
+
+    caldav logs bodies at DEBUG on its own loggers, and an answer that is not XML (a login page) at
+    INFO on the root logger from its response module; calendar contents must never reach the log.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Return False for a caldav record below WARNING, True for every other record."""
+        if record.levelno >= logging.WARNING:
+            return True
+        from_caldav = record.name == "caldav" or record.name.startswith("caldav.")
+        return not from_caldav and Path(record.pathname).parts[-2:] != ("caldav", "response.py")
 
 
 class OneLineFormatter(logging.Formatter):
@@ -230,6 +246,7 @@ def setup_logging(
         journald = "JOURNAL_STREAM" in os.environ  # set by systemd when stdout is the journal
     handler = _QueuedHandler() if queued else _CalmirrorHandler(sys.stdout)
     handler.setFormatter(JsonFormatter() if fmt == "json" else OneLineFormatter(journald=journald))
+    handler.addFilter(QuietCaldavFilter())
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     for old in [h for h in root.handlers if _ours(h)]:

@@ -42,6 +42,7 @@ class Fault:
     drop: bool = False
     forward: bool = False
     hang: bool = False  # never answer (until the proxy stops): the client's deadline must end it
+    gate: asyncio.Event | None = None  # answer only once the test sets it (after forwarding, if forward)
 
     def matches(self, request: web.Request, kind: str) -> bool:
         """Tell whether this fault applies to a request (and is not used up)."""
@@ -137,6 +138,8 @@ class DavProxy:
         if fault.times is not None:
             fault.times -= 1
         answer = await self._forward(request, body) if fault.forward else None
+        if fault.gate is not None:
+            await fault.gate.wait()
         if fault.hang:
             await self._stopping.wait()
         if fault.drop:

@@ -32,6 +32,10 @@ NOT_CALMIRRORS = "not_calmirrors"
 VALID_SYNC_TOKEN = "{DAV:}valid-sync-token"  # noqa: S105 - an XML element name
 SUPPORTED_REPORT = "{DAV:}supported-report"
 NEED_PRIVILEGES = "{DAV:}need-privileges"
+NO_UID_CONFLICT = "{urn:ietf:params:xml:ns:caldav}no-uid-conflict"  # RFC 4791 section 5.3.2.1
+UID_CONFLICT = "uid_conflict"  # a create's UID is already stored at another address
+INCOMPLETE = "incomplete_answer"  # a read whose answer failed or left out part of what was asked
+GONE = frozenset({404, 410})  # the only member statuses that mean "this resource was deleted"
 
 
 def from_status(
@@ -50,6 +54,9 @@ def from_status(
         special = _sync_error(status, message, preconditions, account_id)
         if special is not None:
             return special
+    if operation == "create" and (NO_UID_CONFLICT in preconditions or status == 409):
+        # Not a read-only calendar: the block is stored under another name; get_block finds it by UID.
+        return DuplicateError(message, status=status, reason=UID_CONFLICT, account_id=account_id)
     if status == 401:
         return AuthNeededError(message, reason=PASSWORD_REFUSED, **common)
     if status == 403:
@@ -101,6 +108,15 @@ def no_answer(operation: Operation, path: str, cause: BaseException, account_id:
     if operation in WRITES:
         return NoAnswerError(message, reason="no_answer", account_id=account_id)
     return TransientError(message, reason="no_answer", account_id=account_id)
+
+
+def incomplete(operation: Operation, path: str, why: str, account_id: int | None) -> ProviderError:
+    """Return the error for an answer that failed or left out part of what was asked: a failed read.
+
+    `why` names statuses or counts only, never a resource's content.
+    """
+    message = f"CalDAV {operation} {path}: incomplete answer ({why})"
+    return TransientError(message, reason=INCOMPLETE, account_id=account_id)
 
 
 def not_calmirrors(operation: Operation, block_id: str, account_id: int | None) -> ProviderError:

@@ -6,9 +6,9 @@ window, expanded client-side (servers' own expansion differs). A delta is one sy
 plus one calendar-multiget for the resources whose ETag changed. A server without sync-collection is
 read by ETags instead: one PROPFIND Depth 1, then the multiget.
 
-Writes go to `{collection}/{block id}.ics` with preconditions, so no write can land on a resource it
-did not mean: a create only where nothing is (If-None-Match: *), a restore or removal only over the
-ETag a read saw carrying calmirror's whole mark (If-Match).
+Writes (calmirror/caldav/writes.py) go to `{collection}/{block id}.ics` with preconditions, so no
+write can land on a resource it did not mean. The read requests and their completeness checks are in
+calmirror/caldav/queries.py. One calendar's reads and write batches take turns (a lock per calendar).
 """
 
 from __future__ import annotations
@@ -16,32 +16,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, urlsplit
 
-from calmirror.caldav import bodies
+from calmirror.caldav import bodies, queries
 from calmirror.caldav.discovery import DavCalendar, list_calendars
-from calmirror.caldav.errors import NOT_CALMIRRORS, SYNC_UNSUPPORTED, Operation, not_calmirrors
-from calmirror.caldav.multistatus import DAV, Entry, entries, normal_path, sync_token
+from calmirror.caldav.errors import (
+    GONE,
+    NOT_CALMIRRORS,
+    SYNC_UNSUPPORTED,
+)
+from calmirror.caldav.multistatus import DAV, Entry, normal_path
 from calmirror.caldav.state import CalendarState, Resource
-from calmirror.caldav.urls import absolute, collection_url
+from calmirror.caldav.urls import block_url, collection_url
 from calmirror.caldav.wire import DavWire, RequestObserver, open_client, path_of
-from calmirror.caldav.zone import ZONE_PROPERTIES, stated_tzid
+from calmirror.caldav.writes import write_all
+from calmirror.caldav.zone import stated_tzid
 from calmirror.config import ProviderName
 from calmirror.engine import (
     BlockOutcome,
-    BlockSpec,
     BlockWrite,
-    Create,
     Delta,
     Listing,
-    Remove,
     SourceEvent,
     Window,
 )
 from calmirror.errors import InvalidRequestError, ProviderError, SyncTokenExpiredError
-from calmirror.ical.blocks import BLOCK_UID_DOMAIN, block_calendar
+from calmirror.ical.blocks import BLOCK_UID_DOMAIN, block_uid
 from calmirror.ical.parse import read_events
 from calmirror.ical.zones import iana_zone
 from calmirror.retry import RetryPolicy
@@ -53,8 +54,6 @@ log = logging.getLogger(__name__)
 QUERY_MARGIN = timedelta(days=1)
 # Blocks are single events: "any time" is a range no block can fall outside of.
 ALL_TIME = Window(datetime(1900, 1, 1, tzinfo=UTC), datetime(2300, 1, 1, tzinfo=UTC))
-WRITE_CONCURRENCY = 4  # CalDAV has no batch: a few writes at a time, not hundreds
-MAX_SYNC_PAGES = 100  # a server cutting sync answers short (RFC 6578 section 3.6) is followed this far
 _ETAG_CURSOR = "etags:"
 _SYNC_CURSOR = "sync:"
 
@@ -86,6 +85,9 @@ class CalDavProvider:
             timeout=timeout,
         )
         self._states: dict[str, CalendarState] = {}
+        # One state-changing read or write batch per calendar at a time: a listing replaces the state
+        # a concurrent write would otherwise record its ETag in, and lose.
+        self._locks: dict[str, asyncio.Lock] = {}
         self._etags_only: set[str] = set()  # calendars whose server refused sync-collection
         self._zone_told: set[str] = set()  # calendars whose missing or unknown zone was logged
 
@@ -105,7 +107,7 @@ class CalDavProvider:
 
     @property
     def needs_reauth(self) -> str | None:
-        """Return "unauthorized" once the server refused the password, else None."""
+        """Return "unauthorized" while the server refuses the password (until a request passes), else None."""
         return self._wire.needs_reauth
 
     def observe(self, observer: RequestObserver) -> None:
@@ -123,6 +125,11 @@ class CalDavProvider:
     # -- reads ---------------------------------------------------------------------------------
 
     async def list_window(self, calendar_id: str, window: Window) -> Listing:
+        """List the window: the sync token (or every ETag) first, then one calendar-query REPORT."""
+        async with self._lock(calendar_id):
+            return await self._list_window(calendar_id, window)
+
+    async def _list_window(self, calendar_id: str, window: Window) -> Listing:
         """List the window: the sync token (or every ETag) first, then one calendar-query REPORT.
 
         The PROPFIND that reads the token (or the ETags) also reads the calendar's zone, in which its
@@ -132,23 +139,26 @@ class CalDavProvider:
         state = CalendarState()
         collection: Entry | None = None
         if calendar_id not in self._etags_only:
-            collection = await self._collection(url)
+            collection = await queries.collection(self._wire, url)
             state.token = collection.text(DAV + "sync-token") if collection else None
         if state.token is None:
-            state.etags, own = await self._all_etags(url)
+            state.etags, own = await queries.all_etags(self._wire, url)
             collection = collection or own
         state.zone = self._zone_of(calendar_id, collection)
         start, end = window.start - QUERY_MARGIN, window.end + QUERY_MARGIN
         answer = await self._wire.send(
             "list", "REPORT", url, bodies.calendar_query(start, end), {"Depth": "1"}
         )
-        events: list[SourceEvent] = []
         state.cursor = self._next_cursor(state)
-        members = [entry for entry in entries(answer.response.tree) if entry.path != normal_path(url)]
-        bare = [entry.path for entry in members if entry.status != 404 and entry.calendar_data is None]
+        tree, account = answer.response.tree, self._account_id
+        members, reads = await self._read_answer(
+            lambda: queries.members(tree, url, "list", account), window, state.zone
+        )
+        bare = [entry.path for entry in members if entry.status not in GONE and entry.calendar_data is None]
         if bare:  # a server that left out some data: fetch it rather than miss those events
-            members = [entry for entry in members if entry.path not in bare] + await self._multiget(url, bare)
-        for entry, read in await self._read_all(members, window, state.zone):
+            reads += (await self._multiget(url, bare, window, state.zone))[1]
+        events: list[SourceEvent] = []
+        for entry, read in reads:
             state.put(entry.path, Resource.of(entry.etag, read))
             events += read
         self._states[calendar_id] = state
@@ -156,58 +166,89 @@ class CalDavProvider:
 
     async def read_changes(self, calendar_id: str, cursor: str, window: Window) -> Delta:
         """Return what changed since `cursor`: the changed resources' instances, tombstones for the gone."""
+        async with self._lock(calendar_id):
+            return await self._read_changes(calendar_id, cursor, window)
+
+    async def _read_changes(self, calendar_id: str, cursor: str, window: Window) -> Delta:
+        """Return what changed since `cursor`: the changed resources' instances, tombstones for the gone."""
         state = self._states.get(calendar_id)
         if state is None or state.cursor is None or state.cursor != cursor:
             raise SyncTokenExpiredError("CalDAV cursor unknown to this process", reason="invalid_sync_token")
         url = collection_url(calendar_id)
-        token: str | None
-        if state.token is not None:
-            changed, deleted, token = await self._sync(calendar_id, url, state.token)
+        token, etags = state.token, None
+        if token is not None:
+            changed, deleted, token = await self._sync(calendar_id, url, token)
         else:
-            changed, deleted, token = await self._etag_changes(url, state)
+            changed, deleted, etags = await queries.etag_changes(self._wire, url, state)
         fetch = [path for path, etag in changed.items() if _known_etag(state, path) != etag or etag is None]
-        events: list[SourceEvent] = []
-        fetched = await self._multiget(url, fetch)
-        deleted.update(entry.path for entry in fetched if entry.status == 404 or entry.calendar_data is None)
-        for entry, read in await self._read_all(fetched, window, state.zone):
-            old = state.put(entry.path, Resource.of(entry.etag, read))
-            events += read
-            events += _tombstones(old.ids - {event.id for event in read} if old else ())
-        for path in deleted:
-            old = state.drop(path)
-            events += _tombstones(old.ids if old else ())
-        state.token = token
+        fetched, reads = await self._multiget(url, fetch, window, state.zone)
+        # No await from here on: the state moves only once every request of the delta succeeded.
+        gone = deleted | {entry.path for entry in fetched if entry.status in GONE}
+        events = state.apply(reads, gone, token=token, etags=etags)
         state.cursor = self._next_cursor(state)
         return Delta(tuple(events), state.cursor)
 
     async def get_block(self, calendar_id: str, block_id: str) -> SourceEvent | None:
-        """Return the event stored at the block's address (marked or not), None when nothing is there."""
-        url = _block_url(calendar_id, block_id)
+        """Return the event stored at the block's address (marked or not), else the one holding its UID."""
+        async with self._lock(calendar_id):
+            return await self._get_block(calendar_id, block_id)
+
+    async def _get_block(self, calendar_id: str, block_id: str) -> SourceEvent | None:
+        """Return the event stored at the block's address (marked or not), else the one holding its UID.
+
+        A block another client moved keeps its UID at another address; a create there is refused as a
+        UID conflict (RFC 4791 section 5.3.2.1), so it is looked up by UID rather than created again.
+        """
+        url = block_url(calendar_id, block_id)
         try:
             answer = await self._wire.send("get", "GET", url)
         except ProviderError as exc:
-            if exc.kind == "not_found":
-                self._state(calendar_id).drop(normal_path(url))
-                return None
-            raise
+            if exc.kind != "not_found":
+                raise
+            self._state(calendar_id).drop(normal_path(url))
+            return await self._holder(calendar_id, block_id)
         data = answer.response._raw_body or answer.response.raw
         zone = self._state(calendar_id).zone
         read = await asyncio.to_thread(self._read, normal_path(url), data, ALL_TIME, zone)
         self._state(calendar_id).put(normal_path(url), Resource.of(answer.etag, read))
         return next((event for event in read if event.id == block_id), read[0] if read else None)
 
+    async def _holder(self, calendar_id: str, block_id: str) -> SourceEvent | None:
+        """Return the event carrying a block's UID anywhere in the calendar (one calendar-query), or None."""
+        url = collection_url(calendar_id)
+        body = bodies.calendar_query(uid_part=block_uid(block_id))
+        answer = await self._wire.send("get", "REPORT", url, body, {"Depth": "1"})
+        state, tree, account = self._state(calendar_id), answer.response.tree, self._account_id
+        _, reads = await self._read_answer(
+            lambda: queries.members(tree, url, "get", account), ALL_TIME, state.zone
+        )
+        for entry, read in reads:
+            found = next((event for event in read if event.id == block_id), None)
+            if found is not None:
+                state.put(entry.path, Resource.of(entry.etag, read))
+                return found
+        return None
+
     async def list_blocks(self, calendar_id: str) -> tuple[SourceEvent, ...]:
+        """Return every live block at any time: a calendar-query for calmirror's UIDs, checked client-side."""
+        async with self._lock(calendar_id):
+            return await self._list_blocks(calendar_id)
+
+    async def _list_blocks(self, calendar_id: str) -> tuple[SourceEvent, ...]:
         """Return every live block at any time: a calendar-query for calmirror's UIDs, checked client-side."""
         url = collection_url(calendar_id)
         body = bodies.calendar_query(uid_part=BLOCK_UID_DOMAIN)
         answer = await self._wire.send("list", "REPORT", url, body, {"Depth": "1"})
         state = self._state(calendar_id)
         blocks: list[SourceEvent] = []
-        # Only resources naming calmirror's domain are expanded: a foreign series is never read here.
-        ours = [
-            e for e in entries(answer.response.tree) if BLOCK_UID_DOMAIN in (e.calendar_data or "").lower()
-        ]
-        for entry, read in await self._read_all(ours, ALL_TIME, state.zone):
+        tree, account = answer.response.tree, self._account_id
+        found, reads = await self._read_answer(
+            lambda: queries.members(tree, url, "list", account), ALL_TIME, state.zone, ours=True
+        )
+        bare = [entry.path for entry in found if entry.status not in GONE and entry.calendar_data is None]
+        if bare:  # left without data (a purge can do that): fetch them, or the blocks would be missed
+            reads += (await self._multiget(url, bare, ALL_TIME, state.zone, ours=True))[1]
+        for entry, read in reads:
             state.put(entry.path, Resource.of(entry.etag, read))
             blocks += [event for event in read if event.marked and not event.cancelled]
         return tuple(blocks)
@@ -215,64 +256,15 @@ class CalDavProvider:
     # -- writes --------------------------------------------------------------------------------
 
     async def write_blocks(self, calendar_id: str, writes: Sequence[BlockWrite]) -> list[BlockOutcome]:
-        """Carry out the writes a few at a time, removals first; one outcome per write, in order.
-
-        Removals go first so a block written under the id of one this batch removes lands afterwards.
-        """
-        slots = asyncio.Semaphore(WRITE_CONCURRENCY)
-
-        async def one(write: BlockWrite) -> BlockOutcome:
-            async with slots:
-                try:
-                    return await self._write(calendar_id, write)
-                except ProviderError as exc:
-                    return BlockOutcome(write, error=exc)
-
-        outcomes: dict[int, BlockOutcome] = {}
-        for removals in (True, False):
-            turn = [n for n, write in enumerate(writes) if isinstance(write, Remove) == removals]
-            answered = await asyncio.gather(*(one(writes[n]) for n in turn))
-            outcomes.update(zip(turn, answered, strict=True))
-        return [outcomes[n] for n in range(len(writes))]
-
-    async def _write(self, calendar_id: str, write: BlockWrite) -> BlockOutcome:
-        """Carry out one write; raise its translated error."""
-        if isinstance(write, Remove):
-            await self._remove(calendar_id, write.block_id)
-            return BlockOutcome(write)
-        spec = write.spec
-        url = _block_url(calendar_id, spec.id)
-        path = normal_path(url)
-        state = self._state(calendar_id)
-        known = state.resources.get(path)
-        operation: Operation = "create" if isinstance(write, Create) else "restore"
-        if isinstance(write, Create) or known is None:
-            condition = {"If-None-Match": "*"}  # only where nothing is: a deleted block comes back
-        elif spec.id in known.blocks and known.etag is not None:
-            condition = {"If-Match": known.etag}  # only over the block a read saw carrying the mark
-        else:
-            raise not_calmirrors("restore", spec.id, self._account_id)
-        headers = {"Content-Type": "text/calendar; charset=utf-8", **condition}
-        body = block_calendar(spec).decode()
-        answer = await self._wire.send(operation, "PUT", url, body, headers)
-        event = _written(spec)
-        if answer.etag is None:
-            state.drop(path)  # without its ETag the block cannot be removed safely: the next read finds it
-        else:
-            state.put(path, Resource(answer.etag, frozenset({spec.id}), frozenset({spec.id})))
-        return BlockOutcome(write, event=event)
-
-    async def _remove(self, calendar_id: str, block_id: str) -> None:
-        """Delete a block over the ETag a read saw carrying its mark; refuse anything else unsent."""
-        seen = self._state(calendar_id).block(block_id)
-        if seen is None or seen[1].etag is None:
-            raise not_calmirrors("remove", block_id, self._account_id)
-        path, resource = seen
-        url = absolute(calendar_id, path)
-        await self._wire.send("remove", "DELETE", url, headers={"If-Match": str(resource.etag)})
-        self._state(calendar_id).drop(path)
+        """Carry out the writes a few at a time, removals first; one outcome per write, in order."""
+        async with self._lock(calendar_id):
+            return await write_all(self._wire, self._state(calendar_id), calendar_id, writes)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _lock(self, calendar_id: str) -> asyncio.Lock:
+        """Return the lock of one calendar's state (never shared across calendars)."""
+        return self._locks.setdefault(calendar_id, asyncio.Lock())
 
     def _state(self, calendar_id: str) -> CalendarState:
         """Return a calendar's state, starting an empty one (no cursor) when it was never listed."""
@@ -309,18 +301,47 @@ class CalDavProvider:
             return _SYNC_CURSOR + state.token
         return _ETAG_CURSOR + uuid.uuid4().hex
 
-    async def _read_all(
-        self, found: Sequence[Entry], window: Window, zone: str | None
-    ) -> list[tuple[Entry, tuple[SourceEvent, ...]]]:
-        """Read every answered resource's instances on a worker thread: expanding series takes CPU."""
-        readable = [(entry, entry.calendar_data) for entry in found if entry.status != 404]
-        texts = [(entry.path, data) for entry, data in readable if data is not None]
+    async def _sync(
+        self, calendar_id: str, url: str, token: str
+    ) -> tuple[dict[str, str | None], set[str], str]:
+        """Read a sync-collection delta; a server without the report is read by ETags from now on."""
+        try:
+            return await queries.sync(self._wire, url, token)
+        except InvalidRequestError as exc:
+            if exc.reason != SYNC_UNSUPPORTED:
+                raise
+            # Read by ETags from now on; that needs a listing that records every ETag.
+            self._etags_only.add(calendar_id)
+            raise SyncTokenExpiredError(str(exc), status=exc.status, reason=exc.reason) from exc
 
-        def work() -> list[tuple[SourceEvent, ...]]:
-            return [self._read(path, data, window, zone) for path, data in texts]
+    async def _multiget(
+        self, url: str, paths: Sequence[str], window: Window, zone: str | None, *, ours: bool = False
+    ) -> tuple[list[Entry], list[tuple[Entry, tuple[SourceEvent, ...]]]]:
+        """Fetch the resources at `paths` (one multiget; none when no paths): their entries and instances."""
+        if not paths:
+            return [], []
+        tree, account = await queries.multiget(self._wire, url, paths), self._account_id
+        return await self._read_answer(
+            lambda: queries.multiget_members(tree, url, paths, account), window, zone, ours=ours
+        )
 
-        reads = await asyncio.to_thread(work) if texts else []
-        return list(zip([entry for entry, data in readable if data is not None], reads, strict=True))
+    async def _read_answer(
+        self, select: Callable[[], list[Entry]], window: Window, zone: str | None, *, ours: bool = False
+    ) -> tuple[list[Entry], list[tuple[Entry, tuple[SourceEvent, ...]]]]:
+        """Read an answer's entries (`select`) and their instances in one worker-thread hop.
+
+        Thousands of members and expanding series take CPU the event loop must not wait for. `ours`
+        reads only resources naming calmirror's UID domain: a foreign series is never expanded there.
+        """
+
+        def work() -> tuple[list[Entry], list[tuple[Entry, tuple[SourceEvent, ...]]]]:
+            found = select()
+            readable = [(e, e.calendar_data) for e in found if e.status not in GONE]
+            if ours:
+                readable = [(e, data) for e, data in readable if BLOCK_UID_DOMAIN in (data or "").lower()]
+            return found, [(e, self._read(e.path, data, window, zone)) for e, data in readable if data]
+
+        return await asyncio.to_thread(work)
 
     def _read(
         self, path: str, data: str | bytes, window: Window, zone: str | None
@@ -332,93 +353,11 @@ class CalDavProvider:
             log.warning("CalDAV resource %s cannot be read: %s", path, type(exc).__name__)
             return (SourceEvent(id=f"unreadable:{path}", time_problem="unreadable iCalendar data"),)
 
-    async def _collection(self, url: str) -> Entry | None:
-        """Return the collection's own properties: its DAV:sync-token (none: ETag mode) and its zone."""
-        body = bodies.propfind("D:sync-token", *ZONE_PROPERTIES)
-        answer = await self._wire.send("list", "PROPFIND", url, body, {"Depth": "0"})
-        return next(iter(entries(answer.response.tree)), None)
-
-    async def _all_etags(self, url: str) -> tuple[dict[str, str], Entry | None]:
-        """Return every member resource's ETag and the collection's own entry (one PROPFIND Depth 1)."""
-        body = bodies.propfind("D:getetag", *ZONE_PROPERTIES)
-        answer = await self._wire.send("etags", "PROPFIND", url, body, {"Depth": "1"})
-        own = normal_path(url)
-        found = entries(answer.response.tree)
-        etags = {e.path: e.etag for e in found if e.path != own and e.etag is not None}
-        return etags, next((e for e in found if e.path == own), None)
-
-    async def _sync(
-        self, calendar_id: str, url: str, token: str
-    ) -> tuple[dict[str, str | None], set[str], str]:
-        """Read a sync-collection delta, following truncated answers; changed path -> ETag, deleted, token."""
-        changed: dict[str, str | None] = {}
-        deleted: set[str] = set()
-        own = normal_path(url)
-        for _ in range(MAX_SYNC_PAGES):
-            try:
-                answer = await self._wire.send(
-                    "sync", "REPORT", url, bodies.sync_collection(token), {"Depth": "0"}
-                )
-            except InvalidRequestError as exc:
-                if exc.reason == SYNC_UNSUPPORTED:
-                    # Read by ETags from now on; that needs a listing that records every ETag.
-                    self._etags_only.add(calendar_id)
-                    raise SyncTokenExpiredError(str(exc), status=exc.status, reason=exc.reason) from exc
-                raise
-            truncated = False
-            for entry in entries(answer.response.tree):
-                if entry.path == own:
-                    truncated = truncated or entry.status == 507
-                elif entry.status == 404:
-                    deleted.add(entry.path)
-                    changed.pop(entry.path, None)
-                else:
-                    changed[entry.path] = entry.etag
-                    deleted.discard(entry.path)
-            token = sync_token(answer.response.tree) or token
-            if not truncated:
-                return changed, deleted, token
-        raise SyncTokenExpiredError("CalDAV sync answers never ended", reason="invalid_sync_token")
-
-    async def _etag_changes(
-        self, url: str, state: CalendarState
-    ) -> tuple[dict[str, str | None], set[str], None]:
-        """Compare every ETag with the last read's: changed path -> ETag, and the deleted paths."""
-        now, _ = await self._all_etags(url)
-        changed: dict[str, str | None] = {p: e for p, e in now.items() if state.etags.get(p) != e}
-        deleted = set(state.etags) - set(now)
-        state.etags = dict(now)
-        return changed, deleted, None
-
-    async def _multiget(self, url: str, paths: Sequence[str]) -> list[Entry]:
-        """Fetch the data of the given resources in one calendar-multiget REPORT (none when no paths)."""
-        if not paths:
-            return []
-        body = bodies.multiget(urlsplit(absolute(url, path)).path for path in paths)
-        answer = await self._wire.send("multiget", "REPORT", url, body, {"Depth": "1"})
-        wanted = set(paths)
-        return [entry for entry in entries(answer.response.tree) if entry.path in wanted]
-
 
 def _known_etag(state: CalendarState, path: str) -> str | None:
     """Return the ETag a resource had when last read or written, None when unknown."""
     known = state.resources.get(path)
     return known.etag if known else None
-
-
-def _tombstones(ids: Iterable[str]) -> list[SourceEvent]:
-    """Return cancelled events for instance ids that are gone."""
-    return [SourceEvent(id=event_id, status="cancelled") for event_id in sorted(ids)]
-
-
-def _written(spec: BlockSpec) -> SourceEvent:
-    """Return a block as written: a marked event at the spec's interval."""
-    return SourceEvent(id=spec.id, summary=spec.title, interval=spec.interval, marked=True)
-
-
-def _block_url(calendar_id: str, block_id: str) -> str:
-    """Return the address of a block's resource: `{collection}/{block id}.ics`."""
-    return collection_url(calendar_id) + quote(f"{block_id}.ics", safe="")
 
 
 __all__ = ["NOT_CALMIRRORS", "CalDavProvider"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from calmirror.caldav.multistatus import Entry
 from calmirror.engine import SourceEvent
 
 
@@ -60,3 +62,33 @@ class CalendarState:
         """Return the path and resource last seen carrying a block's mark, None when none was."""
         path = self._blocks.get(block_id)
         return (path, self.resources[path]) if path is not None else None
+
+    def apply(
+        self,
+        reads: Sequence[tuple[Entry, tuple[SourceEvent, ...]]],
+        deleted: Iterable[str],
+        *,
+        token: str | None,
+        etags: dict[str, str] | None,
+    ) -> list[SourceEvent]:
+        """Record a whole delta at once; return its events, with tombstones for the instance ids gone.
+
+        `etags` (ETag mode) replaces every ETag before the read resources record theirs.
+        """
+        if etags is not None:
+            self.etags = dict(etags)
+        events: list[SourceEvent] = []
+        for entry, read in reads:
+            old = self.put(entry.path, Resource.of(entry.etag, read))
+            events += read
+            events += tombstones(old.ids - {event.id for event in read} if old else ())
+        for path in deleted:
+            old = self.drop(path)
+            events += tombstones(old.ids if old else ())
+        self.token = token
+        return events
+
+
+def tombstones(ids: Iterable[str]) -> list[SourceEvent]:
+    """Return cancelled events for instance ids that are gone."""
+    return [SourceEvent(id=event_id, status="cancelled") for event_id in sorted(ids)]

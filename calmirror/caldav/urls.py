@@ -14,3 +14,8 @@ def absolute(base_url: str, path: str) -> str:
     """Return the URL of an unquoted resource path on the server of `base_url`."""
     parts = urlsplit(base_url)
     return urlunsplit((parts.scheme, parts.netloc, quote(path, safe="/@:+,;=!$&'()*~"), "", ""))
+
+
+def block_url(calendar_id: str, block_id: str) -> str:
+    """Return the address of a block's resource: `{collection}/{block id}.ics`."""
+    return collection_url(calendar_id) + quote(f"{block_id}.ics", safe="")

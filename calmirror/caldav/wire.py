@@ -127,7 +127,7 @@ class DavWire:
         started = time.monotonic()
         error: ProviderError | None = None
         try:
-            return await self._request(operation, method, url, body, headers)
+            answer = await self._request(operation, method, url, body, headers)
         except ProviderError as exc:
             error = exc
             if isinstance(exc, AuthNeededError):
@@ -136,6 +136,8 @@ class DavWire:
         finally:
             for observer in self._observers:
                 observer(f"caldav.{operation}", error, time.monotonic() - started)
+        self.needs_reauth = None  # the password works again: /health stops asking for a new one
+        return answer
 
     async def _request(
         self, operation: Operation, method: str, url: str, body: str, headers: Mapping[str, str]

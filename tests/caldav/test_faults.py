@@ -18,6 +18,7 @@ from calmirror.errors import (
     SyncTokenExpiredError,
     TransientError,
 )
+from calmirror.logs import setup_logging
 from harness.caldav_servers import PASSWORD, DavServer
 from harness.davproxy import SUPPORTED_REPORT, VALID_SYNC_TOKEN, DavProxy, Fault
 from tests.caldav.helpers import DECEMBER, at, block_spec, meeting, provider_for, remove, store
@@ -204,3 +205,42 @@ async def test_a_write_the_server_never_answers_ends_at_the_deadline_as_unknown(
 
     assert isinstance(hung.error, NoAnswerError)
     assert proxy.count("PUT") == 3
+
+
+async def test_a_refusal_that_passes_no_longer_asks_for_a_new_password(
+    provider: CalDavProvider, proxy: DavProxy, calendar: str
+) -> None:
+    proxy.inject(Fault(401, times=1, headers={"WWW-Authenticate": 'Basic realm="test"'}))
+    with pytest.raises(AuthNeededError):
+        await provider.list_window(calendar, DECEMBER)
+    assert provider.needs_reauth == "unauthorized"
+
+    listing = await provider.list_window(calendar, DECEMBER)
+    assert listing.cursor is not None
+    await provider.read_changes(calendar, listing.cursor, DECEMBER)
+
+    assert provider.needs_reauth is None
+
+
+async def test_a_login_page_never_reaches_calmirrors_log(
+    provider: CalDavProvider,
+    proxy: DavProxy,
+    calendar: str,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    page = b"<html><body>Please log in, secret-meeting-title<br></body></html>"  # not well-formed XML
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    setup_logging("DEBUG", [], journald=False)
+    try:
+        caplog.set_level(logging.DEBUG)
+        proxy.inject(Fault(200, "PROPFIND", times=None, body=page, headers={"Content-Type": "text/html"}))
+        with pytest.raises(TransientError):
+            await provider.list_window(calendar, DECEMBER)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+    assert "secret-meeting-title" in caplog.text  # caldav did log the page...
+    assert "secret-meeting-title" not in capsys.readouterr().out  # ...and calmirror's handler dropped it

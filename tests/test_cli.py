@@ -34,7 +34,7 @@ def help_text(*args: str) -> str:
 def test_top_level_help_lists_every_command_with_its_summary() -> None:
     """`calmirror --help` says what calmirror is and gives each command a one-line summary."""
     text = help_text()
-    assert "Mirror meetings between Google calendars as private Busy blocks." in text
+    assert "Mirror meetings between Google, CalDAV and ICS calendars as private Busy blocks." in text
     for command, summary in SUMMARIES.items():
         assert f"{command} {summary.split()[0]}" in text
 

@@ -24,7 +24,8 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
         help="Run the daemon (webhooks, polling, health and metrics).",
         description="Run calmirror as a long-lived service configured from the environment: reconcile "
         "every target once, watch the source calendars through Google push notifications when "
-        "WEBHOOK_BASE_URL is set, poll every SYNC_INTERVAL_MINUTES, reconcile everything daily at "
+        "WEBHOOK_BASE_URL is set, poll Google calendars every SYNC_INTERVAL_MINUTES and each CalDAV or ICS "
+        "account every <FAMILY>_ACCOUNT_<N>_POLL_MINUTES, reconcile everything daily at "
         "DAILY_RECONCILE_TIME (UTC), and serve /health, /api/v1/calendar/stats and /metrics on "
         "LISTEN_HOST:LISTEN_PORT. Speaks the systemd notify protocol. Stops cleanly on SIGTERM or "
         "Ctrl-C. Exit 2 on an unusable configuration.",

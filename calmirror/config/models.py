@@ -226,7 +226,9 @@ class Settings(BaseSettings):
     flows: tuple[Flow, ...] = numbered("SYNC_FLOW_")
     google_client_id: str | None = Field(default=None, description="the shared OAuth client's id")
     google_client_secret: SecretStr | None = Field(default=None, description="the shared client's secret")
-    sync_interval_minutes: int = Field(default=60, ge=1, le=24 * 60, description="minutes between polls")
+    sync_interval_minutes: int = Field(
+        default=60, ge=1, le=24 * 60, description="minutes between polls of Google calendars"
+    )
     daily_reconcile_time: TimeOfDay = Field(default=time(6, 0), description="the daily reconcile, UTC")
     daily_reconcile_days_back: int = Field(
         default=DEFAULT_DAYS_BACK,

@@ -35,6 +35,7 @@ NEED_PRIVILEGES = "{DAV:}need-privileges"
 NO_UID_CONFLICT = "{urn:ietf:params:xml:ns:caldav}no-uid-conflict"  # RFC 4791 section 5.3.2.1
 UID_CONFLICT = "uid_conflict"  # a create's UID is already stored at another address
 INCOMPLETE = "incomplete_answer"  # a read whose answer failed or left out part of what was asked
+NOT_CALDAV = "not_caldav"  # the address answers, but not as a CalDAV server (501, 405 to PROPFIND/REPORT)
 GONE = frozenset({404, 410})  # the only member statuses that mean "this resource was deleted"
 
 
@@ -59,6 +60,9 @@ def from_status(
         return DuplicateError(message, status=status, reason=UID_CONFLICT, account_id=account_id)
     if status == 401:
         return AuthNeededError(message, reason=PASSWORD_REFUSED, **common)
+    if status in (405, 501) and operation not in WRITES:
+        # A web server that is no CalDAV server refuses PROPFIND and REPORT: retrying cannot help.
+        return InvalidRequestError(message, reason=NOT_CALDAV, **common)
     if status == 403:
         # A refused write means the account may read but not write this calendar.
         reason = "requiredAccessLevel" if operation in WRITES else "forbidden"

@@ -8,6 +8,7 @@ from difflib import get_close_matches
 
 from calmirror.caldav import CalDavProvider
 from calmirror.caldav.discovery import DavCalendar
+from calmirror.caldav.errors import NOT_CALDAV
 from calmirror.commands._online_check import OnlineCheck
 from calmirror.config import CalDavAccount, Flow, Settings
 from calmirror.config.calendars import normalise_calendar_url
@@ -86,6 +87,11 @@ def _account_problem(account: CalDavAccount, error: ProviderError) -> str:
         )
     if isinstance(error, (NotFoundError, ForbiddenError)):
         return _wrong_url(account, f"HTTP {error.status}")
+    if error.reason == NOT_CALDAV:
+        return (
+            f"{prefix}URL={account.url}: not a CalDAV server (HTTP {error.status} to PROPFIND); give the "
+            "address of the provider's CalDAV service, e.g. https://caldav.fastmail.com/dav/"
+        )
     return f"{prefix}*: account {account.id} could not list its calendars: {error}"
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from harness.caldav_servers import PASSWORD, SERVERS, DavServer, make_calendar, running_server
 from harness.davproxy import DavProxy, Fault
@@ -254,3 +255,36 @@ async def test_unreachable_servers_could_not_be_asked(tmp_path: Path) -> None:
     assert "_ACCOUNT_" not in err  # no variable is blamed
     assert "SYNC_FLOW_" not in err
     assert_no_secret(out, err)
+
+
+@pytest.fixture
+async def plain_web_server() -> AsyncIterator[str]:
+    """A web server that is no CalDAV server: it answers 501 to PROPFIND, as `python -m http.server` does."""
+
+    async def unsupported(request: web.Request) -> web.Response:
+        return web.Response(status=501, text="Unsupported method")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", unsupported)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        await runner.cleanup()
+
+
+async def test_an_address_that_is_no_caldav_server_names_the_account_url(
+    plain_web_server: str, feeds: FeedServer, tmp_path: Path
+) -> None:
+    """A web server refusing PROPFIND (501) is a wrong CALDAV_ACCOUNT_<N>_URL, not a server to retry."""
+    env = environment(plain_web_server, feeds.url(f"{FEED_TOKEN}.ics"), "/alice/work/", "/alice/home/")
+
+    code, out, err = await calmirror(env, tmp_path, "check-config", "--online")
+
+    assert code == 2, out + err
+    [problem] = [line.strip() for line in err.splitlines() if line.strip().startswith("CALDAV_ACCOUNT_1_URL")]
+    assert "not a CalDAV server (HTTP 501" in problem
+    assert "Traceback" not in out + err

@@ -28,6 +28,9 @@ def _step(settings: Settings, flow: Flow, failure: Failure) -> str | None:
     ref = flow.source if failure.side == "source" else flow.target
     if failure.kind == "auth" and ref.account_id in settings.accounts:
         return settings.account(ref.account_id).renewal()
+    if failure.kind in _NO_ACCESS and ref.account_id in settings.ics_accounts:
+        # A feed is one calendar: only its address can be wrong.
+        return f"check ICS_ACCOUNT_{ref.account_id}_URL (`calmirror check-config --online` fetches it)"
     if failure.kind in _NO_ACCESS:
         variable = f"SYNC_FLOW_{flow.id}_{failure.side.upper()}_CALENDAR_ID={ref.calendar_id}"
         return f"check {variable} (`calmirror check-config --online` tells what access is missing)"

@@ -288,7 +288,7 @@ class CalDavProvider:
                     fallback,
                 )
             else:
-                log.info(
+                log.debug(
                     "CalDAV calendar %s states no time zone; its floating times are read in %s",
                     path_of(calendar_id),
                     fallback,

@@ -285,7 +285,7 @@ class IcsProvider:
                 fallback,
             )
         else:
-            log.info("%s names no time zone; its floating times are read in %s", self._name, fallback)
+            log.debug("%s names no time zone; its floating times are read in %s", self._name, fallback)
 
     def _remember(self, fresh: _Fresh, window: Window) -> FeedCursor:
         """Keep a fresh read's events as the ones the next poll compares with; return its cursor."""

@@ -62,7 +62,7 @@ async def test_a_calendar_without_a_zone_reads_floating_times_in_utc_and_says_so
     provider: CalDavProvider, proxy: DavProxy, calendar: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     await store(proxy, calendar + "lunch.ics", NINE)
-    caplog.set_level(logging.INFO, logger="calmirror.caldav")
+    caplog.set_level(logging.DEBUG, logger="calmirror.caldav")
 
     for _ in range(2):
         listing = await provider.list_window(calendar, DECEMBER)

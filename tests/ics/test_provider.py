@@ -152,7 +152,7 @@ async def test_floating_times_are_read_in_the_zone_the_feed_names(
     server.publish("berlin.ics", calendar(floating, head="X-WR-TIMEZONE:Europe/Berlin\r\n"))
     server.publish("plain.ics", calendar(floating))
     server.publish("mars.ics", calendar(floating, head="X-WR-TIMEZONE:Mars/Olympus_Mons\r\n"))
-    caplog.set_level(logging.INFO, logger="calmirror.ics.provider")
+    caplog.set_level(logging.DEBUG, logger="calmirror.ics.provider")
     (berlin,) = (await provide("berlin.ics").list_window(FEED_CALENDAR_ID, DECEMBER)).events
     (plain,) = (await provide("plain.ics").list_window(FEED_CALENDAR_ID, DECEMBER)).events
     assert berlin.interval == Interval.timed(

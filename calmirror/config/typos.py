@@ -71,6 +71,19 @@ def _near_miss(name: str) -> str | None:
     return best if distance <= NEAR_MISS else None
 
 
+def _without_account(name: str) -> str | None:
+    """Return the account variable a name means when it drops `ACCOUNT_` (CALDAV_3_URL), else None."""
+    for family in FAMILIES:
+        short = family.prefix.replace("ACCOUNT_", "")
+        if short == family.prefix or not name.startswith(short):
+            continue
+        meant = family.prefix + name.removeprefix(short)
+        numbered = parse_numbered(meant)
+        if numbered is not None and numbered.valid_number and numbered.field in numbered.known_fields:
+            return meant
+    return None
+
+
 def unknown_name(name: str) -> UnknownName | None:
     """Return how to report `name` when it looks like a misspelt calmirror variable, else None."""
     if name in GLOBAL_NAMES:
@@ -78,6 +91,10 @@ def unknown_name(name: str) -> UnknownName | None:
     numbered = parse_numbered(name)
     if numbered is not None and numbered.field in numbered.known_fields:
         return None  # a known field; a bad N is reported as a problem instead
+    meant = _without_account(name)
+    if meant is not None:
+        # CALDAV_3_PASSWORD: ignoring it would silently leave account 3 unconfigured.
+        return UnknownName(name, meant, fatal=True)
     if name.startswith(OWNED_PREFIXES):
         return UnknownName(name, _owned_suggestion(name), fatal=True)
     near = _near_miss(name)

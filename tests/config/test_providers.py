@@ -326,6 +326,8 @@ def test_check_config_problems_never_show_the_new_secrets(
         ("CALDAV_ACCOUNT_3_POLL_MINUTE", "CALDAV_ACCOUNT_3_POLL_MINUTES"),
         ("ICS_ACCOUNT_4_URI", "ICS_ACCOUNT_4_URL"),
         ("ICS_ACOUNT_4_EMAIL", "ICS_ACCOUNT_4_EMAIL"),
+        ("CALDAV_3_PASSWORD", "CALDAV_ACCOUNT_3_PASSWORD"),  # ACCOUNT_ left out
+        ("ICS_4_POLL_MINUTES", "ICS_ACCOUNT_4_POLL_MINUTES"),
     ],
 )
 def test_a_misspelt_variable_gets_did_you_mean(

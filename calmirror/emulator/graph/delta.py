@@ -79,15 +79,19 @@ def changes_of(store: GraphStore, round_: Round) -> list[Change]:
             continue
         if event.overlaps(round_.start, round_.end):
             found.append(event)
-        elif round_.since:
-            # Moved out of the window: the client may hold it, so it is reported as removed.
+        elif was_in_window(store, event.id, round_):
             found.append(Tombstone(event.id, event.calendar_id, event.start, event.end, event.version))
-    if round_.since:
-        found.extend(
-            t
-            for t in store.tombstones.values()
-            if t.calendar_id == round_.calendar_id
-            and round_.since < t.version <= round_.upto
-            and t.overlaps(round_.start, round_.end)
-        )
+    found.extend(
+        t
+        for t in store.tombstones.values()
+        if t.calendar_id == round_.calendar_id
+        and round_.since < t.version <= round_.upto
+        and was_in_window(store, t.id, round_)
+    )
     return sorted(found, key=lambda change: (change.version, change.id))
+
+
+def was_in_window(store: GraphStore, event_id: str, round_: Round) -> bool:
+    """Whether the client holds the event from the previous round (it was in the window then)."""
+    span = store.span_at(event_id, round_.since) if round_.since else None
+    return span is not None and span[0] < round_.end and span[1] > round_.start

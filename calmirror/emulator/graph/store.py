@@ -33,6 +33,7 @@ class GraphStore:
         self.events: dict[str, StoredEvent] = {}
         self.tombstones: dict[str, Tombstone] = {}
         self.transactions: dict[tuple[str, str], str] = {}  # (mailbox, transactionId) -> event id
+        self.spans: dict[str, list[tuple[int, datetime, datetime]]] = {}  # event id -> (version, start, end)
         self.version = 0
 
     # --- mailboxes and calendars -------------------------------------------------------------------
@@ -94,7 +95,7 @@ class GraphStore:
             ical_uid=new_id("040000008200E0"),
             **self._server_fields(),
         )
-        self.events[event.id] = event
+        self._write(event)
         if event.transaction_id is not None:
             self.transactions[(calendar.owner, event.transaction_id)] = event.id
         return event, True
@@ -109,8 +110,21 @@ class GraphStore:
     def update(self, event: StoredEvent, body: Mapping[str, Any]) -> StoredEvent:
         """Apply a PATCH body to an event."""
         changed = events.patched(event, body, now=self.clock(), **self._server_fields())
-        self.events[event.id] = changed
+        self._write(changed)
         return changed
+
+    def _write(self, event: StoredEvent) -> None:
+        """Store an event version and remember its span (delta rounds ask where it was before)."""
+        self.events[event.id] = event
+        self.spans.setdefault(event.id, []).append((event.version, event.start, event.end))
+
+    def span_at(self, event_id: str, version: int) -> tuple[datetime, datetime] | None:
+        """Where an event was as of a version (None if it did not exist yet)."""
+        found = None
+        for written, start, end in self.spans.get(event_id, []):
+            if written <= version:
+                found = (start, end)
+        return found
 
     def delete(self, event: StoredEvent) -> None:
         """Delete an event, leaving a tombstone for delta rounds."""

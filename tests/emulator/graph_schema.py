@@ -107,7 +107,14 @@ ANNOTATIONS = ("@odata.",)
 COLLECTION_KEYS = frozenset(
     {"value", "@odata.nextLink", "@odata.deltaLink", "@odata.context", "@odata.count"}
 )
-PRIMITIVES = {"str": str, "bool": bool, "int": int, "datetime.datetime": str, "float": (int, float)}
+PRIMITIVES = {
+    "str": str,
+    "bool": bool,
+    "int": int,
+    "datetime.datetime": str,
+    "datetime.date": str,
+    "float": (int, float),
+}
 
 
 def check_value(schema: GraphSchema, kiota_type: str, value: object, where: str) -> list[str]:

@@ -9,11 +9,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from calmirror.emulator.graph import events, queries, times
-from calmirror.emulator.graph.delta import DeltaRounds, Page
+from calmirror.emulator.graph import errors, events, queries, times
+from calmirror.emulator.graph.delta import DeltaRounds, Page, Removed
 from calmirror.emulator.graph.errors import GraphError
 from calmirror.emulator.graph.identity import Grant, Identity
-from calmirror.emulator.graph.model import Calendar, JsonObject, StoredEvent, Tombstone
+from calmirror.emulator.graph.instances import Instance, instances, occurrence, split_occurrence_id
+from calmirror.emulator.graph.model import Calendar, JsonObject, StoredEvent
 from calmirror.emulator.graph.store import GraphStore
 from calmirror.emulator.graph.throttle import Throttle
 
@@ -66,6 +67,7 @@ ROUTES = (
             Route("GET", base + "/events/{event}", "get_event"),
             Route("PATCH", base + "/events/{event}", "patch_event"),
             Route("DELETE", base + "/events/{event}", "delete_event"),
+            Route("GET", base + "/events/{event}/instances", "list_instances"),
             Route("GET", base + "/calendarView", "calendar_view"),
             Route("GET", base + "/calendarView/delta", "delta"),
         )
@@ -145,12 +147,25 @@ class GraphApi:
 
     # --- helpers -----------------------------------------------------------------------------------
 
-    def _render(self, request: GraphRequest, event: StoredEvent) -> JsonObject:
-        """An event in the zone the `Prefer` header asks for, with the `$expand`ed extended properties."""
-        owner = self.store.mailboxes[self.store.calendars[event.calendar_id].owner]
+    def _render(self, request: GraphRequest, item: StoredEvent | Instance) -> JsonObject:
+        """An event or occurrence in the `Prefer` zone, with the `$expand`ed extended properties."""
+        instance = item if isinstance(item, Instance) else Instance(item.id, item, item.start, item.end)
+        owner = self.store.mailboxes[self.store.calendars[instance.event.calendar_id].owner]
         zone = times.preferred_zone(request.headers.get("Prefer"))
         expand = queries.expansion(request.query.get("$expand"))
-        return events.render(event, (owner.email, owner.name), zone, expand)
+        return events.render_instance(instance, (owner.email, owner.name), zone, expand)
+
+    def _instance(self, user: str, calendar: str | None, event_id: str) -> Instance:
+        """The event or series occurrence an id names in the route's calendars."""
+        calendar_ids = self._calendar_ids(user, calendar)
+        split = split_occurrence_id(event_id)
+        if split is None:
+            event = self.store.event(calendar_ids, event_id)
+            return Instance(event.id, event, event.start, event.end)
+        found = occurrence(self.store.event(calendar_ids, split[0]), split[1])
+        if found is None:
+            raise errors.not_found(f"event {event_id}")
+        return found
 
     def _calendar_ids(self, user: str, calendar: str | None) -> set[str]:
         """The calendars an event route covers: one, or all of the mailbox's for `/users/{id}/events`."""
@@ -202,8 +217,15 @@ class GraphApi:
         self, request: GraphRequest, user: str, event: str, calendar: str | None = None
     ) -> GraphResponse:
         """GET .../events/{id}."""
-        found = self.store.event(self._calendar_ids(user, calendar), event)
-        return GraphResponse(200, self._render(request, found))
+        return GraphResponse(200, self._render(request, self._instance(user, calendar, event)))
+
+    def list_instances(
+        self, request: GraphRequest, user: str, event: str, calendar: str | None = None
+    ) -> GraphResponse:
+        """GET .../events/{id}/instances?startDateTime&endDateTime: a series' occurrences in the window."""
+        start, end = window(request.query)
+        series = self.store.event(self._calendar_ids(user, calendar), event)
+        return self._page(request, [self._render(request, i) for i in instances(series, start, end)])
 
     def patch_event(
         self, request: GraphRequest, user: str, event: str, calendar: str | None = None
@@ -211,14 +233,22 @@ class GraphApi:
         """PATCH .../events/{id}: change the named properties."""
         if not isinstance(request.body, dict):
             raise GraphError(400, "BadRequest", "Empty Payload. JSON content expected.")
-        found = self.store.event(self._calendar_ids(user, calendar), event)
-        return GraphResponse(200, self._render(request, self.store.update(found, request.body)))
+        found = self._instance(user, calendar, event)
+        if found.original is not None:
+            raise errors.invalid_request(
+                "The emulator does not serve changing one occurrence of a series yet."
+            )
+        return GraphResponse(200, self._render(request, self.store.update(found.event, request.body)))
 
     def delete_event(
         self, request: GraphRequest, user: str, event: str, calendar: str | None = None
     ) -> GraphResponse:
         """DELETE .../events/{id}: 204."""
-        self.store.delete(self.store.event(self._calendar_ids(user, calendar), event))
+        found = self._instance(user, calendar, event)
+        if found.original is None:
+            self.store.delete(found.event)
+        else:
+            self.store.cancel_occurrence(found.event, found.original)
         return GraphResponse(204)
 
     # --- calendarView and delta --------------------------------------------------------------------
@@ -227,8 +257,9 @@ class GraphApi:
         """GET .../calendarView?startDateTime&endDateTime: the events that overlap the window."""
         start, end = window(request.query)
         cal = self.store.calendar(user, calendar)
-        found = [e for e in self.store.events_in(cal.id) if e.overlaps(start, end)]
-        return self._page(request, [self._render(request, e) for e in found])
+        found = [i for e in self.store.events_in(cal.id) for i in instances(e, start, end)]
+        found.sort(key=lambda i: (i.start, i.id))
+        return self._page(request, [self._render(request, i) for i in found])
 
     def delta(self, request: GraphRequest, user: str, calendar: str | None = None) -> GraphResponse:
         """GET .../calendarView/delta: a round of changes, paged by skip tokens, ended by a delta link."""
@@ -246,7 +277,7 @@ class GraphApi:
         """A delta page: changed events, `@removed` entries, and the next or delta link."""
         value = [
             {"id": c.id, "@removed": {"reason": "deleted"}}
-            if isinstance(c, Tombstone)
+            if isinstance(c, Removed)
             else self._render(request, c)
             for c in page.changes
         ]

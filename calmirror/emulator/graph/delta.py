@@ -7,10 +7,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from calmirror.emulator.graph.errors import GraphError
-from calmirror.emulator.graph.model import StoredEvent, Tombstone
+from calmirror.emulator.graph.instances import Instance, instances
 from calmirror.emulator.graph.store import GraphStore
 
-Change = StoredEvent | Tombstone
+
+@dataclass(frozen=True)
+class Removed:
+    """An instance the client held that is gone from the window (deleted, cancelled or moved out)."""
+
+    id: str
+
+
+Change = Instance | Removed
 
 
 @dataclass(frozen=True)
@@ -72,26 +80,13 @@ class DeltaRounds:
 
 
 def changes_of(store: GraphStore, round_: Round) -> list[Change]:
-    """A round's changes in a stable order: events in the window, and deletions (or moves out) of it."""
+    """A round's changes as of its `upto` version: changed instances in the window, then what left it."""
     found: list[Change] = []
-    for event in store.events_in(round_.calendar_id):
-        if not round_.since < event.version <= round_.upto:
-            continue
-        if event.overlaps(round_.start, round_.end):
-            found.append(event)
-        elif was_in_window(store, event.id, round_):
-            found.append(Tombstone(event.id, event.calendar_id, event.start, event.end, event.version))
-    found.extend(
-        t
-        for t in store.tombstones.values()
-        if t.calendar_id == round_.calendar_id
-        and round_.since < t.version <= round_.upto
-        and was_in_window(store, t.id, round_)
-    )
-    return sorted(found, key=lambda change: (change.version, change.id))
-
-
-def was_in_window(store: GraphStore, event_id: str, round_: Round) -> bool:
-    """Whether the client holds the event from the previous round (it was in the window then)."""
-    span = store.span_at(event_id, round_.since) if round_.since else None
-    return span is not None and span[0] < round_.end and span[1] > round_.start
+    for event_id in store.changed_between(round_.calendar_id, round_.since, round_.upto):
+        now = store.at(event_id, round_.upto)
+        shown = instances(now, round_.start, round_.end) if now is not None else []
+        before = store.at(event_id, round_.since) if round_.since else None
+        held = {i.id for i in instances(before, round_.start, round_.end)} if before is not None else set()
+        found.extend(shown)
+        found.extend(Removed(gone) for gone in sorted(held - {i.id for i in shown}))
+    return found

@@ -7,8 +7,9 @@ from dataclasses import replace
 from datetime import datetime, time
 from typing import Any
 
-from calmirror.emulator.graph import times
+from calmirror.emulator.graph import recurrence, times
 from calmirror.emulator.graph.errors import GraphError, invalid_request
+from calmirror.emulator.graph.instances import Instance
 from calmirror.emulator.graph.model import Attendee, JsonObject, StoredEvent
 
 # Enum values from Graph's v1.0 model (tests/emulator/graph check them against msgraph-sdk).
@@ -27,6 +28,7 @@ WRITABLE = frozenset(
         "attendees",
         "transactionId",
         "singleValueExtendedProperties",
+        "recurrence",
     }
 )
 NO_TIME = "0001-01-01T00:00:00Z"  # what Graph answers for a response that has no time yet
@@ -84,6 +86,11 @@ def extended(value: object) -> dict[str, str]:
     return {p["id"]: p["value"] for p in value}
 
 
+def series(value: object) -> recurrence.Recurrence | None:
+    """The recurrence a body gives (null or absent: a single event)."""
+    return None if value is None else recurrence.parse(value)
+
+
 def zone_name(value: Mapping[str, Any]) -> str:
     """The zone a dateTimeTimeZone was written in (UTC when absent)."""
     return str(value.get("timeZone") or "UTC")
@@ -127,6 +134,7 @@ def created(
         extended=extended(body.get("singleValueExtendedProperties", [])),
         created=now,
         modified=now,
+        recurrence=series(body.get("recurrence")),
         **server,
     )
     check_times(event)
@@ -155,6 +163,8 @@ def patched(event: StoredEvent, body: Mapping[str, Any], *, now: datetime, **ser
         changes["attendees"] = attendees(body["attendees"])
     if "singleValueExtendedProperties" in body:
         changes["extended"] = {**event.extended, **extended(body["singleValueExtendedProperties"])}
+    if "recurrence" in body:
+        changes["recurrence"] = series(body["recurrence"])
     result = replace(event, **changes, modified=now, **server)
     check_times(result)
     return result
@@ -184,8 +194,11 @@ def render(
         "isOrganizer": True,
         "showAs": event.show_as,
         "sensitivity": event.sensitivity,
-        "type": "singleInstance",
+        "type": "singleInstance" if event.recurrence is None else "seriesMaster",
         "seriesMasterId": None,
+        "recurrence": None
+        if event.recurrence is None
+        else recurrence.render(event.recurrence, event.start_zone),
         "responseStatus": {"response": "organizer", "time": NO_TIME},
         "start": times.render(event.start, zone),
         "end": times.render(event.end, zone),
@@ -198,6 +211,23 @@ def render(
             for key, value in event.extended.items()
             if not expand or key in expand
         ]
+    return answer
+
+
+def render_instance(
+    instance: Instance, owner: tuple[str, str], zone: str, expand: frozenset[str] | None
+) -> JsonObject:
+    """A single event, or one occurrence of a series (its own id and times, pointing at the series)."""
+    answer = render(instance.event, owner, zone, expand)
+    if instance.original is not None:
+        answer.update(
+            id=instance.id,
+            start=times.render(instance.start, zone),
+            end=times.render(instance.end, zone),
+            type="occurrence",
+            seriesMasterId=instance.event.id,
+            recurrence=None,
+        )
     return answer
 
 

@@ -6,8 +6,10 @@ import base64
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+
+from calmirror.emulator.graph.recurrence import Recurrence
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class StoredEvent:
     change_key: str
     version: int  # the store's change counter when this version was written (delta rounds)
     ical_uid: str
+    recurrence: Recurrence | None = None  # set on a series master
+    cancelled: frozenset[date] = frozenset()  # occurrence dates deleted from a series
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         """Whether the event shares time with the window [start, end) (calendarView's rule)."""
@@ -71,17 +75,11 @@ class StoredEvent:
 
 @dataclass(frozen=True)
 class Tombstone:
-    """What is left of a deleted event, so that delta rounds can report `@removed`."""
+    """What is left of a deleted event: when it went, so that delta rounds can report `@removed`."""
 
     id: str
     calendar_id: str
-    start: datetime
-    end: datetime
     version: int
-
-    def overlaps(self, start: datetime, end: datetime) -> bool:
-        """Whether the deleted event shared time with the window."""
-        return self.start < end and self.end > start
 
 
 def new_id(prefix: str = "AAMkA") -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 from calmirror.emulator.graph import events
@@ -33,7 +34,7 @@ class GraphStore:
         self.events: dict[str, StoredEvent] = {}
         self.tombstones: dict[str, Tombstone] = {}
         self.transactions: dict[tuple[str, str], str] = {}  # (mailbox, transactionId) -> event id
-        self.spans: dict[str, list[tuple[int, datetime, datetime]]] = {}  # event id -> (version, start, end)
+        self.versions: dict[str, list[StoredEvent]] = {}  # every version of every event, oldest first
         self.version = 0
 
     # --- mailboxes and calendars -------------------------------------------------------------------
@@ -113,26 +114,45 @@ class GraphStore:
         self._write(changed)
         return changed
 
-    def _write(self, event: StoredEvent) -> None:
-        """Store an event version and remember its span (delta rounds ask where it was before)."""
-        self.events[event.id] = event
-        self.spans.setdefault(event.id, []).append((event.version, event.start, event.end))
+    def cancel_occurrence(self, event: StoredEvent, day: date) -> None:
+        """Delete one occurrence of a series (the series gets a new version)."""
+        self._write(
+            replace(event, cancelled=event.cancelled | {day}, modified=self.clock(), **self._server_fields())
+        )
 
-    def span_at(self, event_id: str, version: int) -> tuple[datetime, datetime] | None:
-        """Where an event was as of a version (None if it did not exist yet)."""
+    def _write(self, event: StoredEvent) -> None:
+        """Store an event and keep the version (delta rounds ask what the client saw before)."""
+        self.events[event.id] = event
+        self.versions.setdefault(event.id, []).append(event)
+
+    def at(self, event_id: str, version: int) -> StoredEvent | None:
+        """An event as it was at a version (None before it existed or once it was deleted)."""
+        gone = self.tombstones.get(event_id)
+        if gone is not None and gone.version <= version:
+            return None
         found = None
-        for written, start, end in self.spans.get(event_id, []):
-            if written <= version:
-                found = (start, end)
+        for written in self.versions.get(event_id, []):
+            if written.version <= version:
+                found = written
         return found
+
+    def changed_between(self, calendar_id: str, since: int, upto: int) -> list[str]:
+        """Ids of a calendar's events written or deleted after `since` up to `upto`, oldest change first."""
+        last: dict[str, int] = {}
+        for event_id, written in self.versions.items():
+            for event in written:
+                if event.calendar_id == calendar_id and since < event.version <= upto:
+                    last[event_id] = event.version
+        for gone in self.tombstones.values():
+            if gone.calendar_id == calendar_id and since < gone.version <= upto:
+                last[gone.id] = gone.version
+        return sorted(last, key=lambda event_id: (last[event_id], event_id))
 
     def delete(self, event: StoredEvent) -> None:
         """Delete an event, leaving a tombstone for delta rounds."""
         del self.events[event.id]
         self.version += 1
-        self.tombstones[event.id] = Tombstone(
-            event.id, event.calendar_id, event.start, event.end, self.version
-        )
+        self.tombstones[event.id] = Tombstone(event.id, event.calendar_id, self.version)
 
     def events_in(self, calendar_id: str) -> list[StoredEvent]:
         """A calendar's events in start order."""

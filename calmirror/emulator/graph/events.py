@@ -173,7 +173,7 @@ def patched(event: StoredEvent, body: Mapping[str, Any], *, now: datetime, **ser
 def render(
     event: StoredEvent, owner: tuple[str, str], zone: str, expand: frozenset[str] | None
 ) -> JsonObject:
-    """The event JSON Graph answers, in the `Prefer` zone; `expand` names extended properties to include."""
+    """The event JSON Graph answers, in the `Prefer` zone; `expand` names the extended property to include."""
     address, name = owner
     answer: JsonObject = {
         "@odata.etag": f'W/"{event.change_key}"',

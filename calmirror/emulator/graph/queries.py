@@ -12,7 +12,8 @@ ANY_FILTER = re.compile(
     r"^singleValueExtendedProperties/any\(\s*(\w+)\s*:\s*\1/id eq '((?:[^']|'')*)'"
     r"(?:\s+and\s+\1/value eq '((?:[^']|'')*)')?\s*\)$"
 )
-EXPAND = re.compile(r"^singleValueExtendedProperties(?:\(\$filter=id eq '((?:[^']|'')*)'\))?$")
+# Graph expands an extended property only when named by id (singlevaluelegacyextendedproperty-get).
+EXPAND = re.compile(r"^singleValueExtendedProperties\(\$filter=id eq '((?:[^']|'')*)'\)$")
 
 
 def unquote(text: str) -> str:
@@ -36,14 +37,15 @@ def matches(event: StoredEvent, wanted: tuple[str, str | None] | None) -> bool:
     if wanted is None:
         return True
     key, value = wanted
-    return key in event.extended and (value is None or event.extended[key] == value)
+    # The id is compared exactly, a string value case-insensitively (singlevaluelegacyextendedproperty-get).
+    return key in event.extended and (value is None or event.extended[key].casefold() == value.casefold())
 
 
 def expansion(text: str | None) -> frozenset[str] | None:
-    """The extended property ids `$expand` asks for (empty set: all of them); None without `$expand`."""
+    """The extended property id `$expand` asks for; None without `$expand`."""
     if text is None:
         return None
     match = EXPAND.match(text.strip())
     if match is None:
-        raise invalid_request(f"The emulator can expand only singleValueExtendedProperties: {text}")
-    return frozenset() if match.group(1) is None else frozenset({unquote(match.group(1))})
+        raise invalid_request(f"Expand singleValueExtendedProperties($filter=id eq '...') only: {text}")
+    return frozenset({unquote(match.group(1))})

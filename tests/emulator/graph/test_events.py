@@ -93,6 +93,12 @@ async def test_extended_property_filter_and_expand(alice: GraphClient) -> None:
     )
     assert [e["id"] for e in found.body["value"]] == [tagged.body["id"]]
     assert found.body["value"][0]["singleValueExtendedProperties"] == [{"id": PROP, "value": "src-1"}]
+    upper = f"singleValueExtendedProperties/any(ep: ep/id eq '{PROP}' and ep/value eq 'SRC-1')"
+    assert [e["id"] for e in (await alice.call("GET", f"{ALICE}/events?$filter={upper}")).body["value"]] == [
+        tagged.body["id"]
+    ]
+    bare = await alice.call("GET", f"{ALICE}/events?$expand=singleValueExtendedProperties")
+    assert (bare.status, bare.body["error"]["code"]) == (400, "ErrorInvalidRequest")
     other = f"singleValueExtendedProperties/any(ep: ep/id eq '{PROP}' and ep/value eq 'src-2')"
     assert (await alice.call("GET", f"{ALICE}/events?$filter={other}")).body["value"] == []
     assert "singleValueExtendedProperties" not in tagged.body

@@ -235,8 +235,8 @@ class GraphApi:
             raise GraphError(400, "BadRequest", "Empty Payload. JSON content expected.")
         found = self._instance(user, calendar, event)
         if found.original is not None:
-            raise errors.invalid_request(
-                "The emulator does not serve changing one occurrence of a series yet."
+            return GraphResponse(
+                200, self._render(request, self.store.update_occurrence(found, request.body))
             )
         return GraphResponse(200, self._render(request, self.store.update(found.event, request.body)))
 
@@ -248,7 +248,7 @@ class GraphApi:
         if found.original is None:
             self.store.delete(found.event)
         else:
-            self.store.cancel_occurrence(found.event, found.original)
+            self.store.cancel_occurrence(found.master, found.original)
         return GraphResponse(204)
 
     # --- calendarView and delta --------------------------------------------------------------------

@@ -165,6 +165,9 @@ def patched(event: StoredEvent, body: Mapping[str, Any], *, now: datetime, **ser
         changes["extended"] = {**event.extended, **extended(body["singleValueExtendedProperties"])}
     if "recurrence" in body:
         changes["recurrence"] = series(body["recurrence"])
+    if event.recurrence is not None and {"recurrence", "start", "end"} & body.keys():
+        # A series whose times or pattern change starts over: Outlook drops its exceptions and cancellations.
+        changes.update(exceptions={}, cancelled=frozenset())
     result = replace(event, **changes, modified=now, **server)
     check_times(result)
     return result
@@ -224,8 +227,8 @@ def render_instance(
             id=instance.id,
             start=times.render(instance.start, zone),
             end=times.render(instance.end, zone),
-            type="occurrence",
-            seriesMasterId=instance.event.id,
+            type="exception" if instance.series is not None else "occurrence",
+            seriesMasterId=instance.master.id,
             recurrence=None,
         )
     return answer

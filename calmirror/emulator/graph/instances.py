@@ -13,13 +13,19 @@ SEPARATOR = "."  # never in a URL-safe base64 id, so an occurrence id splits una
 
 @dataclass(frozen=True)
 class Instance:
-    """One thing in a view: a single event (`original` None) or one occurrence of a series."""
+    """One thing in a view: a single event (`original` None), or an occurrence or exception of a series."""
 
     id: str
-    event: StoredEvent
+    event: StoredEvent  # what the instance shows: the event, the series master, or the exception
     start: datetime
     end: datetime
     original: date | None = None
+    series: StoredEvent | None = None  # the series master of an exception
+
+    @property
+    def master(self) -> StoredEvent:
+        """The series master (or the single event itself)."""
+        return self.series or self.event
 
 
 def occurrence_id(master_id: str, day: date) -> str:
@@ -54,15 +60,27 @@ def instances(event: StoredEvent, start: datetime, end: datetime) -> list[Instan
         if begins >= end:
             break
         ends = begins + (event.end - event.start)
-        if day not in event.cancelled and ends > start:
+        if day not in event.cancelled and day not in event.exceptions and ends > start:
             found.append(Instance(occurrence_id(event.id, day), event, begins, ends, day))
-    return found
+    # An exception may have moved far from its date, so each is checked on its own times.
+    found.extend(
+        exception(event, day) for day, changed in event.exceptions.items() if changed.overlaps(start, end)
+    )
+    return sorted(found, key=lambda instance: (instance.start, instance.id))
+
+
+def exception(event: StoredEvent, day: date) -> Instance:
+    """A series' changed occurrence on a date."""
+    changed = event.exceptions[day]
+    return Instance(occurrence_id(event.id, day), changed, changed.start, changed.end, day, series=event)
 
 
 def occurrence(event: StoredEvent, day: date) -> Instance | None:
     """The series' occurrence on a date, or None if the series has none there (or it was cancelled)."""
     if event.recurrence is None or day in event.cancelled:
         return None
+    if day in event.exceptions:
+        return exception(event, day)
     for candidate in event.recurrence.dates():
         if candidate > day:
             return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -67,6 +67,7 @@ class StoredEvent:
     ical_uid: str
     recurrence: Recurrence | None = None  # set on a series master
     cancelled: frozenset[date] = frozenset()  # occurrence dates deleted from a series
+    exceptions: Mapping[date, StoredEvent] = field(default_factory=dict)  # changed occurrences by date
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         """Whether the event shares time with the window [start, end) (calendarView's rule)."""

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from calmirror.emulator.graph import events
-from calmirror.emulator.graph.errors import not_found
+from calmirror.emulator.graph.errors import invalid_request, not_found
+from calmirror.emulator.graph.instances import Instance
 from calmirror.emulator.graph.model import (
     Calendar,
     Mailbox,
@@ -116,9 +117,24 @@ class GraphStore:
 
     def cancel_occurrence(self, event: StoredEvent, day: date) -> None:
         """Delete one occurrence of a series (the series gets a new version)."""
+        left = {d: e for d, e in event.exceptions.items() if d != day}
+        now, server = self.clock(), self._server_fields()
         self._write(
-            replace(event, cancelled=event.cancelled | {day}, modified=self.clock(), **self._server_fields())
+            replace(event, cancelled=event.cancelled | {day}, exceptions=left, modified=now, **server)
         )
+
+    def update_occurrence(self, instance: Instance, body: Mapping[str, Any]) -> Instance:
+        """Change one occurrence: it becomes (or stays) an exception stored on its series."""
+        if "recurrence" in body:
+            raise invalid_request("An occurrence of a series cannot have its own recurrence.")
+        master, day = instance.master, instance.original
+        assert day is not None, "only occurrences are updated here"
+        base = instance.event if instance.series is not None else single_copy(master, instance)
+        now, server = self.clock(), self._server_fields()
+        changed = events.patched(base, body, now=now, **server)
+        series = replace(master, exceptions={**master.exceptions, day: changed}, modified=now, **server)
+        self._write(series)
+        return Instance(instance.id, changed, changed.start, changed.end, day, series=series)
 
     def _write(self, event: StoredEvent) -> None:
         """Store an event and keep the version (delta rounds ask what the client saw before)."""
@@ -158,3 +174,16 @@ class GraphStore:
         """A calendar's events in start order."""
         found = [e for e in self.events.values() if e.calendar_id == calendar_id]
         return sorted(found, key=lambda e: (e.start, e.id))
+
+
+def single_copy(master: StoredEvent, instance: Instance) -> StoredEvent:
+    """An occurrence as an event of its own, the starting point of an exception."""
+    return replace(
+        master,
+        id=instance.id,
+        start=instance.start,
+        end=instance.end,
+        recurrence=None,
+        cancelled=frozenset(),
+        exceptions={},
+    )

@@ -77,11 +77,44 @@ async def test_deleting_an_occurrence_cancels_it_and_delta_says_removed(alice: G
 
 
 async def test_unserved_recurrences_are_refused_clearly(alice: GraphClient) -> None:
-    """Monthly patterns and changing one occurrence answer 400 saying the emulator does not serve them."""
+    """Monthly patterns answer 400 saying the emulator does not serve them."""
     monthly = series({"type": "absoluteMonthly", "interval": 1, "dayOfMonth": 7}, {"type": "noEnd"})
     refused = await alice.call("POST", f"{ALICE}/events", json=monthly)
     assert (refused.status, refused.body["error"]["code"]) == (400, "ErrorInvalidRequest")
-    await alice.call("POST", f"{ALICE}/events", json=WEEKLY)
-    first = (await alice.call("GET", f"{VIEW}?{TWO_WEEKS}")).body["value"][0]
-    patched = await alice.call("PATCH", f"{ALICE}/events/{first['id']}", json={"subject": "Moved"})
-    assert (patched.status, patched.body["error"]["code"]) == (400, "ErrorInvalidRequest")
+    assert "does not serve" in refused.body["error"]["message"]
+
+
+async def test_changing_an_occurrence_makes_an_exception(alice: GraphClient) -> None:
+    """A patched occurrence becomes an exception at its new time; the others and the series stay."""
+    master = (await alice.call("POST", f"{ALICE}/events", json=WEEKLY)).body
+    items, link = await drain(alice, f"{VIEW}/delta?{TWO_WEEKS}")
+    second = str(items[1]["id"])
+    moved = {"dateTime": "2026-12-09T15:00:00", "timeZone": "UTC"}
+    moved_end = {"dateTime": "2026-12-09T16:00:00", "timeZone": "UTC"}
+    patched = await alice.call(
+        "PATCH", f"{ALICE}/events/{second}", json={"subject": "Moved", "start": moved, "end": moved_end}
+    )
+    assert (patched.status, patched.body["type"], patched.body["id"]) == (200, "exception", second)
+    assert patched.body["seriesMasterId"] == master["id"]
+    view = (await alice.call("GET", f"{VIEW}?{TWO_WEEKS}")).body["value"]
+    assert [(o["type"], o["subject"], o["start"]["dateTime"][:16]) for o in view] == [
+        ("occurrence", "Standup", "2026-12-07T09:00"),
+        ("exception", "Moved", "2026-12-09T15:00"),
+        ("occurrence", "Standup", "2026-12-14T09:00"),
+    ]
+    assert (await alice.call("GET", f"{ALICE}/events/{second}")).body["subject"] == "Moved"
+    changed, _ = await drain(alice, link)
+    assert {i["id"]: i["subject"] for i in changed}[second] == "Moved"
+    own = await alice.call("PATCH", f"{ALICE}/events/{second}", json={"recurrence": WEEKLY["recurrence"]})
+    assert (own.status, own.body["error"]["code"]) == (400, "ErrorInvalidRequest")
+    assert (await alice.call("DELETE", f"{ALICE}/events/{second}")).status == 204
+    assert len((await alice.call("GET", f"{VIEW}?{TWO_WEEKS}")).body["value"]) == 2
+    restart = {"start": {"dateTime": "2026-12-07T11:00:00", "timeZone": "Europe/Berlin"}}
+    restart["end"] = {"dateTime": "2026-12-07T12:00:00", "timeZone": "Europe/Berlin"}
+    await alice.call("PATCH", f"{ALICE}/events/{master['id']}", json=restart)
+    view = (await alice.call("GET", f"{VIEW}?{TWO_WEEKS}")).body["value"]
+    assert [(o["type"], o["start"]["dateTime"][:16]) for o in view] == [
+        ("occurrence", "2026-12-07T10:00"),
+        ("occurrence", "2026-12-09T10:00"),
+        ("occurrence", "2026-12-14T10:00"),
+    ]

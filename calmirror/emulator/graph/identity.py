@@ -1,0 +1,153 @@
+"""The identity platform's v2.0 token endpoint: rotating refresh tokens, client credentials, bearer checks."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from calmirror.emulator.graph.errors import GraphError
+
+GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
+
+
+@dataclass(frozen=True)
+class Client:
+    """A registered application: its id and secret."""
+
+    client_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Who an access token acts for: a user (delegated) or the application (app-only, `user` None)."""
+
+    client_id: str
+    user: str | None
+    expires: float
+
+
+class TokenError(Exception):
+    """An OAuth error answer of the token endpoint (error, AADSTS code, description)."""
+
+    def __init__(self, status: int, error: str, code: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.error = error
+        self.code = code
+        self.description = description
+
+    def body(self) -> dict[str, Any]:
+        """The error body the identity platform answers (AADSTS code in the description and error_codes)."""
+        trace, correlation = str(uuid.uuid4()), str(uuid.uuid4())
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        return {
+            "error": self.error,
+            "error_description": f"AADSTS{self.code}: {self.description} Trace ID: {trace} "
+            f"Correlation ID: {correlation} Timestamp: {now}",
+            "error_codes": [self.code],
+            "timestamp": now,
+            "trace_id": trace,
+            "correlation_id": correlation,
+            "error_uri": f"https://login.microsoftonline.com/error?code={self.code}",
+        }
+
+
+REUSED = (70000, "The provided value for the input parameter 'refresh_token' is not valid.")
+REVOKED = (50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed.")
+
+
+class Identity:
+    """Clients, users' refresh tokens (each used once) and the access tokens handed out."""
+
+    def __init__(self, *, token_ttl_seconds: int = 3600, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.ttl = token_ttl_seconds
+        self.clients: dict[str, Client] = {}
+        self.refresh_tokens: dict[str, tuple[str, str]] = {}  # live token -> (client id, user)
+        self.spent: dict[str, str] = {}  # used or revoked token -> why it is refused ("reused"/"revoked")
+        self.access: dict[str, Grant] = {}
+
+    def add_client(self) -> Client:
+        """Register an application and return its credentials."""
+        client = Client(str(uuid.uuid4()), secrets.token_urlsafe(30))
+        self.clients[client.client_id] = client
+        return client
+
+    def issue_refresh_token(self, client: Client, user: str) -> str:
+        """A refresh token for a user of a client, as if the user had just consented."""
+        token = "0.A" + secrets.token_urlsafe(48)
+        self.refresh_tokens[token] = (client.client_id, user.lower())
+        return token
+
+    def revoke(self, user: str) -> None:
+        """Revoke a user's refresh tokens and access tokens (a password reset or an admin's revoke)."""
+        for token, (_, owner) in list(self.refresh_tokens.items()):
+            if owner == user.lower():
+                del self.refresh_tokens[token]
+                self.spent[token] = "revoked"
+        self.access = {k: g for k, g in self.access.items() if g.user != user.lower()}
+
+    def token(self, form: Mapping[str, str]) -> dict[str, Any]:
+        """Answer a token request (refresh_token or client_credentials grant) or raise TokenError."""
+        client = self.clients.get(form.get("client_id", ""))
+        if client is None:
+            raise TokenError(
+                400, "unauthorized_client", 700016, "Application was not found in the directory."
+            )
+        if not secrets.compare_digest(form.get("client_secret", ""), client.client_secret):
+            raise TokenError(401, "invalid_client", 7000215, "Invalid client secret provided.")
+        grant = form.get("grant_type")
+        if grant == "client_credentials":
+            if form.get("scope") != GRAPH_DEFAULT_SCOPE:
+                raise TokenError(400, "invalid_scope", 1002012, "The provided value for scope is not valid.")
+            return self._answer(Grant(client.client_id, None, 0), GRAPH_DEFAULT_SCOPE, refresh=None)
+        if grant == "refresh_token":
+            return self._refresh(client, form.get("refresh_token", ""), form.get("scope", ""))
+        raise TokenError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
+
+    def _refresh(self, client: Client, token: str, scope: str) -> dict[str, Any]:
+        """Redeem a refresh token once: the answer carries its successor, the old one is spent."""
+        holder = self.refresh_tokens.pop(token, None)
+        if holder is None or holder[0] != client.client_id:
+            if holder is not None:
+                self.refresh_tokens[token] = holder  # another client's token stays live for its owner
+            code, text = REVOKED if self.spent.get(token) == "revoked" else REUSED
+            raise TokenError(400, "invalid_grant", code, text)
+        self.spent[token] = "reused"
+        user = holder[1]
+        successor = "0.A" + secrets.token_urlsafe(48)
+        self.refresh_tokens[successor] = (client.client_id, user)
+        return self._answer(
+            Grant(client.client_id, user, 0), scope or "Calendars.ReadWrite", refresh=successor
+        )
+
+    def _answer(self, grant: Grant, scope: str, *, refresh: str | None) -> dict[str, Any]:
+        """A successful token answer with a new bearer access token."""
+        access = "eyJ0eXAiOiJKV1QifQ." + secrets.token_urlsafe(64)
+        self.access[access] = Grant(grant.client_id, grant.user, self.clock() + self.ttl)
+        answer: dict[str, Any] = {
+            "token_type": "Bearer",
+            "scope": scope,
+            "expires_in": self.ttl,
+            "ext_expires_in": self.ttl,
+            "access_token": access,
+        }
+        if refresh is not None:
+            answer["refresh_token"] = refresh
+        return answer
+
+    def grant_for(self, authorization: str | None) -> Grant:
+        """The grant a request's `Authorization: Bearer` header carries, or Graph's 401."""
+        scheme, _, token = (authorization or "").partition(" ")
+        grant = self.access.get(token) if scheme.lower() == "bearer" else None
+        if grant is None or grant.expires <= self.clock():
+            raise GraphError(
+                401, "InvalidAuthenticationToken", "Access token is empty, expired or not valid."
+            )
+        return grant

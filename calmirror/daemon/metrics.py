@@ -34,7 +34,6 @@ PROVIDER_METHODS: dict[ProviderName, tuple[str, ...]] = {
     "google": GOOGLE_METHODS,
     "caldav": CALDAV_METHODS,
     "ics": (GET_METHOD,),
-    "microsoft": (),
 }
 GOOGLE_ONLY: tuple[ProviderName, ...] = ("google",)
 _LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)

@@ -43,8 +43,7 @@ def snapshot(app: web.Application) -> Snapshot:
 def _account_view(engine: SyncEngine, account: Account) -> AccountView:
     """Describe one account of any provider: who it is, whether it works, and how it is read."""
     reauth, renewal = engine.providers[account.id].needs_reauth, account.renewal()
-    polled = None if isinstance(account, GoogleAccount) else account.poll_minutes
-    return AccountView(account.id, account.email, reauth, account.provider, polled, renewal)
+    return AccountView(account.id, account.email, reauth, account.provider, _own_poll(account), renewal)
 
 
 def _phase(phase: str, done: int, targets: int) -> str:
@@ -64,14 +63,14 @@ def flow_view(app: web.Application, flow: Flow) -> FlowView:
     engine, channels, settings = app[ENGINE], app[CHANNELS], app[SETTINGS]
     outcome = engine.flow_status().get(flow.name)
     source = settings.account(flow.source.account_id)
-    polled = None if isinstance(source, GoogleAccount) else source.poll_minutes
+    polled = _own_poll(source)
     return FlowView(
         name=flow.name,
         last_success=app[DISPATCHER].last_success.get(flow.name),
         last_ok=outcome.ok if outcome else None,
         last_error=None if outcome is None or outcome.ok else _error_kind(engine, flow, outcome),
         channel_expiry=channels.expiry(flow.source),
-        polling_reason=channels.polling_reason(flow.source) if polled is None else _no_push(source),
+        polling_reason=channels.polling_reason(flow.source) if polled is None else _no_push(source, polled),
         failures=outcome.failures if outcome else (),
         failing_since=outcome.failing_since if outcome else None,
         target=str(flow.target),
@@ -82,9 +81,13 @@ def flow_view(app: web.Application, flow: Flow) -> FlowView:
     )
 
 
-def _no_push(account: Account) -> str:
+def _own_poll(account: Account) -> int | None:
+    """Return the minutes between an account's own polls; None for Google (push and the global poll)."""
+    return None if isinstance(account, GoogleAccount) else account.poll_minutes
+
+
+def _no_push(account: Account, minutes: int) -> str:
     """Say why a flow's source is polled only: its provider has no push calmirror can use."""
-    minutes = account.poll_minutes if not isinstance(account, GoogleAccount) else 0
     return f"{PROVIDER_NAMES[account.provider]} has no push: polled every {minutes} min"
 
 

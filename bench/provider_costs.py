@@ -203,6 +203,14 @@ async def closing(*providers: CalendarProvider) -> AsyncIterator[None]:
         await asyncio.gather(*(p.aclose() for p in providers))
 
 
+async def opened(stack: AsyncExitStack, server: DavServer) -> tuple[Emulator, DavProxy, str]:
+    """Start an emulator and a counting proxy before the server (closed with `stack`); make a calendar."""
+    emulator = await stack.enter_async_context(common.emulator_running())
+    proxy = await DavProxy(server.base_url).start()
+    stack.push_async_callback(proxy.stop)
+    return emulator, proxy, await make_calendar(server)
+
+
 Change = Callable[[str], Awaitable[object]]  # makes the new, moved or cancelled meeting in the source
 
 
@@ -212,10 +220,7 @@ async def dav_to_google(
 ) -> AsyncIterator[tuple[Rig, Change]]:
     """A CalDAV source calendar holding the meetings, mirrored into bob's Google calendar."""
     async with AsyncExitStack() as stack:
-        emulator = await stack.enter_async_context(common.emulator_running())
-        proxy = await DavProxy(server.base_url).start()
-        stack.push_async_callback(proxy.stop)
-        upstream = await make_calendar(server)
+        emulator, proxy, upstream = await opened(stack, server)
         await seed_dav(upstream, plan, meetings)
         account = dav_account(proxy, server)
         source = CalendarRef(account_id=DAV, calendar_id=proxy.url(upstream))
@@ -250,10 +255,7 @@ async def google_to_dav(
 ) -> AsyncIterator[tuple[Rig, Change]]:
     """Alice's Google calendar holding the meetings, mirrored into a CalDAV calendar."""
     async with AsyncExitStack() as stack:
-        emulator = await stack.enter_async_context(common.emulator_running())
-        proxy = await DavProxy(server.base_url).start()
-        stack.push_async_callback(proxy.stop)
-        upstream = await make_calendar(server)
+        emulator, proxy, upstream = await opened(stack, server)
         alice = common.client(emulator, common.account(emulator, GOOGLE_SOURCE, common.ALICE))
         await common.seed(alice, common.ALICE, [google_meeting(i, plan) for i in range(meetings)])
         account = dav_account(proxy, server)

@@ -1,6 +1,6 @@
 """Read one iCalendar object (an ICS feed, or one CalDAV resource) into the engine's events over a window.
 
-The result means what a Google listing means (calmirror/engine/events.py), so the filters need not know
+The result means what a Google listing means (calmirror/google/events.py), so the filters need not know
 where an event came from. Decisions:
 
 - Series are expanded with recurring-ical-events (RRULE, RDATE, EXDATE, RECURRENCE-ID overrides,
@@ -22,9 +22,8 @@ where an event came from. Decisions:
   highest SEQUENCE wins, then the latest LAST-MODIFIED/DTSTAMP, then the later copy in the data. Ids
   are unique in the result; should two UIDs still yield one id, calmirror's marked block wins, else
   the first UID in sorted order.
-- Outlook's X-MICROSOFT-CDO-BUSYSTATUS is the owner's own free/busy: FREE reads transparent, BUSY and
-  OOF opaque, TENTATIVE makes the owner's answer tentative (their attendee entry, added when missing
-  and an owner address is known: they are a participant) so a flow's tentative policy applies.
+- What an event says about its people and the owner's time (Outlook's busy status included) is read
+  by people.py; its times by times.py.
 - Data that is not iCalendar at all raises UnreadableDataError (calmirror/errors.py) with a reason.
 """
 
@@ -33,34 +32,24 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from hashlib import sha256
-from types import MappingProxyType
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import recurring_ical_events  # type: ignore[import-untyped]
 from icalendar import Calendar, Component
 
-from calmirror.engine import Attendee, Interval, SourceEvent, Window
+from calmirror.engine import Interval, SourceEvent, Window
 from calmirror.errors import TruncatedDataError, UnreadableDataError
+from calmirror.ical import people, times
 from calmirror.ical.blocks import block_id_of
 from calmirror.ical.zones import iana_zone
 
 # Expansion looks this far beyond the window, then each instance is judged exactly: an all-day or
 # floating instance means different instants in different zones.
 _MARGIN = timedelta(days=2)
-# Properties whose breakage makes an event's times unreadable.
-_TIME_PROPERTIES = frozenset({"DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RRULE", "RDATE", "EXDATE"})
 # A UID holding any of these is a series: its instances are expanded and get instance ids.
 _SERIES_PROPERTIES = ("RRULE", "RDATE", "RECURRENCE-ID")
-_PARTSTAT = MappingProxyType({"ACCEPTED": "accepted", "DECLINED": "declined", "TENTATIVE": "tentative"})
-_STATUS_PROPERTY = "STATUS"
-_STATUS = MappingProxyType({"CANCELLED": "cancelled", "TENTATIVE": "tentative"})
-
-
-class _TimeError(ValueError):
-    """An event's times cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +144,7 @@ def _latest_copies(copies: Sequence[Component]) -> list[Component]:
     for position, component in enumerate(copies):
         recurrence = component.get("RECURRENCE-ID")
         key = recurrence.to_ical() if recurrence is not None and hasattr(recurrence, "to_ical") else b""
-        rank = (_sequence(component), _updated(component) or datetime.min.replace(tzinfo=UTC), position)
+        rank = (_sequence(component), times.updated(component) or datetime.min.replace(tzinfo=UTC), position)
         if key not in latest or rank > latest[key][0]:
             latest[key] = (rank, component)
     return [component for _, component in latest.values()]
@@ -175,9 +164,11 @@ def _read_uid(uid: str, copies: list[Component], reader: _Reader) -> list[Source
     single = not any(key in component for component in copies for key in _SERIES_PROPERTIES)
     try:
         found = (
-            [(first, uid, _own_interval(first, reader.zone))] if single else _instances(uid, copies, reader)
+            [(first, uid, times.own_interval(first, reader.zone))]
+            if single
+            else _instances(uid, copies, reader)
         )
-    except _TimeError as error:
+    except times.TimeError as error:
         problem = str(error)
     # A third-party library expands untrusted data: whatever it raises, only this UID is lost.
     except Exception as error:
@@ -188,7 +179,7 @@ def _read_uid(uid: str, copies: list[Component], reader: _Reader) -> list[Source
             for component, event_id, interval in found
             if _overlaps(interval, reader)
         ]
-    cancelled = _status(first) == "cancelled"  # a tombstone's times do not matter
+    cancelled = people.status(first) == "cancelled"  # a tombstone's times do not matter
     return [_event(first, uid, None, reader, single=single, problem=None if cancelled else problem)]
 
 
@@ -196,15 +187,15 @@ def _instances(uid: str, copies: list[Component], reader: _Reader) -> list[tuple
     """Expand one UID's series around the window: each instance with its id and interval."""
     calendar = Calendar()
     for component in copies:
-        _own_interval(component, reader.zone)  # the library would guess around unreadable times
+        times.own_interval(component, reader.zone)  # the library would guess around unreadable times
         calendar.add_component(component)
     window = reader.window
     found = recurring_ical_events.of(calendar).between(window.start - _MARGIN, window.end + _MARGIN)
     return [
         (
             occurrence,
-            f"{uid}/{_recurrence_key(occurrence, reader.zone)}",
-            _interval(occurrence.start, occurrence.end, reader.zone),
+            f"{uid}/{times.recurrence_key(occurrence, reader.zone)}",
+            times.interval(occurrence.start, occurrence.end, reader.zone),
         )
         for occurrence in found
     ]
@@ -231,180 +222,15 @@ def _event(
     block someone made recurring is written again rather than matched.
     """
     block = block_id_of(component) if single else None
-    attendees = _attendees(component, reader.owner)
     return SourceEvent(
         id=block or event_id,
-        status=_status(component),
+        status=people.status(component),
         summary=str(component.get("SUMMARY") or ""),
         interval=interval,
-        transparency=_transparency(component),
-        attendees=_busy_status_answer(component, attendees, reader.owner),
-        organizer=_organizer(component, reader.owner),
+        transparency=people.transparency(component),
+        attendees=people.attendees(component, reader.owner),
+        organizer=people.organizer(component, reader.owner),
         marked=block is not None,
         time_problem=problem,
-        updated=_updated(component),
+        updated=times.updated(component),
     )
-
-
-def _status(component: Component) -> str:
-    """Map STATUS to the engine's words (confirmed when missing)."""
-    status = component.get(_STATUS_PROPERTY) or ""
-    return _STATUS.get(str(status).upper(), "confirmed")
-
-
-def _busy_status(component: Component) -> str:
-    """Return Outlook's X-MICROSOFT-CDO-BUSYSTATUS, upper-cased ("" when missing)."""
-    return str(component.get("X-MICROSOFT-CDO-BUSYSTATUS") or "").strip().upper()
-
-
-def _transparency(component: Component) -> str:
-    """Map TRANSP and Outlook's busy status (which wins, being the owner's own) to the engine's words."""
-    busy = _busy_status(component)
-    if busy == "FREE":
-        return "transparent"
-    if busy in {"BUSY", "OOF", "TENTATIVE"}:
-        return "opaque"
-    return "transparent" if str(component.get("TRANSP") or "").upper() == "TRANSPARENT" else "opaque"
-
-
-def _addresses(component: Component, name: str) -> list[Any]:
-    """Return a property that may occur many times as a list."""
-    value = component.get(name)
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
-def _email(address: Any) -> str:
-    """Return the lowercased email of a calendar address (mailto:, else its EMAIL parameter, else as is)."""
-    text = str(address).strip()
-    if text.lower().startswith("mailto:"):
-        return text[7:].strip().lower()
-    params = getattr(address, "params", {})
-    return str(params.get("EMAIL") or text).strip().lower()
-
-
-def _attendees(component: Component, owner: frozenset[str]) -> tuple[Attendee, ...] | None:
-    """Read the ATTENDEE lines; None when the event has none."""
-    entries = _addresses(component, "ATTENDEE")
-    if not entries:
-        return None
-    attendees = []
-    for entry in entries:
-        params = getattr(entry, "params", {})
-        email = _email(entry)
-        attendees.append(
-            Attendee(
-                email=email,
-                is_self=email in owner,
-                resource=str(params.get("CUTYPE") or "").upper() in {"RESOURCE", "ROOM"},
-                response_status=_PARTSTAT.get(str(params.get("PARTSTAT") or "").upper(), "needsAction"),
-            )
-        )
-    return tuple(attendees)
-
-
-def _busy_status_answer(
-    component: Component, attendees: tuple[Attendee, ...] | None, owner: frozenset[str]
-) -> tuple[Attendee, ...] | None:
-    """Make the owner's answer tentative when Outlook says their time is tentative (a refusal stays)."""
-    if _busy_status(component) != "TENTATIVE":
-        return attendees
-    entries = list(attendees or ())
-    if not any(entry.is_self for entry in entries):
-        if not owner:
-            return attendees
-        entries.append(Attendee(email=min(owner), is_self=True, response_status="tentative"))
-    return tuple(
-        Attendee(entry.email, True, entry.resource, "tentative", entry.organizer)
-        if entry.is_self and not entry.declined
-        else entry
-        for entry in entries
-    )
-
-
-def _organizer(component: Component, owner: frozenset[str]) -> Attendee | None:
-    """Read the ORGANIZER line, when there is one."""
-    entry = component.get("ORGANIZER")
-    if entry is None or not str(entry).strip():
-        return None
-    email = _email(entry)
-    return Attendee(email=email, is_self=email in owner, response_status="accepted", organizer=True)
-
-
-def _updated(component: Component) -> datetime | None:
-    """Return LAST-MODIFIED (else DTSTAMP) as a UTC instant, None when neither is readable."""
-    for name in ("LAST-MODIFIED", "DTSTAMP"):
-        value = getattr(_value(component, name), "dt", None) if name not in _broken(component) else None
-        if isinstance(value, datetime):
-            return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-    return None
-
-
-def _broken(component: Component) -> set[str]:
-    """Return the names of the properties the parser could not read."""
-    return {str(name) for name, _ in component.errors}
-
-
-def _own_interval(component: Component, zone: tzinfo) -> Interval:
-    """Read one VEVENT's own DTSTART and DTEND (else DURATION, else RFC 5545's default)."""
-    broken = sorted(_broken(component) & _TIME_PROPERTIES)
-    if broken:
-        raise _TimeError(f"unreadable {', '.join(broken)}")
-    if "DTSTART" not in component:
-        raise _TimeError("no DTSTART")
-    start = _when(component, "DTSTART", zone)
-    if "DTEND" in component:
-        end = _when(component, "DTEND", zone)
-    elif "DURATION" in component:
-        duration = _value(component, "DURATION").dt
-        if not isinstance(duration, timedelta) or duration < timedelta(0):
-            raise _TimeError("unreadable DURATION")
-        end = start + duration
-    else:
-        end = start if isinstance(start, datetime) else start + timedelta(days=1)
-    return _interval(start, end, zone)
-
-
-def _when(component: Component, name: str, zone: tzinfo) -> date:
-    """Read one date or date-time property; a TZID nobody knows is an error, not a floating time."""
-    prop = _value(component, name)
-    value = prop.dt
-    tzid = prop.params.get("TZID")
-    if not isinstance(value, date):
-        raise _TimeError(f"{name} is not a date or a date-time")
-    if isinstance(value, datetime) and value.tzinfo is None and tzid:
-        raise _TimeError(f"unknown time zone {tzid!r} in {name}")
-    return value
-
-
-def _value(component: Component, name: str) -> Any:
-    """Return one property's parsed value (the library's types are a wide union; callers check)."""
-    return component.get(name)
-
-
-def _aware(value: datetime, zone: tzinfo) -> datetime:
-    """Return a date-time as a UTC instant, reading a floating one in the calendar's zone."""
-    return (value if value.tzinfo is not None else value.replace(tzinfo=zone)).astimezone(UTC)
-
-
-def _interval(start: date, end: date, zone: tzinfo) -> Interval:
-    """Build the interval of an instance's start and end (dates make an all-day interval)."""
-    if isinstance(start, datetime) and isinstance(end, datetime):
-        if _aware(end, zone) < _aware(start, zone):
-            raise _TimeError("it ends before it starts")
-        return Interval.timed(_aware(start, zone), _aware(end, zone))
-    if isinstance(start, datetime) or isinstance(end, datetime):
-        raise _TimeError("DTSTART and DTEND are not both dates or both date-times")
-    if end < start:
-        raise _TimeError("it ends before it starts")
-    return Interval.days(start, max(end, start + timedelta(days=1)))
-
-
-def _recurrence_key(occurrence: Any, zone: tzinfo) -> str:
-    """Render an instance's RECURRENCE-ID (its original start) as the id suffix: UTC, or a date."""
-    recurrence = occurrence.get("RECURRENCE-ID")
-    value = recurrence.dt if recurrence is not None else occurrence.start
-    if isinstance(value, datetime):
-        return _aware(value, zone).strftime("%Y%m%dT%H%M%SZ")
-    return str(value.strftime("%Y%m%d"))

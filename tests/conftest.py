@@ -1,13 +1,15 @@
-"""Shared fixtures: an in-process emulator with three accounts for every test that asks for it."""
+"""Shared fixtures: an in-process emulator with three accounts, real CalDAV servers and their proxy."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 from calmirror.emulator import Emulator, start_emulator
+from harness.caldav_servers import SERVERS, DavServer, running_server
+from harness.davproxy import DavProxy
 from tests.discovery_schema import response_schemas, validate
 from tests.emulator_helpers import WebhookReceiver, discovery_document
 
@@ -25,6 +27,24 @@ async def emulator() -> AsyncIterator[Emulator]:
     finally:
         await emu.stop()
     assert_responses_match_discovery(responses)
+
+
+@pytest.fixture(scope="session", params=SERVERS)
+def dav_server(request: pytest.FixtureRequest) -> Iterator[DavServer]:
+    """Each real CalDAV server (Radicale, Xandikos), started once for the session; a test may ask for one
+    of them with `@pytest.mark.parametrize("dav_server", ["radicale"], indirect=True)`."""
+    with running_server(request.param) as server:
+        yield server
+
+
+@pytest.fixture
+async def proxy(dav_server: DavServer) -> AsyncIterator[DavProxy]:
+    """A counting, fault-injecting proxy in front of the server, for one test."""
+    started = await DavProxy(dav_server.base_url).start()
+    try:
+        yield started
+    finally:
+        await started.stop()
 
 
 @pytest.fixture

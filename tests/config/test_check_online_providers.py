@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
-from harness.caldav_servers import PASSWORD, SERVERS, DavServer, make_calendar, running_server
+from harness.caldav_servers import PASSWORD, DavServer, make_calendar
 from harness.davproxy import DavProxy, Fault
 from harness.feeds import FeedServer, Mode, feed_server
 from harness.processes import free_port
@@ -19,13 +19,6 @@ from tests.engine.test_cli_sync import calmirror
 
 FEED_TOKEN = "private-feed-token-5e1f9a"  # the secret part of the test feed's address
 WRONG_PASSWORD = "wrong-app-password-4711ab"
-
-
-@pytest.fixture(scope="module", params=SERVERS)
-def dav_server(request: pytest.FixtureRequest) -> Iterator[DavServer]:
-    """Each real CalDAV server, started once for this module (the tests run against both)."""
-    with running_server(request.param) as server:
-        yield server
 
 
 @pytest.fixture

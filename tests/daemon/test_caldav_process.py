@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness.caldav_servers import DavServer, make_calendar, put_object, running_server
+from harness.caldav_servers import DavServer, make_calendar, put_object
 from tests.daemon.processes import (
     ALICE,
     BOB,
@@ -20,23 +19,17 @@ from tests.daemon.processes import (
     running_daemon,
 )
 
-pytestmark = pytest.mark.slow
+# Radicale checks the password (htpasswd), so a wrong one is refused with 401.
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("dav_server", ["radicale"], indirect=True)]
 
 CALDAV_N = 3  # one number space: the Google accounts are 1 (alice) and 2 (bob)
 OWNER = "dave@example.com"
 
 
-@pytest.fixture(scope="module")
-def radicale() -> Iterator[DavServer]:
-    """A real Radicale on loopback (htpasswd: it refuses a wrong password with 401)."""
-    with running_server("radicale") as server:
-        yield server
-
-
 @pytest.fixture
-async def calendar(radicale: DavServer) -> str:
+async def calendar(dav_server: DavServer) -> str:
     """A fresh calendar collection in the CalDAV account's home."""
-    return await make_calendar(radicale)
+    return await make_calendar(dav_server)
 
 
 def caldav_env(
@@ -87,10 +80,10 @@ def meeting(start: datetime) -> bytes:
 
 
 async def test_a_change_on_the_caldav_server_reaches_its_google_target_within_one_poll(
-    emulator_process: EmulatorProcess, radicale: DavServer, calendar: str
+    emulator_process: EmulatorProcess, dav_server: DavServer, calendar: str
 ) -> None:
     """A meeting stored on Radicale after the start becomes a block in Google by the next minute's poll."""
-    env = caldav_env(emulator_process, radicale, calendar)
+    env = caldav_env(emulator_process, dav_server, calendar)
     async with running_daemon(env) as daemon:
         status, body = await daemon.health()
         [account] = [a for a in body["accounts"] if a["id"] == CALDAV_N]
@@ -126,11 +119,11 @@ async def test_a_change_on_the_caldav_server_reaches_its_google_target_within_on
 
 
 async def test_a_refused_caldav_password_is_needs_new_credentials_and_names_its_fix(
-    emulator_process: EmulatorProcess, radicale: DavServer, calendar: str
+    emulator_process: EmulatorProcess, dav_server: DavServer, calendar: str
 ) -> None:
     """Radicale answers 401: the account needs new credentials, /health says which variable, no secret."""
     wrong = "not-the-app-password-42"
-    env = caldav_env(emulator_process, radicale, calendar, password=wrong)
+    env = caldav_env(emulator_process, dav_server, calendar, password=wrong)
     async with running_daemon(env) as daemon:
         status, body = await daemon.health()
         [account] = [a for a in body["accounts"] if a["id"] == CALDAV_N]

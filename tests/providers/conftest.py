@@ -7,7 +7,7 @@ and a SyncEngine over all of them. Every assertion reads what the calendars real
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,12 +26,10 @@ from calmirror.ics import IcsProvider
 from calmirror.retry import RetryPolicy
 from harness.caldav_servers import (
     PASSWORD,
-    SERVERS,
     USERNAME,
     DavServer,
     delete_object,
     make_calendar,
-    running_server,
 )
 from harness.davproxy import DavProxy
 from harness.feeds import FeedServer
@@ -132,23 +130,6 @@ class Mixed:
         if account_id in GOOGLE:
             return self.google_spans(account_id)
         return await self.dav_spans(calendar)
-
-
-@pytest.fixture(scope="session", params=SERVERS)
-def dav_server(request: pytest.FixtureRequest) -> Iterator[DavServer]:
-    """Each real CalDAV server, started once for the whole session (CalDAV tests run against both)."""
-    with running_server(request.param) as server:
-        yield server
-
-
-@pytest.fixture
-async def proxy(dav_server: DavServer) -> AsyncIterator[DavProxy]:
-    """A counting, fault-injecting proxy in front of the server, for one test."""
-    started = await DavProxy(dav_server.base_url).start()
-    try:
-        yield started
-    finally:
-        await started.stop()
 
 
 @pytest.fixture

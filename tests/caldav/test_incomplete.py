@@ -152,27 +152,37 @@ async def test_a_listed_resource_still_without_data_after_fetching_it_fails_the_
         await provider.list_window(calendar, DECEMBER)
 
 
-async def test_a_failed_etag_delta_is_read_again_in_full(
-    provider: CalDavProvider, proxy: DavProxy, calendar: str
-) -> None:
-    await store(proxy, calendar + "a.ics", meeting("a", at(3, 9)))
-    no_sync = Fault(501, "REPORT", "sync-collection", times=None)
-    proxy.inject(no_sync)
+def no_sync() -> Fault:
+    """Answer every sync-collection REPORT 501, as a server without it does."""
+    return Fault(501, "REPORT", "sync-collection", times=None)
+
+
+async def listed_by_etags(provider: CalDavProvider, proxy: DavProxy, calendar: str) -> str:
+    """Make the provider find out the server has no sync-collection and list again; return the cursor."""
+    proxy.inject(no_sync())
     listing = await provider.list_window(calendar, DECEMBER)
     assert listing.cursor is not None
     with pytest.raises(SyncTokenExpiredError):  # found out: list again, by ETags
         await provider.read_changes(calendar, listing.cursor, DECEMBER)
     listing = await provider.list_window(calendar, DECEMBER)
     assert listing.cursor is not None
+    return listing.cursor
+
+
+async def test_a_failed_etag_delta_is_read_again_in_full(
+    provider: CalDavProvider, proxy: DavProxy, calendar: str
+) -> None:
+    await store(proxy, calendar + "a.ics", meeting("a", at(3, 9)))
+    cursor = await listed_by_etags(provider, proxy, calendar)
     await store(proxy, calendar + "a.ics", meeting("a", at(4, 9)))
-    proxy.inject(no_sync)
+    proxy.inject(no_sync())
     proxy.inject(Fault(500, "REPORT", "calendar-multiget", times=None))
 
     with pytest.raises(TransientError):
-        await provider.read_changes(calendar, listing.cursor, DECEMBER)
+        await provider.read_changes(calendar, cursor, DECEMBER)
     proxy.clear()
-    proxy.inject(no_sync)
-    delta = await provider.read_changes(calendar, listing.cursor, DECEMBER)
+    proxy.inject(no_sync())
+    delta = await provider.read_changes(calendar, cursor, DECEMBER)
 
     [moved] = delta.events
     assert moved.interval is not None
@@ -201,18 +211,11 @@ async def test_an_incomplete_etag_listing_fails_the_delta(
     provider: CalDavProvider, proxy: DavProxy, calendar: str, shape: str
 ) -> None:
     await store(proxy, calendar + "a.ics", meeting("a", at(3, 9)))
-    no_sync = Fault(501, "REPORT", "sync-collection", times=None)
-    proxy.inject(no_sync)
-    listing = await provider.list_window(calendar, DECEMBER)
-    assert listing.cursor is not None
-    with pytest.raises(SyncTokenExpiredError):  # found out: list again, by ETags
-        await provider.read_changes(calendar, listing.cursor, DECEMBER)
-    listing = await provider.list_window(calendar, DECEMBER)
-    assert listing.cursor is not None
+    cursor = await listed_by_etags(provider, proxy, calendar)
     href = urlsplit(calendar).path + "a.ics"
     no_etag = "<D:propstat><D:prop><D:getetag/></D:prop><D:status>HTTP/1.1 404 No</D:status></D:propstat>"
     body = truncated(calendar) if shape == "cut-short" else multistatus(response(href, no_etag))
     proxy.inject(Fault(207, "PROPFIND", depth="1", times=None, body=body, headers=XML))
 
     with pytest.raises(TransientError):  # never a tombstone for "a"
-        await provider.read_changes(calendar, listing.cursor, DECEMBER)
+        await provider.read_changes(calendar, cursor, DECEMBER)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from aiohttp import web
@@ -17,14 +17,15 @@ from tests.daemon.processes import ALICE, BOB, EmulatorProcess, daemon_env, even
 
 @asynccontextmanager
 async def serving_app(
-    emulator: EmulatorProcess, options: DaemonOptions
+    emulator: EmulatorProcess, options: DaemonOptions, extra: Mapping[str, str] | None = None
 ) -> AsyncIterator[tuple[web.Application, str]]:
     """Serve flow "work" (alice into bob, webhooks on) as `calmirror run` does, until its first reconcile.
 
-    Yields the app and its base URL; on exit the app's cleanup runs, as on SIGTERM.
+    `extra` adds variables (more accounts and flows). Yields the app and its base URL; on exit the
+    app's cleanup runs, as on SIGTERM.
     """
     port = free_port()
-    env = daemon_env(emulator, [ALICE, BOB], [("work", ALICE, BOB)], port=port)
+    env = daemon_env(emulator, [ALICE, BOB], [("work", ALICE, BOB)], port=port, extra=extra)
     settings = load_settings(env, env_file=None, credentials_directory=None)
     app = create_app(settings, options, notifier=Notifier(None))
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)

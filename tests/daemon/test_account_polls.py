@@ -9,7 +9,7 @@ import pytest
 
 from calmirror.daemon.keys import SCHEDULER
 from calmirror.daemon.lifecycle import DaemonOptions
-from harness.feeds import FeedServer
+from harness.feeds import FeedServer, feed_server
 from tests.daemon.inprocess import serving_app
 from tests.daemon.processes import BOB, EmulatorProcess, block_starts
 from tests.daemon.test_caldav_process import meeting
@@ -23,12 +23,9 @@ EMPTY = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tests//calmirror//EN\r\nEND
 @pytest.fixture
 async def feeds() -> AsyncIterator[FeedServer]:
     """A feed server publishing an empty school calendar."""
-    started = await FeedServer().start()
-    started.publish(FEED, EMPTY)
-    try:
-        yield started
-    finally:
-        await started.stop()
+    async with feed_server() as server:
+        server.publish(FEED, EMPTY)
+        yield server
 
 
 async def test_a_feed_is_read_by_its_accounts_own_poll_job(

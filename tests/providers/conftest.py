@@ -32,7 +32,7 @@ from harness.caldav_servers import (
     make_calendar,
 )
 from harness.davproxy import DavProxy
-from harness.feeds import FeedServer
+from harness.feeds import FeedServer, feed_server
 from tests.emulator_helpers import account_of, new_client
 from tests.ical.samples import calendar as feed_calendar
 from tests.providers.dav import DAV_EMAIL, Span, dav_blocks, direct, google_span, meeting, put
@@ -135,11 +135,8 @@ class Mixed:
 @pytest.fixture
 async def feeds() -> AsyncIterator[FeedServer]:
     """A feed server for one test (account 5 reads FEED_NAME from it)."""
-    started = await FeedServer().start()
-    try:
-        yield started
-    finally:
-        await started.stop()
+    async with feed_server() as server:
+        yield server
 
 
 def make_settings(

@@ -15,12 +15,13 @@ from icalendar import Component
 from calmirror.engine import Attendee
 
 _PARTSTAT = MappingProxyType({"ACCEPTED": "accepted", "DECLINED": "declined", "TENTATIVE": "tentative"})
+_STATUS_PROPERTY = "STATUS"
 _STATUS = MappingProxyType({"CANCELLED": "cancelled", "TENTATIVE": "tentative"})
 
 
 def status(component: Component) -> str:
     """Map STATUS to the engine's words (confirmed when missing)."""
-    status = component.get("STATUS") or ""
+    status = component.get(_STATUS_PROPERTY) or ""
     return _STATUS.get(str(status).upper(), "confirmed")
 
 

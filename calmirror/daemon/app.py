@@ -46,6 +46,7 @@ from calmirror.daemon.systemd import Notifier, watchdog, watchdog_interval
 from calmirror.daemon.webhook import RateLimiter
 from calmirror.engine import CalendarProvider
 from calmirror.errors import ProviderError
+from calmirror.microsoft import MicrosoftCalendars
 from calmirror.runtime import google_clients, runtime
 
 log = logging.getLogger(__name__)
@@ -254,12 +255,8 @@ def _push_accounts(settings: Settings) -> list[int]:
 
 
 def _graph_clients(providers: Mapping[int, CalendarProvider]) -> dict[int, GraphRequester]:
-    """Return the Graph client of every Microsoft account (its provider's public `.client`)."""
-    found: dict[int, GraphRequester] = {}
-    for n, provider in providers.items():
-        if getattr(provider, "provider", None) == "microsoft":
-            found[n] = getattr(provider, "client")  # noqa: B009 - MicrosoftCalendars.client
-    return found
+    """Return the Graph client of every Microsoft account (subscriptions use them)."""
+    return {n: p.client for n, p in providers.items() if isinstance(p, MicrosoftCalendars)}
 
 
 def _observe(

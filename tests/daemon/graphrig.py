@@ -23,7 +23,7 @@ from calmirror.daemon.webhook import RateLimiter
 from calmirror.emulator.graph.server import GraphEmulator, start_graph_emulator
 from calmirror.emulator.graph.store import GraphStore
 from calmirror.engine import SyncSummary, Trigger
-from calmirror.errors import AuthNeededError, ForbiddenError, InvalidRequestError, NotFoundError
+from calmirror.microsoft import GraphAccess, GraphClient
 from harness.processes import free_port
 
 ALICE = "alice@example.com"
@@ -31,55 +31,13 @@ KEY = "graph-push-test-key-of-32-chars!"
 SOURCE = CalendarRef(account_id=1, calendar_id="primary")
 
 
-class PlainGraphClient:
-    """A plain Graph HTTP client on the emulator: one delegated token, errors raised by status and code."""
-
-    def __init__(self, session: aiohttp.ClientSession, emulator: GraphEmulator, email: str) -> None:
-        self.mailbox = "/me"
-        self.session, self.emulator, self.email = session, emulator, email
-        self.token = ""
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Any = None,
-        json: Any = None,
-        headers: Any = None,
-        name: str = "graph",
-    ) -> Any:
-        """Send one call; return its JSON (None for 204) or raise the error its status means."""
-        if not self.token:
-            form = {
-                "grant_type": "refresh_token",
-                "client_id": self.emulator.client.client_id,
-                "client_secret": self.emulator.client.client_secret,
-                "refresh_token": self.emulator.refresh_tokens[self.email],
-            }
-            async with self.session.post(self.emulator.token_url(), data=form) as response:
-                answer = await response.json()
-            self.emulator.refresh_tokens[self.email] = answer["refresh_token"]
-            self.token = answer["access_token"]
-        url = path if path.startswith("http") else self.emulator.graph_root + path
-        auth = {"Authorization": f"Bearer {self.token}"}
-        async with self.session.request(method, url, params=params, json=json, headers=auth) as response:
-            body = None if response.status == 204 else await response.json()
-        if response.status < 400:
-            return body
-        error = {401: AuthNeededError, 403: ForbiddenError, 404: NotFoundError}.get(response.status)
-        code = body["error"]["code"] if isinstance(body, dict) else None
-        raise (error or InvalidRequestError)(
-            f"{name}: {response.status} {code}", status=response.status, reason=code
-        )
-
-
 @dataclass
 class Rig:
     """The parts of one test: the emulator, the daemon-side route and manager, and what was read."""
 
     emulator: GraphEmulator
-    client: PlainGraphClient
+    client: GraphClient
+    session: aiohttp.ClientSession
     app: web.Application
     url: str
     answers: list[int] = field(default_factory=list)  # statuses of every Graph answer (the requests made)
@@ -105,7 +63,7 @@ class Rig:
 
     async def post(self, body: bytes, **query: str) -> tuple[int, str]:
         """POST raw bytes to the daemon's webhook as an outsider would."""
-        async with self.client.session.post(self.url + PATH, data=body, params=query) as response:
+        async with self.session.post(self.url + PATH, data=body, params=query) as response:
             return response.status, await response.text()
 
 
@@ -134,12 +92,21 @@ async def graph_rig(
     emulator = await start_graph_emulator(users=[ALICE], allow_http_webhooks=allow_http)
     port = free_port()
     session = aiohttp.ClientSession()
-    client = PlainGraphClient(session, emulator, ALICE)
+    access = GraphAccess(
+        account_id=1,
+        email=ALICE,
+        client_id=emulator.client.client_id,
+        client_secret=emulator.client.client_secret,
+        refresh_token=emulator.refresh_tokens[ALICE],
+        graph_root=emulator.graph_root,
+        login_url=emulator.login_root,
+    )
+    client = GraphClient(access)
     app = web.Application(client_max_size=64 * 1024)
     metrics = DaemonMetrics()
     base = f"http://127.0.0.1:{port}{path_suffix}"
     manager = SubscriptionManager({1: client}, [SOURCE], key=key, base_url=base, ttl_seconds=ttl_seconds)
-    rig = Rig(emulator, client, app, f"http://127.0.0.1:{port}")
+    rig = Rig(emulator, client, session, app, f"http://127.0.0.1:{port}")
     emulator.hooks.append(lambda _name, status, _body: rig.answers.append(status))
     app[METRICS], app[LIMITER], app[SUBSCRIPTIONS] = (
         metrics,
@@ -161,5 +128,6 @@ async def graph_rig(
         await app[DISPATCHER].close(1.0)
         await manager.stop_all(2.0)
         await runner.cleanup()
+        await client.aclose()
         await emulator.stop()
         await session.close()

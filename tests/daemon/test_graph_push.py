@@ -46,7 +46,7 @@ def test_client_state_and_body_checks() -> None:
 async def test_validation_is_echoed_at_once_and_costs_nothing() -> None:
     """A validation POST gets its token back as text/plain; nothing is asked of Graph."""
     async with graph_rig() as rig:
-        async with rig.client.session.post(
+        async with rig.session.post(
             rig.url + "/api/v1/webhooks/microsoft-graph", params={"validationToken": TOKEN}, data=b""
         ) as response:
             assert response.status == 200

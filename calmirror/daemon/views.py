@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from calmirror.config import Account, Flow, GoogleAccount, Settings
+from calmirror.config import Account, Flow, GoogleAccount, MicrosoftAccount, Settings
 from calmirror.daemon.keys import CHANNELS, DISPATCHER, ENGINE, LIFECYCLE, OPTIONS, SETTINGS
 from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetView
 from calmirror.engine import FlowOutcome, SyncEngine, TargetOutcome
@@ -82,8 +82,8 @@ def flow_view(app: web.Application, flow: Flow) -> FlowView:
 
 
 def _own_poll(account: Account) -> int | None:
-    """Return the minutes between an account's own polls; None for Google (push and the global poll)."""
-    return None if isinstance(account, GoogleAccount) else account.poll_minutes
+    """Return the minutes between an account's own polls; None for push accounts (and the global poll)."""
+    return None if isinstance(account, GoogleAccount | MicrosoftAccount) else account.poll_minutes
 
 
 def _no_push(account: Account, minutes: int) -> str:

@@ -29,7 +29,15 @@ WRITABLE = frozenset(
         "transactionId",
         "singleValueExtendedProperties",
         "recurrence",
+        "responseRequested",
+        "body",
     }
+)
+# Boolean properties a PATCH may change: (Graph name, StoredEvent field, default).
+FLAGS = (
+    ("isAllDay", "is_all_day", False),
+    ("isReminderOn", "is_reminder_on", True),
+    ("responseRequested", "response_requested", True),
 )
 NO_TIME = "0001-01-01T00:00:00Z"  # what Graph answers for a response that has no time yet
 
@@ -86,6 +94,15 @@ def extended(value: object) -> dict[str, str]:
     return {p["id"]: p["value"] for p in value}
 
 
+def item_body(value: object) -> str:
+    """The content of an itemBody (`{"contentType", "content"}`); absent or null is empty."""
+    if value is None:
+        return ""
+    if not isinstance(value, dict) or not isinstance(value.get("content", ""), str):
+        raise invalid_request("body must be an itemBody with a string content")
+    return str(value.get("content", ""))
+
+
 def series(value: object) -> recurrence.Recurrence | None:
     """The recurrence a body gives (null or absent: a single event)."""
     return None if value is None else recurrence.parse(value)
@@ -135,6 +152,8 @@ def created(
         created=now,
         modified=now,
         recurrence=series(body.get("recurrence")),
+        response_requested=flag(body, "responseRequested", True),
+        body_text=item_body(body.get("body")),
         **server,
     )
     check_times(event)
@@ -151,20 +170,21 @@ def patched(event: StoredEvent, body: Mapping[str, Any], *, now: datetime, **ser
         if key in body:
             changes[field] = times.to_utc(body[key])
             changes[f"{field}_zone"] = zone_name(body[key])
-    if "isAllDay" in body:
-        changes["is_all_day"] = flag(body, "isAllDay", False)
+    for key, name, default in FLAGS:
+        if key in body:
+            changes[name] = flag(body, key, default)
     if "showAs" in body:
         changes["show_as"] = choice(body, "showAs", SHOW_AS, "busy")
     if "sensitivity" in body:
         changes["sensitivity"] = choice(body, "sensitivity", SENSITIVITY, "normal")
-    if "isReminderOn" in body:
-        changes["is_reminder_on"] = flag(body, "isReminderOn", True)
     if "attendees" in body:
         changes["attendees"] = attendees(body["attendees"])
     if "singleValueExtendedProperties" in body:
         changes["extended"] = {**event.extended, **extended(body["singleValueExtendedProperties"])}
     if "recurrence" in body:
         changes["recurrence"] = series(body["recurrence"])
+    if "body" in body:
+        changes["body_text"] = item_body(body["body"])
     if event.recurrence is not None and {"recurrence", "start", "end"} & body.keys():
         # A series whose times or pattern change starts over: Outlook drops its exceptions and cancellations.
         changes.update(exceptions={}, cancelled=frozenset())
@@ -191,6 +211,8 @@ def render(
         "iCalUId": event.ical_uid,
         "reminderMinutesBeforeStart": 15,
         "isReminderOn": event.is_reminder_on,
+        "responseRequested": event.response_requested,
+        "body": {"contentType": "text", "content": event.body_text},
         "subject": event.subject,
         "isAllDay": event.is_all_day,
         "isCancelled": False,

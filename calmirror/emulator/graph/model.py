@@ -68,6 +68,8 @@ class StoredEvent:
     recurrence: Recurrence | None = None  # set on a series master
     cancelled: frozenset[date] = frozenset()  # occurrence dates deleted from a series
     exceptions: Mapping[date, StoredEvent] = field(default_factory=dict)  # changed occurrences by date
+    response_requested: bool = True
+    body_text: str = ""  # the itemBody's content (kept as text)
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         """Whether the event shares time with the window [start, end) (calendarView's rule)."""

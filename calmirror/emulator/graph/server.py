@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +20,37 @@ GRAPH_PREFIX = "/v1.0"
 BATCH_PATH = GRAPH_PREFIX + "/$batch"
 TOKEN_PATH = "/{tenant}/oauth2/v2.0/token"  # noqa: S105 - a URL path, not a secret
 ResponseHook = Callable[[str, int, Any], None]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Meter:
+    """Records each request (method, path) and the peak of concurrent requests; `latency` slows each one.
+
+    A little latency lets a client's concurrent requests overlap in the emulator, so its bound shows.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self.in_flight = 0
+        self.peak = 0
+        self.latency = 0.0
+
+    def count(self, method: str | None = None, path_part: str = "") -> int:
+        """How many requests (of `method`, with `path_part` in their path) were served."""
+        return sum(1 for m, path in self.requests if (method is None or m == method) and path_part in path)
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Count one request while it is served."""
+        self.requests.append((request.method, request.path))
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            return await handler(request)
+        finally:
+            self.in_flight -= 1
 
 
 class GraphEmulator:
@@ -36,6 +68,7 @@ class GraphEmulator:
             self.store.add_mailbox(email)
             self.refresh_tokens[email] = self.identity.issue_refresh_token(self.client, email)
         self.hooks: list[ResponseHook] = []
+        self.meter = Meter()
         self.graph_root = ""
         self.login_root = ""
         self._runner: web.AppRunner | None = None
@@ -46,7 +79,7 @@ class GraphEmulator:
 
     async def start(self, host: str, port: int) -> None:
         """Bind the server (port 0 picks a free loopback port) and fill in the roots."""
-        app = web.Application()
+        app = web.Application(middlewares=[self.meter.middleware])
         app.router.add_post(BATCH_PATH, self._batch)
         app.router.add_route("*", GRAPH_PREFIX + "/{tail:.*}", self._graph)
         app.router.add_post(TOKEN_PATH, self._token)

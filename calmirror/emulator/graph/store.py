@@ -86,8 +86,11 @@ class GraphStore:
     def insert(self, calendar: Calendar, body: Mapping[str, Any]) -> tuple[StoredEvent, bool]:
         """Create an event, or return the earlier one with the same transactionId (and False)."""
         transaction = body.get("transactionId")
-        if isinstance(transaction, str) and (calendar.owner, transaction) in self.transactions:
-            return self.events[self.transactions[(calendar.owner, transaction)]], False
+        earlier = (
+            self.transactions.get((calendar.owner, transaction)) if isinstance(transaction, str) else None
+        )
+        if earlier is not None and earlier in self.events:  # a deleted event's transactionId is free again
+            return self.events[earlier], False
         event_id = new_id()
         event = events.created(
             body,

@@ -1,0 +1,79 @@
+"""How a block looks in Outlook: its Graph body, its transactionId and the extended property marking it.
+
+The mark is a named single-value extended property in calmirror's own property set; its value is the
+block id, so a block read with the property expanded names itself. The transactionId is derived from
+the block id: Graph drops a retried POST with the same transactionId and answers the first event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from calmirror.engine import BlockSpec
+
+# calmirror's own property set (a fixed GUID); the property is a string named calmirror.block.
+MARK_ID = "String {8b7f2c4e-3d1a-4e6b-9c52-7a0d1e5f4c38} Name calmirror.block"
+TRANSACTION_PREFIX = "calmirror-"
+BODY_TEXT = "A private busy block that calmirror keeps in step with a meeting in another calendar."
+
+
+def mark_filter(block_id: str | None = None) -> str:
+    """Return the $filter that finds marked events (only the one holding `block_id` when given)."""
+    value = "" if block_id is None else f" and ep/value eq '{block_id}'"
+    return f"singleValueExtendedProperties/any(ep: ep/id eq '{MARK_ID}'{value})"
+
+
+def mark_expand() -> str:
+    """Return the $expand that makes Graph answer an event with calmirror's mark, when it has one."""
+    return f"singleValueExtendedProperties($filter=id eq '{MARK_ID}')"
+
+
+def mark_of(resource: Mapping[str, Any]) -> str | None:
+    """Return the block id an event's expanded mark holds, None when it carries none."""
+    properties = resource.get("singleValueExtendedProperties")
+    for prop in properties if isinstance(properties, list) else ():
+        if isinstance(prop, dict) and prop.get("id") == MARK_ID and isinstance(prop.get("value"), str):
+            return str(prop["value"]) or None
+    return None
+
+
+def transaction_id(block_id: str) -> str:
+    """Return the transactionId a block's create carries (the same for every retry of it)."""
+    return TRANSACTION_PREFIX + block_id
+
+
+def may_be_ours(resource: Mapping[str, Any]) -> bool:
+    """Tell whether an event without a known mark was created by calmirror (its transactionId says so)."""
+    transaction = resource.get("transactionId")
+    return isinstance(transaction, str) and transaction.startswith(TRANSACTION_PREFIX)
+
+
+def _when(instant: datetime) -> dict[str, str]:
+    """Render one end of a block in UTC, as Graph's dateTimeTimeZone."""
+    return {"dateTime": instant.strftime("%Y-%m-%dT%H:%M:%S.%f"), "timeZone": "UTC"}
+
+
+def block_body(spec: BlockSpec, *, create: bool) -> dict[str, Any]:
+    """Return a block's full Graph body: private, busy, silent, without attendees, marked.
+
+    The same body (less the transactionId, which Graph does not let an update change) puts back a
+    block someone edited.
+    """
+    body: dict[str, Any] = {
+        "subject": spec.title,
+        "start": _when(spec.interval.start),
+        "end": _when(spec.interval.end),
+        "isAllDay": spec.interval.all_day,
+        "sensitivity": "private",
+        "showAs": "busy",
+        "isReminderOn": False,
+        "responseRequested": False,
+        "attendees": [],
+        "body": {"contentType": "text", "content": BODY_TEXT},
+        "singleValueExtendedProperties": [{"id": MARK_ID, "value": spec.id}],
+    }
+    if create:
+        body["transactionId"] = transaction_id(spec.id)
+    return body

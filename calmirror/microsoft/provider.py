@@ -1,0 +1,186 @@
+"""MicrosoftCalendars: one Microsoft 365 / Outlook.com account behind the engine's provider protocol.
+
+Reads. A listing is one calendarView/delta round over the window (paged to its @odata.deltaLink, which
+is the cursor), preceded by one query for the calendar's blocks (a $filter on calmirror's mark, with
+the mark expanded), because a delta answer cannot carry an extended property. The blocks found fill
+a per-calendar index (block id <-> Graph id, calmirror/microsoft/index.py) that calmirror's own writes
+keep current; a delta item is a block when the index knows its Graph id. An item the index does not
+know but whose transactionId says calmirror created it (another process, or a create whose answer was
+lost) is fetched with its mark expanded, in one $batch. So an idle poll costs one delta request per
+calendar, and a new, moved or cancelled meeting in a source calendar one delta request too.
+
+A delta of calendarView states the occurrences of a changed series one by one (their own ids, and
+@removed for those gone), so it is folded in item by item; only a series master in a delta (which
+calendarView never shows) asks for a new listing.
+
+Writes go out as $batch parts (calmirror/microsoft/writes.py). A block is listed under its block id,
+read from the mark; Graph's own id stays inside this provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from calmirror.config import ProviderName
+from calmirror.engine import BlockOutcome, BlockWrite, Delta, Listing, SourceEvent, Window
+from calmirror.errors import NotFoundError
+from calmirror.microsoft.blocks import mark_expand, mark_filter, mark_of, may_be_ours
+from calmirror.microsoft.calls import BatchPart
+from calmirror.microsoft.client import GraphClient, RequestObserver
+from calmirror.microsoft.errors import no_answer
+from calmirror.microsoft.events import is_series_master, parse_event, tombstone
+from calmirror.microsoft.index import BlockIndex
+from calmirror.microsoft.writes import write_all
+
+
+def _instant(value: datetime) -> str:
+    """Render a window bound as calendarView wants it."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class MicrosoftCalendars:
+    """Lists, reads deltas and writes blocks in one account's Outlook calendars through Graph."""
+
+    provider: ProviderName = "microsoft"
+
+    def __init__(self, client: GraphClient) -> None:
+        self.client = client  # push uses it for subscriptions
+        self._owner = client.access.email.lower()
+        self._indexes: dict[str, BlockIndex] = {}
+        self._paths: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        """Name the account, never its secrets."""
+        return f"MicrosoftCalendars({self.client.access!r})"
+
+    @property
+    def account_id(self) -> int:
+        """Return the configured account's N."""
+        return self.client.account_id
+
+    @property
+    def needs_reauth(self) -> str | None:
+        """Return why the token endpoint refused the account's grant, else None."""
+        return self.client.needs_reauth
+
+    def observe(self, observer: RequestObserver) -> None:
+        """Tell `observer` of every Graph request from now on (a batch's parts each with seconds None)."""
+        self.client.observe(observer)
+
+    async def aclose(self) -> None:
+        """Close the client's connections."""
+        await self.client.aclose()
+
+    async def list_window(self, calendar_id: str, window: Window) -> Listing:
+        """Read the calendar's blocks, then list the window as the first round of a delta."""
+        path = await self._path(calendar_id)
+        await self._read_blocks(calendar_id, path)
+        params = {"startDateTime": _instant(window.start), "endDateTime": _instant(window.end)}
+        pages = await self.client.pages(
+            f"{path}/calendarView/delta", name="calendarView.delta", params=params
+        )
+        return Listing(await self._parse(calendar_id, path, pages.items), pages.delta_link)
+
+    async def read_changes(self, calendar_id: str, cursor: str, window: Window) -> Delta:
+        """Follow the delta link; @removed items are tombstones (a block's under its block id)."""
+        path = await self._path(calendar_id)
+        pages = await self.client.pages(cursor, name="calendarView.delta")
+        relist = any(is_series_master(item) for item in pages.items)
+        events = await self._parse(calendar_id, path, pages.items)
+        return Delta(events, pages.delta_link, relist=relist)
+
+    async def write_blocks(self, calendar_id: str, writes: Sequence[BlockWrite]) -> list[BlockOutcome]:
+        """Carry out the writes as $batch parts; one outcome per write, in order."""
+        path, index = await self._path(calendar_id), self._index(calendar_id)
+        return await write_all(
+            self.client,
+            path,
+            index,
+            writes,
+            owner=self._owner,
+            refresh=lambda: self._read_blocks(calendar_id, path),
+        )
+
+    async def get_block(self, calendar_id: str, block_id: str) -> SourceEvent | None:
+        """Return the event carrying a block's mark, None when none does (Graph keeps no tombstones)."""
+        path, index = await self._path(calendar_id), self._index(calendar_id)
+        params = {"$filter": mark_filter(block_id), "$expand": mark_expand()}
+        pages = await self.client.pages(f"{path}/events", name="events.list", params=params)
+        found = next((item for item in pages.items if mark_of(item) == block_id), None)
+        if found is None:
+            index.drop_block(block_id)
+            return None
+        index.put(block_id, str(found.get("id")))
+        return parse_event(found, self._owner, block_id)
+
+    async def list_blocks(self, calendar_id: str) -> tuple[SourceEvent, ...]:
+        """Return every live event carrying calmirror's mark, at any time (blocks are single events)."""
+        items = await self._read_blocks(calendar_id, await self._path(calendar_id))
+        parsed = (parse_event(item, self._owner) for item in items if not is_series_master(item))
+        return tuple(event for event in parsed if event.marked and not event.cancelled)
+
+    async def _read_blocks(self, calendar_id: str, path: str) -> tuple[dict[str, Any], ...]:
+        """List the calendar's marked events (paged) and make the index hold exactly them."""
+        params = {"$filter": mark_filter(), "$expand": mark_expand()}
+        pages = await self.client.pages(f"{path}/events", name="events.list", params=params)
+        pairs = [(block, str(item.get("id"))) for item in pages.items if (block := mark_of(item))]
+        self._index(calendar_id).replace(pairs)
+        return pages.items
+
+    async def _parse(
+        self, calendar_id: str, path: str, items: Sequence[Mapping[str, Any]]
+    ) -> tuple[SourceEvent, ...]:
+        """Parse delta items: @removed as tombstones, blocks under their block ids, no series masters."""
+        index = self._index(calendar_id)
+        unknown = [
+            str(item.get("id"))
+            for item in items
+            if "@removed" not in item and index.block_id(str(item.get("id"))) is None and may_be_ours(item)
+        ]
+        gone = await self._resolve(index, path, unknown) if unknown else set()
+        events: list[SourceEvent] = []
+        for item in items:
+            graph_id = str(item.get("id"))
+            if "@removed" in item:
+                block = index.drop_graph(graph_id)
+                events.append(tombstone(block or graph_id, marked=block is not None))
+            elif not is_series_master(item) and graph_id not in gone:
+                events.append(parse_event(item, self._owner, index.block_id(graph_id)))
+        return tuple(events)
+
+    async def _resolve(self, index: BlockIndex, path: str, graph_ids: list[str]) -> set[str]:
+        """Fetch events calmirror may have made with their marks expanded; return those already gone."""
+        expand = quote(mark_expand(), safe="()='$")
+        parts = [BatchPart("events.get", "GET", f"{path}/events/{gid}?$expand={expand}") for gid in graph_ids]
+        gone: set[str] = set()
+        for graph_id, answer in zip(graph_ids, await self.client.batch(parts), strict=True):
+            if isinstance(answer.error, NotFoundError):
+                gone.add(graph_id)  # deleted since: the next delta says so
+            elif answer.error is not None:
+                raise answer.error
+            elif isinstance(answer.body, dict) and (block := mark_of(answer.body)):
+                index.put(block, graph_id)
+        return gone
+
+    async def _path(self, calendar_id: str) -> str:
+        """Return a calendar's path; "primary" is looked up once as the default calendar's own id.
+
+        Every route then names one calendar by id, as calendarView/delta and the events routes all serve.
+        """
+        if calendar_id not in self._paths:
+            resolved = calendar_id
+            if calendar_id == "primary":
+                primary = self.client.calendar_path("primary")
+                answer = await self.client.request("GET", primary, name="calendars.get")
+                if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
+                    raise no_answer("calendars.get", ValueError("no calendar id"), self.account_id)
+                resolved = answer["id"]
+            self._paths[calendar_id] = self.client.calendar_path(resolved)
+        return self._paths[calendar_id]
+
+    def _index(self, calendar_id: str) -> BlockIndex:
+        """Return a calendar's block index, empty until a listing or a write fills it."""
+        return self._indexes.setdefault(calendar_id, BlockIndex())

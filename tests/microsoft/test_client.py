@@ -1,0 +1,120 @@
+"""GraphClient against the emulator: tokens (rotation, revocation, app-only), 401, throttling, the bound."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from calmirror.emulator.graph.server import GraphEmulator
+from calmirror.emulator.graph.throttle import Throttle
+from calmirror.engine import Create
+from calmirror.errors import AuthNeededError, Failure
+from calmirror.microsoft import GraphClient, MicrosoftCalendars
+from calmirror.retry import RetryPolicy
+from tests.microsoft.conftest import ALICE, WINDOW, MakeProvider, access_for
+from tests.microsoft.test_writes import blocks, spec
+
+
+def token_requests(graph: GraphEmulator) -> int:
+    """How many requests reached the token endpoint."""
+    return graph.meter.count("POST", "/oauth2/v2.0/token")
+
+
+async def test_refresh_tokens_rotate_and_the_newest_is_used(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """The second refresh redeems the token the first one returned; the configured one is spent."""
+    configured = alice.client.access.refresh_token
+    assert configured is not None
+    await alice.client.list_calendars()
+    graph.identity.access.clear()  # every access token expires: the next request renews it
+    assert [c.is_default for c in await alice.client.list_calendars()] == [True]
+    assert token_requests(graph) == 2
+    assert graph.identity.spent[configured] == "reused"
+    reused = dataclasses.replace(alice.client.access, account_id=2)
+    stale = GraphClient(reused, retry=RetryPolicy(attempts=1, wait=False))
+    try:
+        with pytest.raises(AuthNeededError):
+            await stale.list_calendars()  # the emulator refuses the spent token (AADSTS70000)
+        assert stale.needs_reauth == "invalid_grant"
+    finally:
+        await stale.aclose()
+
+
+async def test_an_access_token_is_cached_until_it_is_refused(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """Many requests share one token; a 401 renews it once and the request then passes."""
+    for _ in range(3):
+        await alice.client.list_calendars()
+    assert token_requests(graph) == 1
+    graph.identity.access.clear()
+    await alice.client.list_calendars()
+    assert token_requests(graph) == 2
+    assert graph.meter.count("GET", "/calendars") == 5  # the refused request and its resend
+
+
+async def test_a_revoked_grant_needs_a_person_and_names_no_secret(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """Revocation: AuthNeededError, needs_reauth set, a fix to run, no secret in any text; cleared after."""
+    await alice.client.list_calendars()
+    graph.identity.revoke(ALICE)
+    with pytest.raises(AuthNeededError) as caught:
+        await alice.list_window("primary", WINDOW)
+    assert alice.needs_reauth == "invalid_grant"
+    failure = Failure.of(caught.value, "target", "primary", account_id=1)
+    assert failure.needs_person
+    assert "authorize" in failure.fix()
+    texts = [
+        str(caught.value),
+        repr(caught.value),
+        repr(alice),
+        repr(alice.client.access),
+        failure.describe(),
+    ]
+    secrets = [graph.client.client_secret, *graph.identity.spent, *graph.identity.refresh_tokens]
+    assert not [s for s in secrets for text in texts if s in text]
+    for token, why in list(graph.identity.spent.items()):  # an administrator undoes the revocation
+        if why == "revoked":
+            graph.identity.refresh_tokens[token] = (graph.client.client_id, ALICE)
+    await alice.client.list_calendars()
+    assert alice.needs_reauth is None
+
+
+async def test_app_only_uses_client_credentials_and_the_users_path(
+    graph: GraphEmulator, make_provider: MakeProvider
+) -> None:
+    """An app-only account gets its token by client credentials and reaches /users/{email}."""
+    provider = make_provider(access=access_for(graph, app_only=True))
+    assert provider.client.mailbox == f"/users/{ALICE}"
+    [outcome] = await provider.write_blocks("primary", [Create(spec(1))])
+    assert outcome.error is None
+    assert sorted(blocks(graph)) == ["blk001"]
+    assert graph.meter.count(path_part=f"/users/{ALICE}") >= 1
+    assert graph.meter.count(path_part="/me/") == 0
+
+
+async def test_a_throttling_storm_is_ridden_out(graph: GraphEmulator, make_provider: MakeProvider) -> None:
+    """With 5 requests per 0.2 s allowed, 45 creates still all land once each, after 429s with Retry-After."""
+    graph.api.throttle = Throttle(limit=5, window_seconds=0.2)
+    throttled: list[int] = []
+    graph.hooks.append(lambda _name, status, _body: throttled.append(status) if status == 429 else None)
+    patient = RetryPolicy(attempts=20, initial=0.05, max_wait=0.3, jitter=0.0, max_retry_after=0.25)
+    provider = make_provider(retry=patient)
+    outcomes = await provider.write_blocks("primary", [Create(spec(n)) for n in range(45)])
+    assert [o.error for o in outcomes] == [None] * 45
+    assert len(blocks(graph)) == 45
+    assert len(throttled) >= 10
+
+
+async def test_never_more_than_four_requests_in_flight(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """Twelve calls at once reach the emulator at most four at a time."""
+    await alice.client.list_calendars()  # the token first, so the calls below all go to Graph
+    graph.meter.latency = 0.05
+    await asyncio.gather(*(alice.client.list_calendars() for _ in range(12)))
+    assert graph.meter.peak == 4

@@ -1,0 +1,186 @@
+"""Listing and deltas against the Graph emulator: ids, tombstones, series, marks and what each read costs."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime
+
+import pytest
+
+from calmirror.emulator.graph.server import GraphEmulator
+from calmirror.engine import BlockSpec, Create, Interval
+from calmirror.errors import SyncTokenExpiredError
+from calmirror.microsoft import MicrosoftCalendars
+from tests.microsoft.conftest import ALICE, WINDOW, MakeProvider, access_for, meeting, seed
+
+
+def graph_requests(graph: GraphEmulator) -> int:
+    """How many requests reached Graph's routes (the token endpoint not counted)."""
+    return graph.meter.count(path_part="/v1.0/")
+
+
+def spec(start: datetime, hours: int = 1, block: str = "blk1") -> BlockSpec:
+    """A block spec starting at `start`."""
+    return BlockSpec(Interval(start, start.replace(hour=start.hour + hours)), block, "Busy")
+
+
+async def test_listing_returns_the_window_and_a_delta_link(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """A listing holds the window's events under their Graph ids, times in UTC, and a cursor."""
+    inside = seed(graph, meeting("2026-12-08T10:00", "2026-12-08T11:00", "Planning"))
+    seed(graph, meeting("2026-12-30T10:00", "2026-12-30T11:00"))  # outside the window
+    listing = await alice.list_window("primary", WINDOW)
+    assert [(e.id, e.summary, e.interval) for e in listing.events] == [
+        (
+            inside,
+            "Planning",
+            Interval(datetime(2026, 12, 8, 10, tzinfo=UTC), datetime(2026, 12, 8, 11, tzinfo=UTC)),
+        )
+    ]
+    assert listing.cursor is not None
+    assert "deltatoken" in listing.cursor
+
+
+async def test_each_delta_costs_one_request(graph: GraphEmulator, alice: MicrosoftCalendars) -> None:
+    """An idle poll, a new, a moved and a cancelled meeting each cost exactly one delta request."""
+    listing = await alice.list_window("primary", WINDOW)
+    cursor = listing.cursor
+    assert cursor is not None
+    steps: list[tuple[str, int, list[str]]] = []
+
+    async def poll(label: str) -> list[str]:
+        nonlocal cursor
+        before = graph_requests(graph)
+        delta = await alice.read_changes("primary", str(cursor), WINDOW)
+        cursor = delta.cursor
+        ids = [f"{e.id}:{e.status}" for e in delta.events]
+        steps.append((label, graph_requests(graph) - before, ids))
+        assert not delta.relist
+        return ids
+
+    await poll("idle")
+    new = seed(graph, meeting("2026-12-09T10:00", "2026-12-09T11:00"))
+    await poll("new")
+    stored = graph.store.events[new]
+    graph.store.update(
+        stored,
+        {
+            "start": {"dateTime": "2026-12-09T12:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-12-09T13:00:00", "timeZone": "UTC"},
+        },
+    )
+    await poll("moved")
+    graph.store.delete(graph.store.events[new])
+    await poll("cancelled")
+    assert steps == [
+        ("idle", 1, []),
+        ("new", 1, [f"{new}:confirmed"]),
+        ("moved", 1, [f"{new}:confirmed"]),
+        ("cancelled", 1, [f"{new}:cancelled"]),
+    ]
+
+
+async def test_listing_costs_a_blocks_query_and_the_delta_pages(
+    graph: GraphEmulator, make_provider: MakeProvider
+) -> None:
+    """A listing of a named calendar: one query for the blocks, then one request per delta page."""
+    for n in range(5):
+        seed(graph, meeting(f"2026-12-1{n}T10:00", f"2026-12-1{n}T11:00"))
+    provider = make_provider(page_size=2)
+    calendar = graph.store.calendar(ALICE, None).id
+    before = graph_requests(graph)
+    listing = await provider.list_window(calendar, WINDOW)
+    assert len(listing.events) == 5
+    assert graph_requests(graph) - before == 1 + 3
+
+
+async def test_a_series_lists_occurrences_and_its_changes_come_one_by_one(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """A weekly series lists each occurrence; a moved one comes back moved, a cancelled one as a tombstone."""
+    body = meeting("2026-12-07T09:00", "2026-12-07T10:00", "Standup")
+    body["recurrence"] = {
+        "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday", "wednesday"]},
+        "range": {"type": "numbered", "startDate": "2026-12-07", "numberOfOccurrences": 4},
+    }
+    master = seed(graph, body)
+    listing = await alice.list_window("primary", WINDOW)
+    starts = [e.interval.start.date() for e in listing.events if e.interval]
+    assert starts == [date(2026, 12, 7), date(2026, 12, 9), date(2026, 12, 14), date(2026, 12, 16)]
+    assert master not in {e.id for e in listing.events}  # the series master is never an event
+    moved_id, cancelled_id = listing.events[1].id, listing.events[2].id
+    api = graph.api
+    found = api._instance(ALICE, None, moved_id)
+    graph.store.update_occurrence(
+        found,
+        {
+            "start": {"dateTime": "2026-12-09T15:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-12-09T16:00:00", "timeZone": "UTC"},
+        },
+    )
+    gone = api._instance(ALICE, None, cancelled_id)
+    graph.store.cancel_occurrence(graph.store.events[master], gone.original)  # type: ignore[arg-type]
+    delta = await alice.read_changes("primary", str(listing.cursor), WINDOW)
+    assert not delta.relist
+    changes = {e.id: e for e in delta.events}
+    assert changes[moved_id].interval == Interval(
+        datetime(2026, 12, 9, 15, tzinfo=UTC), datetime(2026, 12, 9, 16, tzinfo=UTC)
+    )
+    assert changes[cancelled_id].cancelled
+
+
+async def test_an_expired_delta_link_asks_for_a_new_listing(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """Graph's 410 SyncStateNotFound becomes SyncTokenExpiredError."""
+    listing = await alice.list_window("primary", WINDOW)
+    graph.api.deltas.invalidate()
+    with pytest.raises(SyncTokenExpiredError):
+        await alice.read_changes("primary", str(listing.cursor), WINDOW)
+
+
+async def test_blocks_are_listed_under_their_block_ids_and_deleted_ones_are_tombstones(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """A block calmirror wrote is a marked event named by its block id, in listings and deltas alike."""
+    listing = await alice.list_window("primary", WINDOW)
+    block = spec(datetime(2026, 12, 10, 9, tzinfo=UTC))
+    [outcome] = await alice.write_blocks("primary", [Create(block)])
+    assert outcome.error is None
+    delta = await alice.read_changes("primary", str(listing.cursor), WINDOW)
+    assert [(e.id, e.marked) for e in delta.events] == [("blk1", True)]
+    relisted = await make_fresh(graph, alice).list_window("primary", WINDOW)
+    assert [(e.id, e.marked) for e in relisted.events] == [("blk1", True)]
+    graph_id = next(iter(graph.store.events))
+    graph.store.delete(graph.store.events[graph_id])
+    delta = await alice.read_changes("primary", str(delta.cursor), WINDOW)
+    assert [(e.id, e.cancelled, e.marked) for e in delta.events] == [("blk1", True, True)]
+
+
+def make_fresh(graph: GraphEmulator, like: MicrosoftCalendars) -> MicrosoftCalendars:
+    """A second provider of alice (another process), with a refresh token of its own."""
+    from calmirror.microsoft import GraphClient
+
+    token = graph.identity.issue_refresh_token(graph.client, ALICE)
+    access = dataclasses.replace(access_for(graph), refresh_token=token)
+    return MicrosoftCalendars(GraphClient(access, retry=like.client._retry))
+
+
+async def test_a_sibling_process_block_in_a_delta_is_resolved_by_one_batch(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """Another process's block shows in a delta as a block: one delta, then one $batch reading its mark."""
+    listing = await alice.list_window("primary", WINDOW)
+    sibling = make_fresh(graph, alice)
+    try:
+        await sibling.write_blocks(
+            "primary", [Create(spec(datetime(2026, 12, 11, 9, tzinfo=UTC), block="blk2"))]
+        )
+        seed(graph, meeting("2026-12-11T13:00", "2026-12-11T14:00"))
+        before = graph_requests(graph)
+        delta = await alice.read_changes("primary", str(listing.cursor), WINDOW)
+        assert sorted((e.id == "blk2", e.marked) for e in delta.events) == [(False, False), (True, True)]
+        assert graph_requests(graph) - before == 2
+    finally:
+        await sibling.aclose()

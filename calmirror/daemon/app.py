@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -17,6 +17,8 @@ from calmirror.config import CalendarRef, ProviderName, Settings
 from calmirror.daemon import views
 from calmirror.daemon.channels import ChannelManager
 from calmirror.daemon.dispatch import Dispatcher, count_request
+from calmirror.daemon.graphhook import PATH as GRAPH_PATH
+from calmirror.daemon.graphroute import microsoft_graph_webhook
 from calmirror.daemon.keys import (
     CHANNELS,
     DISPATCHER,
@@ -29,6 +31,7 @@ from calmirror.daemon.keys import (
     SETTINGS,
     SNAPSHOT,
     STATS,
+    SUBSCRIPTIONS,
     WEBHOOK_KEY,
 )
 from calmirror.daemon.lifecycle import DaemonOptions, Lifecycle
@@ -38,8 +41,10 @@ from calmirror.daemon.routes import add_routes
 from calmirror.daemon.scheduler import AccountPoll, build_scheduler
 from calmirror.daemon.snapshot import Snapshot
 from calmirror.daemon.startup import extend_start, progress
+from calmirror.daemon.subscriptions import GraphRequester, SubscriptionManager
 from calmirror.daemon.systemd import Notifier, watchdog, watchdog_interval
 from calmirror.daemon.webhook import RateLimiter
+from calmirror.engine import CalendarProvider
 from calmirror.errors import ProviderError
 from calmirror.runtime import google_clients, runtime
 
@@ -63,6 +68,7 @@ def create_app(
     app.cleanup_ctx.append(_engine_ctx)
     app.cleanup_ctx.append(_background_ctx)
     add_routes(app)
+    app.router.add_post(GRAPH_PATH, microsoft_graph_webhook)
     return app
 
 
@@ -84,10 +90,19 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
             ttl_seconds=options.channel_ttl_seconds,
             retry_seconds=options.channel_retry_seconds,
         )
+        subscriptions = SubscriptionManager(
+            _graph_clients(engine.providers),
+            [flow.source for flow in settings.flows],
+            key=app[WEBHOOK_KEY],
+            base_url=settings.webhook_base_url,
+            ttl_seconds=options.channel_ttl_seconds,
+            retry_seconds=options.channel_retry_seconds,
+        )
+        app[SUBSCRIPTIONS] = subscriptions
         audit = PushAudit(
             metrics.push_missed,
             _flows_by_source(settings),
-            watched=partial(_watched, channels),
+            watched=partial(_watched, channels, subscriptions),
             changes=lambda ref: engine.cache(ref.account_id, ref.calendar_id).changes,
             grace=options.push_grace,
         )
@@ -106,14 +121,16 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
         await asyncio.gather(
             dispatcher.close(options.reconcile_stop_seconds),
             channels.stop_all(options.channel_stop_seconds),
+            subscriptions.stop_all(options.channel_stop_seconds),
         )
 
 
 async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     """Own the scheduler and the watchdog; on cleanup stop them before the engine's parts close."""
     lifecycle, settings, channels, dispatcher = app[LIFECYCLE], app[SETTINGS], app[CHANNELS], app[DISPATCHER]
+    subscriptions = app[SUBSCRIPTIONS]
     calendars = _calendars_by_account(settings)
-    pushed = [ref for n in settings.google_accounts for ref in calendars.get(n, ())]
+    pushed = [ref for n in _push_accounts(settings) for ref in calendars.get(n, ())]
 
     async def poll() -> None:
         await dispatcher.poll(pushed)
@@ -121,13 +138,16 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     async def daily() -> None:
         await dispatcher.reconcile_all("daily")
 
+    async def renew() -> None:
+        await asyncio.gather(channels.renew_due(), subscriptions.renew_due())
+
     scheduler = build_scheduler(
         poll_minutes=settings.sync_interval_minutes,
         poll=poll,
         daily_at=settings.daily_reconcile_time,
         daily=daily,
-        renew=channels.renew_due if channels.enabled else None,
-        renew_seconds=channels.check_seconds,
+        renew=renew if channels.enabled or subscriptions.enabled else None,
+        renew_seconds=min(channels.check_seconds, subscriptions.check_seconds),
         account_polls=[
             AccountPoll(n, account.poll_minutes, partial(dispatcher.poll, calendars.get(n, [])))
             for accounts in (settings.caldav_accounts, settings.ics_accounts)
@@ -151,7 +171,7 @@ async def _after_late_channels(
 ) -> None:
     """Once the late channels are open, read their calendars again (not those already open in time)."""
     await opening
-    for ref in app[CHANNELS].watches.keys() - early:
+    for ref in (app[CHANNELS].watches.keys() | app[SUBSCRIPTIONS].live.keys()) - early:
         app[DISPATCHER].calendar_changed(ref, "startup")
 
 
@@ -169,12 +189,14 @@ async def _start(app: web.Application) -> None:
     )
     try:
         lifecycle.phase = "opening push channels"
-        opening = lifecycle.tasks.spawn(channels.start())
+        subscriptions = app[SUBSCRIPTIONS]
+        opening = lifecycle.tasks.spawn(_open_push(channels, subscriptions))
         # A slow watch must not hold the first mirroring back: past the bound, the listing goes ahead
         # and the calendars are read once more when their channels are open.
         await asyncio.wait({opening}, timeout=CHANNELS_FIRST_SECONDS)
         if not opening.done():
-            lifecycle.tasks.spawn(_after_late_channels(opening, app, frozenset(channels.watches)))
+            early = frozenset(channels.watches) | frozenset(subscriptions.live)
+            lifecycle.tasks.spawn(_after_late_channels(opening, app, early))
         lifecycle.phase = views.FIRST_RECONCILE
         summary = await dispatcher.reconcile_all("startup")
         app[SCHEDULER].start()
@@ -192,7 +214,7 @@ async def _start(app: web.Application) -> None:
     gc.collect()
     gc.freeze()
     flows = app[SETTINGS].flows
-    watched = len(channels.watches)
+    watched = len(channels.watches) + len(app[SUBSCRIPTIONS].live)
     status = f"serving {len(flows)} flow(s), {watched} calendar(s) watched"
     lifecycle.notifier.notify("READY=1", f"STATUS={status}")
     ok = summary is not None and summary.ok
@@ -215,10 +237,29 @@ def _flows_by_source(settings: Settings) -> dict[CalendarRef, list[str]]:
     return flows
 
 
-def _watched(channels: ChannelManager, ref: CalendarRef) -> bool:
-    """Tell whether a calendar has a live push channel now (not yet expired)."""
-    expiry = channels.expiry(ref)
+def _watched(channels: ChannelManager, subscriptions: SubscriptionManager, ref: CalendarRef) -> bool:
+    """Tell whether a calendar has a live push channel or Graph subscription now (not yet expired)."""
+    expiry = channels.expiry(ref) or subscriptions.expiry(ref)
     return expiry is not None and expiry > datetime.now(UTC)
+
+
+async def _open_push(channels: ChannelManager, subscriptions: SubscriptionManager) -> None:
+    """Open the Google channels and the Graph subscriptions side by side."""
+    await asyncio.gather(channels.start(), subscriptions.start())
+
+
+def _push_accounts(settings: Settings) -> list[int]:
+    """Return the accounts read by the main poll as the backup of push (Google and Microsoft)."""
+    return [n for n, account in settings.accounts.items() if account.provider in ("google", "microsoft")]
+
+
+def _graph_clients(providers: Mapping[int, CalendarProvider]) -> dict[int, GraphRequester]:
+    """Return the Graph client of every Microsoft account (its provider's public `.client`)."""
+    found: dict[int, GraphRequester] = {}
+    for n, provider in providers.items():
+        if getattr(provider, "provider", None) == "microsoft":
+            found[n] = getattr(provider, "client")  # noqa: B009 - MicrosoftCalendars.client
+    return found
 
 
 def _observe(

@@ -14,11 +14,13 @@ from calmirror.daemon.dispatch import Dispatcher
 from calmirror.daemon.lifecycle import DaemonOptions, Lifecycle
 from calmirror.daemon.metrics import DaemonMetrics
 from calmirror.daemon.snapshot import Snapshot
+from calmirror.daemon.subscriptions import SubscriptionManager
 from calmirror.daemon.webhook import RateLimiter
 from calmirror.engine import SyncEngine
 
 METRICS = web.AppKey("metrics", DaemonMetrics)
 CHANNELS = web.AppKey("channels", ChannelManager)
+SUBSCRIPTIONS = web.AppKey("subscriptions", SubscriptionManager)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 LIMITER = web.AppKey("limiter", RateLimiter)
 WEBHOOK_KEY: web.AppKey[str | None] = web.AppKey("webhook_key")

@@ -20,6 +20,8 @@ from prometheus_client.registry import Collector
 from calmirror.caldav import METHODS as CALDAV_METHODS
 from calmirror.config import ProviderName
 from calmirror.daemon.errorkinds import KINDS, error_kind
+from calmirror.daemon.graphhook import CHANGES as GRAPH_CHANGES
+from calmirror.daemon.graphhook import LIFECYCLE as GRAPH_LIFECYCLE
 from calmirror.daemon.snapshot import Snapshot
 from calmirror.daemon.webhook import REJECTIONS, STATES
 from calmirror.engine import HoldReason, Trigger
@@ -109,6 +111,9 @@ class DaemonMetrics:
                     )
         for state in STATES:
             self.notifications.labels(state=state)
+        if "microsoft" in providers:  # Graph's change types and lifecycle events share the family
+            for state in (*GRAPH_CHANGES, *GRAPH_LIFECYCLE):
+                self.notifications.labels(state=state)
         for reason in REJECTIONS:
             self.rejections.labels(reason=reason)
 

@@ -8,11 +8,12 @@ from typing import Any
 from aiohttp import web
 
 from calmirror.config import Account, Flow, GoogleAccount, MicrosoftAccount, Settings
-from calmirror.daemon.keys import CHANNELS, DISPATCHER, ENGINE, LIFECYCLE, OPTIONS, SETTINGS
+from calmirror.daemon.keys import CHANNELS, DISPATCHER, ENGINE, LIFECYCLE, OPTIONS, SETTINGS, SUBSCRIPTIONS
 from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetView
 from calmirror.engine import FlowOutcome, SyncEngine, TargetOutcome
 
 FIRST_RECONCILE = "first reconcile"  # the start's phase while the first reconcile runs
+GRAPH_PUSH: frozenset[str] = frozenset({"microsoft"})  # providers pushed through Graph subscriptions
 PROVIDER_NAMES = {"google": "Google", "caldav": "CalDAV", "ics": "an ICS feed", "microsoft": "Microsoft 365"}
 
 
@@ -60,9 +61,11 @@ def _held_by(settings: Settings, outcome: TargetOutcome) -> tuple[str, ...]:
 
 def flow_view(app: web.Application, flow: Flow) -> FlowView:
     """Describe one flow from its last outcome, its last success and its source's channel."""
-    engine, channels, settings = app[ENGINE], app[CHANNELS], app[SETTINGS]
+    engine, settings = app[ENGINE], app[SETTINGS]
     outcome = engine.flow_status().get(flow.name)
     source = settings.account(flow.source.account_id)
+    # A Microsoft source is pushed through a Graph subscription, a Google one through a watch channel.
+    channels = app[SUBSCRIPTIONS] if source.provider in GRAPH_PUSH else app[CHANNELS]
     polled = _own_poll(source)
     return FlowView(
         name=flow.name,
@@ -83,7 +86,9 @@ def flow_view(app: web.Application, flow: Flow) -> FlowView:
 
 def _own_poll(account: Account) -> int | None:
     """Return the minutes between an account's own polls; None for push accounts (and the global poll)."""
-    return None if isinstance(account, GoogleAccount | MicrosoftAccount) else account.poll_minutes
+    if isinstance(account, GoogleAccount | MicrosoftAccount):
+        return None
+    return account.poll_minutes
 
 
 def _no_push(account: Account, minutes: int) -> str:

@@ -25,6 +25,7 @@ RejectionReason = Literal[
     "body_too_large",
     "rate_limited",
     "bad_state",
+    "bad_body",  # a Graph notification that is not Graph's JSON (calmirror/daemon/graphhook.py)
 ]
 REJECTIONS: tuple[RejectionReason, ...] = get_args(RejectionReason)  # calmirror_webhook_rejections_total
 _VERSION = "v1"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run deploy/caddy/Caddyfile with a real caddy on loopback in front of a tiny backend, and check what the
-# public site answers: the webhook reaches the backend, a body over the limit gets 413, any other path or
-# host 404, and the access log records the request without its query string or headers.
+# public site answers: the webhooks reach the backend (Graph's validation echo comes back through it), a body
+# over the limit gets 413, any other path or host 404, and the access log records the request without its
+# query string or headers.
 # The site runs as plain http on a free port (no certificate); everything else is the file as installed.
 #   tests/deploy/caddy_live.sh [CADDYFILE]     (needs caddy, curl and python3)
 set -euo pipefail
@@ -31,6 +32,7 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 SITE_PORT=$(free_port)
 BACKEND_PORT=$(free_port)
 WEBHOOK=/api/v1/webhooks/google-calendar
+GRAPH_WEBHOOK=/api/v1/webhooks/microsoft-graph
 HOST=localhost:$SITE_PORT  # what the site's name becomes in the variant, as a browser would send it
 
 # The test variant: http on SITE_PORT instead of https on 443 (no tls block), the backend's port, the
@@ -51,11 +53,13 @@ variant() {
     ! grep -q 'tls {' "$WORK/Caddyfile" || fail "the test variant still has a tls block"
 }
 
-# Answers 200 to anything and records "METHOD PATH BODY-LENGTH" per request whose body arrived whole.
+# Answers 200 to anything (echoing a Graph validationToken as text/plain, as the daemon does) and records
+# "METHOD PATH BODY-LENGTH" per request whose body arrived whole.
 backend() {
     python3 - "$BACKEND_PORT" "$WORK/backend.log" <<'PY' &
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 port, log = int(sys.argv[1]), sys.argv[2]
 
@@ -73,10 +77,12 @@ class Handler(BaseHTTPRequestHandler):
         body = self.body()
         with open(log, "a") as file:
             file.write(f"{self.command} {self.path.split('?')[0]} {len(body)}\n")
+        echo = parse_qs(urlsplit(self.path).query).get("validationToken", ["ok"])[0].encode()
         self.send_response(200)
-        self.send_header("Content-Length", "2")
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(echo)))
         self.end_headers()
-        self.wfile.write(b"ok")
+        self.wfile.write(echo)
 
     do_GET = do_POST = answer
 
@@ -130,6 +136,14 @@ status=$(curl_status "$HOST" -X POST -H 'X-Goog-Channel-Token: header-secret-4f1
 [ "$status" = 200 ] || fail "POST $WEBHOOK answered $status, not the backend's 200"
 grep -qx "POST $WEBHOOK 0" "$WORK/backend.log" || fail "the webhook did not reach the backend"
 
+# Graph's validation: POST with the token in the query and a text body; the echo must come back unchanged.
+token='Validation: Testing client application reachability for subscription Request-Id: 5e1c-query-secret'
+echo=$(curl -s --max-time 10 -H "Host: $HOST" -H 'Content-Type: text/plain; charset=utf-8' -X POST \
+    --data-binary '' --get --data-urlencode "validationToken=$token" -o - "$site$GRAPH_WEBHOOK" || true)
+# --get puts the token in the query; -X POST keeps the method Graph uses.
+[ "$echo" = "$token" ] || fail "Graph's validation through caddy echoed '$echo', not the token"
+grep -qx "POST $GRAPH_WEBHOOK 0" "$WORK/backend.log" || fail "the Graph validation did not reach the backend"
+
 head -c 100000 /dev/zero >"$WORK/big"
 status=$(curl_status "$HOST" -X POST --data-binary "@$WORK/big" "$site$WEBHOOK")
 [ "$status" = 413 ] || fail "a 100 kB body answered $status, not 413"
@@ -146,7 +160,7 @@ status=$(curl_status "$HOST" "$site$WEBHOOK")
 status=$(curl_status "other.example.com:$SITE_PORT" -X POST --data-binary '' "$site$WEBHOOK")
 [ "$status" = 404 ] || fail "POST $WEBHOOK for another host answered $status, not 404"
 
-[ "$(wc -l <"$WORK/backend.log")" -eq 1 ] || fail "requests other than the one webhook reached the backend"
+[ "$(wc -l <"$WORK/backend.log")" -eq 2 ] || fail "requests other than the two webhooks reached the backend"
 
 deadline=$((SECONDS + 10))
 until grep -q "\"uri\":\"$WEBHOOK\"" "$WORK/access.log" 2>/dev/null; do
@@ -154,4 +168,4 @@ until grep -q "\"uri\":\"$WEBHOOK\"" "$WORK/access.log" 2>/dev/null; do
     sleep 0.2
 done
 ! grep -q 'secret' "$WORK/access.log" || fail "the access log holds a header or query string"
-echo "caddy_live: webhook proxied, 413 over the limit, 404 elsewhere, access log without secrets"
+echo "caddy_live: webhooks proxied, Graph validation echoed, 413 over the limit, 404 elsewhere, access log without secrets"

@@ -176,8 +176,10 @@ def check_response(schema: GraphSchema, body: object) -> list[str]:
 
 
 def check_item(schema: GraphSchema, item: object, where: str) -> list[str]:
-    """Problems with one entity: a delta removal, a calendar or an event."""
+    """Problems with one entity: a delta removal, a calendar, a subscription or an event."""
     if isinstance(item, dict) and "@removed" in item:
         return [] if set(item) == {"id", "@removed"} else [f"{where}: removal keys {sorted(item)}"]
     model = "calendar" if isinstance(item, dict) and "isDefaultCalendar" in item else "event"
+    if isinstance(item, dict) and "notificationUrl" in item:
+        model = "subscription"
     return check_object(schema, model, item, where)

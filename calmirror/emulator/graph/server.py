@@ -14,11 +14,13 @@ from calmirror.emulator.graph.api import ROUTES, GraphApi, GraphRequest, GraphRe
 from calmirror.emulator.graph.errors import GraphError
 from calmirror.emulator.graph.identity import Client, Identity, TokenError
 from calmirror.emulator.graph.store import GraphStore
+from calmirror.emulator.graph.subscriptions import LIFECYCLE_EVENTS, SubscriptionHub
 from calmirror.emulator.graph.throttle import Throttle
 
 GRAPH_PREFIX = "/v1.0"
 BATCH_PATH = GRAPH_PREFIX + "/$batch"
 TOKEN_PATH = "/{tenant}/oauth2/v2.0/token"  # noqa: S105 - a URL path, not a secret
+LIFECYCLE_PATH = "/_emulator/graph/subscriptions/{id}/lifecycle/{event}"  # a test control route
 ResponseHook = Callable[[str, int, Any], None]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -57,11 +59,17 @@ class GraphEmulator:
     """A running Graph emulator: its roots, one registered client, the users' refresh tokens and state."""
 
     def __init__(
-        self, *, users: Sequence[str], token_ttl_seconds: int = 3600, throttle_limit: int = 10_000
+        self,
+        *,
+        users: Sequence[str],
+        token_ttl_seconds: int = 3600,
+        throttle_limit: int = 10_000,
+        allow_http_webhooks: bool = False,
     ) -> None:
         self.store = GraphStore()
         self.identity = Identity(token_ttl_seconds=token_ttl_seconds)
         self.api = GraphApi(self.store, self.identity, Throttle(limit=throttle_limit))
+        self.subscriptions = SubscriptionHub(self.store, self.identity, allow_http=allow_http_webhooks)
         self.client: Client = self.identity.add_client()
         self.refresh_tokens: dict[str, str] = {}
         for email in users:
@@ -75,7 +83,8 @@ class GraphEmulator:
 
     def routes(self) -> list[tuple[str, str]]:
         """Every (method, Graph path template) served below `/v1.0`, `$batch` included."""
-        return [(route.method, route.template) for route in ROUTES] + [("POST", "/$batch")]
+        served = (*ROUTES, *self.subscriptions.routes())
+        return [(route.method, route.template) for route in served] + [("POST", "/$batch")]
 
     async def start(self, host: str, port: int) -> None:
         """Bind the server (port 0 picks a free loopback port) and fill in the roots."""
@@ -83,6 +92,7 @@ class GraphEmulator:
         app.router.add_post(BATCH_PATH, self._batch)
         app.router.add_route("*", GRAPH_PREFIX + "/{tail:.*}", self._graph)
         app.router.add_post(TOKEN_PATH, self._token)
+        app.router.add_post(LIFECYCLE_PATH, self._lifecycle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
@@ -93,9 +103,15 @@ class GraphEmulator:
 
     async def stop(self) -> None:
         """Stop serving and release the port."""
+        await self.subscriptions.aclose()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    def revoke(self, user: str) -> None:
+        """Revoke a user's tokens; Graph then removes their subscriptions (subscriptionRemoved)."""
+        self.identity.revoke(user)
+        self.subscriptions.user_revoked(user)
 
     def token_url(self, tenant: str = "common") -> str:
         """The token endpoint of a tenant."""
@@ -122,7 +138,21 @@ class GraphEmulator:
             dict(request.headers),
             body,
         )
+        if self.subscriptions.serves(call.path):
+            return self._answer("graph", await self.subscriptions.handle(call))
         return self._answer("graph", self.api.handle(call))
+
+    async def _lifecycle(self, request: web.Request) -> web.Response:
+        """Control: send a lifecycle notification for a subscription (404 unknown, 400 unknown event)."""
+        sub_id, event = request.match_info["id"], request.match_info["event"]
+        if event not in LIFECYCLE_EVENTS:
+            return web.json_response(
+                {"error": f"event must be one of {sorted(LIFECYCLE_EVENTS)}"}, status=400
+            )
+        if sub_id not in self.subscriptions.subscriptions:
+            return web.json_response({"error": f"no subscription {sub_id}"}, status=404)
+        self.subscriptions.lifecycle(sub_id, event)
+        return web.Response(status=204)
 
     async def _batch(self, request: web.Request) -> web.Response:
         """Serve a JSON batch: the envelope is checked whole, then each part is answered on its own."""
@@ -165,8 +195,14 @@ async def start_graph_emulator(
     users: Sequence[str] = ("alice@example.com",),
     token_ttl_seconds: int = 3600,
     throttle_limit: int = 10_000,
+    allow_http_webhooks: bool = False,
 ) -> GraphEmulator:
     """Start a Graph emulator in this event loop and return it once it accepts connections."""
-    emulator = GraphEmulator(users=users, token_ttl_seconds=token_ttl_seconds, throttle_limit=throttle_limit)
+    emulator = GraphEmulator(
+        users=users,
+        token_ttl_seconds=token_ttl_seconds,
+        throttle_limit=throttle_limit,
+        allow_http_webhooks=allow_http_webhooks,
+    )
     await emulator.start(host, port)
     return emulator

@@ -37,6 +37,8 @@ class GraphStore:
         self.transactions: dict[tuple[str, str], str] = {}  # (mailbox, transactionId) -> event id
         self.versions: dict[str, list[StoredEvent]] = {}  # every version of every event, oldest first
         self.version = 0
+        # Called with (calendar id, event id, changeType) after every event write: subscriptions notify.
+        self.listeners: list[Callable[[str, str, str], None]] = []
 
     # --- mailboxes and calendars -------------------------------------------------------------------
 
@@ -103,6 +105,7 @@ class GraphStore:
         self._write(event)
         if event.transaction_id is not None:
             self.transactions[(calendar.owner, event.transaction_id)] = event.id
+        self._changed(event.calendar_id, event.id, "created")
         return event, True
 
     def event(self, calendar_ids: set[str], event_id: str) -> StoredEvent:
@@ -116,6 +119,7 @@ class GraphStore:
         """Apply a PATCH body to an event."""
         changed = events.patched(event, body, now=self.clock(), **self._server_fields())
         self._write(changed)
+        self._changed(changed.calendar_id, changed.id, "updated")
         return changed
 
     def cancel_occurrence(self, event: StoredEvent, day: date) -> None:
@@ -125,6 +129,7 @@ class GraphStore:
         self._write(
             replace(event, cancelled=event.cancelled | {day}, exceptions=left, modified=now, **server)
         )
+        self._changed(event.calendar_id, event.id, "updated")
 
     def update_occurrence(self, instance: Instance, body: Mapping[str, Any]) -> Instance:
         """Change one occurrence: it becomes (or stays) an exception stored on its series."""
@@ -137,6 +142,7 @@ class GraphStore:
         changed = events.patched(base, body, now=now, **server)
         series = replace(master, exceptions={**master.exceptions, day: changed}, modified=now, **server)
         self._write(series)
+        self._changed(series.calendar_id, series.id, "updated")
         return Instance(instance.id, changed, changed.start, changed.end, day, series=series)
 
     def _write(self, event: StoredEvent) -> None:
@@ -172,6 +178,12 @@ class GraphStore:
         del self.events[event.id]
         self.version += 1
         self.tombstones[event.id] = Tombstone(event.id, event.calendar_id, self.version)
+        self._changed(event.calendar_id, event.id, "deleted")
+
+    def _changed(self, calendar_id: str, event_id: str, change_type: str) -> None:
+        """Tell the listeners about one event write."""
+        for listener in list(self.listeners):
+            listener(calendar_id, event_id, change_type)
 
     def events_in(self, calendar_id: str) -> list[StoredEvent]:
         """A calendar's events in start order."""

@@ -1,0 +1,316 @@
+"""Graph subscriptions on the Microsoft source calendars: creating, renewing, recreating, sweeping, deleting.
+
+Graph's subscription API: https://learn.microsoft.com/graph/api/resources/subscription (an Outlook
+event subscription lives at most 10,080 minutes and is renewed by PATCHing expirationDateTime).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from calmirror.config import CalendarRef
+from calmirror.daemon.channels import NO_KEY, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS, WEBHOOKS_OFF
+from calmirror.daemon.graphhook import PATH, make_client_state, verify_client_state
+from calmirror.daemon.tasks import BackgroundTasks
+from calmirror.errors import Failure, NotFoundError, ProviderError
+
+log = logging.getLogger(__name__)
+
+MAX_MINUTES = 10_080  # Graph's longest lifetime for a subscription on Outlook events
+MARGIN_MINUTES = 10  # asked for less than the maximum, so clock skew never makes Graph refuse it
+MAX_LISTED = 20  # pages of /subscriptions read at startup (Graph pages them by 100 or so)
+CHANGE_TYPES = "created,updated,deleted"
+
+
+class GraphRequester(Protocol):
+    """The part of calmirror.microsoft.GraphClient subscriptions use."""
+
+    mailbox: str
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        name: str = "graph",
+    ) -> Any:
+        """Send one Graph call and return its JSON (None for 204), or raise a ProviderError."""
+
+
+@dataclass(frozen=True)
+class Subscribed:
+    """A live subscription calmirror made on one calendar's events."""
+
+    ref: CalendarRef
+    id: str
+    expiration: datetime
+
+
+@dataclass(frozen=True)
+class SubscribeFailure:
+    """Why a calendar has no subscription, and when to try again."""
+
+    error: Failure
+    attempts: int
+    retry_at: float
+
+
+class SubscriptionManager:
+    """Keeps one live Graph subscription on each Microsoft source calendar, or says why it is polled."""
+
+    def __init__(
+        self,
+        clients: Mapping[int, GraphRequester],
+        sources: Sequence[CalendarRef],
+        *,
+        key: str | None,
+        base_url: str | None,
+        ttl_seconds: int,
+        retry_seconds: float = RETRY_BASE_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.clients = clients
+        self.sources = tuple(dict.fromkeys(ref for ref in sources if ref.account_id in clients))
+        self.key = key
+        self.address = base_url.rstrip("/") + PATH if base_url else None
+        self.ttl_seconds = min(ttl_seconds, (MAX_MINUTES - MARGIN_MINUTES) * 60)
+        self.retry_seconds = retry_seconds
+        self.clock = clock
+        self.live: dict[CalendarRef, Subscribed] = {}
+        self.failures: dict[CalendarRef, SubscribeFailure] = {}
+        self._by_id: dict[str, Subscribed] = {}
+        self._work = BackgroundTasks("subscription")
+        self._closing = False
+
+    @property
+    def enabled(self) -> bool:
+        """Tell whether webhooks are configured and there is a Microsoft source to watch."""
+        return self.key is not None and self.address is not None and bool(self.sources)
+
+    @property
+    def renew_margin(self) -> float:
+        """Return how long before expiry a subscription is renewed (a quarter of its life, at most a day)."""
+        return min(self.ttl_seconds / 4, 86400.0)
+
+    @property
+    def check_seconds(self) -> float:
+        """Return how often renewals and retries are looked at."""
+        return max(1.0, min(self.ttl_seconds / 8, self.retry_seconds, 300.0))
+
+    async def start(self) -> None:
+        """Delete a dead process's subscriptions, then subscribe to every source calendar."""
+        if not self.enabled:
+            return
+        await asyncio.gather(*(self._sweep(n) for n in {ref.account_id for ref in self.sources}))
+        await asyncio.gather(*(self.ensure(ref) for ref in self.sources))
+
+    async def renew_due(self) -> None:
+        """Renew subscriptions close to expiry and retry calendars whose backoff has passed."""
+        now = self.clock()
+        for ref, sub in list(self.live.items()):
+            if sub.expiration.timestamp() <= now:  # Graph has dropped it: polled until made again
+                self._forget(ref)
+        await asyncio.gather(*(self.ensure(ref) for ref in self.sources if self._due(ref, now)))
+
+    def _due(self, ref: CalendarRef, now: float) -> bool:
+        """Tell whether a calendar needs its subscription made or renewed now."""
+        failure = self.failures.get(ref)
+        if failure is not None:
+            return failure.retry_at <= now
+        sub = self.live.get(ref)
+        return sub is None or sub.expiration.timestamp() - now < self.renew_margin
+
+    async def ensure(self, ref: CalendarRef, *, recreate: bool = False) -> bool:
+        """Renew the calendar's subscription (PATCH), or make one when it has none or Graph lost it.
+
+        The work is a task of its own a cancelled caller does not cancel (a made subscription is
+        then recorded, and deleted at shutdown).
+        """
+        if self.key is None or self.address is None or self._closing:
+            return False
+        return await asyncio.shield(self._work.spawn(self._ensure(ref, self.key, self.address, recreate)))
+
+    async def _ensure(self, ref: CalendarRef, key: str, address: str, recreate: bool) -> bool:
+        """Renew or create, recording the outcome; a refusal leaves the calendar polled."""
+        client = self.clients[ref.account_id]
+        expiry = _iso(datetime.fromtimestamp(self.clock(), UTC) + timedelta(seconds=self.ttl_seconds))
+        sub = self.live.get(ref)
+        try:
+            if sub is not None and not recreate:
+                try:
+                    answer = await client.request(
+                        "PATCH",
+                        f"/subscriptions/{sub.id}",
+                        json={"expirationDateTime": expiry},
+                        name="subscriptions.update",
+                    )
+                    return self._record(ref, answer)
+                except NotFoundError:
+                    log.warning("subscription %s on %s is gone; making a new one", sub.id, ref)
+            if sub is not None:
+                self._forget(ref)
+            body = {
+                "changeType": CHANGE_TYPES,
+                "notificationUrl": address,
+                "lifecycleNotificationUrl": address,
+                "resource": _resource(client.mailbox, ref.calendar_id),
+                "expirationDateTime": expiry,
+                "clientState": make_client_state(key, ref),  # masked in logs: it is never logged
+            }
+            answer = await client.request("POST", "/subscriptions", json=body, name="subscriptions.create")
+            return self._record(ref, answer)
+        except ProviderError as exc:
+            self._failed(ref, exc)
+            return False
+
+    def _record(self, ref: CalendarRef, answer: Any) -> bool:
+        """Keep the subscription Graph answered with."""
+        sub = Subscribed(ref, str(answer["id"]), _parse(str(answer["expirationDateTime"])))
+        self._forget(ref)
+        self.live[ref], self._by_id[sub.id] = sub, sub
+        self.failures.pop(ref, None)
+        log.info("subscribed to %s through %s until %s", ref, sub.id, sub.expiration.isoformat())
+        return True
+
+    def _forget(self, ref: CalendarRef) -> None:
+        """Drop a calendar's subscription from the books (expired or removed by Graph)."""
+        sub = self.live.pop(ref, None)
+        if sub is not None:
+            self._by_id.pop(sub.id, None)
+
+    def find(self, sub_id: str) -> Subscribed | None:
+        """Return the live subscription with this id, or None."""
+        return self._by_id.get(sub_id)
+
+    def authentic(self, sub_id: str, state: str | None) -> Subscribed | None:
+        """Return our live subscription when the clientState is the one made for its calendar."""
+        sub = self._by_id.get(sub_id)
+        if sub is None or self.key is None or not verify_client_state(self.key, sub.ref, state):
+            return None
+        return sub
+
+    def lifecycle(self, sub: Subscribed, event: str) -> None:
+        """Act on a lifecycle notification in the background: renew, or make the subscription again."""
+        if event == "reauthorizationRequired":
+            self._work.spawn(self.ensure(sub.ref))
+        elif event == "subscriptionRemoved":
+            self._forget(sub.ref)
+            self._work.spawn(self.ensure(sub.ref, recreate=True))
+
+    def expiry(self, ref: CalendarRef) -> datetime | None:
+        """Return when the calendar's subscription expires, or None when it has none."""
+        sub = self.live.get(ref)
+        return sub.expiration if sub else None
+
+    def polling_reason(self, ref: CalendarRef) -> str | None:
+        """Return, in words, why a calendar is polled only, or None while a subscription watches it."""
+        if self.address is None:
+            return WEBHOOKS_OFF
+        if self.key is None:
+            return NO_KEY
+        if ref in self.live:
+            return None
+        failure = self.failures.get(ref)
+        return "not subscribed yet" if failure is None else _refusal(failure.error)
+
+    async def _sweep(self, account_id: int) -> None:
+        """Delete the subscriptions an earlier process of this deployment left on an account."""
+        assert self.key is not None
+        client = self.clients[account_id]
+        mine = [ref for ref in self.sources if ref.account_id == account_id]
+        path: str | None = "/subscriptions"
+        stale: list[str] = []
+        try:
+            for _ in range(MAX_LISTED):
+                if path is None:
+                    break
+                page = await client.request("GET", path, name="subscriptions.list")
+                for found in page.get("value", []):
+                    state = found.get("clientState")
+                    if found.get("notificationUrl") == self.address and any(
+                        verify_client_state(self.key, ref, state) for ref in mine
+                    ):
+                        stale.append(str(found["id"]))
+                path = page.get("@odata.nextLink")
+            for sub_id in stale:
+                await self._delete(client, sub_id)
+        except ProviderError as exc:
+            log.warning("cannot list the subscriptions of account %d: %s", account_id, exc)
+        if stale:
+            log.info(
+                "deleted %d subscription(s) an earlier process left on account %d", len(stale), account_id
+            )
+
+    async def stop_all(self, within: float) -> None:
+        """Let renewals finish, then delete every live subscription; give up after `within` seconds."""
+        self._closing = True
+        started = time.monotonic()
+        await self._work.close(within)
+        within = max(0.1, within - (time.monotonic() - started))
+        subs = list(self.live.values())
+        self.live.clear()
+        self._by_id.clear()
+        deletes = BackgroundTasks("subscription delete")
+        for sub in subs:
+            deletes.spawn(self._delete(self.clients[sub.ref.account_id], sub.id))
+        late = await deletes.close(within)
+        if late:
+            log.warning("%d subscription delete(s) unfinished after %.0fs; they expire", late, within)
+
+    async def _delete(self, client: GraphRequester, sub_id: str) -> None:
+        """Delete one subscription; one Graph no longer knows counts as deleted."""
+        try:
+            await client.request("DELETE", f"/subscriptions/{sub_id}", name="subscriptions.delete")
+        except NotFoundError:
+            pass
+        except ProviderError as exc:
+            log.warning("deleting subscription %s failed: %s", sub_id, exc)
+
+    def _failed(self, ref: CalendarRef, exc: ProviderError) -> None:
+        """Record a refused subscription and when to retry (exponential backoff); the calendar is polled."""
+        attempts = self.failures[ref].attempts + 1 if ref in self.failures else 1
+        wait = min(self.retry_seconds * 2 ** (attempts - 1), RETRY_MAX_SECONDS)
+        failure = Failure.of(exc, "source", ref.calendar_id, "read", ref.account_id)
+        self.failures[ref] = SubscribeFailure(failure, attempts, self.clock() + wait)
+        log.warning("cannot subscribe to %s (%s), polling it; retrying in %.0fs", ref, exc, wait)
+
+
+def _resource(mailbox: str, calendar_id: str) -> str:
+    """Return the events resource of a calendar: "primary" is the mailbox's default calendar's events."""
+    base = mailbox.rstrip("/")
+    return f"{base}/events" if calendar_id == "primary" else f"{base}/calendars/{calendar_id}/events"
+
+
+def _refusal(failure: Failure) -> str:
+    """Return why Graph refused a subscription, in words: the address, the account, or a hiccup."""
+    answer = f"{failure.status} {failure.reason}" if failure.status else failure.answer
+    if failure.reason == "ValidationError":
+        return f"webhook address refused by Microsoft Graph ({answer}); check WEBHOOK_BASE_URL and its proxy"
+    if failure.kind == "auth":
+        return f"account {failure.account_id} needs re-authorisation ({answer})"
+    if failure.kind in ("not_found", "forbidden"):
+        return f"the account may not subscribe to this calendar ({answer})"
+    if failure.kind in ("transient", "rate_limited", "quota"):
+        return f"Microsoft Graph did not make the subscription for now ({answer}); retrying"
+    return f"Microsoft Graph refused the subscription ({answer})"
+
+
+def _iso(moment: datetime) -> str:
+    """Return a UTC time as Graph takes it."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse(text: str) -> datetime:
+    """Read Graph's expirationDateTime (seven fraction digits, Z)."""
+    head, _, fraction = text.rstrip("Z").partition(".")
+    moment = datetime.fromisoformat(head).replace(tzinfo=UTC)
+    return moment + timedelta(microseconds=int((fraction + "000000")[:6])) if fraction else moment

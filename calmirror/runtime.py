@@ -10,13 +10,14 @@ from functools import partial
 from typing import Protocol
 
 from calmirror.caldav import CalDavProvider
-from calmirror.config import ProviderName, Settings
+from calmirror.config import MicrosoftAccount, ProviderName, Settings
 from calmirror.engine import CalendarProvider, SyncEngine
 from calmirror.errors import ProviderError
 from calmirror.google.client import CalendarClient
 from calmirror.google.discovery import CalendarApi, calendar_api
 from calmirror.google.provider import GoogleCalendars
 from calmirror.ics import IcsProvider
+from calmirror.microsoft import GraphAccess, GraphClient, MicrosoftCalendars
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,21 @@ def open_clients(settings: Settings, api: CalendarApi, calls: asyncio.Semaphore)
     }
 
 
+def graph_access(settings: Settings, account: MicrosoftAccount) -> GraphAccess:
+    """Return what a Microsoft account needs to reach Graph: its grant, app registration and the roots."""
+    return GraphAccess(
+        account_id=account.id,
+        email=account.email,
+        client_id=account.client_id,
+        client_secret=account.client_secret.get_secret_value() if account.client_secret else None,
+        refresh_token=account.refresh_token.get_secret_value() if account.refresh_token else None,
+        app_only=account.auth == "app",
+        tenant_id=account.tenant_id,
+        graph_root=settings.microsoft_graph_root_url,
+        login_url=settings.microsoft_login_url,
+    )
+
+
 async def open_providers(settings: Settings) -> dict[int, Provider]:
     """Return one provider per configured account, by its N, whatever its service."""
     providers: dict[int, Provider] = {}
@@ -64,6 +80,8 @@ async def open_providers(settings: Settings) -> dict[int, Provider]:
         providers[n] = CalDavProvider(n, caldav.url, caldav.username, password, email=caldav.email)
     for n, feed in settings.ics_accounts.items():
         providers[n] = IcsProvider(n, feed.url, owner=[feed.email] if feed.email else [])
+    for n, microsoft in settings.microsoft_accounts.items():
+        providers[n] = MicrosoftCalendars(GraphClient(graph_access(settings, microsoft)))
     return providers
 
 
@@ -93,3 +111,8 @@ async def runtime(
 def google_clients(providers: Mapping[int, CalendarProvider]) -> dict[int, CalendarClient]:
     """Return the Google client of every Google account (push channels and calendar lists use them)."""
     return {n: p.client for n, p in providers.items() if isinstance(p, GoogleCalendars)}
+
+
+def microsoft_clients(providers: Mapping[int, CalendarProvider]) -> dict[int, GraphClient]:
+    """Return the Graph client of every Microsoft account (subscriptions and calendar lists use them)."""
+    return {n: p.client for n, p in providers.items() if isinstance(p, MicrosoftCalendars)}

@@ -1,6 +1,7 @@
 """`check-config --online`: every account answers, every flow can read its source and write its target.
 
-Google is checked here; CalDAV and ICS in _online_caldav.py and _online_ics.py, each reporting an OnlineCheck.
+Google is checked here; CalDAV, ICS and Microsoft in _online_caldav.py, _online_ics.py and
+_online_microsoft.py, each reporting an OnlineCheck.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from calmirror.caldav import CalDavProvider
 from calmirror.commands._online_caldav import check_caldav
 from calmirror.commands._online_check import OnlineCheck
 from calmirror.commands._online_ics import check_feeds
+from calmirror.commands._online_microsoft import check_microsoft
 from calmirror.config import CalendarRef, Flow, GoogleAccount, Settings
 from calmirror.errors import AuthNeededError, ProviderError
 from calmirror.google.client import CalendarClient
 from calmirror.ics import IcsProvider
-from calmirror.runtime import google_clients, runtime
+from calmirror.runtime import google_clients, microsoft_clients, runtime
 
 # calendarList accessRole values (https://developers.google.com/calendar/api/v3/reference/calendarList)
 READ_ROLES = frozenset({"reader", "writer", "owner"})
@@ -31,12 +33,13 @@ async def online_problems(settings: Settings) -> OnlineCheck:
         providers = engine.providers
         caldav = {n: p for n, p in providers.items() if isinstance(p, CalDavProvider)}
         feeds = {n: p for n, p in providers.items() if isinstance(p, IcsProvider)}
-        google, dav, ics = await asyncio.gather(
+        google, dav, ics, microsoft = await asyncio.gather(
             _check_google(settings, google_clients(providers)),
             check_caldav(settings, caldav),
             check_feeds(settings, feeds),
+            check_microsoft(settings, microsoft_clients(providers)),
         )
-    return google + dav + ics
+    return google + dav + ics + microsoft
 
 
 async def _check_google(settings: Settings, clients: Mapping[int, CalendarClient]) -> OnlineCheck:

@@ -10,8 +10,8 @@ from typing import Any
 
 from calmirror.commands._config import load_config, report_config_error
 from calmirror.commands._online import online_problems
-from calmirror.config import Account, CalDavAccount, GoogleAccount, Settings
-from calmirror.config.models import DEFAULT_API_ROOT, DEFAULT_TOKEN_URI
+from calmirror.config import Account, CalDavAccount, GoogleAccount, MicrosoftAccount, Settings
+from calmirror.config.models import DEFAULT_API_ROOT, DEFAULT_GRAPH_ROOT, DEFAULT_LOGIN_URL, DEFAULT_TOKEN_URI
 from calmirror.errors import ConfigError
 from calmirror.logs import MIN_MASKED_LENGTH, redact, setup_logging
 
@@ -64,6 +64,8 @@ def _account(account: Account) -> str:
             f"  {account.id}: google {account.email}  client {client} (id {account.client_id}, secret set)"
             "  refresh token set"
         )
+    if isinstance(account, MicrosoftAccount):
+        return _microsoft(account)
     owner = f"  owner {account.email}" if account.email else ""
     if isinstance(account, CalDavAccount):
         return (
@@ -71,6 +73,16 @@ def _account(account: Account) -> str:
             f"  polled every {account.poll_minutes} min"
         )
     return f"  {account.id}: ics {account.shown_url()}{owner}  fetched every {account.poll_minutes} min"
+
+
+def _microsoft(account: MicrosoftAccount) -> str:
+    """Return a Microsoft account's line: address, sign-in, app registration and tenant; no secret."""
+    secret = "secret set" if account.client_secret else "no secret (public client)"
+    token = "  refresh token set" if account.refresh_token else ""
+    return (
+        f"  {account.id}: microsoft {account.email}  {account.auth}  client {account.client_id} ({secret})"
+        f"  tenant {account.tenant_id}{token}"
+    )
 
 
 def summary(settings: Settings) -> list[str]:
@@ -102,6 +114,10 @@ def summary(settings: Settings) -> list[str]:
         lines.append(f"google api root: {settings.google_api_root_url} (not Google's)")
     if settings.google_token_uri != DEFAULT_TOKEN_URI:
         lines.append(f"google token uri: {settings.google_token_uri} (not Google's)")
+    if settings.microsoft_graph_root_url != DEFAULT_GRAPH_ROOT:
+        lines.append(f"microsoft graph root: {settings.microsoft_graph_root_url} (not Microsoft's)")
+    if settings.microsoft_login_url != DEFAULT_LOGIN_URL:
+        lines.append(f"microsoft login url: {settings.microsoft_login_url} (not Microsoft's)")
     return lines
 
 

@@ -9,6 +9,7 @@ from calmirror.config.models import (
     Flow,
     GoogleAccount,
     IcsAccount,
+    MicrosoftAccount,
     ProviderName,
     Settings,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "FlowPolicy",
     "GoogleAccount",
     "IcsAccount",
+    "MicrosoftAccount",
     "ProviderName",
     "Settings",
     "load_settings",

@@ -1,8 +1,9 @@
 """How each provider spells a calendar id, so that one calendar has one spelling.
 
 Two spellings of one calendar would let two planners fight over the same blocks: Google's `primary` is
-spelt as its account's address, a CalDAV collection as its absolute URL with a trailing slash, and an
-ICS feed's only calendar as FEED_CALENDAR_ID.
+spelt as its account's address, a CalDAV collection as its absolute URL with a trailing slash, an
+ICS feed's only calendar as FEED_CALENDAR_ID, and a Microsoft mailbox's own calendar (`primary` or the
+account's address) as `primary` (Graph's other calendar ids are case-sensitive and kept as written).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit, urlunsplit
 
-PRIMARY = "primary"  # Google's name for an account's own calendar
+PRIMARY = "primary"  # Google's (and calmirror's Microsoft) name for an account's own calendar
 FEED_CALENDAR_ID = "feed"  # an ICS feed is one calendar; a flow from it names it so (or leaves it out)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -83,6 +84,8 @@ def spelt(provider: str, account: Mapping[str, Any], calendar_id: Any) -> Any:
     email, url = account.get("email"), account.get("url")
     if provider == "google" and calendar_id == PRIMARY and isinstance(email, str):
         return email.lower()
+    if provider == "microsoft" and calendar_id.casefold() in (PRIMARY, str(email).casefold()):
+        return PRIMARY
     if provider == "caldav" and calendar_id != PRIMARY and isinstance(url, str):
         try:
             return normalise_calendar_url(url, calendar_id)

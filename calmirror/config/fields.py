@@ -11,10 +11,12 @@ from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
+MICROSOFT_AUTHS = ("delegated", "app")
 # .env.example's secrets all start with this; a key everyone can read would let anyone forge notifications.
 PLACEHOLDER_PREFIX = "FAKE-"
 _TIME_OF_DAY = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # Marks a field that no variable sets (an account's N, whether it uses the shared client): see names.py.
 NOT_A_VARIABLE: dict[str, Any] = {"variable": False}
 # Marks a nested model whose fields are variables of their own, without the field's name as a prefix.
@@ -83,6 +85,14 @@ def _base_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _secure_url(value: str) -> str:
+    """Check a URL calmirror sends credentials to: https://, or http:// to this machine only (an emulator)."""
+    parts = urlsplit(_base_url(value))
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise ValueError("an http:// address of another machine; credentials go over https:// only")
+    return value.rstrip("/")
+
+
 def _api_root(value: str) -> str:
     """Check an API root; the discovery document's rootUrl must end in "/" or paths are glued to the host."""
     return value if _url(value).endswith("/") else value + "/"
@@ -105,10 +115,12 @@ def _not_placeholder(value: Any) -> Any:
 
 LogLevel = Annotated[str, _one_of(LOG_LEVELS, {"WARN": "WARNING"})]
 LogFormat = Annotated[Literal["text", "json"], _one_of(LOG_FORMATS)]
+MicrosoftAuth = Annotated[Literal["delegated", "app"], _one_of(MICROSOFT_AUTHS)]
 TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
 Url = Annotated[str, AfterValidator(_url)]
 ServerUrl = Annotated[str, AfterValidator(_server_url)]
 BaseUrl = Annotated[str, AfterValidator(_base_url)]
+SecureUrl = Annotated[str, AfterValidator(_secure_url)]
 FeedUrl = Annotated[SecretStr, AfterValidator(_feed_url)]
 ApiRoot = Annotated[str, AfterValidator(_api_root)]
 Email = Annotated[str, AfterValidator(_email)]

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from calmirror.config.calendars import FEED_CALENDAR_ID, PRIMARY, normalise_calendar_url, on_account_server
-from calmirror.config.models import Flow, Settings, account_clashes
+from calmirror.config.models import CalendarRef, Flow, MicrosoftAccount, Settings, account_clashes
 from calmirror.config.names import (
     ACCOUNT_FAMILY,
     FAMILIES,
@@ -73,6 +73,22 @@ def check_clients(reader: Reader, accounts: set[int]) -> None:
         account_client(reader, n)
 
 
+def check_microsoft_clients(reader: Reader, accounts: set[int]) -> None:
+    """Record a client secret set without its client id: a secret belongs to one app registration."""
+    if reader.text("MICROSOFT_CLIENT_SECRET") and not reader.text("MICROSOFT_CLIENT_ID"):
+        reader.problem(
+            "MICROSOFT_CLIENT_SECRET", "set without MICROSOFT_CLIENT_ID, the app registration it belongs to"
+        )
+    prefix = FAMILY["microsoft_accounts"].prefix
+    for n in sorted(accounts):
+        if reader.text(f"{prefix}{n}_CLIENT_SECRET") and not reader.text(f"{prefix}{n}_CLIENT_ID"):
+            reader.problem(
+                f"{prefix}{n}_CLIENT_ID",
+                f"missing; {prefix}{n}_CLIENT_SECRET is set, and an account's own client secret "
+                "belongs to its own client id",
+            )
+
+
 def check_account_numbers(reader: Reader, numbers: dict[str, set[int]]) -> None:
     """Record every N that two account families use: a flow's account id must name one account."""
     reader.problems += account_clashes({f.prefix: numbers[f.attribute] for f in ACCOUNT_FAMILY.values()})
@@ -132,8 +148,8 @@ def _caldav_problem(who: str, account_url: str, calendar_id: str) -> str | None:
 def _side_problem(reader: Reader, side: str, family: Family, n: int, calendar_id: str) -> str | None:
     """Return why a flow's calendar id does not fit the provider of its account, or None when it does."""
     who = f"account {n} ({family.members(n)})"
-    if calendar_id == PRIMARY and family.provider != "google":
-        return f"`primary` names a Google account's own calendar; {who} is not a Google account"
+    if calendar_id == PRIMARY and family.provider not in ("google", "microsoft"):
+        return f"`primary` names a Google or Microsoft account's own calendar; {who} is neither"
     if family.provider == "ics" and calendar_id != FEED_CALENDAR_ID:
         return f"{who} is an ICS feed, which is one calendar: leave this variable out"
     if family.provider == "caldav" and (account_url := reader.text(f"{family.prefix}{n}_URL")) is not None:
@@ -162,11 +178,16 @@ def check_providers(reader: Reader, numbers: dict[str, set[int]]) -> None:
                 reader.problem(f"{prefix}{side}_CALENDAR_ID", problem, masked=family.provider == "ics")
 
 
-def _key(calendar_id: str) -> str:
-    """Return what makes two calendar ids one calendar: an address ignores case, a URL's path does not.
+def _key(settings: Settings, ref: CalendarRef) -> str:
+    """Return what makes two calendar refs one calendar: an address ignores case, a URL's path does not.
 
-    A CalDAV URL is already spelt one way (scheme and host lowercased); its path is case-sensitive.
+    A CalDAV URL is already spelt one way (scheme and host lowercased); its path is case-sensitive. A
+    Microsoft calendar id names a calendar within its mailbox only (`primary`), and is case-sensitive.
     """
+    account = settings.accounts.get(ref.account_id)
+    if isinstance(account, MicrosoftAccount):
+        return f"microsoft:{account.email}:{ref.calendar_id}"
+    calendar_id = ref.calendar_id
     return calendar_id if calendar_id.startswith(("http://", "https://")) else calendar_id.casefold()
 
 
@@ -179,13 +200,13 @@ def check_across(reader: Reader, settings: Settings) -> None:
         first = names.setdefault(flow.name.casefold(), flow)
         if first is not flow:
             reader.problem(prefix + "NAME", f"the same name as {FLOW_PREFIX}{first.id}_NAME")
-        if _key(flow.source.calendar_id) == _key(flow.target.calendar_id):
+        if _key(settings, flow.source) == _key(settings, flow.target):
             reader.problem(
                 prefix + "TARGET_CALENDAR_ID",
                 f"the same calendar as {prefix}SOURCE_CALENDAR_ID; nothing to mirror",
             )
             continue
-        other = targets.setdefault(_key(flow.target.calendar_id), flow)
+        other = targets.setdefault(_key(settings, flow.target), flow)
         if other.target != flow.target:
             reader.problem(
                 prefix + "TARGET_CALENDAR_ID",

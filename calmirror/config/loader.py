@@ -57,6 +57,7 @@ def _check_before(reader: Reader) -> None:
     numbers = groups.group_numbers(reader)
     groups.check_account_numbers(reader, numbers)
     groups.check_clients(reader, numbers["google_accounts"])
+    groups.check_microsoft_clients(reader, numbers["microsoft_accounts"])
     groups.check_references(reader, numbers)
     groups.check_providers(reader, numbers)
     if not numbers["flows"]:

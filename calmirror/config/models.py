@@ -16,7 +16,7 @@ from datetime import time
 from types import MappingProxyType
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -30,8 +30,10 @@ from calmirror.config.fields import (
     FeedUrl,
     LogFormat,
     LogLevel,
+    MicrosoftAuth,
     NotPlaceholder,
     Port,
+    SecureUrl,
     ServerUrl,
     TimeOfDay,
     Url,
@@ -41,6 +43,11 @@ from calmirror.config.policy import FlowPolicy
 DEFAULT_API_ROOT = "https://www.googleapis.com/"
 DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 (an address, not a password)
 DEFAULT_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
+DEFAULT_GRAPH_ROOT = "https://graph.microsoft.com/v1.0"
+DEFAULT_LOGIN_URL = "https://login.microsoftonline.com"
+# Tenants that name a kind of account rather than one directory: client credentials need a directory
+# (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow).
+SHARED_TENANTS = ("common", "organizations", "consumers")
 # Bounds of a reconcile window in days around now: DAILY_RECONCILE_DAYS_* and `sync --days-*` alike.
 DAYS_BACK_RANGE = (0, 365)
 DAYS_FORWARD_RANGE = (1, 365)
@@ -127,12 +134,93 @@ class IcsAccount(BaseModel, frozen=True):
         return shown_address(self.url.get_secret_value())
 
 
+class MicrosoftAccount(BaseModel, frozen=True):
+    """A Microsoft 365 or Outlook.com mailbox calmirror acts as through Graph (MICROSOFT_ACCOUNT_<N>_*).
+
+    `delegated` acts as the signed-in user with a refresh token; `app` acts with the app's own
+    credentials (client credentials), which need the tenant's id or domain and a client secret.
+    """
+
+    provider: ClassVar[Literal["microsoft"]] = "microsoft"
+    id: int = Field(json_schema_extra=NOT_A_VARIABLE)
+    email: Email = Field(description="the mailbox's address")
+    auth: MicrosoftAuth = Field(default="delegated", description="delegated (a user's sign-in) or app")
+    client_id: str = Field(description="its app registration's client id, else MICROSOFT_CLIENT_ID")
+    # The rules between fields are field validators (validate_default: they run when a field is left
+    # out), so that each problem names the variable to fix.
+    client_secret: SecretStr | None = Field(
+        default=None,
+        validate_default=True,
+        description="its client secret, else MICROSOFT_CLIENT_SECRET; none for a public client",
+    )
+    tenant_id: str = Field(
+        default="common",
+        validate_default=True,
+        description="its tenant id or domain, else MICROSOFT_TENANT_ID",
+    )
+    refresh_token: SecretStr | None = Field(
+        default=None,
+        validate_default=True,
+        description="delegated only: run `calmirror authorize --provider microsoft` to obtain one",
+    )
+
+    @field_validator("client_secret", mode="after")
+    @classmethod
+    def _app_has_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """Refuse an app-only account without a client secret: client credentials are the app's secret."""
+        if value is None and info.data.get("auth") == "app":
+            raise ValueError(
+                "missing; AUTH=app signs in with the app registration's client secret "
+                "(set it here or as the shared MICROSOFT_CLIENT_SECRET)"
+            )
+        return value
+
+    @field_validator("tenant_id", mode="after")
+    @classmethod
+    def _app_has_tenant(cls, value: str, info: ValidationInfo) -> str:
+        """Refuse an app-only account in a shared tenant: client credentials need the directory's id."""
+        if info.data.get("auth") == "app" and value.lower() in SHARED_TENANTS:
+            raise ValueError(
+                f"AUTH=app needs the tenant's id or domain (e.g. contoso.onmicrosoft.com), not {value!r}; "
+                "set it here or as the shared MICROSOFT_TENANT_ID"
+            )
+        return value
+
+    @field_validator("refresh_token", mode="after")
+    @classmethod
+    def _token_fits_auth(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """Require a refresh token when delegated and refuse one when app-only (it would go unused)."""
+        auth, n, email = info.data.get("auth"), info.data.get("id"), info.data.get("email", "EMAIL")
+        if auth == "delegated" and value is None:
+            fix = f"run `calmirror authorize --provider microsoft --email {email} --account-number {n}`"
+            raise ValueError(f"missing; AUTH=delegated acts as the user through a refresh token: {fix}")
+        if auth == "app" and value is not None:
+            raise ValueError("AUTH=app signs in with the client secret, never a refresh token: remove it")
+        return value
+
+    def renewal(self) -> str:
+        """Return what gives the account credentials Microsoft accepts again."""
+        if self.auth == "app":
+            return (
+                f"check the app registration's client secret (MICROSOFT_ACCOUNT_{self.id}_CLIENT_SECRET or "
+                "MICROSOFT_CLIENT_SECRET; secrets expire) and the admin consent for Calendars.ReadWrite"
+            )
+        return (
+            f"run `calmirror authorize --provider microsoft --email {self.email} --account-number {self.id}`"
+        )
+
+
 # Any configured account; `account.provider` says which.
-Account: TypeAlias = GoogleAccount | CalDavAccount | IcsAccount
+Account: TypeAlias = GoogleAccount | CalDavAccount | IcsAccount | MicrosoftAccount
 # The Settings field of each account family (each a numbered() field of Settings below): a new
 # provider's family is added here and to Account.
 _ACCOUNT_FIELDS: Mapping[str, type[Account]] = MappingProxyType(
-    {"google_accounts": GoogleAccount, "caldav_accounts": CalDavAccount, "ics_accounts": IcsAccount}
+    {
+        "google_accounts": GoogleAccount,
+        "caldav_accounts": CalDavAccount,
+        "ics_accounts": IcsAccount,
+        "microsoft_accounts": MicrosoftAccount,
+    }
 )
 
 
@@ -185,6 +273,30 @@ def _share_client(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "google_accounts": accounts}
 
 
+def _share_microsoft_client(data: dict[str, Any]) -> dict[str, Any]:
+    """Give every Microsoft account what it does not set itself of MICROSOFT_CLIENT_ID/_SECRET/_TENANT_ID.
+
+    An account with its own client id has its own client: the shared secret belongs to the shared id.
+    """
+    shared = {
+        "client_id": data.get("microsoft_client_id"),
+        "client_secret": data.get("microsoft_client_secret"),
+        "tenant_id": data.get("microsoft_tenant_id"),
+    }
+
+    def resolved(account: Any) -> Any:
+        if not isinstance(account, dict):
+            return account
+        inherit = ("tenant_id",) if "client_id" in account else tuple(shared)
+        return {
+            **{field: shared[field] for field in inherit if shared[field] is not None},
+            **account,
+        }
+
+    accounts = {n: resolved(account) for n, account in data["microsoft_accounts"].items()}
+    return {**data, "microsoft_accounts": accounts}
+
+
 def _spell_calendars(data: dict[str, Any]) -> dict[str, Any]:
     """Spell every flow's calendars the one way their provider does (calendars.py), before validation.
 
@@ -223,9 +335,15 @@ class Settings(BaseSettings):
     google_accounts: Mapping[int, GoogleAccount] = numbered("GOOGLE_ACCOUNT_", dict)
     caldav_accounts: Mapping[int, CalDavAccount] = numbered("CALDAV_ACCOUNT_", dict)
     ics_accounts: Mapping[int, IcsAccount] = numbered("ICS_ACCOUNT_", dict)
+    microsoft_accounts: Mapping[int, MicrosoftAccount] = numbered("MICROSOFT_ACCOUNT_", dict)
     flows: tuple[Flow, ...] = numbered("SYNC_FLOW_")
     google_client_id: str | None = Field(default=None, description="the shared OAuth client's id")
     google_client_secret: SecretStr | None = Field(default=None, description="the shared client's secret")
+    microsoft_client_id: str | None = Field(default=None, description="the shared app registration's id")
+    microsoft_client_secret: SecretStr | None = Field(
+        default=None, description="the shared app registration's client secret"
+    )
+    microsoft_tenant_id: str = Field(default="common", description="the shared tenant id or domain")
     sync_interval_minutes: int = Field(
         default=60, ge=1, le=24 * 60, description="minutes between polls of Google calendars"
     )
@@ -262,6 +380,10 @@ class Settings(BaseSettings):
     google_api_root_url: ApiRoot = Field(default=DEFAULT_API_ROOT, description="the Calendar API root")
     google_token_uri: Url = Field(default=DEFAULT_TOKEN_URI, description="the OAuth token endpoint")
     google_auth_uri: Url = Field(default=DEFAULT_AUTH_URI, description="read by `calmirror authorize` only")
+    microsoft_graph_root_url: SecureUrl = Field(default=DEFAULT_GRAPH_ROOT, description="the Graph API root")
+    microsoft_login_url: SecureUrl = Field(
+        default=DEFAULT_LOGIN_URL, description="the Microsoft identity platform's sign-in address"
+    )
     warnings: tuple[str, ...] = Field(default=(), json_schema_extra=NOT_A_VARIABLE)
 
     @model_validator(mode="before")
@@ -272,6 +394,8 @@ class Settings(BaseSettings):
             return data
         if isinstance(data.get("google_accounts"), Mapping):
             data = _share_client(data)
+        if isinstance(data.get("microsoft_accounts"), Mapping):
+            data = _share_microsoft_client(data)
         return _spell_calendars(data) if isinstance(data.get("flows"), list | tuple) else data
 
     @model_validator(mode="after")
@@ -332,4 +456,7 @@ class Settings(BaseSettings):
             values += [account.client_secret, account.refresh_token]
         values += [account.password for account in self.caldav_accounts.values()]
         values += [account.url for account in self.ics_accounts.values()]
+        for microsoft in self.microsoft_accounts.values():
+            values += [value for value in (microsoft.client_secret, microsoft.refresh_token) if value]
+        values += [self.microsoft_client_secret] if self.microsoft_client_secret else []
         return tuple(dict.fromkeys(v.get_secret_value() for v in values if v.get_secret_value()))

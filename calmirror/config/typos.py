@@ -13,7 +13,10 @@ from calmirror.config.names import FAMILIES, GLOBAL_NAMES, parse_numbered
 OWNED_PREFIXES = (*(family.prefix for family in FAMILIES), "DAILY_RECONCILE_", "DELETION_GUARD_")
 # Prefixes calmirror shares with other tools (GOOGLE_API_KEY, GOOGLE_CLIENT_EMAIL, ...): an unknown name
 # under one is only an error when it is a near miss of one of calmirror's names.
-SHARED_PREFIXES = ("SYNC_", "WEBHOOK_", "LISTEN_", "GOOGLE_CLIENT_", "GOOGLE_API_", "GOOGLE_TOKEN_")
+SHARED_PREFIXES = (
+    *("SYNC_", "WEBHOOK_", "LISTEN_", "GOOGLE_CLIENT_", "GOOGLE_API_", "GOOGLE_TOKEN_"),
+    *("MICROSOFT_CLIENT_", "MICROSOFT_TENANT_", "MICROSOFT_GRAPH_", "MICROSOFT_LOGIN_"),
+)
 NEAR_MISS = 2  # edits (insert, delete, replace) that still make a name a likely typo
 MIN_NEAR_MISS_LENGTH = 8  # shorter names are too likely to be another tool's, a near miss by chance
 _NUMBER = re.compile(r"[0-9]+")
@@ -100,7 +103,7 @@ def unknown_name(name: str) -> UnknownName | None:
     near = _near_miss(name)
     if name.startswith(SHARED_PREFIXES):
         return UnknownName(name, near or _closest(name, GLOBAL_NAMES), fatal=near is not None)
-    if name.startswith("GOOGLE_") and near is not None:
+    if name.startswith(("GOOGLE_", "MICROSOFT_")) and near is not None:
         return UnknownName(name, near, fatal=False)
     if near is not None and len(name) >= MIN_NEAR_MISS_LENGTH:
         # DELETON_GUARD_PERCENT=40 or LOG_LEVLE=DEBUG: ignoring it would silently run with the default.

@@ -28,6 +28,7 @@ from calmirror.engine import HoldReason, Trigger
 from calmirror.errors import ProviderError
 from calmirror.google.client import METHODS as GOOGLE_METHODS
 from calmirror.ics import GET_METHOD
+from calmirror.microsoft.client import METHODS as MICROSOFT_METHODS
 
 TRIGGERS: tuple[Trigger, ...] = get_args(Trigger)
 HOLD_REASONS: tuple[HoldReason, ...] = get_args(HoldReason)
@@ -36,6 +37,7 @@ PROVIDER_METHODS: dict[ProviderName, tuple[str, ...]] = {
     "google": GOOGLE_METHODS,
     "caldav": CALDAV_METHODS,
     "ics": (GET_METHOD,),
+    "microsoft": MICROSOFT_METHODS,
 }
 GOOGLE_ONLY: tuple[ProviderName, ...] = ("google",)
 _LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -61,7 +63,8 @@ class DaemonMetrics:
             "Calendar provider calls by provider, method and outcome. In Google, each part of a batch"
             ' counts under its own method and the batch HTTP request once more under method="batch"; the'
             " daemon sends every Google write (events.insert/update/delete) in a batch, so Google HTTP"
-            " requests = all its calls minus those writes. Every other provider's call is one request.",
+            " requests = all its calls minus those writes. Microsoft Graph counts the same way, its batch"
+            ' under method="$batch". Every other provider\'s call is one request.',
             ["provider", "method", "outcome"],
             namespace=ns,
             registry=r,

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from calmirror.config import Account, Flow, GoogleAccount, Settings
+from calmirror.config import Account, Flow, GoogleAccount, MicrosoftAccount, Settings
 from calmirror.daemon.keys import CHANNELS, DISPATCHER, ENGINE, LIFECYCLE, OPTIONS, SETTINGS, SUBSCRIPTIONS
 from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetView
 from calmirror.engine import FlowOutcome, SyncEngine, TargetOutcome
@@ -86,7 +86,7 @@ def flow_view(app: web.Application, flow: Flow) -> FlowView:
 
 def _own_poll(account: Account) -> int | None:
     """Return the minutes between an account's own polls; None for push accounts (and the global poll)."""
-    if isinstance(account, GoogleAccount) or account.provider in GRAPH_PUSH:
+    if isinstance(account, GoogleAccount | MicrosoftAccount):
         return None
     return account.poll_minutes
 

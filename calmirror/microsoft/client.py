@@ -13,7 +13,6 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -21,9 +20,21 @@ from yarl import URL
 
 from calmirror.errors import NoAnswerError, ProviderError
 from calmirror.microsoft.access import GraphAccess
+from calmirror.microsoft.calls import (
+    UTC_ZONE,
+    BatchPart,
+    Call,
+    GraphCalendar,
+    Pages,
+    PartAnswer,
+    part_json,
+    unknown_if_unanswered,
+)
 from calmirror.microsoft.errors import WRITES, from_status, no_answer, retry_after
 from calmirror.microsoft.tokens import TokenSource
 from calmirror.retry import RetryPolicy
+
+__all__ = ["METHODS", "BatchPart", "GraphCalendar", "GraphClient", "Pages", "PartAnswer", "RequestObserver"]
 
 # Told of every HTTP request: (method name, the translated failure or None, seconds). A part of a
 # $batch is told under its own name with seconds None: the batch is the HTTP request (told as "$batch").
@@ -43,55 +54,6 @@ METHODS = (
 MAX_IN_FLIGHT = 4  # https://learn.microsoft.com/graph/throttling-limits (Outlook: 4 per app and mailbox)
 BATCH_LIMIT = 20  # https://learn.microsoft.com/graph/json-batching
 PAGE_SIZE = 200
-UTC_ZONE = 'outlook.timezone="UTC"'
-
-
-@dataclass(frozen=True)
-class Call:
-    """One Graph request: its method name (for observers and errors), HTTP method, path, query and body."""
-
-    name: str
-    method: str
-    path: str  # below the version root, or an absolute @odata link
-    params: Mapping[str, str] | None = None
-    body: Any = None
-    headers: Mapping[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class GraphCalendar:
-    """One calendar of the mailbox as Graph lists it."""
-
-    id: str
-    name: str
-    can_edit: bool
-    is_default: bool
-
-
-@dataclass(frozen=True)
-class BatchPart:
-    """One request of a $batch: its method name (for observers and errors), HTTP method, path and body."""
-
-    name: str
-    method: str
-    url: str  # below the version root, e.g. /me/calendar/events
-    body: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class PartAnswer:
-    """A batch part's answer: its JSON body on success, else the translated error."""
-
-    body: Any = None
-    error: ProviderError | None = None
-
-
-@dataclass(frozen=True)
-class Pages:
-    """A paged collection read to its end: every item, and the delta link a delta round ends with."""
-
-    items: tuple[dict[str, Any], ...]
-    delta_link: str | None
 
 
 class GraphClient:
@@ -226,7 +188,7 @@ class GraphClient:
         with contextlib.suppress(ProviderError):  # retries exhausted: each answer holds its last error
             await self._retry.call(send_pending)
         return [
-            _unknown_if_unanswered(a, parts[i].name) if i in unanswered else a for i, a in enumerate(answers)
+            unknown_if_unanswered(a, parts[i].name) if i in unanswered else a for i, a in enumerate(answers)
         ]
 
     async def aclose(self) -> None:
@@ -237,7 +199,7 @@ class GraphClient:
 
     async def _send_batch(self, parts: list[BatchPart]) -> list[PartAnswer]:
         """Send one $batch request; a failure of the whole batch becomes every part's error."""
-        requests = [_part_json(str(n), part) for n, part in enumerate(parts)]
+        requests = [part_json(str(n), part) for n, part in enumerate(parts)]
         try:
             envelope = await self._attempt(Call("$batch", "POST", "/$batch", body={"requests": requests}))
         except ProviderError as error:
@@ -322,23 +284,3 @@ class GraphClient:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self._session
-
-
-def _part_json(part_id: str, part: BatchPart) -> dict[str, Any]:
-    """Render one batch part as $batch wants it."""
-    found: dict[str, Any] = {"id": part_id, "method": part.method, "url": part.url}
-    found["headers"] = {"Prefer": UTC_ZONE}
-    if part.body is not None:
-        found["body"] = part.body
-        found["headers"]["Content-Type"] = "application/json"
-    return found
-
-
-def _unknown_if_unanswered(answer: PartAnswer, name: str) -> PartAnswer:
-    """Keep "no answer" as a write's final error when a later attempt only failed transiently."""
-    error = answer.error
-    if error is None or not error.retryable or isinstance(error, NoAnswerError) or name not in WRITES:
-        return answer
-    return PartAnswer(
-        error=NoAnswerError(f"no answer to an earlier attempt, then {error}", status=error.status)
-    )

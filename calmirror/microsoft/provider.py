@@ -28,7 +28,8 @@ from calmirror.config import ProviderName
 from calmirror.engine import BlockOutcome, BlockWrite, Delta, Listing, SourceEvent, Window
 from calmirror.errors import NotFoundError
 from calmirror.microsoft.blocks import mark_expand, mark_filter, mark_of, may_be_ours
-from calmirror.microsoft.client import BatchPart, GraphClient, RequestObserver
+from calmirror.microsoft.calls import BatchPart
+from calmirror.microsoft.client import GraphClient, RequestObserver
 from calmirror.microsoft.errors import no_answer
 from calmirror.microsoft.events import is_series_master, parse_event, tombstone
 from calmirror.microsoft.index import BlockIndex

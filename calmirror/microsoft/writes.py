@@ -16,7 +16,8 @@ from typing import Any
 from calmirror.engine import BlockOutcome, BlockWrite, Create, Remove, Restore
 from calmirror.errors import DuplicateError, NoAnswerError, NotFoundError, ProviderError
 from calmirror.microsoft.blocks import block_body
-from calmirror.microsoft.client import BatchPart, GraphClient, PartAnswer
+from calmirror.microsoft.calls import BatchPart, PartAnswer
+from calmirror.microsoft.client import GraphClient
 from calmirror.microsoft.events import parse_event
 from calmirror.microsoft.index import BlockIndex
 

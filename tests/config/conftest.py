@@ -80,6 +80,7 @@ CONFIG_PREFIXES = (
     "DELETION_",
     "CALDAV_",
     "ICS_",
+    "MICROSOFT_",
 )
 
 

@@ -134,7 +134,8 @@ def test_invalid_configuration_lists_every_problem(
         "calmirror: 3 configuration problem(s):",
         "  GOOGLE_ACCOUNT_2_CLIENT_SECRET: missing; GOOGLE_ACCOUNT_2_CLIENT_ID is set, and an account's own "
         "OAuth client needs both",
-        "  SYNC_FLOW_2_TARGET_ACCOUNT_ID=7: no GOOGLE_ACCOUNT_7_*, CALDAV_ACCOUNT_7_* or ICS_ACCOUNT_7_* "
+        "  SYNC_FLOW_2_TARGET_ACCOUNT_ID=7: no GOOGLE_ACCOUNT_7_*, CALDAV_ACCOUNT_7_*, ICS_ACCOUNT_7_* "
+        "or MICROSOFT_ACCOUNT_7_* "
         "is configured",
         "  LISTEN_PORT=eighty: not a whole number",
     ]

@@ -23,27 +23,27 @@ def _problems(env: dict[str, str]) -> list[str]:
 
 
 def test_a_new_family_is_one_model_and_one_field() -> None:
-    """A MICROSOFT_ACCOUNT_<N>_* family needs only its model and a numbered() field: its names follow,
+    """A JMAP_ACCOUNT_<N>_* family needs only its model and a numbered() field: its names follow,
     and its `provider` makes it an account family that flows may name."""
 
-    class MicrosoftAccount(BaseModel, frozen=True):
-        """A Microsoft account, as a later family might declare it."""
+    class JmapAccount(BaseModel, frozen=True):
+        """A JMAP account, as a later family might declare it."""
 
-        provider: ClassVar[Literal["microsoft"]] = "microsoft"
+        provider: ClassVar[Literal["jmap"]] = "jmap"
         tenant: str = Field(description="the directory's id")
         email: str
         refresh_token: SecretStr
 
-    class WithMicrosoft(Settings):
+    class WithJmap(Settings):
         """Settings plus the new family."""
 
-        microsoft_accounts: Mapping[int, MicrosoftAccount] = numbered("MICROSOFT_ACCOUNT_", dict)
+        jmap_accounts: Mapping[int, JmapAccount] = numbered("JMAP_ACCOUNT_", dict)
 
-    microsoft = families(WithMicrosoft)[-1]
-    assert (microsoft.prefix, microsoft.attribute) == ("MICROSOFT_ACCOUNT_", "microsoft_accounts")
-    assert microsoft.provider == "microsoft"
-    assert list(microsoft.variables) == ["TENANT", "EMAIL", "REFRESH_TOKEN"]
-    assert [name for name, variable in microsoft.variables.items() if variable.secret] == ["REFRESH_TOKEN"]
+    jmap = families(WithJmap)[-1]
+    assert (jmap.prefix, jmap.attribute) == ("JMAP_ACCOUNT_", "jmap_accounts")
+    assert jmap.provider == "jmap"
+    assert list(jmap.variables) == ["TENANT", "EMAIL", "REFRESH_TOKEN"]
+    assert [name for name, variable in jmap.variables.items() if variable.secret] == ["REFRESH_TOKEN"]
 
 
 def test_every_variable_is_described() -> None:

@@ -39,7 +39,8 @@ def test_env_example_leaves_webhooks_off_and_its_placeholder_key_is_refused(tmp_
 
 def _declared() -> list[tuple[str, Variable]]:
     """Return every declared variable, numbered ones as .env.example's first member of the family has them."""
-    example_number = {"GOOGLE_ACCOUNT_": 2, "CALDAV_ACCOUNT_": 3, "ICS_ACCOUNT_": 4, "SYNC_FLOW_": 1}
+    example_number = {"GOOGLE_ACCOUNT_": 2, "CALDAV_ACCOUNT_": 3, "ICS_ACCOUNT_": 4, "MICROSOFT_ACCOUNT_": 5}
+    example_number["SYNC_FLOW_"] = 1
     return [
         *GLOBALS.items(),
         *(

@@ -178,12 +178,12 @@ def test_an_icloud_calendar_on_its_partition_host_is_the_accounts(env: dict[str,
     assert _load(env).flows[2].source.calendar_id == home
 
 
-def test_primary_is_a_google_calendar_only(env: dict[str, str]) -> None:
-    """`primary` names a Google account's own calendar; for a CalDAV account it is a problem."""
+def test_primary_is_a_google_or_microsoft_calendar_only(env: dict[str, str]) -> None:
+    """`primary` names a Google or Microsoft account's own calendar; for a CalDAV account it is a problem."""
     env["SYNC_FLOW_3_SOURCE_CALENDAR_ID"] = "primary"
     assert _problems(env) == [
-        "SYNC_FLOW_3_SOURCE_CALENDAR_ID=primary: `primary` names a Google account's own calendar; "
-        "account 3 (CALDAV_ACCOUNT_3_*) is not a Google account"
+        "SYNC_FLOW_3_SOURCE_CALENDAR_ID=primary: `primary` names a Google or Microsoft account's own "
+        "calendar; account 3 (CALDAV_ACCOUNT_3_*) is neither"
     ]
 
 
@@ -361,7 +361,8 @@ def test_a_flow_naming_an_unknown_account_names_every_family(env: dict[str, str]
     """An N no family configures is the friendly unknown-account problem, listing where it could be."""
     env["SYNC_FLOW_3_SOURCE_ACCOUNT_ID"] = "9"
     assert _problems(env) == [
-        "SYNC_FLOW_3_SOURCE_ACCOUNT_ID=9: no GOOGLE_ACCOUNT_9_*, CALDAV_ACCOUNT_9_* or ICS_ACCOUNT_9_* "
+        "SYNC_FLOW_3_SOURCE_ACCOUNT_ID=9: no GOOGLE_ACCOUNT_9_*, CALDAV_ACCOUNT_9_*, ICS_ACCOUNT_9_* "
+        "or MICROSOFT_ACCOUNT_9_* "
         "is configured"
     ]
 

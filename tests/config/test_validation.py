@@ -140,7 +140,8 @@ def test_unknown_account_message_matches_the_design(good_env: dict[str, str]) ->
     """A flow naming an unconfigured account gets the exact message docs/design.md §1.4 shows."""
     good_env["SYNC_FLOW_2_TARGET_ACCOUNT_ID"] = "7"
     assert _problems(good_env) == [
-        "SYNC_FLOW_2_TARGET_ACCOUNT_ID=7: no GOOGLE_ACCOUNT_7_*, CALDAV_ACCOUNT_7_* or ICS_ACCOUNT_7_* "
+        "SYNC_FLOW_2_TARGET_ACCOUNT_ID=7: no GOOGLE_ACCOUNT_7_*, CALDAV_ACCOUNT_7_*, ICS_ACCOUNT_7_* "
+        "or MICROSOFT_ACCOUNT_7_* "
         "is configured"
     ]
 

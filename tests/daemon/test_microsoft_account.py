@@ -1,0 +1,132 @@
+"""A Microsoft account in the daemon: its provider reached through Graph, its /health entry and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+
+from calmirror.daemon.keys import SCHEDULER
+from calmirror.daemon.lifecycle import DaemonOptions
+from calmirror.emulator.graph.server import GraphEmulator, start_graph_emulator
+from tests.daemon.inprocess import serving_app
+from tests.daemon.processes import BOB, EmulatorProcess, block_starts, eventually
+
+pytestmark = pytest.mark.slow
+
+DANA = "dana@contoso.com"
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[GraphEmulator]:
+    """A Graph emulator with dana's mailbox."""
+    emulator = await start_graph_emulator(users=(DANA,))
+    try:
+        yield emulator
+    finally:
+        await emulator.stop()
+
+
+def _env(graph: GraphEmulator) -> dict[str, str]:
+    """Dana as account 3 (delegated, on the emulator's app registration) and a flow from her into bob."""
+    return {
+        "MICROSOFT_GRAPH_ROOT_URL": graph.graph_root,
+        "MICROSOFT_LOGIN_URL": graph.login_root,
+        "MICROSOFT_CLIENT_ID": graph.client.client_id,
+        "MICROSOFT_CLIENT_SECRET": graph.client.client_secret,
+        "MICROSOFT_ACCOUNT_3_EMAIL": DANA,
+        "MICROSOFT_ACCOUNT_3_REFRESH_TOKEN": graph.refresh_tokens[DANA],
+        "SYNC_FLOW_2_NAME": "outlook",
+        "SYNC_FLOW_2_SOURCE_ACCOUNT_ID": "3",
+        "SYNC_FLOW_2_SOURCE_CALENDAR_ID": DANA,
+        "SYNC_FLOW_2_TARGET_ACCOUNT_ID": "2",
+        "SYNC_FLOW_2_TARGET_CALENDAR_ID": "primary",
+    }
+
+
+def _meeting(graph: GraphEmulator, start: datetime) -> None:
+    """Put an hour's meeting of dana's with a colleague into her default calendar."""
+    guest = {
+        "type": "required",
+        "status": {"response": "none"},
+        "emailAddress": {"address": "erin@contoso.com"},
+    }
+    body: dict[str, Any] = {
+        "subject": "Planning",
+        "start": {"dateTime": f"{start:%Y-%m-%dT%H:%M:%S}", "timeZone": "UTC"},
+        "end": {"dateTime": f"{start + timedelta(hours=1):%Y-%m-%dT%H:%M:%S}", "timeZone": "UTC"},
+        "attendees": [guest],
+    }
+    graph.store.insert(graph.store.calendar(DANA, None), body)
+
+
+def _hour(days: int, hours: int = 0) -> datetime:
+    """Return a whole hour `days` days and `hours` hours from now."""
+    return (datetime.now(UTC) + timedelta(days=days, hours=hours)).replace(minute=0, second=0, microsecond=0)
+
+
+async def _get(url: str) -> tuple[dict[str, Any], str]:
+    """Return /health's body and /metrics' text."""
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{url}/health") as response:
+            health = await response.json()
+        async with session.get(f"{url}/metrics") as response:
+            metrics = await response.text()
+    return health, metrics
+
+
+async def test_a_microsoft_source_is_mirrored_and_shown_in_health_and_metrics(
+    emulator_process: EmulatorProcess, graph: GraphEmulator
+) -> None:
+    """Dana's meeting reaches bob at the start and by the main poll; /health and /metrics name the account."""
+    first, later = _hour(1), _hour(2, 3)
+    _meeting(graph, first)
+    async with serving_app(emulator_process, DaemonOptions(), _env(graph)) as (app, url):
+        assert await block_starts(emulator_process, BOB) == [first]
+
+        health, metrics = await _get(url)
+        dana = next(account for account in health["accounts"] if account["id"] == 3)
+        assert dana == {
+            "id": 3,
+            "provider": "microsoft",
+            "email": DANA,
+            "state": "ok",
+            "sync": "push, and polling every 1440 min",
+            "fix": None,
+        }
+        outlook = next(flow for flow in health["flows"] if flow["name"] == "outlook")
+        assert outlook["state"] == "ok"
+        assert 'calmirror_account_up{account="3",provider="microsoft"} 1.0' in metrics
+        assert (
+            'provider_requests_total{method="calendars.list",outcome="ok",provider="microsoft"} 0.0'
+            in metrics
+        )
+        assert 'provider_requests_total{method="token",outcome="ok",provider="microsoft"} 1.0' in metrics
+
+        _meeting(graph, later)
+        await app[SCHEDULER].get_job("poll").func()  # the main poll, SYNC_INTERVAL_MINUTES
+
+        async def mirrored() -> bool:
+            return await block_starts(emulator_process, BOB) == [first, later]
+
+        await eventually(mirrored, 10, "dana's second meeting in bob's calendar")
+
+
+async def test_a_revoked_microsoft_account_names_its_authorize_fix(
+    emulator_process: EmulatorProcess, graph: GraphEmulator
+) -> None:
+    """Once Microsoft refuses dana's refresh token, /health fails and says how to get a new one."""
+    graph.identity.revoke(DANA)
+    async with serving_app(emulator_process, DaemonOptions(), _env(graph)) as (_, url):
+        health, metrics = await _get(url)
+
+    assert health["status"] == "fail"
+    dana = next(account for account in health["accounts"] if account["id"] == 3)
+    assert dana["state"] == "needs_reauth"
+    assert dana["fix"] == f"run `calmirror authorize --provider microsoft --email {DANA} --account-number 3`"
+    assert f"account 3 needs new credentials; fix: {dana['fix']}" in health["problems"]
+    assert 'calmirror_account_needs_reauth{account="3",provider="microsoft"} 1.0' in metrics
+    assert graph.refresh_tokens[DANA] not in str(health)

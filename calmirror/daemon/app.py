@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -41,13 +41,11 @@ from calmirror.daemon.routes import add_routes
 from calmirror.daemon.scheduler import AccountPoll, build_scheduler
 from calmirror.daemon.snapshot import Snapshot
 from calmirror.daemon.startup import extend_start, progress
-from calmirror.daemon.subscriptions import GraphRequester, SubscriptionManager
+from calmirror.daemon.subscriptions import SubscriptionManager
 from calmirror.daemon.systemd import Notifier, watchdog, watchdog_interval
 from calmirror.daemon.webhook import RateLimiter
-from calmirror.engine import CalendarProvider
 from calmirror.errors import ProviderError
-from calmirror.microsoft import MicrosoftCalendars
-from calmirror.runtime import google_clients, runtime
+from calmirror.runtime import google_clients, microsoft_clients, runtime
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +90,7 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
             retry_seconds=options.channel_retry_seconds,
         )
         subscriptions = SubscriptionManager(
-            _graph_clients(engine.providers),
+            microsoft_clients(engine.providers),
             [flow.source for flow in settings.flows],
             key=app[WEBHOOK_KEY],
             base_url=settings.webhook_base_url,
@@ -251,12 +249,7 @@ async def _open_push(channels: ChannelManager, subscriptions: SubscriptionManage
 
 def _push_accounts(settings: Settings) -> list[int]:
     """Return the accounts read by the main poll as the backup of push (Google and Microsoft)."""
-    return [n for n, account in settings.accounts.items() if account.provider in ("google", "microsoft")]
-
-
-def _graph_clients(providers: Mapping[int, CalendarProvider]) -> dict[int, GraphRequester]:
-    """Return the Graph client of every Microsoft account (subscriptions use them)."""
-    return {n: p.client for n, p in providers.items() if isinstance(p, MicrosoftCalendars)}
+    return [*settings.google_accounts, *settings.microsoft_accounts]
 
 
 def _observe(

@@ -13,7 +13,6 @@ from calmirror.daemon.snapshot import AccountView, FlowView, Snapshot, TargetVie
 from calmirror.engine import FlowOutcome, SyncEngine, TargetOutcome
 
 FIRST_RECONCILE = "first reconcile"  # the start's phase while the first reconcile runs
-GRAPH_PUSH: frozenset[str] = frozenset({"microsoft"})  # providers pushed through Graph subscriptions
 PROVIDER_NAMES = {"google": "Google", "caldav": "CalDAV", "ics": "an ICS feed", "microsoft": "Microsoft 365"}
 
 
@@ -65,7 +64,7 @@ def flow_view(app: web.Application, flow: Flow) -> FlowView:
     outcome = engine.flow_status().get(flow.name)
     source = settings.account(flow.source.account_id)
     # A Microsoft source is pushed through a Graph subscription, a Google one through a watch channel.
-    channels = app[SUBSCRIPTIONS] if source.provider in GRAPH_PUSH else app[CHANNELS]
+    channels = app[SUBSCRIPTIONS] if isinstance(source, MicrosoftAccount) else app[CHANNELS]
     polled = _own_poll(source)
     return FlowView(
         name=flow.name,

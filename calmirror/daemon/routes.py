@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from calmirror.config import CalendarRef
+from calmirror.daemon.graphhook import PATH as GRAPH_PATH
 from calmirror.daemon.health import health
 from calmirror.daemon.keys import CHANNELS, DISPATCHER, LIMITER, METRICS, SNAPSHOT, STATS, WEBHOOK_KEY
 from calmirror.daemon.webhook import (
@@ -127,7 +128,8 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         """Log one request; query strings and headers (channel tokens) are never written."""
-        accepted = request.path == PATH and response.status == 200
+        # A Graph validation echo (200) is answered to anyone, so only accepted notifications (202) count.
+        accepted = (request.path, response.status) in ((PATH, 200), (GRAPH_PATH, 202))
         self.logger.log(
             logging.INFO if accepted else logging.DEBUG,
             "%s %s %s %d %.3fs",

@@ -50,6 +50,11 @@ METHODS = (
     "events.update",
     "events.delete",
     "$batch",
+    # Graph subscriptions (calmirror/daemon/subscriptions.py)
+    "subscriptions.list",
+    "subscriptions.create",
+    "subscriptions.update",
+    "subscriptions.delete",
 )
 MAX_IN_FLIGHT = 4  # https://learn.microsoft.com/graph/throttling-limits (Outlook: 4 per app and mailbox)
 BATCH_LIMIT = 20  # https://learn.microsoft.com/graph/json-batching

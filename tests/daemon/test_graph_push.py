@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
 from calmirror.config import CalendarRef
-from calmirror.daemon.graphhook import make_client_state, parse_items, validation_echo, verify_client_state
+from calmirror.daemon.graphhook import (
+    PATH,
+    make_client_state,
+    parse_items,
+    validation_echo,
+    verify_client_state,
+)
+from calmirror.daemon.routes import PathOnlyAccessLogger
 from calmirror.emulator.graph.subscriptions import iso
 from harness.processes import eventually
 from tests.daemon.graphrig import KEY, SOURCE, Rig, add_event, graph_rig
@@ -210,3 +222,16 @@ async def test_a_refused_subscription_leaves_the_calendar_polled_and_says_why() 
         assert rig.manager.polling_reason(SOURCE) == (
             "Microsoft Graph refused the subscription (400 InvalidRequest)"
         )
+
+
+def test_only_accepted_graph_notifications_are_logged_at_info(caplog: pytest.LogCaptureFixture) -> None:
+    """Validation echoes and refusals (anyone can send them) stay at DEBUG; the query is never written."""
+    logger = logging.getLogger("calmirror.test.access")
+    access = PathOnlyAccessLogger(logger, "")
+    with caplog.at_level(logging.DEBUG, logger=logger.name):
+        for status in (200, 202, 403):
+            request = make_mocked_request("POST", f"{PATH}?validationToken=query-secret")
+            access.log(request, web.Response(status=status), 0.01)
+    levels = [(record.levelno, record.getMessage().split()[-2]) for record in caplog.records]
+    assert levels == [(logging.DEBUG, "200"), (logging.INFO, "202"), (logging.DEBUG, "403")]
+    assert "query-secret" not in caplog.text

@@ -7,7 +7,6 @@ and https://learn.microsoft.com/graph/change-notifications-lifecycle-events (lif
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -16,16 +15,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
-
 from calmirror.emulator.graph.api import GraphRequest, GraphResponse, Route, match
 from calmirror.emulator.graph.errors import GraphError
 from calmirror.emulator.graph.identity import Grant, Identity
 from calmirror.emulator.graph.model import JsonObject
 from calmirror.emulator.graph.store import GraphStore
+from calmirror.emulator.graph.webhooks import Delivery, Webhooks
 
 MAX_EVENT_MINUTES = 10_080  # the maximum lifetime of a subscription on Outlook events
-VALIDATION_SECONDS = 10.0  # the listener must echo the validation token within 10 seconds
 CHANGE_TYPES = frozenset({"created", "updated", "deleted"})
 LIFECYCLE_EVENTS = frozenset({"reauthorizationRequired", "subscriptionRemoved", "missed"})
 RESOURCES = (  # the event collections a subscription may watch; {calendar} None means every calendar
@@ -73,15 +70,6 @@ class Subscription:
         }
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """One POST of a notification (or validation) to a listener, for tests."""
-
-    subscription_id: str
-    kind: str  # a changeType, a lifecycle event, or "validation"
-    status: int  # 0 when the connection failed
-
-
 @dataclass
 class SubscriptionHub:
     """The emulator's subscriptions and the background tasks that POST their notifications."""
@@ -90,12 +78,8 @@ class SubscriptionHub:
     identity: Identity
     allow_http: bool = False
     tenant_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    retry_base_seconds: float = 0.1
-    max_attempts: int = 4
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
-    deliveries: list[Delivery] = field(default_factory=list)
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    _session: aiohttp.ClientSession | None = None
+    webhooks: Webhooks = field(default_factory=Webhooks)
 
     def __post_init__(self) -> None:
         """Listen to the store's event writes."""
@@ -167,7 +151,7 @@ class SubscriptionHub:
             creator_id=grant.user or grant.client_id,
         )
         for target in dict.fromkeys(u for u in (url, lifecycle) if u is not None):
-            if not await self._validate(subscription.id, target):
+            if not await self.webhooks.validate(subscription.id, target):
                 raise GraphError(
                     400,
                     "ValidationError",
@@ -247,26 +231,6 @@ class SubscriptionHub:
 
     # --- delivery ----------------------------------------------------------------------------------
 
-    async def _validate(self, sub_id: str, url: str) -> bool:
-        """POST `?validationToken=` to a listener: it must answer 200 text/plain with the token."""
-        token = (
-            f"Validation: Testing client application reachability for subscription Request-Id: {uuid.uuid4()}"
-        )
-        try:
-            async with self._client().post(
-                url,
-                params={"validationToken": token},
-                data=b"",
-                headers={"Content-Type": "text/plain; charset=utf-8"},
-                timeout=aiohttp.ClientTimeout(total=VALIDATION_SECONDS),
-            ) as response:
-                text, status = await response.text(), response.status
-                plain = response.content_type == "text/plain"
-        except (TimeoutError, aiohttp.ClientError):
-            text, status, plain = "", 0, False
-        self.deliveries.append(Delivery(sub_id, "validation", status))
-        return status == 200 and plain and text == token
-
     def event_changed(self, calendar_id: str, event_id: str, change_type: str) -> None:
         """Store listener: queue a change notification on every live subscription watching the calendar."""
         for sub in self._live():
@@ -307,53 +271,29 @@ class SubscriptionHub:
         }
         self._send(sub, sub.lifecycle_url, item, event)
 
+    def _send(self, sub: Subscription, url: str, item: JsonObject, kind: str) -> None:
+        """POST one notification in the background; a change stops once the subscription is gone."""
+        live = (lambda: sub.id in {s.id for s in self._live()}) if kind in CHANGE_TYPES else (lambda: True)
+        self.webhooks.send(sub.id, url, {"value": [item]}, kind, live)
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every POST to a listener so far (validations included), for tests."""
+        return self.webhooks.deliveries
+
+    async def drain(self) -> None:
+        """Wait until every queued notification was delivered or given up (tests)."""
+        await self.webhooks.drain()
+
+    async def aclose(self) -> None:
+        """Cancel pending deliveries and close the HTTP session."""
+        await self.webhooks.aclose()
+
     def user_revoked(self, user: str) -> None:
         """A user's grant was revoked: Graph removes their Outlook subscriptions (subscriptionRemoved)."""
         for sub in self._live():
             if sub.user == user.lower():
                 self.lifecycle(sub.id, "subscriptionRemoved")
-
-    def _send(self, sub: Subscription, url: str, item: JsonObject, kind: str) -> None:
-        """POST one notification in the background; the API answer never waits for it."""
-        task = asyncio.get_running_loop().create_task(self._deliver(sub, url, {"value": [item]}, kind))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _deliver(self, sub: Subscription, url: str, body: JsonObject, kind: str) -> None:
-        """POST with retries (backoff) until a 2xx, or give up after max_attempts."""
-        for attempt in range(self.max_attempts):
-            if attempt:
-                await asyncio.sleep(self.retry_base_seconds * 2 ** (attempt - 1))
-            if kind in CHANGE_TYPES and sub.id not in {s.id for s in self._live()}:
-                return  # deleted or expired meanwhile: nothing more is sent
-            try:
-                async with self._client().post(url, json=body) as response:
-                    status = response.status
-            except (TimeoutError, aiohttp.ClientError):
-                status = 0
-            self.deliveries.append(Delivery(sub.id, kind, status))
-            if 200 <= status < 300:
-                return
-
-    def _client(self) -> aiohttp.ClientSession:
-        """The shared HTTP session for validations and notifications."""
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        return self._session
-
-    async def drain(self) -> None:
-        """Wait until every queued notification was delivered or given up (tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def aclose(self) -> None:
-        """Cancel pending deliveries and close the HTTP session."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
 
 def iso(moment: datetime) -> str:

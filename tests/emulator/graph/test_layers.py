@@ -8,7 +8,7 @@ import calmirror.emulator.graph
 from tests.emulator.test_layers import imports_of
 
 GRAPH = Path(calmirror.emulator.graph.__file__).parent
-HTTP_SIDE = {"server.py", "login.py", "replies.py", "gateway.py", "subscriptions.py"}
+HTTP_SIDE = {"server.py", "login.py", "replies.py", "gateway.py", "webhooks.py"}
 # The control plane Graph shares with the Google emulator: one fault rule list, one request log.
 SHARED = ("calmirror.emulator.faults", "calmirror.emulator.requestlog")
 

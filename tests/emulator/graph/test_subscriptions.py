@@ -12,9 +12,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from calmirror.emulator import start_emulator
 from calmirror.emulator.graph.server import GraphEmulator
 from calmirror.emulator.graph.subscriptions import iso
-from tests.emulator.graph.conftest import GraphClient
+from tests.emulator.graph.conftest import GraphClient, token_for
+from tests.emulator.graph.test_recurrence import WEEKLY
 
 EVENT = {
     "subject": "Standup",
@@ -29,6 +31,8 @@ class Listener:
 
     url: str = ""
     echo: bool = True
+    failures: int = 0  # notifications answered 500 before the listener works
+    release: asyncio.Event = field(default_factory=asyncio.Event)
     validations: list[str] = field(default_factory=list)
     items: list[dict[str, Any]] = field(default_factory=list)
 
@@ -38,6 +42,10 @@ class Listener:
             token = request.query["validationToken"]
             self.validations.append(token)
             return web.Response(text=token if self.echo else "no", content_type="text/plain")
+        await self.release.wait()
+        if self.failures:
+            self.failures -= 1
+            return web.Response(status=500)
         self.items.extend((await request.json())["value"])
         return web.Response(status=202)
 
@@ -46,6 +54,7 @@ class Listener:
 async def listener() -> AsyncIterator[Listener]:
     """A running listener."""
     found = Listener()
+    found.release.set()
     app = web.Application()
     app.router.add_post("/hook", found.handle)
     runner = web.AppRunner(app)
@@ -170,3 +179,61 @@ async def test_lifecycle_notifications(graph: GraphEmulator, alice: GraphClient,
     await eventually(lambda: len(listener.items) == 4, "subscriptionRemoved on revoke")
     assert listener.items[-1]["subscriptionId"] == again["id"]
     assert again["id"] not in graph.subscriptions.subscriptions
+
+
+async def test_notifications_never_hold_the_api_answer_and_are_retried(
+    graph: GraphEmulator, alice: GraphClient, listener: Listener
+) -> None:
+    """A write answers while its notification is still held by the listener; a 500 is retried."""
+    graph.subscriptions.allow_http = True
+    await alice.call("POST", "/subscriptions", json=request(listener))
+    listener.release.clear()
+    listener.failures = 2
+    created = await asyncio.wait_for(alice.call("POST", "/me/events", json=EVENT), 10)
+    assert created.status == 201
+    assert listener.items == []
+    listener.release.set()
+    await eventually(lambda: len(listener.items) == 1, "the notification after two 500s")
+    statuses = [d.status for d in graph.subscriptions.deliveries if d.kind == "created"]
+    assert statuses == [500, 500, 202]
+
+
+async def test_occurrence_edits_notify_the_series(
+    graph: GraphEmulator, alice: GraphClient, listener: Listener
+) -> None:
+    """Changing or cancelling one occurrence notifies an update of its series."""
+    graph.subscriptions.allow_http = True
+    await alice.call("POST", "/subscriptions", json=request(listener))
+    master = (await alice.call("POST", "/me/events", json=WEEKLY)).body
+    window = "startDateTime=2026-12-07T00:00:00Z&endDateTime=2026-12-21T00:00:00Z"
+    first, second, _ = (await alice.call("GET", f"/me/events/{master['id']}/instances?{window}")).body[
+        "value"
+    ]
+    await alice.call("PATCH", f"/me/events/{first['id']}", json={"subject": "Moved"})
+    await alice.call("DELETE", f"/me/events/{second['id']}")
+    await eventually(lambda: len(listener.items) == 3, "created, then two updates of the series")
+    assert [(i["changeType"], i["resourceData"]["id"]) for i in listener.items] == [
+        ("created", master["id"]),
+        ("updated", master["id"]),
+        ("updated", master["id"]),
+    ]
+
+
+async def test_mounted_in_calmirror_emulator(listener: Listener) -> None:
+    """Inside `calmirror emulator` (http webhooks allowed there) subscriptions work; a revoke removes them."""
+    emulator = await start_emulator(accounts=["ann@example.com"], microsoft_accounts=["mia@example.com"])
+    try:
+        graph = emulator.graph
+        assert graph is not None
+        async with aiohttp.ClientSession() as session:
+            mia = GraphClient(
+                session, graph, (await token_for(session, graph, "mia@example.com"))["access_token"]
+            )
+            created = await mia.call("POST", "/subscriptions", json=request(listener))
+            assert created.status == 201
+            emulator.revoke("mia@example.com")
+            await eventually(lambda: len(listener.items) == 1, "subscriptionRemoved after the revoke")
+        assert listener.items[0]["lifecycleEvent"] == "subscriptionRemoved"
+        assert graph.subscriptions.subscriptions == {}
+    finally:
+        await emulator.stop()

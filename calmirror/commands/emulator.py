@@ -37,7 +37,9 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
         help="a Microsoft 365 mailbox served by the Graph emulator on the same port; repeatable",
     )
     parser.add_argument(
-        "--allow-http-webhooks", action="store_true", help="let watch channels use http:// addresses"
+        "--allow-http-webhooks",
+        action="store_true",
+        help="let watch channels and Graph subscriptions use http:// addresses",
     )
     parser.add_argument("--latency-ms", type=int, default=0, help="latency added to every response")
     parser.add_argument("--seed", type=int, default=0, help="seed for fault probabilities")

@@ -150,3 +150,28 @@ async def test_a_change_push_missed_is_counted_for_a_microsoft_source(
         meeting(graph, hour(1))
         await app[SCHEDULER].get_job("poll").func()  # the main poll, as its schedule would run it
         assert 'calmirror_push_missed_changes_total{flow="outlook"} 1.0' in await metrics(url)
+
+
+async def test_the_renewal_job_renews_the_subscription_and_push_goes_on(
+    emulator_process: EmulatorProcess, graph: GraphEmulator
+) -> None:
+    """With an 8-second lifetime the scheduler's renewal job PATCHes the same subscription; push goes on."""
+    async with serving_app(emulator_process, DaemonOptions(channel_ttl_seconds=8), env(graph)) as (app, _):
+        (sub_id,) = graph.subscriptions.subscriptions
+        first_expiry = graph.subscriptions.subscriptions[sub_id].expiration
+        renew = app[SCHEDULER].get_job("renew").func
+
+        async def renewed() -> bool:
+            await renew()
+            live = graph.subscriptions.subscriptions.get(sub_id)
+            return live is not None and live.expiration > first_expiry
+
+        await eventually(renewed, 20, "the renewal job's PATCH")
+        start = hour(2)
+        meeting(graph, start)
+
+        async def mirrored() -> bool:
+            return await block_starts(emulator_process, BOB) == [start]
+
+        await eventually(mirrored, 15, "a meeting notified through the renewed subscription")
+        assert list(graph.subscriptions.subscriptions) == [sub_id]

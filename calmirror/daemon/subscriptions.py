@@ -89,6 +89,7 @@ class SubscriptionManager:
         self.failures: dict[CalendarRef, SubscribeFailure] = {}
         self._by_id: dict[str, Subscribed] = {}
         self._work = BackgroundTasks("subscription")
+        self._locks: dict[CalendarRef, asyncio.Lock] = {}  # one renewal or creation per calendar at once
         self._closing = False
 
     @property
@@ -129,23 +130,30 @@ class SubscriptionManager:
         sub = self.live.get(ref)
         return sub is None or sub.expiration.timestamp() - now < self.renew_margin
 
-    async def ensure(self, ref: CalendarRef, *, recreate: bool = False) -> bool:
-        """Renew the calendar's subscription (PATCH), or make one when it has none or Graph lost it.
+    async def ensure(self, ref: CalendarRef, *, force: bool = False) -> bool:
+        """Renew the calendar's subscription (PATCH) when due (or `force`d), or make one if it has none.
 
         The work is a task of its own a cancelled caller does not cancel (a made subscription is
         then recorded, and deleted at shutdown).
         """
         if self.key is None or self.address is None or self._closing:
             return False
-        return await asyncio.shield(self._work.spawn(self._ensure(ref, self.key, self.address, recreate)))
+        return await asyncio.shield(self._work.spawn(self._ensure(ref, self.key, self.address, force)))
 
-    async def _ensure(self, ref: CalendarRef, key: str, address: str, recreate: bool) -> bool:
-        """Renew or create, recording the outcome; a refusal leaves the calendar polled."""
+    async def _ensure(self, ref: CalendarRef, key: str, address: str, force: bool) -> bool:
+        """Renew or create under the calendar's lock, so a renewal and a lifecycle event make one, not two."""
+        async with self._locks.setdefault(ref, asyncio.Lock()):
+            if not force and not self._due(ref, self.clock()):
+                return ref in self.live  # renewed or made meanwhile
+            return await self._renew_or_create(ref, key, address)
+
+    async def _renew_or_create(self, ref: CalendarRef, key: str, address: str) -> bool:
+        """PATCH the live subscription, or POST a new one when there is none or Graph lost it."""
         client = self.clients[ref.account_id]
         expiry = _iso(datetime.fromtimestamp(self.clock(), UTC) + timedelta(seconds=self.ttl_seconds))
         sub = self.live.get(ref)
         try:
-            if sub is not None and not recreate:
+            if sub is not None:
                 try:
                     answer = await client.request(
                         "PATCH",
@@ -201,10 +209,10 @@ class SubscriptionManager:
     def lifecycle(self, sub: Subscribed, event: str) -> None:
         """Act on a lifecycle notification in the background: renew, or make the subscription again."""
         if event == "reauthorizationRequired":
-            self._work.spawn(self.ensure(sub.ref))
+            self._work.spawn(self.ensure(sub.ref, force=True))
         elif event == "subscriptionRemoved":
-            self._forget(sub.ref)
-            self._work.spawn(self.ensure(sub.ref, recreate=True))
+            self._forget(sub.ref)  # polled until the new one is made
+            self._work.spawn(self.ensure(sub.ref))
 
     def expiry(self, ref: CalendarRef) -> datetime | None:
         """Return when the calendar's subscription expires, or None when it has none."""

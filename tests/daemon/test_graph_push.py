@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -235,3 +236,14 @@ def test_only_accepted_graph_notifications_are_logged_at_info(caplog: pytest.Log
     levels = [(record.levelno, record.getMessage().split()[-2]) for record in caplog.records]
     assert levels == [(logging.DEBUG, "200"), (logging.INFO, "202"), (logging.DEBUG, "403")]
     assert "query-secret" not in caplog.text
+
+
+async def test_a_removal_and_renewals_at_once_make_one_subscription() -> None:
+    """subscriptionRemoved while renewals run: the calendar gets one new subscription, not one each."""
+    async with graph_rig() as rig:
+        await subscribed(rig)
+        hub = rig.emulator.subscriptions
+        hub.subscriptions.clear()  # Graph removed it
+        rig.manager.lifecycle(rig.manager.live[SOURCE], "subscriptionRemoved")  # as the route does
+        assert all(await asyncio.gather(rig.manager.ensure(SOURCE), rig.manager.ensure(SOURCE)))
+        assert list(hub.subscriptions) == [rig.manager.live[SOURCE].id]

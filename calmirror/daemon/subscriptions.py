@@ -12,13 +12,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from calmirror.config import CalendarRef
 from calmirror.daemon.channels import NO_KEY, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS, WEBHOOKS_OFF
 from calmirror.daemon.graphhook import PATH, make_client_state, verify_client_state
 from calmirror.daemon.tasks import BackgroundTasks
 from calmirror.errors import Failure, NotFoundError, ProviderError
+from calmirror.microsoft import GraphClient
 
 log = logging.getLogger(__name__)
 
@@ -26,24 +27,6 @@ MAX_MINUTES = 10_080  # Graph's longest lifetime for a subscription on Outlook e
 MARGIN_MINUTES = 10  # asked for less than the maximum, so clock skew never makes Graph refuse it
 MAX_LISTED = 20  # pages of /subscriptions read at startup (Graph pages them by 100 or so)
 CHANGE_TYPES = "created,updated,deleted"
-
-
-class GraphRequester(Protocol):
-    """The part of calmirror.microsoft.GraphClient subscriptions use."""
-
-    mailbox: str
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        name: str = "graph",
-    ) -> Any:
-        """Send one Graph call and return its JSON (None for 204), or raise a ProviderError."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +52,7 @@ class SubscriptionManager:
 
     def __init__(
         self,
-        clients: Mapping[int, GraphRequester],
+        clients: Mapping[int, GraphClient],
         sources: Sequence[CalendarRef],
         *,
         key: str | None,
@@ -274,7 +257,7 @@ class SubscriptionManager:
         if late:
             log.warning("%d subscription delete(s) unfinished after %.0fs; they expire", late, within)
 
-    async def _delete(self, client: GraphRequester, sub_id: str) -> None:
+    async def _delete(self, client: GraphClient, sub_id: str) -> None:
         """Delete one subscription; one Graph no longer knows counts as deleted."""
         try:
             await client.request("DELETE", f"/subscriptions/{sub_id}", name="subscriptions.delete")

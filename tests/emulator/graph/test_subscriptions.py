@@ -237,3 +237,18 @@ async def test_mounted_in_calmirror_emulator(listener: Listener) -> None:
         assert graph.subscriptions.subscriptions == {}
     finally:
         await emulator.stop()
+
+
+async def test_a_calendar_resource_without_leading_slash_watches_that_calendar_only(
+    graph: GraphEmulator, alice: GraphClient, listener: Listener
+) -> None:
+    """`me/calendars/{id}/events` notifies changes there, not in the mailbox's other calendars."""
+    graph.subscriptions.allow_http = True
+    team = graph.store.create_calendar("alice@example.com", "Team")
+    resource = f"me/calendars/{team.id}/events"
+    created = await alice.call("POST", "/subscriptions", json=request(listener, resource=resource))
+    assert created.body["resource"] == resource
+    await alice.call("POST", "/me/events", json=EVENT)  # the default calendar
+    inside = (await alice.call("POST", f"/me/calendars/{team.id}/events", json=EVENT)).body
+    await graph.subscriptions.drain()
+    assert [i["resourceData"]["id"] for i in listener.items] == [inside["id"]]

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from calmirror.emulator.graph import events
+from calmirror.emulator.graph import events, invitations
 from calmirror.emulator.graph.errors import invalid_request, not_found
 from calmirror.emulator.graph.instances import Instance
 from calmirror.emulator.graph.model import (
@@ -100,6 +100,7 @@ class GraphStore:
         self._write(event)
         if event.transaction_id is not None:
             self.transactions[(calendar.owner, event.transaction_id)] = event.id
+        invitations.deliver(self, event)
         return event, True
 
     def event(self, calendar_ids: set[str], event_id: str) -> StoredEvent:
@@ -113,15 +114,16 @@ class GraphStore:
         """Apply a PATCH body to an event."""
         changed = events.patched(event, body, now=self.clock(), **self._server_fields())
         self._write(changed)
+        invitations.deliver(self, changed)
         return changed
 
     def cancel_occurrence(self, event: StoredEvent, day: date) -> None:
         """Delete one occurrence of a series (the series gets a new version)."""
         left = {d: e for d, e in event.exceptions.items() if d != day}
         now, server = self.clock(), self._server_fields()
-        self._write(
-            replace(event, cancelled=event.cancelled | {day}, exceptions=left, modified=now, **server)
-        )
+        series = replace(event, cancelled=event.cancelled | {day}, exceptions=left, modified=now, **server)
+        self._write(series)
+        invitations.deliver(self, series)
 
     def update_occurrence(self, instance: Instance, body: Mapping[str, Any]) -> Instance:
         """Change one occurrence: it becomes (or stays) an exception stored on its series."""
@@ -134,7 +136,14 @@ class GraphStore:
         changed = events.patched(base, body, now=now, **server)
         series = replace(master, exceptions={**master.exceptions, day: changed}, modified=now, **server)
         self._write(series)
+        invitations.deliver(self, series)
         return Instance(instance.id, changed, changed.start, changed.end, day, series=series)
+
+    def rewrite(self, event: StoredEvent, **changes: Any) -> StoredEvent:
+        """Store a server-side change of an event (new changeKey and version): invitations, responses."""
+        changed = replace(event, **changes, modified=self.clock(), **self._server_fields())
+        self._write(changed)
+        return changed
 
     def _write(self, event: StoredEvent) -> None:
         """Store an event and keep the version (delta rounds ask what the client saw before)."""
@@ -169,6 +178,7 @@ class GraphStore:
         del self.events[event.id]
         self.version += 1
         self.tombstones[event.id] = Tombstone(event.id, event.calendar_id, self.version)
+        invitations.cancel(self, event)
 
     def events_in(self, calendar_id: str) -> list[StoredEvent]:
         """A calendar's events in start order."""

@@ -131,3 +131,20 @@ async def test_responses_refused(alice: GraphClient, bob: GraphClient) -> None:
     assert (
         await bob.call("POST", f"/me/events/{copy['id']}/accept", json={"proposedNewTime": {}})
     ).status == 400
+
+
+async def test_organizer_changes_to_one_occurrence_reach_the_copy(
+    alice: GraphClient, bob: GraphClient
+) -> None:
+    """An occurrence the organizer renames is renamed in Bob's copy; one it deletes is cancelled there."""
+    await alice.call("POST", "/me/events", json={**WEEKLY, "attendees": invited(BOB)})
+    first, second, _ = await view(alice, TWO_WEEKS)
+    await alice.call("PATCH", f"/me/events/{first['id']}", json={"subject": "Only this one"})
+    assert (await alice.call("DELETE", f"/me/events/{second['id']}")).status == 204
+    copies = await view(bob, TWO_WEEKS)
+    assert [(o["subject"], o["isCancelled"]) for o in copies] == [
+        ("Only this one", False),
+        ("Standup", True),
+        ("Standup", False),
+    ]
+    assert {o["seriesMasterId"] for o in copies} != {first["seriesMasterId"]}  # Bob's own series

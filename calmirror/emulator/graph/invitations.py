@@ -31,6 +31,8 @@ def shown_as(response: str, organizer_show_as: str) -> str:
 
 def copies(store: GraphStore, event: StoredEvent) -> dict[str, StoredEvent]:
     """The invitation copies of an organizer's event, by the mailbox that holds each."""
+    if event.ical_uid not in store.meetings:
+        return {}  # never delivered: no need to look through every event
     owner = store.calendars[event.calendar_id].owner
     return {
         store.calendars[e.calendar_id].owner: e
@@ -64,6 +66,8 @@ def deliver(store: GraphStore, event: StoredEvent) -> None:
     for mailbox, copy in held.items():
         if mailbox not in invited and not copy.is_cancelled:
             store.rewrite(copy, is_cancelled=True)
+    if invited:
+        store.meetings.add(event.ical_uid)
     for mailbox in sorted(invited):
         previous = held.get(mailbox)
         calendar_id = previous.calendar_id if previous else store.mailboxes[mailbox].default_calendar_id

@@ -36,6 +36,7 @@ class GraphStore:
         self.tombstones: dict[str, Tombstone] = {}
         self.transactions: dict[tuple[str, str], str] = {}  # (mailbox, transactionId) -> event id
         self.versions: dict[str, list[StoredEvent]] = {}  # every version of every event, oldest first
+        self.meetings: set[str] = set()  # iCalUIds delivered to an attendee's mailbox (invitations.py)
         self.version = 0
 
     # --- mailboxes and calendars -------------------------------------------------------------------

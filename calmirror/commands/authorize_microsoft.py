@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -78,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as error:
         report_config_error(error)
         return 2
+    if args.client_secret and not args.client_id:
+        print("calmirror authorize: --client-secret goes with --client-id", file=sys.stderr)
+        return 2
     tenant = tenant_of(args, values)
     if tenant is None:
         number = args.account_number
@@ -93,10 +97,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"calmirror authorize: {error}", file=sys.stderr)
         return 1
     except OSError as error:
-        print(
-            f"calmirror authorize: --port {args.port}: cannot listen on it ({error.strerror})",
-            file=sys.stderr,
-        )
+        if not args.loopback or error.errno is None:
+            raise
+        why = os.strerror(error.errno)  # aiohttp's own message repeats the address
+        print(f"calmirror authorize: --port {args.port}: cannot listen on it ({why})", file=sys.stderr)
         return 2
     print_lines(args, values, tenant, refresh_token)
     return 0
@@ -108,18 +112,7 @@ async def sign_in(args: argparse.Namespace, tenant: Tenant) -> str:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
         try:
             if args.loopback:
-                authorize_url = tenant.endpoint("authorize")
-                code, redirect_uri, verifier = await loopback_code(
-                    args, authorize_url, SCOPE, tenant.client_id
-                )
-                form = tenant.form(
-                    grant_type="authorization_code",
-                    code=code,
-                    redirect_uri=redirect_uri,
-                    code_verifier=verifier,
-                    scope=SCOPE,
-                )
-                answer = await post(http, tenant.endpoint("token"), form)
+                answer = await loopback_flow(http, args, tenant)
             else:
                 answer = await device_flow(http, tenant)
         except (aiohttp.ClientError, TimeoutError) as error:
@@ -128,6 +121,23 @@ async def sign_in(args: argparse.Namespace, tenant: Tenant) -> str:
     if not isinstance(token, str) or not token:
         raise SignInError("the identity platform returned no refresh token (is offline_access granted?)")
     return token
+
+
+async def loopback_flow(
+    http: aiohttp.ClientSession, args: argparse.Namespace, tenant: Tenant
+) -> dict[str, Any]:
+    """Get a code through the browser and the loopback redirect, then redeem it with the PKCE verifier."""
+    code, redirect_uri, verifier = await loopback_code(
+        args, tenant.endpoint("authorize"), SCOPE, tenant.client_id
+    )
+    form = tenant.form(
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=redirect_uri,
+        code_verifier=verifier,
+        scope=SCOPE,
+    )
+    return await post(http, tenant.endpoint("token"), form)
 
 
 async def post(http: aiohttp.ClientSession, url: str, form: Mapping[str, str]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ GETTER = re.compile(r"^msgraph\.generated\.models\.(\w+)::\|public\|(\w+)(?:\(\)
 PARENT = re.compile(r"^msgraph\.generated\.models\.(\w+)-->(\w+)$")
 ENUM = re.compile(r"^msgraph\.generated\.models\.(\w+)::\d{4}-(\w+)$")
 BUILDER = re.compile(r"^msgraph\.generated\.([\w.$]+)\.\w+RequestBuilder-->")
+BODY = re.compile(r"^msgraph\.generated\.([\w.$]+)\.\w+PostRequestBody::\|public\|(\w+)\(\):([^()]+)$")
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,15 @@ class GraphSchema:
     properties: dict[str, dict[str, str]]  # model -> JSON name -> kiota type (`str`, `list[Attendee]`)
     parents: dict[str, str]
     enums: dict[str, tuple[str, ...]]
+    bodies: dict[str, dict[str, str]]  # action builder (`users.item.events.item.accept`) -> its POST body
+
+    def body_properties(self, template: str) -> dict[str, str]:
+        """The JSON properties (and kiota types) of the POST body an action route takes."""
+        return self.bodies.get(dotted(template), {})
 
     def has_route(self, template: str) -> bool:
         """Whether a path template such as `/users/{id}/calendars/{id}/events` is a Graph request builder."""
-        parts = [p for p in template.strip("/").split("/") if p]
-        dotted = ".".join("item" if p.startswith("{") else p for p in parts)
-        return dotted in self.builders
+        return dotted(template) in self.builders
 
     def model_properties(self, model: str) -> frozenset[str]:
         """The JSON property names of a model (by its name, any case), inherited ones included."""
@@ -67,6 +71,12 @@ class GraphSchema:
         raise KeyError(f"Graph has no model {model!r}")
 
 
+def dotted(template: str) -> str:
+    """A path template as kiota's builder path (`/users/{user}/events` -> `users.item.events`)."""
+    parts = [p for p in template.strip("/").split("/") if p]
+    return ".".join("item" if p.startswith("{") else p for p in parts)
+
+
 def json_name(kiota: str) -> str:
     """The JSON name kiota serialises a snake_case member as (`show_as` -> `showAs`)."""
     if kiota == "odata_type":
@@ -83,10 +93,13 @@ def graph_schema() -> GraphSchema:
     properties: dict[str, dict[str, str]] = {}
     parents: dict[str, str] = {}
     enums: dict[str, list[str]] = {}
+    bodies: dict[str, dict[str, str]] = {}
     for line in text.splitlines():
         if not line.startswith(PREFIX):
             continue
-        if match := BUILDER.match(line):
+        if (match := BODY.match(line)) and match.group(2) not in NOT_PROPERTIES:
+            bodies.setdefault(match.group(1), {})[json_name(match.group(2))] = match.group(3)
+        elif match := BUILDER.match(line):
             builders.add(match.group(1))
         elif match := PARENT.match(line):
             parents[match.group(1)] = match.group(2)
@@ -100,6 +113,7 @@ def graph_schema() -> GraphSchema:
         properties,
         parents,
         {name: tuple(values) for name, values in enums.items()},
+        bodies,
     )
 
 
@@ -183,3 +197,19 @@ def check_item(schema: GraphSchema, item: object, where: str) -> list[str]:
     if isinstance(item, dict) and "notificationUrl" in item:
         model = "subscription"
     return check_object(schema, model, item, where)
+
+
+def check_body(schema: GraphSchema, template: str, body: object) -> list[str]:
+    """Problems with an action's POST body against Graph's model: unknown properties or wrong types."""
+    if not isinstance(body, dict):
+        return ["body: expected an object"]
+    known = schema.body_properties(template)
+    return [
+        problem
+        for key, value in body.items()
+        for problem in (
+            check_value(schema, known[key], value, key)
+            if key in known
+            else [f"{key}: no property of {template}"]
+        )
+    ]

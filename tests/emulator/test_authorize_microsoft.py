@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from asyncio.subprocess import PIPE
@@ -191,3 +192,35 @@ def test_no_client_is_a_usage_error(tmp_path: Path) -> None:
         "calmirror authorize: MICROSOFT_CLIENT_ID (or MICROSOFT_ACCOUNT_1_CLIENT_ID): missing; "
         "set it in ./.env, the --env-file PATH or $CREDENTIALS_DIRECTORY, or give --client-id"
     ]
+
+
+def authorize_refused(cwd: Path, *flags: str) -> tuple[int, list[str]]:
+    """Run `calmirror authorize --provider microsoft FLAGS` with a client configured; exit status, stderr."""
+    (cwd / ".env").write_text("MICROSOFT_CLIENT_ID=app\nMICROSOFT_LOGIN_URL=http://127.0.0.1:9\n")
+    done = subprocess.run(  # noqa: S603 (the arguments are this test's own)
+        [sys.executable, "-m", "calmirror", "authorize", "--provider", "microsoft", "--email", MAX, *flags],
+        cwd=cwd, env=clean_environment(), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    return done.returncode, done.stderr.splitlines()
+
+
+def test_a_busy_loopback_port_is_one_line(tmp_path: Path) -> None:
+    """--loopback on a port another program holds exits 2 naming --port."""
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        status, lines = authorize_refused(tmp_path, "--loopback", "--no-browser", "--port", str(port))
+    assert (status, lines) == (
+        2,
+        [f"calmirror authorize: --port {port}: cannot listen on it (Address already in use)"],
+    )
+
+
+def test_an_unreachable_identity_platform_is_one_line(tmp_path: Path) -> None:
+    """A login URL nothing answers on ends with one line naming it; a lone --client-secret is refused."""
+    status, lines = authorize_refused(tmp_path)
+    assert (status, lines) == (
+        1,
+        ["calmirror authorize: cannot reach http://127.0.0.1:9: ClientConnectorError"],
+    )
+    status, lines = authorize_refused(tmp_path, "--client-secret", "s")
+    assert (status, lines) == (2, ["calmirror authorize: --client-secret goes with --client-id"])

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from calmirror.emulator.graph import errors, events, queries, times
@@ -14,33 +11,12 @@ from calmirror.emulator.graph.delta import DeltaRounds, Page, Removed
 from calmirror.emulator.graph.errors import GraphError
 from calmirror.emulator.graph.identity import Grant, Identity
 from calmirror.emulator.graph.instances import Instance, instances, occurrence, split_occurrence_id
+from calmirror.emulator.graph.messages import GraphRequest, GraphResponse
 from calmirror.emulator.graph.model import Calendar, JsonObject, StoredEvent
+from calmirror.emulator.graph.paging import number, page_size, window
+from calmirror.emulator.graph.responses import Responses
 from calmirror.emulator.graph.store import GraphStore
 from calmirror.emulator.graph.throttle import Throttle
-
-DEFAULT_PAGE = 10  # Graph's page size for events when neither $top nor odata.maxpagesize is given
-MAX_PAGE = 1000
-PAGE_SIZE = re.compile(r"odata\.maxpagesize=(\d+)")
-
-
-@dataclass(frozen=True)
-class GraphRequest:
-    """One Graph call: method, path below `/v1.0`, decoded query, headers and parsed JSON body."""
-
-    method: str
-    path: str
-    query: Mapping[str, str]
-    headers: Mapping[str, str]
-    body: Any = None
-
-
-@dataclass(frozen=True)
-class GraphResponse:
-    """One answer: status, JSON body (None for 204) and headers."""
-
-    status: int
-    body: Any = None
-    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,6 +48,15 @@ ROUTES = (
             Route("GET", base + "/calendarView/delta", "delta"),
         )
     ),
+    *(
+        Route("POST", f"{base}/events/{{event}}/{action}", handler)
+        for base in (CAL, USER)
+        for action, handler in (
+            ("accept", "accept_event"),
+            ("tentativelyAccept", "tentatively_accept_event"),
+            ("decline", "decline_event"),
+        )
+    ),
 )
 
 
@@ -91,7 +76,7 @@ def match(template: str, path: str) -> dict[str, str] | None:
     return found
 
 
-class GraphApi:
+class GraphApi(Responses):
     """Answers Graph calls from a store, checking the bearer token and the per-mailbox throttle first."""
 
     def __init__(self, store: GraphStore, identity: Identity, throttle: Throttle) -> None:
@@ -303,32 +288,3 @@ def render_calendar(calendar: Calendar, store: GraphStore) -> JsonObject:
         "isRemovable": not calendar.is_default,
         "owner": {"name": owner.name, "address": owner.email},
     }
-
-
-def number(text: str, name: str) -> int:
-    """A non-negative integer query option."""
-    if not text.isdigit():
-        raise GraphError(400, "BadRequest", f"Invalid value '{text}' for {name}.")
-    return int(text)
-
-
-def page_size(request: GraphRequest) -> int:
-    """`$top`, else `Prefer: odata.maxpagesize=N`, else Graph's default, capped at 1000."""
-    if "$top" in request.query:
-        return max(1, min(MAX_PAGE, number(request.query["$top"], "$top")))
-    found = PAGE_SIZE.search(request.headers.get("Prefer", ""))
-    return max(1, min(MAX_PAGE, int(found.group(1)))) if found else DEFAULT_PAGE
-
-
-def window(query: Mapping[str, str]) -> tuple[datetime, datetime]:
-    """The startDateTime/endDateTime window calendarView and a first delta call require."""
-    if "startDateTime" not in query or "endDateTime" not in query:
-        raise GraphError(
-            400,
-            "ErrorInvalidParameter",
-            "This request requires a time window specified by the query string parameters "
-            "StartDateTime and EndDateTime.",
-        )
-    start = times.parse_query_instant(query["startDateTime"], "startDateTime")
-    end = times.parse_query_instant(query["endDateTime"], "endDateTime")
-    return start, end

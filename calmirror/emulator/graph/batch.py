@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from calmirror.emulator.graph.api import GraphRequest, GraphResponse
 from calmirror.emulator.graph.errors import GraphError
+from calmirror.emulator.graph.messages import GraphRequest, GraphResponse
 
 MAX_REQUESTS = 20  # https://learn.microsoft.com/graph/json-batching
 

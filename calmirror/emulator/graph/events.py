@@ -178,7 +178,14 @@ def patched(event: StoredEvent, body: Mapping[str, Any], *, now: datetime, **ser
     if "sensitivity" in body:
         changes["sensitivity"] = choice(body, "sensitivity", SENSITIVITY, "normal")
     if "attendees" in body:
-        changes["attendees"] = attendees(body["attendees"])
+        # Attendees who stay keep their responses; new ones have none yet.
+        known = {a.address.lower(): a for a in event.attendees}
+        changes["attendees"] = tuple(
+            replace(a, response=known[a.address.lower()].response, time=known[a.address.lower()].time)
+            if a.address.lower() in known
+            else a
+            for a in attendees(body["attendees"])
+        )
     if "singleValueExtendedProperties" in body:
         changes["extended"] = {**event.extended, **extended(body["singleValueExtendedProperties"])}
     if "recurrence" in body:
@@ -197,7 +204,7 @@ def render(
     event: StoredEvent, owner: tuple[str, str], zone: str, expand: frozenset[str] | None
 ) -> JsonObject:
     """The event JSON Graph answers, in the `Prefer` zone; `expand` names the extended property to include."""
-    address, name = owner
+    address, name = event.organizer or owner
     answer: JsonObject = {
         "@odata.etag": f'W/"{event.change_key}"',
         "id": event.id,
@@ -215,8 +222,8 @@ def render(
         "body": {"contentType": "text", "content": event.body_text},
         "subject": event.subject,
         "isAllDay": event.is_all_day,
-        "isCancelled": False,
-        "isOrganizer": True,
+        "isCancelled": event.is_cancelled,
+        "isOrganizer": event.organizer is None,
         "showAs": event.show_as,
         "sensitivity": event.sensitivity,
         "type": "singleInstance" if event.recurrence is None else "seriesMaster",
@@ -224,7 +231,7 @@ def render(
         "recurrence": None
         if event.recurrence is None
         else recurrence.render(event.recurrence, event.start_zone),
-        "responseStatus": {"response": "organizer", "time": NO_TIME},
+        "responseStatus": {"response": event.response, "time": stamp_or_none(event.response_time)},
         "start": times.render(event.start, zone),
         "end": times.render(event.end, zone),
         "attendees": [render_attendee(a) for a in event.attendees],
@@ -260,6 +267,11 @@ def render_attendee(attendee: Attendee) -> JsonObject:
     """One attendee as Graph answers it."""
     return {
         "type": attendee.type,
-        "status": {"response": attendee.response, "time": NO_TIME},
+        "status": {"response": attendee.response, "time": stamp_or_none(attendee.time)},
         "emailAddress": {"name": attendee.name, "address": attendee.address},
     }
+
+
+def stamp_or_none(when: datetime | None) -> str:
+    """A response time as Graph writes it (a year-one stamp when there is no response yet)."""
+    return NO_TIME if when is None else times.stamp(when)

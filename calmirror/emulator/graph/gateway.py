@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calmirror.emulator.faults import CALL_KINDS, FaultRule, Faults
-from calmirror.emulator.graph.api import ROUTES, GraphApi, GraphRequest, match
+from calmirror.emulator.graph.api import ROUTES, GraphApi, match
 from calmirror.emulator.graph.errors import injected
+from calmirror.emulator.graph.messages import GraphRequest
 from calmirror.emulator.requestlog import RequestLog
 
 ResponseHook = Callable[[str, int, Any], None]

@@ -110,6 +110,7 @@ class Login:
         """GET /{tenant}/oauth2/v2.0/authorize: sign in the `login_hint` mailbox and redirect with a code."""
         emulator = self.emulator
         emulator.requests.record_http(request.method, request.path)
+        await pause(emulator.latency_ms)
         params = dict(request.query)
         try:
             emulator.identity.client(params.get("client_id", ""))

@@ -40,6 +40,7 @@ class Attendee:
     name: str
     type: str
     response: str = "none"
+    time: datetime | None = None  # when the attendee responded
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,11 @@ class StoredEvent:
     exceptions: Mapping[date, StoredEvent] = field(default_factory=dict)  # changed occurrences by date
     response_requested: bool = True
     body_text: str = ""  # the itemBody's content (kept as text)
+    # A meeting's copy in an attendee's calendar names its organizer; None: the calendar's owner does.
+    organizer: tuple[str, str] | None = None  # (address, name)
+    response: str = "organizer"  # this mailbox's responseStatus.response
+    response_time: datetime | None = None
+    is_cancelled: bool = False  # the organizer cancelled the meeting (the copy stays until removed)
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         """Whether the event shares time with the window [start, end) (calendarView's rule)."""

@@ -10,11 +10,12 @@ from aiohttp import web
 
 from calmirror.emulator.faults import Faults
 from calmirror.emulator.graph import batch
-from calmirror.emulator.graph.api import ROUTES, GraphApi, GraphRequest, GraphResponse
+from calmirror.emulator.graph.api import ROUTES, GraphApi
 from calmirror.emulator.graph.errors import GraphError
 from calmirror.emulator.graph.gateway import Gateway, Outcome, ResponseHook, apply_faults
 from calmirror.emulator.graph.identity import Client, Identity
 from calmirror.emulator.graph.login import Login
+from calmirror.emulator.graph.messages import GraphRequest, GraphResponse
 from calmirror.emulator.graph.replies import drop_connection, pause, read_json, reply
 from calmirror.emulator.graph.store import GraphStore
 from calmirror.emulator.graph.subscriptions import LIFECYCLE_EVENTS, SubscriptionHub

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from calmirror.emulator.graph import events
+from calmirror.emulator.graph import events, invitations
 from calmirror.emulator.graph.errors import invalid_request, not_found
 from calmirror.emulator.graph.instances import Instance
 from calmirror.emulator.graph.model import (
@@ -36,6 +36,7 @@ class GraphStore:
         self.tombstones: dict[str, Tombstone] = {}
         self.transactions: dict[tuple[str, str], str] = {}  # (mailbox, transactionId) -> event id
         self.versions: dict[str, list[StoredEvent]] = {}  # every version of every event, oldest first
+        self.meetings: set[str] = set()  # iCalUIds delivered to an attendee's mailbox (invitations.py)
         self.version = 0
         # Called with (calendar id, event id, changeType) after every event write: subscriptions notify.
         self.listeners: list[Callable[[str, str, str], None]] = []
@@ -105,7 +106,7 @@ class GraphStore:
         self._write(event)
         if event.transaction_id is not None:
             self.transactions[(calendar.owner, event.transaction_id)] = event.id
-        self._changed(event.calendar_id, event.id, "created")
+        invitations.deliver(self, event)
         return event, True
 
     def event(self, calendar_ids: set[str], event_id: str) -> StoredEvent:
@@ -119,17 +120,16 @@ class GraphStore:
         """Apply a PATCH body to an event."""
         changed = events.patched(event, body, now=self.clock(), **self._server_fields())
         self._write(changed)
-        self._changed(changed.calendar_id, changed.id, "updated")
+        invitations.deliver(self, changed)
         return changed
 
     def cancel_occurrence(self, event: StoredEvent, day: date) -> None:
         """Delete one occurrence of a series (the series gets a new version)."""
         left = {d: e for d, e in event.exceptions.items() if d != day}
         now, server = self.clock(), self._server_fields()
-        self._write(
-            replace(event, cancelled=event.cancelled | {day}, exceptions=left, modified=now, **server)
-        )
-        self._changed(event.calendar_id, event.id, "updated")
+        series = replace(event, cancelled=event.cancelled | {day}, exceptions=left, modified=now, **server)
+        self._write(series)
+        invitations.deliver(self, series)
 
     def update_occurrence(self, instance: Instance, body: Mapping[str, Any]) -> Instance:
         """Change one occurrence: it becomes (or stays) an exception stored on its series."""
@@ -142,13 +142,21 @@ class GraphStore:
         changed = events.patched(base, body, now=now, **server)
         series = replace(master, exceptions={**master.exceptions, day: changed}, modified=now, **server)
         self._write(series)
-        self._changed(series.calendar_id, series.id, "updated")
+        invitations.deliver(self, series)
         return Instance(instance.id, changed, changed.start, changed.end, day, series=series)
+
+    def rewrite(self, event: StoredEvent, **changes: Any) -> StoredEvent:
+        """Store a server-side change of an event (new changeKey and version): invitations, responses."""
+        changed = replace(event, **changes, modified=self.clock(), **self._server_fields())
+        self._write(changed)
+        return changed
 
     def _write(self, event: StoredEvent) -> None:
         """Store an event and keep the version (delta rounds ask what the client saw before)."""
+        change = "updated" if event.id in self.versions else "created"
         self.events[event.id] = event
         self.versions.setdefault(event.id, []).append(event)
+        self._changed(event.calendar_id, event.id, change)
 
     def at(self, event_id: str, version: int) -> StoredEvent | None:
         """An event as it was at a version (None before it existed or once it was deleted)."""
@@ -179,9 +187,10 @@ class GraphStore:
         self.version += 1
         self.tombstones[event.id] = Tombstone(event.id, event.calendar_id, self.version)
         self._changed(event.calendar_id, event.id, "deleted")
+        invitations.cancel(self, event)
 
     def _changed(self, calendar_id: str, event_id: str, change_type: str) -> None:
-        """Tell the listeners about one event write."""
+        """Tell the listeners (subscriptions) about one event write, whatever made it."""
         for listener in list(self.listeners):
             listener(calendar_id, event_id, change_type)
 

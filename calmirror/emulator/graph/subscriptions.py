@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from calmirror.emulator.graph.api import GraphRequest, GraphResponse, Route, match
+from calmirror.emulator.graph.api import Route, match
 from calmirror.emulator.graph.errors import GraphError
 from calmirror.emulator.graph.identity import Grant, Identity
+from calmirror.emulator.graph.messages import GraphRequest, GraphResponse
 from calmirror.emulator.graph.model import JsonObject
 from calmirror.emulator.graph.store import GraphStore
 from calmirror.emulator.graph.webhooks import Delivery, Webhooks

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from calmirror.emulator.graph import events
+from calmirror.emulator.graph import events, invitations, responses
+from calmirror.emulator.graph.api import ROUTES
 from calmirror.emulator.graph.server import GraphEmulator
-from tests.emulator.graph_schema import check_response, graph_schema
+from tests.emulator.graph_schema import check_body, check_response, graph_schema
 
 # JSON batching is served by Graph's gateway, not modelled as a request builder in the SDK.
 NOT_REQUEST_BUILDERS = {("POST", "/$batch")}
@@ -52,3 +53,30 @@ def test_checker_refuses_a_misspelt_property() -> None:
     ]
     assert check_response(schema, {**good, "showAs": "away"}) == ["showAs: 'away' is not a FreeBusyStatus"]
     assert check_response(schema, {"value": [], "@odata.nextlink": "x"}) != []
+
+
+ACTIONS = {
+    "accept_event": "accepted",
+    "tentatively_accept_event": "tentativelyAccepted",
+    "decline_event": "declined",
+}
+
+
+def test_response_actions_take_graphs_bodies() -> None:
+    """accept, tentativelyAccept and decline take exactly the properties of their PostRequestBody."""
+    schema = graph_schema()
+    actions = [route for route in ROUTES if route.handler in ACTIONS]
+    assert len(actions) == 6  # each on /users/{id}/events/{id} and /users/{id}/calendars/{id}/events/{id}
+    for route in actions:
+        assert set(schema.body_properties(route.template)) == responses.BODY_KEYS[ACTIONS[route.handler]]
+        assert ACTIONS[route.handler] in schema.enum_values("responseType")
+    assert invitations.NOT_RESPONDED in schema.enum_values("responseType")
+
+
+def test_body_check_refuses_a_misspelt_property() -> None:
+    """The action body check can fail: a misspelt or mistyped property is named."""
+    schema = graph_schema()
+    accept = "/users/{user}/events/{event}/accept"
+    assert check_body(schema, accept, {"comment": "ok", "sendResponse": True}) == []
+    assert check_body(schema, accept, {"sendRespons": True}) == [f"sendRespons: no property of {accept}"]
+    assert check_body(schema, accept, {"sendResponse": "yes"}) == ["sendResponse: 'yes' is not bool"]

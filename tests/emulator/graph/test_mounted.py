@@ -95,7 +95,10 @@ async def test_revoke_over_control_stops_a_microsoft_account(
     assert (response.status, answer["error"]) == (400, "invalid_grant")
     assert answer["error_description"].startswith("AADSTS50173:")
     assert answer["error_codes"] == [50173]
-    assert (await (await client_for(session, mixed, MAX)).call("GET", "/me/calendars")).status == 200
+    max_ = await client_for(session, mixed, MAX)
+    assert (await max_.call("GET", "/me/calendars")).status == 200
+    mixed.revoke(MAX)  # the in-process twin of the control route
+    assert (await max_.call("GET", "/me/calendars")).status == 401
     async with session.post(mixed.api_root + "_emulator/accounts/nobody@example.com/revoke") as response:
         assert response.status == 404
 

@@ -9,7 +9,7 @@ import pytest
 
 from calmirror.emulator.graph.server import GraphEmulator
 from calmirror.emulator.graph.throttle import Throttle
-from calmirror.engine import Create
+from calmirror.engine import Create, Remove
 from calmirror.errors import AuthNeededError, Failure
 from calmirror.microsoft import GraphClient, MicrosoftCalendars
 from calmirror.retry import RetryPolicy
@@ -118,3 +118,21 @@ async def test_never_more_than_four_requests_in_flight(
     graph.meter.latency = 0.05
     await asyncio.gather(*(alice.client.list_calendars() for _ in range(12)))
     assert graph.meter.peak == 4
+
+
+async def test_observers_are_told_of_every_request(graph: GraphEmulator, alice: MicrosoftCalendars) -> None:
+    """Each HTTP request is told with its seconds; a batch's parts under their own names without seconds."""
+    told: list[tuple[str, str | None, bool]] = []
+    alice.observe(lambda name, error, seconds: told.append((name, error and error.kind, seconds is None)))
+    await alice.list_window("primary", WINDOW)
+    await alice.write_blocks("primary", [Create(spec(1)), Remove("nosuch")])
+    assert told == [
+        ("token", None, False),
+        ("calendars.get", None, False),
+        ("events.list", None, False),
+        ("calendarView.delta", None, False),
+        ("events.list", None, False),  # the removal's block is looked up by its mark
+        ("$batch", None, False),
+        ("events.create", None, True),
+    ]
+    assert graph.meter.count(path_part="/v1.0/") == 5

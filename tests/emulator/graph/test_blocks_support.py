@@ -32,7 +32,7 @@ async def test_the_meter_counts_requests_and_their_peak(alice: GraphClient) -> N
     """Every request is counted; with latency, concurrent requests overlap and the peak shows it."""
     meter = alice.emulator.meter
     before = meter.count("GET", "/calendars")
-    meter.latency = 0.05
+    meter.latency = 0.2  # long enough for concurrent requests to overlap on a busy machine
     await asyncio.gather(*(alice.call("GET", f"{ALICE}/calendars") for _ in range(3)))
     assert meter.count("GET", "/calendars") - before == 3
     assert meter.peak == 3

@@ -1,4 +1,4 @@
-"""`calmirror authorize`: Obtain a refresh token through the browser and print the env lines to paste."""
+"""`calmirror authorize`: Obtain a refresh token (Google or Microsoft) and print the env lines to paste."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from google_auth_oauthlib.flow import InstalledAppFlow
 
+from calmirror.commands import authorize_microsoft
 from calmirror.commands._arguments import bounded
 from calmirror.commands._config import load_raw_config, report_config_error
 from calmirror.config.groups import account_client
@@ -31,9 +32,19 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "authorize", help="Obtain a refresh token for an account through the browser."
     )
-    parser.add_argument("--email", required=True, help="the Google account to authorize (login hint)")
     parser.add_argument(
-        "--account-number", type=bounded(0), default=1, metavar="N", help="N of GOOGLE_ACCOUNT_<N>_*"
+        "--provider",
+        choices=("google", "microsoft"),
+        default="google",
+        help="whose account: google (default; browser and loopback) or microsoft (device code by default)",
+    )
+    parser.add_argument("--email", required=True, help="the account to authorize (login hint)")
+    parser.add_argument(
+        "--account-number",
+        type=bounded(0),
+        default=1,
+        metavar="N",
+        help="N of GOOGLE_ACCOUNT_<N>_* (MICROSOFT_ACCOUNT_<N>_* with --provider microsoft)",
     )
     parser.add_argument(
         "--client-id",
@@ -59,11 +70,25 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     parser.add_argument(
         "--port", type=bounded(0, 65535), default=0, help="loopback port for the redirect (default: free)"
     )
+    microsoft = parser.add_argument_group("--provider microsoft")
+    microsoft.add_argument(
+        "--loopback",
+        action="store_true",
+        help="sign in through the browser and a loopback redirect (authorization code + PKCE) "
+        "instead of a device code",
+    )
+    microsoft.add_argument("--tenant-id", help="the tenant (default: MICROSOFT_TENANT_ID or common)")
+    microsoft.add_argument(
+        "--login-url",
+        help="the identity platform (default: MICROSOFT_LOGIN_URL or https://login.microsoftonline.com)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the installed-app loopback flow and print the env lines to paste."""
+    """Run the provider's flow and print the env lines to paste."""
+    if args.provider == "microsoft":
+        return authorize_microsoft.run(args)
     try:
         values = load_raw_config(args.env_file).values
     except ConfigError as error:

@@ -1,4 +1,4 @@
-"""`calmirror emulator`: run the Google Calendar emulator alone and say how to point calmirror at it."""
+"""`calmirror emulator`: run the Google Calendar (and Graph) emulator and say how to point calmirror at it."""
 
 from __future__ import annotations
 
@@ -30,6 +30,13 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
         help="an account with a primary calendar; repeatable (default alice@example.com)",
     )
     parser.add_argument(
+        "--microsoft-account",
+        action="append",
+        default=[],
+        metavar="EMAIL",
+        help="a Microsoft 365 mailbox served by the Graph emulator on the same port; repeatable",
+    )
+    parser.add_argument(
         "--allow-http-webhooks", action="store_true", help="let watch channels use http:// addresses"
     )
     parser.add_argument("--latency-ms", type=int, default=0, help="latency added to every response")
@@ -44,7 +51,7 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     parser.add_argument(
         "--print-env",
         action="store_true",
-        help="print .env lines (GOOGLE_API_ROOT_URL, GOOGLE_TOKEN_URI, GOOGLE_ACCOUNT_<N>_*) instead of JSON",
+        help="print .env lines (GOOGLE_*, and MICROSOFT_* with --microsoft-account) instead of JSON",
     )
     parser.set_defaults(handler=run)
 
@@ -77,6 +84,7 @@ async def _serve(args: argparse.Namespace, zones: dict[str, str]) -> int:
             latency_ms=args.latency_ms,
             seed=args.seed,
             time_zones=zones,
+            microsoft_accounts=args.microsoft_account,
         )
     except ValueError as error:  # a --zone naming no account or no IANA zone
         return _usage(f"--zone: {error}")
@@ -92,9 +100,12 @@ async def _serve(args: argparse.Namespace, zones: dict[str, str]) -> int:
     try:
         # Printing credentials is the point: they are the emulator's own fake ones (docs/emulator.md).
         print(env_lines(emulator) if args.print_env else json_line(emulator), flush=True)
-        accounts = ", ".join(emulator.accounts)
+        accounts = ", ".join([*emulator.accounts, *args.microsoft_account])
+        served = (
+            "Google Calendar, OAuth and Microsoft Graph" if emulator.graph else "Google Calendar and OAuth"
+        )
         print(
-            f"calmirror emulator: serving Google Calendar and OAuth at {emulator.api_root} for {accounts};"
+            f"calmirror emulator: serving {served} at {emulator.api_root} for {accounts};"
             " stop it with Ctrl-C (SIGINT) or SIGTERM",
             file=sys.stderr,
             flush=True,
@@ -106,12 +117,27 @@ async def _serve(args: argparse.Namespace, zones: dict[str, str]) -> int:
 
 
 def json_line(emulator: Emulator) -> str:
-    """Return the one JSON line `{"api_root", "token_uri", "accounts": {email: credentials}}`."""
-    line = {
+    """Return the one JSON line `{"api_root", "token_uri", "accounts", "microsoft"?}` (docs/emulator.md)."""
+    line: dict[str, object] = {
         "api_root": emulator.api_root,
         "token_uri": emulator.token_uri,
         "accounts": {email: asdict(creds) for email, creds in emulator.accounts.items()},
     }
+    graph = emulator.graph
+    if graph is not None:
+        line["microsoft"] = {
+            "graph_root": graph.graph_root,
+            "login_url": graph.login_root,
+            "tenant_id": graph.tenant_id,
+            "accounts": {
+                email: {
+                    "client_id": graph.client.client_id,
+                    "client_secret": graph.client.client_secret,
+                    "refresh_token": token,
+                }
+                for email, token in graph.refresh_tokens.items()
+            },
+        }
     return json.dumps(line)
 
 
@@ -125,4 +151,16 @@ def env_lines(emulator: Emulator) -> str:
             f"GOOGLE_ACCOUNT_{n}_CLIENT_SECRET={creds.client_secret}",
             f"GOOGLE_ACCOUNT_{n}_REFRESH_TOKEN={creds.refresh_token}",
         ]
+    graph = emulator.graph
+    if graph is not None:
+        lines += [
+            f"MICROSOFT_GRAPH_ROOT_URL={graph.graph_root}",
+            f"MICROSOFT_LOGIN_URL={graph.login_root}",
+            f"MICROSOFT_TENANT_ID={graph.tenant_id}",
+            f"MICROSOFT_CLIENT_ID={graph.client.client_id}",
+            f"MICROSOFT_CLIENT_SECRET={graph.client.client_secret}",
+        ]
+        # Account numbers are shared by every provider, so Microsoft's follow Google's.
+        for n, (email, token) in enumerate(graph.refresh_tokens.items(), start=len(emulator.accounts) + 1):
+            lines += [f"MICROSOFT_ACCOUNT_{n}_EMAIL={email}", f"MICROSOFT_ACCOUNT_{n}_REFRESH_TOKEN={token}"]
     return "\n".join(lines)

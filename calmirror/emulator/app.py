@@ -1,4 +1,4 @@
-"""The emulator's HTTP side: an aiohttp server for the Calendar API, OAuth, batch, push and control."""
+"""The emulator's HTTP side: an aiohttp server for the Calendar API, OAuth, batch, push, control and Graph."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from calmirror.emulator.calendar.unserved import unserved_routes
 from calmirror.emulator.calls import Call, CallRunner, Outcome, ResponseHook, run_faults
 from calmirror.emulator.control import Control
 from calmirror.emulator.faults import FaultRule, Faults
+from calmirror.emulator.graph.server import GraphEmulator
 from calmirror.emulator.oauth import AccountCredentials, OAuthError, OAuthServer, parse_basic
 from calmirror.emulator.push import PushHub
 from calmirror.emulator.requestlog import RequestLog
@@ -60,6 +61,7 @@ class Emulator:
         token_ttl_seconds: int = 3600,
         seed: int = 0,
         time_zones: Mapping[str, str] | None = None,
+        microsoft_accounts: Sequence[str] = (),
     ) -> None:
         self.rng = random.Random(seed)  # one seeded RNG so fault probabilities are reproducible
         self.store = Store()
@@ -81,6 +83,18 @@ class Emulator:
         self.router = Router((*served, *unserved_routes(served)))
         self.calls = CallRunner(self.store, self.router, self.oauth, self.faults, self.requests)
         self.state = EmulatorState(self.store, self.requests, self.faults, self.push)
+        # Microsoft accounts get Graph and its identity platform here, under the same faults and log.
+        self.graph = (
+            GraphEmulator(
+                users=microsoft_accounts,
+                token_ttl_seconds=token_ttl_seconds,
+                latency_ms=latency_ms,
+                faults=self.faults,
+                requests=self.requests,
+            )
+            if microsoft_accounts
+            else None
+        )
         self.api_root = ""
         self.token_uri = ""
         self.auth_uri = ""
@@ -95,8 +109,10 @@ class Emulator:
         app.router.add_get(AUTH_PATH, self._authorize)
         app.router.add_post(BATCH_PATH, self._batch)
         app.router.add_route("*", API_PREFIX + "{tail:.*}", self._api)
-        control = Control(self.store, self.requests, self.faults, self.push, self.oauth)
+        control = Control(self.store, self.requests, self.faults, self.push, self.oauth, self.graph)
         app.router.add_routes(control.routes())
+        if self.graph is not None:
+            self.graph.add_routes(app)
         # A request held by a latency or timeout fault must not keep a stopping emulator alive.
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -107,6 +123,8 @@ class Emulator:
         self.token_uri = self.api_root + "token"
         self.auth_uri = self.api_root + AUTH_PATH.lstrip("/")
         self.push.api_root = self.api_root
+        if self.graph is not None:
+            self.graph.serve_at(self.api_root)
 
     async def stop(self) -> None:
         """Stop serving, cancel pending notifications and release the port."""
@@ -137,7 +155,11 @@ class Emulator:
 
     def revoke(self, email: str) -> None:
         """Revoke the account's grants: refreshing answers invalid_grant, access tokens stop working."""
-        self.oauth.revoke(email)
+        graph = self.graph if self.graph is not None and email.lower() in self.graph.store.mailboxes else None
+        if graph is not None:
+            graph.revoke(email)
+        if email in self.accounts or graph is None:
+            self.oauth.revoke(email)  # KeyError for an account of neither
 
     def reset_requests(self) -> None:
         """Clear the request log and the quota counters."""
@@ -276,8 +298,9 @@ async def start_emulator(
     token_ttl_seconds: int = 3600,
     seed: int = 0,
     time_zones: Mapping[str, str] | None = None,
+    microsoft_accounts: Sequence[str] = (),
 ) -> Emulator:
-    """Start an emulator in this event loop and return it once it accepts connections."""
+    """Start an emulator (with Graph when there are Microsoft accounts) and return it once it listens."""
     emulator = Emulator(
         accounts=accounts,
         allow_http_webhooks=allow_http_webhooks,
@@ -285,6 +308,7 @@ async def start_emulator(
         token_ttl_seconds=token_ttl_seconds,
         seed=seed,
         time_zones=time_zones,
+        microsoft_accounts=microsoft_accounts,
     )
     await emulator.start(host, port)
     return emulator

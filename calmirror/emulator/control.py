@@ -11,6 +11,7 @@ from aiohttp import web
 from calmirror.emulator.calendar.errors import ApiError
 from calmirror.emulator.calendar.store import Store
 from calmirror.emulator.faults import FaultRule, FaultRuleError, Faults
+from calmirror.emulator.graph.server import GraphEmulator
 from calmirror.emulator.oauth import OAuthServer
 from calmirror.emulator.push import PushHub
 from calmirror.emulator.requestlog import RequestLog
@@ -27,6 +28,7 @@ class Control:
     faults: Faults
     push: PushHub
     oauth: OAuthServer
+    graph: GraphEmulator | None = None
 
     def routes(self) -> list[web.RouteDef]:
         """The control routes."""
@@ -124,11 +126,17 @@ class Control:
         return web.Response(status=204)
 
     async def revoke(self, request: web.Request) -> web.Response:
-        """Revoke an account's refresh tokens."""
-        try:
-            self.oauth.revoke(request.match_info["email"])
-        except KeyError as error:
-            raise web.HTTPNotFound(text="unknown account") from error
+        """Revoke an account's refresh and access tokens (Google's, Microsoft's, or both for one address)."""
+        email = request.match_info["email"]
+        found = False
+        if email in self.oauth.credentials:
+            self.oauth.revoke(email)
+            found = True
+        if self.graph is not None and email.lower() in self.graph.store.mailboxes:
+            self.graph.revoke(email)
+            found = True
+        if not found:
+            raise web.HTTPNotFound(text="unknown account")
         return web.Response(status=204)
 
     async def channels(self, request: web.Request) -> web.Response:

@@ -1,4 +1,8 @@
-"""Injectable faults: rules matched by method id and account, with Google's documented error bodies."""
+"""Injectable faults: rules matched by method id and account, with Google's documented error bodies.
+
+Graph calls are matched by the same rules (method ids `graph.*`); their bodies are built in
+`calmirror.emulator.graph.errors`.
+"""
 
 from __future__ import annotations
 
@@ -81,9 +85,7 @@ class FaultRule:
         """Whether the rule covers this method and account and may still fire."""
         if self.times is not None and self.fired >= self.times:
             return False
-        # "*" means every Calendar method; the token endpoint and the batch envelope are named explicitly.
-        wildcard = "*" in self.methods and method_id.startswith("calendar.")
-        if not wildcard and method_id not in self.methods:
+        if not any(covers(pattern, method_id) for pattern in self.methods):
             return False
         return self.accounts is None or account in self.accounts
 
@@ -101,6 +103,19 @@ class FaultRule:
     def headers(self) -> dict[str, str]:
         """Extra response headers: Retry-After when the rule sets one."""
         return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+
+
+def covers(pattern: str, method_id: str) -> bool:
+    """Whether a rule's method pattern names a method: exactly, or by a prefix ending in `.*`.
+
+    "*" means every Calendar method; the token endpoints, batch envelopes and Graph calls are named
+    explicitly ("graph.*" covers every Graph call, "graph.token" the identity platform's token endpoint).
+    """
+    if pattern == "*":
+        return method_id.startswith("calendar.")
+    if pattern.endswith(".*"):
+        return method_id.startswith(pattern[:-1])
+    return pattern == method_id
 
 
 class Faults:

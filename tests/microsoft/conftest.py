@@ -35,6 +35,13 @@ def access_for(graph: GraphEmulator, email: str = ALICE, *, app_only: bool = Fal
     )
 
 
+def http_count(graph: GraphEmulator, method: str | None = None, path_part: str = "") -> int:
+    """How many HTTP requests (of `method`, with `path_part` in their path) the emulator received."""
+    return sum(
+        1 for r in graph.requests.http if (method is None or r.http_method == method) and path_part in r.path
+    )
+
+
 def meeting(start: str, end: str, subject: str = "Meeting", **more: Any) -> dict[str, Any]:
     """An event body in UTC on the given local times (YYYY-MM-DDTHH:MM)."""
     return {

@@ -11,12 +11,12 @@ from calmirror.emulator.graph.server import GraphEmulator
 from calmirror.engine import BlockSpec, Create, Interval
 from calmirror.errors import SyncTokenExpiredError
 from calmirror.microsoft import MicrosoftCalendars
-from tests.microsoft.conftest import ALICE, WINDOW, MakeProvider, access_for, meeting, seed
+from tests.microsoft.conftest import ALICE, WINDOW, MakeProvider, access_for, http_count, meeting, seed
 
 
 def graph_requests(graph: GraphEmulator) -> int:
     """How many requests reached Graph's routes (the token endpoint not counted)."""
-    return graph.meter.count(path_part="/v1.0/")
+    return http_count(graph, path_part="/v1.0/")
 
 
 def spec(start: datetime, hours: int = 1, block: str = "blk1") -> BlockSpec:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -42,18 +42,15 @@ def parse(body: object, headers: Mapping[str, str]) -> list[tuple[str, GraphRequ
     return found
 
 
-def run(
-    parts: list[tuple[str, GraphRequest]], handle: Callable[[GraphRequest], GraphResponse]
-) -> dict[str, Any]:
-    """Answer every part independently (a failing part does not stop the others)."""
-    responses = []
-    for part_id, request in parts:
-        answer = handle(request)
+def responses(answers: list[tuple[str, GraphResponse]]) -> dict[str, Any]:
+    """The batch answer: every part's own id, status, headers and body (a failing part stops no other)."""
+    found = []
+    for part_id, answer in answers:
         headers = dict(answer.headers)
         if answer.body is not None:
             headers["Content-Type"] = "application/json"
         entry: dict[str, Any] = {"id": part_id, "status": answer.status, "headers": headers}
         if answer.body is not None:
             entry["body"] = answer.body
-        responses.append(entry)
-    return {"responses": responses}
+        found.append(entry)
+    return {"responses": found}

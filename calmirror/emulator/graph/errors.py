@@ -42,3 +42,51 @@ def not_found(what: str) -> GraphError:
 def invalid_request(message: str) -> GraphError:
     """A 400 for a request the emulator understands but Graph refuses."""
     return GraphError(400, "ErrorInvalidRequest", message)
+
+
+class TokenError(CalmirrorError):
+    """An OAuth error answer of the token endpoint (error, AADSTS code, description)."""
+
+    def __init__(self, status: int, error: str, code: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.error = error
+        self.code = code
+        self.description = description
+
+    def body(self) -> dict[str, Any]:
+        """The error body the identity platform answers (AADSTS code in the description and error_codes)."""
+        trace, correlation = str(uuid.uuid4()), str(uuid.uuid4())
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        return {
+            "error": self.error,
+            "error_description": f"AADSTS{self.code}: {self.description} Trace ID: {trace} "
+            f"Correlation ID: {correlation} Timestamp: {now}",
+            "error_codes": [self.code],
+            "timestamp": now,
+            "trace_id": trace,
+            "correlation_id": correlation,
+            "error_uri": f"https://login.microsoftonline.com/error?code={self.code}",
+        }
+
+
+# The code Graph answers with for each status a fault rule may inject (https://learn.microsoft.com/graph/errors).
+FAULT_CODES = {
+    400: "BadRequest",
+    401: "InvalidAuthenticationToken",
+    403: "ErrorAccessDenied",
+    404: "ErrorItemNotFound",
+    409: "ErrorIrresolvableConflict",
+    410: "SyncStateNotFound",
+    412: "ErrorIrresolvableConflict",
+    429: "ApplicationThrottled",
+    500: "generalException",
+    503: "ServiceNotAvailable",
+    504: "UnknownError",
+}
+
+
+def injected(status: int, code: str | None, retry_after: int | None) -> GraphError:
+    """The error a fault rule injects: its reason as the code, else the usual code of the status."""
+    code = code or FAULT_CODES.get(status, "generalException")
+    return GraphError(status, code, f"Injected fault: {code}.", retry_after=retry_after)

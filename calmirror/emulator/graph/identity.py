@@ -1,4 +1,4 @@
-"""The identity platform's v2.0 token endpoint: rotating refresh tokens, client credentials, bearer checks."""
+"""The identity platform's v2.0 token endpoint: rotating refresh tokens, client credentials, sign-ins."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from calmirror.emulator.graph.errors import GraphError
+from calmirror.emulator.graph.errors import GraphError, TokenError
+from calmirror.emulator.graph.signin import DEVICE_GRANT, SignIns, granted_scope
 
 GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
 
@@ -32,32 +32,6 @@ class Grant:
     expires: float
 
 
-class TokenError(Exception):
-    """An OAuth error answer of the token endpoint (error, AADSTS code, description)."""
-
-    def __init__(self, status: int, error: str, code: int, description: str) -> None:
-        super().__init__(description)
-        self.status = status
-        self.error = error
-        self.code = code
-        self.description = description
-
-    def body(self) -> dict[str, Any]:
-        """The error body the identity platform answers (AADSTS code in the description and error_codes)."""
-        trace, correlation = str(uuid.uuid4()), str(uuid.uuid4())
-        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-        return {
-            "error": self.error,
-            "error_description": f"AADSTS{self.code}: {self.description} Trace ID: {trace} "
-            f"Correlation ID: {correlation} Timestamp: {now}",
-            "error_codes": [self.code],
-            "timestamp": now,
-            "trace_id": trace,
-            "correlation_id": correlation,
-            "error_uri": f"https://login.microsoftonline.com/error?code={self.code}",
-        }
-
-
 REUSED = (70000, "The provided value for the input parameter 'refresh_token' is not valid.")
 REVOKED = (50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed.")
 
@@ -72,6 +46,7 @@ class Identity:
         self.refresh_tokens: dict[str, tuple[str, str]] = {}  # live token -> (client id, user)
         self.spent: dict[str, str] = {}  # used or revoked token -> why it is refused ("reused"/"revoked")
         self.access: dict[str, Grant] = {}
+        self.signins = SignIns(clock)
 
     def add_client(self) -> Client:
         """Register an application and return its credentials."""
@@ -95,20 +70,24 @@ class Identity:
 
     def token(self, form: Mapping[str, str]) -> dict[str, Any]:
         """Answer a token request (refresh_token or client_credentials grant) or raise TokenError."""
-        client = self.clients.get(form.get("client_id", ""))
-        if client is None:
-            raise TokenError(
-                400, "unauthorized_client", 700016, "Application was not found in the directory."
-            )
-        if not secrets.compare_digest(form.get("client_secret", ""), client.client_secret):
-            raise TokenError(401, "invalid_client", 7000215, "Invalid client secret provided.")
+        client = self.client(form.get("client_id", ""))
         grant = form.get("grant_type")
+        # A public client (device code, or authorization code with PKCE) may leave the secret out.
+        public = grant in (DEVICE_GRANT, "authorization_code") and "client_secret" not in form
+        if not public and not secrets.compare_digest(form.get("client_secret", ""), client.client_secret):
+            raise TokenError(401, "invalid_client", 7000215, "Invalid client secret provided.")
         if grant == "client_credentials":
             if form.get("scope") != GRAPH_DEFAULT_SCOPE:
                 raise TokenError(400, "invalid_scope", 1002012, "The provided value for scope is not valid.")
             return self._answer(Grant(client.client_id, None, 0), GRAPH_DEFAULT_SCOPE, refresh=None)
         if grant == "refresh_token":
             return self._refresh(client, form.get("refresh_token", ""), form.get("scope", ""))
+        if grant == DEVICE_GRANT:
+            return self._signed_in(
+                client, *self.signins.redeem_device(form.get("device_code", ""), client.client_id)
+            )
+        if grant == "authorization_code":
+            return self._signed_in(client, *self.signins.redeem_code(form, client.client_id))
         raise TokenError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
 
     def _refresh(self, client: Client, token: str, scope: str) -> dict[str, Any]:
@@ -126,6 +105,33 @@ class Identity:
         return self._answer(
             Grant(client.client_id, user, 0), scope or "Calendars.ReadWrite", refresh=successor
         )
+
+    def _signed_in(self, client: Client, user: str, requested: str) -> dict[str, Any]:
+        """Tokens for a user who just signed in: a refresh token too when `offline_access` was asked for."""
+        scope, offline = granted_scope(requested)
+        refresh = self.issue_refresh_token(client, user) if offline else None
+        return self._answer(Grant(client.client_id, user, 0), scope, refresh=refresh)
+
+    def client(self, client_id: str) -> Client:
+        """A registered client, or the error the identity platform answers for an unknown one."""
+        found = self.clients.get(client_id)
+        if found is None:
+            raise TokenError(
+                400, "unauthorized_client", 700016, "Application was not found in the directory."
+            )
+        return found
+
+    def user_of(self, form: Mapping[str, str]) -> str | None:
+        """The user a token request acts for, when its refresh token names one (for the request log)."""
+        holder = self.refresh_tokens.get(form.get("refresh_token", ""))
+        return holder[1] if holder is not None else None
+
+    def peek(self, authorization: str | None) -> Grant | None:
+        """The grant of a bearer header, or None (no error): for naming a call before answering it."""
+        try:
+            return self.grant_for(authorization)
+        except GraphError:
+            return None
 
     def _answer(self, grant: Grant, scope: str, *, refresh: str | None) -> dict[str, Any]:
         """A successful token answer with a new bearer access token."""

@@ -1,74 +1,64 @@
-"""The Graph emulator's HTTP side: an aiohttp server for `/v1.0`, `$batch` and the v2.0 token endpoint."""
+"""The Graph emulator's HTTP side: `/v1.0`, `$batch` and the identity endpoints, alone or in another app."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+import contextlib
+import random
+from collections.abc import Iterator, Sequence
 
 from aiohttp import web
 
+from calmirror.emulator.faults import Faults
 from calmirror.emulator.graph import batch
 from calmirror.emulator.graph.api import ROUTES, GraphApi, GraphRequest, GraphResponse
 from calmirror.emulator.graph.errors import GraphError
-from calmirror.emulator.graph.identity import Client, Identity, TokenError
+from calmirror.emulator.graph.gateway import Gateway, Outcome, ResponseHook, apply_faults
+from calmirror.emulator.graph.identity import Client, Identity
+from calmirror.emulator.graph.login import Login
+from calmirror.emulator.graph.replies import drop_connection, pause, read_json, reply
 from calmirror.emulator.graph.store import GraphStore
 from calmirror.emulator.graph.throttle import Throttle
+from calmirror.emulator.requestlog import RequestLog
 
 GRAPH_PREFIX = "/v1.0"
 BATCH_PATH = GRAPH_PREFIX + "/$batch"
-TOKEN_PATH = "/{tenant}/oauth2/v2.0/token"  # noqa: S105 - a URL path, not a secret
-ResponseHook = Callable[[str, int, Any], None]
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class Meter:
-    """Records each request (method, path) and the peak of concurrent requests; `latency` slows each one.
-
-    A little latency lets a client's concurrent requests overlap in the emulator, so its bound shows.
-    """
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str]] = []
-        self.in_flight = 0
-        self.peak = 0
-        self.latency = 0.0
-
-    def count(self, method: str | None = None, path_part: str = "") -> int:
-        """How many requests (of `method`, with `path_part` in their path) were served."""
-        return sum(1 for m, path in self.requests if (method is None or m == method) and path_part in path)
-
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Count one request while it is served."""
-        self.requests.append((request.method, request.path))
-        self.in_flight += 1
-        self.peak = max(self.peak, self.in_flight)
-        try:
-            if self.latency:
-                await asyncio.sleep(self.latency)
-            return await handler(request)
-        finally:
-            self.in_flight -= 1
+TENANT_ID = "common"
 
 
 class GraphEmulator:
-    """A running Graph emulator: its roots, one registered client, the users' refresh tokens and state."""
+    """Graph's state, one registered client, the users' refresh tokens, and the handlers that serve them.
+
+    Alone it listens on its own port (`start`); inside `calmirror emulator` the Google emulator mounts
+    its routes (`add_routes`) and shares its fault rules and request log.
+    """
 
     def __init__(
-        self, *, users: Sequence[str], token_ttl_seconds: int = 3600, throttle_limit: int = 10_000
+        self,
+        *,
+        users: Sequence[str],
+        token_ttl_seconds: int = 3600,
+        throttle_limit: int = 10_000,
+        latency_ms: int = 0,
+        faults: Faults | None = None,
+        requests: RequestLog | None = None,
     ) -> None:
         self.store = GraphStore()
         self.identity = Identity(token_ttl_seconds=token_ttl_seconds)
         self.api = GraphApi(self.store, self.identity, Throttle(limit=throttle_limit))
+        self.faults = faults if faults is not None else Faults(random.Random(0))
+        self.requests = requests if requests is not None else RequestLog()
+        self.gateway = Gateway(self.api, self.faults, self.requests)
+        self.hooks: list[ResponseHook] = self.gateway.hooks
+        self.latency_ms = latency_ms
+        self.in_flight = 0  # Graph requests being served now, and the most ever at once (a client's bound)
+        self.peak_in_flight = 0
+        self.login = Login(self)
         self.client: Client = self.identity.add_client()
         self.refresh_tokens: dict[str, str] = {}
         for email in users:
             self.store.add_mailbox(email)
             self.refresh_tokens[email] = self.identity.issue_refresh_token(self.client, email)
-        self.hooks: list[ResponseHook] = []
-        self.meter = Meter()
+        self.tenant_id = TENANT_ID
         self.graph_root = ""
         self.login_root = ""
         self._runner: web.AppRunner | None = None
@@ -77,44 +67,62 @@ class GraphEmulator:
         """Every (method, Graph path template) served below `/v1.0`, `$batch` included."""
         return [(route.method, route.template) for route in ROUTES] + [("POST", "/$batch")]
 
-    async def start(self, host: str, port: int) -> None:
-        """Bind the server (port 0 picks a free loopback port) and fill in the roots."""
-        app = web.Application(middlewares=[self.meter.middleware])
+    def add_routes(self, app: web.Application) -> None:
+        """Serve Graph, `$batch`, the identity endpoints and the sign-in control in an aiohttp app."""
         app.router.add_post(BATCH_PATH, self._batch)
         app.router.add_route("*", GRAPH_PREFIX + "/{tail:.*}", self._graph)
-        app.router.add_post(TOKEN_PATH, self._token)
+        app.router.add_routes(self.login.routes())
+        app.router.add_routes(self.login.control_routes())
+
+    def serve_at(self, root: str) -> None:
+        """Fill in the roots once the server is bound at `root` (e.g. http://127.0.0.1:PORT)."""
+        self.graph_root = root.rstrip("/") + GRAPH_PREFIX
+        self.login_root = root.rstrip("/")
+        self.api.base_url = self.graph_root
+
+    async def start(self, host: str, port: int) -> None:
+        """Listen alone (port 0 picks a free loopback port) and fill in the roots."""
+        app = web.Application()
+        self.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
-        bound = self._runner.addresses[0][1]
-        self.graph_root = f"http://{host}:{bound}{GRAPH_PREFIX}"
-        self.login_root = f"http://{host}:{bound}"
-        self.api.base_url = self.graph_root
+        self.serve_at(f"http://{host}:{self._runner.addresses[0][1]}")
 
     async def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Stop serving and release the port (when listening alone)."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
 
-    def token_url(self, tenant: str = "common") -> str:
+    def token_url(self, tenant: str = TENANT_ID) -> str:
         """The token endpoint of a tenant."""
         return f"{self.login_root}/{tenant}/oauth2/v2.0/token"
 
-    def _answer(self, name: str, answer: GraphResponse) -> web.Response:
-        """Tell the hooks about a JSON answer and build the HTTP response."""
-        for hook in self.hooks:
-            hook(name, answer.status, answer.body)
-        if answer.body is None:
-            return web.Response(status=answer.status, headers=dict(answer.headers))
-        return web.json_response(answer.body, status=answer.status, headers=dict(answer.headers))
+    def revoke(self, email: str) -> None:
+        """Revoke a mailbox's grants: its refresh tokens answer invalid_grant, its access tokens 401."""
+        self.store.mailbox(email)  # an unknown mailbox is a GraphError
+        self.identity.revoke(email)
+
+    @contextlib.contextmanager
+    def _serving(self) -> Iterator[None]:
+        """Count a Graph request as in flight while the emulator holds it (its latency)."""
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
 
     async def _graph(self, request: web.Request) -> web.Response:
         """Serve one `/v1.0/...` call."""
+        self.requests.record_http(request.method, request.path)
+        with self._serving():
+            await pause(self.latency_ms)
         try:
             body = await read_json(request)
         except GraphError as error:
-            return self._answer("graph", GraphResponse(error.status, error.body()))
+            return reply(request, Outcome(error.status, error.body()))
         call = GraphRequest(
             request.method,
             request.path[len(GRAPH_PREFIX) :],
@@ -122,40 +130,29 @@ class GraphEmulator:
             dict(request.headers),
             body,
         )
-        return self._answer("graph", self.api.handle(call))
+        return reply(request, await self.gateway.call(call))
 
     async def _batch(self, request: web.Request) -> web.Response:
-        """Serve a JSON batch: the envelope is checked whole, then each part is answered on its own."""
+        """A JSON batch: the envelope is checked whole, then each part runs (and is logged) on its own."""
+        self.requests.record_http(request.method, request.path)
+        with self._serving():
+            await pause(self.latency_ms)
+        grant = self.identity.peek(request.headers.get("Authorization"))
+        early, lost = await apply_faults(self.faults, "graph.batch", grant.user if grant else None)
+        if early is not None:
+            return reply(request, early)
         try:
             parts = batch.parse(await read_json(request), request.headers)
         except GraphError as error:
-            return self._answer("batch", GraphResponse(error.status, error.body()))
-        answers = batch.run(parts, self.api.handle)
-        for part in answers["responses"]:
-            if "body" in part:
-                for hook in self.hooks:
-                    hook("graph", part["status"], part["body"])
-        return web.json_response(answers)
-
-    async def _token(self, request: web.Request) -> web.Response:
-        """The v2.0 token endpoint (form-encoded, as the identity platform requires)."""
-        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
-        headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-        try:
-            return web.json_response(self.identity.token(form), headers=headers)
-        except TokenError as error:
-            return web.json_response(error.body(), status=error.status, headers=headers)
-
-
-async def read_json(request: web.Request) -> Any:
-    """The JSON body of a request (None when empty), or Graph's 400 for unreadable JSON."""
-    raw = await request.read()
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        raise GraphError(400, "BadRequest", "Unable to read JSON request payload.") from None
+            return reply(request, Outcome(error.status, error.body()))
+        answers = []
+        for part_id, part in parts:
+            outcome = await self.gateway.call(part, in_batch=True)
+            lost = lost or outcome.drop  # a part's connection fault cuts the one shared connection
+            answers.append((part_id, GraphResponse(outcome.status, outcome.body, outcome.headers)))
+        if lost:
+            drop_connection(request)
+        return web.json_response(batch.responses(answers))
 
 
 async def start_graph_emulator(
@@ -165,8 +162,11 @@ async def start_graph_emulator(
     users: Sequence[str] = ("alice@example.com",),
     token_ttl_seconds: int = 3600,
     throttle_limit: int = 10_000,
+    latency_ms: int = 0,
 ) -> GraphEmulator:
-    """Start a Graph emulator in this event loop and return it once it accepts connections."""
-    emulator = GraphEmulator(users=users, token_ttl_seconds=token_ttl_seconds, throttle_limit=throttle_limit)
+    """Start a Graph emulator alone in this event loop and return it once it accepts connections."""
+    emulator = GraphEmulator(
+        users=users, token_ttl_seconds=token_ttl_seconds, throttle_limit=throttle_limit, latency_ms=latency_ms
+    )
     await emulator.start(host, port)
     return emulator

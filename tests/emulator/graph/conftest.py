@@ -9,10 +9,12 @@ from typing import Any
 import aiohttp
 import pytest
 
+from calmirror.emulator import Emulator, start_emulator
 from calmirror.emulator.graph.server import GraphEmulator, start_graph_emulator
 from tests.emulator.graph_schema import check_response, graph_schema
 
 USERS = ("alice@example.com", "bob@example.com")
+ANN, MIA, MAX = "ann@example.com", "mia@example.com", "max@example.com"
 
 
 @dataclass(frozen=True)
@@ -84,3 +86,39 @@ async def alice(graph: GraphEmulator, session: aiohttp.ClientSession) -> GraphCl
     """Alice's client with a delegated access token from the token endpoint."""
     answer = await token_for(session, graph, "alice@example.com")
     return GraphClient(session, graph, answer["access_token"])
+
+
+@pytest.fixture
+async def mixed() -> AsyncIterator[Emulator]:
+    """An emulator with one Google and two Microsoft accounts; every Graph answer must fit Graph's model."""
+    emulator = await start_emulator(accounts=[ANN], microsoft_accounts=[MIA, MAX])
+    assert emulator.graph is not None
+    answers: list[Any] = []
+    emulator.graph.hooks.append(lambda _name, _status, body: answers.append(body))
+    try:
+        yield emulator
+    finally:
+        await emulator.stop()
+    problems = [p for body in answers for p in check_response(graph_schema(), body)]
+    assert not problems, problems
+
+
+def graph_of(emulator: Emulator) -> GraphEmulator:
+    """The emulator's Graph side (the fixture always has one)."""
+    assert emulator.graph is not None
+    return emulator.graph
+
+
+async def client_for(session: aiohttp.ClientSession, emulator: Emulator, user: str) -> GraphClient:
+    """A Graph client for a Microsoft account with a fresh access token."""
+    graph = graph_of(emulator)
+    return GraphClient(session, graph, (await token_for(session, graph, user))["access_token"])
+
+
+async def control(
+    session: aiohttp.ClientSession, emulator: Emulator, method: str, path: str, **kw: Any
+) -> Any:
+    """Call the control API; return the JSON answer (None for 204)."""
+    async with session.request(method, emulator.api_root + "_emulator/" + path, **kw) as response:
+        assert response.status < 300, await response.text()
+        return None if response.status == 204 else await response.json()

@@ -1,4 +1,4 @@
-"""What calmirror's blocks need of the Graph emulator: body, responseRequested, transactionId, a meter."""
+"""What calmirror's blocks need of the Graph emulator: body, responseRequested, transactionId, a peak."""
 
 from __future__ import annotations
 
@@ -28,11 +28,8 @@ async def test_a_deleted_events_transaction_id_makes_a_new_event(alice: GraphCli
     assert (renewed.status, renewed.body["id"] != first["id"]) == (201, True)
 
 
-async def test_the_meter_counts_requests_and_their_peak(alice: GraphClient) -> None:
-    """Every request is counted; with latency, concurrent requests overlap and the peak shows it."""
-    meter = alice.emulator.meter
-    before = meter.count("GET", "/calendars")
-    meter.latency = 0.2  # long enough for concurrent requests to overlap on a busy machine
+async def test_the_peak_of_requests_in_flight_is_kept(alice: GraphClient) -> None:
+    """With latency, concurrent requests overlap in the emulator and its peak shows how many at once."""
+    alice.emulator.latency_ms = 200  # long enough for concurrent requests to overlap on a busy machine
     await asyncio.gather(*(alice.call("GET", f"{ALICE}/calendars") for _ in range(3)))
-    assert meter.count("GET", "/calendars") - before == 3
-    assert meter.peak == 3
+    assert (alice.emulator.peak_in_flight, alice.emulator.in_flight) == (3, 0)

@@ -11,7 +11,7 @@ from calmirror.engine.executor import apply_plan
 from calmirror.errors import NotFoundError
 from calmirror.microsoft import MicrosoftCalendars
 from calmirror.microsoft.blocks import BODY_TEXT, MARK_ID
-from tests.microsoft.conftest import ALICE, MakeProvider, access_for, http_count, meeting, seed
+from tests.microsoft.conftest import MakeProvider, http_count, meeting, seed, sibling_access
 
 DAY = datetime(2026, 12, 8, tzinfo=UTC)
 
@@ -82,10 +82,7 @@ async def test_a_new_process_removes_a_block_it_never_saw(
     """A provider that has not listed the calendar finds the block's Graph id by the mark, then deletes it."""
     writer = make_provider()
     await writer.write_blocks("primary", [Create(spec(3))])
-    token = graph.identity.issue_refresh_token(graph.client, ALICE)
-    from dataclasses import replace
-
-    other = make_provider(access=replace(access_for(graph), refresh_token=token))
+    other = make_provider(access=sibling_access(graph))
     [outcome] = await other.write_blocks("primary", [Remove("blk003")])
     assert outcome.error is None
     assert blocks(graph) == {}

@@ -105,12 +105,12 @@ async def test_a_notification_mirrors_the_meeting_and_shutdown_deletes_the_subsc
         assert flow["channel_expires"].startswith(str(subscriptions[0].expiration.year))
         assert app[SCHEDULER].get_job("poll").trigger.interval == timedelta(days=1)
 
-        served = len(graph.meter.requests)
+        served = len(graph.requests.http)
         forged = {"subscriptionId": subscriptions[0].id, "clientState": "v1.forged", "changeType": "created"}
         body = json.dumps({"value": [forged]})
         async with aiohttp.ClientSession() as session, session.post(url + PATH, data=body) as response:
             assert response.status == 403
-        assert len(graph.meter.requests) == served  # the forged one asked nothing of Graph
+        assert len(graph.requests.http) == served  # the forged one asked nothing of Graph
 
         start = hour(1)
         meeting(graph, start)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,19 @@ def access_for(graph: GraphEmulator, email: str = ALICE, *, app_only: bool = Fal
         app_only=app_only,
         graph_root=graph.graph_root,
         login_url=graph.login_root,
+    )
+
+
+def sibling_access(graph: GraphEmulator, email: str = ALICE) -> GraphAccess:
+    """The access of a second process of the same account: the same app, a refresh token of its own."""
+    token = graph.identity.issue_refresh_token(graph.client, email)
+    return dataclasses.replace(access_for(graph, email), refresh_token=token)
+
+
+def http_count(graph: GraphEmulator, method: str | None = None, path_part: str = "") -> int:
+    """How many HTTP requests (of `method`, with `path_part` in their path) the emulator received."""
+    return sum(
+        1 for r in graph.requests.http if (method is None or r.http_method == method) and path_part in r.path
     )
 
 

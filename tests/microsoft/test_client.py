@@ -9,17 +9,17 @@ import pytest
 
 from calmirror.emulator.graph.server import GraphEmulator
 from calmirror.emulator.graph.throttle import Throttle
-from calmirror.engine import Create
+from calmirror.engine import Create, Remove
 from calmirror.errors import AuthNeededError, Failure
 from calmirror.microsoft import GraphClient, MicrosoftCalendars
 from calmirror.retry import RetryPolicy
-from tests.microsoft.conftest import ALICE, WINDOW, MakeProvider, access_for
+from tests.microsoft.conftest import ALICE, WINDOW, MakeProvider, access_for, http_count
 from tests.microsoft.test_writes import blocks, spec
 
 
 def token_requests(graph: GraphEmulator) -> int:
     """How many requests reached the token endpoint."""
-    return graph.meter.count("POST", "/oauth2/v2.0/token")
+    return http_count(graph, "POST", "/oauth2/v2.0/token")
 
 
 async def test_refresh_tokens_rotate_and_the_newest_is_used(
@@ -53,7 +53,7 @@ async def test_an_access_token_is_cached_until_it_is_refused(
     graph.identity.access.clear()
     await alice.client.list_calendars()
     assert token_requests(graph) == 2
-    assert graph.meter.count("GET", "/calendars") == 5  # the refused request and its resend
+    assert http_count(graph, "GET", "/calendars") == 5  # the refused request and its resend
 
 
 async def test_a_revoked_grant_needs_a_person_and_names_no_secret(
@@ -93,8 +93,8 @@ async def test_app_only_uses_client_credentials_and_the_users_path(
     [outcome] = await provider.write_blocks("primary", [Create(spec(1))])
     assert outcome.error is None
     assert sorted(blocks(graph)) == ["blk001"]
-    assert graph.meter.count(path_part=f"/users/{ALICE}") >= 1
-    assert graph.meter.count(path_part="/me/") == 0
+    assert http_count(graph, path_part=f"/users/{ALICE}") >= 1
+    assert http_count(graph, path_part="/me/") == 0
 
 
 async def test_a_throttling_storm_is_ridden_out(graph: GraphEmulator, make_provider: MakeProvider) -> None:
@@ -115,6 +115,24 @@ async def test_never_more_than_four_requests_in_flight(
 ) -> None:
     """Twelve calls at once reach the emulator at most four at a time."""
     await alice.client.list_calendars()  # the token first, so the calls below all go to Graph
-    graph.meter.latency = 0.05
+    graph.latency_ms = 200  # long enough for concurrent requests to overlap on a busy machine
     await asyncio.gather(*(alice.client.list_calendars() for _ in range(12)))
-    assert graph.meter.peak == 4
+    assert graph.peak_in_flight == 4
+
+
+async def test_observers_are_told_of_every_request(graph: GraphEmulator, alice: MicrosoftCalendars) -> None:
+    """Each HTTP request is told with its seconds; a batch's parts under their own names without seconds."""
+    told: list[tuple[str, str | None, bool]] = []
+    alice.observe(lambda name, error, seconds: told.append((name, error and error.kind, seconds is None)))
+    await alice.list_window("primary", WINDOW)
+    await alice.write_blocks("primary", [Create(spec(1)), Remove("nosuch")])
+    assert told == [
+        ("token", None, False),
+        ("calendars.get", None, False),
+        ("events.list", None, False),
+        ("calendarView.delta", None, False),
+        ("events.list", None, False),  # the removal's block is looked up by its mark
+        ("$batch", None, False),
+        ("events.create", None, True),
+    ]
+    assert http_count(graph, path_part="/v1.0/") == 5

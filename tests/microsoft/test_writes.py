@@ -11,7 +11,7 @@ from calmirror.engine.executor import apply_plan
 from calmirror.errors import NotFoundError
 from calmirror.microsoft import MicrosoftCalendars
 from calmirror.microsoft.blocks import BODY_TEXT, MARK_ID
-from tests.microsoft.conftest import ALICE, MakeProvider, access_for, meeting, seed
+from tests.microsoft.conftest import MakeProvider, http_count, meeting, seed, sibling_access
 
 DAY = datetime(2026, 12, 8, tzinfo=UTC)
 
@@ -33,7 +33,7 @@ async def test_45_creates_go_out_in_3_batches(graph: GraphEmulator, alice: Micro
     outcomes = await alice.write_blocks("primary", [Create(s) for s in specs])
     assert [o.error for o in outcomes] == [None] * 45
     assert [(o.event.id, o.event.marked) for o in outcomes if o.event] == [(s.id, True) for s in specs]
-    assert graph.meter.count("POST", "/$batch") == 3
+    assert http_count(graph, "POST", "/$batch") == 3
     stored = blocks(graph)
     assert sorted(stored) == [s.id for s in specs]
     one = stored["blk007"]
@@ -82,10 +82,7 @@ async def test_a_new_process_removes_a_block_it_never_saw(
     """A provider that has not listed the calendar finds the block's Graph id by the mark, then deletes it."""
     writer = make_provider()
     await writer.write_blocks("primary", [Create(spec(3))])
-    token = graph.identity.issue_refresh_token(graph.client, ALICE)
-    from dataclasses import replace
-
-    other = make_provider(access=replace(access_for(graph), refresh_token=token))
+    other = make_provider(access=sibling_access(graph))
     [outcome] = await other.write_blocks("primary", [Remove("blk003")])
     assert outcome.error is None
     assert blocks(graph) == {}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Iterator, Sequence
 
 from aiohttp import web
 
@@ -26,37 +26,6 @@ GRAPH_PREFIX = "/v1.0"
 BATCH_PATH = GRAPH_PREFIX + "/$batch"
 TENANT_ID = "common"
 LIFECYCLE_PATH = "/_emulator/graph/subscriptions/{id}/lifecycle/{event}"  # a test control route
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class Meter:
-    """Records each request (method, path) and the peak of concurrent requests; `latency` slows each one.
-
-    A little latency lets a client's concurrent requests overlap in the emulator, so its bound shows.
-    """
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str]] = []
-        self.in_flight = 0
-        self.peak = 0
-        self.latency = 0.0
-
-    def count(self, method: str | None = None, path_part: str = "") -> int:
-        """How many requests (of `method`, with `path_part` in their path) were served."""
-        return sum(1 for m, path in self.requests if (method is None or m == method) and path_part in path)
-
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Count one request while it is served."""
-        self.requests.append((request.method, request.path))
-        self.in_flight += 1
-        self.peak = max(self.peak, self.in_flight)
-        try:
-            if self.latency:
-                await asyncio.sleep(self.latency)
-            return await handler(request)
-        finally:
-            self.in_flight -= 1
 
 
 class GraphEmulator:
@@ -81,12 +50,13 @@ class GraphEmulator:
         self.identity = Identity(token_ttl_seconds=token_ttl_seconds)
         self.api = GraphApi(self.store, self.identity, Throttle(limit=throttle_limit))
         self.subscriptions = SubscriptionHub(self.store, self.identity, allow_http=allow_http_webhooks)
-        self.meter = Meter()
         self.faults = faults if faults is not None else Faults(random.Random(0))
         self.requests = requests if requests is not None else RequestLog()
         self.gateway = Gateway(self.api, self.faults, self.requests)
         self.hooks: list[ResponseHook] = self.gateway.hooks
         self.latency_ms = latency_ms
+        self.in_flight = 0  # Graph requests being served now, and the most ever at once (a client's bound)
+        self.peak_in_flight = 0
         self.login = Login(self)
         self.client: Client = self.identity.add_client()
         self.refresh_tokens: dict[str, str] = {}
@@ -119,7 +89,7 @@ class GraphEmulator:
 
     async def start(self, host: str, port: int) -> None:
         """Listen alone (port 0 picks a free loopback port) and fill in the roots."""
-        app = web.Application(middlewares=[self.meter.middleware])
+        app = web.Application()
         self.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -143,10 +113,21 @@ class GraphEmulator:
         self.identity.revoke(email)
         self.subscriptions.user_revoked(email)  # Graph removes the user's subscriptions (subscriptionRemoved)
 
+    @contextlib.contextmanager
+    def _serving(self) -> Iterator[None]:
+        """Count a Graph request as in flight while the emulator holds it (its latency)."""
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+
     async def _graph(self, request: web.Request) -> web.Response:
         """Serve one `/v1.0/...` call."""
         self.requests.record_http(request.method, request.path)
-        await pause(self.latency_ms)
+        with self._serving():
+            await pause(self.latency_ms)
         try:
             body = await read_json(request)
         except GraphError as error:
@@ -188,7 +169,8 @@ class GraphEmulator:
     async def _batch(self, request: web.Request) -> web.Response:
         """A JSON batch: the envelope is checked whole, then each part runs (and is logged) on its own."""
         self.requests.record_http(request.method, request.path)
-        await pause(self.latency_ms)
+        with self._serving():
+            await pause(self.latency_ms)
         grant = self.identity.peek(request.headers.get("Authorization"))
         early, lost = await apply_faults(self.faults, "graph.batch", grant.user if grant else None)
         if early is not None:

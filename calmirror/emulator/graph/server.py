@@ -12,6 +12,7 @@ from calmirror.emulator.faults import Faults
 from calmirror.emulator.graph import batch
 from calmirror.emulator.graph.api import ROUTES, GraphApi
 from calmirror.emulator.graph.errors import GraphError
+from calmirror.emulator.graph.events import render
 from calmirror.emulator.graph.gateway import Gateway, Outcome, ResponseHook, apply_faults
 from calmirror.emulator.graph.identity import Client, Identity
 from calmirror.emulator.graph.login import Login
@@ -26,6 +27,7 @@ GRAPH_PREFIX = "/v1.0"
 BATCH_PATH = GRAPH_PREFIX + "/$batch"
 TENANT_ID = "common"
 LIFECYCLE_PATH = "/_emulator/graph/subscriptions/{id}/lifecycle/{event}"  # a test control route
+EVENTS_PATH = "/_emulator/graph/users/{user}/events"  # a test control route: what a mailbox stores
 
 
 class GraphEmulator:
@@ -80,6 +82,7 @@ class GraphEmulator:
         app.router.add_routes(self.login.routes())
         app.router.add_routes(self.login.control_routes())
         app.router.add_post(LIFECYCLE_PATH, self._lifecycle)
+        app.router.add_get(EVENTS_PATH, self._stored_events)
 
     def serve_at(self, root: str) -> None:
         """Fill in the roots once the server is bound at `root` (e.g. http://127.0.0.1:PORT)."""
@@ -165,6 +168,17 @@ class GraphEmulator:
             return web.json_response({"error": f"no subscription {sub_id}"}, status=404)
         self.subscriptions.lifecycle(sub_id, event)
         return web.Response(status=204)
+
+    async def _stored_events(self, request: web.Request) -> web.Response:
+        """Control: a mailbox's stored events as Graph renders them, extended properties included."""
+        try:
+            mailbox = self.store.mailbox(request.match_info["user"])
+        except GraphError:
+            return web.json_response({"error": f"no mailbox {request.match_info['user']}"}, status=404)
+        owner = (mailbox.email, mailbox.name)
+        stored = [e for c in self.store.calendars_of(mailbox.email) for e in self.store.events_in(c.id)]
+        value = [render(event, owner, "UTC", frozenset()) for event in stored]
+        return web.json_response({"value": value})
 
     async def _batch(self, request: web.Request) -> web.Response:
         """A JSON batch: the envelope is checked whole, then each part runs (and is logged) on its own."""

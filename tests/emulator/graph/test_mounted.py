@@ -121,3 +121,26 @@ async def test_the_request_log_counts_graph_calls_and_batch_parts(
     assert calls == [("graph.list_calendars", MIA, False)] + [("graph.get_calendar", MIA, True)] * 3
     assert log["stats"]["http_requests"] == 2
     assert log["stats"]["calls"] == {"graph.list_calendars": 1, "graph.get_calendar": 3}
+
+
+async def test_the_control_api_lists_a_mailbox_s_stored_events(
+    mixed: Emulator, session: aiohttp.ClientSession
+) -> None:
+    """`GET /_emulator/graph/users/{user}/events` shows what a mailbox stores, invitations and extended
+    properties included, without a token and without a request log entry; an unknown mailbox is 404."""
+    mia = await client_for(session, mixed, MIA)
+    mark = [{"id": "String {66f5a359-4659-4830-9070-00047ec6ac6e} Name note", "value": "kept"}]
+    guest = {"emailAddress": {"address": MAX}, "type": "required"}
+    made = await mia.call(
+        "POST", "/me/events", json=event(attendees=[guest], singleValueExtendedProperties=mark)
+    )
+    logged = len(mixed.requests.calls)
+    stored = await control(session, mixed, "GET", f"graph/users/{MIA}/events")
+    assert [(e["id"], e["singleValueExtendedProperties"]) for e in stored["value"]] == [
+        (made.body["id"], mark)
+    ]
+    invited = await control(session, mixed, "GET", f"graph/users/{MAX.upper()}/events")
+    assert [(e["subject"], e["isOrganizer"]) for e in invited["value"]] == [("Busy", False)]
+    assert len(mixed.requests.calls) == logged
+    async with session.get(mixed.api_root + "_emulator/graph/users/nobody@example.com/events") as response:
+        assert response.status == 404

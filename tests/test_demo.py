@@ -16,7 +16,10 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from calmirror.config import CalendarRef
+from calmirror.daemon.graphhook import make_client_state
 from calmirror.google.blocks import is_marked
+from calmirror.microsoft.blocks import MARK_ID
 from tests.daemon.processes import DaemonProcess, EmulatorProcess
 
 pytestmark = pytest.mark.slow
@@ -24,15 +27,19 @@ pytestmark = pytest.mark.slow
 WORK, CLIENT = "you@work.example", "you@client.example"
 WEBHOOK_KEY = "demo-test-webhook-key-0123456789abcdef"
 STORY_TOLD = "  try:     curl"
-# Credential shapes the emulator issues (client secrets, refresh tokens, access tokens), unmasked.
-SECRET_SHAPES = re.compile(r"GOCSPX-[\w-]{8}|1//0[\w-]{8}|ya29\.[\w-]{8}")
+STEPS = 7
+# Credential shapes the emulator issues, unmasked: Google's client secrets, refresh and access tokens,
+# then Microsoft's refresh and access tokens.
+SECRET_SHAPES = re.compile(
+    r"GOCSPX-[\w-]{8}|1//0[\w-]{8}|ya29\.[\w-]{8}|0\.A[\w-]{8}|eyJ0eXAiOiJKV1QifQ\.[\w-]{8}"
+)
+OWN_ENV = ("GOOGLE_", "MICROSOFT_", "SYNC_", "WEBHOOK_", "LOG_")
+GRAPH_READS = (".list", ".get", ".delta")
 
 
 async def start_demo(*args: str, **env: str) -> DaemonProcess:
     """Start `calmirror demo` (stdout and stderr collected together) outside any .env file."""
-    environ = {
-        k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "SYNC_", "WEBHOOK_", "LOG_"))
-    }
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(OWN_ENV)}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -72,10 +79,22 @@ def emulator_of(demo: DaemonProcess) -> EmulatorProcess:
     return EmulatorProcess(demo.proc, printed(demo.output, r"Google Calendar emulator: (\S+)"), "", {})
 
 
-async def live_blocks(emulator: EmulatorProcess, calendar: str) -> int:
-    """Return how many live calmirror blocks a calendar holds."""
-    events = await emulator.events(calendar)
-    return sum(1 for e in events if is_marked(e) and e.get("status") != "cancelled")
+async def outlook_blocks(emulator: EmulatorProcess) -> list[dict[str, Any]]:
+    """Return the live calmirror blocks in your Outlook calendar, as Graph renders them."""
+    stored = await emulator.control("GET", f"graph/users/{WORK}/events")
+    return [
+        event
+        for event in stored["value"]
+        if any(p["id"] == MARK_ID for p in event["singleValueExtendedProperties"])
+        and not event["isCancelled"]
+    ]
+
+
+async def live_blocks(emulator: EmulatorProcess) -> dict[str, int]:
+    """Return how many live calmirror blocks each target holds."""
+    events = await emulator.events(CLIENT)
+    google = sum(1 for e in events if is_marked(e) and e.get("status") != "cancelled")
+    return {WORK: len(await outlook_blocks(emulator)), CLIENT: google}
 
 
 @pytest.fixture
@@ -85,7 +104,7 @@ async def told() -> AsyncIterator[DaemonProcess]:
     started = time.monotonic()
     try:
         await wait_for_line(demo, STORY_TOLD)
-        assert time.monotonic() - started < 20, "the story took too long"
+        assert time.monotonic() - started < 25, "the story took too long"
         yield demo
     finally:
         if demo.proc.returncode is None:
@@ -121,22 +140,53 @@ def samples(exposition: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], fl
     }
 
 
+def total(text: str, pattern: str) -> int:
+    """Return the sum of every number the pattern's group finds in the text."""
+    return sum(int(n) for n in re.findall(pattern, text))
+
+
+def provider_reads(metric: dict[tuple[str, tuple[tuple[str, str], ...]], float], provider: str) -> float:
+    """Return calmirror's own count of its list, get and delta requests to one provider."""
+    return sum(
+        value
+        for (name, labels), value in metric.items()
+        if name == "calmirror_provider_requests_total"
+        and dict(labels)["provider"] == provider
+        and dict(labels)["method"].endswith(GRAPH_READS)
+        and not dict(labels)["method"].startswith("subscriptions.")
+    )
+
+
 async def test_demo_tells_each_change_and_what_calmirror_did(told: DaemonProcess) -> None:
-    """Each change is told with calmirror's answer, the source calendar's notification and its cost."""
+    """Each change is told with calmirror's answer, the notification that caused it and its cost."""
     text = told.output
-    change, move, decline, cancel = steps(text)
+    booked, invited, moved_ms, moved_google, declined, cancelled_ms, cancelled_google = steps(text)
     assert "Focus time: work-to-client: 1 participant (rooms do not count), the flow needs 2" in text
     assert "Lunch with Ana: work-to-client: marked free" in text
-    assert "Team social: work-to-client: you declined" in text
     assert "Design review: work-to-client mirrored it (1 block(s))" in text
-    assert re.search(r"notified calmirror about: .*you@client\.example", change)
-    assert f"block created in {WORK}: " in change
-    assert re.search(rf"block moved in {CLIENT}: .*10:55-12:05 UTC", move)
-    assert f"block removed from {WORK}: " in decline
-    assert cancel.count(f"block removed from {CLIENT}: ") == 2
-    for step in (change, move, decline, cancel):
+    assert "1:1 with Ana: work-to-client mirrored it (2 block(s))" in text
+    assert "Client sync: client-to-work mirrored it (1 block(s))" in text
+    assert "Offsite: client-to-work mirrored it (1 block(s))" in text
+    # Through a Graph notification, a meeting in Outlook becomes a block in the Google calendar ...
+    assert "Graph notified calmirror about: you@work.example" in booked
+    assert re.search(rf"block created in {CLIENT}: .*07:55-08:35 UTC", booked)
+    # ... and through a Google channel, a Google meeting a private, silent block in Outlook.
+    assert re.search(r"Google notified calmirror about: .*you@client\.example", invited)
+    created = rf"block created in {WORK}: .*15:55-16:50 UTC, Busy \(private, no reminder, no attendees\)"
+    assert re.search(created, invited)
+    assert re.search(rf"block moved in {CLIENT}: .*10:55-12:05 UTC", moved_ms)
+    assert re.search(rf"block moved in {WORK}: .*16:55-17:50 UTC", moved_google)
+    assert re.search(rf"block removed from {CLIENT}: .*07:55-08:35 UTC", declined)
+    assert cancelled_ms.count(f"block removed from {CLIENT}: ") == 2
+    assert f"block removed from {WORK}: " in cancelled_google
+    for step in (booked, moved_ms, declined, cancelled_ms):
+        assert re.search(r"cost: \d+ HTTP request\(s\) to Graph: [1-9]\d* read\(s\)", step)
+        assert re.search(r"cost: \d+ HTTP request\(s\) to Google: \d+ read\(s\), [1-9] write", step)
+    for step in (invited, moved_google, cancelled_google):
         assert re.search(r"cost: \d+ HTTP request\(s\) to Google: [1-9]\d* read\(s\)", step)
-        assert "webhook to block" in step
+        assert re.search(r"cost: \d+ HTTP request\(s\) to Graph: \d+ read\(s\), [1-9] write", step)
+    for step in steps(text):
+        assert float(printed(step, r"webhook to block: (\S+) s")) < 5.0
 
 
 async def test_demo_counts_match_the_calendars_stats_and_request_log(told: DaemonProcess) -> None:
@@ -149,7 +199,10 @@ async def test_demo_counts_match_the_calendars_stats_and_request_log(told: Daemo
         created, deleted = created + creates, deleted + deletes
         shown = dict(re.findall(r"(\S+@\S+) (\d+)", printed(step, r"blocks now: (.*)")))
         assert {c: int(n) for c, n in shown.items()} == counts
-    assert counts == {WORK: await live_blocks(emulator, WORK), CLIENT: await live_blocks(emulator, CLIENT)}
+    assert counts == await live_blocks(emulator)
+    for block in await outlook_blocks(emulator):  # what Outlook shows of each block
+        assert (block["sensitivity"], block["showAs"], block["isReminderOn"]) == ("private", "busy", False)
+        assert block["attendees"] == []
 
     status, body, _ = await told.get("/api/v1/calendar/stats?limit=1000")  # the whole ledger
     stats = json.loads(body)
@@ -161,21 +214,20 @@ async def test_demo_counts_match_the_calendars_stats_and_request_log(told: Daemo
     )
     assert any(r["sync_type"] == "webhook" and r["action"] == "created" for r in stats["recent_results"])
 
-    reads = sum(int(n) for n in re.findall(r"(\d+) read\(s\)", text))
-    writes = sum(int(n) for n in re.findall(r"(\d+) write\(s\)", text))
+    google_writes = total(text, r"to Google: \d+ read\(s\), (\d+) write\(s\)")
+    graph_writes = total(text, r"to Graph: \d+ read\(s\), (\d+) write\(s\)")
     log: dict[str, Any] = await emulator.control("GET", "requests")
-    batched = [c for c in log["calls"] if c["in_batch"]]  # only calmirror batches; the people never do
-    assert writes == len(batched) == created + deleted
+    batched = [c["method_id"] for c in log["calls"] if c["in_batch"]]  # only calmirror batches
+    graph_batched = [method for method in batched if method.startswith("graph.")]
+    assert (google_writes, graph_writes) == (len(batched) - len(graph_batched), len(graph_batched))
+    assert google_writes + graph_writes == created + deleted
     status, exposition, _ = await told.get("/metrics")
     metric = samples(exposition)
-    calmirror_reads = sum(
-        value
-        for (name, labels), value in metric.items()
-        if name == "calmirror_provider_requests_total" and dict(labels)["method"].endswith((".list", ".get"))
-    )
     assert status == 200
-    assert calmirror_reads == reads
-    assert metric[("calmirror_reconciles_total", (("outcome", "ok"), ("trigger", "webhook")))] >= 4
+    assert provider_reads(metric, "google") == total(text, r"to Google: (\d+) read\(s\)")
+    assert provider_reads(metric, "microsoft") == total(text, r"to Graph: (\d+) read\(s\)")
+    assert metric[("calmirror_reconciles_total", (("outcome", "ok"), ("trigger", "webhook")))] >= STEPS
+    assert metric[("calmirror_webhook_notifications_total", (("state", "created"),))] >= 1
 
 
 async def test_demo_serves_health_and_metrics_then_exits_zero_after_duration(told: DaemonProcess) -> None:
@@ -203,7 +255,7 @@ async def test_ctrl_c_while_serving_exits_zero() -> None:
 
 
 async def test_demo_at_debug_prints_no_secret() -> None:
-    """At LOG_LEVEL=DEBUG no output or served page shows a credential, the key or a channel token."""
+    """At LOG_LEVEL=DEBUG no output or served page shows a credential, the key, a token or clientState."""
     demo = await start_demo("--duration", "1", LOG_LEVEL="DEBUG", WEBHOOK_API_KEY=WEBHOOK_KEY)
     try:
         await wait_for_line(demo, STORY_TOLD)
@@ -214,7 +266,8 @@ async def test_demo_at_debug_prints_no_secret() -> None:
         await demo.kill()
     seen = "\n".join([demo.output, *pages])
     tokens = [c["token"] for c in channels]
-    assert len(tokens) == 2
+    assert len(tokens) == 1  # your Google calendar's channel; the Outlook one is a Graph subscription
+    tokens.append(make_client_state(WEBHOOK_KEY, CalendarRef(account_id=1, calendar_id="primary")))
     assert " DEBUG " in demo.output  # the debug log really ran
     assert SECRET_SHAPES.findall(seen) == []
     assert WEBHOOK_KEY not in seen

@@ -16,12 +16,14 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "demo",
         help="Run calmirror against the embedded emulator with sample meetings.",
-        description="Start the Google Calendar emulator in this process and run the same daemon as "
-        "`calmirror run` against it, with webhooks live: two of your accounts, two colleagues, a day "
-        "of meetings. It says why each meeting is or is not mirrored, then makes changes through the "
-        "Google API (a new, a moved, a declined and a cancelled meeting) and tells what calmirror did "
-        "about each and what it cost. Then it keeps serving /health, /api/v1/calendar/stats and "
-        "/metrics until Ctrl-C (exit 0). LOG_LEVEL=INFO adds the daemon's log.",
+        description="Start the Google Calendar and Microsoft Graph emulator in this process and run the "
+        "same daemon as `calmirror run` against it, with push live on both sides (a Graph subscription, "
+        "a Google channel): your work calendar in Microsoft 365, your client's Google calendar, a "
+        "colleague on each side, a day of meetings. It says why each meeting is or is not mirrored, "
+        "then makes changes (new, moved, declined and cancelled meetings in Outlook and in Google) and "
+        "tells what calmirror did about each and what it cost in Graph and Google requests; a step "
+        "that does not happen in time ends it with exit status 1. Then it keeps serving /health, "
+        "/api/v1/calendar/stats and /metrics until Ctrl-C (exit 0). LOG_LEVEL=INFO adds the daemon's log.",
     )
     parser.add_argument(
         "--duration",

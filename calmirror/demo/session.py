@@ -16,7 +16,8 @@ import aiohttp
 
 from calmirror.config import Settings, load_settings
 from calmirror.daemon.serve import serve
-from calmirror.demo.cast import PEOPLE, People, demo_environment, emulator_secrets
+from calmirror.demo.cast import GOOGLE, MICROSOFT, demo_environment, emulator_secrets
+from calmirror.demo.people import People
 from calmirror.demo.story import Story
 from calmirror.emulator import Emulator, start_emulator
 from calmirror.errors import CalmirrorError
@@ -54,11 +55,11 @@ async def run_demo(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)  # serve() installs the same once it runs
-    emulator = await start_emulator(accounts=tuple(PEOPLE), allow_http_webhooks=True)
+    emulator = await start_emulator(accounts=GOOGLE, microsoft_accounts=MICROSOFT, allow_http_webhooks=True)
     people = People(emulator)
     try:
         settings = demo_settings(emulator, port or free_port(), environ)
-        hidden = (*settings.secrets(), *emulator_secrets(emulator))
+        hidden = (*settings.secrets(), *emulator_secrets(emulator), *people.secrets())
         setup_logging(settings.log_level, hidden, fmt=settings.log_format)
         async with aiohttp.ClientSession() as http:
             return await _run(settings, Story(emulator, people, _url(settings), http, out), stop, duration)

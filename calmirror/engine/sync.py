@@ -8,7 +8,8 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from calmirror.config import CalendarRef, Flow, Settings
+from calmirror.config import CalendarRef, Flow, MicrosoftAccount, Settings
+from calmirror.config.calendars import PRIMARY
 from calmirror.engine.cache import FORWARD_MARGIN, CalendarCache
 from calmirror.engine.coalesce import Coalescer
 from calmirror.engine.executor import ExecutionReport, apply_plan
@@ -311,12 +312,16 @@ class SyncEngine:
         return sources, failed
 
     def _identities(self, target: CalendarRef) -> frozenset[str]:
-        """Return the address under which the target calendar itself can appear as an attendee.
+        """Return the addresses under which the target calendar itself can appear as an attendee.
 
-        Only the calendar's own id counts: an invitation to the account lands in its primary calendar
-        (whose id is the account's email), so it already occupies a primary target but not a secondary
-        one, which still needs its block.
+        Only the account's own calendar counts: an invitation to the account lands there, so it
+        already occupies that calendar but not a secondary one, which still needs its block. A Google
+        primary calendar's id is the account's email; a Microsoft mailbox's own calendar is spelt
+        `primary`, so its address is the account's.
         """
+        account = self.settings.accounts.get(target.account_id)
+        if isinstance(account, MicrosoftAccount) and target.calendar_id == PRIMARY:
+            return frozenset({target.calendar_id.lower(), account.email.lower()})
         return frozenset({target.calendar_id.lower()})
 
     async def _apply(

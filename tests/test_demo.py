@@ -167,6 +167,9 @@ async def test_demo_tells_each_change_and_what_calmirror_did(told: DaemonProcess
     assert "1:1 with Ana: work-to-client mirrored it (2 block(s))" in text
     assert "Client sync: client-to-work mirrored it (1 block(s))" in text
     assert "Offsite: client-to-work mirrored it (1 block(s))" in text
+    assert (
+        "Kickoff: client-to-work: the target calendar is invited, so the meeting already occupies it" in text
+    )
     # Through a Graph notification, a meeting in Outlook becomes a block in the Google calendar ...
     assert "Graph notified calmirror about: you@work.example" in booked
     assert re.search(rf"block created in {CLIENT}: .*07:55-08:35 UTC", booked)

@@ -134,6 +134,14 @@ SEED = (
     Meeting("lunch", "Lunch with Ana", WORK, (ANA,), time(12), free=True, note="marked free: not mirrored"),
     Meeting("sync", "Client sync", BEN, (CLIENT,), time(15), 30, note="mirrored to your work calendar"),
     Meeting("offsite", "Offsite", BEN, (CLIENT,), None, days_ahead=3, note="all day: all-day block at work"),
+    Meeting(
+        "kickoff",
+        "Kickoff",
+        BEN,
+        (CLIENT, WORK),
+        time(14),
+        note="your work address is invited too: Exchange puts the invitation in Outlook, not mirrored",
+    ),
 )
 BUDGET = Meeting("budget", "Budget check", ANA, (WORK,), time(8), 30)
 CONTRACT_CALL = Meeting("contract", "Contract call", BEN, (CLIENT,), time(16), 45)

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from calmirror.config import CalendarRef, Flow, MicrosoftAccount, Settings
+from calmirror.config import CalendarRef, Flow, Settings
 from calmirror.config.calendars import PRIMARY
 from calmirror.engine.cache import FORWARD_MARGIN, CalendarCache
 from calmirror.engine.coalesce import Coalescer
@@ -316,12 +316,13 @@ class SyncEngine:
 
         Only the account's own calendar counts: an invitation to the account lands there, so it
         already occupies that calendar but not a secondary one, which still needs its block. A Google
-        primary calendar's id is the account's email; a Microsoft mailbox's own calendar is spelt
-        `primary`, so its address is the account's.
+        primary calendar's id is the account's email; a calendar spelt `primary` (a Microsoft
+        mailbox's own) is the account's, so its address counts too.
         """
         account = self.settings.accounts.get(target.account_id)
-        if isinstance(account, MicrosoftAccount) and target.calendar_id == PRIMARY:
-            return frozenset({target.calendar_id.lower(), account.email.lower()})
+        email = account.email if account is not None else None
+        if target.calendar_id == PRIMARY and email is not None:
+            return frozenset({PRIMARY, email.lower()})
         return frozenset({target.calendar_id.lower()})
 
     async def _apply(

@@ -19,7 +19,7 @@ from calmirror.daemon.channels import NO_KEY, RETRY_BASE_SECONDS, RETRY_MAX_SECO
 from calmirror.daemon.graphhook import PATH, make_client_state, verify_client_state
 from calmirror.daemon.tasks import BackgroundTasks
 from calmirror.errors import Failure, NotFoundError, ProviderError
-from calmirror.microsoft import GraphClient
+from calmirror.microsoft import GraphClient, MicrosoftCalendars
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class SubscriptionManager:
 
     def __init__(
         self,
-        clients: Mapping[int, GraphClient],
+        calendars: Mapping[int, MicrosoftCalendars],
         sources: Sequence[CalendarRef],
         *,
         key: str | None,
@@ -61,8 +61,9 @@ class SubscriptionManager:
         retry_seconds: float = RETRY_BASE_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.clients = clients
-        self.sources = tuple(dict.fromkeys(ref for ref in sources if ref.account_id in clients))
+        self.calendars = calendars  # resolves "primary" to the default calendar's id, as reads do
+        self.clients: dict[int, GraphClient] = {n: provider.client for n, provider in calendars.items()}
+        self.sources = tuple(dict.fromkeys(ref for ref in sources if ref.account_id in calendars))
         self.key = key
         self.address = base_url.rstrip("/") + PATH if base_url else None
         self.ttl_seconds = min(ttl_seconds, (MAX_MINUTES - MARGIN_MINUTES) * 60)
@@ -149,11 +150,14 @@ class SubscriptionManager:
                     log.warning("subscription %s on %s is gone; making a new one", sub.id, ref)
             if sub is not None:
                 self._forget(ref)
+            # One calendar's events by its id: the mailbox's `/me/events` would notify every calendar's
+            # changes, calmirror's own block writes into another calendar of the mailbox included.
+            path = await self.calendars[ref.account_id].calendar_path(ref.calendar_id)
             body = {
                 "changeType": CHANGE_TYPES,
                 "notificationUrl": address,
                 "lifecycleNotificationUrl": address,
-                "resource": _resource(client.mailbox, ref.calendar_id),
+                "resource": f"{path}/events",
                 "expirationDateTime": expiry,
                 "clientState": make_client_state(key, ref),  # masked in logs: it is never logged
             }
@@ -273,12 +277,6 @@ class SubscriptionManager:
         failure = Failure.of(exc, "source", ref.calendar_id, "read", ref.account_id)
         self.failures[ref] = SubscribeFailure(failure, attempts, self.clock() + wait)
         log.warning("cannot subscribe to %s (%s), polling it; retrying in %.0fs", ref, exc, wait)
-
-
-def _resource(mailbox: str, calendar_id: str) -> str:
-    """Return the events resource of a calendar: "primary" is the mailbox's default calendar's events."""
-    base = mailbox.rstrip("/")
-    return f"{base}/events" if calendar_id == "primary" else f"{base}/calendars/{calendar_id}/events"
 
 
 def _refusal(failure: Failure) -> str:

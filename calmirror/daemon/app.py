@@ -112,6 +112,7 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
             metrics,
             audit=audit,
         )
+        subscriptions.catch_up = lambda ref: dispatcher.calendar_changed(ref, "webhook")
         app[ENGINE], app[CHANNELS], app[DISPATCHER] = engine, channels, dispatcher
         snapshot: Callable[[], Snapshot] = partial(views.snapshot, app)
         stats: Callable[[int], dict[str, Any]] = partial(views.stats, engine)

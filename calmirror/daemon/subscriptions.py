@@ -75,6 +75,10 @@ class SubscriptionManager:
         self._work = BackgroundTasks("subscription")
         self._locks: dict[CalendarRef, asyncio.Lock] = {}  # one renewal or creation per calendar at once
         self._closing = False
+        self._tried: set[CalendarRef] = set()  # calendars asked for before: a new subscription leaves a gap
+        # Queues a read of a calendar (the dispatcher's, set once it exists): a subscription made again
+        # after a removal, a lost one or a refusal missed the changes in between.
+        self.catch_up: Callable[[CalendarRef], None] = lambda ref: None
 
     @property
     def enabled(self) -> bool:
@@ -134,47 +138,62 @@ class SubscriptionManager:
     async def _renew_or_create(self, ref: CalendarRef, key: str, address: str) -> bool:
         """PATCH the live subscription, or POST a new one when there is none or Graph lost it."""
         client = self.clients[ref.account_id]
+        again = ref in self._tried
+        self._tried.add(ref)
         expiry = _iso(datetime.fromtimestamp(self.clock(), UTC) + timedelta(seconds=self.ttl_seconds))
         sub = self.live.get(ref)
         try:
-            if sub is not None:
-                try:
-                    answer = await client.request(
-                        "PATCH",
-                        f"/subscriptions/{sub.id}",
-                        json={"expirationDateTime": expiry},
-                        name="subscriptions.update",
-                    )
-                    return self._record(ref, answer)
-                except NotFoundError:
-                    log.warning("subscription %s on %s is gone; making a new one", sub.id, ref)
-            if sub is not None:
-                self._forget(ref)
-            # One calendar's events by its id: the mailbox's `/me/events` would notify every calendar's
-            # changes, calmirror's own block writes into another calendar of the mailbox included.
-            path = await self.calendars[ref.account_id].calendar_path(ref.calendar_id)
-            body = {
-                "changeType": CHANGE_TYPES,
-                "notificationUrl": address,
-                "lifecycleNotificationUrl": address,
-                "resource": f"{path}/events",
-                "expirationDateTime": expiry,
-                "clientState": make_client_state(key, ref),  # masked in logs: it is never logged
-            }
-            answer = await client.request("POST", "/subscriptions", json=body, name="subscriptions.create")
-            return self._record(ref, answer)
+            if sub is not None and await self._renewed(client, sub, expiry):
+                return True
+            await self._create(client, ref, key, address, expiry)
         except ProviderError as exc:
             self._failed(ref, exc)
             return False
+        if again:  # Graph's advice: after making a subscription again, read what changed meanwhile
+            self.catch_up(ref)
+        return True
 
-    def _record(self, ref: CalendarRef, answer: Any) -> bool:
+    async def _renewed(self, client: GraphClient, sub: Subscribed, expiry: str) -> bool:
+        """PATCH a subscription's expiry; False (and forgotten) when Graph no longer knows it."""
+        try:
+            answer = await client.request(
+                "PATCH",
+                f"/subscriptions/{sub.id}",
+                json={"expirationDateTime": expiry},
+                name="subscriptions.update",
+            )
+        except NotFoundError:
+            log.warning("subscription %s on %s is gone; making a new one", sub.id, sub.ref)
+            self._forget(sub.ref)
+            return False
+        self._record(sub.ref, answer)
+        return True
+
+    async def _create(
+        self, client: GraphClient, ref: CalendarRef, key: str, address: str, expiry: str
+    ) -> None:
+        """POST a new subscription on the calendar's own events and record it."""
+        # One calendar's events by its id: the mailbox's `/me/events` would notify every calendar's
+        # changes, calmirror's own block writes into another calendar of the mailbox included.
+        path = await self.calendars[ref.account_id].calendar_path(ref.calendar_id)
+        body = {
+            "changeType": CHANGE_TYPES,
+            "notificationUrl": address,
+            "lifecycleNotificationUrl": address,
+            "resource": f"{path}/events",
+            "expirationDateTime": expiry,
+            "clientState": make_client_state(key, ref),  # masked in logs: it is never logged
+        }
+        answer = await client.request("POST", "/subscriptions", json=body, name="subscriptions.create")
+        self._record(ref, answer)
+
+    def _record(self, ref: CalendarRef, answer: Any) -> None:
         """Keep the subscription Graph answered with."""
         sub = Subscribed(ref, str(answer["id"]), _parse(str(answer["expirationDateTime"])))
         self._forget(ref)
         self.live[ref], self._by_id[sub.id] = sub, sub
         self.failures.pop(ref, None)
         log.info("subscribed to %s through %s until %s", ref, sub.id, sub.expiration.isoformat())
-        return True
 
     def _forget(self, ref: CalendarRef) -> None:
         """Drop a calendar's subscription from the books (expired or removed by Graph)."""

@@ -118,7 +118,8 @@ async def graph_rig(
     async def everything(trigger: Trigger) -> SyncSummary:
         return await rig.read([SOURCE], trigger)
 
-    app[DISPATCHER] = Dispatcher(rig.read, everything, metrics)
+    app[DISPATCHER] = dispatcher = Dispatcher(rig.read, everything, metrics)
+    manager.catch_up = lambda ref: dispatcher.calendar_changed(ref, "webhook")
     app.router.add_post(PATH, microsoft_graph_webhook)
     runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()

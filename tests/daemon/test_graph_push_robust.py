@@ -35,3 +35,25 @@ async def test_a_primary_source_watches_its_own_calendar_not_the_mailbox() -> No
         await hub.drain()
         sent = [d.kind for d in hub.deliveries if d.subscription_id == sub_id and d.kind != "validation"]
         assert sent == ["created"]  # the meeting's, not the block's
+
+
+async def test_a_remade_subscription_reads_the_gap_at_once() -> None:
+    """After subscriptionRemoved, a renewal's 404 or a refusal that now succeeds, the gap is read at once."""
+    async with graph_rig() as rig:
+        hub = rig.emulator.subscriptions
+        hub.allow_http = False  # Graph refuses the first subscription: the calendar is polled
+        await rig.manager.start()
+        assert rig.manager.expiry(SOURCE) is None
+        add_event(rig.emulator.store, "Before the subscription")
+        hub.allow_http = True
+        assert await rig.manager.ensure(SOURCE, force=True)
+        await read_finds(rig, "Before the subscription")
+        sub_id = rig.manager.live[SOURCE].id
+        hub.lifecycle(sub_id, "subscriptionRemoved")  # removed now; its notice is POSTed after this
+        add_event(rig.emulator.store, "After the removal")  # notifies no subscription
+        await read_finds(rig, "After the removal")
+        hub.subscriptions.clear()  # Graph lost it without a word: the renewal's PATCH answers 404
+        add_event(rig.emulator.store, "While lost")
+        assert await rig.manager.ensure(SOURCE, force=True)
+        await read_finds(rig, "While lost")
+        assert rig.manager.live[SOURCE].id in hub.subscriptions

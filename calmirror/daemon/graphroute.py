@@ -8,9 +8,9 @@ import time
 from aiohttp import web
 
 from calmirror.daemon.graphhook import MAX_BODY_BYTES, GraphItem, parse_items, validation_echo
+from calmirror.daemon.graphrecords import Subscribed
 from calmirror.daemon.keys import DISPATCHER, LIMITER, METRICS, SUBSCRIPTIONS
 from calmirror.daemon.routes import BODY_SECONDS, THROTTLE_SECONDS
-from calmirror.daemon.subscriptions import Subscribed
 
 
 async def microsoft_graph_webhook(request: web.Request) -> web.Response:

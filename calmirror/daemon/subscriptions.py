@@ -10,13 +10,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from calmirror.config import CalendarRef
 from calmirror.daemon.channels import NO_KEY, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS, WEBHOOKS_OFF
 from calmirror.daemon.graphhook import PATH, make_client_state, verify_client_state
+from calmirror.daemon.graphrecords import Subscribed, SubscribeFailure, iso, listed, refusal, subscribed
 from calmirror.daemon.tasks import BackgroundTasks
 from calmirror.errors import Failure, NotFoundError, ProviderError
 from calmirror.microsoft import GraphClient, MicrosoftCalendars
@@ -27,24 +27,6 @@ MAX_MINUTES = 10_080  # Graph's longest lifetime for a subscription on Outlook e
 MARGIN_MINUTES = 10  # asked for less than the maximum, so clock skew never makes Graph refuse it
 MAX_LISTED = 20  # pages of /subscriptions read at startup (Graph pages them by 100 or so)
 CHANGE_TYPES = "created,updated,deleted"
-
-
-@dataclass(frozen=True)
-class Subscribed:
-    """A live subscription calmirror made on one calendar's events."""
-
-    ref: CalendarRef
-    id: str
-    expiration: datetime
-
-
-@dataclass(frozen=True)
-class SubscribeFailure:
-    """Why a calendar has no subscription, and when to try again."""
-
-    error: Failure
-    attempts: int
-    retry_at: float
 
 
 class SubscriptionManager:
@@ -140,7 +122,7 @@ class SubscriptionManager:
         client = self.clients[ref.account_id]
         again = ref in self._tried
         self._tried.add(ref)
-        expiry = _iso(datetime.fromtimestamp(self.clock(), UTC) + timedelta(seconds=self.ttl_seconds))
+        expiry = iso(datetime.fromtimestamp(self.clock(), UTC) + timedelta(seconds=self.ttl_seconds))
         sub = self.live.get(ref)
         try:
             if sub is not None and await self._renewed(client, sub, expiry):
@@ -166,7 +148,7 @@ class SubscriptionManager:
             log.warning("subscription %s on %s is gone; making a new one", sub.id, sub.ref)
             self._forget(sub.ref)
             return False
-        self._record(sub.ref, answer)
+        self._record(sub.ref, answer, "subscriptions.update")
         return True
 
     async def _create(
@@ -185,11 +167,11 @@ class SubscriptionManager:
             "clientState": make_client_state(key, ref),  # masked in logs: it is never logged
         }
         answer = await client.request("POST", "/subscriptions", json=body, name="subscriptions.create")
-        self._record(ref, answer)
+        self._record(ref, answer, "subscriptions.create")
 
-    def _record(self, ref: CalendarRef, answer: Any) -> None:
+    def _record(self, ref: CalendarRef, answer: Any, method: str) -> None:
         """Keep the subscription Graph answered with."""
-        sub = Subscribed(ref, str(answer["id"]), _parse(str(answer["expirationDateTime"])))
+        sub = subscribed(ref, answer, method)
         self._forget(ref)
         self.live[ref], self._by_id[sub.id] = sub, sub
         self.failures.pop(ref, None)
@@ -234,7 +216,7 @@ class SubscriptionManager:
         if ref in self.live:
             return None
         failure = self.failures.get(ref)
-        return "not subscribed yet" if failure is None else _refusal(failure.error)
+        return "not subscribed yet" if failure is None else refusal(failure.error)
 
     async def _sweep(self, account_id: int) -> None:
         """Delete the subscriptions an earlier process of this deployment left on an account."""
@@ -248,13 +230,8 @@ class SubscriptionManager:
                 if path is None:
                     break
                 page = await client.request("GET", path, name="subscriptions.list")
-                for found in page.get("value", []):
-                    state = found.get("clientState")
-                    if found.get("notificationUrl") == self.address and any(
-                        verify_client_state(self.key, ref, state) for ref in mine
-                    ):
-                        stale.append(str(found["id"]))
-                path = page.get("@odata.nextLink")
+                found, path = listed(page, account_id)
+                stale += [str(sub.get("id")) for sub in found if self._ours(sub, mine)]
             for sub_id in stale:
                 await self._delete(client, sub_id)
         except ProviderError as exc:
@@ -263,6 +240,15 @@ class SubscriptionManager:
             log.info(
                 "deleted %d subscription(s) an earlier process left on account %d", len(stale), account_id
             )
+
+    def _ours(self, found: dict[str, Any], mine: list[CalendarRef]) -> bool:
+        """Tell whether a listed subscription is this deployment's on this address (an earlier process's)."""
+        assert self.key is not None
+        if found.get("notificationUrl") != self.address or not isinstance(found.get("id"), str):
+            return False
+        state = found.get("clientState")
+        state = state if isinstance(state, str) else None
+        return any(verify_client_state(self.key, ref, state) for ref in mine)
 
     async def stop_all(self, within: float) -> None:
         """Let renewals finish, then delete every live subscription; give up after `within` seconds."""
@@ -296,29 +282,3 @@ class SubscriptionManager:
         failure = Failure.of(exc, "source", ref.calendar_id, "read", ref.account_id)
         self.failures[ref] = SubscribeFailure(failure, attempts, self.clock() + wait)
         log.warning("cannot subscribe to %s (%s), polling it; retrying in %.0fs", ref, exc, wait)
-
-
-def _refusal(failure: Failure) -> str:
-    """Return why Graph refused a subscription, in words: the address, the account, or a hiccup."""
-    answer = f"{failure.status} {failure.reason}" if failure.status else failure.answer
-    if failure.reason == "ValidationError":
-        return f"webhook address refused by Microsoft Graph ({answer}); check WEBHOOK_BASE_URL and its proxy"
-    if failure.kind == "auth":
-        return f"account {failure.account_id} needs re-authorisation ({answer})"
-    if failure.kind in ("not_found", "forbidden"):
-        return f"the account may not subscribe to this calendar ({answer})"
-    if failure.kind in ("transient", "rate_limited", "quota"):
-        return f"Microsoft Graph did not make the subscription for now ({answer}); retrying"
-    return f"Microsoft Graph refused the subscription ({answer})"
-
-
-def _iso(moment: datetime) -> str:
-    """Return a UTC time as Graph takes it."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse(text: str) -> datetime:
-    """Read Graph's expirationDateTime (seven fraction digits, Z)."""
-    head, _, fraction = text.rstrip("Z").partition(".")
-    moment = datetime.fromisoformat(head).replace(tzinfo=UTC)
-    return moment + timedelta(microseconds=int((fraction + "000000")[:6])) if fraction else moment

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+
+from calmirror.emulator.graph.messages import GraphRequest, GraphResponse
 from harness.processes import eventually
 from tests.daemon.graphrig import ALICE, SOURCE, Rig, add_event, graph_rig, meeting
 
@@ -57,3 +62,42 @@ async def test_a_remade_subscription_reads_the_gap_at_once() -> None:
         assert await rig.manager.ensure(SOURCE, force=True)
         await read_finds(rig, "While lost")
         assert rig.manager.live[SOURCE].id in hub.subscriptions
+
+
+Rewrite = Callable[[GraphRequest, GraphResponse], GraphResponse]
+ODD: dict[str, tuple[str, Rewrite]] = {  # which call answers oddly, and how
+    "create without id": ("POST", lambda _, a: GraphResponse(201, {**a.body, "id": None})),
+    "create with a bad date": (
+        "POST",
+        lambda _, a: GraphResponse(201, {**a.body, "expirationDateTime": "soon"}),
+    ),
+    "create not an object": ("POST", lambda _, a: GraphResponse(201, ["subscription"])),
+    "list answered 204": ("GET", lambda _, a: GraphResponse(204)),
+    "list of junk": ("GET", lambda _, a: GraphResponse(200, {"value": [3, None]})),
+    "list not a list": ("GET", lambda _, a: GraphResponse(200, {"value": "none"})),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ODD))
+async def test_odd_graph_answers_are_refusals_never_crashes(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Graph (or a proxy) answering a subscription call oddly: a refusal polled and retried, no exception."""
+    async with graph_rig() as rig:
+        method, rewrite = ODD[case]
+        hub = rig.emulator.subscriptions
+        real = hub.handle
+
+        async def odd(request: GraphRequest) -> GraphResponse:
+            answer = await real(request)
+            return rewrite(request, answer) if request.method == method else answer
+
+        monkeypatch.setattr(hub, "handle", odd)
+        await rig.manager.start()  # raised KeyError, ValueError or AttributeError before
+        if method == "POST":
+            reason = rig.manager.polling_reason(SOURCE)
+            assert "did not make the subscription for now" in str(reason)
+            assert rig.manager.failures[SOURCE].attempts == 1
+            monkeypatch.undo()
+            assert await rig.manager.ensure(SOURCE, force=True)
+        assert rig.manager.live[SOURCE].id in hub.subscriptions  # subscribed despite the odd listing

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from calmirror.config import CalendarRef
 
@@ -30,7 +30,7 @@ class GraphItem:
     """One notification of a Graph POST: its subscription, clientState, and change or lifecycle event."""
 
     subscription_id: str
-    client_state: str | None
+    client_state: str | None = field(repr=False)
     event: str  # a changeType, or a lifecycle event when `lifecycle`
     lifecycle: bool
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
 
+from calmirror.commands.authorize_microsoft import Tenant
+from calmirror.daemon.graphhook import make_client_state, parse_items
 from calmirror.emulator.graph.messages import GraphRequest, GraphResponse
+from calmirror.microsoft.calls import Call
 from harness.processes import eventually
-from tests.daemon.graphrig import ALICE, SOURCE, Rig, add_event, graph_rig, meeting
+from tests.daemon.graphrig import ALICE, KEY, SOURCE, Rig, add_event, graph_rig, meeting
 
 
 async def subscribed(rig: Rig) -> str:
@@ -101,3 +105,27 @@ async def test_odd_graph_answers_are_refusals_never_crashes(
             monkeypatch.undo()
             assert await rig.manager.ensure(SOURCE, force=True)
         assert rig.manager.live[SOURCE].id in hub.subscriptions  # subscribed despite the odd listing
+
+
+async def test_no_secret_in_any_repr() -> None:
+    """The client secret and the clientState HMAC never show in the repr of what holds them."""
+    async with graph_rig() as rig:
+        sub_id = await subscribed(rig)
+        secret, state = rig.emulator.client.client_secret, make_client_state(KEY, SOURCE)
+        body = json.dumps(
+            {"value": [{"subscriptionId": sub_id, "clientState": state, "changeType": "updated"}]}
+        )
+        holders = [
+            rig.emulator.client,  # the emulator's registered application
+            Tenant("https://login.example", "contoso", rig.emulator.client.client_id, secret),
+            rig.emulator.subscriptions.subscriptions[sub_id],  # the emulator's record of it
+            rig.manager.live[SOURCE],
+            rig.manager,
+            Call("subscriptions.create", "POST", "/subscriptions", body={"clientState": state}),
+            *(parse_items(body.encode()) or []),  # a notification as the route reads it
+        ]
+        for holder in holders:
+            shown = repr(holder)
+            assert secret not in shown, shown
+            assert state not in shown, shown
+            assert KEY not in shown, shown

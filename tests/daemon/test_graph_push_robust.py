@@ -122,10 +122,40 @@ async def test_no_secret_in_any_repr() -> None:
             rig.manager.live[SOURCE],
             rig.manager,
             Call("subscriptions.create", "POST", "/subscriptions", body={"clientState": state}),
-            *(parse_items(body.encode()) or []),  # a notification as the route reads it
+            parse_items(body.encode()),  # a notification as the route reads it
         ]
         for holder in holders:
             shown = repr(holder)
             assert secret not in shown, shown
             assert state not in shown, shown
             assert KEY not in shown, shown
+
+
+async def test_one_odd_item_does_not_refuse_the_authentic_ones() -> None:
+    """Unknown events, a forged and an unreadable item beside an authentic one: 202, and only it is read."""
+    async with graph_rig() as rig:
+        sub_id = await subscribed(rig)
+        before = len(rig.answers)
+        ours = make_client_state(KEY, SOURCE)
+        items = [
+            {"subscriptionId": sub_id, "clientState": ours, "changeType": "updated"},
+            {"subscriptionId": sub_id, "clientState": ours, "lifecycleEvent": "aLaterLifecycleEvent"},
+            {"subscriptionId": sub_id, "clientState": ours, "changeType": "exploded"},
+            {"subscriptionId": sub_id, "clientState": "g1.forged", "changeType": "updated"},
+            {"subscriptionId": 7},
+        ]
+        status, _ = await rig.post(json.dumps({"value": items}).encode())
+        assert status == 202
+
+        async def read() -> bool:
+            return bool(rig.reads)
+
+        await eventually(read, 10, "the authentic item's read")
+        assert len(rig.answers) == before + 1  # that one delta read, and nothing else
+        assert rig.metric("calmirror_webhook_notifications_total", state="updated") == 1
+        assert rig.metric("calmirror_webhook_rejections_total", reason="bad_body") == 3
+        assert rig.metric("calmirror_webhook_rejections_total", reason="bad_token") == 1
+        unknown_only = [{"subscriptionId": sub_id, "clientState": ours, "lifecycleEvent": "aLaterOne"}]
+        assert (await rig.post(json.dumps({"value": unknown_only}).encode()))[0] == 202  # Graph's: no retries
+        assert (await rig.post(json.dumps({"value": [{"subscriptionId": 7}]}).encode()))[0] == 400
+        assert len(rig.reads) == 1

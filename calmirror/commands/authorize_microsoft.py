@@ -13,7 +13,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -39,7 +39,7 @@ class Tenant:
     login_url: str
     tenant_id: str
     client_id: str
-    client_secret: str | None
+    client_secret: str | None = field(repr=False)
 
     def endpoint(self, name: str) -> str:
         """The URL of a v2.0 endpoint (`token`, `devicecode`, `authorize`)."""

@@ -45,7 +45,8 @@ from calmirror.daemon.subscriptions import SubscriptionManager
 from calmirror.daemon.systemd import Notifier, watchdog, watchdog_interval
 from calmirror.daemon.webhook import RateLimiter
 from calmirror.errors import ProviderError
-from calmirror.runtime import google_clients, microsoft_clients, runtime
+from calmirror.microsoft import MicrosoftCalendars
+from calmirror.runtime import google_clients, runtime
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
             retry_seconds=options.channel_retry_seconds,
         )
         subscriptions = SubscriptionManager(
-            microsoft_clients(engine.providers),
+            {n: p for n, p in engine.providers.items() if isinstance(p, MicrosoftCalendars)},
             [flow.source for flow in settings.flows],
             key=app[WEBHOOK_KEY],
             base_url=settings.webhook_base_url,
@@ -111,6 +112,7 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
             metrics,
             audit=audit,
         )
+        subscriptions.catch_up = lambda ref: dispatcher.calendar_changed(ref, "webhook")
         app[ENGINE], app[CHANNELS], app[DISPATCHER] = engine, channels, dispatcher
         snapshot: Callable[[], Snapshot] = partial(views.snapshot, app)
         stats: Callable[[int], dict[str, Any]] = partial(views.stats, engine)

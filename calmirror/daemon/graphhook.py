@@ -11,7 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from calmirror.config import CalendarRef
 
@@ -30,9 +30,19 @@ class GraphItem:
     """One notification of a Graph POST: its subscription, clientState, and change or lifecycle event."""
 
     subscription_id: str
-    client_state: str | None
-    event: str  # a changeType, or a lifecycle event when `lifecycle`
+    client_state: str | None = field(repr=False)
+    event: (
+        str | None
+    )  # a changeType, or a lifecycle event when `lifecycle`; None when calmirror knows neither
     lifecycle: bool
+
+
+@dataclass(frozen=True)
+class Notifications:
+    """The readable items of a notification POST, and how many of its items were not Graph's shape."""
+
+    items: tuple[GraphItem, ...]
+    unreadable: int
 
 
 def validation_echo(token: str) -> str | None:
@@ -44,8 +54,14 @@ def validation_echo(token: str) -> str | None:
     return token
 
 
-def parse_items(raw: bytes) -> list[GraphItem] | None:
-    """Read a notification body `{"value": [...]}`; None when it is not one (junk, wrong shape, too many)."""
+def parse_items(raw: bytes) -> Notifications | None:
+    """Read a notification body `{"value": [...]}`; None when it is not one (junk, wrong shape, too many).
+
+    An odd item does not refuse the others: Graph batches several subscriptions' notifications into
+    one POST and retries the whole POST for up to 4 hours on any answer but a 2xx
+    (https://learn.microsoft.com/graph/change-notifications-delivery-webhooks), so one item of an
+    event added later would otherwise silence every subscription until the poll.
+    """
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -53,12 +69,12 @@ def parse_items(raw: bytes) -> list[GraphItem] | None:
     value = body.get("value") if isinstance(body, dict) else None
     if not isinstance(value, list) or not 0 < len(value) <= MAX_ITEMS:
         return None
-    items = [_item(entry) for entry in value]
-    return None if any(item is None for item in items) else [i for i in items if i is not None]
+    items = [item for item in map(_item, value) if item is not None]
+    return Notifications(tuple(items), len(value) - len(items)) if items else None
 
 
 def _item(entry: object) -> GraphItem | None:
-    """One item of the `value` list, or None when a field is missing, of the wrong type or unknown."""
+    """One item of the `value` list (its event None when unknown), or None when a field is missing or odd."""
     if not isinstance(entry, dict):
         return None
     sub_id, state = entry.get("subscriptionId"), entry.get("clientState")
@@ -68,9 +84,8 @@ def _item(entry: object) -> GraphItem | None:
         return None
     if state is not None and (not isinstance(state, str) or len(state) > MAX_FIELD):
         return None
-    if event not in (LIFECYCLE if lifecycle else CHANGES):
-        return None
-    return GraphItem(sub_id, state, str(event), lifecycle)
+    known = event in (LIFECYCLE if lifecycle else CHANGES)
+    return GraphItem(sub_id, state, str(event) if known else None, lifecycle)
 
 
 def make_client_state(key: str, ref: CalendarRef) -> str:

@@ -10,16 +10,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from calmirror.config import CalendarRef
 from calmirror.daemon.channels import NO_KEY, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS, WEBHOOKS_OFF
 from calmirror.daemon.graphhook import PATH, make_client_state, verify_client_state
+from calmirror.daemon.graphrecords import Subscribed, SubscribeFailure, iso, listed, refusal, subscribed
 from calmirror.daemon.tasks import BackgroundTasks
 from calmirror.errors import Failure, NotFoundError, ProviderError
-from calmirror.microsoft import GraphClient
+from calmirror.microsoft import GraphClient, MicrosoftCalendars
 
 log = logging.getLogger(__name__)
 
@@ -29,30 +29,12 @@ MAX_LISTED = 20  # pages of /subscriptions read at startup (Graph pages them by 
 CHANGE_TYPES = "created,updated,deleted"
 
 
-@dataclass(frozen=True)
-class Subscribed:
-    """A live subscription calmirror made on one calendar's events."""
-
-    ref: CalendarRef
-    id: str
-    expiration: datetime
-
-
-@dataclass(frozen=True)
-class SubscribeFailure:
-    """Why a calendar has no subscription, and when to try again."""
-
-    error: Failure
-    attempts: int
-    retry_at: float
-
-
 class SubscriptionManager:
     """Keeps one live Graph subscription on each Microsoft source calendar, or says why it is polled."""
 
     def __init__(
         self,
-        clients: Mapping[int, GraphClient],
+        calendars: Mapping[int, MicrosoftCalendars],
         sources: Sequence[CalendarRef],
         *,
         key: str | None,
@@ -61,8 +43,9 @@ class SubscriptionManager:
         retry_seconds: float = RETRY_BASE_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.clients = clients
-        self.sources = tuple(dict.fromkeys(ref for ref in sources if ref.account_id in clients))
+        self.calendars = calendars  # resolves "primary" to the default calendar's id, as reads do
+        self.clients: dict[int, GraphClient] = {n: provider.client for n, provider in calendars.items()}
+        self.sources = tuple(dict.fromkeys(ref for ref in sources if ref.account_id in calendars))
         self.key = key
         self.address = base_url.rstrip("/") + PATH if base_url else None
         self.ttl_seconds = min(ttl_seconds, (MAX_MINUTES - MARGIN_MINUTES) * 60)
@@ -74,6 +57,10 @@ class SubscriptionManager:
         self._work = BackgroundTasks("subscription")
         self._locks: dict[CalendarRef, asyncio.Lock] = {}  # one renewal or creation per calendar at once
         self._closing = False
+        self._tried: set[CalendarRef] = set()  # calendars asked for before: a new subscription leaves a gap
+        # Queues a read of a calendar (the dispatcher's, set once it exists): a subscription made again
+        # after a removal, a lost one or a refusal missed the changes in between.
+        self.catch_up: Callable[[CalendarRef], None] = lambda ref: None
 
     @property
     def enabled(self) -> bool:
@@ -133,44 +120,62 @@ class SubscriptionManager:
     async def _renew_or_create(self, ref: CalendarRef, key: str, address: str) -> bool:
         """PATCH the live subscription, or POST a new one when there is none or Graph lost it."""
         client = self.clients[ref.account_id]
-        expiry = _iso(datetime.fromtimestamp(self.clock(), UTC) + timedelta(seconds=self.ttl_seconds))
+        again = ref in self._tried
+        self._tried.add(ref)
+        expiry = iso(datetime.fromtimestamp(self.clock(), UTC) + timedelta(seconds=self.ttl_seconds))
         sub = self.live.get(ref)
         try:
-            if sub is not None:
-                try:
-                    answer = await client.request(
-                        "PATCH",
-                        f"/subscriptions/{sub.id}",
-                        json={"expirationDateTime": expiry},
-                        name="subscriptions.update",
-                    )
-                    return self._record(ref, answer)
-                except NotFoundError:
-                    log.warning("subscription %s on %s is gone; making a new one", sub.id, ref)
-            if sub is not None:
-                self._forget(ref)
-            body = {
-                "changeType": CHANGE_TYPES,
-                "notificationUrl": address,
-                "lifecycleNotificationUrl": address,
-                "resource": _resource(client.mailbox, ref.calendar_id),
-                "expirationDateTime": expiry,
-                "clientState": make_client_state(key, ref),  # masked in logs: it is never logged
-            }
-            answer = await client.request("POST", "/subscriptions", json=body, name="subscriptions.create")
-            return self._record(ref, answer)
+            if sub is not None and await self._renewed(client, sub, expiry):
+                return True
+            await self._create(client, ref, key, address, expiry)
         except ProviderError as exc:
             self._failed(ref, exc)
             return False
+        if again:  # Graph's advice: after making a subscription again, read what changed meanwhile
+            self.catch_up(ref)
+        return True
 
-    def _record(self, ref: CalendarRef, answer: Any) -> bool:
+    async def _renewed(self, client: GraphClient, sub: Subscribed, expiry: str) -> bool:
+        """PATCH a subscription's expiry; False (and forgotten) when Graph no longer knows it."""
+        try:
+            answer = await client.request(
+                "PATCH",
+                f"/subscriptions/{sub.id}",
+                json={"expirationDateTime": expiry},
+                name="subscriptions.update",
+            )
+        except NotFoundError:
+            log.warning("subscription %s on %s is gone; making a new one", sub.id, sub.ref)
+            self._forget(sub.ref)
+            return False
+        self._record(sub.ref, answer, "subscriptions.update")
+        return True
+
+    async def _create(
+        self, client: GraphClient, ref: CalendarRef, key: str, address: str, expiry: str
+    ) -> None:
+        """POST a new subscription on the calendar's own events and record it."""
+        # One calendar's events by its id: the mailbox's `/me/events` would notify every calendar's
+        # changes, calmirror's own block writes into another calendar of the mailbox included.
+        path = await self.calendars[ref.account_id].calendar_path(ref.calendar_id)
+        body = {
+            "changeType": CHANGE_TYPES,
+            "notificationUrl": address,
+            "lifecycleNotificationUrl": address,
+            "resource": f"{path}/events",
+            "expirationDateTime": expiry,
+            "clientState": make_client_state(key, ref),  # masked in logs: it is never logged
+        }
+        answer = await client.request("POST", "/subscriptions", json=body, name="subscriptions.create")
+        self._record(ref, answer, "subscriptions.create")
+
+    def _record(self, ref: CalendarRef, answer: Any, method: str) -> None:
         """Keep the subscription Graph answered with."""
-        sub = Subscribed(ref, str(answer["id"]), _parse(str(answer["expirationDateTime"])))
+        sub = subscribed(ref, answer, method)
         self._forget(ref)
         self.live[ref], self._by_id[sub.id] = sub, sub
         self.failures.pop(ref, None)
         log.info("subscribed to %s through %s until %s", ref, sub.id, sub.expiration.isoformat())
-        return True
 
     def _forget(self, ref: CalendarRef) -> None:
         """Drop a calendar's subscription from the books (expired or removed by Graph)."""
@@ -211,7 +216,7 @@ class SubscriptionManager:
         if ref in self.live:
             return None
         failure = self.failures.get(ref)
-        return "not subscribed yet" if failure is None else _refusal(failure.error)
+        return "not subscribed yet" if failure is None else refusal(failure.error)
 
     async def _sweep(self, account_id: int) -> None:
         """Delete the subscriptions an earlier process of this deployment left on an account."""
@@ -225,13 +230,8 @@ class SubscriptionManager:
                 if path is None:
                     break
                 page = await client.request("GET", path, name="subscriptions.list")
-                for found in page.get("value", []):
-                    state = found.get("clientState")
-                    if found.get("notificationUrl") == self.address and any(
-                        verify_client_state(self.key, ref, state) for ref in mine
-                    ):
-                        stale.append(str(found["id"]))
-                path = page.get("@odata.nextLink")
+                found, path = listed(page, account_id)
+                stale += [str(sub.get("id")) for sub in found if self._ours(sub, mine)]
             for sub_id in stale:
                 await self._delete(client, sub_id)
         except ProviderError as exc:
@@ -240,6 +240,15 @@ class SubscriptionManager:
             log.info(
                 "deleted %d subscription(s) an earlier process left on account %d", len(stale), account_id
             )
+
+    def _ours(self, found: dict[str, Any], mine: list[CalendarRef]) -> bool:
+        """Tell whether a listed subscription is this deployment's on this address (an earlier process's)."""
+        assert self.key is not None
+        if found.get("notificationUrl") != self.address or not isinstance(found.get("id"), str):
+            return False
+        state = found.get("clientState")
+        state = state if isinstance(state, str) else None
+        return any(verify_client_state(self.key, ref, state) for ref in mine)
 
     async def stop_all(self, within: float) -> None:
         """Let renewals finish, then delete every live subscription; give up after `within` seconds."""
@@ -273,35 +282,3 @@ class SubscriptionManager:
         failure = Failure.of(exc, "source", ref.calendar_id, "read", ref.account_id)
         self.failures[ref] = SubscribeFailure(failure, attempts, self.clock() + wait)
         log.warning("cannot subscribe to %s (%s), polling it; retrying in %.0fs", ref, exc, wait)
-
-
-def _resource(mailbox: str, calendar_id: str) -> str:
-    """Return the events resource of a calendar: "primary" is the mailbox's default calendar's events."""
-    base = mailbox.rstrip("/")
-    return f"{base}/events" if calendar_id == "primary" else f"{base}/calendars/{calendar_id}/events"
-
-
-def _refusal(failure: Failure) -> str:
-    """Return why Graph refused a subscription, in words: the address, the account, or a hiccup."""
-    answer = f"{failure.status} {failure.reason}" if failure.status else failure.answer
-    if failure.reason == "ValidationError":
-        return f"webhook address refused by Microsoft Graph ({answer}); check WEBHOOK_BASE_URL and its proxy"
-    if failure.kind == "auth":
-        return f"account {failure.account_id} needs re-authorisation ({answer})"
-    if failure.kind in ("not_found", "forbidden"):
-        return f"the account may not subscribe to this calendar ({answer})"
-    if failure.kind in ("transient", "rate_limited", "quota"):
-        return f"Microsoft Graph did not make the subscription for now ({answer}); retrying"
-    return f"Microsoft Graph refused the subscription ({answer})"
-
-
-def _iso(moment: datetime) -> str:
-    """Return a UTC time as Graph takes it."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse(text: str) -> datetime:
-    """Read Graph's expirationDateTime (seven fraction digits, Z)."""
-    head, _, fraction = text.rstrip("Z").partition(".")
-    moment = datetime.fromisoformat(head).replace(tzinfo=UTC)
-    return moment + timedelta(microseconds=int((fraction + "000000")[:6])) if fraction else moment

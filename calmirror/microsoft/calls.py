@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from calmirror.errors import NoAnswerError, ProviderError
@@ -20,7 +20,7 @@ class Call:
     method: str
     path: str  # below the version root, or an absolute @odata link
     params: Mapping[str, str] | None = None
-    body: Any = None
+    body: Any = field(default=None, repr=False)  # a subscription's holds its clientState
     headers: Mapping[str, str] | None = None
 
 

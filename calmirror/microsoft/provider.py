@@ -74,6 +74,10 @@ class MicrosoftCalendars:
         """Close the client's connections."""
         await self.client.aclose()
 
+    async def calendar_path(self, calendar_id: str) -> str:
+        """Return a calendar's Graph path by its id ("primary" resolved once); push subscribes below it."""
+        return await self._path(calendar_id)
+
     async def list_window(self, calendar_id: str, window: Window) -> Listing:
         """Read the calendar's blocks, then list the window as the first round of a delta."""
         path = await self._path(calendar_id)

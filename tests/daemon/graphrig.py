@@ -23,7 +23,7 @@ from calmirror.daemon.webhook import RateLimiter
 from calmirror.emulator.graph.server import GraphEmulator, start_graph_emulator
 from calmirror.emulator.graph.store import GraphStore
 from calmirror.engine import SyncSummary, Trigger
-from calmirror.microsoft import GraphAccess, GraphClient
+from calmirror.microsoft import GraphAccess, GraphClient, MicrosoftCalendars
 from harness.processes import free_port
 
 ALICE = "alice@example.com"
@@ -105,7 +105,8 @@ async def graph_rig(
     app = web.Application(client_max_size=64 * 1024)
     metrics = DaemonMetrics()
     base = f"http://127.0.0.1:{port}{path_suffix}"
-    manager = SubscriptionManager({1: client}, [SOURCE], key=key, base_url=base, ttl_seconds=ttl_seconds)
+    calendars = {1: MicrosoftCalendars(client)}
+    manager = SubscriptionManager(calendars, [SOURCE], key=key, base_url=base, ttl_seconds=ttl_seconds)
     rig = Rig(emulator, client, session, app, f"http://127.0.0.1:{port}")
     emulator.hooks.append(lambda _name, status, _body: rig.answers.append(status))
     app[METRICS], app[LIMITER], app[SUBSCRIPTIONS] = (
@@ -117,7 +118,8 @@ async def graph_rig(
     async def everything(trigger: Trigger) -> SyncSummary:
         return await rig.read([SOURCE], trigger)
 
-    app[DISPATCHER] = Dispatcher(rig.read, everything, metrics)
+    app[DISPATCHER] = dispatcher = Dispatcher(rig.read, everything, metrics)
+    manager.catch_up = lambda ref: dispatcher.calendar_changed(ref, "webhook")
     app.router.add_post(PATH, microsoft_graph_webhook)
     runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()

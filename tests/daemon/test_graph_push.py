@@ -53,7 +53,11 @@ def test_client_state_and_body_checks() -> None:
         assert validation_echo(bad) is None
     for junk in (b"{", b"[]", b'{"value": []}', b'{"value": [1]}', b'{"value": [{"subscriptionId": 3}]}'):
         assert parse_items(junk) is None
-    assert parse_items(notification("s", None, changeType="exploded")) is None
+    exploded = parse_items(notification("s", None, changeType="exploded"))
+    assert exploded is not None
+    assert [item.event for item in exploded.items] == [
+        None
+    ]  # Graph's shape, an event calmirror does not know
 
 
 async def test_validation_is_echoed_at_once_and_costs_nothing() -> None:

@@ -6,7 +6,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from calmirror.emulator.graph.errors import GraphError, TokenError
@@ -20,7 +20,7 @@ class Client:
     """A registered application: its id and secret."""
 
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ class Subscription:
     change_types: frozenset[str]
     notification_url: str
     lifecycle_url: str | None
-    client_state: str | None
+    client_state: str | None = field(repr=False)
     expiration: datetime
     application_id: str
     creator_id: str

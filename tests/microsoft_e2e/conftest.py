@@ -1,4 +1,4 @@
-"""Fixtures of the Microsoft end-to-end tests: the emulator with Google and Microsoft accounts, as a process."""
+"""Fixtures of the Microsoft end-to-end tests: the emulator process with Google and Microsoft accounts."""
 
 from __future__ import annotations
 

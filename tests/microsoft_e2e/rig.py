@@ -11,7 +11,7 @@ from typing import Any
 from calmirror.microsoft import GraphAccess, GraphClient
 from calmirror.microsoft.blocks import mark_expand, mark_of
 from calmirror.retry import RetryPolicy
-from harness.processes import EmulatorProcess, start_emulator_process
+from harness.processes import EmulatorProcess, eventually, start_emulator_process
 from tests.daemon.processes import blocks, instant, next_hour
 
 # Google accounts and Microsoft mailboxes of the emulator process every test starts.
@@ -20,6 +20,8 @@ MIA, NINA, OLGA = "mia@contoso.com", "nina@contoso.com", "olga@contoso.com"
 GOOGLE = (ALICE, BOB, CAROL, DAVE)
 MICROSOFT = (MIA, NINA, OLGA)
 GUEST = "guest@elsewhere.test"
+WAIT = 20.0  # seconds a notification may take on a busy machine; the poll is a day away
+Times = list[tuple[datetime, datetime]]
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,9 @@ def graph_time(instant: datetime) -> dict[str, str]:
     return {"dateTime": f"{instant.astimezone(UTC):%Y-%m-%dT%H:%M:%S}", "timeZone": "UTC"}
 
 
-def graph_meeting(start: datetime, minutes: int = 60, *, subject: str = "Planning", guest: str = GUEST) -> dict[str, Any]:
+def graph_meeting(
+    start: datetime, minutes: int = 60, *, subject: str = "Planning", guest: str = GUEST
+) -> dict[str, Any]:
     """A meeting with one other person, as an Outlook user would create it."""
     return {
         "subject": subject,
@@ -71,7 +75,9 @@ class Mailbox:
             login_url=graph["login_url"],
         )
         self.email = email
-        self.client = GraphClient(access, retry=RetryPolicy(attempts=8, initial=0.1, max_wait=1.0, jitter=0.0))
+        self.client = GraphClient(
+            access, retry=RetryPolicy(attempts=8, initial=0.1, max_wait=1.0, jitter=0.0)
+        )
 
     async def create(self, body: dict[str, Any]) -> str:
         """Create an event in the default calendar and return its id."""
@@ -113,7 +119,10 @@ class Mailbox:
 
     async def blocks(self) -> list[Event]:
         """calmirror's live blocks in the default calendar, by start."""
-        return sorted((e for e in await self.view() if e.mark is not None and not e.resource.get("isCancelled")), key=lambda e: e.start)
+        return sorted(
+            (e for e in await self.view() if e.mark is not None and not e.resource.get("isCancelled")),
+            key=lambda e: e.start,
+        )
 
     async def block_times(self) -> list[tuple[datetime, datetime]]:
         """(start, end) of every live block."""
@@ -169,3 +178,28 @@ async def google_blocks(emulator: EmulatorProcess, calendar_id: str) -> list[tup
 def hour(days: int, hours: int = 0) -> datetime:
     """A whole hour `days` and `hours` from now."""
     return next_hour(days=days, hours=hours)
+
+
+def hour_from(start: datetime) -> tuple[datetime, datetime]:
+    """An hour from `start`."""
+    return (start, start + timedelta(hours=1))
+
+
+async def reach_google(
+    emulator: EmulatorProcess, calendar_id: str, want: Times, what: str, seconds: float = WAIT
+) -> None:
+    """Wait until a Google calendar's blocks are exactly `want`."""
+
+    async def reached() -> bool:
+        return await google_blocks(emulator, calendar_id) == want
+
+    await eventually(reached, seconds, what)
+
+
+async def reach_outlook(mailbox: Mailbox, want: Times, what: str, seconds: float = WAIT) -> None:
+    """Wait until a mailbox's blocks are exactly `want`."""
+
+    async def reached() -> bool:
+        return await mailbox.block_times() == want
+
+    await eventually(reached, seconds, what)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from harness.processes import DaemonProcess, EmulatorProcess, daemon_env, eventually, free_port, running_daemon
+from harness.processes import DaemonProcess, EmulatorProcess, daemon_env, free_port, running_daemon
 from tests.daemon.processes import meeting_body
 from tests.microsoft_e2e.rig import (
     ALICE,
@@ -15,50 +15,25 @@ from tests.microsoft_e2e.rig import (
     MIA,
     NINA,
     OLGA,
-    Mailbox,
-    google_blocks,
     graph_meeting,
     graph_time,
     hour,
+    hour_from,
     mailboxes,
+    reach_google,
+    reach_outlook,
 )
 
 pytestmark = pytest.mark.slow
 
-WAIT = 20.0  # seconds a notification may take on a busy machine; the poll is a day away
-Times = list[tuple[datetime, datetime]]
-
 
 @pytest.fixture
 async def daemon(emulator: EmulatorProcess) -> AsyncIterator[DaemonProcess]:
-    """`calmirror run` mirroring mia (Microsoft) into bob (Google) and alice (Google) into nina (Microsoft)."""
+    """`calmirror run` mirroring mia (Microsoft) into bob (Google), and alice (Google) into nina."""
     flows = [("outlook", MIA, BOB), ("gmail", ALICE, NINA)]
     env = daemon_env(emulator, [ALICE, BOB], flows, port=free_port(), microsoft=[MIA, NINA])
     async with running_daemon(env) as process:
         yield process
-
-
-async def reach_bob(emulator: EmulatorProcess, want: Times, what: str) -> None:
-    """Wait until bob's blocks are exactly `want`."""
-
-    async def reached() -> bool:
-        return await google_blocks(emulator, BOB) == want
-
-    await eventually(reached, WAIT, what)
-
-
-async def reach_mailbox(mailbox: Mailbox, want: Times, what: str) -> None:
-    """Wait until the mailbox's blocks are exactly `want`."""
-
-    async def reached() -> bool:
-        return await mailbox.block_times() == want
-
-    await eventually(reached, WAIT, what)
-
-
-def hour_from(start: datetime) -> tuple[datetime, datetime]:
-    """An hour from `start`."""
-    return (start, start + timedelta(hours=1))
 
 
 async def test_microsoft_meetings_reach_google_by_notification(
@@ -68,20 +43,20 @@ async def test_microsoft_meetings_reach_google_by_notification(
     async with mailboxes(emulator, MIA, OLGA) as (mia, olga):
         first = hour(1)
         meeting = await mia.create(graph_meeting(first))
-        await reach_bob(emulator, [hour_from(first)], "a created meeting's block")
+        await reach_google(emulator, BOB, [hour_from(first)], "a created meeting's block")
         moved = hour(2, 3)
         await mia.update(meeting, {"start": graph_time(moved), "end": graph_time(moved + timedelta(hours=1))})
-        await reach_bob(emulator, [hour_from(moved)], "the block moved with its meeting")
+        await reach_google(emulator, BOB, [hour_from(moved)], "the block moved with its meeting")
         await mia.delete(meeting)
-        await reach_bob(emulator, [], "the cancelled meeting's block gone")
+        await reach_google(emulator, BOB, [], "the cancelled meeting's block gone")
 
         invited = hour(3)
         await olga.create(graph_meeting(invited, subject="Review", guest=MIA))
         (copy,) = [e for e in await mia.view() if e.resource.get("subject") == "Review"]
         await mia.respond(copy.id, "accept")
-        await reach_bob(emulator, [hour_from(invited)], "the accepted invitation's block")
+        await reach_google(emulator, BOB, [hour_from(invited)], "the accepted invitation's block")
         await mia.respond(copy.id, "decline")
-        await reach_bob(emulator, [], "the declined invitation's block gone")
+        await reach_google(emulator, BOB, [], "the declined invitation's block gone")
 
 
 async def test_google_meetings_reach_microsoft_as_private_busy_blocks(
@@ -93,15 +68,20 @@ async def test_google_meetings_reach_microsoft_as_private_busy_blocks(
         try:
             first = hour(1)
             meeting = await alice.insert_event(ALICE, meeting_body(first))
-            await reach_mailbox(nina, [hour_from(first)], "a created meeting's block in Outlook")
+            await reach_outlook(nina, [hour_from(first)], "a created meeting's block in Outlook")
             (block,) = await nina.blocks()
             shown = {k: block.resource.get(k) for k in ("sensitivity", "showAs", "isReminderOn", "attendees")}
-            assert shown == {"sensitivity": "private", "showAs": "busy", "isReminderOn": False, "attendees": []}
+            assert shown == {
+                "sensitivity": "private",
+                "showAs": "busy",
+                "isReminderOn": False,
+                "attendees": [],
+            }
             moved = hour(2, 5)
             await alice.update_event(ALICE, meeting["id"], meeting_body(moved))
-            await reach_mailbox(nina, [hour_from(moved)], "the block moved with its meeting")
+            await reach_outlook(nina, [hour_from(moved)], "the block moved with its meeting")
             await alice.delete_event(ALICE, meeting["id"])
-            await reach_mailbox(nina, [], "the cancelled meeting's block gone")
+            await reach_outlook(nina, [], "the cancelled meeting's block gone")
         finally:
             await alice.aclose()
 
@@ -119,7 +99,7 @@ async def test_a_series_with_a_moved_and_a_cancelled_occurrence_has_a_block_per_
         }
         await mia.create(body)
         days = [hour_from(start + timedelta(days=n)) for n in range(4)]
-        await reach_bob(emulator, days, "a block for each occurrence")
+        await reach_google(emulator, BOB, days, "a block for each occurrence")
 
         occurrences = sorted((e for e in await mia.view() if e.mark is None), key=lambda e: e.start)
         assert [(e.start, e.end) for e in occurrences] == days
@@ -129,5 +109,7 @@ async def test_a_series_with_a_moved_and_a_cancelled_occurrence_has_a_block_per_
         )
         await mia.delete(occurrences[2].id)
         want = [days[0], hour_from(moved), days[3]]
-        await reach_bob(emulator, want, "the moved occurrence's block moved, the cancelled one's gone")
+        await reach_google(
+            emulator, BOB, want, "the moved occurrence's block moved, the cancelled one's gone"
+        )
         assert sorted((e.start, e.end) for e in await mia.view() if e.mark is None) == want

@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from harness.processes import DaemonProcess, EmulatorProcess, daemon_env, eventually, free_port, running_daemon
+from harness.processes import (
+    DaemonProcess,
+    EmulatorProcess,
+    daemon_env,
+    eventually,
+    free_port,
+    running_daemon,
+)
 from tests.daemon.processes import meeting_body
 from tests.microsoft_e2e.rig import BOB, CAROL, DAVE, MIA, google_blocks, hour
 
@@ -29,14 +36,16 @@ async def needs_reauth(daemon: DaemonProcess) -> dict[str, Any] | None:
 async def test_a_revoked_microsoft_account_stops_only_its_flow_and_health_says_how_to_fix_it(
     emulator: EmulatorProcess,
 ) -> None:
-    """mia's grant is revoked: /health names her and `calmirror authorize --provider microsoft`; carol goes on."""
+    """mia's grant is revoked: /health names her and `calmirror authorize --provider microsoft`."""
     flows = [("outlook", MIA, BOB), ("gmail", CAROL, DAVE)]
     env = daemon_env(emulator, [CAROL, DAVE, BOB], flows, port=free_port(), microsoft=[MIA])
     carol = emulator.client(CAROL)
     try:
         async with running_daemon(env) as daemon:
             assert (await daemon.health())[0] == 200
-            await emulator.control("POST", f"accounts/{MIA}/revoke")  # Graph tells of the removed subscription
+            await emulator.control(
+                "POST", f"accounts/{MIA}/revoke"
+            )  # Graph tells of the removed subscription
 
             async def noticed() -> bool:
                 return await needs_reauth(daemon) is not None

@@ -83,7 +83,7 @@ async def test_random_sigkills_leave_exactly_one_block_per_meeting_in_outlook(
         "methods": ["graph.create_event"],
         "accounts": [NINA],
         "kind": "lost_response",
-        "probability": 0.3,
+        "probability": 0.4,
     }
     await emulator.control("POST", "faults", {"rules": [lost]})
     try:

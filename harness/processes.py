@@ -42,6 +42,7 @@ class EmulatorProcess:
     api_root: str
     token_uri: str
     accounts: dict[str, dict[str, str]]
+    microsoft: dict[str, Any] = field(default_factory=dict)  # the line's "microsoft" part, if any
 
     def account(self, email: str, account_id: int) -> GoogleAccount:
         """Return the config GoogleAccount of one emulator account."""
@@ -111,7 +112,9 @@ async def start_emulator_process(accounts: Sequence[str], *options: str) -> Emul
     try:
         assert proc.stdout is not None
         line = json.loads(await asyncio.wait_for(read_line(proc.stdout), 60))
-        return EmulatorProcess(proc, line["api_root"], line["token_uri"], line["accounts"])
+        return EmulatorProcess(
+            proc, line["api_root"], line["token_uri"], line["accounts"], line.get("microsoft", {})
+        )
     except BaseException:
         if proc.returncode is None:
             proc.kill()
@@ -139,9 +142,14 @@ def daemon_env(
     webhooks: bool = True,
     interval_minutes: int = 1440,
     extra: Mapping[str, str] | None = None,
+    microsoft: Sequence[str] = (),
 ) -> dict[str, str]:
-    """Return the environment of a daemon mirroring between the emulator's primary calendars."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "SYNC_", "WEBHOOK_"))}
+    """Return the environment of a daemon mirroring between the emulator's primary calendars.
+
+    `microsoft` names the emulator's Microsoft mailboxes to configure, numbered after the Google accounts.
+    """
+    prefixes = ("GOOGLE_", "MICROSOFT_", "SYNC_", "WEBHOOK_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env |= {
         "GOOGLE_API_ROOT_URL": emulator.api_root,
         "GOOGLE_TOKEN_URI": emulator.token_uri,
@@ -150,15 +158,16 @@ def daemon_env(
         "SYNC_INTERVAL_MINUTES": str(interval_minutes),
         "LOG_LEVEL": "INFO",
     }
-    ids = {email: n for n, email in enumerate(accounts, start=1)}
-    for email, n in ids.items():
+    ids = {email: n for n, email in enumerate([*accounts, *microsoft], start=1)}
+    for email in accounts:
         creds = emulator.accounts[email]
         env |= {
-            f"GOOGLE_ACCOUNT_{n}_EMAIL": email,
-            f"GOOGLE_ACCOUNT_{n}_CLIENT_ID": creds["client_id"],
-            f"GOOGLE_ACCOUNT_{n}_CLIENT_SECRET": creds["client_secret"],
-            f"GOOGLE_ACCOUNT_{n}_REFRESH_TOKEN": creds["refresh_token"],
+            f"GOOGLE_ACCOUNT_{ids[email]}_EMAIL": email,
+            f"GOOGLE_ACCOUNT_{ids[email]}_CLIENT_ID": creds["client_id"],
+            f"GOOGLE_ACCOUNT_{ids[email]}_CLIENT_SECRET": creds["client_secret"],
+            f"GOOGLE_ACCOUNT_{ids[email]}_REFRESH_TOKEN": creds["refresh_token"],
         }
+    env |= microsoft_env(emulator, {email: ids[email] for email in microsoft})
     for n, (name, source, target) in enumerate(flows, start=1):
         env |= {
             f"SYNC_FLOW_{n}_NAME": name,
@@ -172,6 +181,27 @@ def daemon_env(
     if webhooks:
         env |= {"WEBHOOK_BASE_URL": f"http://127.0.0.1:{port}", "WEBHOOK_API_KEY": WEBHOOK_KEY}
     return env | dict(extra or {})
+
+
+def microsoft_env(emulator: EmulatorProcess, ids: Mapping[str, int]) -> dict[str, str]:
+    """Return the variables pointing calmirror at the emulator's Graph, with the mailboxes as numbered."""
+    if not ids:
+        return {}
+    graph = emulator.microsoft
+    env = {
+        "MICROSOFT_GRAPH_ROOT_URL": graph["graph_root"],
+        "MICROSOFT_LOGIN_URL": graph["login_url"],
+        "MICROSOFT_TENANT_ID": graph["tenant_id"],
+    }
+    for email, n in ids.items():
+        creds = graph["accounts"][email]
+        env |= {
+            f"MICROSOFT_ACCOUNT_{n}_EMAIL": email,
+            f"MICROSOFT_ACCOUNT_{n}_CLIENT_ID": creds["client_id"],
+            f"MICROSOFT_ACCOUNT_{n}_CLIENT_SECRET": creds["client_secret"],
+            f"MICROSOFT_ACCOUNT_{n}_REFRESH_TOKEN": creds["refresh_token"],
+        }
+    return env
 
 
 @dataclass

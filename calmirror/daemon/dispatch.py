@@ -17,6 +17,7 @@ from calmirror.daemon.metrics import DaemonMetrics
 from calmirror.daemon.pushaudit import PushAudit
 from calmirror.daemon.tasks import BackgroundTasks
 from calmirror.engine import SyncSummary, TargetOutcome, Trigger
+from calmirror.errors import Failure
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,11 @@ _REQUESTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("re
 # would otherwise keep the loop too busy to answer webhooks; notifications for a waiting calendar
 # coalesce meanwhile, so the bound costs no mirrored change.
 RUNS_AT_ONCE = 8
+
+# A notified run that failed only in ways waiting cures (a 5xx, a rate limit, a lost connection) runs
+# again after these delays, so a throttling storm costs no block until the next poll (an hour or more).
+RERUN_DELAYS = (5.0, 30.0, 120.0)
+CURABLE = frozenset({"transient", "rate_limited"})
 
 
 def count_request() -> None:
@@ -51,6 +57,7 @@ class Dispatcher:
         clock: Callable[[], float] = time.monotonic,
         runs_at_once: int = RUNS_AT_ONCE,
         audit: PushAudit | None = None,
+        rerun_delays: Sequence[float] = RERUN_DELAYS,
     ) -> None:
         self._changed = changed
         self._reconcile_all = reconcile_all
@@ -66,6 +73,9 @@ class Dispatcher:
         self._recorded: weakref.WeakValueDictionary[int, TargetOutcome] = weakref.WeakValueDictionary()
         self._slots = asyncio.Semaphore(runs_at_once)
         self._audit = audit  # judges each poll's findings against the notifications that came
+        self._rerun_delays = tuple(rerun_delays)
+        self._reruns: dict[CalendarRef, int] = {}  # reruns since the calendar's last good notified run
+        self._timers: dict[CalendarRef, asyncio.TimerHandle] = {}
 
     def calendar_changed(
         self, ref: CalendarRef, trigger: Trigger, received_at: float | None = None, *, delay: float = 0.0
@@ -80,9 +90,33 @@ class Dispatcher:
         now = self._clock()
         if delay and self._not_before.get(ref, 0.0) <= now:  # one run per `delay` at most, never starved
             self._not_before[ref] = now + delay
+        self._start_draining(ref, trigger)
+
+    def _start_draining(self, ref: CalendarRef, trigger: Trigger) -> None:
+        """Start serving a calendar's queue unless a task already does."""
         if ref not in self._draining:
             self._draining.add(ref)
             self._tasks.spawn(self._drain(ref, trigger))
+
+    def _rerun_later(self, ref: CalendarRef, trigger: Trigger, summary: SyncSummary) -> None:
+        """After a notified run, schedule the calendar's next rerun if only waiting cures what failed."""
+        if not _curable(summary):
+            self._reruns.pop(ref, None)
+            return
+        done = self._reruns.get(ref, 0)
+        if done >= len(self._rerun_delays) or ref in self._timers:
+            return  # given up (the poll repairs it), or already due
+        self._reruns[ref] = done + 1
+        loop = asyncio.get_running_loop()
+        self._timers[ref] = loop.call_later(self._rerun_delays[done], self._rerun, ref, trigger)
+
+    def _rerun(self, ref: CalendarRef, trigger: Trigger) -> None:
+        """Queue a rerun of a calendar that failed curably (no notification: the push audit is not told)."""
+        self._timers.pop(ref, None)
+        if self.closed:
+            return
+        self._pending.setdefault(ref, None)
+        self._start_draining(ref, trigger)
 
     async def reconcile_all(self, trigger: Trigger) -> SyncSummary | None:
         """Run a full reconcile of every target and wait for it (None when shut down meanwhile)."""
@@ -111,6 +145,9 @@ class Dispatcher:
         """Accept no more work; let running reconciles finish for `within` seconds, then cancel them."""
         self.closed = True
         self._pending.clear()
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
         late = await self._tasks.close(within)
         if late:
             log.warning("cancelled %d reconcile(s) still running after %.0fs", late, within)
@@ -131,6 +168,8 @@ class Dispatcher:
                         return
                     received_at = self._pending.pop(ref)
                     summary = await self._run_now(trigger, lambda: self._changed([ref], trigger))
+                if summary is not None:
+                    self._rerun_later(ref, trigger, summary)
                 if received_at is not None and summary is not None and _wrote(summary):
                     self._metrics.webhook_to_block.observe(self._clock() - received_at)
         finally:
@@ -216,3 +255,15 @@ def _writes(outcome: TargetOutcome) -> tuple[int, int]:
 def _wrote(summary: SyncSummary) -> bool:
     """Tell whether a run wrote any block."""
     return any(sum(_writes(outcome)) for outcome in summary.targets)
+
+
+def _curable(summary: SyncSummary) -> bool:
+    """Tell whether a run failed, and only in ways that waiting cures (its kinds are CURABLE)."""
+    failures = [failure for outcome in summary.targets if not outcome.ok for failure in _failures(outcome)]
+    return bool(failures) and all(failure.kind in CURABLE for failure in failures)
+
+
+def _failures(outcome: TargetOutcome) -> list[Failure]:
+    """Return every failed read and write of one target's run."""
+    own = [outcome.failure] if outcome.failure is not None else []
+    return [*own, *outcome.failed_sources.values(), *outcome.write_failures.values()]

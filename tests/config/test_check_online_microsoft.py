@@ -61,7 +61,7 @@ def environment(graph: GraphEmulator, team: str) -> dict[str, str]:
 
 def _secrets(graph: GraphEmulator) -> list[str]:
     """Return the emulator's client secret and every refresh token it issued."""
-    return [graph.client.client_secret, *graph.identity.refresh_tokens, *graph.identity.spent]
+    return [graph.client.client_secret, *graph.identity.refresh_tokens, *graph.identity.revoked]
 
 
 async def test_good_setup_lists_each_mailboxs_calendars(graph: GraphEmulator, tmp_path: Path) -> None:

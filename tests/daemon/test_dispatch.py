@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from calmirror.config import CalendarRef
 from calmirror.daemon.dispatch import Dispatcher
 from calmirror.daemon.metrics import DaemonMetrics
-from calmirror.engine import SyncSummary, Trigger
+from calmirror.engine import SyncSummary, TargetOutcome, Trigger
+from calmirror.errors import Failure, FailureKind
 
 EMPTY = SyncSummary(flows={}, targets=())
 
@@ -117,3 +118,50 @@ async def test_throttled_notifications_hold_the_next_run_back() -> None:
     # About one run a second while notified, plus the last one's: held back, never starved. The bound
     # follows the time that really passed, so a slow machine cannot make it fail.
     assert 2 <= len(engine.runs) <= math.ceil(notified_for) + 1
+
+
+class FailingEngine:
+    """Stands in for the engine's calendar_changed: each run fails with the next kind, then succeeds."""
+
+    def __init__(self, *kinds: FailureKind) -> None:
+        self.kinds = list(kinds)
+        self.runs = 0
+        self.settled = asyncio.Event()
+
+    async def changed(self, refs: Sequence[CalendarRef], trigger: Trigger) -> SyncSummary:
+        """Fail the target's write with the next kind, or succeed when none is left."""
+        self.runs += 1
+        if not self.kinds:
+            self.settled.set()
+            return SyncSummary(flows={}, targets=(TargetOutcome(refs[0], ok=True),))
+        failure = Failure(self.kinds.pop(0), "target", "bob@example.com", 2, "write", 429)
+        return SyncSummary(flows={}, targets=(TargetOutcome(refs[0], ok=False, failure=failure),))
+
+    async def everything(self, trigger: Trigger) -> SyncSummary:
+        """Reconcile every target (unused here)."""
+        return EMPTY
+
+
+async def test_a_notified_run_failing_on_rate_limits_runs_again_without_a_notification() -> None:
+    """Two rate-limited runs, then the third succeeds: one notification, three runs, then none."""
+    engine = FailingEngine("rate_limited", "transient")
+    dispatcher = Dispatcher(engine.changed, engine.everything, DaemonMetrics(), rerun_delays=(0.01, 0.01))
+    dispatcher.calendar_changed(CalendarRef(account_id=1, calendar_id="alice@example.com"), "webhook")
+    await asyncio.wait_for(engine.settled.wait(), 5)
+    await dispatcher.close(within=1.0)
+    assert engine.runs == 3
+
+
+async def test_reruns_are_bounded_and_never_follow_a_failure_a_person_must_fix() -> None:
+    """Rate limits for ever: one run per delay, then the poll's turn; a forbidden write: no rerun."""
+    ref = CalendarRef(account_id=1, calendar_id="alice@example.com")
+    storm = FailingEngine(*["rate_limited"] * 10)
+    dispatcher = Dispatcher(storm.changed, storm.everything, DaemonMetrics(), rerun_delays=(0.01, 0.01))
+    dispatcher.calendar_changed(ref, "webhook")
+    forbidden = FailingEngine("forbidden")
+    other = Dispatcher(forbidden.changed, forbidden.everything, DaemonMetrics(), rerun_delays=(0.01,))
+    other.calendar_changed(ref, "webhook")
+    await asyncio.sleep(0.3)  # many times the delays: a rerun that were coming would have come
+    await dispatcher.close(within=1.0)
+    await other.close(within=1.0)
+    assert (storm.runs, forbidden.runs) == (3, 1)

@@ -32,19 +32,26 @@ class Grant:
     expires: float
 
 
-REUSED = (70000, "The provided value for the input parameter 'refresh_token' is not valid.")
+UNKNOWN = (70000, "The provided value for the input parameter 'refresh_token' is not valid.")
 REVOKED = (50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed.")
 
 
 class Identity:
-    """Clients, users' refresh tokens (each used once) and the access tokens handed out."""
+    """Clients, users' refresh tokens and the access tokens handed out.
+
+    Like the real identity platform, redeeming a refresh token returns a new one but does not revoke the
+    old: every token stays valid until its user's tokens are revoked
+    (https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens). `redeemed` records which
+    token each refresh used, so a test can tell that a client moves on to the newest.
+    """
 
     def __init__(self, *, token_ttl_seconds: int = 3600, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.ttl = token_ttl_seconds
         self.clients: dict[str, Client] = {}
         self.refresh_tokens: dict[str, tuple[str, str]] = {}  # live token -> (client id, user)
-        self.spent: dict[str, str] = {}  # used or revoked token -> why it is refused ("reused"/"revoked")
+        self.revoked: set[str] = set()
+        self.redeemed: list[str] = []  # the refresh token each successful refresh used, in order
         self.access: dict[str, Grant] = {}
         self.signins = SignIns(clock)
 
@@ -65,7 +72,7 @@ class Identity:
         for token, (_, owner) in list(self.refresh_tokens.items()):
             if owner == user.lower():
                 del self.refresh_tokens[token]
-                self.spent[token] = "revoked"
+                self.revoked.add(token)
         self.access = {k: g for k, g in self.access.items() if g.user != user.lower()}
 
     def token(self, form: Mapping[str, str]) -> dict[str, Any]:
@@ -91,14 +98,12 @@ class Identity:
         raise TokenError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
 
     def _refresh(self, client: Client, token: str, scope: str) -> dict[str, Any]:
-        """Redeem a refresh token once: the answer carries its successor, the old one is spent."""
-        holder = self.refresh_tokens.pop(token, None)
+        """Redeem a refresh token: the answer carries a new one; the redeemed one stays valid too."""
+        holder = self.refresh_tokens.get(token)
         if holder is None or holder[0] != client.client_id:
-            if holder is not None:
-                self.refresh_tokens[token] = holder  # another client's token stays live for its owner
-            code, text = REVOKED if self.spent.get(token) == "revoked" else REUSED
+            code, text = REVOKED if token in self.revoked else UNKNOWN
             raise TokenError(400, "invalid_grant", code, text)
-        self.spent[token] = "reused"
+        self.redeemed.append(token)
         user = holder[1]
         successor = "0.A" + secrets.token_urlsafe(48)
         self.refresh_tokens[successor] = (client.client_id, user)

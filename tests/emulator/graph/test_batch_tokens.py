@@ -59,24 +59,28 @@ async def token_call(session: aiohttp.ClientSession, graph: GraphEmulator, **for
         return response.status, await response.json()
 
 
-async def test_refresh_tokens_rotate_and_a_reused_one_is_refused(
+async def test_refresh_tokens_rotate_and_old_ones_stay_valid(
     graph: GraphEmulator, session: aiohttp.ClientSession
 ) -> None:
-    """Each refresh answers a new refresh token; the spent one then answers invalid_grant with AADSTS70000."""
+    """Each refresh answers a new refresh token; the old one still works (Microsoft does not revoke it)."""
     old = graph.refresh_tokens["alice@example.com"]
     answer = await token_for(session, graph, "alice@example.com")
     assert answer["refresh_token"] != old
     assert answer["token_type"] == "Bearer"
     status, body = await token_call(session, graph, grant_type="refresh_token", refresh_token=old)
+    assert status == 200
+    assert body["refresh_token"] not in (old, answer["refresh_token"])
+    assert graph.identity.redeemed == [old, old]
+    status, body = await token_call(session, graph, grant_type="refresh_token", refresh_token="0.Aforged")
     assert (status, body["error"], body["error_codes"]) == (400, "invalid_grant", [70000])
     assert body["error_description"].startswith("AADSTS70000:")
-    await token_for(session, graph, "alice@example.com")  # the successor still works
 
 
 async def test_revoked_refresh_token_and_its_access_token_stop_working(
     graph: GraphEmulator, session: aiohttp.ClientSession
 ) -> None:
-    """After a revoke, refreshing answers AADSTS50173 and the access token answers 401."""
+    """After a revoke, refreshing with any of the user's tokens answers AADSTS50173; the access token 401."""
+    first = graph.refresh_tokens["alice@example.com"]
     answer = await token_for(session, graph, "alice@example.com")
     client = GraphClient(session, graph, answer["access_token"])
     assert (await client.call("GET", "/me/calendars")).status == 200
@@ -85,6 +89,8 @@ async def test_revoked_refresh_token_and_its_access_token_stop_working(
         session, graph, grant_type="refresh_token", refresh_token=answer["refresh_token"]
     )
     assert (status, body["error"], body["error_codes"]) == (400, "invalid_grant", [50173])
+    status, body = await token_call(session, graph, grant_type="refresh_token", refresh_token=first)
+    assert (status, body["error_codes"]) == (400, [50173])
     refused = await client.call("GET", "/me/calendars")
     assert (refused.status, refused.body["error"]["code"]) == (401, "InvalidAuthenticationToken")
 

@@ -16,7 +16,17 @@ from pathlib import Path
 from typing import Any
 
 # Cheapest first, so a broken environment shows up quickly.
-BENCHMARKS = ("planner", "emulator", "sync_costs", "provider_costs", "daemon", "daemon_scale", "daemon_stop")
+BENCHMARKS = (
+    "planner",
+    "emulator",
+    "sync_costs",
+    "provider_costs",
+    "microsoft_costs",
+    "daemon",
+    "microsoft_daemon",
+    "daemon_scale",
+    "daemon_stop",
+)
 ONLY_ON_REQUEST = ("daemon_flood",)  # a part of daemon_scale, for reruns of one figure (--only)
 RESULTS = Path(__file__).parent / "results" / "latest.json"  # the committed full-run figures
 QUICK_RESULTS = RESULTS.with_name("quick.json")  # git-ignored: a quick run never replaces them

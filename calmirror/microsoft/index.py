@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
+
+# How many Graph ids of blocks that dropped out of a listing are remembered: their deletion may still be
+# on its way in a delta, and must come back as the block's tombstone. Far more than a calendar's
+# deletions between two delta reads; the oldest is forgotten first.
+DEPARTED_LIMIT = 10_000
 
 
 class BlockIndex:
@@ -11,6 +17,7 @@ class BlockIndex:
     def __init__(self) -> None:
         self._graph_of: dict[str, str] = {}
         self._block_of: dict[str, str] = {}
+        self._departed: OrderedDict[str, str] = OrderedDict()  # Graph id -> block id, gone from a listing
 
     def put(self, block_id: str, graph_id: str) -> None:
         """Record that the Graph event `graph_id` holds the block `block_id`."""
@@ -20,11 +27,21 @@ class BlockIndex:
         self._block_of[graph_id] = block_id
 
     def replace(self, pairs: Iterable[tuple[str, str]]) -> None:
-        """Forget everything and record the (block id, Graph id) pairs of a full listing of the blocks."""
+        """Hold exactly the (block id, Graph id) pairs of a full listing of the blocks.
+
+        A Graph id the listing lacks was deleted since the last delta read, whose next round tells of
+        it: it stays known as its block's former holder, so that deletion is the block's tombstone.
+        """
+        before = dict(self._block_of)
         self._graph_of.clear()
         self._block_of.clear()
         for block_id, graph_id in pairs:
             self.put(block_id, graph_id)
+        for graph_id, block_id in before.items():
+            if graph_id not in self._block_of:
+                self._departed[graph_id] = block_id
+        while len(self._departed) > DEPARTED_LIMIT:
+            self._departed.popitem(last=False)
 
     def graph_id(self, block_id: str) -> str | None:
         """Return the Graph id holding a block, None when unknown."""
@@ -35,11 +52,17 @@ class BlockIndex:
         return self._block_of.get(graph_id)
 
     def drop_graph(self, graph_id: str) -> str | None:
-        """Forget a Graph event (deleted); return the block it held."""
+        """Forget a Graph event (deleted); return the block it held, also when a listing saw it gone.
+
+        A former holder's block is returned only while no other event holds the block (one that does
+        is the block now, and this deletion is not the block's).
+        """
         block_id = self._block_of.pop(graph_id, None)
         if block_id is not None:
             self._graph_of.pop(block_id, None)
-        return block_id
+            return block_id
+        departed = self._departed.pop(graph_id, None)
+        return departed if departed is not None and departed not in self._graph_of else None
 
     def drop_block(self, block_id: str) -> None:
         """Forget where a block is."""

@@ -8,8 +8,8 @@ import pytest
 
 from calmirror.emulator.graph.instances import occurrence
 from calmirror.emulator.graph.server import GraphEmulator
-from calmirror.engine import BlockSpec, Create, Interval
-from calmirror.errors import SyncTokenExpiredError
+from calmirror.engine import BlockSpec, Create, Interval, Restore
+from calmirror.errors import NotFoundError, SyncTokenExpiredError
 from calmirror.microsoft import MicrosoftCalendars
 from tests.microsoft.conftest import ALICE, WINDOW, MakeProvider, http_count, meeting, seed, sibling_access
 
@@ -170,3 +170,26 @@ async def test_a_sibling_process_block_in_a_delta_is_resolved_by_one_batch(
     delta = await alice.read_changes("primary", str(listing.cursor), WINDOW)
     assert sorted((e.id == "blk2", e.marked) for e in delta.events) == [(False, False), (True, True)]
     assert graph_requests(graph) - before == 2
+
+
+async def test_a_deleted_block_is_its_tombstone_after_a_refresh_of_the_index(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """A block deleted before a write pass relists the blocks still comes back as its own tombstone."""
+    listing = await alice.list_window("primary", WINDOW)
+    one, two = (
+        spec(datetime(2026, 12, 8, 10, tzinfo=UTC), block="x1"),
+        spec(datetime(2026, 12, 9, 10, tzinfo=UTC), block="x2"),
+    )
+    await alice.write_blocks("primary", [Create(one), Create(two)])
+    delta = await alice.read_changes("primary", str(listing.cursor), WINDOW)
+    by_start = {e.start: e for e in graph.store.events.values()}
+    graph.store.delete(by_start[one.interval.start])
+    delta = await alice.read_changes("primary", str(delta.cursor), WINDOW)
+    assert [(e.id, e.cancelled, e.marked) for e in delta.events] == [("x1", True, True)]
+    graph.store.delete(by_start[two.interval.start])
+    # Restoring x1 misses the index, so the provider lists the blocks again: x2 is gone from that listing.
+    [restored] = await alice.write_blocks("primary", [Restore(one)])
+    assert isinstance(restored.error, NotFoundError)
+    delta = await alice.read_changes("primary", str(delta.cursor), WINDOW)
+    assert [(e.id, e.cancelled, e.marked) for e in delta.events] == [("x2", True, True)]

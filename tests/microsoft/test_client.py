@@ -120,6 +120,24 @@ async def test_never_more_than_four_requests_in_flight(
     assert graph.peak_in_flight == 4
 
 
+async def test_a_batchs_parts_count_against_the_mailboxs_four(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """Graph runs up to 4 parts of a batch at once: 4 calendars' batches of 20 creates stay within 4."""
+    calendars = [graph.store.create_calendar(ALICE, f"T{n}") for n in range(4)]
+    await alice.client.list_calendars()  # the token first
+    graph.latency_ms = 50  # long enough for parts of concurrent batches to overlap on a busy machine
+    graph.peak_in_flight = 0
+
+    def creates(n: int) -> list[Create]:
+        return [Create(spec(n * 20 + k)) for k in range(20)]
+
+    written = await asyncio.gather(*(alice.write_blocks(c.id, creates(n)) for n, c in enumerate(calendars)))
+    assert [o.error for outcomes in written for o in outcomes] == [None] * 80
+    assert len(blocks(graph)) == 80
+    assert graph.peak_in_flight == 4
+
+
 async def test_observers_are_told_of_every_request(graph: GraphEmulator, alice: MicrosoftCalendars) -> None:
     """Each HTTP request is told with its seconds; a batch's parts under their own names without seconds."""
     told: list[tuple[str, str | None, bool]] = []

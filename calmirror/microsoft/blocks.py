@@ -3,11 +3,16 @@
 The mark is a named single-value extended property in calmirror's own property set; its value is the
 block id, so a block read with the property expanded names itself. The transactionId is derived from
 the block id: Graph drops a retried POST with the same transactionId and answers the first event.
+
+A user who copies a block in Outlook makes a second event with the same mark. Of the events carrying
+one mark, the block is the one calmirror created (its transactionId says so), else the oldest; any
+other is a stray copy: the provider shows it as the user's own event and never deletes it, because a
+person made it and only its mark makes it look like calmirror's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +42,17 @@ def mark_of(resource: Mapping[str, Any]) -> str | None:
         if isinstance(prop, dict) and prop.get("id") == MARK_ID and isinstance(prop.get("value"), str):
             return str(prop["value"]) or None
     return None
+
+
+def holder(block_id: str, resources: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """Return which of the events carrying a block's mark is the block (see the module's docstring)."""
+
+    def rank(resource: Mapping[str, Any]) -> tuple[bool, str, str]:
+        transaction = resource.get("transactionId")
+        ours = isinstance(transaction, str) and transaction.startswith(transaction_id(block_id))
+        return (not ours, str(resource.get("createdDateTime") or ""), str(resource.get("id")))
+
+    return min(resources, key=rank, default=None)
 
 
 def transaction_id(block_id: str) -> str:

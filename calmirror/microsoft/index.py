@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 
-# How many Graph ids of blocks that dropped out of a listing are remembered: their deletion may still be
-# on its way in a delta, and must come back as the block's tombstone. Far more than a calendar's
-# deletions between two delta reads; the oldest is forgotten first.
-DEPARTED_LIMIT = 10_000
+# How many Graph ids of blocks that dropped out of a listing are remembered (their deletion may still be
+# on its way in a delta, and must come back as the block's tombstone), and how many blocks' deleted
+# holders (calmirror/microsoft/blocks.py: a create after a deletion). Far more than a calendar's
+# deletions between two reads; the oldest is forgotten first.
+REMEMBERED = 10_000
 
 
 class BlockIndex:
@@ -18,6 +19,7 @@ class BlockIndex:
         self._graph_of: dict[str, str] = {}
         self._block_of: dict[str, str] = {}
         self._departed: OrderedDict[str, str] = OrderedDict()  # Graph id -> block id, gone from a listing
+        self._deleted: OrderedDict[str, str] = OrderedDict()  # block id -> its last holder seen deleted
 
     def put(self, block_id: str, graph_id: str) -> None:
         """Record that the Graph event `graph_id` holds the block `block_id`."""
@@ -40,8 +42,7 @@ class BlockIndex:
         for graph_id, block_id in before.items():
             if graph_id not in self._block_of:
                 self._departed[graph_id] = block_id
-        while len(self._departed) > DEPARTED_LIMIT:
-            self._departed.popitem(last=False)
+        _bound(self._departed)
 
     def graph_id(self, block_id: str) -> str | None:
         """Return the Graph id holding a block, None when unknown."""
@@ -64,8 +65,38 @@ class BlockIndex:
         departed = self._departed.pop(graph_id, None)
         return departed if departed is not None and departed not in self._graph_of else None
 
+    def removed(self, graph_id: str) -> str | None:
+        """Record that a Graph event was deleted (a delta's @removed); return the block it held."""
+        block_id = self.drop_graph(graph_id)
+        if block_id is not None:
+            self._remember_deleted(block_id, graph_id)
+        return block_id
+
+    def holder_deleted(self, block_id: str) -> None:
+        """Record that the event holding a block is deleted (calmirror deleted it, or Graph says 404)."""
+        graph_id = self._graph_of.get(block_id)
+        if graph_id is not None:
+            self._remember_deleted(block_id, graph_id)
+        self.drop_block(block_id)
+
+    def deleted_holder(self, block_id: str) -> str | None:
+        """Return the Graph id of the block's last holder seen deleted, None when none was."""
+        return self._deleted.get(block_id)
+
+    def _remember_deleted(self, block_id: str, graph_id: str) -> None:
+        """Keep a block's deleted holder (the newest last), forgetting the oldest past the bound."""
+        self._deleted.pop(block_id, None)
+        self._deleted[block_id] = graph_id
+        _bound(self._deleted)
+
     def drop_block(self, block_id: str) -> None:
         """Forget where a block is."""
         graph_id = self._graph_of.pop(block_id, None)
         if graph_id is not None:
             self._block_of.pop(graph_id, None)
+
+
+def _bound(remembered: OrderedDict[str, str]) -> None:
+    """Forget the oldest entries past REMEMBERED."""
+    while len(remembered) > REMEMBERED:
+        remembered.popitem(last=False)

@@ -157,7 +157,7 @@ class MicrosoftCalendars:
         for item in items:
             graph_id = str(item.get("id"))
             if "@removed" in item:
-                block = index.drop_graph(graph_id)
+                block = index.removed(graph_id)
                 events.append(tombstone(block or graph_id, marked=block is not None))
             elif not is_series_master(item) and graph_id not in gone:
                 events.append(parse_event(item, self._owner, index.block_id(graph_id)))

@@ -175,3 +175,45 @@ async def test_a_users_copy_of_a_block_neither_shadows_it_nor_is_deleted(
     assert removed.error is None
     assert original.id not in graph.store.events
     assert list(graph.store.events) == [copy]
+
+
+async def test_a_dragged_block_comes_back_when_deleted_transaction_ids_stay_taken(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """The executor deletes a dragged block and creates it again: its create must not reuse the deleted id."""
+    graph.store.transactions_outlive_delete = True
+    await alice.write_blocks("primary", [Create(spec(9))])
+    graph.store.update(
+        blocks(graph)["blk009"],
+        {
+            "start": {"dateTime": "2026-12-10T15:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-12-10T16:00:00", "timeZone": "UTC"},
+        },
+    )
+    await alice.list_window("primary", WINDOW)
+    [dragged] = await alice.list_blocks("primary")
+    report = await apply_plan(alice, "primary", Plan(restores=(spec(9),), deletes=(dragged,)))
+    assert report.ok
+    [back] = graph.store.events.values()
+    assert (back.extended[MARK_ID], back.start, back.end) == (
+        "blk009",
+        spec(9).interval.start,
+        spec(9).interval.end,
+    )
+
+
+async def test_a_block_the_user_deleted_comes_back_when_deleted_transaction_ids_stay_taken(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """A deletion seen in a delta makes the next create of the block a new transaction."""
+    graph.store.transactions_outlive_delete = True
+    listing = await alice.list_window("primary", WINDOW)
+    await alice.write_blocks("primary", [Create(spec(10))])
+    delta = await alice.read_changes("primary", str(listing.cursor), WINDOW)
+    graph.store.delete(blocks(graph)["blk010"])
+    delta = await alice.read_changes("primary", str(delta.cursor), WINDOW)
+    assert [(e.id, e.cancelled) for e in delta.events if e.marked] == [("blk010", True)]
+    report = await apply_plan(alice, "primary", Plan(creates=(spec(10),)))
+    assert report.ok
+    assert report.created == ("blk010",)
+    assert sorted(blocks(graph)) == ["blk010"]

@@ -46,8 +46,9 @@ class GraphEmulator:
         faults: Faults | None = None,
         requests: RequestLog | None = None,
         allow_http_webhooks: bool = False,
+        transactions_outlive_delete: bool = False,
     ) -> None:
-        self.store = GraphStore()
+        self.store = GraphStore(transactions_outlive_delete=transactions_outlive_delete)
         self.identity = Identity(token_ttl_seconds=token_ttl_seconds)
         self.api = GraphApi(self.store, self.identity, Throttle(limit=throttle_limit))
         self.subscriptions = SubscriptionHub(self.store, self.identity, allow_http=allow_http_webhooks)
@@ -211,6 +212,7 @@ async def start_graph_emulator(
     throttle_limit: int = 10_000,
     latency_ms: int = 0,
     allow_http_webhooks: bool = False,
+    transactions_outlive_delete: bool = False,
 ) -> GraphEmulator:
     """Start a Graph emulator alone in this event loop and return it once it accepts connections."""
     emulator = GraphEmulator(
@@ -219,6 +221,7 @@ async def start_graph_emulator(
         throttle_limit=throttle_limit,
         latency_ms=latency_ms,
         allow_http_webhooks=allow_http_webhooks,
+        transactions_outlive_delete=transactions_outlive_delete,
     )
     await emulator.start(host, port)
     return emulator

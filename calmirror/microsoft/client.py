@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from calmirror.errors import NoAnswerError, ProviderError
+from calmirror.errors import NoAnswerError, ProviderError, TransientError
 from calmirror.microsoft.access import GraphAccess
 from calmirror.microsoft.bound import MailboxBound
 from calmirror.microsoft.calls import (
@@ -64,6 +64,9 @@ MAX_IN_FLIGHT = 4  # https://learn.microsoft.com/graph/throttling-limits (Outloo
 BATCH_PARTS_AT_ONCE = 4
 BATCH_LIMIT = 20  # https://learn.microsoft.com/graph/json-batching
 PAGE_SIZE = 200
+# A read follows at most this many pages (100,000 events at PAGE_SIZE) and never the same link twice:
+# a proxy or Graph answering a link that loops would otherwise hold the calendar's read forever.
+MAX_PAGES = 500
 
 
 class GraphClient:
@@ -77,11 +80,13 @@ class GraphClient:
         timeout: float = 30.0,
         max_in_flight: int = MAX_IN_FLIGHT,
         page_size: int = PAGE_SIZE,
+        max_pages: int = MAX_PAGES,
     ) -> None:
         self.access = access
         self.account_id = access.account_id
         self.mailbox = access.mailbox
         self.page_size = page_size
+        self.max_pages = max_pages
         self._tokens = TokenSource(access)
         self._retry = retry or RetryPolicy()
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -143,11 +148,20 @@ class GraphClient:
         return await self._retry.call(attempt)
 
     async def pages(self, path: str, *, name: str, params: Mapping[str, str] | None = None) -> Pages:
-        """Read a collection page by page (@odata.nextLink) to its end or to its @odata.deltaLink."""
+        """Read a collection page by page (@odata.nextLink) to its end or to its @odata.deltaLink.
+
+        Paging that does not end (a link seen before, or more than max_pages pages) is a transient
+        failure of the whole read: a partial read settles nothing.
+        """
         items: list[dict[str, Any]] = []
         prefer = {"Prefer": f"{UTC_ZONE}, odata.maxpagesize={self.page_size}"}
         link, query = path, params
+        followed: set[str] = set()
         while True:
+            if link in followed or len(followed) >= self.max_pages:
+                why = "a link repeats" if link in followed else f"over {self.max_pages} pages"
+                raise TransientError(f"{name}: paging did not end ({why})", account_id=self.account_id)
+            followed.add(link)
             answer = await self.request("GET", link, params=query, headers=prefer, name=name)
             value = answer.get("value") if isinstance(answer, dict) else None
             if not isinstance(value, list):

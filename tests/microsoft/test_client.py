@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
 import pytest
 
 from calmirror.emulator.graph.server import GraphEmulator
 from calmirror.emulator.graph.throttle import Throttle
 from calmirror.engine import Create, Remove
-from calmirror.errors import AuthNeededError, Failure
+from calmirror.errors import AuthNeededError, Failure, TransientError
 from calmirror.microsoft import GraphClient, MicrosoftCalendars
 from calmirror.retry import RetryPolicy
-from tests.microsoft.conftest import ALICE, WINDOW, MakeProvider, access_for, http_count
+from tests.microsoft.conftest import ALICE, WINDOW, MakeProvider, access_for, http_count, meeting, seed
 from tests.microsoft.test_writes import blocks, spec
 
 
@@ -154,3 +155,27 @@ async def test_observers_are_told_of_every_request(graph: GraphEmulator, alice: 
         ("events.create", None, True),
     ]
     assert http_count(graph, path_part="/v1.0/") == 5
+
+
+async def test_a_repeated_next_link_is_a_failed_read(graph: GraphEmulator, alice: MicrosoftCalendars) -> None:
+    """A page whose @odata.nextLink points back at itself forever ends in a transient failure."""
+    looping = f"{graph.graph_root}/me/calendars?$top=1&$skip=0"
+
+    def loop(_name: str, _status: int, body: Any) -> None:
+        if isinstance(body, dict) and "value" in body:
+            body["@odata.nextLink"] = looping
+
+    graph.hooks.append(loop)
+    with pytest.raises(TransientError, match="paging did not end"):
+        await asyncio.wait_for(alice.client.list_calendars(), timeout=30)
+    assert http_count(graph, "GET", "/calendars") == 2
+
+
+async def test_paging_stops_at_its_bound(graph: GraphEmulator, make_provider: MakeProvider) -> None:
+    """A listing longer than the client's page bound is a failed read, not a partial one."""
+    for n in range(5):
+        seed(graph, meeting(f"2026-12-0{n + 1}T10:00", f"2026-12-0{n + 1}T11:00"))
+    provider = make_provider(page_size=1, max_pages=3)
+    with pytest.raises(TransientError, match="paging did not end"):
+        await provider.client.pages("/me/events", name="events.list")
+    assert http_count(graph, "GET", "/me/events") == 3

@@ -13,8 +13,18 @@ from calmirror.emulator.graph.throttle import Throttle
 from calmirror.engine import Create, Remove
 from calmirror.errors import AuthNeededError, Failure, TransientError
 from calmirror.microsoft import GraphClient, MicrosoftCalendars
+from calmirror.microsoft.calls import BatchPart
 from calmirror.retry import RetryPolicy
-from tests.microsoft.conftest import ALICE, WINDOW, MakeProvider, access_for, http_count, meeting, seed
+from tests.microsoft.conftest import (
+    ALICE,
+    WINDOW,
+    MakeProvider,
+    access_for,
+    http_count,
+    meeting,
+    seed,
+    sibling_access,
+)
 from tests.microsoft.test_writes import blocks, spec
 
 
@@ -78,11 +88,27 @@ async def test_a_revoked_grant_needs_a_person_and_names_no_secret(
     ]
     secrets = [graph.client.client_secret, *graph.identity.spent, *graph.identity.refresh_tokens]
     assert not [s for s in secrets for text in texts if s in text]
-    for token, why in list(graph.identity.spent.items()):  # an administrator undoes the revocation
-        if why == "revoked":
-            graph.identity.refresh_tokens[token] = (graph.client.client_id, ALICE)
+
+
+async def test_a_dead_grant_asks_nothing_more_until_new_credentials(
+    graph: GraphEmulator, alice: MicrosoftCalendars, make_provider: MakeProvider
+) -> None:
+    """Once the token endpoint refused the grant, calls fail at once (as Google's do); a restart recovers."""
     await alice.client.list_calendars()
-    assert alice.needs_reauth is None
+    graph.identity.revoke(ALICE)
+    with pytest.raises(AuthNeededError):
+        await alice.list_window("primary", WINDOW)
+    asked = len(graph.requests.http) + token_requests(graph)
+    for _ in range(3):
+        with pytest.raises(AuthNeededError, match="re-authorisation"):
+            await alice.list_window("primary", WINDOW)
+    [outcome] = await alice.client.batch([BatchPart("events.get", "GET", "/me/events/x")])
+    assert isinstance(outcome.error, AuthNeededError)
+    assert len(graph.requests.http) + token_requests(graph) == asked
+    assert alice.needs_reauth == "invalid_grant"
+    restarted = make_provider(access=sibling_access(graph))  # a new process with a new refresh token
+    await restarted.list_window("primary", WINDOW)
+    assert restarted.needs_reauth is None
 
 
 async def test_app_only_uses_client_credentials_and_the_users_path(

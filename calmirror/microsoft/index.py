@@ -22,7 +22,13 @@ class BlockIndex:
         self._deleted: OrderedDict[str, str] = OrderedDict()  # block id -> its last holder seen deleted
 
     def put(self, block_id: str, graph_id: str) -> None:
-        """Record that the Graph event `graph_id` holds the block `block_id`."""
+        """Record that the Graph event `graph_id` holds the block `block_id`.
+
+        A holder seen again was not deleted after all (Graph's delta says @removed also for an event
+        edited outside the window), so it stops counting as the block's deleted one.
+        """
+        if self._deleted.get(block_id) == graph_id:
+            del self._deleted[block_id]
         self.drop_block(block_id)
         self.drop_graph(graph_id)
         self._graph_of[block_id] = graph_id

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from calmirror.emulator.graph.instances import occurrence
 from calmirror.emulator.graph.server import GraphEmulator
 from calmirror.engine import BlockSpec, Create, Interval, Restore
+from calmirror.engine.cache import CalendarCache
 from calmirror.errors import NotFoundError, SyncTokenExpiredError
 from calmirror.microsoft import MicrosoftCalendars
 from tests.microsoft.conftest import ALICE, WINDOW, MakeProvider, http_count, meeting, seed, sibling_access
@@ -193,3 +194,43 @@ async def test_a_deleted_block_is_its_tombstone_after_a_refresh_of_the_index(
     assert isinstance(restored.error, NotFoundError)
     delta = await alice.read_changes("primary", str(delta.cursor), WINDOW)
     assert [(e.id, e.cancelled, e.marked) for e in delta.events] == [("x2", True, True)]
+
+
+async def test_changes_outside_the_window_hide_nothing_inside_it(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """A meeting moved far ahead leaves the window; events added or edited outside it touch nothing inside."""
+    cache = CalendarCache(alice, "primary", margin=timedelta(0))
+    moved = seed(graph, meeting("2026-12-08T10:00", "2026-12-08T11:00", "Moves"))
+    kept = seed(graph, meeting("2026-12-09T10:00", "2026-12-09T11:00", "Stays"))
+    far = seed(graph, meeting("2027-03-01T10:00", "2027-03-01T11:00", "Far"))
+    await cache.relist(WINDOW)
+    [outcome] = await alice.write_blocks("primary", [Create(spec(datetime(2026, 12, 10, 9, tzinfo=UTC)))])
+    cache.write_back([outcome.event] if outcome.event else [], [])
+    later = {"dateTime": "2027-06-01T10:00:00", "timeZone": "UTC"}
+    graph.store.update(
+        graph.store.events[moved], {"start": later, "end": later | {"dateTime": "2027-06-01T11:00:00"}}
+    )
+    graph.store.update(graph.store.events[far], {"subject": "Far, renamed"})
+    seed(graph, meeting("2027-04-01T10:00", "2027-04-01T11:00", "New and far"))
+    await cache.refresh(WINDOW)
+    assert sorted(e.id for e in cache.source_events(WINDOW)) == sorted([kept, "blk1"])
+    assert moved in cache.tombstones
+
+
+async def test_a_block_edited_outside_the_window_is_not_taken_for_deleted(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """An edit outside the window comes as @removed: once the block is listed again, a create finds it."""
+    listing = await alice.list_window("primary", WINDOW)
+    far = spec(datetime(2027, 3, 1, 9, tzinfo=UTC), block="far")
+    await alice.write_blocks("primary", [Create(far)])
+    delta = await alice.read_changes("primary", str(listing.cursor), WINDOW)
+    [held] = graph.store.events.values()
+    graph.store.update(held, {"subject": "Renamed"})
+    delta = await alice.read_changes("primary", str(delta.cursor), WINDOW)
+    assert [(e.id, e.cancelled) for e in delta.events] == [("far", True)]
+    assert [b.id for b in await alice.list_blocks("primary")] == ["far"]
+    [again] = await alice.write_blocks("primary", [Create(far)])
+    assert again.error is None
+    assert list(graph.store.events) == [held.id]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 
-# How many Graph ids of blocks that dropped out of a listing are remembered (their deletion may still be
-# on its way in a delta, and must come back as the block's tombstone), and how many blocks' deleted
-# holders (calmirror/microsoft/blocks.py: a create after a deletion). Far more than a calendar's
-# deletions between two reads; the oldest is forgotten first.
+# How many forgotten holders of blocks are remembered (a listing no longer saw them, or a lookup found
+# them gone: their deletion may still be on its way in a delta, and must come back as the block's
+# tombstone), and how many blocks' deleted holders (calmirror/microsoft/blocks.py: a create after a
+# deletion). Far more than a calendar's deletions between two reads; the oldest is forgotten first.
 REMEMBERED = 10_000
 
 
@@ -18,7 +18,7 @@ class BlockIndex:
     def __init__(self) -> None:
         self._graph_of: dict[str, str] = {}
         self._block_of: dict[str, str] = {}
-        self._departed: OrderedDict[str, str] = OrderedDict()  # Graph id -> block id, gone from a listing
+        self._departed: OrderedDict[str, str] = OrderedDict()  # Graph id -> block it held, forgotten since
         self._deleted: OrderedDict[str, str] = OrderedDict()  # block id -> its last holder seen deleted
 
     def put(self, block_id: str, graph_id: str) -> None:
@@ -29,26 +29,20 @@ class BlockIndex:
         """
         if self._deleted.get(block_id) == graph_id:
             del self._deleted[block_id]
+        former = self._block_of.pop(graph_id, None)
+        if former is not None:
+            self._graph_of.pop(former, None)
         self.drop_block(block_id)
-        self.drop_graph(graph_id)
+        self._departed.pop(graph_id, None)
         self._graph_of[block_id] = graph_id
         self._block_of[graph_id] = block_id
 
     def replace(self, pairs: Iterable[tuple[str, str]]) -> None:
-        """Hold exactly the (block id, Graph id) pairs of a full listing of the blocks.
-
-        A Graph id the listing lacks was deleted since the last delta read, whose next round tells of
-        it: it stays known as its block's former holder, so that deletion is the block's tombstone.
-        """
-        before = dict(self._block_of)
-        self._graph_of.clear()
-        self._block_of.clear()
+        """Hold exactly the (block id, Graph id) pairs of a full listing of the blocks."""
+        for block_id in list(self._graph_of):
+            self.drop_block(block_id)
         for block_id, graph_id in pairs:
             self.put(block_id, graph_id)
-        for graph_id, block_id in before.items():
-            if graph_id not in self._block_of:
-                self._departed[graph_id] = block_id
-        _bound(self._departed)
 
     def graph_id(self, block_id: str) -> str | None:
         """Return the Graph id holding a block, None when unknown."""
@@ -58,24 +52,20 @@ class BlockIndex:
         """Return the block a Graph event holds, None when it is not known as one."""
         return self._block_of.get(graph_id)
 
-    def drop_graph(self, graph_id: str) -> str | None:
-        """Forget a Graph event (deleted); return the block it held, also when a listing saw it gone.
+    def removed(self, graph_id: str) -> str | None:
+        """Record that a Graph event was deleted (a delta's @removed); return the block it held, if any.
 
-        A former holder's block is returned only while no other event holds the block (one that does
-        is the block now, and this deletion is not the block's).
+        A Graph id that once held a block (and was forgotten since: a listing no longer saw it, a
+        lookup found it gone) still names that block, unless another event holds the block now.
         """
         block_id = self._block_of.pop(graph_id, None)
         if block_id is not None:
             self._graph_of.pop(block_id, None)
-            return block_id
-        departed = self._departed.pop(graph_id, None)
-        return departed if departed is not None and departed not in self._graph_of else None
-
-    def removed(self, graph_id: str) -> str | None:
-        """Record that a Graph event was deleted (a delta's @removed); return the block it held."""
-        block_id = self.drop_graph(graph_id)
-        if block_id is not None:
-            self._remember_deleted(block_id, graph_id)
+        else:
+            block_id = self._departed.pop(graph_id, None)
+            if block_id is None or block_id in self._graph_of:
+                return None
+        self._remember_deleted(block_id, graph_id)
         return block_id
 
     def holder_deleted(self, block_id: str) -> None:
@@ -96,10 +86,12 @@ class BlockIndex:
         _bound(self._deleted)
 
     def drop_block(self, block_id: str) -> None:
-        """Forget where a block is."""
+        """Forget where a block is; its former holder stays known as such (see `removed`)."""
         graph_id = self._graph_of.pop(block_id, None)
         if graph_id is not None:
             self._block_of.pop(graph_id, None)
+            self._departed[graph_id] = block_id
+            _bound(self._departed)
 
 
 def _bound(remembered: OrderedDict[str, str]) -> None:

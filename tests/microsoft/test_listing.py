@@ -234,3 +234,17 @@ async def test_a_block_edited_outside_the_window_is_not_taken_for_deleted(
     [again] = await alice.write_blocks("primary", [Create(far)])
     assert again.error is None
     assert list(graph.store.events) == [held.id]
+
+
+async def test_a_deleted_block_looked_up_before_its_delta_is_still_its_tombstone(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """get_block finding a deleted block gone does not make its later @removed someone else's event."""
+    listing = await alice.list_window("primary", WINDOW)
+    await alice.write_blocks("primary", [Create(spec(datetime(2026, 12, 8, 10, tzinfo=UTC), block="x3"))])
+    delta = await alice.read_changes("primary", str(listing.cursor), WINDOW)
+    [held] = graph.store.events.values()
+    graph.store.delete(held)
+    assert await alice.get_block("primary", "x3") is None
+    delta = await alice.read_changes("primary", str(delta.cursor), WINDOW)
+    assert [(e.id, e.cancelled, e.marked) for e in delta.events] == [("x3", True, True)]

@@ -12,7 +12,9 @@ not seen the deletion and sends the plain id, which Graph may answer with the de
 A user who copies a block in Outlook makes a second event with the same mark. Of the events carrying
 one mark, the block is the one calmirror created (its transactionId says so), else the oldest; any
 other is a stray copy: the provider shows it as the user's own event and never deletes it, because a
-person made it and only its mark makes it look like calmirror's.
+person made it and only its mark makes it look like calmirror's. A copy stays one once seen, also after
+the block itself is deleted. Left open: a process that starts after the block was deleted and finds
+only the copy takes it for the block.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 
 # How many forgotten holders of blocks are remembered (a listing no longer saw them, or a lookup found
 # them gone: their deletion may still be on its way in a delta, and must come back as the block's
-# tombstone), and how many blocks' deleted holders (calmirror/microsoft/blocks.py: a create after a
-# deletion). Far more than a calendar's deletions between two reads; the oldest is forgotten first.
+# tombstone), how many blocks' deleted holders (calmirror/microsoft/blocks.py: a create after a
+# deletion) and how many copies of blocks. Far more than a calendar's deletions between two reads; the
+# oldest is forgotten first.
 REMEMBERED = 10_000
 
 
@@ -20,6 +21,7 @@ class BlockIndex:
         self._block_of: dict[str, str] = {}
         self._departed: OrderedDict[str, str] = OrderedDict()  # Graph id -> block it held, forgotten since
         self._deleted: OrderedDict[str, str] = OrderedDict()  # block id -> its last holder seen deleted
+        self._strays: OrderedDict[str, str] = OrderedDict()  # Graph id -> block, of copies carrying its mark
 
     def put(self, block_id: str, graph_id: str) -> None:
         """Record that the Graph event `graph_id` holds the block `block_id`.
@@ -43,6 +45,15 @@ class BlockIndex:
             self.drop_block(block_id)
         for block_id, graph_id in pairs:
             self.put(block_id, graph_id)
+
+    def stray(self, graph_id: str, block_id: str) -> None:
+        """Record that a Graph event is a copy of a block (its mark, not its event): never the block."""
+        self._strays[graph_id] = block_id
+        _bound(self._strays)
+
+    def is_stray(self, graph_id: str) -> bool:
+        """Tell whether a Graph event was seen as a copy of a block."""
+        return graph_id in self._strays
 
     def graph_id(self, block_id: str) -> str | None:
         """Return the Graph id holding a block, None when unknown."""

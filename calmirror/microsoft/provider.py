@@ -43,6 +43,19 @@ def _instant(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _holder(index: BlockIndex, block_id: str, items: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """Return which event carrying a block's mark is the block; the others are copies, never the block.
+
+    A copy stays one once seen, so it is not taken for the block once the block itself is deleted (the
+    planner would then delete the user's event as an unwanted block).
+    """
+    found = holder(block_id, [item for item in items if not index.is_stray(str(item.get("id")))])
+    for item in items:
+        if item is not found:
+            index.stray(str(item.get("id")), block_id)
+    return found
+
+
 class MicrosoftCalendars:
     """Lists, reads deltas and writes blocks in one account's Outlook calendars through Graph."""
 
@@ -111,7 +124,7 @@ class MicrosoftCalendars:
         path, index = await self._path(calendar_id), self._index(calendar_id)
         params = {"$filter": mark_filter(block_id), "$expand": mark_expand()}
         pages = await self.client.pages(f"{path}/events", name="events.list", params=params)
-        found = holder(block_id, [item for item in pages.items if mark_of(item) == block_id])
+        found = _holder(index, block_id, [item for item in pages.items if mark_of(item) == block_id])
         if found is None:
             index.drop_block(block_id)
             return None
@@ -130,16 +143,13 @@ class MicrosoftCalendars:
         """List the calendar's marked events (paged); the index holds each block's holder, no stray copy."""
         params = {"$filter": mark_filter(), "$expand": mark_expand()}
         pages = await self.client.pages(f"{path}/events", name="events.list", params=params)
+        index = self._index(calendar_id)
         carrying: dict[str, list[dict[str, Any]]] = {}
         for item in pages.items:
             if block := mark_of(item):
                 carrying.setdefault(block, []).append(item)
-        pairs = [
-            (block, str(found.get("id")))
-            for block, items in carrying.items()
-            if (found := holder(block, items))
-        ]
-        self._index(calendar_id).replace(pairs)
+        held = ((block, _holder(index, block, items)) for block, items in carrying.items())
+        index.replace((block, str(found.get("id"))) for block, found in held if found is not None)
         return pages.items
 
     async def _parse(
@@ -177,8 +187,9 @@ class MicrosoftCalendars:
                 isinstance(answer.body, dict)
                 and (block := mark_of(answer.body))
                 and index.graph_id(block) is None
+                and not index.is_stray(graph_id)
             ):
-                index.put(block, graph_id)  # (a block already held makes this one a stray copy of it)
+                index.put(block, graph_id)  # (a block already held makes this one a copy of it)
         return gone
 
     async def _path(self, calendar_id: str) -> str:

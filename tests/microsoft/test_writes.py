@@ -175,6 +175,11 @@ async def test_a_users_copy_of_a_block_neither_shadows_it_nor_is_deleted(
     assert removed.error is None
     assert original.id not in graph.store.events
     assert list(graph.store.events) == [copy]
+    # Left alone, the copy does not become the block (which the planner would then delete as unwanted).
+    assert await alice.list_blocks("primary") == ()
+    assert await alice.get_block("primary", "blk008") is None
+    relisted = await alice.list_window("primary", WINDOW)
+    assert [(e.id, e.marked) for e in relisted.events] == [(copy, False)]
 
 
 async def test_a_dragged_block_comes_back_when_deleted_transaction_ids_stay_taken(

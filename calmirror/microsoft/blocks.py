@@ -14,7 +14,8 @@ one mark, the block is the one calmirror created (its transactionId says so), el
 other is a stray copy: the provider shows it as the user's own event and never deletes it, because a
 person made it and only its mark makes it look like calmirror's. A copy stays one once seen, also after
 the block itself is deleted. Left open: a process that starts after the block was deleted and finds
-only the copy takes it for the block.
+only the copy takes it for the block; and two events both created by calmirror for one block (two
+processes creating it with different transactionIds, see above) leave the younger as a copy in place.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from difflib import get_close_matches
 
 from calmirror.commands._online_check import OnlineCheck
@@ -39,6 +39,7 @@ async def check_microsoft(settings: Settings, clients: Mapping[int, GraphClient]
             lines += _listing_lines(account, listings[n])
     for flow in settings.flows:
         problems += _flow_problems(flow, listings)
+    problems += _default_spelt_two_ways(settings.flows, listings)
     return OnlineCheck(tuple(problems), tuple(unreachable), tuple(lines))
 
 
@@ -101,12 +102,43 @@ def _flow_problems(flow: Flow, listings: Mapping[int, Listing]) -> list[str]:
         if listing is None:
             continue  # not a Microsoft account, or its own problem is reported already
         variable = f"SYNC_FLOW_{flow.id}_{side}_CALENDAR_ID={ref.calendar_id}"
-        calendar = listing.get(ref.calendar_id)
+        calendar = listing.get(ref.calendar_id) or _default_by_id(listing, ref.calendar_id)
         if calendar is None:
             problems.append(f"{variable}: {_not_listed(ref.account_id, ref.calendar_id, listing)}")
         elif side == "TARGET" and not calendar.can_edit:
             problems.append(
                 f"{variable}: account {ref.account_id} may only read it; flow {flow.name!r} writes to it"
+            )
+    return problems
+
+
+def _default_by_id(listing: Listing, calendar_id: str) -> GraphCalendar | None:
+    """Return the mailbox's default calendar when `calendar_id` is its Graph id (a flow may name it so)."""
+    default = listing.get(PRIMARY)
+    return default if default is not None and default.id == calendar_id else None
+
+
+def _default_spelt_two_ways(flows: Sequence[Flow], listings: Mapping[int, Listing]) -> list[str]:
+    """Return a problem per mailbox whose default calendar flows name both `primary` and by its Graph id.
+
+    Block ids are made from the calendar id as configured, so two spellings of one target calendar would
+    make every block twice, and a flow from one spelling into the other would mirror a calendar into itself.
+    """
+    problems = []
+    for account_id, listing in listings.items():
+        default = listing.get(PRIMARY)
+        if default is None:
+            continue
+        named: dict[str, list[str]] = {default.id: [], PRIMARY: []}
+        for flow in flows:
+            for side, ref in (("SOURCE", flow.source), ("TARGET", flow.target)):
+                if ref.account_id == account_id and ref.calendar_id in named:
+                    named[ref.calendar_id].append(f"SYNC_FLOW_{flow.id}_{side}_CALENDAR_ID={ref.calendar_id}")
+        if named[default.id] and named[PRIMARY]:
+            variables = " and ".join([*named[default.id], *named[PRIMARY]])
+            problems.append(
+                f"{variables}: one calendar (account {account_id}'s default calendar) spelt two ways; "
+                'write "primary" in both'
             )
     return problems
 

@@ -186,7 +186,7 @@ def _key(settings: Settings, ref: CalendarRef) -> str:
     """
     account = settings.accounts.get(ref.account_id)
     if isinstance(account, MicrosoftAccount):
-        return f"microsoft:{account.email}:{ref.calendar_id}"
+        return f"microsoft:{account.email.casefold()}:{ref.calendar_id}"
     calendar_id = ref.calendar_id
     return calendar_id if calendar_id.startswith(("http://", "https://")) else calendar_id.casefold()
 

@@ -3,11 +3,25 @@
 The mark is a named single-value extended property in calmirror's own property set; its value is the
 block id, so a block read with the property expanded names itself. The transactionId is derived from
 the block id: Graph drops a retried POST with the same transactionId and answers the first event.
+Microsoft documents transactionId only as that protection, not whether a deleted event's id is free
+again (https://learn.microsoft.com/graph/api/resources/event): a create made after the provider
+saw the block's event deleted carries an id of its own, derived from the deleted event's Graph id, so
+every process that saw the deletion sends the same one. Left open: after a restart the provider has
+not seen the deletion and sends the plain id, which Graph may answer with the deleted event.
+
+A user who copies a block in Outlook makes a second event with the same mark. Of the events carrying
+one mark, the block is the one calmirror created (its transactionId says so), else the oldest; any
+other is a stray copy: the provider shows it as the user's own event and never deletes it, because a
+person made it and only its mark makes it look like calmirror's. A copy stays one once seen, also after
+the block itself is deleted. Left open: a process that starts after the block was deleted and finds
+only the copy takes it for the block; and two events both created by calmirror for one block (two
+processes creating it with different transactionIds, see above) leave the younger as a copy in place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,9 +53,31 @@ def mark_of(resource: Mapping[str, Any]) -> str | None:
     return None
 
 
-def transaction_id(block_id: str) -> str:
-    """Return the transactionId a block's create carries (the same for every retry of it)."""
-    return TRANSACTION_PREFIX + block_id
+def holder(block_id: str, resources: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """Return which of the events carrying a block's mark is the block (see the module's docstring)."""
+
+    def rank(resource: Mapping[str, Any]) -> tuple[bool, str, str]:
+        ours = _is_ours(resource.get("transactionId"), block_id)
+        return (not ours, str(resource.get("createdDateTime") or ""), str(resource.get("id")))
+
+    return min(resources, key=rank, default=None)
+
+
+def transaction_id(block_id: str, after: str | None = None) -> str:
+    """Return the transactionId a block's create carries (the same for every retry of it).
+
+    `after` is the Graph id of the block's last event seen deleted: the create then carries an id of
+    its own, which every process that saw the same deletion derives alike.
+    """
+    if after is None:
+        return TRANSACTION_PREFIX + block_id
+    return f"{TRANSACTION_PREFIX}{block_id}-{hashlib.sha256(after.encode()).hexdigest()[:16]}"
+
+
+def _is_ours(transaction: object, block_id: str) -> bool:
+    """Tell whether a transactionId is one calmirror gives creates of the block."""
+    plain = transaction_id(block_id)
+    return isinstance(transaction, str) and (transaction == plain or transaction.startswith(plain + "-"))
 
 
 def may_be_ours(resource: Mapping[str, Any]) -> bool:
@@ -55,11 +91,11 @@ def _when(instant: datetime) -> dict[str, str]:
     return {"dateTime": instant.strftime("%Y-%m-%dT%H:%M:%S.%f"), "timeZone": "UTC"}
 
 
-def block_body(spec: BlockSpec, *, create: bool) -> dict[str, Any]:
+def block_body(spec: BlockSpec, *, create: bool, after: str | None = None) -> dict[str, Any]:
     """Return a block's full Graph body: private, busy, silent, without attendees, marked.
 
     The same body (less the transactionId, which Graph does not let an update change) puts back a
-    block someone edited.
+    block someone edited; `after` is as for transaction_id.
     """
     body: dict[str, Any] = {
         "subject": spec.title,
@@ -75,5 +111,5 @@ def block_body(spec: BlockSpec, *, create: bool) -> dict[str, Any]:
         "singleValueExtendedProperties": [{"id": MARK_ID, "value": spec.id}],
     }
     if create:
-        body["transactionId"] = transaction_id(spec.id)
+        body["transactionId"] = transaction_id(spec.id, after)
     return body

@@ -1,14 +1,14 @@
 """GraphClient: one mailbox's Graph v1.0 requests over aiohttp: bearer tokens, a bound, retries, translation.
 
 Every request carries `Prefer: outlook.timezone="UTC"` (times come back in UTC), at most MAX_IN_FLIGHT
-requests to the mailbox are in flight at once (Outlook's limit per app and mailbox), each call goes
+operations on the mailbox are in flight at once (Outlook's limit per app and mailbox; a $batch counts
+as up to four, since Graph runs up to four of its parts at once), each call goes
 through the one retry policy (calmirror/retry.py, honouring Retry-After), and every failure is
 translated once, in calmirror/microsoft/errors.py. A 401 renews the access token once before it counts.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
@@ -18,8 +18,9 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from calmirror.errors import NoAnswerError, ProviderError
+from calmirror.errors import NoAnswerError, ProviderError, TransientError
 from calmirror.microsoft.access import GraphAccess
+from calmirror.microsoft.bound import MailboxBound
 from calmirror.microsoft.calls import (
     UTC_ZONE,
     BatchPart,
@@ -57,8 +58,15 @@ METHODS = (
     "subscriptions.delete",
 )
 MAX_IN_FLIGHT = 4  # https://learn.microsoft.com/graph/throttling-limits (Outlook: 4 per app and mailbox)
+# Graph "dispatches up to four individual requests from a batch to the Outlook service simultaneously",
+# and each counts toward the mailbox's concurrency limit
+# (https://learn.microsoft.com/answers/questions/1660054): a $batch holds that many of the mailbox's permits.
+BATCH_PARTS_AT_ONCE = 4
 BATCH_LIMIT = 20  # https://learn.microsoft.com/graph/json-batching
 PAGE_SIZE = 200
+# A read follows at most this many pages (100,000 events at PAGE_SIZE) and never the same link twice:
+# a proxy or Graph answering a link that loops would otherwise hold the calendar's read forever.
+MAX_PAGES = 500
 
 
 class GraphClient:
@@ -72,15 +80,17 @@ class GraphClient:
         timeout: float = 30.0,
         max_in_flight: int = MAX_IN_FLIGHT,
         page_size: int = PAGE_SIZE,
+        max_pages: int = MAX_PAGES,
     ) -> None:
         self.access = access
         self.account_id = access.account_id
         self.mailbox = access.mailbox
         self.page_size = page_size
+        self.max_pages = max_pages
         self._tokens = TokenSource(access)
         self._retry = retry or RetryPolicy()
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._slots = asyncio.Semaphore(max_in_flight)
+        self._slots = MailboxBound(max_in_flight)
         self._session: aiohttp.ClientSession | None = None
         self._observers: list[RequestObserver] = []
 
@@ -138,11 +148,20 @@ class GraphClient:
         return await self._retry.call(attempt)
 
     async def pages(self, path: str, *, name: str, params: Mapping[str, str] | None = None) -> Pages:
-        """Read a collection page by page (@odata.nextLink) to its end or to its @odata.deltaLink."""
+        """Read a collection page by page (@odata.nextLink) to its end or to its @odata.deltaLink.
+
+        Paging that does not end (a link seen before, or more than max_pages pages) is a transient
+        failure of the whole read: a partial read settles nothing.
+        """
         items: list[dict[str, Any]] = []
         prefer = {"Prefer": f"{UTC_ZONE}, odata.maxpagesize={self.page_size}"}
         link, query = path, params
+        followed: set[str] = set()
         while True:
+            if link in followed or len(followed) >= self.max_pages:
+                why = "a link repeats" if link in followed else f"over {self.max_pages} pages"
+                raise TransientError(f"{name}: paging did not end ({why})", account_id=self.account_id)
+            followed.add(link)
             answer = await self.request("GET", link, params=query, headers=prefer, name=name)
             value = answer.get("value") if isinstance(answer, dict) else None
             if not isinstance(value, list):
@@ -206,7 +225,8 @@ class GraphClient:
         """Send one $batch request; a failure of the whole batch becomes every part's error."""
         requests = [part_json(str(n), part) for n, part in enumerate(parts)]
         try:
-            envelope = await self._attempt(Call("$batch", "POST", "/$batch", body={"requests": requests}))
+            call = Call("$batch", "POST", "/$batch", body={"requests": requests})
+            envelope = await self._attempt(call, permits=min(len(parts), BATCH_PARTS_AT_ONCE))
         except ProviderError as error:
             return [PartAnswer(error=error)] * len(parts)
         responses = envelope.get("responses") if isinstance(envelope, dict) else None
@@ -231,11 +251,14 @@ class GraphClient:
         wait = retry_after(headers.get("retry-after"))
         return PartAnswer(error=from_status(status, body, part.name, self.account_id, wait))
 
-    async def _attempt(self, call: Call) -> Any:
-        """Send one request (and once more with a renewed token after a 401); raise its translated error."""
+    async def _attempt(self, call: Call, *, permits: int = 1) -> Any:
+        """Send one request (and once more with a renewed token after a 401); raise its translated error.
+
+        It holds `permits` of the mailbox's bound while in flight (a batch: its parts run at once).
+        """
         for renewed in (False, True):
             token = await self._tokens.token(self._open(), self._told_token)
-            status, answer, wait = await self._send(call, token)
+            status, answer, wait = await self._send(call, token, permits)
             if status == 401 and not renewed:
                 self._tokens.invalidate(token)
                 continue
@@ -244,12 +267,12 @@ class GraphClient:
             return answer
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _send(self, call: Call, token: str) -> tuple[int, Any, float | None]:
+    async def _send(self, call: Call, token: str, permits: int) -> tuple[int, Any, float | None]:
         """Send one HTTP request within the mailbox's bound; return (status, JSON or None, Retry-After)."""
         path = call.path
         url = URL(path, encoded=True) if path.startswith("http") else URL(self.access.graph_root + path)
         headers = {"Authorization": f"Bearer {token}", "Prefer": UTC_ZONE, **(call.headers or {})}
-        async with self._slots:
+        async with self._slots.hold(permits):
             started = time.monotonic()
             try:
                 status, answer, wait = await self._exchange(call, url, headers)

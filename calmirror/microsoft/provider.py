@@ -14,7 +14,9 @@ A delta of calendarView states the occurrences of a changed series one by one (t
 calendarView never shows) asks for a new listing.
 
 Writes go out as $batch parts (calmirror/microsoft/writes.py). A block is listed under its block id,
-read from the mark; Graph's own id stays inside this provider.
+read from the mark; Graph's own id stays inside this provider. Of several events carrying one mark (a
+user copied a block in Outlook), only the block itself is listed as it; the others are the user's own
+events (calmirror/microsoft/blocks.py says which is which).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from urllib.parse import quote
 from calmirror.config import ProviderName
 from calmirror.engine import BlockOutcome, BlockWrite, Delta, Listing, SourceEvent, Window
 from calmirror.errors import NotFoundError
-from calmirror.microsoft.blocks import mark_expand, mark_filter, mark_of, may_be_ours
+from calmirror.microsoft.blocks import holder, mark_expand, mark_filter, mark_of, may_be_ours
 from calmirror.microsoft.calls import BatchPart
 from calmirror.microsoft.client import GraphClient, RequestObserver
 from calmirror.microsoft.errors import no_answer
@@ -39,6 +41,19 @@ from calmirror.microsoft.writes import write_all
 def _instant(value: datetime) -> str:
     """Render a window bound as calendarView wants it."""
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _holder(index: BlockIndex, block_id: str, items: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """Return which event carrying a block's mark is the block; the others are copies, never the block.
+
+    A copy stays one once seen, so it is not taken for the block once the block itself is deleted (the
+    planner would then delete the user's event as an unwanted block).
+    """
+    found = holder(block_id, [item for item in items if not index.is_stray(str(item.get("id")))])
+    for item in items:
+        if item is not found:
+            index.stray(str(item.get("id")), block_id)
+    return found
 
 
 class MicrosoftCalendars:
@@ -113,7 +128,7 @@ class MicrosoftCalendars:
         path, index = await self._path(calendar_id), self._index(calendar_id)
         params = {"$filter": mark_filter(block_id), "$expand": mark_expand()}
         pages = await self.client.pages(f"{path}/events", name="events.list", params=params)
-        found = next((item for item in pages.items if mark_of(item) == block_id), None)
+        found = _holder(index, block_id, [item for item in pages.items if mark_of(item) == block_id])
         if found is None:
             index.drop_block(block_id)
             return None
@@ -123,15 +138,22 @@ class MicrosoftCalendars:
     async def list_blocks(self, calendar_id: str) -> tuple[SourceEvent, ...]:
         """Return every live event carrying calmirror's mark, at any time (blocks are single events)."""
         items = await self._read_blocks(calendar_id, await self._path(calendar_id))
-        parsed = (parse_event(item, self._owner) for item in items if not is_series_master(item))
+        index = self._index(calendar_id)
+        held = (item for item in items if index.block_id(str(item.get("id"))) is not None)  # no stray copy
+        parsed = (parse_event(item, self._owner) for item in held if not is_series_master(item))
         return tuple(event for event in parsed if event.marked and not event.cancelled)
 
     async def _read_blocks(self, calendar_id: str, path: str) -> tuple[dict[str, Any], ...]:
-        """List the calendar's marked events (paged) and make the index hold exactly them."""
+        """List the calendar's marked events (paged); the index holds each block's holder, no stray copy."""
         params = {"$filter": mark_filter(), "$expand": mark_expand()}
         pages = await self.client.pages(f"{path}/events", name="events.list", params=params)
-        pairs = [(block, str(item.get("id"))) for item in pages.items if (block := mark_of(item))]
-        self._index(calendar_id).replace(pairs)
+        index = self._index(calendar_id)
+        carrying: dict[str, list[dict[str, Any]]] = {}
+        for item in pages.items:
+            if block := mark_of(item):
+                carrying.setdefault(block, []).append(item)
+        held = ((block, _holder(index, block, items)) for block, items in carrying.items())
+        index.replace((block, str(found.get("id"))) for block, found in held if found is not None)
         return pages.items
 
     async def _parse(
@@ -149,7 +171,7 @@ class MicrosoftCalendars:
         for item in items:
             graph_id = str(item.get("id"))
             if "@removed" in item:
-                block = index.drop_graph(graph_id)
+                block = index.removed(graph_id)
                 events.append(tombstone(block or graph_id, marked=block is not None))
             elif not is_series_master(item) and graph_id not in gone:
                 events.append(parse_event(item, self._owner, index.block_id(graph_id)))
@@ -165,8 +187,13 @@ class MicrosoftCalendars:
                 gone.add(graph_id)  # deleted since: the next delta says so
             elif answer.error is not None:
                 raise answer.error
-            elif isinstance(answer.body, dict) and (block := mark_of(answer.body)):
-                index.put(block, graph_id)
+            elif (
+                isinstance(answer.body, dict)
+                and (block := mark_of(answer.body))
+                and index.graph_id(block) is None
+                and not index.is_stray(graph_id)
+            ):
+                index.put(block, graph_id)  # (a block already held makes this one a copy of it)
         return gone
 
     async def _path(self, calendar_id: str) -> str:

@@ -2,7 +2,8 @@
 
 Delegated accounts redeem their refresh token (which Microsoft may rotate: the newest one returned is
 kept in memory and used next time); app-only accounts use the client credentials grant. A refused
-grant sets `needs_reauth` (a person must act) until a later token request succeeds.
+grant sets `needs_reauth` (a person must act): from then on every call is refused without asking the
+token endpoint again, as the Google client does, until the process restarts with new credentials.
 """
 
 from __future__ import annotations
@@ -44,7 +45,13 @@ class TokenSource:
 
     async def token(self, session: aiohttp.ClientSession, told: Told) -> str:
         """Return a valid access token, asking the token endpoint when none is cached or it is due."""
-        async with self._lock:
+        async with self._lock:  # (callers queued behind a refused renewal are refused too)
+            if self.needs_reauth is not None:
+                raise AuthNeededError(
+                    f"token: account needs re-authorisation ({self.needs_reauth})",
+                    reason=self.needs_reauth,
+                    account_id=self._access.account_id,
+                )
             if self._token is None or self._clock() >= self._renew_at:
                 await self._renew(session, told)
             assert self._token is not None
@@ -66,7 +73,6 @@ class TokenSource:
             told(error, self._clock() - started)
             raise
         told(None, self._clock() - started)
-        self.needs_reauth = None
         self._token = str(answer["access_token"])
         self._refresh_token = str(answer.get("refresh_token") or self._refresh_token or "") or None
         lifetime = float(answer.get("expires_in") or 3600)

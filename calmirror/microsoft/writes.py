@@ -1,6 +1,7 @@
 """Block writes to one Outlook calendar, sent as $batch parts: create, restore (PATCH) and remove.
 
-A create carries the block's transactionId, so a resent POST answers the event the first one made.
+A create carries the block's transactionId (one of its own after the block's event was seen deleted:
+calmirror/microsoft/blocks.py), so a resent POST answers the event the first one made.
 When that event is at another time (someone dragged the block), the create comes back as a
 DuplicateError: the executor then looks at it with get_block and restores it. A restore or a removal
 goes to the Graph event the index knows for the block (a listing of the blocks first, when it does
@@ -61,7 +62,8 @@ async def write_all(
 def _part(path: str, index: BlockIndex, write: BlockWrite) -> BatchPart | None:
     """Return the batch part of one write, None when no known Graph event holds its block."""
     if isinstance(write, Create):
-        return BatchPart("events.create", "POST", f"{path}/events", block_body(write.spec, create=True))
+        body = block_body(write.spec, create=True, after=index.deleted_holder(write.spec.id))
+        return BatchPart("events.create", "POST", f"{path}/events", body)
     graph_id = index.graph_id(_block_id(write))
     if graph_id is None:
         return None
@@ -77,11 +79,13 @@ def _outcome(
     """Return a write's outcome from its part's answer, keeping the index in step."""
     block = _block_id(write)
     if answer.error is not None:
-        if isinstance(answer.error, NotFoundError):
+        if isinstance(answer.error, NotFoundError) and isinstance(write, Create):
             index.drop_block(block)
+        elif isinstance(answer.error, NotFoundError):
+            index.holder_deleted(block)  # the event the index knew for it is gone
         return BlockOutcome(write, error=answer.error)
     if isinstance(write, Remove):
-        index.drop_block(block)
+        index.holder_deleted(block)
         return BlockOutcome(write)
     body = answer.body
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):

@@ -97,6 +97,43 @@ async def test_a_calendar_id_in_the_wrong_case_names_its_variable_and_the_id(
     ]
 
 
+async def test_the_default_calendar_named_by_its_graph_id_is_accepted(
+    graph: GraphEmulator, tmp_path: Path
+) -> None:
+    """A flow may name a mailbox's default calendar by its Graph id (as Outlook shows it)."""
+    default = graph.store.mailbox(DANA).default_calendar_id
+    env = environment(graph, _team(graph)) | {"SYNC_FLOW_1_SOURCE_CALENDAR_ID": default}
+
+    code, out, err = await calmirror(env, tmp_path, "check-config", "--online")
+
+    assert code == 0, err
+    assert "every flow can read its source calendar and write its target" in out
+
+
+async def test_the_default_calendar_spelt_two_ways_names_both_variables(
+    graph: GraphEmulator, tmp_path: Path
+) -> None:
+    """Its Graph id in one flow and `primary` in another are one calendar spelt two ways: write `primary`."""
+    team = _team(graph)
+    default = graph.store.mailbox(DANA).default_calendar_id
+    env = environment(graph, team) | {
+        "SYNC_FLOW_1_SOURCE_CALENDAR_ID": default,
+        "SYNC_FLOW_3_NAME": "team to dana",
+        "SYNC_FLOW_3_SOURCE_ACCOUNT_ID": "2",
+        "SYNC_FLOW_3_SOURCE_CALENDAR_ID": team,
+        "SYNC_FLOW_3_TARGET_ACCOUNT_ID": "1",
+        "SYNC_FLOW_3_TARGET_CALENDAR_ID": "primary",
+    }
+
+    code, _, err = await calmirror(env, tmp_path, "check-config", "--online")
+
+    assert code == 2, err
+    assert err.splitlines()[1:] == [
+        f"  SYNC_FLOW_1_SOURCE_CALENDAR_ID={default} and SYNC_FLOW_3_TARGET_CALENDAR_ID=primary: "
+        'one calendar (account 1\'s default calendar) spelt two ways; write "primary" in both'
+    ]
+
+
 async def test_a_refused_refresh_token_names_its_variable_and_authorize(
     graph: GraphEmulator, tmp_path: Path
 ) -> None:

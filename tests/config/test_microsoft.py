@@ -277,3 +277,24 @@ def test_check_config_describes_each_microsoft_account_without_secrets(env: dict
         "  tenant contoso.onmicrosoft.com" in lines
     )
     assert not any(MS_SECRET in line or MS_TOKEN in line for line in lines)
+
+
+def test_one_mailbox_under_two_accounts_whose_addresses_differ_in_case_is_one_calendar(
+    env: dict[str, str],
+) -> None:
+    """Two accounts of dana@contoso.com (one written in capitals) targeting `primary` target one calendar."""
+    env |= _app() | {
+        "MICROSOFT_ACCOUNT_6_EMAIL": "dana@contoso.com",
+        "SYNC_FLOW_5_SOURCE_ACCOUNT_ID": "2",
+        "SYNC_FLOW_5_SOURCE_CALENDAR_ID": "bob@example.com",
+        "SYNC_FLOW_5_TARGET_ACCOUNT_ID": "5",
+        "SYNC_FLOW_5_TARGET_CALENDAR_ID": "primary",
+        "SYNC_FLOW_6_NAME": "Personal to Outlook again",
+        "SYNC_FLOW_6_SOURCE_ACCOUNT_ID": "2",
+        "SYNC_FLOW_6_SOURCE_CALENDAR_ID": "bob@example.com",
+        "SYNC_FLOW_6_TARGET_ACCOUNT_ID": "6",
+        "SYNC_FLOW_6_TARGET_CALENDAR_ID": "Dana@Contoso.com",
+    }
+    [problem] = _problems(env)
+    assert problem.startswith("SYNC_FLOW_6_TARGET_CALENDAR_ID")
+    assert "the same calendar as the target of SYNC_FLOW_5" in problem

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
 import pytest
 
 from calmirror.emulator.graph.server import GraphEmulator
 from calmirror.emulator.graph.throttle import Throttle
 from calmirror.engine import Create, Remove
-from calmirror.errors import AuthNeededError, Failure
+from calmirror.errors import AuthNeededError, Failure, TransientError
 from calmirror.microsoft import GraphClient, MicrosoftCalendars
+from calmirror.microsoft.calls import BatchPart
 from calmirror.retry import RetryPolicy
-from tests.microsoft.conftest import ALICE, WINDOW, MakeProvider, access_for, http_count
+from tests.microsoft.conftest import (
+    ALICE,
+    WINDOW,
+    MakeProvider,
+    access_for,
+    http_count,
+    meeting,
+    seed,
+    sibling_access,
+)
 from tests.microsoft.test_writes import blocks, spec
 
 
@@ -86,10 +97,27 @@ async def test_a_revoked_grant_needs_a_person_and_names_no_secret(
     ]
     secrets = [graph.client.client_secret, *graph.identity.revoked, *graph.identity.refresh_tokens]
     assert not [s for s in secrets for text in texts if s in text]
-    for token in graph.identity.revoked:  # an administrator undoes the revocation
-        graph.identity.refresh_tokens[token] = (graph.client.client_id, ALICE)
+
+
+async def test_a_dead_grant_asks_nothing_more_until_new_credentials(
+    graph: GraphEmulator, alice: MicrosoftCalendars, make_provider: MakeProvider
+) -> None:
+    """Once the token endpoint refused the grant, calls fail at once (as Google's do); a restart recovers."""
     await alice.client.list_calendars()
-    assert alice.needs_reauth is None
+    graph.identity.revoke(ALICE)
+    with pytest.raises(AuthNeededError):
+        await alice.list_window("primary", WINDOW)
+    asked = len(graph.requests.http) + token_requests(graph)
+    for _ in range(3):
+        with pytest.raises(AuthNeededError, match="re-authorisation"):
+            await alice.list_window("primary", WINDOW)
+    [outcome] = await alice.client.batch([BatchPart("events.get", "GET", "/me/events/x")])
+    assert isinstance(outcome.error, AuthNeededError)
+    assert len(graph.requests.http) + token_requests(graph) == asked
+    assert alice.needs_reauth == "invalid_grant"
+    restarted = make_provider(access=sibling_access(graph))  # a new process with a new refresh token
+    await restarted.list_window("primary", WINDOW)
+    assert restarted.needs_reauth is None
 
 
 async def test_app_only_uses_client_credentials_and_the_users_path(
@@ -128,6 +156,24 @@ async def test_never_more_than_four_requests_in_flight(
     assert graph.peak_in_flight == 4
 
 
+async def test_a_batchs_parts_count_against_the_mailboxs_four(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """Graph runs up to 4 parts of a batch at once: 4 calendars' batches of 20 creates stay within 4."""
+    calendars = [graph.store.create_calendar(ALICE, f"T{n}") for n in range(4)]
+    await alice.client.list_calendars()  # the token first
+    graph.latency_ms = 50  # long enough for parts of concurrent batches to overlap on a busy machine
+    graph.peak_in_flight = 0
+
+    def creates(n: int) -> list[Create]:
+        return [Create(spec(n * 20 + k)) for k in range(20)]
+
+    written = await asyncio.gather(*(alice.write_blocks(c.id, creates(n)) for n, c in enumerate(calendars)))
+    assert [o.error for outcomes in written for o in outcomes] == [None] * 80
+    assert len(blocks(graph)) == 80
+    assert graph.peak_in_flight == 4
+
+
 async def test_observers_are_told_of_every_request(graph: GraphEmulator, alice: MicrosoftCalendars) -> None:
     """Each HTTP request is told with its seconds; a batch's parts under their own names without seconds."""
     told: list[tuple[str, str | None, bool]] = []
@@ -144,3 +190,27 @@ async def test_observers_are_told_of_every_request(graph: GraphEmulator, alice: 
         ("events.create", None, True),
     ]
     assert http_count(graph, path_part="/v1.0/") == 5
+
+
+async def test_a_repeated_next_link_is_a_failed_read(graph: GraphEmulator, alice: MicrosoftCalendars) -> None:
+    """A page whose @odata.nextLink points back at itself forever ends in a transient failure."""
+    looping = f"{graph.graph_root}/me/calendars?$top=1&$skip=0"
+
+    def loop(_name: str, _status: int, body: Any) -> None:
+        if isinstance(body, dict) and "value" in body:
+            body["@odata.nextLink"] = looping
+
+    graph.hooks.append(loop)
+    with pytest.raises(TransientError, match="paging did not end"):
+        await asyncio.wait_for(alice.client.list_calendars(), timeout=30)
+    assert http_count(graph, "GET", "/calendars") == 2
+
+
+async def test_paging_stops_at_its_bound(graph: GraphEmulator, make_provider: MakeProvider) -> None:
+    """A listing longer than the client's page bound is a failed read, not a partial one."""
+    for n in range(5):
+        seed(graph, meeting(f"2026-12-0{n + 1}T10:00", f"2026-12-0{n + 1}T11:00"))
+    provider = make_provider(page_size=1, max_pages=3)
+    with pytest.raises(TransientError, match="paging did not end"):
+        await provider.client.pages("/me/events", name="events.list")
+    assert http_count(graph, "GET", "/me/events") == 3

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from calmirror.emulator.graph.instances import occurrence
 from calmirror.emulator.graph.server import GraphEmulator
-from calmirror.engine import BlockSpec, Create, Interval
-from calmirror.errors import SyncTokenExpiredError
+from calmirror.engine import BlockSpec, Create, Interval, Restore
+from calmirror.engine.cache import CalendarCache
+from calmirror.errors import NotFoundError, SyncTokenExpiredError
 from calmirror.microsoft import MicrosoftCalendars
 from tests.microsoft.conftest import ALICE, WINDOW, MakeProvider, http_count, meeting, seed, sibling_access
 
@@ -170,3 +171,80 @@ async def test_a_sibling_process_block_in_a_delta_is_resolved_by_one_batch(
     delta = await alice.read_changes("primary", str(listing.cursor), WINDOW)
     assert sorted((e.id == "blk2", e.marked) for e in delta.events) == [(False, False), (True, True)]
     assert graph_requests(graph) - before == 2
+
+
+async def test_a_deleted_block_is_its_tombstone_after_a_refresh_of_the_index(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """A block deleted before a write pass relists the blocks still comes back as its own tombstone."""
+    listing = await alice.list_window("primary", WINDOW)
+    one, two = (
+        spec(datetime(2026, 12, 8, 10, tzinfo=UTC), block="x1"),
+        spec(datetime(2026, 12, 9, 10, tzinfo=UTC), block="x2"),
+    )
+    await alice.write_blocks("primary", [Create(one), Create(two)])
+    delta = await alice.read_changes("primary", str(listing.cursor), WINDOW)
+    by_start = {e.start: e for e in graph.store.events.values()}
+    graph.store.delete(by_start[one.interval.start])
+    delta = await alice.read_changes("primary", str(delta.cursor), WINDOW)
+    assert [(e.id, e.cancelled, e.marked) for e in delta.events] == [("x1", True, True)]
+    graph.store.delete(by_start[two.interval.start])
+    # Restoring x1 misses the index, so the provider lists the blocks again: x2 is gone from that listing.
+    [restored] = await alice.write_blocks("primary", [Restore(one)])
+    assert isinstance(restored.error, NotFoundError)
+    delta = await alice.read_changes("primary", str(delta.cursor), WINDOW)
+    assert [(e.id, e.cancelled, e.marked) for e in delta.events] == [("x2", True, True)]
+
+
+async def test_changes_outside_the_window_hide_nothing_inside_it(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """A meeting moved far ahead leaves the window; events added or edited outside it touch nothing inside."""
+    cache = CalendarCache(alice, "primary", margin=timedelta(0))
+    moved = seed(graph, meeting("2026-12-08T10:00", "2026-12-08T11:00", "Moves"))
+    kept = seed(graph, meeting("2026-12-09T10:00", "2026-12-09T11:00", "Stays"))
+    far = seed(graph, meeting("2027-03-01T10:00", "2027-03-01T11:00", "Far"))
+    await cache.relist(WINDOW)
+    [outcome] = await alice.write_blocks("primary", [Create(spec(datetime(2026, 12, 10, 9, tzinfo=UTC)))])
+    cache.write_back([outcome.event] if outcome.event else [], [])
+    later = {"dateTime": "2027-06-01T10:00:00", "timeZone": "UTC"}
+    graph.store.update(
+        graph.store.events[moved], {"start": later, "end": later | {"dateTime": "2027-06-01T11:00:00"}}
+    )
+    graph.store.update(graph.store.events[far], {"subject": "Far, renamed"})
+    seed(graph, meeting("2027-04-01T10:00", "2027-04-01T11:00", "New and far"))
+    await cache.refresh(WINDOW)
+    assert sorted(e.id for e in cache.source_events(WINDOW)) == sorted([kept, "blk1"])
+    assert moved in cache.tombstones
+
+
+async def test_a_block_edited_outside_the_window_is_not_taken_for_deleted(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """An edit outside the window comes as @removed: once the block is listed again, a create finds it."""
+    listing = await alice.list_window("primary", WINDOW)
+    far = spec(datetime(2027, 3, 1, 9, tzinfo=UTC), block="far")
+    await alice.write_blocks("primary", [Create(far)])
+    delta = await alice.read_changes("primary", str(listing.cursor), WINDOW)
+    [held] = graph.store.events.values()
+    graph.store.update(held, {"subject": "Renamed"})
+    delta = await alice.read_changes("primary", str(delta.cursor), WINDOW)
+    assert [(e.id, e.cancelled) for e in delta.events] == [("far", True)]
+    assert [b.id for b in await alice.list_blocks("primary")] == ["far"]
+    [again] = await alice.write_blocks("primary", [Create(far)])
+    assert again.error is None
+    assert list(graph.store.events) == [held.id]
+
+
+async def test_a_deleted_block_looked_up_before_its_delta_is_still_its_tombstone(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """get_block finding a deleted block gone does not make its later @removed someone else's event."""
+    listing = await alice.list_window("primary", WINDOW)
+    await alice.write_blocks("primary", [Create(spec(datetime(2026, 12, 8, 10, tzinfo=UTC), block="x3"))])
+    delta = await alice.read_changes("primary", str(listing.cursor), WINDOW)
+    [held] = graph.store.events.values()
+    graph.store.delete(held)
+    assert await alice.get_block("primary", "x3") is None
+    delta = await alice.read_changes("primary", str(delta.cursor), WINDOW)
+    assert [(e.id, e.cancelled, e.marked) for e in delta.events] == [("x3", True, True)]

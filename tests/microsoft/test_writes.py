@@ -11,7 +11,7 @@ from calmirror.engine.executor import apply_plan
 from calmirror.errors import NotFoundError
 from calmirror.microsoft import MicrosoftCalendars
 from calmirror.microsoft.blocks import BODY_TEXT, MARK_ID
-from tests.microsoft.conftest import MakeProvider, http_count, meeting, seed, sibling_access
+from tests.microsoft.conftest import WINDOW, MakeProvider, http_count, meeting, seed, sibling_access
 
 DAY = datetime(2026, 12, 8, tzinfo=UTC)
 
@@ -145,3 +145,80 @@ async def test_executor_recreates_a_block_someone_deleted(
     assert report.ok
     assert report.created == ("blk007",)
     assert sorted(blocks(graph)) == ["blk007"]
+
+
+async def test_a_users_copy_of_a_block_neither_shadows_it_nor_is_deleted(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """A copy made in Outlook keeps the mark: it stays the user's event, and Remove deletes the block."""
+    await alice.write_blocks("primary", [Create(spec(8))])
+    original = blocks(graph)["blk008"]
+    copy = seed(
+        graph,
+        meeting(
+            "2026-12-09T10:00",
+            "2026-12-09T11:00",
+            "Busy",
+            showAs="busy",
+            singleValueExtendedProperties=[{"id": MARK_ID, "value": "blk008"}],
+        ),
+    )
+    listing = await alice.list_window("primary", WINDOW)
+    assert sorted((e.id, e.marked, e.interval.start) for e in listing.events) == sorted(
+        [("blk008", True, spec(8).interval.start), (copy, False, datetime(2026, 12, 9, 10, tzinfo=UTC))]
+    )
+    assert [(b.id, b.interval) for b in await alice.list_blocks("primary")] == [("blk008", spec(8).interval)]
+    found = await alice.get_block("primary", "blk008")
+    assert found is not None
+    assert found.interval == spec(8).interval
+    [removed] = await alice.write_blocks("primary", [Remove("blk008")])
+    assert removed.error is None
+    assert original.id not in graph.store.events
+    assert list(graph.store.events) == [copy]
+    # Left alone, the copy does not become the block (which the planner would then delete as unwanted).
+    assert await alice.list_blocks("primary") == ()
+    assert await alice.get_block("primary", "blk008") is None
+    relisted = await alice.list_window("primary", WINDOW)
+    assert [(e.id, e.marked) for e in relisted.events] == [(copy, False)]
+
+
+async def test_a_dragged_block_comes_back_when_deleted_transaction_ids_stay_taken(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """The executor deletes a dragged block and creates it again: its create must not reuse the deleted id."""
+    graph.store.transactions_outlive_delete = True
+    await alice.write_blocks("primary", [Create(spec(9))])
+    graph.store.update(
+        blocks(graph)["blk009"],
+        {
+            "start": {"dateTime": "2026-12-10T15:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-12-10T16:00:00", "timeZone": "UTC"},
+        },
+    )
+    await alice.list_window("primary", WINDOW)
+    [dragged] = await alice.list_blocks("primary")
+    report = await apply_plan(alice, "primary", Plan(restores=(spec(9),), deletes=(dragged,)))
+    assert report.ok
+    [back] = graph.store.events.values()
+    assert (back.extended[MARK_ID], back.start, back.end) == (
+        "blk009",
+        spec(9).interval.start,
+        spec(9).interval.end,
+    )
+
+
+async def test_a_block_the_user_deleted_comes_back_when_deleted_transaction_ids_stay_taken(
+    graph: GraphEmulator, alice: MicrosoftCalendars
+) -> None:
+    """A deletion seen in a delta makes the next create of the block a new transaction."""
+    graph.store.transactions_outlive_delete = True
+    listing = await alice.list_window("primary", WINDOW)
+    await alice.write_blocks("primary", [Create(spec(10))])
+    delta = await alice.read_changes("primary", str(listing.cursor), WINDOW)
+    graph.store.delete(blocks(graph)["blk010"])
+    delta = await alice.read_changes("primary", str(delta.cursor), WINDOW)
+    assert [(e.id, e.cancelled) for e in delta.events if e.marked] == [("blk010", True)]
+    report = await apply_plan(alice, "primary", Plan(creates=(spec(10),)))
+    assert report.ok
+    assert report.created == ("blk010",)
+    assert sorted(blocks(graph)) == ["blk010"]

@@ -10,6 +10,7 @@ from calmirror.emulator.graph.errors import GraphError
 from calmirror.emulator.graph.messages import GraphRequest, GraphResponse
 
 MAX_REQUESTS = 20  # https://learn.microsoft.com/graph/json-batching
+PARTS_AT_ONCE = 4  # https://learn.microsoft.com/answers/questions/1660054 (Graph runs 4 parts at once)
 
 
 def bad_batch(message: str) -> GraphError:

@@ -80,7 +80,11 @@ class DeltaRounds:
 
 
 def changes_of(store: GraphStore, round_: Round) -> list[Change]:
-    """A round's changes as of its `upto` version: changed instances in the window, then what left it."""
+    """A round's changes as of its `upto` version: changed instances in the window, then what left it.
+
+    After the first round, an event changed (added, updated or deleted) wholly outside the window comes
+    as `@removed` too, as Graph's event delta says it may (https://learn.microsoft.com/graph/api/event-delta).
+    """
     found: list[Change] = []
     for event_id in store.changed_between(round_.calendar_id, round_.since, round_.upto):
         now = store.at(event_id, round_.upto)
@@ -89,4 +93,6 @@ def changes_of(store: GraphStore, round_: Round) -> list[Change]:
         held = {i.id for i in instances(before, round_.start, round_.end)} if before is not None else set()
         found.extend(shown)
         found.extend(Removed(gone) for gone in sorted(held - {i.id for i in shown}))
+        if round_.since and not shown and not held:
+            found.append(Removed(event_id))
     return found

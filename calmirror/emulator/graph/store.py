@@ -28,8 +28,14 @@ def utc_now() -> datetime:
 class GraphStore:
     """Mailboxes, calendars and events; every write bumps `version` so delta rounds can find changes."""
 
-    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime] = utc_now, *, transactions_outlive_delete: bool = False
+    ) -> None:
         self.clock = clock
+        # Microsoft documents transactionId only as protection against a retried POST; whether a deleted
+        # event's id is free again is not documented. By default it is; with this flag it stays taken,
+        # and a POST reusing it answers the deleted event as it last was (a client must cope with both).
+        self.transactions_outlive_delete = transactions_outlive_delete
         self.mailboxes: dict[str, Mailbox] = {}
         self.calendars: dict[str, Calendar] = {}
         self.events: dict[str, StoredEvent] = {}
@@ -92,8 +98,10 @@ class GraphStore:
         earlier = (
             self.transactions.get((calendar.owner, transaction)) if isinstance(transaction, str) else None
         )
-        if earlier is not None and earlier in self.events:  # a deleted event's transactionId is free again
+        if earlier is not None and earlier in self.events:
             return self.events[earlier], False
+        if earlier is not None and self.transactions_outlive_delete:
+            return self.versions[earlier][-1], False
         event_id = new_id()
         event = events.created(
             body,

@@ -33,3 +33,13 @@ async def test_the_peak_of_requests_in_flight_is_kept(alice: GraphClient) -> Non
     alice.emulator.latency_ms = 200  # long enough for concurrent requests to overlap on a busy machine
     await asyncio.gather(*(alice.call("GET", f"{ALICE}/calendars") for _ in range(3)))
     assert (alice.emulator.peak_in_flight, alice.emulator.in_flight) == (3, 0)
+
+
+async def test_a_deleted_events_transaction_id_can_stay_taken(alice: GraphClient) -> None:
+    """With transactions_outlive_delete, a POST reusing a deleted event's transactionId answers that event."""
+    alice.emulator.store.transactions_outlive_delete = True
+    first = (await alice.call("POST", f"{ALICE}/events", json=event(transactionId="t-2"))).body
+    await alice.call("DELETE", f"{ALICE}/events/{first['id']}")
+    again = await alice.call("POST", f"{ALICE}/events", json=event(transactionId="t-2"))
+    assert (again.status, again.body["id"]) == (200, first["id"])
+    assert alice.emulator.store.events == {}

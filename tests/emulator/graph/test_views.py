@@ -80,7 +80,7 @@ async def test_delta_pages_and_keeps_its_window(alice: GraphClient) -> None:
     items, _ = await drain(
         alice, link + "&startDateTime=2026-12-08T00:00:00Z&endDateTime=2026-12-09T00:00:00Z"
     )
-    assert [i["id"] for i in items] == [inside]
+    assert [i["id"] for i in items if "@removed" not in i] == [inside]
     assert outside not in made
 
 
@@ -103,3 +103,17 @@ async def test_delta_reports_an_event_moved_out_of_the_window_as_removed(alice: 
     await alice.call("PATCH", f"{ALICE}/events/{moved}", json={"start": start, "end": end})
     items, _ = await drain(alice, link)
     assert items == [{"id": moved, "@removed": {"reason": "deleted"}}]
+
+
+async def test_delta_reports_changes_outside_the_window_as_removed(alice: GraphClient) -> None:
+    """Events outside the window that are added, updated or deleted come as `@removed` (event: delta)."""
+    far = await created(alice, "14:00", "15:00")
+    _, link = await drain(alice, f"{VIEW}/delta?{WINDOW}")
+    added = await created(alice, "16:00", "17:00")
+    await alice.call("PATCH", f"{ALICE}/events/{far}", json={"subject": "Renamed"})
+    items, link = await drain(alice, link)
+    assert sorted(i["id"] for i in items) == sorted([far, added])
+    assert all(i["@removed"] == {"reason": "deleted"} for i in items)
+    await alice.call("DELETE", f"{ALICE}/events/{added}")
+    items, _ = await drain(alice, link)
+    assert items == [{"id": added, "@removed": {"reason": "deleted"}}]

@@ -254,17 +254,26 @@ async def graph_world(
     emulator = await start_emulator(
         accounts=tuple(GOOGLE.values()), microsoft_accounts=(*MICROSOFT.values(), ORGANIZER)
     )
+    try:
+        settings = settings_for(emulator, flows, **more)
+        if flow_fields:
+            copies = tuple(flow.model_copy(update=flow_fields) for flow in settings.flows)
+            settings = settings.model_copy(update={"flows": copies})
+        async with _clients(emulator, settings) as world:
+            yield world
+    finally:
+        await emulator.stop()
+
+
+@asynccontextmanager
+async def _clients(emulator: Emulator, settings: Settings) -> AsyncIterator[GraphWorld]:
+    """Open the engine's providers and the owners' clients over an emulator; close them all after."""
     graph = graph_of(emulator)
-    settings = settings_for(emulator, flows, **more)
-    if flow_fields:
-        copies = tuple(flow.model_copy(update=flow_fields) for flow in settings.flows)
-        settings = settings.model_copy(update={"flows": copies})
     providers = open_providers(emulator, settings)
     users = {n: new_client(emulator, email, n) for n, email in GOOGLE.items()}
     owners = {email: owner_client(graph, email) for email in (*MICROSOFT.values(), ORGANIZER)}
-    world = GraphWorld(emulator, settings, SyncEngine(settings, providers), providers, users, owners)
     try:
-        yield world
+        yield GraphWorld(emulator, settings, SyncEngine(settings, providers), providers, users, owners)
     finally:
         for provider in providers.values():
             await provider.aclose()
@@ -272,4 +281,3 @@ async def graph_world(
             await GoogleCalendars(user).aclose()
         for owner in owners.values():
             await owner.aclose()
-        await emulator.stop()

@@ -245,3 +245,25 @@ async def test_an_idle_poll_of_an_outlook_source_costs_one_delta_request() -> No
         assert [c.method_id for c in world.emulator.requests.calls if c.method_id.startswith("graph.")] == [
             "graph.delta"
         ]
+
+
+async def test_a_new_outlook_meeting_costs_one_delta_and_its_create() -> None:
+    """A poll that finds one new meeting reads the source's delta and sends one create (in a batch).
+
+    The target is planned from its cache, which the last pass's writes keep current.
+    """
+    t = base_time()
+    async with graph_world([("outlook to outlook", (6, "primary"), (7, "primary"), 0, 0)]) as world:
+        await world.put_meeting(6, "m1", t)
+        await world.reconcile()
+        await world.put_meeting(6, "m2", t + timedelta(hours=2))
+        world.emulator.requests.reset()
+
+        await world.changed(6)
+
+        graph = [c for c in world.emulator.requests.calls if c.method_id.startswith("graph.")]
+        assert sorted((c.method_id, c.account) for c in graph) == [
+            ("graph.create_event", MICROSOFT[7]),
+            ("graph.delta", MICROSOFT[6]),
+        ]
+        assert len(world.blocks(7)) == 2

@@ -17,6 +17,11 @@ Writes go out as $batch parts (calmirror/microsoft/writes.py). A block is listed
 read from the mark; Graph's own id stays inside this provider. Of several events carrying one mark (a
 user copied a block in Outlook), only the block itself is listed as it; the others are the user's own
 events (calmirror/microsoft/blocks.py says which is which).
+
+A delta round reports @removed only for events the client held at the round before, so a block
+calmirror wrote after that round and someone deleted before the next one would never be reported.
+The provider remembers the blocks it wrote since the current round began; one the next round neither
+lists nor removes (while it lies in the round's window) is gone, and is reported as deleted.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any
 from urllib.parse import quote
 
 from calmirror.config import ProviderName
-from calmirror.engine import BlockOutcome, BlockWrite, Delta, Listing, SourceEvent, Window
+from calmirror.engine import BlockOutcome, BlockWrite, Delta, Interval, Listing, Remove, SourceEvent, Window
 from calmirror.errors import NotFoundError
 from calmirror.microsoft.blocks import holder, mark_expand, mark_filter, mark_of, may_be_ours
 from calmirror.microsoft.calls import BatchPart
@@ -66,6 +71,8 @@ class MicrosoftCalendars:
         self._owner = client.access.email.lower()
         self._indexes: dict[str, BlockIndex] = {}
         self._paths: dict[str, str] = {}
+        # Per calendar: Graph id -> (block id, interval) of the blocks written since the round began.
+        self._unseen: dict[str, dict[str, tuple[str, Interval]]] = {}
 
     def __repr__(self) -> str:
         """Name the account, never its secrets."""
@@ -96,6 +103,7 @@ class MicrosoftCalendars:
     async def list_window(self, calendar_id: str, window: Window) -> Listing:
         """Read the calendar's blocks, then list the window as the first round of a delta."""
         path = await self._path(calendar_id)
+        self._unseen.pop(calendar_id, None)  # the new round holds every block written from now on
         await self._read_blocks(calendar_id, path)
         params = {"startDateTime": _instant(window.start), "endDateTime": _instant(window.end)}
         pages = await self.client.pages(
@@ -106,15 +114,36 @@ class MicrosoftCalendars:
     async def read_changes(self, calendar_id: str, cursor: str, window: Window) -> Delta:
         """Follow the delta link; @removed items are tombstones (a block's under its block id)."""
         path = await self._path(calendar_id)
+        written = dict(self._unseen.get(calendar_id, {}))
         pages = await self.client.pages(cursor, name="calendarView.delta")
         relist = any(is_series_master(item) for item in pages.items)
         events = await self._parse(calendar_id, path, pages.items)
-        return Delta(events, pages.delta_link, relist=relist)
+        gone = self._unreported(calendar_id, written, pages.items, window)
+        return Delta(events + gone, pages.delta_link, relist=relist)
+
+    def _unreported(
+        self,
+        calendar_id: str,
+        written: Mapping[str, tuple[str, Interval]],
+        items: Sequence[Mapping[str, Any]],
+        window: Window,
+    ) -> tuple[SourceEvent, ...]:
+        """Return tombstones of the blocks written before a delta round that it neither lists nor removes."""
+        mentioned = {str(item.get("id")) for item in items}
+        unseen, index = self._unseen.get(calendar_id, {}), self._index(calendar_id)
+        gone: list[SourceEvent] = []
+        for graph_id, (block, interval) in written.items():
+            unseen.pop(graph_id, None)  # held by the client state from this round on, or gone
+            if graph_id not in mentioned and interval.start < window.end and interval.end > window.start:
+                index.removed(graph_id)
+                gone.append(tombstone(block, marked=True))
+        return tuple(gone)
 
     async def write_blocks(self, calendar_id: str, writes: Sequence[BlockWrite]) -> list[BlockOutcome]:
         """Carry out the writes as $batch parts; one outcome per write, in order."""
         path, index = await self._path(calendar_id), self._index(calendar_id)
-        return await write_all(
+        removed = [index.graph_id(w.block_id) for w in writes if isinstance(w, Remove)]
+        outcomes = await write_all(
             self.client,
             path,
             index,
@@ -122,6 +151,15 @@ class MicrosoftCalendars:
             owner=self._owner,
             refresh=lambda: self._read_blocks(calendar_id, path),
         )
+        unseen = self._unseen.setdefault(calendar_id, {})
+        for graph_id in removed:
+            unseen.pop(graph_id or "", None)
+        for outcome in outcomes:
+            written = outcome.event
+            graph_id = index.graph_id(written.id) if written is not None else None
+            if written is not None and written.interval is not None and graph_id is not None:
+                unseen[graph_id] = (written.id, written.interval)
+        return outcomes
 
     async def get_block(self, calendar_id: str, block_id: str) -> SourceEvent | None:
         """Return the event carrying a block's mark, None when none does (Graph keeps no tombstones)."""

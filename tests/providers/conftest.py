@@ -103,25 +103,14 @@ class Mixed:
                 self.server, self.calendars[calendar], key, meeting(key, start, minutes, partstat=partstat)
             )
             return
-        email = GOOGLE[account_id]
-        body = {
-            "summary": f"meeting {key}",
-            "start": {"dateTime": start.isoformat()},
-            "end": {"dateTime": (start + timedelta(minutes=minutes)).isoformat()},
-            "attendees": [
-                {"email": email, "responseStatus": "declined" if declined else "accepted"},
-                {"email": "guest@elsewhere.test", "responseStatus": "accepted"},
-            ],
-        }
-        if key in self.google_ids:
-            await self.users[account_id].update_event(email, self.google_ids[key], body)
-        else:
-            self.google_ids[key] = (await self.users[account_id].insert_event(email, body))["id"]
+        await put_google_meeting(
+            self.users, self.google_ids, account_id, key, start, minutes=minutes, declined=declined
+        )
 
     async def drop_meeting(self, account_id: int, calendar: str, key: str) -> None:
         """Delete a meeting from a source calendar, as its owner's client would."""
         if account_id in GOOGLE:
-            await self.users[account_id].delete_event(GOOGLE[account_id], self.google_ids.pop(key))
+            await drop_google_meeting(self.users, self.google_ids, account_id, key)
         else:
             await delete_object(direct(self.server, self.calendars[calendar]) + f"{key}.ics")
 
@@ -130,6 +119,40 @@ class Mixed:
         if account_id in GOOGLE:
             return self.google_spans(account_id)
         return await self.dav_spans(calendar)
+
+
+async def put_google_meeting(
+    users: dict[int, CalendarClient],
+    ids: dict[str, str],
+    account_id: int,
+    key: str,
+    start: datetime,
+    *,
+    minutes: int = 60,
+    declined: bool = False,
+) -> None:
+    """Create or replace a two-person meeting in a Google account's primary calendar; `ids` maps keys."""
+    email = GOOGLE[account_id]
+    body = {
+        "summary": f"meeting {key}",
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(minutes=minutes)).isoformat()},
+        "attendees": [
+            {"email": email, "responseStatus": "declined" if declined else "accepted"},
+            {"email": "guest@elsewhere.test", "responseStatus": "accepted"},
+        ],
+    }
+    if key in ids:
+        await users[account_id].update_event(email, ids[key], body)
+    else:
+        ids[key] = (await users[account_id].insert_event(email, body))["id"]
+
+
+async def drop_google_meeting(
+    users: dict[int, CalendarClient], ids: dict[str, str], account_id: int, key: str
+) -> None:
+    """Delete a meeting put_google_meeting made."""
+    await users[account_id].delete_event(GOOGLE[account_id], ids.pop(key))
 
 
 @pytest.fixture

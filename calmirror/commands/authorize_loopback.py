@@ -7,6 +7,7 @@ import asyncio
 import base64
 import hashlib
 import secrets
+import sys
 import webbrowser
 from urllib.parse import urlencode
 
@@ -63,7 +64,8 @@ async def loopback_code(
             "login_hint": args.email,
         }
         url = f"{authorize_url}?{urlencode(query)}"
-        print(f"Open this URL in a browser to authorize calmirror: {url}")
+        # stderr: stdout carries only the lines to paste.
+        print(f"Open this URL in a browser to authorize calmirror: {url}", file=sys.stderr, flush=True)
         if not args.no_browser:
             webbrowser.open(url)
         answer = await asyncio.wait_for(arrived, WAIT_SECONDS)

@@ -49,10 +49,10 @@ async def start_authorize(cwd: Path, *flags: str) -> asyncio.subprocess.Process:
 
 
 async def line_matching(proc: asyncio.subprocess.Process, pattern: str) -> re.Match[str]:
-    """Read stdout until a line matches."""
-    assert proc.stdout is not None
+    """Read stderr (where the prompt goes) until a line matches."""
+    assert proc.stderr is not None
     while True:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+        line = (await asyncio.wait_for(proc.stderr.readline(), 20)).decode()
         assert line, "authorize exited before printing what it was to print"
         found = re.search(pattern, line)
         if found:
@@ -86,7 +86,8 @@ async def mailbox_of(microsoft: dict[str, Any], client: dict[str, str], refresh_
 
 
 def pasted(out: str) -> dict[str, str]:
-    """The MICROSOFT_* lines printed to paste."""
+    """The MICROSOFT_* lines printed to paste, checking that stdout holds nothing else but comments."""
+    assert all(line.startswith(("#", "MICROSOFT_")) for line in out.splitlines()), out
     return dict(line.partition("=")[::2] for line in out.splitlines() if line.startswith("MICROSOFT_"))
 
 

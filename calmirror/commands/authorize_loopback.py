@@ -51,7 +51,9 @@ async def loopback_code(
     await runner.setup()
     try:
         await web.TCPSite(runner, "127.0.0.1", args.port).start()
-        redirect_uri = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+        # Entra ignores the port of a localhost redirect URI, so the registered http://localhost matches
+        # (https://learn.microsoft.com/en-us/entra/identity-platform/reply-url#localhost-exceptions).
+        redirect_uri = f"http://localhost:{runner.addresses[0][1]}/"
         query = {
             "client_id": client_id,
             "response_type": "code",

@@ -130,6 +130,8 @@ async def test_loopback_flow_with_pkce(tmp_path: Path) -> None:
         url = (await line_matching(proc, r"(http://\S+)")).group(1)
         assert url.startswith(microsoft["login_url"] + "/common/oauth2/v2.0/authorize?")
         assert "code_challenge_method=S256" in url
+        # http://localhost with any port matches the registered http://localhost; 127.0.0.1 would not.
+        assert re.search(r"redirect_uri=http%3A%2F%2Flocalhost%3A\d+%2F&", url), url
         async with aiohttp.ClientSession() as http, http.get(url) as resp:
             assert resp.status == 200  # redirected to the command's loopback server
         status, out, err = await finish(proc)

@@ -1,3 +1,3 @@
-"""calmirror mirrors meetings between Google, CalDAV and ICS calendars as private Busy blocks."""
+"""calmirror mirrors meetings between Google, Microsoft 365, CalDAV and ICS calendars as Busy blocks."""
 
 __version__ = "0.1.0"

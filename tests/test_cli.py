@@ -14,7 +14,7 @@ SUMMARIES = {
     "purge": "Remove every block calmirror owns in the target calendars.",
     "demo": "Run calmirror against the embedded emulator with sample meetings.",
     "authorize": "Obtain a refresh token for an account through the browser.",
-    "emulator": "Run the Google Calendar emulator alone.",
+    "emulator": "Run the Google Calendar and Microsoft Graph emulator alone.",
 }
 
 
@@ -34,7 +34,10 @@ def help_text(*args: str) -> str:
 def test_top_level_help_lists_every_command_with_its_summary() -> None:
     """`calmirror --help` says what calmirror is and gives each command a one-line summary."""
     text = help_text()
-    assert "Mirror meetings between Google, CalDAV and ICS calendars as private Busy blocks." in text
+    assert (
+        "Mirror meetings between Google, Microsoft 365, CalDAV and ICS calendars as private Busy blocks."
+        in text
+    )
     for command, summary in SUMMARIES.items():
         assert f"{command} {summary.split()[0]}" in text
 

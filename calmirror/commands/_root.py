@@ -32,7 +32,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     """Return the parser with every sub-command registered, and each sub-command's own parser."""
     parser = argparse.ArgumentParser(
         prog="calmirror",
-        description="Mirror meetings between Google, CalDAV and ICS calendars as private Busy blocks.",
+        description="Mirror meetings between Google, Microsoft 365, CalDAV and ICS calendars "
+        "as private Busy blocks.",
     )
     parser.add_argument("--version", action="version", version=f"calmirror {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import sys
@@ -48,10 +49,15 @@ def register(subparsers: Any) -> None:  # argparse's subparsers action has no pu
     )
     parser.add_argument(
         "--client-id",
-        help="authorize with this OAuth client (default: the account's own client when the configuration "
-        "has one, else the shared GOOGLE_CLIENT_ID, as the daemon would use)",
+        help="authorize with this OAuth client or app registration (default: the account's own client when "
+        "the configuration has one, else the shared GOOGLE_CLIENT_ID or MICROSOFT_CLIENT_ID, as the daemon "
+        "would use)",
     )
-    parser.add_argument("--client-secret", help="its secret (give both --client-id and --client-secret)")
+    parser.add_argument(
+        "--client-secret",
+        help="its secret (Google: give both --client-id and --client-secret; "
+        "Microsoft: only with --client-id, and none for a public client)",
+    )
     parser.add_argument(
         "--env-file",
         type=Path,
@@ -176,17 +182,18 @@ def _obtain_refresh_token(
         }
     }
     flow = InstalledAppFlow.from_client_config(config, scopes=[SCOPE])
-    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # the URL must show at once
     try:
-        credentials = flow.run_local_server(
-            host="127.0.0.1",
-            port=args.port,
-            open_browser=not args.no_browser,
-            authorization_prompt_message="Open this URL in a browser to authorize calmirror: {url}",
-            success_message="calmirror is authorized; you may close this window.",
-            login_hint=args.email,
-            prompt="consent",  # Google returns a refresh token only on consent
-        )
+        # The library prints its prompt on stdout; stdout carries only the lines to paste.
+        with contextlib.redirect_stdout(sys.stderr):
+            credentials = flow.run_local_server(
+                host="127.0.0.1",
+                port=args.port,
+                open_browser=not args.no_browser,
+                authorization_prompt_message="Open this URL in a browser to authorize calmirror: {url}",
+                success_message="calmirror is authorized; you may close this window.",
+                login_hint=args.email,
+                prompt="consent",  # Google returns a refresh token only on consent
+            )
     except OSError as error:
         if error.errno not in (errno.EADDRINUSE, errno.EACCES):
             raise

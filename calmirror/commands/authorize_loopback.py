@@ -7,6 +7,7 @@ import asyncio
 import base64
 import hashlib
 import secrets
+import sys
 import webbrowser
 from urllib.parse import urlencode
 
@@ -50,7 +51,9 @@ async def loopback_code(
     await runner.setup()
     try:
         await web.TCPSite(runner, "127.0.0.1", args.port).start()
-        redirect_uri = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+        # Entra ignores the port of a localhost redirect URI, so the registered http://localhost matches
+        # (https://learn.microsoft.com/en-us/entra/identity-platform/reply-url#localhost-exceptions).
+        redirect_uri = f"http://localhost:{runner.addresses[0][1]}/"
         query = {
             "client_id": client_id,
             "response_type": "code",
@@ -63,7 +66,8 @@ async def loopback_code(
             "login_hint": args.email,
         }
         url = f"{authorize_url}?{urlencode(query)}"
-        print(f"Open this URL in a browser to authorize calmirror: {url}")
+        # stderr: stdout carries only the lines to paste.
+        print(f"Open this URL in a browser to authorize calmirror: {url}", file=sys.stderr, flush=True)
         if not args.no_browser:
             webbrowser.open(url)
         answer = await asyncio.wait_for(arrived, WAIT_SECONDS)

@@ -165,8 +165,11 @@ class IdentityRefusal(SignInError):
 async def device_flow(http: aiohttp.ClientSession, tenant: Tenant) -> dict[str, Any]:
     """Ask for a device code, show where to enter it, and poll until signed in, declined or expired."""
     device = await post(http, tenant.endpoint("devicecode"), {"client_id": tenant.client_id, "scope": SCOPE})
-    print(
-        device.get("message") or f"Open {device['verification_uri']} and enter the code {device['user_code']}"
+    print(  # stderr: stdout carries only the lines to paste
+        device.get("message")
+        or f"Open {device['verification_uri']} and enter the code {device['user_code']}",
+        file=sys.stderr,
+        flush=True,
     )
     interval = float(device.get("interval") or 5)
     form = tenant.form(grant_type=DEVICE_GRANT, device_code=str(device["device_code"]))

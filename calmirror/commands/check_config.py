@@ -16,6 +16,7 @@ from calmirror.errors import ConfigError
 from calmirror.logs import MIN_MASKED_LENGTH, redact, setup_logging
 
 WEBHOOK_PATH = "/api/v1/webhooks/google-calendar"  # fixed by docs/design.md §6.1
+GRAPH_WEBHOOK_PATH = "/api/v1/webhooks/microsoft-graph"  # calmirror/daemon/graphhook.py
 
 
 def register(subparsers: Any) -> None:  # argparse's subparsers action has no public type
@@ -77,7 +78,7 @@ def _account(account: Account) -> str:
 
 def _microsoft(account: MicrosoftAccount) -> str:
     """Return a Microsoft account's line: address, sign-in, app registration and tenant; no secret."""
-    secret = "secret set" if account.client_secret else "no secret (public client)"
+    secret = "secret set" if account.client_secret else "public client, no secret"
     token = "  refresh token set" if account.refresh_token else ""
     return (
         f"  {account.id}: microsoft {account.email}  {account.auth}  client {account.client_id} ({secret})"
@@ -98,7 +99,8 @@ def summary(settings: Settings) -> list[str]:
         )
         lines.append(f"     policy: {flow.policy.describe()}")
     if settings.webhook_base_url:
-        lines.append(f"webhooks: on, {settings.webhook_base_url}{WEBHOOK_PATH}")
+        base = settings.webhook_base_url
+        lines.append(f"webhooks: on, {base}{WEBHOOK_PATH} and {base}{GRAPH_WEBHOOK_PATH}")
     else:
         lines.append("webhooks: off (WEBHOOK_BASE_URL not set; polling only)")
     back, forward = settings.daily_reconcile_days_back, settings.daily_reconcile_days_forward

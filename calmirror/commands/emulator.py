@@ -17,7 +17,7 @@ from calmirror.emulator import Emulator, start_emulator
 def register(subparsers: Any) -> None:  # argparse's subparsers action has no public type
     """Add the `emulator` sub-command."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "emulator", help="Run the Google Calendar emulator alone."
+        "emulator", help="Run the Google Calendar and Microsoft Graph emulator alone."
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(

@@ -47,7 +47,7 @@ def _check_webhook(reader: Reader) -> None:
     if url is not None and url.startswith("http://"):
         reader.warn(
             "WEBHOOK_BASE_URL",
-            "Google only delivers to https:// addresses "
+            "Google and Microsoft Graph only deliver to https:// addresses "
             "(the emulator accepts http only with --allow-http-webhooks)",
         )
 

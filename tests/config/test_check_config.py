@@ -49,7 +49,8 @@ def test_valid_configuration_prints_the_summary(
         "  min participants 2  title 'Busy'",
         "     policy: unanswered skip, tentative skip, only Mon-Fri 09:00-17:00 America/New_York, "
         "all-day skip, skip titles matching '^hold'",
-        "webhooks: on, https://calmirror.example.com/api/v1/webhooks/google-calendar",
+        "webhooks: on, https://calmirror.example.com/api/v1/webhooks/google-calendar and "
+        "https://calmirror.example.com/api/v1/webhooks/microsoft-graph",
         "polling: every 60 min",
         "daily reconcile: 06:00 UTC, 2 days back, 14 days forward",
         "deletion guard: a pass deleting more than 25 blocks and more than 50% of a target's blocks"

@@ -103,7 +103,8 @@ def test_http_webhook_and_weak_key_warn(good_env: dict[str, str]) -> None:
     good_env |= {"WEBHOOK_BASE_URL": "http://calmirror.example.com", "WEBHOOK_API_KEY": "short"}
     assert _warnings(good_env) == (
         "WEBHOOK_API_KEY: shorter than 16 characters; use a random key",
-        "WEBHOOK_BASE_URL=http://calmirror.example.com: Google only delivers to https:// addresses "
+        "WEBHOOK_BASE_URL=http://calmirror.example.com: "
+        "Google and Microsoft Graph only deliver to https:// addresses "
         "(the emulator accepts http only with --allow-http-webhooks)",
     )
 

@@ -30,12 +30,17 @@ async def authorize(
     uri_flags = ["--auth-uri", emulator.auth_uri, "--token-uri", emulator.token_uri] if uris else []
     args = [sys.executable, "-m", "calmirror", "authorize", *flags, *uri_flags, "--no-browser"]
     proc = await asyncio.create_subprocess_exec(
-        *args, cwd=cwd, env=env or clean_environment(), stdout=asyncio.subprocess.PIPE
+        *args,
+        cwd=cwd,
+        env=env or clean_environment(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
+    assert proc.stderr is not None
     url = None
-    while url is None:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+    while url is None:  # the prompt goes to stderr
+        line = (await asyncio.wait_for(proc.stderr.readline(), 20)).decode()
         assert line, "authorize exited before printing the URL"
         found = re.search(r"(http://\S+)", line)
         url = found.group(1) if found else None
@@ -43,8 +48,9 @@ async def authorize(
     assert "code_challenge_method=S256" in url
     async with aiohttp.ClientSession() as http, http.get(url) as resp:
         assert resp.status == 200  # the redirect landed on the command's loopback server
-    out = (await asyncio.wait_for(proc.stdout.read(), 20)).decode()
-    assert await asyncio.wait_for(proc.wait(), 10) == 0
+    out, _ = (part.decode() for part in await asyncio.wait_for(proc.communicate(), 20))
+    assert proc.returncode == 0
+    assert all(line.startswith(("#", "GOOGLE_")) for line in out.splitlines()), out  # only lines to paste
     return out
 
 

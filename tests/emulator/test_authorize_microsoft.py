@@ -49,10 +49,10 @@ async def start_authorize(cwd: Path, *flags: str) -> asyncio.subprocess.Process:
 
 
 async def line_matching(proc: asyncio.subprocess.Process, pattern: str) -> re.Match[str]:
-    """Read stdout until a line matches."""
-    assert proc.stdout is not None
+    """Read stderr (where the prompt goes) until a line matches."""
+    assert proc.stderr is not None
     while True:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+        line = (await asyncio.wait_for(proc.stderr.readline(), 20)).decode()
         assert line, "authorize exited before printing what it was to print"
         found = re.search(pattern, line)
         if found:
@@ -86,7 +86,8 @@ async def mailbox_of(microsoft: dict[str, Any], client: dict[str, str], refresh_
 
 
 def pasted(out: str) -> dict[str, str]:
-    """The MICROSOFT_* lines printed to paste."""
+    """The MICROSOFT_* lines printed to paste, checking that stdout holds nothing else but comments."""
+    assert all(line.startswith(("#", "MICROSOFT_")) for line in out.splitlines()), out
     return dict(line.partition("=")[::2] for line in out.splitlines() if line.startswith("MICROSOFT_"))
 
 
@@ -129,6 +130,8 @@ async def test_loopback_flow_with_pkce(tmp_path: Path) -> None:
         url = (await line_matching(proc, r"(http://\S+)")).group(1)
         assert url.startswith(microsoft["login_url"] + "/common/oauth2/v2.0/authorize?")
         assert "code_challenge_method=S256" in url
+        # http://localhost with any port matches the registered http://localhost; 127.0.0.1 would not.
+        assert re.search(r"redirect_uri=http%3A%2F%2Flocalhost%3A\d+%2F&", url), url
         async with aiohttp.ClientSession() as http, http.get(url) as resp:
             assert resp.status == 200  # redirected to the command's loopback server
         status, out, err = await finish(proc)

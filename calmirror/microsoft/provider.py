@@ -34,7 +34,7 @@ from urllib.parse import quote
 from calmirror.config import ProviderName
 from calmirror.engine import BlockOutcome, BlockWrite, Delta, Interval, Listing, Remove, SourceEvent, Window
 from calmirror.errors import NotFoundError
-from calmirror.microsoft.blocks import holder, mark_expand, mark_filter, mark_of, may_be_ours
+from calmirror.microsoft.blocks import holder, is_ours, mark_expand, mark_filter, mark_of, may_be_ours
 from calmirror.microsoft.calls import BatchPart
 from calmirror.microsoft.client import GraphClient, RequestObserver
 from calmirror.microsoft.errors import no_answer
@@ -52,9 +52,19 @@ def _holder(index: BlockIndex, block_id: str, items: Sequence[Mapping[str, Any]]
     """Return which event carrying a block's mark is the block; the others are copies, never the block.
 
     A copy stays one once seen, so it is not taken for the block once the block itself is deleted (the
-    planner would then delete the user's event as an unwanted block).
+    planner would then delete the user's event as an unwanted block). Nor is an event calmirror did not
+    create, when the index knows another event held the block (a copy no listing saw beside it).
     """
-    found = holder(block_id, [item for item in items if not index.is_stray(str(item.get("id")))])
+    known = index.holders(block_id)
+    found = holder(
+        block_id,
+        [
+            item
+            for item in items
+            if not index.is_stray(str(item.get("id")))
+            and (not known or str(item.get("id")) in known or is_ours(item, block_id))
+        ],
+    )
     for item in items:
         if item is not found:
             index.stray(str(item.get("id")), block_id)

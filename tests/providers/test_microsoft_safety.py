@@ -6,10 +6,11 @@ Also: blocks a person deletes or drags are put back, and the deletion guard hold
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
+from calmirror.emulator.graph.model import StoredEvent
 from calmirror.engine import SyncEngine, SyncSummary
 from calmirror.microsoft.blocks import MARK_ID, TRANSACTION_PREFIX
 from tests.engine.conftest import base_time
@@ -267,3 +268,52 @@ async def test_a_new_outlook_meeting_costs_one_delta_and_its_create() -> None:
             ("graph.delta", MICROSOFT[6]),
         ]
         assert len(world.blocks(7)) == 2
+
+
+async def _copy_block(world: GraphWorld, start: datetime) -> tuple[StoredEvent, dict[str, object]]:
+    """Mirror a meeting at `start` to Mia's Outlook, copy its block two days on, let a poll see it."""
+    await world.put_meeting(1, "m", start)
+    await world.changed(1, GOOGLE[1])
+    [block] = world.blocks(6)
+    later = start + timedelta(days=2)
+    copy = await world.owners[MICROSOFT[6]].request(
+        "POST",
+        "/me/events",
+        json={
+            "subject": "my copy",
+            "start": when(later),
+            "end": when(later + timedelta(hours=1)),
+            "singleValueExtendedProperties": [{"id": MARK_ID, "value": block.extended[MARK_ID]}],
+        },
+    )
+    await world.changed(6)  # a target poll sees the copy (a delta cannot show its mark)
+    return block, copy
+
+
+async def test_a_copy_of_a_cancelled_meetings_block_survives_the_full_reconcile() -> None:
+    """calmirror removes a cancelled meeting's block; the user's copy of it is not taken for the block."""
+    t = base_time()
+    async with graph_world([TO_MICROSOFT]) as world:
+        _, copy = await _copy_block(world, t)
+        kept = world.graph.store.events[str(copy["id"])]
+        await world.drop_meeting(1, "m")
+        await world.changed(1, GOOGLE[1])
+        await world.reconcile()
+        await world.reconcile()
+        assert world.graph.store.events.get(str(copy["id"])) == kept
+        assert world.spans(6) == [(False, t + timedelta(days=2), t + timedelta(days=2, hours=1))]
+
+
+async def test_a_copy_stays_untouched_when_the_user_deletes_the_block_itself() -> None:
+    """The block is put back by a new create, never by editing the copy; one block at the meeting's time."""
+    t = base_time()
+    async with graph_world([TO_MICROSOFT]) as world:
+        block, copy = await _copy_block(world, t)
+        kept = world.graph.store.events[str(copy["id"])]
+        await world.owners[MICROSOFT[6]].request("DELETE", f"/me/events/{block.id}")
+        await world.changed(6)
+        await world.reconcile()
+        assert world.graph.store.events.get(str(copy["id"])) == kept
+        at_meeting = [span for span in world.spans(6) if span[1] == t]
+        assert at_meeting == [(False, t, t + timedelta(hours=1))]
+        assert len(world.blocks(6)) == 2  # the copy and the new block

@@ -194,7 +194,8 @@ class MicrosoftCalendars:
     async def _read_blocks(self, calendar_id: str, path: str) -> tuple[dict[str, Any], ...]:
         """List the calendar's marked events (paged); the index holds each block's holder, no stray copy."""
         params = {"$filter": mark_filter(), "$expand": mark_expand()}
-        pages = await self.client.pages(f"{path}/events", name="events.list", params=params)
+        # Uncapped: blocks of past meetings stay, so this outgrows any page bound in a calendar's life.
+        pages = await self.client.pages(f"{path}/events", name="events.list", params=params, capped=False)
         index = self._index(calendar_id)
         carrying: dict[str, list[dict[str, Any]]] = {}
         for item in pages.items:

@@ -317,3 +317,26 @@ async def test_a_copy_stays_untouched_when_the_user_deletes_the_block_itself() -
         at_meeting = [span for span in world.spans(6) if span[1] == t]
         assert at_meeting == [(False, t, t + timedelta(hours=1))]
         assert len(world.blocks(6)) == 2  # the copy and the new block
+
+
+async def test_a_target_with_more_blocks_than_the_page_bound_still_reconciles() -> None:
+    """Blocks only accumulate (those in the past stay), so listing them is not held to the page bound."""
+    t = base_time()
+    async with graph_world([TO_MICROSOFT]) as world:
+        await world.put_meeting(1, "m", t)
+        await world.changed(1, GOOGLE[1])
+        past = [t - timedelta(days=30, hours=2 * n) for n in range(5)]
+        for n, start in enumerate(past):  # blocks of meetings long over
+            body = meeting_body(
+                start, start + timedelta(hours=1), transactionId=f"{TRANSACTION_PREFIX}old{n}"
+            )
+            body["singleValueExtendedProperties"] = [{"id": MARK_ID, "value": f"old{n}"}]
+            await world.owners[MICROSOFT[6]].request("POST", "/me/events", json=body)
+        client = world.providers[6].client
+        client.page_size, client.max_pages = 1, 3  # 6 blocks > 3 pages of 1 (as 100,000 > 500 pages of 200)
+        summary = await world.reconcile()
+        assert all(outcome.ok for outcome in summary.targets)
+        assert world.spans(6) == sorted(
+            [(False, start, start + timedelta(hours=1)) for start in past]
+            + [(False, t, t + timedelta(hours=1))]
+        )

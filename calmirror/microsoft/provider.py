@@ -21,7 +21,8 @@ events (calmirror/microsoft/blocks.py says which is which).
 A delta round reports @removed only for events the client held at the round before, so a block
 calmirror wrote after that round and someone deleted before the next one would never be reported.
 The provider remembers the blocks it wrote since the current round began; one the next round neither
-lists nor removes (while it lies in the round's window) is gone, and is reported as deleted.
+lists nor removes (while it lies in the round's window) is looked up, because Graph's delta may lag a
+fresh write, and reported as deleted only when the lookup answers 404.
 """
 
 from __future__ import annotations
@@ -128,26 +129,49 @@ class MicrosoftCalendars:
         pages = await self.client.pages(cursor, name="calendarView.delta")
         relist = any(is_series_master(item) for item in pages.items)
         events = await self._parse(calendar_id, path, pages.items)
-        gone = self._unreported(calendar_id, written, pages.items, window)
+        gone = await self._unreported(calendar_id, path, written, pages.items, window)
         return Delta(events + gone, pages.delta_link, relist=relist)
 
-    def _unreported(
+    async def _unreported(
         self,
         calendar_id: str,
+        path: str,
         written: Mapping[str, tuple[str, Interval]],
         items: Sequence[Mapping[str, Any]],
         window: Window,
     ) -> tuple[SourceEvent, ...]:
-        """Return tombstones of the blocks written before a delta round that it neither lists nor removes."""
+        """Return tombstones of the blocks written before a delta round that it neither lists nor removes.
+
+        Graph's delta is eventually consistent and may miss a block just written, so each is first
+        looked up (one $batch of GETs): only one that answers 404 is gone.
+        """
         mentioned = {str(item.get("id")) for item in items}
+        missing = [
+            (graph_id, block)
+            for graph_id, (block, interval) in written.items()
+            if graph_id not in mentioned and interval.start < window.end and interval.end > window.start
+        ]
+        deleted = await self._deleted(path, [graph_id for graph_id, _ in missing]) if missing else set()
         unseen, index = self._unseen.get(calendar_id, {}), self._index(calendar_id)
-        gone: list[SourceEvent] = []
-        for graph_id, (block, interval) in written.items():
+        for graph_id in written:
             unseen.pop(graph_id, None)  # held by the client state from this round on, or gone
-            if graph_id not in mentioned and interval.start < window.end and interval.end > window.start:
+        gone: list[SourceEvent] = []
+        for graph_id, block in missing:
+            if graph_id in deleted:
                 index.removed(graph_id)
                 gone.append(tombstone(block, marked=True))
         return tuple(gone)
+
+    async def _deleted(self, path: str, graph_ids: list[str]) -> set[str]:
+        """Return which of the Graph events are gone (404), looked up in one $batch."""
+        parts = [BatchPart("events.get", "GET", f"{path}/events/{gid}") for gid in graph_ids]
+        deleted: set[str] = set()
+        for graph_id, answer in zip(graph_ids, await self.client.batch(parts), strict=True):
+            if isinstance(answer.error, NotFoundError):
+                deleted.add(graph_id)
+            elif answer.error is not None:
+                raise answer.error  # the round fails whole and is read again; nothing is settled
+        return deleted
 
     async def write_blocks(self, calendar_id: str, writes: Sequence[BlockWrite]) -> list[BlockOutcome]:
         """Carry out the writes as $batch parts; one outcome per write, in order."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from calmirror.emulator.graph.model import StoredEvent
 from calmirror.engine import SyncEngine, SyncSummary
 from calmirror.microsoft.blocks import MARK_ID, TRANSACTION_PREFIX
 from tests.engine.conftest import base_time
+from tests.microsoft.conftest import http_count
 from tests.providers.conftest import GOOGLE, FlowSpec
 from tests.providers.graph import MICROSOFT, GraphWorld, graph_world, meeting_body, open_providers, when
 
@@ -340,3 +342,31 @@ async def test_a_target_with_more_blocks_than_the_page_bound_still_reconciles() 
             [(False, start, start + timedelta(hours=1)) for start in past]
             + [(False, t, t + timedelta(hours=1))]
         )
+
+
+async def test_a_fresh_block_a_lagging_delta_leaves_out_is_not_taken_for_deleted() -> None:
+    """Graph's delta is eventually consistent: a round that misses a block calmirror just wrote (still
+    stored) leaves it alone, so it is neither rewritten nor doubled; an idle poll after it stays one read.
+    """
+    t = base_time()
+    async with graph_world([TO_MICROSOFT]) as world:
+        await world.changed(6)  # the target's first round, before any block
+        hidden: set[str] = set()
+
+        def lag(name: str, _status: int, body: Any) -> None:
+            if name == "graph.delta" and isinstance(body, dict) and isinstance(body.get("value"), list):
+                body["value"] = [item for item in body["value"] if item.get("id") not in hidden]
+
+        world.graph.hooks.append(lag)
+        await world.put_meeting(1, "m", t)
+        await world.changed(1, GOOGLE[1])
+        [block] = world.blocks(6)
+        hidden.add(block.id)
+        await world.changed(6)  # the next round does not list the fresh block yet
+        await world.changed(1, GOOGLE[1])
+        assert [b.id for b in world.blocks(6)] == [block.id]
+        assert world.graph.store.events[block.id] == block
+
+        before = http_count(world.graph, path_part="/v1.0/")
+        await world.changed(6)  # an idle poll: the delta only
+        assert http_count(world.graph, path_part="/v1.0/") == before + 1

@@ -74,7 +74,7 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(runs_at_once)
         self._audit = audit  # judges each poll's findings against the notifications that came
         self._rerun_delays = tuple(rerun_delays)
-        self._reruns: dict[CalendarRef, int] = {}  # reruns since the calendar's last good notified run
+        self._reruns: dict[CalendarRef, int] = {}  # reruns since the calendar's last notification
         self._timers: dict[CalendarRef, asyncio.TimerHandle] = {}
 
     def calendar_changed(
@@ -85,6 +85,7 @@ class Dispatcher:
             return
         if self._audit is not None:
             self._audit.notified(ref)
+        self._reruns.pop(ref, None)  # a new notification starts a new chain of reruns
         earlier = self._pending.get(ref)
         self._pending[ref] = received_at if earlier is None else min(earlier, received_at or earlier)
         now = self._clock()
@@ -100,6 +101,8 @@ class Dispatcher:
 
     def _rerun_later(self, ref: CalendarRef, trigger: Trigger, summary: SyncSummary) -> None:
         """After a notified run, schedule the calendar's next rerun if only waiting cures what failed."""
+        if self.closed:
+            return  # close() has cancelled the timers; a run ending in its grace sets none
         if not _curable(summary):
             self._reruns.pop(ref, None)
             return

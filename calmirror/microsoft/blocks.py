@@ -13,8 +13,10 @@ A user who copies a block in Outlook makes a second event with the same mark. Of
 one mark, the block is the one calmirror created (its transactionId says so), else the oldest; any
 other is a stray copy: the provider shows it as the user's own event and never deletes it, because a
 person made it and only its mark makes it look like calmirror's. A copy stays one once seen, also after
-the block itself is deleted. Left open: a process that starts after the block was deleted and finds
-only the copy takes it for the block; and two events both created by calmirror for one block (two
+the block itself is deleted; and an event without the block's transactionId is never taken for the
+block once another event is known to have held it (calmirror/microsoft/provider.py `_holder`): the block
+is then created anew. Left open: a process that starts after the block was deleted and finds only the
+copy takes it for the block; and two events both created by calmirror for one block (two
 processes creating it with different transactionIds, see above) leave the younger as a copy in place.
 """
 
@@ -78,6 +80,11 @@ def _is_ours(transaction: object, block_id: str) -> bool:
     """Tell whether a transactionId is one calmirror gives creates of the block."""
     plain = transaction_id(block_id)
     return isinstance(transaction, str) and (transaction == plain or transaction.startswith(plain + "-"))
+
+
+def is_ours(resource: Mapping[str, Any], block_id: str) -> bool:
+    """Tell whether calmirror created an event for the block (its transactionId, plain or suffixed)."""
+    return _is_ours(resource.get("transactionId"), block_id)
 
 
 def may_be_ours(resource: Mapping[str, Any]) -> bool:

@@ -64,8 +64,9 @@ MAX_IN_FLIGHT = 4  # https://learn.microsoft.com/graph/throttling-limits (Outloo
 BATCH_PARTS_AT_ONCE = 4
 BATCH_LIMIT = 20  # https://learn.microsoft.com/graph/json-batching
 PAGE_SIZE = 200
-# A read follows at most this many pages (100,000 events at PAGE_SIZE) and never the same link twice:
-# a proxy or Graph answering a link that loops would otherwise hold the calendar's read forever.
+# A read follows at most this many pages (100,000 events at PAGE_SIZE; the blocks listing is uncapped)
+# and never the same link twice: a proxy or Graph answering a link that loops would otherwise hold the
+# calendar's read forever.
 MAX_PAGES = 500
 
 
@@ -147,18 +148,21 @@ class GraphClient:
 
         return await self._retry.call(attempt)
 
-    async def pages(self, path: str, *, name: str, params: Mapping[str, str] | None = None) -> Pages:
+    async def pages(
+        self, path: str, *, name: str, params: Mapping[str, str] | None = None, capped: bool = True
+    ) -> Pages:
         """Read a collection page by page (@odata.nextLink) to its end or to its @odata.deltaLink.
 
-        Paging that does not end (a link seen before, or more than max_pages pages) is a transient
-        failure of the whole read: a partial read settles nothing.
+        Paging that does not end (a link seen before, or, when `capped`, more than max_pages pages) is
+        a transient failure of the whole read: a partial read settles nothing. A collection that only
+        grows with the years (calmirror's blocks) is read uncapped; the repeated link still ends a loop.
         """
         items: list[dict[str, Any]] = []
         prefer = {"Prefer": f"{UTC_ZONE}, odata.maxpagesize={self.page_size}"}
         link, query = path, params
         followed: set[str] = set()
         while True:
-            if link in followed or len(followed) >= self.max_pages:
+            if link in followed or (capped and len(followed) >= self.max_pages):
                 why = "a link repeats" if link in followed else f"over {self.max_pages} pages"
                 raise TransientError(f"{name}: paging did not end ({why})", account_id=self.account_id)
             followed.add(link)

@@ -86,6 +86,10 @@ class BlockIndex:
             self._remember_deleted(block_id, graph_id)
         self.drop_block(block_id)
 
+    def holders(self, block_id: str) -> set[str]:
+        """Return the Graph ids known to hold or to have held a block (its holder, its deleted one)."""
+        return {gid for gid in (self._graph_of.get(block_id), self._deleted.get(block_id)) if gid is not None}
+
     def deleted_holder(self, block_id: str) -> str | None:
         """Return the Graph id of the block's last holder seen deleted, None when none was."""
         return self._deleted.get(block_id)

@@ -21,7 +21,8 @@ events (calmirror/microsoft/blocks.py says which is which).
 A delta round reports @removed only for events the client held at the round before, so a block
 calmirror wrote after that round and someone deleted before the next one would never be reported.
 The provider remembers the blocks it wrote since the current round began; one the next round neither
-lists nor removes (while it lies in the round's window) is gone, and is reported as deleted.
+lists nor removes (while it lies in the round's window) is looked up, because Graph's delta may lag a
+fresh write, and reported as deleted only when the lookup answers 404.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from urllib.parse import quote
 from calmirror.config import ProviderName
 from calmirror.engine import BlockOutcome, BlockWrite, Delta, Interval, Listing, Remove, SourceEvent, Window
 from calmirror.errors import NotFoundError
-from calmirror.microsoft.blocks import holder, mark_expand, mark_filter, mark_of, may_be_ours
+from calmirror.microsoft.blocks import holder, is_ours, mark_expand, mark_filter, mark_of, may_be_ours
 from calmirror.microsoft.calls import BatchPart
 from calmirror.microsoft.client import GraphClient, RequestObserver
 from calmirror.microsoft.errors import no_answer
@@ -52,9 +53,19 @@ def _holder(index: BlockIndex, block_id: str, items: Sequence[Mapping[str, Any]]
     """Return which event carrying a block's mark is the block; the others are copies, never the block.
 
     A copy stays one once seen, so it is not taken for the block once the block itself is deleted (the
-    planner would then delete the user's event as an unwanted block).
+    planner would then delete the user's event as an unwanted block). Nor is an event calmirror did not
+    create, when the index knows another event held the block (a copy no listing saw beside it).
     """
-    found = holder(block_id, [item for item in items if not index.is_stray(str(item.get("id")))])
+    known = index.holders(block_id)
+    found = holder(
+        block_id,
+        [
+            item
+            for item in items
+            if not index.is_stray(str(item.get("id")))
+            and (not known or str(item.get("id")) in known or is_ours(item, block_id))
+        ],
+    )
     for item in items:
         if item is not found:
             index.stray(str(item.get("id")), block_id)
@@ -118,26 +129,49 @@ class MicrosoftCalendars:
         pages = await self.client.pages(cursor, name="calendarView.delta")
         relist = any(is_series_master(item) for item in pages.items)
         events = await self._parse(calendar_id, path, pages.items)
-        gone = self._unreported(calendar_id, written, pages.items, window)
+        gone = await self._unreported(calendar_id, path, written, pages.items, window)
         return Delta(events + gone, pages.delta_link, relist=relist)
 
-    def _unreported(
+    async def _unreported(
         self,
         calendar_id: str,
+        path: str,
         written: Mapping[str, tuple[str, Interval]],
         items: Sequence[Mapping[str, Any]],
         window: Window,
     ) -> tuple[SourceEvent, ...]:
-        """Return tombstones of the blocks written before a delta round that it neither lists nor removes."""
+        """Return tombstones of the blocks written before a delta round that it neither lists nor removes.
+
+        Graph's delta is eventually consistent and may miss a block just written, so each is first
+        looked up (one $batch of GETs): only one that answers 404 is gone.
+        """
         mentioned = {str(item.get("id")) for item in items}
+        missing = [
+            (graph_id, block)
+            for graph_id, (block, interval) in written.items()
+            if graph_id not in mentioned and interval.start < window.end and interval.end > window.start
+        ]
+        deleted = await self._deleted(path, [graph_id for graph_id, _ in missing]) if missing else set()
         unseen, index = self._unseen.get(calendar_id, {}), self._index(calendar_id)
-        gone: list[SourceEvent] = []
-        for graph_id, (block, interval) in written.items():
+        for graph_id in written:
             unseen.pop(graph_id, None)  # held by the client state from this round on, or gone
-            if graph_id not in mentioned and interval.start < window.end and interval.end > window.start:
+        gone: list[SourceEvent] = []
+        for graph_id, block in missing:
+            if graph_id in deleted:
                 index.removed(graph_id)
                 gone.append(tombstone(block, marked=True))
         return tuple(gone)
+
+    async def _deleted(self, path: str, graph_ids: list[str]) -> set[str]:
+        """Return which of the Graph events are gone (404), looked up in one $batch."""
+        parts = [BatchPart("events.get", "GET", f"{path}/events/{gid}") for gid in graph_ids]
+        deleted: set[str] = set()
+        for graph_id, answer in zip(graph_ids, await self.client.batch(parts), strict=True):
+            if isinstance(answer.error, NotFoundError):
+                deleted.add(graph_id)
+            elif answer.error is not None:
+                raise answer.error  # the round fails whole and is read again; nothing is settled
+        return deleted
 
     async def write_blocks(self, calendar_id: str, writes: Sequence[BlockWrite]) -> list[BlockOutcome]:
         """Carry out the writes as $batch parts; one outcome per write, in order."""
@@ -184,7 +218,8 @@ class MicrosoftCalendars:
     async def _read_blocks(self, calendar_id: str, path: str) -> tuple[dict[str, Any], ...]:
         """List the calendar's marked events (paged); the index holds each block's holder, no stray copy."""
         params = {"$filter": mark_filter(), "$expand": mark_expand()}
-        pages = await self.client.pages(f"{path}/events", name="events.list", params=params)
+        # Uncapped: blocks of past meetings stay, so this outgrows any page bound in a calendar's life.
+        pages = await self.client.pages(f"{path}/events", name="events.list", params=params, capped=False)
         index = self._index(calendar_id)
         carrying: dict[str, list[dict[str, Any]]] = {}
         for item in pages.items:

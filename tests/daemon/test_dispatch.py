@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import time
+import weakref
 from collections.abc import Sequence
+from functools import partial
 
 from calmirror.config import CalendarRef
 from calmirror.daemon.dispatch import Dispatcher
@@ -170,3 +173,55 @@ async def test_reruns_are_bounded_and_never_follow_a_failure_a_person_must_fix()
     await dispatcher.close(within=1.0)
     await other.close(within=1.0)
     assert (storm.runs, forbidden.runs) == (3, 1)
+
+
+async def test_a_later_storm_gets_its_reruns_too() -> None:
+    """Rate limits for ever: each notification's run gets its reruns, also after an earlier storm's."""
+    storm = FailingEngine(*["rate_limited"] * 20)
+    dispatcher = Dispatcher(storm.changed, storm.everything, DaemonMetrics(), rerun_delays=(0.01, 0.01))
+    ref = CalendarRef(account_id=1, calendar_id="alice@example.com")
+
+    async def runs(count: int) -> bool:
+        return storm.runs == count and not dispatcher.stuck_for()
+
+    dispatcher.calendar_changed(ref, "webhook")
+    await eventually(partial(runs, 3), 10.0, "the first storm's run and its two reruns")
+    dispatcher.calendar_changed(ref, "webhook")
+    await eventually(partial(runs, 6), 10.0, "the second storm's run and its two reruns")
+    await dispatcher.close(within=1.0)
+
+
+async def test_no_rerun_timer_outlives_close() -> None:
+    """A curably failed run ending during close()'s grace leaves nothing keeping the dispatcher alive."""
+    alive = await _close_while_a_failing_run_ends()
+    gc.collect()
+    assert alive() is None
+
+
+async def _close_while_a_failing_run_ends() -> weakref.ref[Dispatcher]:
+    """Close a dispatcher while its notified run is running; the run then ends rate limited."""
+    finishing = asyncio.Event()
+
+    async def changed(refs: Sequence[CalendarRef], trigger: Trigger) -> SyncSummary:
+        await finishing.wait()
+        failure = Failure("rate_limited", "target", "bob@example.com", 2, "write", 429)
+        return SyncSummary(flows={}, targets=(TargetOutcome(refs[0], ok=False, failure=failure),))
+
+    async def everything(trigger: Trigger) -> SyncSummary:
+        return EMPTY
+
+    dispatcher = Dispatcher(changed, everything, DaemonMetrics(), rerun_delays=(60.0,))
+    dispatcher.calendar_changed(CalendarRef(account_id=1, calendar_id="alice@example.com"), "webhook")
+
+    async def running() -> bool:
+        return dispatcher.stuck_for() > 0
+
+    async def closing_begun() -> bool:
+        return dispatcher.closed
+
+    await eventually(running, 10.0, "the notified run")
+    closing = asyncio.create_task(dispatcher.close(within=10.0))
+    await eventually(closing_begun, 10.0, "close() begun")
+    finishing.set()  # the run ends rate limited while close() waits for it
+    await closing
+    return weakref.ref(dispatcher)

@@ -6,13 +6,16 @@ Also: blocks a person deletes or drags are put back, and the deletion guard hold
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
+from calmirror.emulator.graph.model import StoredEvent
 from calmirror.engine import SyncEngine, SyncSummary
 from calmirror.microsoft.blocks import MARK_ID, TRANSACTION_PREFIX
 from tests.engine.conftest import base_time
+from tests.microsoft.conftest import http_count
 from tests.providers.conftest import GOOGLE, FlowSpec
 from tests.providers.graph import MICROSOFT, GraphWorld, graph_world, meeting_body, open_providers, when
 
@@ -267,3 +270,103 @@ async def test_a_new_outlook_meeting_costs_one_delta_and_its_create() -> None:
             ("graph.delta", MICROSOFT[6]),
         ]
         assert len(world.blocks(7)) == 2
+
+
+async def _copy_block(world: GraphWorld, start: datetime) -> tuple[StoredEvent, dict[str, object]]:
+    """Mirror a meeting at `start` to Mia's Outlook, copy its block two days on, let a poll see it."""
+    await world.put_meeting(1, "m", start)
+    await world.changed(1, GOOGLE[1])
+    [block] = world.blocks(6)
+    later = start + timedelta(days=2)
+    copy = await world.owners[MICROSOFT[6]].request(
+        "POST",
+        "/me/events",
+        json={
+            "subject": "my copy",
+            "start": when(later),
+            "end": when(later + timedelta(hours=1)),
+            "singleValueExtendedProperties": [{"id": MARK_ID, "value": block.extended[MARK_ID]}],
+        },
+    )
+    await world.changed(6)  # a target poll sees the copy (a delta cannot show its mark)
+    return block, copy
+
+
+async def test_a_copy_of_a_cancelled_meetings_block_survives_the_full_reconcile() -> None:
+    """calmirror removes a cancelled meeting's block; the user's copy of it is not taken for the block."""
+    t = base_time()
+    async with graph_world([TO_MICROSOFT]) as world:
+        _, copy = await _copy_block(world, t)
+        kept = world.graph.store.events[str(copy["id"])]
+        await world.drop_meeting(1, "m")
+        await world.changed(1, GOOGLE[1])
+        await world.reconcile()
+        await world.reconcile()
+        assert world.graph.store.events.get(str(copy["id"])) == kept
+        assert world.spans(6) == [(False, t + timedelta(days=2), t + timedelta(days=2, hours=1))]
+
+
+async def test_a_copy_stays_untouched_when_the_user_deletes_the_block_itself() -> None:
+    """The block is put back by a new create, never by editing the copy; one block at the meeting's time."""
+    t = base_time()
+    async with graph_world([TO_MICROSOFT]) as world:
+        block, copy = await _copy_block(world, t)
+        kept = world.graph.store.events[str(copy["id"])]
+        await world.owners[MICROSOFT[6]].request("DELETE", f"/me/events/{block.id}")
+        await world.changed(6)
+        await world.reconcile()
+        assert world.graph.store.events.get(str(copy["id"])) == kept
+        at_meeting = [span for span in world.spans(6) if span[1] == t]
+        assert at_meeting == [(False, t, t + timedelta(hours=1))]
+        assert len(world.blocks(6)) == 2  # the copy and the new block
+
+
+async def test_a_target_with_more_blocks_than_the_page_bound_still_reconciles() -> None:
+    """Blocks only accumulate (those in the past stay), so listing them is not held to the page bound."""
+    t = base_time()
+    async with graph_world([TO_MICROSOFT]) as world:
+        await world.put_meeting(1, "m", t)
+        await world.changed(1, GOOGLE[1])
+        past = [t - timedelta(days=30, hours=2 * n) for n in range(5)]
+        for n, start in enumerate(past):  # blocks of meetings long over
+            body = meeting_body(
+                start, start + timedelta(hours=1), transactionId=f"{TRANSACTION_PREFIX}old{n}"
+            )
+            body["singleValueExtendedProperties"] = [{"id": MARK_ID, "value": f"old{n}"}]
+            await world.owners[MICROSOFT[6]].request("POST", "/me/events", json=body)
+        client = world.providers[6].client
+        client.page_size, client.max_pages = 1, 3  # 6 blocks > 3 pages of 1 (as 100,000 > 500 pages of 200)
+        summary = await world.reconcile()
+        assert all(outcome.ok for outcome in summary.targets)
+        assert world.spans(6) == sorted(
+            [(False, start, start + timedelta(hours=1)) for start in past]
+            + [(False, t, t + timedelta(hours=1))]
+        )
+
+
+async def test_a_fresh_block_a_lagging_delta_leaves_out_is_not_taken_for_deleted() -> None:
+    """Graph's delta is eventually consistent: a round that misses a block calmirror just wrote (still
+    stored) leaves it alone, so it is neither rewritten nor doubled; an idle poll after it stays one read.
+    """
+    t = base_time()
+    async with graph_world([TO_MICROSOFT]) as world:
+        await world.changed(6)  # the target's first round, before any block
+        hidden: set[str] = set()
+
+        def lag(name: str, _status: int, body: Any) -> None:
+            if name == "graph.delta" and isinstance(body, dict) and isinstance(body.get("value"), list):
+                body["value"] = [item for item in body["value"] if item.get("id") not in hidden]
+
+        world.graph.hooks.append(lag)
+        await world.put_meeting(1, "m", t)
+        await world.changed(1, GOOGLE[1])
+        [block] = world.blocks(6)
+        hidden.add(block.id)
+        await world.changed(6)  # the next round does not list the fresh block yet
+        await world.changed(1, GOOGLE[1])
+        assert [b.id for b in world.blocks(6)] == [block.id]
+        assert world.graph.store.events[block.id] == block
+
+        before = http_count(world.graph, path_part="/v1.0/")
+        await world.changed(6)  # an idle poll: the delta only
+        assert http_count(world.graph, path_part="/v1.0/") == before + 1

@@ -11,9 +11,12 @@ from calmirror.caldav import CalDavProvider
 from harness.davproxy import DavProxy, Fault
 
 MEMBERS = 30_000
-# Seconds. Reading the members on the loop stalled it about 1 s; what is left on it (receiving and
-# parsing the XML inside caldav, the proxy in this same loop) about 0.2 s.
+# Seconds. Reading the members on the loop stalled it about 1 s of a 1.3 s read; what is left on it
+# (receiving and parsing the XML inside caldav, the proxy in this same loop) about 0.1-0.2 s of 0.6 s.
 LONGEST_STALL = 0.5
+# A busy machine stretches the stall and the read alike: the stall may then take up to this share of
+# the read, which the old on-loop reading (three quarters of it) still exceeds.
+LONGEST_STALL_SHARE = 0.5
 
 
 def huge_answer(calendar: str) -> bytes:
@@ -52,4 +55,5 @@ async def test_thousands_of_members_are_read_off_the_loop(
     finally:
         task.cancel()
 
-    assert max(b - a for a, b in itertools.pairwise(ticks)) < LONGEST_STALL
+    stall, read = max(b - a for a, b in itertools.pairwise(ticks)), ticks[-1] - ticks[0]
+    assert stall < max(LONGEST_STALL, LONGEST_STALL_SHARE * read), (stall, read)

@@ -9,12 +9,17 @@ from difflib import get_close_matches
 from calmirror.commands._online_check import OnlineCheck
 from calmirror.config import Flow, MicrosoftAccount, Settings
 from calmirror.config.calendars import PRIMARY
-from calmirror.errors import AuthNeededError, ForbiddenError, NotFoundError, ProviderError
+from calmirror.errors import (
+    CLIENT_REFUSED,
+    CLIENT_UNKNOWN,
+    AuthNeededError,
+    ForbiddenError,
+    NotFoundError,
+    ProviderError,
+)
 from calmirror.microsoft import GraphCalendar, GraphClient
 
 Listing = dict[str, GraphCalendar]  # calendar id as a flow names it ("primary" for the default) -> calendar
-# Token-endpoint refusals of the app registration itself rather than of the user's grant.
-CLIENT_REFUSALS = frozenset({"invalid_client", "unauthorized_client"})
 PERMISSION = "the Calendars.ReadWrite permission"
 
 
@@ -60,23 +65,15 @@ def _listing_lines(account: MicrosoftAccount, listing: Listing) -> list[str]:
     return lines
 
 
-def _secret_variable(settings: Settings, account: MicrosoftAccount) -> str:
-    """Return the variable the account's client secret comes from: its own or the shared one."""
-    shared = account.client_id == settings.microsoft_client_id and account.client_secret is not None
-    if shared and account.client_secret == settings.microsoft_client_secret:
-        return "MICROSOFT_CLIENT_SECRET"
-    return f"MICROSOFT_ACCOUNT_{account.id}_CLIENT_SECRET"
-
-
 def _account_problem(settings: Settings, account: MicrosoftAccount, error: ProviderError) -> str:
     """Return the problem of an account whose calendars could not be listed, naming what to fix."""
     prefix = f"MICROSOFT_ACCOUNT_{account.id}_"
-    if isinstance(error, AuthNeededError) and error.reason in CLIENT_REFUSALS:
+    if isinstance(error, AuthNeededError) and error.reason in (CLIENT_REFUSED, CLIENT_UNKNOWN):
+        # The variable the account really takes its registration from: the shared one or its own.
+        own = "MICROSOFT_" if account.shared_client else prefix
+        variable = own + ("CLIENT_ID" if error.reason == CLIENT_UNKNOWN else "CLIENT_SECRET")
         registration = f"the app registration {account.client_id} of account {account.id}"
-        return (
-            f"{_secret_variable(settings, account)}: Microsoft rejects {registration} ({error}); "
-            "check its client id and secret (secrets expire)"
-        )
+        return f"{variable}: Microsoft rejects {registration} ({error}); {account.renewal(error.reason)}"
     if isinstance(error, AuthNeededError) and account.auth == "delegated":
         return f"{prefix}REFRESH_TOKEN: Microsoft rejects it ({error}); {account.renewal()}"
     if isinstance(error, AuthNeededError):

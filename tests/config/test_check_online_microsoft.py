@@ -147,7 +147,8 @@ async def test_a_refused_refresh_token_names_its_variable_and_authorize(
     problem = next(line for line in err.splitlines() if "MICROSOFT_ACCOUNT_1" in line)
     assert problem.startswith("  MICROSOFT_ACCOUNT_1_REFRESH_TOKEN: Microsoft rejects it (")
     assert problem.endswith(
-        "run `calmirror authorize --provider microsoft --email dana@contoso.com --account-number 1`"
+        "run `calmirror authorize --provider microsoft --email dana@contoso.com --account-number 1`, "
+        "set the new MICROSOFT_ACCOUNT_1_REFRESH_TOKEN and restart calmirror"
     )
     assert "calendars of account 2 (microsoft erin@contoso.com, delegated):" in out
     assert not any(secret in out + err for secret in _secrets(graph))

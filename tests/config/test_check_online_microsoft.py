@@ -177,6 +177,43 @@ async def test_an_app_only_account_with_a_wrong_secret_names_the_shared_secret(
     assert "wrong-secret-of-the-app-5c2e" not in out + err
 
 
+async def test_a_public_client_refused_for_its_missing_secret_names_the_shared_secret(
+    graph: GraphEmulator, tmp_path: Path
+) -> None:
+    """No secret anywhere, a confidential registration refuses: the shared variable, and public flows."""
+    env = environment(graph, _team(graph))
+    del env["MICROSOFT_CLIENT_SECRET"]
+
+    code, _, err = await calmirror(env, tmp_path, "check-config", "--online")
+
+    assert code == 2, err
+    problem = next(line for line in err.splitlines() if "AADSTS7000215" in line)
+    assert problem.startswith("  MICROSOFT_CLIENT_SECRET: Microsoft rejects the app registration")
+    assert "this app registration needs a client secret" in problem
+    assert "enable public client flows" in problem or "allow public client flows" in problem
+    assert "MICROSOFT_ACCOUNT_1_CLIENT_SECRET" not in err
+
+
+async def test_an_unknown_application_names_the_client_id_it_comes_from(
+    graph: GraphEmulator, tmp_path: Path
+) -> None:
+    """AADSTS700016 (no such application) names MICROSOFT_CLIENT_ID, or the account's own _CLIENT_ID."""
+    env = environment(graph, _team(graph)) | {
+        "MICROSOFT_CLIENT_ID": "11111111-2222-3333-4444-555555555555",
+        "MICROSOFT_ACCOUNT_2_CLIENT_ID": "66666666-2222-3333-4444-555555555555",
+    }
+
+    code, _, err = await calmirror(env, tmp_path, "check-config", "--online")
+
+    assert code == 2, err
+    problems = [line for line in err.splitlines() if "AADSTS700016" in line]
+    assert [line.split(":")[0] for line in problems] == [
+        "  MICROSOFT_CLIENT_ID",
+        "  MICROSOFT_ACCOUNT_2_CLIENT_ID",
+    ]
+    assert "CLIENT_SECRET" not in "".join(problems).split(";")[0]
+
+
 def test_a_read_only_target_is_named() -> None:
     """A Microsoft calendar the account may only read is no target: the problem names the flow's variable."""
     flow = Flow(

@@ -26,7 +26,8 @@ PERMISSION = "the Calendars.ReadWrite permission"
 async def check_microsoft(settings: Settings, clients: Mapping[int, GraphClient]) -> OnlineCheck:
     """Ask every Microsoft account for its calendars once; list them and check each flow's calendars."""
     accounts = sorted(clients)
-    answers = await asyncio.gather(*(_calendars(clients[n]) for n in accounts))
+    delegated = {n: settings.microsoft_accounts[n].auth == "delegated" for n in accounts}
+    answers = await asyncio.gather(*(_calendars(clients[n], delegated[n]) for n in accounts))
     problems: list[str] = []
     unreachable: list[str] = []
     lines: list[str] = []
@@ -39,8 +40,10 @@ async def check_microsoft(settings: Settings, clients: Mapping[int, GraphClient]
             unreachable.append(f"account {n}: Microsoft Graph could not be asked ({answer.kind}): {answer}")
         elif isinstance(answer, ProviderError):
             problems.append(_account_problem(settings, account, answer))
+        elif (wrong := _wrong_mailbox(account, answer[1])) is not None:
+            problems.append(wrong)
         else:
-            listings[n] = {PRIMARY if c.is_default else c.id: c for c in answer}
+            listings[n] = {PRIMARY if c.is_default else c.id: c for c in answer[0]}
             lines += _listing_lines(account, listings[n])
     for flow in settings.flows:
         problems += _flow_problems(flow, listings)
@@ -48,12 +51,25 @@ async def check_microsoft(settings: Settings, clients: Mapping[int, GraphClient]
     return OnlineCheck(tuple(problems), tuple(unreachable), tuple(lines))
 
 
-async def _calendars(client: GraphClient) -> list[GraphCalendar] | ProviderError:
-    """Return the mailbox's calendars (asking for them obtains a token first), or the failure."""
+async def _calendars(
+    client: GraphClient, delegated: bool
+) -> tuple[list[GraphCalendar], str | None] | ProviderError:
+    """Return the mailbox's calendars and, when delegated, who signed in (`/me`), or the failure."""
     try:
-        return await client.list_calendars()
+        calendars = await client.list_calendars()
+        return calendars, (await client.signed_in_address() if delegated else None)
     except ProviderError as error:
         return error
+
+
+def _wrong_mailbox(account: MicrosoftAccount, signed_in: str | None) -> str | None:
+    """Return the problem of a delegated account whose address is not the mailbox that signed in."""
+    if not signed_in or signed_in.casefold() == account.email.casefold():
+        return None
+    return (
+        f"MICROSOFT_ACCOUNT_{account.id}_EMAIL={account.email}: its refresh token signed in as {signed_in}; "
+        f"set the address of that mailbox, or sign in as {account.email}"
+    )
 
 
 def _listing_lines(account: MicrosoftAccount, listing: Listing) -> list[str]:

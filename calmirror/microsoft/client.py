@@ -174,6 +174,12 @@ class GraphClient:
                 return Pages(tuple(items), delta if isinstance(delta, str) else None)
             link, query = following, None
 
+    async def signed_in_address(self) -> str:
+        """Return the address of the user the mailbox path names (`mail`, else `userPrincipalName`)."""
+        answer = await self.request("GET", self.mailbox, name="users.get")
+        found = answer.get("mail") or answer.get("userPrincipalName") if isinstance(answer, dict) else None
+        return str(found or "")
+
     async def list_calendars(self) -> list[GraphCalendar]:
         """Return the mailbox's calendars with the account's write access and which one is the default."""
         pages = await self.pages(f"{self.mailbox}/calendars", name="calendars.list")

@@ -214,6 +214,23 @@ async def test_an_unknown_application_names_the_client_id_it_comes_from(
     assert "CLIENT_SECRET" not in "".join(problems).split(";")[0]
 
 
+async def test_an_address_that_is_not_the_signed_in_mailbox_names_both(
+    graph: GraphEmulator, tmp_path: Path
+) -> None:
+    """Dana's token under ana's address: one line naming MICROSOFT_ACCOUNT_1_EMAIL and who signed in."""
+    ana = "ana@contoso.com"
+    env = environment(graph, _team(graph)) | {"MICROSOFT_ACCOUNT_1_EMAIL": ana}
+
+    code, out, err = await calmirror(env, tmp_path, "check-config", "--online")
+
+    assert code == 2, err
+    assert err.splitlines()[1:] == [
+        f"  MICROSOFT_ACCOUNT_1_EMAIL={ana}: its refresh token signed in as {DANA}; "
+        f"set the address of that mailbox, or sign in as {ana}"
+    ]
+    assert "calendars of account 1" not in out
+
+
 def test_a_read_only_target_is_named() -> None:
     """A Microsoft calendar the account may only read is no target: the problem names the flow's variable."""
     flow = Flow(

@@ -184,6 +184,8 @@ PASSWORD_REFUSED = "unauthorized"  # noqa: S105 - a reason, not a secret
 # client id names no application. Their fix names the variable to correct.
 CLIENT_REFUSED = "invalid_client"
 CLIENT_UNKNOWN = "unknown_client"
+# The reason calmirror itself refuses an account whose grant signed in as another mailbox than its address.
+WRONG_MAILBOX = "wrong_mailbox"
 # Reasons of an ICS feed's failures: its address (which carries the feed's secret) was refused (401,
 # 403) or names no feed (404, 410), and the refusal of any write (a feed is read-only).
 FEED_REFUSED = "feed_refused"

@@ -39,7 +39,7 @@ from calmirror.config.fields import (
     Url,
 )
 from calmirror.config.policy import FlowPolicy
-from calmirror.errors import CLIENT_REFUSED, CLIENT_UNKNOWN
+from calmirror.errors import CLIENT_REFUSED, CLIENT_UNKNOWN, WRONG_MAILBOX
 
 DEFAULT_API_ROOT = "https://www.googleapis.com/"
 DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 (an address, not a password)
@@ -218,6 +218,13 @@ class MicrosoftAccount(BaseModel, frozen=True):
                 f"correct {prefix}CLIENT_ID: Microsoft knows no application {self.client_id} "
                 f"(in tenant {self.tenant_id}), and {RESTART}"
             )
+        command = f"calmirror authorize --provider microsoft --email {self.email} --account-number {self.id}"
+        if reason == WRONG_MAILBOX:
+            return (
+                f"MICROSOFT_ACCOUNT_{self.id}_EMAIL={self.email} is not the mailbox its refresh token "
+                "signed in as: correct it (`calmirror check-config --online` names that mailbox), or run "
+                f"`{command}` signed in as {self.email}, and {RESTART}"
+            )
         if reason == CLIENT_REFUSED and self.client_secret is None:
             return (
                 f"this app registration needs a client secret: set {prefix}CLIENT_SECRET, or allow public "
@@ -229,7 +236,6 @@ class MicrosoftAccount(BaseModel, frozen=True):
                 f"check {prefix}CLIENT_SECRET (Microsoft refuses the app registration's secret; secrets "
                 f"expire: create a new one){consent}, and {RESTART}"
             )
-        command = f"calmirror authorize --provider microsoft --email {self.email} --account-number {self.id}"
         return f"run `{command}`, set the new MICROSOFT_ACCOUNT_{self.id}_REFRESH_TOKEN and {RESTART}"
 
 

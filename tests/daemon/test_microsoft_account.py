@@ -187,3 +187,19 @@ async def test_a_revoked_microsoft_account_stops_its_flow_at_once(
     assert outlook["state"] == "error"
     assert outlook["last_error"] == "needs_reauth"
     assert 'calmirror_flow_up{flow="outlook"} 0.0' in metrics
+
+
+async def test_an_account_whose_token_is_another_mailboxs_is_refused(
+    emulator_process: EmulatorProcess, graph: GraphEmulator
+) -> None:
+    """Dana's token under another address: nothing is mirrored, /health names the EMAIL variable."""
+    _meeting(graph, _hour(1))
+    env = _env(graph) | {"MICROSOFT_ACCOUNT_3_EMAIL": "ana@contoso.com"}
+    async with serving_app(emulator_process, DaemonOptions(), env) as (_, url):
+        health, _ = await _get(url)
+        assert await block_starts(emulator_process, BOB) == []
+
+    account = next(account for account in health["accounts"] if account["id"] == 3)
+    assert account["state"] == "needs_reauth"
+    assert account["error"] == "wrong_mailbox"
+    assert account["fix"].startswith("MICROSOFT_ACCOUNT_3_EMAIL=ana@contoso.com is not the mailbox")

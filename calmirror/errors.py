@@ -179,6 +179,13 @@ class TruncatedDataError(UnreadableDataError):
 
 # The reason of an AuthNeededError whose password (a CalDAV app password) the server refused (HTTP 401).
 PASSWORD_REFUSED = "unauthorized"  # noqa: S105 - a reason, not a secret
+# Reasons of an AuthNeededError refusing the app registration rather than the user's grant, so that a new
+# sign-in cannot cure it: its client secret was refused (wrong, expired, or needed and missing), or its
+# client id names no application. Their fix names the variable to correct.
+CLIENT_REFUSED = "invalid_client"
+CLIENT_UNKNOWN = "unknown_client"
+# The reason calmirror itself refuses an account whose grant signed in as another mailbox than its address.
+WRONG_MAILBOX = "wrong_mailbox"
 # Reasons of an ICS feed's failures: its address (which carries the feed's secret) was refused (401,
 # 403) or names no feed (404, 410), and the refusal of any write (a feed is read-only).
 FEED_REFUSED = "feed_refused"
@@ -246,8 +253,8 @@ class Failure:
         what = "reading" if self.operation == "read" else "writing to"
         return f"{what} the {self.side} calendar {self.calendar}{account} failed: {self.answer}"
 
-    def fix(self) -> str:
-        """Return one sentence saying what to do about it."""
+    def fix(self, renewal: str | None = None) -> str:
+        """Return one sentence saying what to do about it; `renewal` is the account's own fix for "auth"."""
         account = f"account {self.account_id}" if self.account_id is not None else "the account"
         calendar = f"{self.side} calendar {self.calendar}"
         if self.reason == FEED_REFUSED:
@@ -260,10 +267,8 @@ class Failure:
             )
         if self.reason == FEED_READ_ONLY:
             return f"{account} is an ICS feed, which cannot be written: choose another target calendar."
-        if self.kind == "auth" and self.reason == PASSWORD_REFUSED:
-            return f"the server refused {account}'s password: create a new app password and configure it."
-        if self.kind == "auth":
-            return f"re-authorise {account} with `calmirror authorize` (see accounts)."
+        if self.kind == "auth":  # the account's own renewal says which provider's command or variable
+            return f"{account} needs new credentials: {renewal or 'see accounts for how to renew them'}."
         if self.read_only:
             return f"give {account} write access to the {calendar} (sharing: make changes to events)."
         if self.kind == "forbidden":

@@ -27,7 +27,7 @@ def _step(settings: Settings, flow: Flow, failure: Failure) -> str | None:
     """Return the next step for one failure of a flow, or None when there is nothing to suggest."""
     ref = flow.source if failure.side == "source" else flow.target
     if failure.kind == "auth" and ref.account_id in settings.accounts:
-        return settings.account(ref.account_id).renewal()
+        return settings.account(ref.account_id).renewal(failure.reason)
     if failure.kind in _NO_ACCESS and ref.account_id in settings.ics_accounts:
         # A feed is one calendar: only its address can be wrong.
         return f"check ICS_ACCOUNT_{ref.account_id}_URL (`calmirror check-config --online` fetches it)"

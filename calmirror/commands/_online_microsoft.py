@@ -9,19 +9,25 @@ from difflib import get_close_matches
 from calmirror.commands._online_check import OnlineCheck
 from calmirror.config import Flow, MicrosoftAccount, Settings
 from calmirror.config.calendars import PRIMARY
-from calmirror.errors import AuthNeededError, ForbiddenError, NotFoundError, ProviderError
+from calmirror.errors import (
+    CLIENT_REFUSED,
+    CLIENT_UNKNOWN,
+    AuthNeededError,
+    ForbiddenError,
+    NotFoundError,
+    ProviderError,
+)
 from calmirror.microsoft import GraphCalendar, GraphClient
 
 Listing = dict[str, GraphCalendar]  # calendar id as a flow names it ("primary" for the default) -> calendar
-# Token-endpoint refusals of the app registration itself rather than of the user's grant.
-CLIENT_REFUSALS = frozenset({"invalid_client", "unauthorized_client"})
 PERMISSION = "the Calendars.ReadWrite permission"
 
 
 async def check_microsoft(settings: Settings, clients: Mapping[int, GraphClient]) -> OnlineCheck:
     """Ask every Microsoft account for its calendars once; list them and check each flow's calendars."""
     accounts = sorted(clients)
-    answers = await asyncio.gather(*(_calendars(clients[n]) for n in accounts))
+    delegated = {n: settings.microsoft_accounts[n].auth == "delegated" for n in accounts}
+    answers = await asyncio.gather(*(_calendars(clients[n], delegated[n]) for n in accounts))
     problems: list[str] = []
     unreachable: list[str] = []
     lines: list[str] = []
@@ -34,8 +40,10 @@ async def check_microsoft(settings: Settings, clients: Mapping[int, GraphClient]
             unreachable.append(f"account {n}: Microsoft Graph could not be asked ({answer.kind}): {answer}")
         elif isinstance(answer, ProviderError):
             problems.append(_account_problem(settings, account, answer))
+        elif (wrong := _wrong_mailbox(account, answer[1])) is not None:
+            problems.append(wrong)
         else:
-            listings[n] = {PRIMARY if c.is_default else c.id: c for c in answer}
+            listings[n] = {PRIMARY if c.is_default else c.id: c for c in answer[0]}
             lines += _listing_lines(account, listings[n])
     for flow in settings.flows:
         problems += _flow_problems(flow, listings)
@@ -43,12 +51,25 @@ async def check_microsoft(settings: Settings, clients: Mapping[int, GraphClient]
     return OnlineCheck(tuple(problems), tuple(unreachable), tuple(lines))
 
 
-async def _calendars(client: GraphClient) -> list[GraphCalendar] | ProviderError:
-    """Return the mailbox's calendars (asking for them obtains a token first), or the failure."""
+async def _calendars(
+    client: GraphClient, delegated: bool
+) -> tuple[list[GraphCalendar], str | None] | ProviderError:
+    """Return the mailbox's calendars and, when delegated, who signed in (`/me`), or the failure."""
     try:
-        return await client.list_calendars()
+        calendars = await client.list_calendars()
+        return calendars, (await client.signed_in_address() if delegated else None)
     except ProviderError as error:
         return error
+
+
+def _wrong_mailbox(account: MicrosoftAccount, signed_in: str | None) -> str | None:
+    """Return the problem of a delegated account whose address is not the mailbox that signed in."""
+    if not signed_in or signed_in.casefold() == account.email.casefold():
+        return None
+    return (
+        f"MICROSOFT_ACCOUNT_{account.id}_EMAIL={account.email}: its refresh token signed in as {signed_in}; "
+        f"set the address of that mailbox, or sign in as {account.email}"
+    )
 
 
 def _listing_lines(account: MicrosoftAccount, listing: Listing) -> list[str]:
@@ -60,23 +81,15 @@ def _listing_lines(account: MicrosoftAccount, listing: Listing) -> list[str]:
     return lines
 
 
-def _secret_variable(settings: Settings, account: MicrosoftAccount) -> str:
-    """Return the variable the account's client secret comes from: its own or the shared one."""
-    shared = account.client_id == settings.microsoft_client_id and account.client_secret is not None
-    if shared and account.client_secret == settings.microsoft_client_secret:
-        return "MICROSOFT_CLIENT_SECRET"
-    return f"MICROSOFT_ACCOUNT_{account.id}_CLIENT_SECRET"
-
-
 def _account_problem(settings: Settings, account: MicrosoftAccount, error: ProviderError) -> str:
     """Return the problem of an account whose calendars could not be listed, naming what to fix."""
     prefix = f"MICROSOFT_ACCOUNT_{account.id}_"
-    if isinstance(error, AuthNeededError) and error.reason in CLIENT_REFUSALS:
+    if isinstance(error, AuthNeededError) and error.reason in (CLIENT_REFUSED, CLIENT_UNKNOWN):
+        # The variable the account really takes its registration from: the shared one or its own.
+        own = "MICROSOFT_" if account.shared_client else prefix
+        variable = own + ("CLIENT_ID" if error.reason == CLIENT_UNKNOWN else "CLIENT_SECRET")
         registration = f"the app registration {account.client_id} of account {account.id}"
-        return (
-            f"{_secret_variable(settings, account)}: Microsoft rejects {registration} ({error}); "
-            "check its client id and secret (secrets expire)"
-        )
+        return f"{variable}: Microsoft rejects {registration} ({error}); {account.renewal(error.reason)}"
     if isinstance(error, AuthNeededError) and account.auth == "delegated":
         return f"{prefix}REFRESH_TOKEN: Microsoft rejects it ({error}); {account.renewal()}"
     if isinstance(error, AuthNeededError):

@@ -39,6 +39,7 @@ from calmirror.config.fields import (
     Url,
 )
 from calmirror.config.policy import FlowPolicy
+from calmirror.errors import CLIENT_REFUSED, CLIENT_UNKNOWN, WRONG_MAILBOX
 
 DEFAULT_API_ROOT = "https://www.googleapis.com/"
 DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 (an address, not a password)
@@ -47,6 +48,8 @@ DEFAULT_GRAPH_ROOT = "https://graph.microsoft.com/v1.0"
 DEFAULT_LOGIN_URL = "https://login.microsoftonline.com"
 # Tenants that name a kind of account rather than one directory: client credentials need a directory
 # (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow).
+# The end of every renewal: the daemon reads its credentials only when it starts.
+RESTART = "restart calmirror"
 SHARED_TENANTS = ("common", "organizations", "consumers")
 # Bounds of a reconcile window in days around now: DAILY_RECONCILE_DAYS_* and `sync --days-*` alike.
 DAYS_BACK_RANGE = (0, 365)
@@ -92,9 +95,12 @@ class GoogleAccount(BaseModel, frozen=True):
     # True when the client comes from GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET
     shared_client: bool = Field(default=False, json_schema_extra=NOT_A_VARIABLE)
 
-    def renewal(self) -> str:
+    def renewal(self, reason: str | None = None) -> str:
         """Return what gives the account credentials Google accepts again (a new refresh token)."""
-        return f"run `calmirror authorize --email {self.email} --account-number {self.id}`"
+        return (
+            f"run `calmirror authorize --email {self.email} --account-number {self.id}`, set the new "
+            f"GOOGLE_ACCOUNT_{self.id}_REFRESH_TOKEN and {RESTART}"
+        )
 
 
 PollMinutes = Annotated[int, Field(ge=1, le=MAX_POLL_MINUTES)]
@@ -111,9 +117,9 @@ class CalDavAccount(BaseModel, frozen=True):
     email: Email | None = Field(default=None, description="the owner's address")
     poll_minutes: PollMinutes = Field(default=5, description="minutes between polls of its calendars")
 
-    def renewal(self) -> str:
+    def renewal(self, reason: str | None = None) -> str:
         """Return what gives the account credentials its server accepts again."""
-        return f"create a new app password, set it as CALDAV_ACCOUNT_{self.id}_PASSWORD and restart"
+        return f"create a new app password, set it as CALDAV_ACCOUNT_{self.id}_PASSWORD and {RESTART}"
 
 
 class IcsAccount(BaseModel, frozen=True):
@@ -125,9 +131,9 @@ class IcsAccount(BaseModel, frozen=True):
     email: Email | None = Field(default=None, description="the owner's address")
     poll_minutes: PollMinutes = Field(default=15, description="minutes between downloads of the feed")
 
-    def renewal(self) -> str:
+    def renewal(self, reason: str | None = None) -> str:
         """Return what makes the feed readable again after its server refused the address."""
-        return f"set the feed's current secret address as ICS_ACCOUNT_{self.id}_URL and restart"
+        return f"set the feed's current secret address as ICS_ACCOUNT_{self.id}_URL and {RESTART}"
 
     def shown_url(self) -> str:
         """Return the feed's address as it may be shown: scheme and host only (its rest may be a token)."""
@@ -158,6 +164,8 @@ class MicrosoftAccount(BaseModel, frozen=True):
         validate_default=True,
         description="its tenant id or domain, else MICROSOFT_TENANT_ID",
     )
+    # True when the app registration comes from MICROSOFT_CLIENT_ID (and its _CLIENT_SECRET)
+    shared_client: bool = Field(default=False, json_schema_extra=NOT_A_VARIABLE)
     refresh_token: SecretStr | None = Field(
         default=None,
         validate_default=True,
@@ -198,16 +206,37 @@ class MicrosoftAccount(BaseModel, frozen=True):
             raise ValueError("AUTH=app signs in with the client secret, never a refresh token: remove it")
         return value
 
-    def renewal(self) -> str:
-        """Return what gives the account credentials Microsoft accepts again."""
-        if self.auth == "app":
+    def renewal(self, reason: str | None = None) -> str:
+        """Return what gives the account credentials Microsoft accepts again, for the refusal's `reason`.
+
+        A refused app registration (CLIENT_REFUSED, CLIENT_UNKNOWN) is cured by its variables, never by a
+        new sign-in; anything else of a delegated account by a new refresh token.
+        """
+        prefix = "MICROSOFT_" if self.shared_client else f"MICROSOFT_ACCOUNT_{self.id}_"
+        if reason == CLIENT_UNKNOWN:
             return (
-                f"check the app registration's client secret (MICROSOFT_ACCOUNT_{self.id}_CLIENT_SECRET or "
-                "MICROSOFT_CLIENT_SECRET; secrets expire) and the admin consent for Calendars.ReadWrite"
+                f"correct {prefix}CLIENT_ID: Microsoft knows no application {self.client_id} "
+                f"(in tenant {self.tenant_id}), and {RESTART}"
             )
-        return (
-            f"run `calmirror authorize --provider microsoft --email {self.email} --account-number {self.id}`"
-        )
+        command = f"calmirror authorize --provider microsoft --email {self.email} --account-number {self.id}"
+        if reason == WRONG_MAILBOX:
+            return (
+                f"MICROSOFT_ACCOUNT_{self.id}_EMAIL={self.email} is not the mailbox its refresh token "
+                "signed in as: correct it (`calmirror check-config --online` names that mailbox), or run "
+                f"`{command}` signed in as {self.email}, and {RESTART}"
+            )
+        if reason == CLIENT_REFUSED and self.client_secret is None:
+            return (
+                f"this app registration needs a client secret: set {prefix}CLIENT_SECRET, or allow public "
+                f"client flows in its Authentication settings, and {RESTART}"
+            )
+        if reason == CLIENT_REFUSED or self.auth == "app":
+            consent = "" if reason == CLIENT_REFUSED else " and the admin consent for Calendars.ReadWrite"
+            return (
+                f"check {prefix}CLIENT_SECRET (Microsoft refuses the app registration's secret; secrets "
+                f"expire: create a new one){consent}, and {RESTART}"
+            )
+        return f"run `{command}`, set the new MICROSOFT_ACCOUNT_{self.id}_REFRESH_TOKEN and {RESTART}"
 
 
 # Any configured account; `account.provider` says which.
@@ -287,10 +316,12 @@ def _share_microsoft_client(data: dict[str, Any]) -> dict[str, Any]:
     def resolved(account: Any) -> Any:
         if not isinstance(account, dict):
             return account
-        inherit = ("tenant_id",) if "client_id" in account else tuple(shared)
+        own = "client_id" in account
+        inherit = ("tenant_id",) if own else tuple(shared)
         return {
             **{field: shared[field] for field in inherit if shared[field] is not None},
             **account,
+            "shared_client": not own,
         }
 
     accounts = {n: resolved(account) for n, account in data["microsoft_accounts"].items()}

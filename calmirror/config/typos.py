@@ -104,6 +104,8 @@ def unknown_name(name: str) -> UnknownName | None:
     if name.startswith(SHARED_PREFIXES):
         return UnknownName(name, near or _closest(name, GLOBAL_NAMES), fatal=near is not None)
     if name.startswith(("GOOGLE_", "MICROSOFT_")) and near is not None:
+        # Other tools read GOOGLE_* and MICROSOFT_* names from the same environment (a shell, a unit): a
+        # near miss there may be theirs, so it warns (check-config shows it) rather than stop the daemon.
         return UnknownName(name, near, fatal=False)
     if near is not None and len(name) >= MIN_NEAR_MISS_LENGTH:
         # DELETON_GUARD_PERCENT=40 or LOG_LEVLE=DEBUG: ignoring it would silently run with the default.

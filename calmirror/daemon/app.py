@@ -176,6 +176,12 @@ async def _after_late_channels(
         app[DISPATCHER].calendar_changed(ref, "startup")
 
 
+async def _verify_mailboxes(app: web.Application) -> None:
+    """Refuse each delegated Microsoft account whose grant signed in as another mailbox (one request each)."""
+    clients = [p.client for p in app[ENGINE].providers.values() if isinstance(p, MicrosoftCalendars)]
+    await asyncio.gather(*(client.verify_mailbox() for client in clients))
+
+
 async def _start(app: web.Application) -> None:
     """Open the channels, reconcile every target once, start the scheduler, then report ready.
 
@@ -189,6 +195,8 @@ async def _start(app: web.Application) -> None:
         extend_start(lifecycle.notifier, reading, app[OPTIONS].start_stall_seconds)
     )
     try:
+        lifecycle.phase = "checking Microsoft mailboxes"
+        await _verify_mailboxes(app)
         lifecycle.phase = "opening push channels"
         subscriptions = app[SUBSCRIPTIONS]
         opening = lifecycle.tasks.spawn(_open_push(channels, subscriptions))

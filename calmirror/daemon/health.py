@@ -68,6 +68,8 @@ def _account(account: AccountView, snapshot: Snapshot) -> dict[str, Any]:
 
 def _sync_mode(account: AccountView, snapshot: Snapshot) -> str:
     """Say how an account's calendars are read: push and the global poll, or its own poll."""
+    if account.needs_reauth is not None:  # its channels and subscriptions are gone, its polls refused
+        return "stopped until its credentials are renewed"
     if account.poll_minutes is not None:
         return f"polling every {account.poll_minutes} min"
     every = f"polling every {int(snapshot.poll_interval.total_seconds() // 60)} min"
@@ -83,7 +85,7 @@ def _flow(flow: FlowView, snapshot: Snapshot, views: Mapping[str, FlowView]) -> 
         "last_success": _iso(flow.last_success),
         "last_error": flow.last_error,
         "failing_since": _iso(flow.failing_since),
-        "errors": [_error(failure) for failure in flow.failures],
+        "errors": [_error(failure, snapshot) for failure in flow.failures],
         "deletions_held": _held(flow.held, flow.held_by),
         "problems": [f"flow {flow.name}: {line}" for line in problems],
         "channel_expires": _iso(flow.channel_expiry) if flow.polling_reason is None else POLLING_ONLY,
@@ -93,7 +95,7 @@ def _flow(flow: FlowView, snapshot: Snapshot, views: Mapping[str, FlowView]) -> 
 
 def _state(flow: FlowView, snapshot: Snapshot, views: Mapping[str, FlowView]) -> tuple[str, list[str]]:
     """Return a flow's state (ok, pending, warn, error, stale) and the lines that explain it."""
-    lines = [_line(failure) for failure in flow.failures]
+    lines = [_line(failure, snapshot) for failure in flow.failures]
     causes = []  # the failures holding deletions back in the flow's target
     guarded = _guarded(flow.held)
     held = len(flow.held) - guarded
@@ -101,6 +103,9 @@ def _state(flow: FlowView, snapshot: Snapshot, views: Mapping[str, FlowView]) ->
         causes = [f for name in flow.held_by if name in views for f in views[name].failures]
         because = ", ".join(flow.held_by) or "a source meeting with unusable times"
         lines.append(f"{held} deletion(s) in target {flow.target} held because of {because}")
+    lines += [f"account {n} needs new credentials (see accounts)" for n in flow.stopped_by]
+    if flow.stopped_by:  # nothing syncs until a person renews them: no grace, no retry cures it
+        return "error", lines
     if guarded:  # a person must look before the blocks go: no grace, no retry cures it (said once per target)
         return "error", lines
     since = flow.last_success or snapshot.started_at
@@ -114,13 +119,19 @@ def _state(flow: FlowView, snapshot: Snapshot, views: Mapping[str, FlowView]) ->
     return ("warn" if lines else "ok"), lines
 
 
-def _line(failure: Failure) -> str:
+def _line(failure: Failure, snapshot: Snapshot) -> str:
     """Return one failure as a sentence: side, calendar, status and reason, then what to do."""
     read_only = " (read-only for this account)" if failure.read_only else ""
-    return f"{failure.describe()}{read_only}; fix: {failure.fix()}"
+    return f"{failure.describe()}{read_only}; fix: {_fix(failure, snapshot)}"
 
 
-def _error(failure: Failure) -> dict[str, Any]:
+def _fix(failure: Failure, snapshot: Snapshot) -> str:
+    """Return what to do about a failure; a refused credential's fix is its account's own renewal."""
+    renewal = next((a.renewal for a in snapshot.accounts if a.id == failure.account_id), None)
+    return failure.fix(renewal)
+
+
+def _error(failure: Failure, snapshot: Snapshot) -> dict[str, Any]:
     """Return one failure's fields for scripts."""
     return {
         "side": failure.side,
@@ -131,7 +142,7 @@ def _error(failure: Failure) -> dict[str, Any]:
         "status": failure.status,
         "reason": failure.reason,
         "needs_person": failure.needs_person,
-        "fix": failure.fix(),
+        "fix": _fix(failure, snapshot),
     }
 
 

@@ -174,7 +174,8 @@ class _SnapshotCollector(Collector):
             if view.last_success is not None:
                 success.add_metric([view.name], view.last_success.timestamp())
             up.add_metric([view.name], float(bool(view.last_ok)))
-            person.add_metric([view.name], float(any(f.needs_person for f in view.failures)))
+            needs_person = bool(view.stopped_by) or any(f.needs_person for f in view.failures)
+            person.add_metric([view.name], float(needs_person))
         labels = ["account", "provider"]
         account_up = GaugeMetricFamily("calmirror_account_up", "1 when the account works.", labels=labels)
         reauth = GaugeMetricFamily(

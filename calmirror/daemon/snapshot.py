@@ -39,6 +39,7 @@ class FlowView:
     held_by: tuple[str, ...] = ()  # the flows into that target whose source could not be read
     poll_interval: timedelta | None = None  # how often its source is polled, None: the global interval
     push: bool = True  # whether its source's provider can notify (else polling is by design)
+    stopped_by: tuple[int, ...] = ()  # its accounts whose credentials were refused: it cannot sync
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ def snapshot(app: web.Application) -> Snapshot:
 
 def _account_view(engine: SyncEngine, account: Account) -> AccountView:
     """Describe one account of any provider: who it is, whether it works, and how it is read."""
-    reauth, renewal = engine.providers[account.id].needs_reauth, account.renewal()
+    reauth = engine.providers[account.id].needs_reauth
+    renewal = account.renewal(reauth)
     return AccountView(account.id, account.email, reauth, account.provider, _own_poll(account), renewal)
 
 
@@ -66,11 +67,14 @@ def flow_view(app: web.Application, flow: Flow) -> FlowView:
     # A Microsoft source is pushed through a Graph subscription, a Google one through a watch channel.
     channels = app[SUBSCRIPTIONS] if isinstance(source, MicrosoftAccount) else app[CHANNELS]
     polled = _own_poll(source)
+    sides = dict.fromkeys((flow.source.account_id, flow.target.account_id))
+    stopped = tuple(n for n in sides if engine.providers[n].needs_reauth is not None)
     return FlowView(
         name=flow.name,
         last_success=app[DISPATCHER].last_success.get(flow.name),
-        last_ok=outcome.ok if outcome else None,
-        last_error=None if outcome is None or outcome.ok else _error_kind(engine, flow, outcome),
+        # A refused credential stops the flow now, not at its next failed pass (a poll may be an hour away).
+        last_ok=False if stopped else (outcome.ok if outcome else None),
+        last_error="needs_reauth" if stopped else _last_error(engine, flow, outcome),
         channel_expiry=channels.expiry(flow.source),
         polling_reason=channels.polling_reason(flow.source) if polled is None else _no_push(source, polled),
         failures=outcome.failures if outcome else (),
@@ -80,6 +84,7 @@ def flow_view(app: web.Application, flow: Flow) -> FlowView:
         held_by=outcome.held_by if outcome else (),
         poll_interval=None if polled is None else timedelta(minutes=polled),
         push=polled is None,
+        stopped_by=stopped,
     )
 
 
@@ -93,6 +98,11 @@ def _own_poll(account: Account) -> int | None:
 def _no_push(account: Account, minutes: int) -> str:
     """Say why a flow's source is polled only: its provider has no push calmirror can use."""
     return f"{PROVIDER_NAMES[account.provider]} has no push: polled every {minutes} min"
+
+
+def _last_error(engine: SyncEngine, flow: Flow, outcome: FlowOutcome | None) -> str | None:
+    """Return the short kind of the flow's last pass's problem, None when it passed or has not run."""
+    return None if outcome is None or outcome.ok else _error_kind(engine, flow, outcome)
 
 
 def _error_kind(engine: SyncEngine, flow: Flow, outcome: FlowOutcome) -> str:

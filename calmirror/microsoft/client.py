@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from calmirror.errors import NoAnswerError, ProviderError, TransientError
+from calmirror.errors import WRONG_MAILBOX, NoAnswerError, ProviderError, TransientError
 from calmirror.microsoft.access import GraphAccess
 from calmirror.microsoft.bound import MailboxBound
 from calmirror.microsoft.calls import (
@@ -177,6 +177,28 @@ class GraphClient:
                 delta = answer.get("@odata.deltaLink")
                 return Pages(tuple(items), delta if isinstance(delta, str) else None)
             link, query = following, None
+
+    async def signed_in_address(self) -> str:
+        """Return the address of the user the mailbox path names (`mail`, else `userPrincipalName`)."""
+        answer = await self.request("GET", self.mailbox, name="users.get")
+        found = answer.get("mail") or answer.get("userPrincipalName") if isinstance(answer, dict) else None
+        return str(found or "")
+
+    async def verify_mailbox(self) -> None:
+        """Refuse the account from now on when its grant signed in as another mailbox than its address.
+
+        The engine decides by the address which meetings invite a calendar: acting as someone else's
+        mailbox would silently mirror the wrong meetings. One request; a refusal or an unreachable Graph
+        leaves the check to the grant's own errors.
+        """
+        if self.access.app_only or self.needs_reauth is not None:
+            return
+        try:
+            address = await self.signed_in_address()
+        except ProviderError:
+            return
+        if address and address.casefold() != self.access.email.casefold():
+            self._tokens.needs_reauth = WRONG_MAILBOX
 
     async def list_calendars(self) -> list[GraphCalendar]:
         """Return the mailbox's calendars with the account's write access and which one is the default."""

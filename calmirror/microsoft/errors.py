@@ -13,6 +13,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from calmirror.errors import (
+    CLIENT_REFUSED,
+    CLIENT_UNKNOWN,
     AuthNeededError,
     DuplicateError,
     ForbiddenError,
@@ -36,6 +38,11 @@ DEAD_GRANT_ERRORS = frozenset(
     {"invalid_grant", "invalid_client", "unauthorized_client", "interaction_required", "consent_required"}
 )
 DEAD_GRANT_CODES = frozenset({70000, 70008, 50173, 700082, 65001, 50076, 50079, 7000215, 7000222, 700016})
+# Refusals of the app registration, not of the user's grant: no such application (AADSTS700016), and a
+# wrong, expired or missing client secret (AADSTS7000215, 7000222, 7000218).
+UNKNOWN_CLIENT_CODES = frozenset({700016})
+CLIENT_SECRET_CODES = frozenset({7000215, 7000222, 7000218})
+CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client"})
 READ_ONLY = "requiredAccessLevel"  # the reason calmirror.errors.Failure reads as "read-only calendar"
 
 
@@ -99,6 +106,10 @@ def from_token_answer(
     aadsts = f" AADSTS{min(numbers)}" if numbers else ""
     text = f"token: HTTP {status} {error or '-'}{aadsts}"
     common: dict[str, Any] = {"account_id": account_id}
+    if numbers & UNKNOWN_CLIENT_CODES:
+        return AuthNeededError(text, reason=CLIENT_UNKNOWN, **common)
+    if error in CLIENT_ERRORS or numbers & CLIENT_SECRET_CODES:
+        return AuthNeededError(text, reason=CLIENT_REFUSED, **common)
     if error in DEAD_GRANT_ERRORS or numbers & DEAD_GRANT_CODES:
         return AuthNeededError(text, reason=error or "invalid_grant", **common)
     if status == 429 or status >= 500 or error == "temporarily_unavailable":

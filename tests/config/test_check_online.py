@@ -61,7 +61,8 @@ async def test_revoked_account_names_its_refresh_token(emulator: Emulator, tmp_p
     assert code == 2
     assert err.splitlines()[1:] == [
         "  GOOGLE_ACCOUNT_3_REFRESH_TOKEN: Google rejects it (invalid_grant); "
-        f"run `calmirror authorize --email {EMAILS[3]} --account-number 3`",
+        f"run `calmirror authorize --email {EMAILS[3]} --account-number 3`, "
+        "set the new GOOGLE_ACCOUNT_3_REFRESH_TOKEN and restart calmirror",
     ]
     assert env["GOOGLE_ACCOUNT_3_REFRESH_TOKEN"] not in out + err
 

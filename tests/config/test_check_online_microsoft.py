@@ -147,7 +147,8 @@ async def test_a_refused_refresh_token_names_its_variable_and_authorize(
     problem = next(line for line in err.splitlines() if "MICROSOFT_ACCOUNT_1" in line)
     assert problem.startswith("  MICROSOFT_ACCOUNT_1_REFRESH_TOKEN: Microsoft rejects it (")
     assert problem.endswith(
-        "run `calmirror authorize --provider microsoft --email dana@contoso.com --account-number 1`"
+        "run `calmirror authorize --provider microsoft --email dana@contoso.com --account-number 1`, "
+        "set the new MICROSOFT_ACCOUNT_1_REFRESH_TOKEN and restart calmirror"
     )
     assert "calendars of account 2 (microsoft erin@contoso.com, delegated):" in out
     assert not any(secret in out + err for secret in _secrets(graph))
@@ -174,6 +175,60 @@ async def test_an_app_only_account_with_a_wrong_secret_names_the_shared_secret(
         "account 1 (token: HTTP 401 invalid_client AADSTS7000215)"
     )
     assert "wrong-secret-of-the-app-5c2e" not in out + err
+
+
+async def test_a_public_client_refused_for_its_missing_secret_names_the_shared_secret(
+    graph: GraphEmulator, tmp_path: Path
+) -> None:
+    """No secret anywhere, a confidential registration refuses: the shared variable, and public flows."""
+    env = environment(graph, _team(graph))
+    del env["MICROSOFT_CLIENT_SECRET"]
+
+    code, _, err = await calmirror(env, tmp_path, "check-config", "--online")
+
+    assert code == 2, err
+    problem = next(line for line in err.splitlines() if "AADSTS7000215" in line)
+    assert problem.startswith("  MICROSOFT_CLIENT_SECRET: Microsoft rejects the app registration")
+    assert "this app registration needs a client secret" in problem
+    assert "enable public client flows" in problem or "allow public client flows" in problem
+    assert "MICROSOFT_ACCOUNT_1_CLIENT_SECRET" not in err
+
+
+async def test_an_unknown_application_names_the_client_id_it_comes_from(
+    graph: GraphEmulator, tmp_path: Path
+) -> None:
+    """AADSTS700016 (no such application) names MICROSOFT_CLIENT_ID, or the account's own _CLIENT_ID."""
+    env = environment(graph, _team(graph)) | {
+        "MICROSOFT_CLIENT_ID": "11111111-2222-3333-4444-555555555555",
+        "MICROSOFT_ACCOUNT_2_CLIENT_ID": "66666666-2222-3333-4444-555555555555",
+    }
+
+    code, _, err = await calmirror(env, tmp_path, "check-config", "--online")
+
+    assert code == 2, err
+    problems = [line for line in err.splitlines() if "AADSTS700016" in line]
+    assert [line.split(":")[0] for line in problems] == [
+        "  MICROSOFT_CLIENT_ID",
+        "  MICROSOFT_ACCOUNT_2_CLIENT_ID",
+    ]
+    assert "CLIENT_SECRET" not in "".join(problems).split(";")[0]
+
+
+async def test_an_address_that_is_not_the_signed_in_mailbox_names_both(
+    graph: GraphEmulator, tmp_path: Path
+) -> None:
+    """Dana's token under ana's address: one line naming MICROSOFT_ACCOUNT_1_EMAIL and who signed in."""
+    ana = "ana@contoso.com"
+    env = environment(graph, _team(graph)) | {"MICROSOFT_ACCOUNT_1_EMAIL": ana}
+
+    code, out, err = await calmirror(env, tmp_path, "check-config", "--online")
+
+    assert code == 2, err
+    assert err.splitlines()[1:] == [
+        f"  MICROSOFT_ACCOUNT_1_EMAIL={ana}: its refresh token signed in as {DANA}; "
+        f"set the address of that mailbox, or sign in as {ana}"
+    ]
+    assert "calendars of account 1" not in out
 
 
 def test_a_read_only_target_is_named() -> None:

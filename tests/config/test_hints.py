@@ -105,4 +105,7 @@ def test_a_refused_caldav_password_suggests_a_new_app_password_not_authorize() -
     step = with_next_step(
         with_dav, FlowOutcome("dav", False, "refused", datetime.now(UTC), failures=(failure,))
     )
-    assert step == "refused; create a new app password, set it as CALDAV_ACCOUNT_3_PASSWORD and restart"
+    assert (
+        step
+        == "refused; create a new app password, set it as CALDAV_ACCOUNT_3_PASSWORD and restart calmirror"
+    )

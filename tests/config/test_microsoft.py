@@ -137,7 +137,7 @@ def test_an_app_only_account_loads_with_its_tenant_and_the_shared_secret(env: di
         "contoso.onmicrosoft.com",
         None,
     )
-    assert "client secret" in account.renewal()
+    assert "MICROSOFT_CLIENT_SECRET" in account.renewal()
     assert "admin consent" in account.renewal()
 
 

@@ -129,7 +129,7 @@ async def test_a_refused_caldav_password_is_needs_new_credentials_and_names_its_
         [account] = [a for a in body["accounts"] if a["id"] == CALDAV_N]
         assert status == 503
         assert account["state"] == "needs_reauth"
-        fix = f"create a new app password, set it as CALDAV_ACCOUNT_{CALDAV_N}_PASSWORD and restart"
+        fix = f"create a new app password, set it as CALDAV_ACCOUNT_{CALDAV_N}_PASSWORD and restart calmirror"
         assert account["fix"] == fix
         assert f"account {CALDAV_N} needs new credentials; fix: {fix}" in body["problems"]
         _, text, _ = await daemon.get("/metrics")

@@ -71,7 +71,7 @@ def test_revoked_account_is_503_and_names_the_fix() -> None:
         "provider": "google",
         "email": "b@example.com",
         "state": "needs_reauth",
-        "sync": "polling every 60 min",
+        "sync": "stopped until its credentials are renewed",
         "error": "invalid_grant",
         "fix": renewal,
     }
@@ -99,12 +99,15 @@ def test_each_account_names_its_provider_how_it_is_read_and_how_to_renew_it() ->
     )
     assert (caldav["provider"], caldav["sync"], caldav["state"]) == (
         "caldav",
-        "polling every 5 min",
+        "stopped until its credentials are renewed",
         "needs_reauth",
     )
-    assert caldav["fix"] == "create a new app password, set it as CALDAV_ACCOUNT_3_PASSWORD and restart"
-    assert feed["sync"] == "polling every 15 min"
-    assert feed["fix"] == "set the feed's current secret address as ICS_ACCOUNT_4_URL and restart"
+    assert (
+        caldav["fix"]
+        == "create a new app password, set it as CALDAV_ACCOUNT_3_PASSWORD and restart calmirror"
+    )
+    assert feed["sync"] == "stopped until its credentials are renewed"
+    assert feed["fix"] == "set the feed's current secret address as ICS_ACCOUNT_4_URL and restart calmirror"
     assert len(body["problems"]) == 2
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,9 +10,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from calmirror.daemon.keys import SCHEDULER
+from calmirror.daemon.keys import ENGINE, SCHEDULER
 from calmirror.daemon.lifecycle import DaemonOptions
 from calmirror.emulator.graph.server import GraphEmulator, start_graph_emulator
+from calmirror.errors import AuthNeededError
 from tests.daemon.inprocess import serving_app
 from tests.daemon.processes import BOB, EmulatorProcess, block_starts, eventually
 
@@ -126,7 +128,78 @@ async def test_a_revoked_microsoft_account_names_its_authorize_fix(
     assert health["status"] == "fail"
     dana = next(account for account in health["accounts"] if account["id"] == 3)
     assert dana["state"] == "needs_reauth"
-    assert dana["fix"] == f"run `calmirror authorize --provider microsoft --email {DANA} --account-number 3`"
+    assert dana["fix"] == (
+        f"run `calmirror authorize --provider microsoft --email {DANA} --account-number 3`, "
+        "set the new MICROSOFT_ACCOUNT_3_REFRESH_TOKEN and restart calmirror"
+    )
     assert f"account 3 needs new credentials; fix: {dana['fix']}" in health["problems"]
     assert 'calmirror_account_needs_reauth{account="3",provider="microsoft"} 1.0' in metrics
     assert graph.refresh_tokens[DANA] not in str(health)
+
+
+async def test_a_refused_client_secret_names_the_variable_not_a_new_sign_in(
+    emulator_process: EmulatorProcess, graph: GraphEmulator
+) -> None:
+    """A wrong shared secret is the registration's fault: /health names MICROSOFT_CLIENT_SECRET everywhere."""
+    env = _env(graph) | {"MICROSOFT_CLIENT_SECRET": "wrongsecretvalue123"}
+    async with serving_app(emulator_process, DaemonOptions(), env) as (_, url):
+        health, _ = await _get(url)
+
+    dana = next(account for account in health["accounts"] if account["id"] == 3)
+    assert dana["state"] == "needs_reauth"
+    assert "MICROSOFT_CLIENT_SECRET" in dana["fix"]
+    assert "calmirror authorize" not in str(health)
+    outlook = next(flow for flow in health["flows"] if flow["name"] == "outlook")
+    assert [error["fix"] for error in outlook["errors"]] == [
+        f"account 3 needs new credentials: {dana['fix']}."
+    ]
+    assert "wrongsecretvalue123" not in str(health)
+
+
+async def test_an_unknown_client_id_names_the_client_id(
+    emulator_process: EmulatorProcess, graph: GraphEmulator
+) -> None:
+    """An application Microsoft does not know (AADSTS700016) is fixed in MICROSOFT_CLIENT_ID."""
+    env = _env(graph) | {"MICROSOFT_CLIENT_ID": "11111111-2222-3333-4444-555555555555"}
+    async with serving_app(emulator_process, DaemonOptions(), env) as (_, url):
+        health, _ = await _get(url)
+
+    dana = next(account for account in health["accounts"] if account["id"] == 3)
+    assert dana["fix"].startswith("correct MICROSOFT_CLIENT_ID")
+
+
+async def test_a_revoked_microsoft_account_stops_its_flow_at_once(
+    emulator_process: EmulatorProcess, graph: GraphEmulator
+) -> None:
+    """Revoked while running, dana's flow is not `ok` and not up, and her account claims no push."""
+    async with serving_app(emulator_process, DaemonOptions(), _env(graph)) as (app, url):
+        assert (await _get(url))[0]["status"] == "pass"
+        graph.identity.revoke(DANA)
+        # Something other than a flow's pass (here a calendar listing) meets the refusal first.
+        with contextlib.suppress(AuthNeededError):
+            await app[ENGINE].providers[3].client.list_calendars()
+        health, metrics = await _get(url)
+
+    dana = next(account for account in health["accounts"] if account["id"] == 3)
+    assert dana["state"] == "needs_reauth"
+    assert "push" not in dana["sync"]
+    outlook = next(flow for flow in health["flows"] if flow["name"] == "outlook")
+    assert outlook["state"] == "error"
+    assert outlook["last_error"] == "needs_reauth"
+    assert 'calmirror_flow_up{flow="outlook"} 0.0' in metrics
+
+
+async def test_an_account_whose_token_is_another_mailboxs_is_refused(
+    emulator_process: EmulatorProcess, graph: GraphEmulator
+) -> None:
+    """Dana's token under another address: nothing is mirrored, /health names the EMAIL variable."""
+    _meeting(graph, _hour(1))
+    env = _env(graph) | {"MICROSOFT_ACCOUNT_3_EMAIL": "ana@contoso.com"}
+    async with serving_app(emulator_process, DaemonOptions(), env) as (_, url):
+        health, _ = await _get(url)
+        assert await block_starts(emulator_process, BOB) == []
+
+    account = next(account for account in health["accounts"] if account["id"] == 3)
+    assert account["state"] == "needs_reauth"
+    assert account["error"] == "wrong_mailbox"
+    assert account["fix"].startswith("MICROSOFT_ACCOUNT_3_EMAIL=ana@contoso.com is not the mailbox")

@@ -196,6 +196,8 @@ def check_item(schema: GraphSchema, item: object, where: str) -> list[str]:
     model = "calendar" if isinstance(item, dict) and "isDefaultCalendar" in item else "event"
     if isinstance(item, dict) and "notificationUrl" in item:
         model = "subscription"
+    if isinstance(item, dict) and "userPrincipalName" in item:
+        model = "user"
     return check_object(schema, model, item, where)
 
 

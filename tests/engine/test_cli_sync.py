@@ -138,7 +138,10 @@ async def test_failed_flows_name_the_next_step(make_world: MakeWorld, tmp_path: 
 
     assert code == 1
     [home] = [line for line in out.splitlines() if line.startswith("home: ")]
-    assert home.endswith("; run `calmirror authorize --email carol@example.com --account-number 3`")
+    assert home.endswith(
+        "; run `calmirror authorize --email carol@example.com --account-number 3`, "
+        "set the new GOOGLE_ACCOUNT_3_REFRESH_TOKEN and restart calmirror"
+    )
     [work] = [line for line in out.splitlines() if line.startswith("work: ")]
     assert work.endswith(
         "; check SYNC_FLOW_1_TARGET_CALENDAR_ID=nobody@example.com "

@@ -87,7 +87,7 @@ async def test_a_revoked_grant_needs_a_person_and_names_no_secret(
     assert alice.needs_reauth == "invalid_grant"
     failure = Failure.of(caught.value, "target", "primary", account_id=1)
     assert failure.needs_person
-    assert "authorize" in failure.fix()
+    assert "needs new credentials" in failure.fix()
     texts = [
         str(caught.value),
         repr(caught.value),

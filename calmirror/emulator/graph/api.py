@@ -31,6 +31,7 @@ class Route:
 USER = "/users/{user}"
 CAL = USER + "/calendars/{calendar}"
 ROUTES = (
+    Route("GET", USER, "get_user"),
     Route("GET", USER + "/calendars", "list_calendars"),
     Route("GET", CAL, "get_calendar"),
     Route("GET", USER + "/calendar", "get_calendar"),
@@ -169,6 +170,12 @@ class GraphApi(Responses):
         return GraphResponse(200, answer)
 
     # --- calendars ---------------------------------------------------------------------------------
+
+    def get_user(self, request: GraphRequest, user: str) -> GraphResponse:
+        """GET /users/{id} and /me: who the mailbox's user is (a tenant's address is both mail and UPN)."""
+        mailbox = self.store.mailbox(user)
+        body = {"id": mailbox.email, "displayName": mailbox.name, "mail": mailbox.email}
+        return GraphResponse(200, body | {"userPrincipalName": mailbox.email})
 
     def list_calendars(self, request: GraphRequest, user: str) -> GraphResponse:
         """GET /users/{id}/calendars."""

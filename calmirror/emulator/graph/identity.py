@@ -51,6 +51,8 @@ class Identity:
         self.clients: dict[str, Client] = {}
         self.refresh_tokens: dict[str, tuple[str, str]] = {}  # live token -> (client id, user)
         self.revoked: set[str] = set()
+        # Refresh tokens of public-client sign-ins (no secret sent), which Microsoft redeems without one.
+        self.public: set[str] = set()
         self.redeemed: list[str] = []  # the refresh token each successful refresh used, in order
         self.access: dict[str, Grant] = {}
         self.signins = SignIns(clock)
@@ -79,8 +81,11 @@ class Identity:
         """Answer a token request (refresh_token or client_credentials grant) or raise TokenError."""
         client = self.client(form.get("client_id", ""))
         grant = form.get("grant_type")
-        # A public client (device code, or authorization code with PKCE) may leave the secret out.
-        public = grant in (DEVICE_GRANT, "authorization_code") and "client_secret" not in form
+        # A public client (device code, or authorization code with PKCE, "Allow public client flows") may
+        # leave the secret out, also when it redeems a refresh token it was given so.
+        signs_in = grant in (DEVICE_GRANT, "authorization_code")
+        public_refresh = grant == "refresh_token" and form.get("refresh_token", "") in self.public
+        public = (signs_in or public_refresh) and "client_secret" not in form
         if not public and not secrets.compare_digest(form.get("client_secret", ""), client.client_secret):
             raise TokenError(401, "invalid_client", 7000215, "Invalid client secret provided.")
         if grant == "client_credentials":
@@ -90,11 +95,10 @@ class Identity:
         if grant == "refresh_token":
             return self._refresh(client, form.get("refresh_token", ""), form.get("scope", ""))
         if grant == DEVICE_GRANT:
-            return self._signed_in(
-                client, *self.signins.redeem_device(form.get("device_code", ""), client.client_id)
-            )
+            user, scope = self.signins.redeem_device(form.get("device_code", ""), client.client_id)
+            return self._signed_in(client, user, scope, public=public)
         if grant == "authorization_code":
-            return self._signed_in(client, *self.signins.redeem_code(form, client.client_id))
+            return self._signed_in(client, *self.signins.redeem_code(form, client.client_id), public=public)
         raise TokenError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
 
     def _refresh(self, client: Client, token: str, scope: str) -> dict[str, Any]:
@@ -107,14 +111,18 @@ class Identity:
         user = holder[1]
         successor = "0.A" + secrets.token_urlsafe(48)
         self.refresh_tokens[successor] = (client.client_id, user)
+        if token in self.public:
+            self.public.add(successor)
         return self._answer(
             Grant(client.client_id, user, 0), scope or "Calendars.ReadWrite", refresh=successor
         )
 
-    def _signed_in(self, client: Client, user: str, requested: str) -> dict[str, Any]:
+    def _signed_in(self, client: Client, user: str, requested: str, *, public: bool) -> dict[str, Any]:
         """Tokens for a user who just signed in: a refresh token too when `offline_access` was asked for."""
         scope, offline = granted_scope(requested)
         refresh = self.issue_refresh_token(client, user) if offline else None
+        if refresh is not None and public:
+            self.public.add(refresh)
         return self._answer(Grant(client.client_id, user, 0), scope, refresh=refresh)
 
     def client(self, client_id: str) -> Client:

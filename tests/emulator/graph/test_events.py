@@ -139,3 +139,11 @@ async def test_error_bodies(alice: GraphClient) -> None:
     refused = await stranger.call("GET", f"{ALICE}/calendars")
     assert (refused.status, refused.body["error"]["code"]) == (401, "InvalidAuthenticationToken")
     assert set(refused.body["error"]) == {"code", "message", "innerError"}
+
+
+async def test_me_names_the_signed_in_user(alice: GraphClient) -> None:
+    """GET /me answers the signed-in user's mail and userPrincipalName (schema-checked by the fixture)."""
+    answer = await alice.call("GET", "/me")
+    assert answer.status == 200
+    assert (answer.body["mail"], answer.body["userPrincipalName"]) == ("alice@example.com",) * 2
+    assert (await alice.call("GET", ALICE)).body == answer.body

@@ -165,3 +165,49 @@ async def test_authorize_refuses_what_it_cannot_redirect_to(
         session, mixed, redirect_uri="http://localhost:1/", login_hint="nobody@example.com"
     )
     assert refused.status == 400
+
+
+async def _device_sign_in(session: aiohttp.ClientSession, emulator: Emulator, **secret: str) -> str:
+    """Sign MAX in by device code (with `client_secret` when given) and return his refresh token."""
+    _, device = await post_form(session, emulator, "devicecode", scope=SCOPE, **secret)
+    await control(
+        session, emulator, "POST", f"microsoft/devicecode/{device['user_code']}/approve", json={"email": MAX}
+    )
+    poll = {"grant_type": DEVICE_GRANT, "device_code": device["device_code"], **secret}
+    status, answer = await post_form(session, emulator, "token", **poll)
+    assert status == 200, answer
+    return str(answer["refresh_token"])
+
+
+async def test_a_public_clients_refresh_token_is_redeemed_without_a_secret(
+    mixed: Emulator, session: aiohttp.ClientSession
+) -> None:
+    """Signed in as a public client, the refresh grant needs no secret (and its successor neither)."""
+    token = await _device_sign_in(session, mixed)
+    status, answer = await post_form(session, mixed, "token", grant_type="refresh_token", refresh_token=token)
+    assert status == 200, answer
+    successor = answer["refresh_token"]
+    status, answer = await post_form(
+        session, mixed, "token", grant_type="refresh_token", refresh_token=successor
+    )
+    assert status == 200, answer
+    status, answer = await post_form(
+        session, mixed, "token", grant_type="refresh_token", refresh_token=token, client_secret="wrong"
+    )
+    assert status == 401
+    assert_error(answer, "invalid_client", 7000215)
+
+
+async def test_a_confidential_clients_refresh_token_needs_its_secret(
+    mixed: Emulator, session: aiohttp.ClientSession
+) -> None:
+    """Signed in with the client secret, redeeming its refresh token without the secret is refused."""
+    secret = graph_of(mixed).client.client_secret
+    token = await _device_sign_in(session, mixed, client_secret=secret)
+    status, answer = await post_form(session, mixed, "token", grant_type="refresh_token", refresh_token=token)
+    assert status == 401
+    assert_error(answer, "invalid_client", 7000215)
+    status, answer = await post_form(
+        session, mixed, "token", grant_type="refresh_token", refresh_token=token, client_secret=secret
+    )
+    assert status == 200, answer

@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from calmirror.caldav import CalDavProvider
+from calmirror.config import CalDavAccount
 from calmirror.engine.provider import Create
 from calmirror.errors import (
     AuthNeededError,
@@ -105,7 +106,8 @@ async def test_a_refused_password_needs_a_person_and_is_never_logged(
 
     failure = Failure.of(caught.value, "target", calendar)
     assert failure.needs_person
-    assert "app password" in failure.fix()
+    account = CalDavAccount(id=1, url=dav_server.url("/"), username=dav_server.username, password=wrong)
+    assert "app password" in failure.fix(account.renewal(failure.reason))  # the fix /health shows
     assert proxy.count() == 1  # refused once, never retried
     everything = caplog.text + str(caught.value) + repr(provider) + failure.describe()
     assert wrong not in everything

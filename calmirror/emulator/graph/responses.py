@@ -7,6 +7,7 @@ https://learn.microsoft.com/graph/api/event-tentativelyaccept, https://learn.mic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -27,13 +28,11 @@ BODY_KEYS = {
 
 
 class Responses:
-    """The response actions GraphApi serves (it supplies `store` and `_instance`)."""
+    """The response actions GraphApi serves; GraphApi supplies `store` and `_instance` (its own lookup
+    of the event or occurrence an id names), so this mixin declares them without a body of its own."""
 
     store: GraphStore
-
-    def _instance(self, user: str, calendar: str | None, event_id: str) -> Instance:
-        """The event or occurrence an id names (GraphApi's)."""
-        raise NotImplementedError
+    _instance: Callable[[str, str | None, str], Instance]
 
     def accept_event(
         self, request: GraphRequest, user: str, event: str, calendar: str | None = None

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from calmirror.commands._config import load_config, report_config_error
-from calmirror.daemon.channels import RETRY_BASE_SECONDS
 from calmirror.daemon.lifecycle import DEFAULT_CHANNEL_TTL, DaemonOptions
+from calmirror.daemon.pushretry import RETRY_BASE_SECONDS
 from calmirror.daemon.serve import run_daemon
 from calmirror.errors import ConfigError
 from calmirror.logs import setup_logging

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from calmirror.config import CalendarRef
+from calmirror.daemon.pushretry import RETRY_BASE_SECONDS, PushFailure, check_seconds, renew_margin
 from calmirror.daemon.tasks import BackgroundTasks
 from calmirror.daemon.webhook import PATH, make_token
 from calmirror.errors import Failure, NotFoundError, ProviderError
@@ -20,8 +21,6 @@ from calmirror.google.client import CalendarClient, Channel
 log = logging.getLogger(__name__)
 
 MAX_REMEMBERED_STOPS = 1000
-RETRY_BASE_SECONDS = 30.0
-RETRY_MAX_SECONDS = 3600.0
 WEBHOOKS_OFF = "no WEBHOOK_BASE_URL"  # the polling-only reason when webhooks are not configured
 NO_KEY = "no WEBHOOK_API_KEY"
 
@@ -32,15 +31,6 @@ class Watch:
 
     ref: CalendarRef
     channel: Channel
-
-
-@dataclass(frozen=True)
-class WatchFailure:
-    """Why a calendar has no channel, and when to try again."""
-
-    error: Failure
-    attempts: int
-    retry_at: float
 
 
 class ChannelManager:
@@ -65,7 +55,7 @@ class ChannelManager:
         self.retry_seconds = retry_seconds  # the first wait after a refused watch; it doubles each time
         self.clock = clock
         self.watches: dict[CalendarRef, Watch] = {}
-        self.failures: dict[CalendarRef, WatchFailure] = {}
+        self.failures: dict[CalendarRef, PushFailure] = {}
         self._by_id: dict[str, Watch] = {}
         self._pending: set[str] = set()  # ids being registered: their sync message may come first
         self._expired: set[CalendarRef] = set()  # calendars whose channel expired before its renewal
@@ -81,13 +71,13 @@ class ChannelManager:
 
     @property
     def renew_margin(self) -> float:
-        """Return how long before expiry a channel is replaced (a quarter of its life, at most a day)."""
-        return min(self.ttl_seconds / 4, 86400.0)
+        """Return how long before expiry a channel is replaced."""
+        return renew_margin(self.ttl_seconds)
 
     @property
     def check_seconds(self) -> float:
         """Return how often renewals and retries are looked at."""
-        return max(1.0, min(self.ttl_seconds / 8, self.retry_seconds, 300.0))
+        return check_seconds(self.ttl_seconds, self.retry_seconds)
 
     async def start(self) -> None:
         """Open a channel on every source calendar (a failure leaves that calendar polled only)."""
@@ -221,11 +211,11 @@ class ChannelManager:
 
     def _failed(self, ref: CalendarRef, exc: ProviderError) -> None:
         """Record a refused watch and when to retry (exponential backoff); the calendar is polled."""
-        attempts = self.failures[ref].attempts + 1 if ref in self.failures else 1
-        wait = min(self.retry_seconds * 2 ** (attempts - 1), RETRY_MAX_SECONDS)
-        failure = Failure.of(exc, "source", ref.calendar_id, "read", ref.account_id)
-        self.failures[ref] = WatchFailure(failure, attempts, self.clock() + wait)
-        log.warning("cannot watch %s (%s), polling it; retrying in %.0fs", ref, exc, wait)
+        now = self.clock()
+        failure = self.failures[ref] = PushFailure.after(
+            self.failures.get(ref), exc, ref, self.retry_seconds, now
+        )
+        log.warning("cannot watch %s (%s), polling it; retrying in %.0fs", ref, exc, failure.retry_at - now)
 
     def _remember_stop(self, channel_id: str) -> None:
         """Remember a stopped channel id (bounded), so its late notifications cause no second stop."""

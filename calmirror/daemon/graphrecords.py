@@ -24,15 +24,6 @@ class Subscribed:
     expiration: datetime
 
 
-@dataclass(frozen=True)
-class SubscribeFailure:
-    """Why a calendar has no subscription, and when to try again."""
-
-    error: Failure
-    attempts: int
-    retry_at: float
-
-
 def subscribed(ref: CalendarRef, answer: Any, method: str) -> Subscribed:
     """Read the subscription Graph answered a create or renewal with; NoAnswerError when it is not one."""
     sub_id = answer.get("id") if isinstance(answer, dict) else None

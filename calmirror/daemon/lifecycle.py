@@ -6,8 +6,8 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from calmirror.daemon.channels import RETRY_BASE_SECONDS
 from calmirror.daemon.pushaudit import GRACE
+from calmirror.daemon.pushretry import RETRY_BASE_SECONDS
 from calmirror.daemon.systemd import Notifier
 from calmirror.daemon.tasks import BackgroundTasks
 

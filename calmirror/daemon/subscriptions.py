@@ -14,11 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from calmirror.config import CalendarRef
-from calmirror.daemon.channels import NO_KEY, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS, WEBHOOKS_OFF
+from calmirror.daemon.channels import NO_KEY, WEBHOOKS_OFF
 from calmirror.daemon.graphhook import PATH, make_client_state, verify_client_state
-from calmirror.daemon.graphrecords import Subscribed, SubscribeFailure, iso, listed, refusal, subscribed
+from calmirror.daemon.graphrecords import Subscribed, iso, listed, refusal, subscribed
+from calmirror.daemon.pushretry import RETRY_BASE_SECONDS, PushFailure, check_seconds, renew_margin
 from calmirror.daemon.tasks import BackgroundTasks
-from calmirror.errors import Failure, NotFoundError, ProviderError
+from calmirror.errors import NotFoundError, ProviderError
 from calmirror.microsoft import GraphClient, MicrosoftCalendars
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class SubscriptionManager:
         self.retry_seconds = retry_seconds
         self.clock = clock
         self.live: dict[CalendarRef, Subscribed] = {}
-        self.failures: dict[CalendarRef, SubscribeFailure] = {}
+        self.failures: dict[CalendarRef, PushFailure] = {}
         self._by_id: dict[str, Subscribed] = {}
         self._work = BackgroundTasks("subscription")
         self._locks: dict[CalendarRef, asyncio.Lock] = {}  # one renewal or creation per calendar at once
@@ -69,13 +70,13 @@ class SubscriptionManager:
 
     @property
     def renew_margin(self) -> float:
-        """Return how long before expiry a subscription is renewed (a quarter of its life, at most a day)."""
-        return min(self.ttl_seconds / 4, 86400.0)
+        """Return how long before expiry a subscription is renewed."""
+        return renew_margin(self.ttl_seconds)
 
     @property
     def check_seconds(self) -> float:
         """Return how often renewals and retries are looked at."""
-        return max(1.0, min(self.ttl_seconds / 8, self.retry_seconds, 300.0))
+        return check_seconds(self.ttl_seconds, self.retry_seconds)
 
     async def start(self) -> None:
         """Delete a dead process's subscriptions, then subscribe to every source calendar."""
@@ -277,8 +278,10 @@ class SubscriptionManager:
 
     def _failed(self, ref: CalendarRef, exc: ProviderError) -> None:
         """Record a refused subscription and when to retry (exponential backoff); the calendar is polled."""
-        attempts = self.failures[ref].attempts + 1 if ref in self.failures else 1
-        wait = min(self.retry_seconds * 2 ** (attempts - 1), RETRY_MAX_SECONDS)
-        failure = Failure.of(exc, "source", ref.calendar_id, "read", ref.account_id)
-        self.failures[ref] = SubscribeFailure(failure, attempts, self.clock() + wait)
-        log.warning("cannot subscribe to %s (%s), polling it; retrying in %.0fs", ref, exc, wait)
+        now = self.clock()
+        failure = self.failures[ref] = PushFailure.after(
+            self.failures.get(ref), exc, ref, self.retry_seconds, now
+        )
+        log.warning(
+            "cannot subscribe to %s (%s), polling it; retrying in %.0fs", ref, exc, failure.retry_at - now
+        )

@@ -26,6 +26,8 @@ from calmirror.engine import SyncSummary, Trigger
 from calmirror.microsoft import GraphAccess, GraphClient, MicrosoftCalendars
 from harness.processes import free_port
 
+DANA = "dana@contoso.com"  # the Microsoft mailbox the daemon tests act for
+
 ALICE = "alice@example.com"
 KEY = "graph-push-test-key-of-32-chars!"
 SOURCE = CalendarRef(account_id=1, calendar_id="primary")
@@ -133,3 +135,20 @@ async def graph_rig(
         await client.aclose()
         await emulator.stop()
         await session.close()
+
+
+def dana_env(graph: GraphEmulator, source_calendar: str = "primary") -> dict[str, str]:
+    """Dana as account 3 (delegated, on the emulator's app registration) and a flow from her into bob's."""
+    return {
+        "MICROSOFT_GRAPH_ROOT_URL": graph.graph_root,
+        "MICROSOFT_LOGIN_URL": graph.login_root,
+        "MICROSOFT_CLIENT_ID": graph.client.client_id,
+        "MICROSOFT_CLIENT_SECRET": graph.client.client_secret,
+        "MICROSOFT_ACCOUNT_3_EMAIL": DANA,
+        "MICROSOFT_ACCOUNT_3_REFRESH_TOKEN": graph.refresh_tokens[DANA],
+        "SYNC_FLOW_2_NAME": "outlook",
+        "SYNC_FLOW_2_SOURCE_ACCOUNT_ID": "3",
+        "SYNC_FLOW_2_SOURCE_CALENDAR_ID": source_calendar,
+        "SYNC_FLOW_2_TARGET_ACCOUNT_ID": "2",
+        "SYNC_FLOW_2_TARGET_CALENDAR_ID": "primary",
+    }

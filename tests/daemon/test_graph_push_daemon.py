@@ -15,12 +15,12 @@ from calmirror.daemon.graphhook import PATH
 from calmirror.daemon.keys import SCHEDULER, SUBSCRIPTIONS
 from calmirror.daemon.lifecycle import DaemonOptions
 from calmirror.emulator.graph.server import GraphEmulator, start_graph_emulator
+from tests.daemon.graphrig import DANA, dana_env
 from tests.daemon.inprocess import serving_app
 from tests.daemon.processes import BOB, EmulatorProcess, block_starts, eventually
 
 pytestmark = pytest.mark.slow
 
-DANA = "dana@contoso.com"
 SOURCE = CalendarRef(account_id=3, calendar_id="primary")
 
 
@@ -37,23 +37,6 @@ async def graph() -> AsyncIterator[GraphEmulator]:
         yield emulator
     finally:
         await emulator.stop()
-
-
-def env(graph: GraphEmulator) -> dict[str, str]:
-    """Dana as account 3 and a flow from her calendar into bob's."""
-    return {
-        "MICROSOFT_GRAPH_ROOT_URL": graph.graph_root,
-        "MICROSOFT_LOGIN_URL": graph.login_root,
-        "MICROSOFT_CLIENT_ID": graph.client.client_id,
-        "MICROSOFT_CLIENT_SECRET": graph.client.client_secret,
-        "MICROSOFT_ACCOUNT_3_EMAIL": DANA,
-        "MICROSOFT_ACCOUNT_3_REFRESH_TOKEN": graph.refresh_tokens[DANA],
-        "SYNC_FLOW_2_NAME": "outlook",
-        "SYNC_FLOW_2_SOURCE_ACCOUNT_ID": "3",
-        "SYNC_FLOW_2_SOURCE_CALENDAR_ID": "primary",
-        "SYNC_FLOW_2_TARGET_ACCOUNT_ID": "2",
-        "SYNC_FLOW_2_TARGET_CALENDAR_ID": "primary",
-    }
 
 
 def meeting(graph: GraphEmulator, start: datetime) -> None:
@@ -96,7 +79,7 @@ async def test_a_notification_mirrors_the_meeting_and_shutdown_deletes_the_subsc
     emulator_process: EmulatorProcess, graph: GraphEmulator
 ) -> None:
     """The poll runs once a day; the block still appears within seconds, through Graph's notification."""
-    async with serving_app(emulator_process, DaemonOptions(), env(graph)) as (app, url):
+    async with serving_app(emulator_process, DaemonOptions(), dana_env(graph)) as (app, url):
         subscriptions = list(graph.subscriptions.subscriptions.values())
         assert len(subscriptions) == 1
         assert subscriptions[0].notification_url == f"{url}{PATH}"
@@ -129,7 +112,7 @@ async def test_a_refused_subscription_leaves_the_flow_polled_and_health_says_why
     """Graph refuses the http webhook address: no subscription, and /health names the refusal."""
     graph = await graph_emulator(allow_http=False)
     try:
-        async with serving_app(emulator_process, DaemonOptions(), env(graph)) as (_, url):
+        async with serving_app(emulator_process, DaemonOptions(), dana_env(graph)) as (_, url):
             flow = await outlook_flow(url)
             assert flow["channel_expires"] == "polling only"
             assert flow["polling_reason"].startswith("Microsoft Graph refused the subscription (400")
@@ -144,7 +127,7 @@ async def test_a_change_push_missed_is_counted_for_a_microsoft_source(
 ) -> None:
     """A subscription Graph lost silently: the poll finds the change and counts it as missed."""
     options = DaemonOptions(push_grace=timedelta(0))
-    async with serving_app(emulator_process, options, env(graph)) as (app, url):
+    async with serving_app(emulator_process, options, dana_env(graph)) as (app, url):
         assert app[SUBSCRIPTIONS].expiry(SOURCE) is not None
         graph.subscriptions.subscriptions.clear()  # Graph stops notifying; the daemon cannot tell
         meeting(graph, hour(1))
@@ -156,7 +139,10 @@ async def test_the_renewal_job_renews_the_subscription_and_push_goes_on(
     emulator_process: EmulatorProcess, graph: GraphEmulator
 ) -> None:
     """With an 8-second lifetime the scheduler's renewal job PATCHes the same subscription; push goes on."""
-    async with serving_app(emulator_process, DaemonOptions(channel_ttl_seconds=8), env(graph)) as (app, _):
+    async with serving_app(emulator_process, DaemonOptions(channel_ttl_seconds=8), dana_env(graph)) as (
+        app,
+        _,
+    ):
         (sub_id,) = graph.subscriptions.subscriptions
         first_expiry = graph.subscriptions.subscriptions[sub_id].expiration
         renew = app[SCHEDULER].get_job("renew").func

@@ -14,12 +14,11 @@ from calmirror.daemon.keys import ENGINE, SCHEDULER
 from calmirror.daemon.lifecycle import DaemonOptions
 from calmirror.emulator.graph.server import GraphEmulator, start_graph_emulator
 from calmirror.errors import AuthNeededError
+from tests.daemon.graphrig import DANA, dana_env
 from tests.daemon.inprocess import serving_app
 from tests.daemon.processes import BOB, EmulatorProcess, block_starts, eventually
 
 pytestmark = pytest.mark.slow
-
-DANA = "dana@contoso.com"
 
 
 @pytest.fixture
@@ -30,23 +29,6 @@ async def graph() -> AsyncIterator[GraphEmulator]:
         yield emulator
     finally:
         await emulator.stop()
-
-
-def _env(graph: GraphEmulator) -> dict[str, str]:
-    """Dana as account 3 (delegated, on the emulator's app registration) and a flow from her into bob."""
-    return {
-        "MICROSOFT_GRAPH_ROOT_URL": graph.graph_root,
-        "MICROSOFT_LOGIN_URL": graph.login_root,
-        "MICROSOFT_CLIENT_ID": graph.client.client_id,
-        "MICROSOFT_CLIENT_SECRET": graph.client.client_secret,
-        "MICROSOFT_ACCOUNT_3_EMAIL": DANA,
-        "MICROSOFT_ACCOUNT_3_REFRESH_TOKEN": graph.refresh_tokens[DANA],
-        "SYNC_FLOW_2_NAME": "outlook",
-        "SYNC_FLOW_2_SOURCE_ACCOUNT_ID": "3",
-        "SYNC_FLOW_2_SOURCE_CALENDAR_ID": DANA,
-        "SYNC_FLOW_2_TARGET_ACCOUNT_ID": "2",
-        "SYNC_FLOW_2_TARGET_CALENDAR_ID": "primary",
-    }
 
 
 def _meeting(graph: GraphEmulator, start: datetime) -> None:
@@ -86,7 +68,7 @@ async def test_a_microsoft_source_is_mirrored_and_shown_in_health_and_metrics(
     """Dana's meeting reaches bob at the start and by the main poll; /health and /metrics name the account."""
     first, later = _hour(1), _hour(2, 3)
     _meeting(graph, first)
-    async with serving_app(emulator_process, DaemonOptions(), _env(graph)) as (app, url):
+    async with serving_app(emulator_process, DaemonOptions(), dana_env(graph, DANA)) as (app, url):
         assert await block_starts(emulator_process, BOB) == [first]
 
         health, metrics = await _get(url)
@@ -122,7 +104,7 @@ async def test_a_revoked_microsoft_account_names_its_authorize_fix(
 ) -> None:
     """Once Microsoft refuses dana's refresh token, /health fails and says how to get a new one."""
     graph.identity.revoke(DANA)
-    async with serving_app(emulator_process, DaemonOptions(), _env(graph)) as (_, url):
+    async with serving_app(emulator_process, DaemonOptions(), dana_env(graph, DANA)) as (_, url):
         health, metrics = await _get(url)
 
     assert health["status"] == "fail"
@@ -141,7 +123,7 @@ async def test_a_refused_client_secret_names_the_variable_not_a_new_sign_in(
     emulator_process: EmulatorProcess, graph: GraphEmulator
 ) -> None:
     """A wrong shared secret is the registration's fault: /health names MICROSOFT_CLIENT_SECRET everywhere."""
-    env = _env(graph) | {"MICROSOFT_CLIENT_SECRET": "wrongsecretvalue123"}
+    env = dana_env(graph, DANA) | {"MICROSOFT_CLIENT_SECRET": "wrongsecretvalue123"}
     async with serving_app(emulator_process, DaemonOptions(), env) as (_, url):
         health, _ = await _get(url)
 
@@ -160,7 +142,7 @@ async def test_an_unknown_client_id_names_the_client_id(
     emulator_process: EmulatorProcess, graph: GraphEmulator
 ) -> None:
     """An application Microsoft does not know (AADSTS700016) is fixed in MICROSOFT_CLIENT_ID."""
-    env = _env(graph) | {"MICROSOFT_CLIENT_ID": "11111111-2222-3333-4444-555555555555"}
+    env = dana_env(graph, DANA) | {"MICROSOFT_CLIENT_ID": "11111111-2222-3333-4444-555555555555"}
     async with serving_app(emulator_process, DaemonOptions(), env) as (_, url):
         health, _ = await _get(url)
 
@@ -172,7 +154,7 @@ async def test_a_revoked_microsoft_account_stops_its_flow_at_once(
     emulator_process: EmulatorProcess, graph: GraphEmulator
 ) -> None:
     """Revoked while running, dana's flow is not `ok` and not up, and her account claims no push."""
-    async with serving_app(emulator_process, DaemonOptions(), _env(graph)) as (app, url):
+    async with serving_app(emulator_process, DaemonOptions(), dana_env(graph, DANA)) as (app, url):
         assert (await _get(url))[0]["status"] == "pass"
         graph.identity.revoke(DANA)
         # Something other than a flow's pass (here a calendar listing) meets the refusal first.
@@ -194,7 +176,7 @@ async def test_an_account_whose_token_is_another_mailboxs_is_refused(
 ) -> None:
     """Dana's token under another address: nothing is mirrored, /health names the EMAIL variable."""
     _meeting(graph, _hour(1))
-    env = _env(graph) | {"MICROSOFT_ACCOUNT_3_EMAIL": "ana@contoso.com"}
+    env = dana_env(graph, DANA) | {"MICROSOFT_ACCOUNT_3_EMAIL": "ana@contoso.com"}
     async with serving_app(emulator_process, DaemonOptions(), env) as (_, url):
         health, _ = await _get(url)
         assert await block_starts(emulator_process, BOB) == []
